@@ -1,0 +1,275 @@
+"""Seed a realistic demo: two networks with their issuing entities, partners, story pages,
+campaigns, and one communicator and one treasurer each, plus a superuser.
+
+Safe to run again: everything is looked up by a stable key before being created.
+"""
+
+import io
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.files.images import ImageFile
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image as PILImage
+from PIL import ImageDraw
+from wagtail.images.models import Image
+from wagtail.models import Page, Site
+
+from campaigns.models import CampaignPage
+from cms.models import HomePage, NetworkPage, NewsIndexPage, NewsPage
+from crm.models import Network, Partner
+
+NETWORKS = [
+    {
+        "slug": "oltre-il-ponte",
+        "name": "Oltre il Ponte",
+        "tagline": "Welfare di comunità tra Lecco e la Valsassina: nessuno resta solo.",
+        "colour": (179, 38, 30),
+        "entity": {
+            "legal_name": "Cooperativa Sociale La Lanterna Onlus",
+            "codice_fiscale": "92012340011",
+            "entity_kind": Network.EntityKind.SOCIAL_ENTERPRISE,
+            "runts_number": "RUNTS 12345",
+            "tax_regime": Network.TaxRegime.DETRACTION_30,
+            "street_address": "Via Roma 12",
+            "postal_code": "23900",
+            "city": "Lecco",
+            "province": "LC",
+            "email": "raccolta@oltreilponte.example.org",
+            "signer_name": "Giulia Bonacina",
+            "signer_role": "Presidente e legale rappresentante",
+            "receipt_series": "OP",
+        },
+        "partners": [
+            ("Comune di Lecco", "Ente pubblico capofila del tavolo"),
+            ("Associazione Auser Lecco", "Trasporti solidali e compagnia agli anziani"),
+            ("Cooperativa Sociale Il Sentiero", "Educativa di strada e doposcuola"),
+            ("Caritas decanale", "Centro di ascolto e distribuzione alimentare"),
+        ],
+        "campaign": (
+            "Un doposcuola per ogni quartiere",
+            1_500_000,
+            "Apriamo tre nuovi doposcuola gratuiti per 90 ragazzi delle medie.",
+        ),
+    },
+    {
+        "slug": "valle-serena",
+        "name": "Comunità Valle Serena",
+        "tagline": "In Val Seriana costruiamo insieme una comunità che si prende cura.",
+        "colour": (27, 110, 58),
+        "entity": {
+            "legal_name": "Associazione Valle Serena ODV",
+            "codice_fiscale": "93011220014",
+            "entity_kind": Network.EntityKind.ODV,
+            "runts_number": "RUNTS 67890",
+            "tax_regime": Network.TaxRegime.DETRACTION_35,
+            "street_address": "Piazza Garibaldi 3",
+            "postal_code": "24025",
+            "city": "Gazzaniga",
+            "province": "BG",
+            "email": "info@valleserena.example.org",
+            "signer_name": "Marco D'Alò",
+            "signer_role": "Presidente",
+            "receipt_series": "",
+        },
+        "partners": [
+            ("Unione dei Comuni della Val Seriana", "Servizi sociali associati"),
+            ("APS Il Ponte dei Colori", "Laboratori per famiglie"),
+            ("Fondazione Comunitaria Bergamasca", "Sostegno ai progetti"),
+        ],
+        "campaign": (
+            "Il pulmino della solidarietà",
+            2_800_000,
+            "Un mezzo attrezzato per accompagnare anziani e persone con disabilità.",
+        ),
+    },
+]
+
+STORY = [
+    ("heading", {"text": "Chi siamo", "level": "h2"}),
+    (
+        "paragraph",
+        "<p>Siamo una rete di enti pubblici, cooperative sociali e associazioni che "
+        "hanno scelto di lavorare insieme. Mettiamo in comune spazi, competenze e "
+        "volontari perché ogni famiglia sappia a chi rivolgersi.</p>",
+    ),
+    (
+        "key_figures",
+        {
+            "title": "Il nostro anno",
+            "figures": [
+                {"figure": "1.240", "label": "persone accompagnate"},
+                {"figure": "186", "label": "volontari attivi"},
+                {"figure": "14", "label": "enti nella rete"},
+            ],
+        },
+    ),
+    (
+        "quote",
+        {
+            "text": "Qui ho trovato persone che mi hanno ascoltata, non solo un servizio.",
+            "author": "Anna",
+            "role": "mamma di due ragazzi",
+        },
+    ),
+    ("heading", {"text": "Cosa facciamo", "level": "h2"}),
+    (
+        "paragraph",
+        "<ul><li>Doposcuola e spazi compiti nei quartieri</li><li>Trasporto solidale "
+        "per visite mediche</li><li>Sportelli di ascolto per le famiglie</li>"
+        "<li>Custodi sociali nei condomini</li></ul>",
+    ),
+    ("partner_logos", {"title": "I partner della rete"}),
+]
+
+
+def _hero_image(title, colour, collection):
+    existing = Image.objects.filter(title=title).first()
+    if existing:
+        return existing
+    picture = PILImage.new("RGB", (1600, 700), colour)
+    draw = ImageDraw.Draw(picture)
+    for i in range(0, 1600, 40):  # a woven pattern: "trama" is the weft of a fabric
+        draw.line([(i, 0), (i + 700, 700)], fill=tuple(min(255, c + 30) for c in colour), width=6)
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    return Image.objects.create(
+        title=title,
+        file=ImageFile(buffer, name=f"{title.lower().replace(' ', '-')}.png"),
+        collection=collection,
+    )
+
+
+class Command(BaseCommand):
+    help = "Seed the demo networks, pages, campaigns and people (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        home = self._home()
+        people = [("admin", "trama-admin", None, None)]
+        self._user("admin", "trama-admin", superuser=True)
+        for spec in NETWORKS:
+            network = self._network(spec)
+            page = self._network_page(home, network, spec)
+            self._campaign(page, network, spec)
+            self._news(page)
+            slug = spec["slug"]
+            communicator = self._user(f"comunicazione-{slug}", f"demo-{slug}-com")
+            communicator.groups.add(network.communicators_group)
+            treasurer = self._user(f"tesoreria-{slug}", f"demo-{slug}-tes")
+            treasurer.groups.add(network.treasurers_group)
+            people += [
+                (communicator.username, f"demo-{slug}-com", "communicator", network.name),
+                (treasurer.username, f"demo-{slug}-tes", "treasurer", network.name),
+            ]
+        self.stdout.write(self.style.SUCCESS("Demo ready. Sign in at /admin/ with:"))
+        for username, password, role, network_name in people:
+            who = f"{role} of {network_name}" if role else "superuser"
+            self.stdout.write(f"  {username:32} {password:26} {who}")
+
+    def _home(self):
+        home = HomePage.objects.first()
+        if home:
+            return home
+        root = Page.get_first_root_node()
+        home = root.add_child(
+            instance=HomePage(
+                title="Trama · reti di welfare di comunità",
+                slug="trama",
+                intro="<p>Le reti territoriali raccontano cosa fanno e raccolgono fondi insieme. "
+                "Scegli una rete e sostieni un progetto.</p>",
+            )
+        )
+        Site.objects.update_or_create(
+            is_default_site=True,
+            defaults={"hostname": "localhost", "port": 80, "root_page": home, "site_name": "Trama"},
+        )
+        # The initial Wagtail welcome page is no longer needed.
+        Page.objects.filter(depth=2, slug="home").exclude(pk=home.pk).delete()
+        return home
+
+    def _network(self, spec):
+        network = Network.objects.filter(slug=spec["slug"]).first()
+        if network is None:
+            network = Network(slug=spec["slug"], name=spec["name"], **spec["entity"])
+            network.full_clean()
+            network.save()
+            for order, (name, role) in enumerate(spec["partners"]):
+                Partner.objects.create(network=network, name=name, role=role, sort_order=order)
+        return network
+
+    def _network_page(self, home, network, spec):
+        page = NetworkPage.objects.filter(network=network).first()
+        if page:
+            return page
+        return home.add_child(
+            instance=NetworkPage(
+                title=spec["name"],
+                slug=spec["slug"],
+                network=network,
+                tagline=spec["tagline"],
+                hero_image=_hero_image(spec["name"], spec["colour"], network.collection),
+                body=STORY,
+            )
+        )
+
+    def _campaign(self, network_page, network, spec):
+        title, goal_cents, intro = spec["campaign"]
+        if CampaignPage.objects.child_of(network_page).filter(title=title).exists():
+            return
+        today = timezone.localdate()
+        network_page.add_child(
+            instance=CampaignPage(
+                title=title,
+                intro=intro,
+                goal_cents=goal_cents,
+                starts_on=today - timedelta(days=20),
+                ends_on=today + timedelta(days=60),
+                hero_image=_hero_image(title, spec["colour"], network.collection),
+                body=[
+                    (
+                        "paragraph",
+                        f"<p>{intro} Ogni euro raccolto va al progetto; a fine "
+                        "campagna pubblichiamo il rendiconto.</p>",
+                    )
+                ],
+                thank_you_text="<p>Grazie! Il tuo dono fa la differenza.</p>",
+            )
+        )
+
+    def _news(self, network_page):
+        index = NewsIndexPage.objects.child_of(network_page).first()
+        if index is None:
+            index = network_page.add_child(instance=NewsIndexPage(title="Notizie", slug="notizie"))
+        if not NewsPage.objects.child_of(index).exists():
+            index.add_child(
+                instance=NewsPage(
+                    title="Inaugurato il nuovo spazio di comunità",
+                    date=timezone.localdate(),
+                    summary="Sabato abbiamo aperto il nuovo spazio: più di cento persone.",
+                    body=[
+                        (
+                            "paragraph",
+                            "<p>Grazie a tutti i volontari che hanno reso possibile "
+                            "la giornata.</p>",
+                        )
+                    ],
+                )
+            )
+
+    def _user(self, username, password, superuser=False):
+        user_model = get_user_model()
+        user, created = user_model.objects.get_or_create(
+            username=username,
+            defaults={
+                "email": f"{username}@trama.local",
+                "is_staff": superuser,
+                "is_superuser": superuser,
+            },
+        )
+        if created:
+            user.set_password(password)
+            user.save()
+        return user

@@ -1,0 +1,599 @@
+"""The record: networks (tenants), donors, donations, recurring plans, receipts, Stripe events.
+
+Money is integer euro cents everywhere (`*_cents` fields; see `crm.money`). Every row a
+treasurer sees belongs to exactly one network; querysets offer `for_user(user)` to scope them.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+from wagtail.models import Orderable
+
+from .validators import normalise_code, validate_codice_fiscale, validate_partita_iva
+
+
+class NetworkQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Networks whose CRM the user may reach: all for superusers, else those whose
+        treasurers' group they belong to."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(treasurers_group__in=user.groups.all())
+
+    def edited_by(self, user):
+        """Networks whose pages the user edits as a communicator."""
+        if user.is_superuser:
+            return self
+        return self.filter(communicators_group__in=user.groups.all())
+
+
+class Network(ClusterableModel):
+    """A territorial welfare network (rete territoriale): the tenant.
+
+    Holds the legal data of its issuing entity (ente capofila), printed on every receipt.
+    Edited by superusers in Settings → Networks. Creating one creates its communicators' and
+    treasurers' groups (see `crm.signals`).
+    """
+
+    class EntityKind(models.TextChoices):
+        ODV = "odv", _("Organizzazione di volontariato (ODV)")
+        APS = "aps", _("Associazione di promozione sociale (APS)")
+        SOCIAL_ENTERPRISE = "impresa_sociale", _("Impresa sociale / cooperativa sociale")
+        FOUNDATION = "fondazione", _("Fondazione")
+        OTHER_ETS = "ets", _("Altro ente del Terzo settore (ETS)")
+        ONLUS = "onlus", _("ONLUS")
+        PUBLIC_BODY = "ente_pubblico", _("Ente pubblico")
+
+    class TaxRegime(models.TextChoices):
+        # art. 83 D.Lgs. 117/2017: c.1 detraction 30% (35% for ODV), c.2 deduction up to 10%.
+        DETRACTION_30 = "detraction_30", _("Detraction 30% (art. 83 c.1 D.Lgs. 117/2017)")
+        DETRACTION_35 = "detraction_35", _("Detraction 35% for ODV (art. 83 c.1 D.Lgs. 117/2017)")
+        DEDUCTION_10 = (
+            "deduction_10",
+            _("Deduction up to 10% of income (art. 83 c.2 D.Lgs. 117/2017)"),
+        )
+        NONE = "none", _("No tax benefit")
+
+    name = models.CharField(_("network name"), max_length=200)
+    slug = models.SlugField(_("slug"), unique=True)
+    legal_name = models.CharField(
+        _("issuing entity legal name"),
+        max_length=255,
+        help_text=_("The ente capofila that receives the money and signs receipts."),
+    )
+    codice_fiscale = models.CharField(
+        _("codice fiscale"), max_length=16, validators=[validate_codice_fiscale]
+    )
+    partita_iva = models.CharField(
+        _("partita IVA"), max_length=13, blank=True, validators=[validate_partita_iva]
+    )
+    entity_kind = models.CharField(_("kind of entity"), max_length=20, choices=EntityKind)
+    runts_number = models.CharField(
+        _("RUNTS registration"),
+        max_length=50,
+        blank=True,
+        help_text=_("Number in the Registro unico nazionale del Terzo settore, if registered."),
+    )
+    tax_regime = models.CharField(
+        _("tax regime of donations"),
+        max_length=20,
+        choices=TaxRegime,
+        default=TaxRegime.DETRACTION_30,
+    )
+    street_address = models.CharField(_("registered address"), max_length=255)
+    postal_code = models.CharField(_("postal code"), max_length=10)
+    city = models.CharField(_("city"), max_length=100)
+    province = models.CharField(_("province"), max_length=2, blank=True)
+    email = models.EmailField(_("contact email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    signer_name = models.CharField(_("signer's name"), max_length=200)
+    signer_role = models.CharField(
+        _("signer's role"), max_length=200, default="Legale rappresentante"
+    )
+    logo = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    receipt_series = models.CharField(
+        _("receipt series prefix"),
+        max_length=10,
+        blank=True,
+        help_text=_(
+            "Optional prefix printed before receipt numbers, e.g. 'RV' gives RV-2026/00001."
+        ),
+    )
+    always_issue_receipts = models.BooleanField(
+        _("issue a receipt for every gift"),
+        default=False,
+        help_text=_("If off, receipts are issued only when the donor asks for one."),
+    )
+    stripe_account_id = models.CharField(
+        _("Stripe Connect account id"),
+        max_length=64,
+        blank=True,
+        help_text=_(
+            "acct_… for direct charges on the network's own account; empty to use the "
+            "platform account (installs hosting a single network)."
+        ),
+    )
+    min_amount_cents = models.PositiveIntegerField(_("minimum gift (cents)"), default=500)
+    max_amount_cents = models.PositiveIntegerField(_("maximum gift (cents)"), default=1_000_000)
+    communicators_group = models.OneToOneField(
+        "auth.Group",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="communicator_of",
+    )
+    treasurers_group = models.OneToOneField(
+        "auth.Group",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="treasurer_of",
+    )
+    collection = models.OneToOneField(
+        "wagtailcore.Collection",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="network",
+        help_text=_("Images and documents of this network."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = NetworkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("network")
+        verbose_name_plural = _("networks")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_amount_cents__gt=0)
+                & Q(max_amount_cents__gte=models.F("min_amount_cents")),
+                name="network_amount_bounds",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        self.codice_fiscale = normalise_code(self.codice_fiscale)
+        self.partita_iva = normalise_code(self.partita_iva)
+        self.province = self.province.upper()
+
+    @property
+    def full_address(self):
+        province = f" ({self.province})" if self.province else ""
+        return f"{self.street_address}, {self.postal_code} {self.city}{province}"
+
+
+class Partner(Orderable):
+    """A partner of a network (public body, cooperative, association), shown on its pages."""
+
+    network = ParentalKey(Network, on_delete=models.CASCADE, related_name="partners")
+    name = models.CharField(_("name"), max_length=200)
+    role = models.CharField(_("role in the network"), max_length=200, blank=True)
+    website = models.URLField(_("website"), blank=True)
+    logo = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("partner")
+        verbose_name_plural = _("partners")
+
+    def __str__(self):
+        return self.name
+
+
+class NetworkScopedQuerySet(models.QuerySet):
+    """Rows scoped to the networks a user may reach as treasurer."""
+
+    def for_user(self, user):
+        return self.filter(network__in=Network.objects.for_user(user))
+
+
+class Donor(models.Model):
+    """A person or organisation who gives to one network (each network is its own data
+    controller: the same person giving to two networks is two donors)."""
+
+    class Kind(models.TextChoices):
+        PERSON = "person", _("Person")
+        ORGANISATION = "organisation", _("Organisation")
+
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="donors")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.PERSON)
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    organisation_name = models.CharField(_("organisation name"), max_length=255, blank=True)
+    email = models.EmailField(_("email"), blank=True, db_index=True)
+    codice_fiscale = models.CharField(
+        _("codice fiscale"), max_length=16, blank=True, validators=[validate_codice_fiscale]
+    )
+    partita_iva = models.CharField(
+        _("partita IVA"), max_length=13, blank=True, validators=[validate_partita_iva]
+    )
+    street_address = models.CharField(_("address"), max_length=255, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    province = models.CharField(_("province"), max_length=2, blank=True)
+    country = models.CharField(_("country"), max_length=2, default="IT")
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    language = models.CharField(
+        _("language"), max_length=5, choices=settings.LANGUAGES, default="it"
+    )
+    newsletter = models.BooleanField(_("newsletter consent"), default=False)
+    public_mention = models.BooleanField(_("may be named publicly"), default=False)
+    privacy_notice_version = models.CharField(
+        _("privacy notice version"), max_length=20, blank=True
+    )
+    privacy_accepted_at = models.DateTimeField(
+        _("privacy notice accepted at"), null=True, blank=True
+    )
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    tags = models.CharField(_("tags"), max_length=255, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_donors"
+    )
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = NetworkScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "organisation_name"]
+        verbose_name = _("donor")
+        verbose_name_plural = _("donors")
+        indexes = [
+            models.Index(fields=["network", "email"]),
+            models.Index(fields=["network", "codice_fiscale"]),
+            models.Index(fields=["network", "last_name", "first_name"]),
+        ]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self):
+        if self.kind == self.Kind.ORGANISATION and self.organisation_name:
+            return self.organisation_name
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or self.email or _("Anonymous donor")
+
+    def clean(self):
+        self.codice_fiscale = normalise_code(self.codice_fiscale)
+        self.partita_iva = normalise_code(self.partita_iva)
+        self.email = (self.email or "").strip().lower()
+
+
+class DonationQuerySet(NetworkScopedQuerySet):
+    def succeeded(self):
+        return self.filter(status__in=Donation.COUNTED_STATUSES)
+
+    def deductible(self):
+        """Gifts that give a tax benefit: succeeded and paid by a traceable method (cash is not
+        deductible, art. 83 c.1 D.Lgs. 117/2017)."""
+        return self.succeeded().exclude(method=Donation.Method.CASH)
+
+
+class Donation(models.Model):
+    """One gift, online (Stripe) or offline (recorded by a treasurer)."""
+
+    class Method(models.TextChoices):
+        CARD = "card", _("Card")
+        SEPA_DEBIT = "sepa_debit", _("SEPA direct debit")
+        PAYPAL = "paypal", _("PayPal")
+        BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+        CASH = "cash", _("Cash")
+        CHEQUE = "cheque", _("Cheque")
+        OTHER = "other", _("Other")
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", _("Online")
+        OFFLINE = "offline", _("Offline")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+        REFUNDED = "refunded", _("Refunded")
+        PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+        DISPUTED = "disputed", _("Disputed")
+
+    # Statuses whose money counts towards totals (net of refunds).
+    COUNTED_STATUSES = (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED)
+
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="donations")
+    donor = models.ForeignKey(
+        Donor,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="donations",
+        help_text=_("Empty while an online gift is pending: the donor is matched on success."),
+    )
+    campaign = models.ForeignKey(
+        "wagtailcore.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="donations",
+    )
+    recurring_plan = models.ForeignKey(
+        "RecurringPlan", null=True, blank=True, on_delete=models.SET_NULL, related_name="donations"
+    )
+    amount_cents = models.PositiveIntegerField(_("amount (cents)"))
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    received_on = models.DateField(_("received on"), default=timezone.localdate)
+    method = models.CharField(_("method"), max_length=20, choices=Method, default=Method.CARD)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel, default=Channel.ONLINE)
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.PENDING)
+    reference = models.CharField(
+        _("reference"),
+        max_length=255,
+        blank=True,
+        help_text=_("Bank transfer reference (CRO/TRN), cheque number…"),
+    )
+    wants_receipt = models.BooleanField(_("receipt requested"), default=False)
+    donor_details = models.JSONField(
+        _("details given with the gift"),
+        default=dict,
+        blank=True,
+        help_text=_("What the donor typed in the form, used to match or create the donor."),
+    )
+    dedication = models.CharField(_("dedication"), max_length=255, blank=True)
+    anonymous = models.BooleanField(_("anonymous on public pages"), default=False)
+    fee_cents = models.PositiveIntegerField(_("fee (cents)"), default=0)
+    refunded_cents = models.PositiveIntegerField(_("refunded (cents)"), default=0)
+    stripe_checkout_session_id = models.CharField(
+        max_length=255, null=True, blank=True, unique=True
+    )
+    stripe_payment_intent_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    stripe_charge_id = models.CharField(max_length=255, blank=True, db_index=True)
+    stripe_invoice_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    stripe_subscription_id = models.CharField(max_length=255, blank=True, db_index=True)
+    stripe_balance_transaction_id = models.CharField(max_length=255, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DonationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_on", "-id"]
+        verbose_name = _("donation")
+        verbose_name_plural = _("donations")
+        indexes = [
+            models.Index(fields=["network", "status", "received_on"]),
+            models.Index(fields=["campaign", "status"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0), name="donation_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_cents__lte=models.F("amount_cents")),
+                name="donation_refund_not_above_amount",
+            ),
+        ]
+
+    def __str__(self):
+        from .money import format_amount
+
+        return f"{format_amount(self.amount_cents)} · {self.received_on:%d/%m/%Y}"
+
+    @property
+    def net_cents(self):
+        return self.amount_cents - self.refunded_cents - self.fee_cents
+
+    @property
+    def is_deductible(self):
+        return self.status in self.COUNTED_STATUSES and self.method != self.Method.CASH
+
+
+class RecurringPlan(models.Model):
+    """Monthly or yearly giving backed by a Stripe subscription."""
+
+    class Interval(models.TextChoices):
+        MONTH = "month", _("Monthly")
+        YEAR = "year", _("Yearly")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACTIVE = "active", _("Active")
+        PAST_DUE = "past_due", _("Payment failing")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="recurring_plans")
+    donor = models.ForeignKey(
+        Donor, null=True, blank=True, on_delete=models.PROTECT, related_name="recurring_plans"
+    )
+    campaign = models.ForeignKey(
+        "wagtailcore.Page", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    amount_cents = models.PositiveIntegerField(_("amount (cents)"))
+    currency = models.CharField(max_length=3, default="EUR")
+    interval = models.CharField(
+        _("interval"), max_length=10, choices=Interval, default=Interval.MONTH
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.PENDING)
+    failures = models.PositiveIntegerField(_("failed payments"), default=0)
+    stripe_subscription_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    stripe_customer_id = models.CharField(max_length=255, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = NetworkScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("recurring plan")
+        verbose_name_plural = _("recurring plans")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="plan_amount_positive"),
+        ]
+
+    def __str__(self):
+        from .money import format_amount
+
+        return f"{format_amount(self.amount_cents)} / {self.get_interval_display()}"
+
+
+class StripeEvent(models.Model):
+    """Every Stripe event received, once: the idempotency key and the replay log."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("Not applied yet")
+        APPLIED = "applied", _("Applied")
+        IGNORED = "ignored", _("Acknowledged, nothing to do")
+        FAILED = "failed", _("Failed")
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100, db_index=True)
+    account = models.CharField(max_length=64, blank=True)
+    network = models.ForeignKey(
+        Network, null=True, blank=True, on_delete=models.SET_NULL, related_name="stripe_events"
+    )
+    payload = models.JSONField()
+    created = models.DateTimeField(_("created at Stripe"), null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome, default=Outcome.PENDING)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    objects = NetworkScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("Stripe event")
+        verbose_name_plural = _("Stripe events")
+
+    def __str__(self):
+        return f"{self.type} {self.event_id}"
+
+
+class ReceiptCounter(models.Model):
+    """The last receipt sequence used by a network in a fiscal year. Issuing takes a row lock
+    on it (`select_for_update`) in the transaction that writes the receipt: gapless numbers."""
+
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveIntegerField()
+    last_sequence = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["network", "year"], name="one_counter_per_network_year")
+        ]
+
+    def __str__(self):
+        return f"{self.network_id}/{self.year}: {self.last_sequence}"
+
+
+class Receipt(models.Model):
+    """A receipt for tax purposes (ricevuta per erogazione liberale, art. 83 D.Lgs. 117/2017).
+
+    Immutable once issued: a correction voids it (keeping its number) and issues a new one.
+    """
+
+    class Kind(models.TextChoices):
+        SINGLE = "single", _("Single gift")
+        ANNUAL = "annual", _("Yearly statement")
+
+    class Status(models.TextChoices):
+        ISSUED = "issued", _("Issued")
+        VOID = "void", _("Void")
+
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="receipts")
+    year = models.PositiveIntegerField(_("fiscal year"))
+    sequence = models.PositiveIntegerField(_("sequence"))
+    number = models.CharField(_("number"), max_length=30)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.SINGLE)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.ISSUED)
+    issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    donor = models.ForeignKey(Donor, on_delete=models.PROTECT, related_name="receipts")
+    donations = models.ManyToManyField(Donation, related_name="receipts")
+    amount_cents = models.PositiveIntegerField(_("amount (cents)"))
+    donor_snapshot = models.JSONField(_("donor details at issue"), default=dict)
+    entity_snapshot = models.JSONField(_("issuing entity details at issue"), default=dict)
+    language = models.CharField(max_length=5, default="it")
+    pdf = models.FileField(_("PDF"), upload_to="receipts/%Y/", blank=True)
+    pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    void_reason = models.CharField(_("reason for voiding"), max_length=255, blank=True)
+    replaces = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
+    )
+
+    objects = NetworkScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-year", "-sequence"]
+        verbose_name = _("receipt")
+        verbose_name_plural = _("receipts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["network", "year", "sequence"], name="receipt_number_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class ReceiptEmail(models.Model):
+    """One email sent (or being sent) for a receipt, with its delivery status from the mail
+    provider's tracking webhooks."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        BOUNCED = "bounced", _("Bounced")
+        COMPLAINED = "complained", _("Complained")
+        FAILED = "failed", _("Failed, will retry")
+        GAVE_UP = "gave_up", _("Failed, gave up")
+
+    receipt = models.ForeignKey(Receipt, on_delete=models.PROTECT, related_name="emails")
+    to = models.EmailField()
+    status = models.CharField(max_length=12, choices=Status, default=Status.QUEUED)
+    message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("receipt email")
+        verbose_name_plural = _("receipt emails")
+
+    def __str__(self):
+        return f"{self.to} ({self.get_status_display()})"

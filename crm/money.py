@@ -1,0 +1,60 @@
+"""Money in Trama is always an integer number of euro cents (`amount_cents`); never a float.
+
+`parse_amount` reads what people type in Italian or English forms; `format_amount` shows cents
+with the active locale.
+"""
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
+from django.utils.translation import gettext_lazy as _
+
+# Plain digits with optional thousands separators and at most two decimals; nothing else
+# (no exponents, signs, NaN or currency text).
+_AMOUNT_RE = re.compile(r"^[1-9]\d{0,2}(?:([.,' ])\d{3})*(?:[.,]\d{1,2})?$|^\d+(?:[.,]\d{1,2})?$")
+_SPACES = re.compile(r"[\s\u00a0\u202f]")
+
+
+def parse_amount(text):
+    """Return the amount in cents for input like `10`, `10,50`, `1.000`, `1.000,50`,
+    `1,000.50`, `€ 25`. Raise ValidationError with a translated message otherwise."""
+    raw = _SPACES.sub("", str(text or "")).replace("€", "").replace("EUR", "")
+    if not raw:
+        raise ValidationError(_("Enter an amount."), code="required")
+    if raw.startswith("-"):
+        raise ValidationError(_("The amount must be more than zero."), code="negative")
+    if not _AMOUNT_RE.match(raw):
+        raise ValidationError(
+            _("Enter an amount in euro, for example 25 or 10,50."), code="invalid"
+        )
+    last_dot, last_comma = raw.rfind("."), raw.rfind(",")
+    decimal_sep = None
+    last = max(last_dot, last_comma)
+    if last != -1 and len(raw) - last - 1 in (1, 2):
+        decimal_sep = raw[last]
+    if decimal_sep:
+        integer_part, fraction = raw[:last], raw[last + 1 :]
+    else:
+        integer_part, fraction = raw, ""
+    integer_part = re.sub(r"[.,' ]", "", integer_part)
+    try:
+        value = Decimal(f"{integer_part}.{fraction or '0'}")
+    except InvalidOperation as exc:  # pragma: no cover - the regex already excludes this
+        raise ValidationError(_("Enter a valid amount."), code="invalid") from exc
+    cents = int((value * 100).to_integral_value())
+    if cents <= 0:
+        raise ValidationError(_("The amount must be more than zero."), code="zero")
+    return cents
+
+
+def cents_to_decimal(cents):
+    return (Decimal(cents) / 100).quantize(Decimal("0.01"))
+
+
+def format_amount(cents, currency="EUR"):
+    """`€ 1.234,50` in Italian, `€ 1,234.50` in English."""
+    value = number_format(cents_to_decimal(cents or 0), 2, use_l10n=True, force_grouping=True)
+    symbol = "€" if currency == "EUR" else currency
+    return f"{symbol}\u00a0{value}"

@@ -1,0 +1,81 @@
+"""Provisioning of a network's people: its two Wagtail groups, its media collection, and the
+page permissions communicators get on the network's own page subtree (and nowhere else)."""
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission
+
+# Communicators write and publish the story pages of their network's subtree.
+COMMUNICATOR_PAGE_PERMISSIONS = (
+    "add_page",
+    "change_page",
+    "publish_page",
+    "lock_page",
+    "unlock_page",
+)
+COMMUNICATOR_COLLECTION_PERMISSIONS = (
+    ("wagtailimages", "add_image"),
+    ("wagtailimages", "change_image"),
+    ("wagtailimages", "choose_image"),
+    ("wagtaildocs", "add_document"),
+    ("wagtaildocs", "change_document"),
+    ("wagtaildocs", "choose_document"),
+)
+# Treasurers reach the CRM models; which rows they see is scoped by network membership
+# (`Network.objects.for_user`), never by these model permissions alone.
+TREASURER_MODEL_PERMISSIONS = {
+    "donor": ("view", "add", "change"),
+    "donation": ("view", "add", "change"),
+    "recurringplan": ("view", "change"),
+    "receipt": ("view", "add", "change"),
+    "receiptemail": ("view",),
+    "stripeevent": ("view",),
+}
+
+
+def _perm(app_label, codename):
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+@transaction.atomic
+def provision_network(network):
+    """Create (idempotently) the network's groups and media collection."""
+    changed = False
+    if network.communicators_group_id is None:
+        network.communicators_group, _ = Group.objects.get_or_create(
+            name=f"{network.name} · communicators"
+        )
+        changed = True
+    if network.treasurers_group_id is None:
+        network.treasurers_group, _ = Group.objects.get_or_create(
+            name=f"{network.name} · treasurers"
+        )
+        changed = True
+    if network.collection_id is None:
+        network.collection = Collection.get_first_root_node().add_child(name=network.name)
+        changed = True
+    if changed:
+        network.save(update_fields=["communicators_group", "treasurers_group", "collection"])
+
+    access_admin = _perm("wagtailadmin", "access_admin")
+    network.communicators_group.permissions.add(access_admin)
+    network.treasurers_group.permissions.add(access_admin)
+    for model, actions in TREASURER_MODEL_PERMISSIONS.items():
+        for action in actions:
+            network.treasurers_group.permissions.add(_perm("crm", f"{action}_{model}"))
+    for app_label, codename in COMMUNICATOR_COLLECTION_PERMISSIONS:
+        GroupCollectionPermission.objects.get_or_create(
+            group=network.communicators_group,
+            collection=network.collection,
+            permission=_perm(app_label, codename),
+        )
+
+
+def grant_page_subtree(network, page):
+    """Give the network's communicators edit rights on `page` and everything below it."""
+    if network.communicators_group_id is None:
+        provision_network(network)
+    for codename in COMMUNICATOR_PAGE_PERMISSIONS:
+        GroupPagePermission.objects.get_or_create(
+            group=network.communicators_group, page=page, permission=_perm("wagtailcore", codename)
+        )

@@ -1,0 +1,48 @@
+"""Validators for Italian identifiers, shared by models, forms and imports."""
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from stdnum import exceptions as stdnum_errors
+from stdnum.it import codicefiscale, iva
+
+
+def normalise_code(value):
+    """Upper-case and strip spaces, as people type codes in many ways."""
+    return "".join((value or "").split()).upper()
+
+
+def validate_codice_fiscale(value):
+    """A personal codice fiscale (16 characters, omocodia included) or a numeric one (11 digits,
+    used by organisations and as a temporary code)."""
+    code = normalise_code(value)
+    if not code:
+        raise ValidationError(_("Enter a codice fiscale."), code="required")
+    if len(code) not in (11, 16):
+        raise ValidationError(
+            _("A codice fiscale has 16 characters (or 11 digits for organisations); got %(n)s."),
+            code="length",
+            params={"n": len(code)},
+        )
+    try:
+        codicefiscale.validate(code)
+    except stdnum_errors.InvalidChecksum as exc:
+        raise ValidationError(
+            _("This codice fiscale has a wrong check character: please check it."),
+            code="checksum",
+        ) from exc
+    except stdnum_errors.ValidationError as exc:
+        raise ValidationError(_("This is not a valid codice fiscale."), code="invalid") from exc
+
+
+def validate_partita_iva(value):
+    code = normalise_code(value)
+    if code.startswith("IT"):
+        code = code[2:]
+    if len(code) != 11 or not code.isdigit():
+        raise ValidationError(_("A partita IVA has 11 digits."), code="length")
+    try:
+        iva.validate(code)
+    except stdnum_errors.ValidationError as exc:
+        raise ValidationError(
+            _("This partita IVA has a wrong check digit: please check it."), code="checksum"
+        ) from exc

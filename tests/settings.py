@@ -1,0 +1,21 @@
+"""Test settings: a thin override of config.settings."""
+
+import os
+
+os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("SECRET_KEY", "tests-only")
+
+from config.settings import *  # noqa: E402,F403
+from config.settings import BASE_DIR, LOGGING  # noqa: E402
+
+# Far from UTC on purpose: fiscal-year and date-boundary bugs show up here first.
+TIME_ZONE = "Pacific/Auckland"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+LOGGING["root"]["level"] = "WARNING"
