@@ -12,6 +12,8 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("", include("campaigns.urls")),
+    path("", include("crm.urls")),
 ]
 
 if settings.DEBUG:
