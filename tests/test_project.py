@@ -40,3 +40,37 @@ def test_production_refuses_to_start_without_secret_key():
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DEBUG": "0",
+        "SECRET_KEY": "x" * 30 + "-production-like-secret-key-for-checks",
+        "STRIPE_WEBHOOK_SECRET": "whsec_test",
+        "ALLOWED_HOSTS": "dona.example.org",
+        "DATABASE_URL": "sqlite:////tmp/trama-check-deploy.sqlite3",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_security_headers_and_csp(client, db):
+    response = client.get("/admin/login/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp
+    assert "https://js.stripe.com" in csp
+    assert "object-src 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
