@@ -1,0 +1,184 @@
+"""Mail: the only module that sends email. It goes through Django's mail API (`MAILERS`), so
+any django-anymail ESP backend configured there works; delivery status comes back through
+anymail's normalised `tracking` signal (webhook URLs under /crm/anymail/).
+
+A send that raises is recorded on its `ReceiptEmail` (attempts, error, next attempt) and retried
+with exponential backoff; after MAX_ATTEMPTS it is marked "gave up" and shown in the admin,
+where "resend" queues a new email.
+"""
+
+import logging
+from datetime import timedelta
+
+from anymail.signals import EventType, tracking
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, make_msgid
+from django.db import transaction
+from django.dispatch import receiver
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from .models import ReceiptEmail
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_MAX = timedelta(hours=6)
+
+# Delivery status only moves forward: webhooks arrive in any order (a late "sent" must not hide
+# a "delivered"); a bounce or complaint after delivery is news and wins.
+_RANK = {
+    ReceiptEmail.Status.QUEUED: 0,
+    ReceiptEmail.Status.FAILED: 0,
+    ReceiptEmail.Status.GAVE_UP: 0,
+    ReceiptEmail.Status.SENT: 1,
+    ReceiptEmail.Status.DELIVERED: 2,
+    ReceiptEmail.Status.BOUNCED: 3,
+    ReceiptEmail.Status.COMPLAINED: 3,
+}
+_TRACKING_STATUS = {
+    EventType.SENT: ReceiptEmail.Status.SENT,
+    EventType.QUEUED: ReceiptEmail.Status.SENT,
+    EventType.DELIVERED: ReceiptEmail.Status.DELIVERED,
+    EventType.BOUNCED: ReceiptEmail.Status.BOUNCED,
+    EventType.REJECTED: ReceiptEmail.Status.BOUNCED,
+    EventType.FAILED: ReceiptEmail.Status.BOUNCED,
+    EventType.COMPLAINED: ReceiptEmail.Status.COMPLAINED,
+}
+
+# Hook for the signed cancel link of monthly donors. `campaigns` owns recurring plans and their
+# self-service links; it registers a callable `(plan) -> absolute URL` here from its AppConfig
+# (crm must not import campaigns: dependencies point campaigns → crm).
+_cancel_url_provider = None
+
+
+def register_cancel_url_provider(func):
+    global _cancel_url_provider
+    _cancel_url_provider = func
+
+
+def recurring_cancel_url(receipt):
+    if _cancel_url_provider is None:
+        return ""
+    plan = next((d.recurring_plan for d in receipt.donations.all() if d.recurring_plan_id), None)
+    if plan is None or plan.status == plan.Status.CANCELLED:
+        return ""
+    return _cancel_url_provider(plan) or ""
+
+
+def backoff(attempts):
+    """1, 2, 4, 8 … minutes after the n-th failure, capped at six hours."""
+    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+
+
+def build_receipt_message(email, pdf_bytes):
+    from .receipts import receipt_download_url
+
+    receipt = email.receipt
+    language = "en" if receipt.language == "en" else "it"
+    context = {
+        "receipt": receipt,
+        "donor": receipt.donor_snapshot,
+        "entity": receipt.entity_snapshot,
+        "download_url": receipt_download_url(receipt),
+        "cancel_url": recurring_cancel_url(receipt),
+        "is_annual": receipt.kind == receipt.Kind.ANNUAL,
+    }
+    with translation.override(language):
+        subject = render_to_string("emails/receipt_subject.txt", context).strip()
+        text = render_to_string("emails/receipt.txt", context)
+        html = render_to_string("emails/receipt.html", context)
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or None
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()),
+        body=text,
+        to=[email.to],
+        reply_to=[receipt.entity_snapshot["email"]] if receipt.entity_snapshot.get("email") else [],
+        headers={"Message-ID": make_msgid("receipt", domain=domain)},
+    )
+    message.attach_alternative(html, "text/html")
+    message.attach(f"{receipt.number.replace('/', '-')}.pdf", pdf_bytes, "application/pdf")
+    # anymail: ties provider events to this email; harmless for other backends.
+    message.metadata = {"receipt_email": str(email.pk)}
+    message.tags = ["receipt"]
+    return message
+
+
+def deliver_receipt_email(email_id):
+    """Send one queued receipt email. Safe to run twice: the row is locked while sending and a
+    sent email is never sent again. Returns the ReceiptEmail."""
+    from .receipts import read_receipt_pdf
+
+    with transaction.atomic():
+        email = ReceiptEmail.objects.select_for_update().select_related("receipt").get(pk=email_id)
+        if email.status not in (ReceiptEmail.Status.QUEUED, ReceiptEmail.Status.FAILED):
+            return email
+        email.attempts += 1
+        try:
+            message = build_receipt_message(email, read_receipt_pdf(email.receipt))
+            message.send(using="default")
+        except Exception as exc:
+            logger.warning("receipt email %s attempt %s failed: %s", email.pk, email.attempts, exc)
+            email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if email.attempts >= MAX_ATTEMPTS:
+                email.status = ReceiptEmail.Status.GAVE_UP
+                email.next_attempt_at = None
+            else:
+                email.status = ReceiptEmail.Status.FAILED
+                email.next_attempt_at = timezone.now() + backoff(email.attempts)
+                transaction.on_commit(lambda: schedule_retry(email))
+        else:
+            status = getattr(message, "anymail_status", None)
+            email.message_id = str(
+                (status.message_id if status and status.message_id is not None else None)
+                or message.extra_headers["Message-ID"]
+            )
+            email.status = ReceiptEmail.Status.SENT
+            email.sent_at = timezone.now()
+            email.next_attempt_at = None
+            email.last_error = ""
+        email.save()
+    return email
+
+
+def schedule_retry(email):
+    """Queue the next attempt at `next_attempt_at` where the task backend can defer (the
+    database queue); otherwise `retry_due_emails` (run by the worker's sweep) picks it up."""
+    from . import tasks
+
+    backend = tasks.send_receipt_email.get_backend()
+    if backend.supports_defer:
+        tasks.send_receipt_email.using(run_after=email.next_attempt_at).enqueue(email.pk)
+
+
+def retry_due_emails(now=None):
+    """Enqueue every failed email whose next attempt is due. Returns how many."""
+    from . import tasks
+
+    now = now or timezone.now()
+    due = ReceiptEmail.objects.filter(
+        status=ReceiptEmail.Status.FAILED, next_attempt_at__lte=now
+    ).values_list("pk", flat=True)
+    count = 0
+    for email_id in due:
+        tasks.send_receipt_email.enqueue(email_id)
+        count += 1
+    return count
+
+
+@receiver(tracking, dispatch_uid="crm.mail.tracking")
+def record_tracking_event(sender, event, esp_name, **kwargs):
+    """anymail tracking webhook → the ReceiptEmail's delivery status (by provider message id)."""
+    status = _TRACKING_STATUS.get(event.event_type)
+    if status is None or not event.message_id:
+        return
+    with transaction.atomic():
+        for email in ReceiptEmail.objects.select_for_update().filter(
+            message_id=str(event.message_id)
+        ):
+            if _RANK[status] > _RANK[email.status]:
+                email.status = status
+                if status in (ReceiptEmail.Status.BOUNCED, ReceiptEmail.Status.COMPLAINED):
+                    email.last_error = (event.description or event.mta_response or "")[:2000]
+                email.save(update_fields=["status", "last_error", "updated_at"])

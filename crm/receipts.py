@@ -1,0 +1,339 @@
+"""Receipts for liberal donations (art. 83 D.Lgs. 117/2017): issue, void, reissue, annual
+statements, email and signed download links. The public API other parts of Trama call.
+
+Numbering: per issuing network and fiscal year, gapless and strictly increasing. The counter row
+is locked (`select_for_update`) in the same transaction that writes the receipt, so concurrent
+issuers queue on it and a rolled-back issue gives its number back. Receipts are never deleted: a
+correction or a refund voids the receipt (it keeps its number) and, where money remains, issues
+a new one linked through `replaces`.
+"""
+
+import hashlib
+import logging
+
+from django.conf import settings
+from django.core import signing
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from .models import Donation, Donor, Network, Receipt, ReceiptCounter, ReceiptEmail
+
+logger = logging.getLogger(__name__)
+
+DOWNLOAD_SALT = "crm.receipt-download"
+# A donor may download their receipt again for a year after we sent the link.
+DOWNLOAD_MAX_AGE = 365 * 24 * 3600
+
+
+class ReceiptError(ValueError):
+    """The gifts given cannot be receipted as asked (message says why)."""
+
+
+# --- Issuing ------------------------------------------------------------------------------------
+
+
+def _next_sequence(network, year):
+    """Take the next number for (network, year) under a row lock held until the caller's
+    transaction ends: concurrent issuers wait here, so numbers never collide or skip."""
+    ReceiptCounter.objects.get_or_create(network=network, year=year)
+    counter = ReceiptCounter.objects.select_for_update().get(network=network, year=year)
+    counter.last_sequence += 1
+    counter.save(update_fields=["last_sequence"])
+    return counter.last_sequence
+
+
+def format_number(network, year, sequence):
+    """`2026/00042`, or `RV-2026/00042` with the network's series prefix."""
+    number = f"{year}/{sequence:05d}"
+    return f"{network.receipt_series}-{number}" if network.receipt_series else number
+
+
+def donor_snapshot(donor):
+    if donor.kind == Donor.Kind.ORGANISATION and donor.organisation_name:
+        name = donor.organisation_name
+    else:
+        name = f"{donor.first_name} {donor.last_name}".strip() or donor.email
+    province = f" ({donor.province})" if donor.province else ""
+    locality = f"{donor.postal_code} {donor.city}".strip()
+    address = ", ".join(p for p in (donor.street_address, locality + province) if p.strip())
+    if address and donor.country and donor.country != "IT":
+        address = f"{address}, {donor.country}"
+    return {
+        "kind": donor.kind,
+        "name": name,
+        "email": donor.email,
+        "codice_fiscale": donor.codice_fiscale,
+        "partita_iva": donor.partita_iva,
+        "address": address,
+        "language": donor.language,
+    }
+
+
+def entity_snapshot(network):
+    return {
+        "legal_name": network.legal_name,
+        "codice_fiscale": network.codice_fiscale,
+        "partita_iva": network.partita_iva,
+        "kind": network.entity_kind,
+        "kind_label": str(Network.EntityKind(network.entity_kind).label),
+        "runts_number": network.runts_number,
+        "tax_regime": network.tax_regime,
+        "address": network.full_address,
+        "city": network.city,
+        "signer_name": network.signer_name,
+        "signer_role": network.signer_role,
+        "logo_id": network.logo_id,
+        "email": network.email,
+    }
+
+
+def _receipted_amount(donation):
+    return donation.amount_cents - donation.refunded_cents
+
+
+def issue_receipt(donations, *, kind="single", issued_by=None, _replaces=None):
+    """Number and record a receipt for `donations` (succeeded gifts of one donor, one network,
+    one fiscal year, none already covered by an issued receipt). The PDF is rendered after
+    commit by a background task. Returns the receipt."""
+    ids = sorted({d.pk for d in donations})
+    if not ids:
+        raise ReceiptError("no gifts to receipt")
+    with transaction.atomic():
+        # Lock the gifts first: two issuers covering the same gift serialise here, and the
+        # second one sees the first one's receipt below.
+        gifts = list(Donation.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+        if len(gifts) != len(ids):
+            raise ReceiptError("unknown gift")
+        first = gifts[0]
+        if any(g.network_id != first.network_id or g.donor_id != first.donor_id for g in gifts):
+            raise ReceiptError("gifts belong to different donors or networks")
+        if first.donor_id is None:
+            raise ReceiptError("gift has no donor yet")
+        if any(g.status not in Donation.COUNTED_STATUSES for g in gifts):
+            raise ReceiptError("only succeeded gifts can be receipted")
+        # The fiscal year is the year the gift was received (a date, already Italian).
+        years = {g.received_on.year for g in gifts}
+        if len(years) != 1:
+            raise ReceiptError("gifts span more than one fiscal year")
+        covered = Receipt.objects.filter(donations__in=ids, status=Receipt.Status.ISSUED).exclude(
+            pk=getattr(_replaces, "pk", None)
+        )
+        if covered.exists():
+            raise ReceiptError("a gift is already covered by an issued receipt")
+        amount = sum(_receipted_amount(g) for g in gifts)
+        if amount <= 0:
+            raise ReceiptError("nothing left to receipt")
+
+        network = Network.objects.get(pk=first.network_id)
+        donor = Donor.objects.get(pk=first.donor_id)
+        year = years.pop()
+        sequence = _next_sequence(network, year)
+        receipt = Receipt.objects.create(
+            network=network,
+            year=year,
+            sequence=sequence,
+            number=format_number(network, year, sequence),
+            kind=kind,
+            issued_by=issued_by,
+            donor=donor,
+            amount_cents=amount,
+            donor_snapshot=donor_snapshot(donor),
+            entity_snapshot=entity_snapshot(network),
+            language="en" if donor.language == "en" else "it",
+            replaces=_replaces,
+        )
+        receipt.donations.set(gifts)
+        transaction.on_commit(lambda: _enqueue_render(receipt.pk))
+    return receipt
+
+
+def _enqueue_render(receipt_id):
+    from . import tasks
+
+    tasks.render_receipt_pdf.enqueue(receipt_id)
+
+
+def void_receipt(receipt, *, reason, user=None):
+    """Mark the receipt void (it keeps its number and its PDF). Idempotent."""
+    if not reason:
+        raise ReceiptError("a reason is required to void a receipt")
+    with transaction.atomic():
+        locked = Receipt.objects.select_for_update().get(pk=receipt.pk)
+        if locked.status == Receipt.Status.VOID:
+            return locked
+        locked.status = Receipt.Status.VOID
+        locked.voided_at = timezone.now()
+        locked.voided_by = user
+        locked.void_reason = reason[:255]
+        locked.save(update_fields=["status", "voided_at", "voided_by", "void_reason"])
+    return locked
+
+
+def reissue_receipt(receipt, *, reason, user=None):
+    """Void `receipt` and issue a new one for the same gifts with the donor's CURRENT details
+    (a corrected name or codice fiscale), linked to the old one through `replaces`."""
+    with transaction.atomic():
+        voided = void_receipt(receipt, reason=reason, user=user)
+        gifts = [
+            g
+            for g in voided.donations.all()
+            if g.status in Donation.COUNTED_STATUSES and _receipted_amount(g) > 0
+        ]
+        return issue_receipt(gifts, kind=voided.kind, issued_by=user, _replaces=voided)
+
+
+def handle_refund(donation, reason):
+    """A gift was refunded (fully or in part) or lost a dispute: void every issued receipt that
+    covers it; where money is still given (other gifts of a statement, a partial refund) issue a
+    replacement for what remains."""
+    receipts = Receipt.objects.filter(donations=donation, status=Receipt.Status.ISSUED)
+    for receipt in receipts:
+        with transaction.atomic():
+            remaining = [
+                g
+                for g in receipt.donations.all()
+                if g.status in Donation.COUNTED_STATUSES and _receipted_amount(g) > 0
+            ]
+            if remaining:
+                reissue_receipt(receipt, reason=reason)
+            else:
+                void_receipt(receipt, reason=reason)
+
+
+def should_issue_automatically(donation):
+    return bool(
+        donation.donor_id
+        and (donation.wants_receipt or donation.network.always_issue_receipts)
+        and donation.status in Donation.COUNTED_STATUSES
+        and not donation.receipts.filter(status=Receipt.Status.ISSUED).exists()
+    )
+
+
+# --- PDF ----------------------------------------------------------------------------------------
+
+
+def ensure_receipt_pdf(receipt):
+    """Render and store the receipt's PDF with its SHA-256, once. Safe to run twice or
+    concurrently: the first stored file wins and is never replaced (the receipt is immutable)."""
+    from . import pdf
+
+    receipt = Receipt.objects.get(pk=receipt.pk)
+    if receipt.pdf_sha256:
+        return receipt
+    try:
+        data = pdf.render_receipt(receipt)
+    except Exception as exc:
+        # One broken receipt must not stop a batch; the error is shown on the receipt.
+        logger.exception("receipt %s: PDF rendering failed", receipt.number)
+        Receipt.objects.filter(pk=receipt.pk).update(pdf_error=f"{type(exc).__name__}: {exc}")
+        raise
+    with transaction.atomic():
+        locked = Receipt.objects.select_for_update().get(pk=receipt.pk)
+        if locked.pdf_sha256:
+            return locked
+        name = f"{locked.network.slug}-{locked.number.replace('/', '-')}.pdf"
+        locked.pdf.save(name, ContentFile(data), save=False)
+        locked.pdf_sha256 = hashlib.sha256(data).hexdigest()
+        locked.pdf_error = ""
+        locked.save(update_fields=["pdf", "pdf_sha256", "pdf_error"])
+    return locked
+
+
+def read_receipt_pdf(receipt):
+    """The stored PDF bytes, checked against the SHA-256 recorded at rendering."""
+    receipt = ensure_receipt_pdf(receipt)
+    with receipt.pdf.open("rb") as fh:
+        data = fh.read()
+    if hashlib.sha256(data).hexdigest() != receipt.pdf_sha256:
+        raise ReceiptError(f"stored PDF of {receipt.number} does not match its SHA-256")
+    return data
+
+
+# --- Yearly statements --------------------------------------------------------------------------
+
+
+def _uncovered_gifts(year):
+    return (
+        Donation.objects.succeeded()
+        .filter(received_on__year=year, donor__isnull=False)
+        .exclude(receipts__status=Receipt.Status.ISSUED)
+    )
+
+
+def issue_annual_statements(year, network=None, progress=None, *, email=True):
+    """Issue one `annual` receipt per donor for the gifts of `year` not already covered.
+
+    Each donor is its own transaction, so a crash loses at most the donor in progress and a
+    rerun resumes: already covered gifts are skipped, so nothing is receipted twice.
+    `progress(done, total)` is called after each donor. Returns the number issued."""
+    gifts = _uncovered_gifts(year)
+    if network is not None:
+        gifts = gifts.filter(network=network)
+    donor_ids = list(gifts.order_by("donor_id").values_list("donor_id", flat=True).distinct())
+    issued = 0
+    for done, donor_id in enumerate(donor_ids, start=1):
+        donor_gifts = list(_uncovered_gifts(year).filter(donor_id=donor_id).only("pk"))
+        if donor_gifts:
+            try:
+                receipt = issue_receipt(donor_gifts, kind=Receipt.Kind.ANNUAL)
+            except ReceiptError as exc:  # e.g. a concurrent run covered them first
+                logger.info("annual statement for donor %s skipped: %s", donor_id, exc)
+            else:
+                issued += 1
+                if email and receipt.donor.email:
+                    send_receipt_email(receipt)
+        if progress:
+            progress(done, len(donor_ids))
+    return issued
+
+
+# --- Mail and links -----------------------------------------------------------------------------
+
+
+def send_receipt_email(receipt):
+    """Queue the thank-you email with the PDF attached; it is sent after commit by a task and
+    retried with backoff on failure. Each call is one more email ("resend")."""
+    to = receipt.donor.email or receipt.donor_snapshot.get("email", "")
+    if not to:
+        raise ReceiptError("the donor has no email address")
+    email = ReceiptEmail.objects.create(receipt=receipt, to=to)
+    transaction.on_commit(lambda: _enqueue_send(email.pk))
+    return email
+
+
+def _enqueue_send(email_id):
+    from . import tasks
+
+    tasks.send_receipt_email.enqueue(email_id)
+
+
+def receipt_download_token(receipt):
+    # The hash pins the link to this exact document.
+    return signing.dumps({"r": receipt.pk, "h": receipt.pdf_sha256[:16]}, salt=DOWNLOAD_SALT)
+
+
+def receipt_from_token(token):
+    """The receipt a download token names, or None if the token is forged or expired."""
+    try:
+        data = signing.loads(token, salt=DOWNLOAD_SALT, max_age=DOWNLOAD_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    receipt = Receipt.objects.filter(pk=data.get("r")).first()
+    if receipt is None or (data.get("h") and receipt.pdf_sha256[:16] != data["h"]):
+        return None
+    return receipt
+
+
+def receipt_download_url(receipt):
+    """Absolute signed link from which the donor can download the receipt again."""
+    receipt = ensure_receipt_pdf(receipt)
+    path = reverse("crm:receipt_download", args=[receipt_download_token(receipt)])
+    return f"{settings.SITE_URL}{path}"
+
+
+def receipts_needing_pdf():
+    """Receipts issued but not rendered (a worker died, rendering failed): for a sweep."""
+    return Receipt.objects.filter(Q(pdf_sha256="") | Q(pdf=""))
