@@ -1,0 +1,128 @@
+"""Figures for the admin home of treasurers: only the networks the user reaches.
+
+The monthly chart is plain server-side SVG (no JavaScript, nothing fetched)."""
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import ExtractMonth
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.ui.components import Component
+
+from .models import Donation, Network, Receipt, RecurringPlan
+from .money import format_amount
+
+MONTHS = ("G", "F", "M", "A", "M", "G", "L", "A", "S", "O", "N", "D")
+
+
+def figures(networks, today=None):
+    """The dashboard's numbers for `networks` (a scoped queryset)."""
+    from .viewsets import campaigns_for_networks
+
+    today = today or timezone.localdate()
+    donations = Donation.objects.filter(network__in=networks)
+    counted = donations.succeeded()
+    this_year = counted.filter(received_on__year=today.year)
+    last_year_to_date = counted.filter(
+        received_on__year=today.year - 1,
+        received_on__lte=_same_day_last_year(today),
+    )
+    monthly = dict(
+        this_year.annotate(month=ExtractMonth("received_on"))
+        .order_by()
+        .values_list("month")
+        .annotate(total=Sum("amount_cents"))
+    )
+    campaigns = []
+    for page in campaigns_for_networks(networks).specific():
+        raised = counted.filter(campaign=page).aggregate(s=Sum("amount_cents"))["s"] or 0
+        campaigns.append(
+            {
+                "title": page.title,
+                "raised": raised,
+                "goal": page.goal_cents,
+                "percent": min(100, round(100 * raised / page.goal_cents))
+                if page.goal_cents
+                else None,
+            }
+        )
+    return {
+        "this_year": this_year.aggregate(s=Sum("amount_cents"))["s"] or 0,
+        "last_year": last_year_to_date.aggregate(s=Sum("amount_cents"))["s"] or 0,
+        "gifts_this_year": this_year.count(),
+        "monthly": [monthly.get(m, 0) for m in range(1, 13)],
+        "campaigns": campaigns,
+        "recent": list(counted.select_related("donor").order_by("-received_on", "-id")[:8]),
+        "failing_plans": list(
+            RecurringPlan.objects.filter(network__in=networks)
+            .filter(Q(status=RecurringPlan.Status.PAST_DUE) | Q(failures__gt=0))
+            .exclude(status=RecurringPlan.Status.CANCELLED)
+            .select_related("donor")[:8]
+        ),
+        "undelivered_receipts": list(
+            Receipt.objects.filter(network__in=networks, status=Receipt.Status.ISSUED)
+            .annotate(delivered=Count("emails", filter=Q(emails__status__in=("sent", "delivered"))))
+            .filter(delivered=0)
+            .select_related("donor")
+            .order_by("-issued_at")[:8]
+        ),
+    }
+
+
+def _same_day_last_year(today):
+    try:
+        return today.replace(year=today.year - 1)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - 1, day=28)
+
+
+def monthly_bars_svg(monthly, width=480, height=160):
+    """A bar per month, heights relative to the best month; labels in the SVG itself."""
+    top = max(monthly) or 1
+    bar = width // 12
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height + 20}" '
+        f'role="img" aria-label="{_("Gifts per month")}" class="crm-monthly">'
+    ]
+    for i, cents in enumerate(monthly):
+        h = round(height * cents / top)
+        x = i * bar + 4
+        parts.append(
+            f'<rect x="{x}" y="{height - h}" width="{bar - 8}" height="{h}" fill="#2e1f5e">'
+            f"<title>{format_amount(cents)}</title></rect>"
+            f'<text x="{x + (bar - 8) // 2}" y="{height + 15}" font-size="11" '
+            f'text-anchor="middle">{MONTHS[i]}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+class CrmSummaryPanel(Component):
+    name = "crm_summary"
+    order = 50
+    template_name = "crm/admin/dashboard_panel.html"
+
+    def __init__(self, networks):
+        self.networks = networks
+
+    def get_context_data(self, parent_context=None):
+        data = figures(self.networks)
+        data["chart"] = monthly_bars_svg(data["monthly"])
+        data["this_year_display"] = format_amount(data["this_year"])
+        data["last_year_display"] = format_amount(data["last_year"])
+        for campaign in data["campaigns"]:
+            campaign["raised_display"] = format_amount(campaign["raised"])
+            campaign["goal_display"] = format_amount(campaign["goal"]) if campaign["goal"] else ""
+        data["networks"] = self.networks
+        data["year"] = timezone.localdate().year
+        return data
+
+    def render_html(self, parent_context=None):
+        return render_to_string(self.template_name, self.get_context_data(parent_context))
+
+
+def crm_homepage_panels(request):
+    networks = Network.objects.for_user(request.user)
+    if not request.user.has_perm("crm.view_donation") or not networks.exists():
+        return []
+    return [CrmSummaryPanel(networks)]

@@ -1,0 +1,249 @@
+"""Exports for treasurers: donations (CSV, XLSX), receipts of a period (ZIP of PDFs plus an
+index CSV) and the yearly per-donor summary.
+
+Memory stays flat: rows come from `values_list(...).iterator()` (no model instances, no queryset
+cache), CSV is streamed line by line and XLSX is written by openpyxl's write-only mode to a
+temporary file. Every text cell is neutralised against spreadsheet formula injection (OWASP
+"CSV injection": cells starting with = + - @ tab or CR are run by Excel/LibreOffice).
+"""
+
+import csv
+import tempfile
+import zipfile
+from datetime import date, datetime
+
+from django.db.models import Count, Sum
+from django.http import FileResponse, StreamingHttpResponse
+from django.utils.translation import gettext_lazy as _
+
+from .money import cents_to_decimal
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+CSV_DELIMITER = ";"  # what Italian spreadsheets expect; decimals use a comma
+CHUNK = 2000
+
+
+def neutralise(value):
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe, so it opens as
+    text (OWASP CSV injection advice). Numbers and dates are left alone."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _csv_value(value):
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    if hasattr(value, "quantize"):  # Decimal amounts, Italian style
+        return f"{value:.2f}".replace(".", ",")
+    return neutralise(str(value))
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def stream_csv(headings, rows):
+    """Yield the CSV text line by line (UTF-8 with a BOM so Excel reads accents)."""
+    writer = csv.writer(_Echo(), delimiter=CSV_DELIMITER)
+    yield "\ufeff" + writer.writerow([str(h) for h in headings])
+    for row in rows:
+        yield writer.writerow([_csv_value(v) for v in row])
+
+
+def write_xlsx(headings, rows, output):
+    """Write rows to `output` (a path or binary file) with openpyxl in write-only mode."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title="Export")
+    sheet.append([str(h) for h in headings])
+    for row in rows:
+        cells = []
+        for value in row:
+            if isinstance(value, str):
+                cell = WriteOnlyCell(sheet, neutralise(value))
+                cell.data_type = "s"  # never let openpyxl read "=…" as a formula
+            else:
+                cell = WriteOnlyCell(sheet, value)
+                if isinstance(value, date):
+                    cell.number_format = "DD/MM/YYYY"
+            cells.append(cell)
+        sheet.append(cells)
+    workbook.save(output)
+
+
+def csv_response(headings, rows, filename):
+    response = StreamingHttpResponse(stream_csv(headings, rows), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    return response
+
+
+def xlsx_response(headings, rows, filename):
+    # On disk, not in memory; FileResponse closes it when sent.
+    output = tempfile.TemporaryFile()  # noqa: SIM115
+    write_xlsx(headings, rows, output)
+    output.seek(0)
+    return FileResponse(
+        output,
+        as_attachment=True,
+        filename=f"{filename}.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+# --- Donations ---------------------------------------------------------------------------------
+
+DONATION_FIELDS = (
+    ("id", _("Id")),
+    ("received_on", _("Received on")),
+    ("donor__first_name", _("First name")),
+    ("donor__last_name", _("Last name")),
+    ("donor__organisation_name", _("Organisation")),
+    ("donor__email", _("Email")),
+    ("donor__codice_fiscale", _("Codice fiscale")),
+    ("amount_cents", _("Amount (EUR)")),
+    ("fee_cents", _("Fee (EUR)")),
+    ("refunded_cents", _("Refunded (EUR)")),
+    ("method", _("Method")),
+    ("channel", _("Channel")),
+    ("status", _("Status")),
+    ("campaign__title", _("Campaign")),
+    ("reference", _("Reference")),
+    ("network__name", _("Network")),
+)
+_CENTS_FIELDS = {"amount_cents", "fee_cents", "refunded_cents"}
+
+
+def donation_rows(queryset):
+    """Rows of the donations in `queryset` (already scoped and filtered), amounts in euro."""
+    fields = [name for name, _heading in DONATION_FIELDS]
+    cents_at = [i for i, name in enumerate(fields) if name in _CENTS_FIELDS]
+    for row in queryset.order_by().values_list(*fields).iterator(chunk_size=CHUNK):
+        row = list(row)
+        for i in cents_at:
+            row[i] = cents_to_decimal(row[i])
+        yield row
+
+
+def donation_headings():
+    return [heading for _name, heading in DONATION_FIELDS]
+
+
+def export_donations(queryset, export_format, filename="donations"):
+    """The HTTP response for the donations export in `export_format` ("csv" or "xlsx")."""
+    make = csv_response if export_format == "csv" else xlsx_response
+    return make(donation_headings(), donation_rows(queryset), filename)
+
+
+# --- Yearly per-donor summary -------------------------------------------------------------------
+
+SUMMARY_HEADINGS = (
+    _("Donor id"),
+    _("First name"),
+    _("Last name"),
+    _("Organisation"),
+    _("Email"),
+    _("Codice fiscale"),
+    _("Gifts"),
+    _("Total (EUR)"),
+    _("Deductible (EUR)"),
+)
+
+
+def yearly_summary_rows(donations, year):
+    """One row per donor with their count and total of counted gifts in `year`, and how much of
+    it is deductible (cash excluded, art. 83 c.1 D.Lgs. 117/2017)."""
+    from .models import Donation
+
+    counted = donations.succeeded().filter(received_on__year=year)
+    deductible = dict(
+        counted.exclude(method=Donation.Method.CASH)
+        .order_by()
+        .values_list("donor_id")
+        .annotate(total=Sum("amount_cents"))
+    )
+    per_donor = (
+        counted.order_by("donor__last_name", "donor__first_name", "donor_id")
+        .values_list(
+            "donor_id",
+            "donor__first_name",
+            "donor__last_name",
+            "donor__organisation_name",
+            "donor__email",
+            "donor__codice_fiscale",
+        )
+        .annotate(n=Count("id"), total=Sum("amount_cents"))
+    )
+    for row in per_donor.iterator(chunk_size=CHUNK):
+        *identity, n, total = row
+        yield [
+            *identity,
+            n,
+            cents_to_decimal(total),
+            cents_to_decimal(deductible.get(row[0], 0)),
+        ]
+
+
+def export_yearly_summary(donations, year, export_format):
+    make = csv_response if export_format == "csv" else xlsx_response
+    return make(SUMMARY_HEADINGS, yearly_summary_rows(donations, year), f"donors-{year}")
+
+
+# --- Receipts of a period -----------------------------------------------------------------------
+
+RECEIPT_HEADINGS = (
+    _("Number"),
+    _("Issued at"),
+    _("Status"),
+    _("Kind"),
+    _("Donor"),
+    _("Codice fiscale"),
+    _("Amount (EUR)"),
+    _("PDF file"),
+    _("SHA-256"),
+)
+
+
+def write_receipts_zip(receipts, output):
+    """A ZIP of the receipts' PDFs plus `index.csv`; receipts without a PDF yet are listed with
+    an empty file name so the treasurer sees they are missing."""
+    with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        rows = []
+        for receipt in receipts.order_by("year", "sequence").iterator(chunk_size=200):
+            name = ""
+            if receipt.pdf:
+                name = f"{receipt.number.replace('/', '-')}.pdf"
+                with receipt.pdf.open("rb") as pdf, archive.open(name, "w") as target:
+                    for chunk in iter(lambda: pdf.read(65536), b""):
+                        target.write(chunk)
+            snapshot = receipt.donor_snapshot or {}
+            rows.append(
+                [
+                    receipt.number,
+                    receipt.issued_at,
+                    receipt.get_status_display(),
+                    receipt.get_kind_display(),
+                    snapshot.get("name") or str(receipt.donor),
+                    snapshot.get("codice_fiscale", ""),
+                    cents_to_decimal(receipt.amount_cents),
+                    name,
+                    receipt.pdf_sha256,
+                ]
+            )
+        archive.writestr("index.csv", "".join(stream_csv(RECEIPT_HEADINGS, rows)))
+
+
+def export_receipts_zip(receipts, filename):
+    output = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
+    write_receipts_zip(receipts, output)
+    output.seek(0)
+    return FileResponse(
+        output, as_attachment=True, filename=f"{filename}.zip", content_type="application/zip"
+    )

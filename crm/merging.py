@@ -1,0 +1,94 @@
+"""Duplicate donors: suggestions and a merge that moves gifts, plans and receipts.
+
+A merge keeps one donor and marks the other `merged_into` it (never deleted), so the log entry
+and the kept row say what happened and the move can be traced and undone by hand.
+"""
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+from wagtail.log_actions import log
+
+from .models import Donor
+
+
+def duplicate_suggestions(donors, limit=50):
+    """Pairs (donor, other, reason) of likely duplicates among `donors` (already scoped): same
+    email, same codice fiscale, or same name and postal code within one network."""
+    live = donors.filter(merged_into__isnull=True, anonymised_at__isnull=True)
+    keys = (
+        (("email",), _("same email")),
+        (("codice_fiscale",), _("same codice fiscale")),
+        (("last_name", "first_name", "postal_code"), _("same name and postal code")),
+    )
+    seen, pairs = set(), []
+    for fields, reason in keys:
+        filled = live.exclude(**{f"{fields[0]}": ""})
+        groups = (
+            filled.order_by()
+            .values("network", *fields)
+            .annotate(n=Count("id"))
+            .filter(n__gt=1)[:limit]
+        )
+        for group in groups:
+            match = {f: group[f] for f in ("network", *fields)}
+            if "last_name" in fields:
+                match = {
+                    "network": group["network"],
+                    "last_name__iexact": group["last_name"],
+                    "first_name__iexact": group["first_name"],
+                    "postal_code": group["postal_code"],
+                }
+            members = list(live.filter(**match).order_by("created_at", "pk"))
+            for other in members[1:]:
+                key = (members[0].pk, other.pk)
+                if key not in seen:
+                    seen.add(key)
+                    pairs.append((members[0], other, reason))
+        if len(pairs) >= limit:
+            break
+    return pairs[:limit]
+
+
+@transaction.atomic
+def merge_donors(keep, duplicate, *, user=None):
+    """Move the duplicate's gifts, plans and receipts to `keep`, fill `keep`'s empty fields
+    from it, carry the most recent consent, and mark the duplicate as merged."""
+    if keep.pk == duplicate.pk or keep.network_id != duplicate.network_id:
+        raise ValueError("Only two different donors of the same network can be merged.")
+    keep = Donor.objects.select_for_update().get(pk=keep.pk)
+    duplicate = Donor.objects.select_for_update().get(pk=duplicate.pk)
+    moved = {
+        "donations": list(duplicate.donations.values_list("pk", flat=True)),
+        "recurring_plans": list(duplicate.recurring_plans.values_list("pk", flat=True)),
+        "receipts": list(duplicate.receipts.values_list("pk", flat=True)),
+    }
+    duplicate.donations.update(donor=keep)
+    duplicate.recurring_plans.update(donor=keep)
+    duplicate.receipts.update(donor=keep)  # their frozen details stay as issued
+    for field in (
+        "email",
+        "codice_fiscale",
+        "partita_iva",
+        "street_address",
+        "postal_code",
+        "city",
+        "province",
+        "phone",
+    ):
+        if not getattr(keep, field) and getattr(duplicate, field):
+            setattr(keep, field, getattr(duplicate, field))
+    if (duplicate.privacy_accepted_at or 0) and (
+        not keep.privacy_accepted_at or duplicate.privacy_accepted_at > keep.privacy_accepted_at
+    ):
+        keep.privacy_accepted_at = duplicate.privacy_accepted_at
+        keep.privacy_notice_version = duplicate.privacy_notice_version
+        keep.newsletter = duplicate.newsletter
+        keep.public_mention = duplicate.public_mention
+    keep.save()
+    duplicate.merged_into = keep
+    duplicate.save(update_fields=["merged_into", "updated_at"])
+    data = {"kept": keep.pk, "merged": duplicate.pk, "moved": moved}
+    log(keep, "crm.merge", user=user, data=data)
+    log(duplicate, "crm.merge", user=user, data=data)
+    return keep

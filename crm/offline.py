@@ -1,0 +1,86 @@
+"""Offline gifts: a bank transfer, cash or a cheque a treasurer records by hand."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from wagtail.log_actions import log
+
+from .events import donation_succeeded
+from .models import Donation
+
+OFFLINE_METHODS = (
+    Donation.Method.BANK_TRANSFER,
+    Donation.Method.CASH,
+    Donation.Method.CHEQUE,
+    Donation.Method.OTHER,
+)
+
+
+def check_offline_gift(*, network, donor, amount_cents, received_on, method, campaign=None):
+    """Raise ValidationError (by field) if the gift cannot be recorded as given."""
+    errors = {}
+    if donor is None or donor.network_id != network.pk:
+        errors["donor"] = _("Choose a donor of this network.")
+    elif donor.anonymised_at:
+        errors["donor"] = _("This donor was anonymised: gifts cannot be added.")
+    if not amount_cents or amount_cents <= 0:
+        errors["amount"] = _("The amount must be more than zero.")
+    if received_on is None:
+        errors["received_on"] = _("Enter the date the money was received.")
+    elif received_on > timezone.localdate():
+        errors["received_on"] = _("The date cannot be in the future.")
+    if method not in OFFLINE_METHODS:
+        errors["method"] = _("Choose bank transfer, cash, cheque or other.")
+    if campaign is not None and not _campaign_of(campaign, network):
+        errors["campaign"] = _("This campaign belongs to another network.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _campaign_of(campaign, network):
+    page = getattr(network, "page", None)
+    return page is not None and campaign.path.startswith(page.path)
+
+
+@transaction.atomic
+def record_offline_gift(
+    *,
+    network,
+    donor,
+    amount_cents,
+    received_on,
+    method,
+    reference="",
+    campaign=None,
+    wants_receipt=False,
+    dedication="",
+    recorded_by=None,
+):
+    """Record a gift received outside Stripe as succeeded, log it, and announce it (receipts
+    listen to `donation_succeeded`). Returns the Donation."""
+    check_offline_gift(
+        network=network,
+        donor=donor,
+        amount_cents=amount_cents,
+        received_on=received_on,
+        method=method,
+        campaign=campaign,
+    )
+    donation = Donation.objects.create(
+        network=network,
+        donor=donor,
+        campaign=campaign,
+        amount_cents=amount_cents,
+        received_on=received_on,
+        method=method,
+        channel=Donation.Channel.OFFLINE,
+        status=Donation.Status.SUCCEEDED,
+        reference=(reference or "").strip(),
+        wants_receipt=wants_receipt,
+        dedication=dedication,
+        recorded_by=recorded_by,
+    )
+    log(donation, "wagtail.create", user=recorded_by)
+    donation_succeeded.send(sender=Donation, donation=donation)
+    return donation

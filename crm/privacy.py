@@ -1,0 +1,99 @@
+"""Privacy (GDPR arts. 15, 17, 20): a donor's data as JSON, and erasure by anonymisation.
+
+Anonymising removes personal and contact data from the donor but keeps issued receipts and
+their frozen donor details: Italian tax law requires keeping them for ten years (art. 2220
+c.c., art. 22 DPR 600/1973), which art. 17(3)(b) GDPR allows.
+"""
+
+from django.db import transaction
+from django.forms.models import model_to_dict
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from wagtail.log_actions import log
+
+from .models import Donor
+
+PERSONAL_FIELDS = (
+    "first_name",
+    "last_name",
+    "organisation_name",
+    "email",
+    "codice_fiscale",
+    "partita_iva",
+    "street_address",
+    "postal_code",
+    "city",
+    "province",
+    "phone",
+    "notes",
+    "tags",
+    "source",
+)
+KEPT_NOTICE = _(
+    "Personal and contact data were removed. Issued receipts are kept for ten years as tax "
+    "law requires (art. 2220 c.c., art. 22 DPR 600/1973)."
+)
+
+
+def _plain(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def donor_export(donor):
+    """Everything we hold about the donor, as JSON-ready data."""
+    identity = {k: _plain(v) for k, v in model_to_dict(donor).items() if k != "merged_into"}
+    return {
+        "donor": identity,
+        "consents": {
+            "privacy_notice_version": donor.privacy_notice_version,
+            "privacy_accepted_at": _plain(donor.privacy_accepted_at),
+            "newsletter": donor.newsletter,
+            "public_mention": donor.public_mention,
+        },
+        "donations": [
+            {
+                "id": d.pk,
+                "received_on": _plain(d.received_on),
+                "amount_cents": d.amount_cents,
+                "currency": d.currency,
+                "method": d.method,
+                "channel": d.channel,
+                "status": d.status,
+                "campaign": d.campaign.title if d.campaign else None,
+                "dedication": d.dedication,
+            }
+            for d in donor.donations.select_related("campaign").order_by("received_on")
+        ],
+        "recurring_plans": [
+            {"amount_cents": p.amount_cents, "interval": p.interval, "status": p.status}
+            for p in donor.recurring_plans.all()
+        ],
+        "receipts": [
+            {
+                "number": r.number,
+                "issued_at": _plain(r.issued_at),
+                "amount_cents": r.amount_cents,
+                "status": r.status,
+            }
+            for r in donor.receipts.all()
+        ],
+    }
+
+
+@transaction.atomic
+def anonymise_donor(donor, *, user=None):
+    """Blank the donor's personal data; keep gifts (as amounts) and issued receipts."""
+    donor = Donor.objects.select_for_update().get(pk=donor.pk)
+    if donor.anonymised_at:
+        return donor
+    for field in PERSONAL_FIELDS:
+        setattr(donor, field, "")
+    donor.newsletter = False
+    donor.public_mention = False
+    donor.anonymised_at = timezone.now()
+    donor.save()
+    donor.donations.update(donor_details={}, dedication="")
+    log(donor, "crm.anonymise", user=user)
+    return donor

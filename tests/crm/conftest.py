@@ -1,0 +1,82 @@
+"""CRM fixtures: rows of both demo networks and their people."""
+
+import datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from crm.models import Donation, Donor, Receipt, ReceiptEmail, RecurringPlan, StripeEvent
+
+# Strings that must never appear in a page or file served to the other network.
+SECRET_NAME = "Zebedeo"
+SECRET_EMAIL = "zebedeo.segreto@example.org"
+
+
+@pytest.fixture
+def users(demo):
+    model = get_user_model()
+    return {u.username: u for u in model.objects.all()}
+
+
+def make_rows(network, first_name, email, receipt_number):
+    today = timezone.localdate()
+    donor = Donor.objects.create(
+        network=network,
+        first_name=first_name,
+        last_name="Rossi",
+        email=email,
+        codice_fiscale="RSSMRA85T10A562S",
+        city="Lecco",
+    )
+    plan = RecurringPlan.objects.create(
+        network=network,
+        donor=donor,
+        amount_cents=1000,
+        status=RecurringPlan.Status.PAST_DUE,
+        failures=2,
+    )
+    donation = Donation.objects.create(
+        network=network,
+        donor=donor,
+        amount_cents=1234567,
+        received_on=today,
+        method=Donation.Method.BANK_TRANSFER,
+        channel=Donation.Channel.OFFLINE,
+        status=Donation.Status.SUCCEEDED,
+        recurring_plan=plan,
+    )
+    receipt = Receipt.objects.create(
+        network=network,
+        year=today.year,
+        sequence=90001,
+        number=receipt_number,
+        donor=donor,
+        amount_cents=1234567,
+        donor_snapshot={"name": f"{first_name} Rossi"},
+        issued_at=timezone.now() - datetime.timedelta(hours=1),
+    )
+    receipt.donations.add(donation)
+    ReceiptEmail.objects.create(receipt=receipt, to=email)
+    event = StripeEvent.objects.create(
+        event_id=f"evt_{first_name}",
+        type="payment_intent.succeeded",
+        network=network,
+        payload={"data": {"object": {"receipt_email": email}}},
+    )
+    return {
+        "donor": donor,
+        "donation": donation,
+        "recurringplan": plan,
+        "receipt": receipt,
+        "stripeevent": event,
+    }
+
+
+@pytest.fixture
+def rows(demo):
+    """Network A (Oltre il Ponte) holds the secret donor; network B (Valle Serena) its own."""
+    return {
+        "a": make_rows(demo["oltre-il-ponte"], SECRET_NAME, SECRET_EMAIL, "OP-2026/00001"),
+        "b": make_rows(demo["valle-serena"], "Bortolo", "bortolo@example.org", "2026/00001"),
+    }
