@@ -8,4 +8,7 @@ class CrmConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects the network's groups)
+        from . import (
+            receipt_receivers,  # noqa: F401  (receipts on gift success/refund, mail)
+            signals,  # noqa: F401  (connects the network's groups)
+        )

@@ -264,7 +264,7 @@ class Donor(models.Model):
         ]
 
     def __str__(self):
-        return self.display_name
+        return str(self.display_name)
 
     @property
     def display_name(self):
@@ -533,6 +533,9 @@ class Receipt(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.SINGLE)
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.ISSUED)
     issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     donor = models.ForeignKey(Donor, on_delete=models.PROTECT, related_name="receipts")
     donations = models.ManyToManyField(Donation, related_name="receipts")
     amount_cents = models.PositiveIntegerField(_("amount (cents)"))
@@ -541,6 +544,9 @@ class Receipt(models.Model):
     language = models.CharField(max_length=5, default="it")
     pdf = models.FileField(_("PDF"), upload_to="receipts/%Y/", blank=True)
     pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)
+    pdf_error = models.TextField(
+        _("PDF rendering error"), blank=True, help_text=_("Last rendering failure, if any.")
+    )
     voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
     voided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -1,4 +1,13 @@
 """Public CRM endpoints (no login): mail tracking webhooks and signed receipt links."""
 
+from django.urls import include, path
+
+from .receipt_views import receipt_download
+
 app_name = "crm"
-urlpatterns = []
+urlpatterns = [
+    # anymail's tracking webhooks, e.g. /crm/anymail/postmark/tracking/ (basic auth with
+    # ANYMAIL_WEBHOOK_SECRET); delivery status lands on ReceiptEmail via crm.mail.
+    path("crm/anymail/", include("anymail.urls")),
+    path("crm/receipts/<str:token>/", receipt_download, name="receipt_download"),
+]

@@ -165,6 +165,7 @@ class Migration(migrations.Migration):
                 ('language', models.CharField(default='it', max_length=5)),
                 ('pdf', models.FileField(blank=True, upload_to='receipts/%Y/', verbose_name='PDF')),
                 ('pdf_sha256', models.CharField(blank=True, max_length=64, verbose_name='PDF SHA-256')),
+                ('pdf_error', models.TextField(blank=True, help_text='Last rendering failure, if any.', verbose_name='PDF rendering error')),
                 ('voided_at', models.DateTimeField(blank=True, null=True, verbose_name='voided at')),
                 ('void_reason', models.CharField(blank=True, max_length=255, verbose_name='reason for voiding')),
                 ('donations', models.ManyToManyField(related_name='receipts', to='crm.donation')),
@@ -172,6 +173,7 @@ class Migration(migrations.Migration):
                 ('network', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='receipts', to='crm.network')),
                 ('replaces', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='replaced_by', to='crm.receipt')),
                 ('voided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('issued_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
                 'verbose_name': 'receipt',
