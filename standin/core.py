@@ -145,7 +145,7 @@ def get(cls, obj_id: str, param: str = "id"):
 async def read_params(request) -> dict:
     """POST body (form or JSON) merged with the query string, nested keys unflattened."""
     data = {}
-    if request.method in ("POST", "DELETE") and request.can_read_body:
+    if request.method in ("POST", "DELETE") and request.body_exists:
         data = await get_post_data(request) or {}
     query = unflatten_data(request.query) if request.query else {}
     return {**query, **data}
@@ -217,8 +217,8 @@ def list_response(url: str, objects, params: dict, extra_filters=(), same_accoun
     expand = params.pop("expand", None)
     limit = to_int(params.pop("limit", 10), "limit", 1)
     if limit > 100:
-        raise error(400, "This value must be less than or equal to 100.", "parameter_invalid_integer",
-                    "limit")
+        raise error(400, "This value must be less than or equal to 100.",
+                    "parameter_invalid_integer", "limit")
     starting_after = params.pop("starting_after", None)
     ending_before = params.pop("ending_before", None)
     keep = created_filter(params.pop("created", None))
@@ -262,3 +262,31 @@ def public_base(request) -> str:
 
 
 SAFE_URL = re.compile(r"^https?://", re.I)
+
+
+# --- overrides of localstripe routes ------------------------------------------------------
+# (method, compiled path regex, handler). The server middleware dispatches matching requests
+# here instead of to localstripe's handler (localstripe registered its routes first, and
+# aiohttp picks the first match). ``request.match_info`` still holds localstripe's params.
+OVERRIDES: list = []
+
+
+def override(method: str, pattern: str):
+    def register(handler):
+        OVERRIDES.append((method, re.compile(f"^{pattern}$"), handler))
+        return handler
+    return register
+
+
+def find_override(method: str, path: str):
+    for m, regex, handler in OVERRIDES:
+        if m == method and regex.match(path):
+            return handler
+    return None
+
+
+def param_names(params_type) -> list[str]:
+    """Parameter names of a stripe-python ``*Params`` TypedDict (request options excluded)."""
+    from stripe._request_options import RequestOptions
+
+    return [k for k in params_type.__annotations__ if k not in RequestOptions.__annotations__]
