@@ -1,18 +1,64 @@
 """Campaign pages: a goal, a story, progress, and the donation form."""
 
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Count, F, Sum
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
 from cms.blocks import StoryStreamBlock
+from crm.money import parse_amount
+
+PROGRESS_CACHE_TIMEOUT = 600  # seconds; invalidated on every donation change anyway
+DONOR_WALL_SIZE = 12
+
+
+def parse_suggested_amounts(text):
+    """`"10 25 50 100"` (euro, separated by spaces or semicolons) → list of cents."""
+    amounts = []
+    for item in (text or "").replace(";", " ").split():
+        amounts.append(parse_amount(item))
+    return amounts
+
+
+def validate_suggested_amounts(text):
+    try:
+        parse_suggested_amounts(text)
+    except ValidationError as exc:
+        raise ValidationError(
+            _("Write amounts in euro separated by spaces, for example: 10 25 50 100.")
+        ) from exc
+
+
+class CampaignUpdateBlock(blocks.StructBlock):
+    date = blocks.DateBlock(label=_("Date"))
+    title = blocks.CharBlock(label=_("Title"), max_length=200)
+    text = blocks.RichTextBlock(label=_("Text"), features=["bold", "italic", "link"])
+
+    class Meta:
+        icon = "date"
+        label = _("Update")
+
+
+def progress_cache_key(campaign_id):
+    return f"campaigns:progress:{campaign_id}"
+
+
+def invalidate_progress(campaign_id):
+    cache.delete(progress_cache_key(campaign_id))
 
 
 class CampaignPage(Page):
     """A fundraising campaign of a network, with a goal and a donation form. Communicators
-    create it under their network's page."""
+    create it under their network's page; donors give on it (see `campaigns.views`)."""
 
     intro = models.CharField(
         _("introduction"),
@@ -37,8 +83,30 @@ class CampaignPage(Page):
         verbose_name=_("hero image"),
     )
     body = StreamField(StoryStreamBlock(), blank=True, verbose_name=_("story"))
+    suggested_amounts = models.CharField(
+        _("suggested amounts"),
+        max_length=100,
+        default="10 25 50 100",
+        validators=[validate_suggested_amounts],
+        help_text=_("In euro, separated by spaces: the buttons shown above the free amount."),
+    )
+    monthly_offered = models.BooleanField(
+        _("offer monthly giving"),
+        default=True,
+        help_text=_("Let donors choose a monthly gift (a Stripe subscription)."),
+    )
+    donor_wall = models.BooleanField(
+        _("show the donor wall"),
+        default=False,
+        help_text=_(
+            "List recent donors who agreed to be named (first name only), others as anonymous."
+        ),
+    )
     thank_you_text = RichTextField(
         _("thank-you text"), blank=True, features=["bold", "italic", "link"]
+    )
+    updates = StreamField(
+        [("update", CampaignUpdateBlock())], blank=True, verbose_name=_("updates")
     )
 
     search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
@@ -51,10 +119,105 @@ class CampaignPage(Page):
             heading=_("Goal and dates"),
         ),
         FieldPanel("body"),
-        FieldPanel("thank_you_text"),
+        MultiFieldPanel(
+            [
+                FieldPanel("suggested_amounts"),
+                FieldPanel("monthly_offered"),
+                FieldPanel("donor_wall"),
+                FieldPanel("thank_you_text"),
+            ],
+            heading=_("Giving"),
+        ),
+        FieldPanel("updates"),
     ]
     parent_page_types = ["cms.NetworkPage"]
     subpage_types = []
 
     class Meta:
         verbose_name = _("campaign page")
+
+    @cached_property
+    def network(self):
+        from cms.models import NetworkPage
+
+        parent = NetworkPage.objects.ancestor_of(self).select_related("network").last()
+        return parent.network if parent else None
+
+    @property
+    def suggested_amounts_cents(self):
+        try:
+            return parse_suggested_amounts(self.suggested_amounts)
+        except ValidationError:
+            return []
+
+    @property
+    def is_open(self):
+        today = timezone.localdate()
+        started = self.starts_on is None or self.starts_on <= today
+        return started and (self.ends_on is None or self.ends_on >= today)
+
+    def get_progress(self):
+        """Raised (net of refunds), goal, donors and days left: one aggregate query, cached
+        until a donation of this campaign changes (`campaigns.signals`)."""
+        key = progress_cache_key(self.pk)
+        progress = cache.get(key)
+        if progress is None:
+            progress = self._compute_progress()
+            cache.set(key, progress, PROGRESS_CACHE_TIMEOUT)
+        days_left = None
+        if self.ends_on:
+            days_left = max(0, (self.ends_on - timezone.localdate()).days)
+        percent = 0
+        if self.goal_cents:
+            percent = min(100, progress["raised_cents"] * 100 // self.goal_cents)
+        return {
+            **progress,
+            "goal_cents": self.goal_cents,
+            "percent": percent,
+            "days_left": days_left,
+        }
+
+    def _compute_progress(self):
+        from crm.models import Donation
+
+        succeeded = Donation.objects.filter(campaign_id=self.pk).succeeded()
+        totals = succeeded.aggregate(
+            raised=Sum(F("amount_cents") - F("refunded_cents")),
+            donors=Count("donor_id", distinct=True),
+            gifts=Count("id"),
+        )
+        wall = []
+        if self.donor_wall:
+            recent = succeeded.order_by("-received_on", "-id").values(
+                "anonymous", "donor__first_name", "donor__public_mention", "dedication"
+            )[:DONOR_WALL_SIZE]
+            for row in recent:
+                named = row["donor__public_mention"] and not row["anonymous"]
+                wall.append(
+                    row["donor__first_name"] if named and row["donor__first_name"] else None
+                )
+        return {
+            "raised_cents": totals["raised"] or 0,
+            "donors": totals["donors"],
+            "gifts": totals["gifts"],
+            "wall": wall,
+        }
+
+    def get_context(self, request, *args, **kwargs):
+        from .forms import DonationForm
+
+        context = super().get_context(request, *args, **kwargs)
+        context["progress"] = self.get_progress()
+        context.setdefault("form", kwargs.get("form") or DonationForm(campaign=self))
+        context["network"] = self.network
+        return context
+
+    def serve(self, request, *args, **kwargs):
+        form = kwargs.pop("form", None)
+        status = kwargs.pop("status", 200)
+        context = self.get_context(request, *args, form=form, **kwargs)
+        if form is not None:
+            context["form"] = form
+        return TemplateResponse(
+            request, self.get_template(request, *args, **kwargs), context, status=status
+        )

@@ -39,7 +39,17 @@ def database_from_url(url):
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         path = unquote(parts.path[1:]) if parts.path.startswith("/") else parts.path
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": path or BASE_DIR / "trama.sqlite3"}
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": path or BASE_DIR / "trama.sqlite3",
+            # The demo's web process and task worker write at once: take the write lock at
+            # BEGIN and wait for it, and let readers proceed beside a writer (WAL).
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
     if parts.scheme in {"postgres", "postgresql", "pgsql"}:
         options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
         return {
@@ -262,6 +272,10 @@ STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "sk_test_local_standin")
 STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "pk_test_local_standin")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "whsec_local_standin" if DEBUG else "")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")
+if STRIPE_API_BASE:
+    # The donation form redirects to Checkout's hosted page, on the stand-in's origin here:
+    # CSP form-action also governs redirects after a form submission.
+    SECURE_CSP["form-action"].append(STRIPE_API_BASE.rstrip("/"))
 if not DEBUG and not STRIPE_WEBHOOK_SECRET:
     raise ImproperlyConfigured("STRIPE_WEBHOOK_SECRET must be set when DEBUG is off")
 

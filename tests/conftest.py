@@ -38,3 +38,32 @@ def network_factory(db):
         return network
 
     return make
+
+
+# --- Giving (campaigns): the local Stripe stand-in, shared by tests/campaigns and tests/e2e ----
+
+
+@pytest.fixture(scope="session")
+def standin_url():
+    """The stand-in (standin/) on a background thread of this test process: one per process."""
+    from standin import core
+    from standin.server import run_in_thread
+
+    core.settings.update(webhook_delay=0.01, webhook_retries=[0.2, 0.5, 1, 2], sepa_delay=0.3)
+    base_url, stop = run_in_thread(port=0)
+    yield base_url
+    stop()
+
+
+@pytest.fixture
+def stripe_standin(standin_url, settings):
+    """Point our Stripe calls at a freshly reset stand-in."""
+    import requests
+
+    requests.delete(f"{standin_url}/_config/data", timeout=5).raise_for_status()
+    settings.STRIPE_API_BASE = standin_url
+    settings.STRIPE_SECRET_KEY = "sk_test_standin"
+    return standin_url
+
+
+# --- end of Giving fixtures --------------------------------------------------------------------

@@ -7,6 +7,7 @@ Safe to run again: everything is looked up by a stable key before being created.
 import io
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.images import ImageFile
 from django.core.management.base import BaseCommand
@@ -14,8 +15,9 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image as PILImage
 from PIL import ImageDraw
+from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.images.models import Image
-from wagtail.models import Page, Site
+from wagtail.models import Collection, Locale, Page, Site
 
 from campaigns.models import CampaignPage
 from cms.models import HomePage, NetworkPage, NewsIndexPage, NewsPage
@@ -84,6 +86,7 @@ NETWORKS = [
             2_800_000,
             "Un mezzo attrezzato per accompagnare anziani e persone con disabilità.",
         ),
+        "suggested_amounts": "15 30 60 120",
     },
 ]
 
@@ -142,6 +145,17 @@ def _hero_image(title, colour, collection):
     )
 
 
+def _recreate_roots():
+    """What Wagtail's migrations seed (locale, root page, root collection), gone from a database
+    flushed between transactional tests."""
+    Locale.objects.get_or_create(
+        language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
+    )
+    if Collection.get_first_root_node() is None:
+        Collection.add_root(name="Root")
+    return Page.add_root(instance=Page(title="Root", slug="root"))
+
+
 class Command(BaseCommand):
     help = "Seed the demo networks, pages, campaigns and people (idempotent)."
 
@@ -173,7 +187,7 @@ class Command(BaseCommand):
         home = HomePage.objects.first()
         if home:
             return home
-        root = Page.get_first_root_node()
+        root = Page.get_first_root_node() or _recreate_roots()
         home = root.add_child(
             instance=HomePage(
                 title="Trama · reti di welfare di comunità",
@@ -236,6 +250,20 @@ class Command(BaseCommand):
                     )
                 ],
                 thank_you_text="<p>Grazie! Il tuo dono fa la differenza.</p>",
+                suggested_amounts=spec.get("suggested_amounts", "10 25 50 100"),
+                monthly_offered=True,
+                donor_wall=True,
+                updates=[
+                    (
+                        "update",
+                        {
+                            "date": today - timedelta(days=5),
+                            "title": "Siamo partiti!",
+                            "text": "<p>Grazie ai primi donatori abbiamo già firmato "
+                            "l'accordo con le scuole del quartiere.</p>",
+                        },
+                    )
+                ],
             )
         )
 

@@ -1,0 +1,172 @@
+"""The donation form on a campaign page. Works without JavaScript."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from crm.money import format_amount, parse_amount
+from crm.validators import normalise_code, validate_codice_fiscale, validate_partita_iva
+
+# Bump when the privacy notice text changes: each donor's consent records the version read.
+PRIVACY_NOTICE_VERSION = "2026-11"
+OTHER = "other"
+
+
+class DonationForm(forms.Form):
+    amount = forms.ChoiceField(label=_("Amount"), widget=forms.RadioSelect, required=False)
+    other_amount = forms.CharField(
+        label=_("Other amount (€)"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    frequency = forms.ChoiceField(
+        label=_("How often"),
+        choices=[("once", _("Once")), ("monthly", _("Every month"))],
+        initial="once",
+        widget=forms.RadioSelect,
+    )
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    email = forms.EmailField(label=_("Email"))
+    as_organisation = forms.BooleanField(
+        label=_("I give on behalf of an organisation"), required=False
+    )
+    organisation_name = forms.CharField(
+        label=_("Organisation name"), max_length=255, required=False
+    )
+    partita_iva = forms.CharField(label=_("Partita IVA"), max_length=16, required=False)
+    wants_receipt = forms.BooleanField(label=_("I want a receipt for tax purposes"), required=False)
+    codice_fiscale = forms.CharField(label=_("Codice fiscale"), max_length=20, required=False)
+    street_address = forms.CharField(label=_("Address"), max_length=255, required=False)
+    postal_code = forms.CharField(label=_("Postal code"), max_length=10, required=False)
+    city = forms.CharField(label=_("City"), max_length=100, required=False)
+    province = forms.CharField(label=_("Province"), max_length=2, required=False)
+    dedication = forms.CharField(
+        label=_("Dedication (e.g. in memory of…)"), max_length=255, required=False
+    )
+    public_mention = forms.BooleanField(
+        label=_("You may name me (first name only) among the donors"), required=False
+    )
+    newsletter = forms.BooleanField(label=_("Send me news from the network"), required=False)
+    privacy = forms.BooleanField(
+        label=_("I have read the privacy notice"),
+        error_messages={"required": _("Please confirm you have read the privacy notice.")},
+    )
+    # Honeypot: hidden from people, filled in by bots.
+    website = forms.CharField(required=False, label=_("Leave this field empty"))
+
+    def __init__(self, *args, campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.campaign = campaign
+        self.network = campaign.network
+        self.fields["amount"].choices = [
+            (str(cents), format_amount(cents)) for cents in campaign.suggested_amounts_cents
+        ] + [(OTHER, _("Other"))]
+        if not campaign.monthly_offered:
+            self.fields["frequency"].choices = [("once", _("Once"))]
+        self.fields["website"].widget.attrs.update(tabindex="-1", autocomplete="off")
+
+    @property
+    def is_spam(self):
+        return bool(self.data.get("website"))
+
+    def clean_other_amount(self):
+        return (self.cleaned_data.get("other_amount") or "").strip()
+
+    def clean_codice_fiscale(self):
+        return normalise_code(self.cleaned_data.get("codice_fiscale"))
+
+    def clean_partita_iva(self):
+        code = normalise_code(self.cleaned_data.get("partita_iva"))
+        return code[2:] if code.startswith("IT") else code
+
+    def clean_province(self):
+        return (self.cleaned_data.get("province") or "").upper()
+
+    def clean(self):
+        data = super().clean()
+        self._clean_amount(data)
+        if data.get("wants_receipt"):
+            # A receipt names the donor by codice fiscale and address (art. 83 D.Lgs. 117/2017
+            # and the Agenzia delle Entrate precompiled return need them).
+            for field in ("street_address", "postal_code", "city"):
+                if not data.get(field):
+                    self.add_error(field, _("Needed for the receipt."))
+            if not data.get("as_organisation") or not data.get("partita_iva"):
+                self._check(data, "codice_fiscale", validate_codice_fiscale)
+        if data.get("as_organisation"):
+            if not data.get("organisation_name"):
+                self.add_error("organisation_name", _("Enter the organisation's name."))
+            if data.get("partita_iva"):
+                self._check(data, "partita_iva", validate_partita_iva)
+            elif data.get("wants_receipt") and not data.get("codice_fiscale"):
+                self.add_error("partita_iva", _("Enter the organisation's partita IVA."))
+        if data.get("codice_fiscale") and "codice_fiscale" not in self.errors:
+            self._check(data, "codice_fiscale", validate_codice_fiscale)
+        return data
+
+    def _check(self, data, field, validator):
+        try:
+            validator(data.get(field))
+        except ValidationError as exc:
+            self.add_error(field, exc)
+
+    def _clean_amount(self, data):
+        choice = data.get("amount")
+        text = data.get("other_amount")
+        field = "other_amount"
+        if not text and choice and choice != OTHER:
+            text, field = f"{int(choice) / 100:.2f}".replace(".", ","), "amount"
+        if not text:
+            self.add_error("other_amount", _("Choose or enter an amount."))
+            return
+        try:
+            cents = parse_amount(text)
+        except ValidationError as exc:
+            self.add_error(field, exc)
+            return
+        low, high = self.network.min_amount_cents, self.network.max_amount_cents
+        if cents < low:
+            self.add_error(
+                field,
+                _("The smallest gift online is %(min)s.") % {"min": format_amount(low)},
+            )
+        elif cents > high:
+            self.add_error(
+                field,
+                _("The largest gift online is %(max)s: for more, please contact us.")
+                % {"max": format_amount(high)},
+            )
+        else:
+            data["amount_cents"] = cents
+
+    @property
+    def monthly(self):
+        return self.cleaned_data.get("frequency") == "monthly"
+
+    def donor_details(self):
+        """What Donation.donor_details keeps: enough to match or create the donor later."""
+        data = self.cleaned_data
+        organisation = data.get("as_organisation")
+        return {
+            "kind": "organisation" if organisation else "person",
+            "first_name": data["first_name"].strip(),
+            "last_name": data["last_name"].strip(),
+            "organisation_name": data.get("organisation_name", "") if organisation else "",
+            "partita_iva": data.get("partita_iva", "") if organisation else "",
+            "email": data["email"].strip().lower(),
+            "codice_fiscale": data.get("codice_fiscale", ""),
+            "street_address": data.get("street_address", ""),
+            "postal_code": data.get("postal_code", ""),
+            "city": data.get("city", ""),
+            "province": data.get("province", ""),
+            "newsletter": bool(data.get("newsletter")),
+            "public_mention": bool(data.get("public_mention")),
+            "privacy_notice_version": PRIVACY_NOTICE_VERSION,
+            "privacy_accepted_at": timezone.now().isoformat(),
+            "language": (get_language() or "it")[:2],
+            "frequency": data.get("frequency", "once"),
+        }

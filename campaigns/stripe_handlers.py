@@ -1,0 +1,273 @@
+"""What each Stripe event means for our records: a dispatch table of small handlers.
+
+Each handler gets the event's `data.object` (a plain dict, shapes of API version 2026-10-28)
+and the connected account the event came from ('' for the platform), runs inside the
+transaction `campaigns.webhooks.apply_event` opened, and returns True if it changed something.
+Handlers are idempotent and order-tolerant: Stripe retries for days and does not guarantee
+order (https://docs.stripe.com/webhooks#event-ordering).
+"""
+
+import datetime
+import logging
+
+from django.utils import timezone
+
+from crm import donations as verbs
+from crm.models import Donation, Network
+
+from . import stripe_api
+
+log = logging.getLogger(__name__)
+
+
+class NotOurs(Exception):
+    """The event concerns an object we do not know, or one of another account: acknowledged
+    and kept, nothing applied."""
+
+
+class NotYet(Exception):
+    """The event refers to a payment we cannot place yet (its checkout event has not arrived):
+    answered with an error so that Stripe delivers it again later."""
+
+
+def _id(value):
+    return value.get("id") if isinstance(value, dict) else value
+
+
+def _date(timestamp):
+    if not timestamp:
+        return None
+    moment = datetime.datetime.fromtimestamp(int(timestamp), tz=datetime.UTC)
+    return timezone.localdate(moment)
+
+
+def _guard(donation, account):
+    """A connected account's events may only touch its network's gifts, and platform events
+    only those of networks without their own account."""
+    if donation is None:
+        raise NotOurs("no matching donation")
+    if (donation.network.stripe_account_id or "") != (account or ""):
+        raise NotOurs(f"donation {donation.pk} belongs to another Stripe account")
+    return donation
+
+
+def _metadata_donation_id(obj):
+    value = (obj.get("metadata") or {}).get("donation_id") or obj.get("client_reference_id")
+    return int(value) if value and str(value).isdigit() else None
+
+
+def _session_donation(session, account):
+    donation = verbs.lock_donation(stripe_checkout_session_id=session["id"])
+    if donation is None and _metadata_donation_id(session):
+        donation = verbs.lock_donation(pk=_metadata_donation_id(session))
+    return _guard(donation, account)
+
+
+def _payment_donation(payment_intent_id, account, metadata=None):
+    donation = None
+    if payment_intent_id:
+        donation = verbs.lock_donation(stripe_payment_intent_id=payment_intent_id)
+    if donation is None and metadata and _metadata_donation_id({"metadata": metadata}):
+        donation = verbs.lock_donation(pk=_metadata_donation_id({"metadata": metadata}))
+    return donation
+
+
+# --- Checkout ----------------------------------------------------------------------------------
+# https://docs.stripe.com/checkout/fulfillment : fulfil on `checkout.session.completed` when
+# `payment_status` is `paid`; delayed methods (SEPA) finish with `async_payment_succeeded`.
+
+
+def checkout_completed(session, account):
+    donation = _session_donation(session, account)
+    changed = False
+    if session.get("mode") == "subscription" and session.get("subscription"):
+        sub_id = _id(session["subscription"])
+        if donation.stripe_subscription_id != sub_id:
+            donation.stripe_subscription_id = sub_id
+            donation.save(update_fields=["stripe_subscription_id", "updated_at"])
+            changed = True
+        plan = verbs.plan_for_subscription(
+            sub_id, origin=donation, customer_id=_id(session.get("customer")) or ""
+        )
+        changed |= verbs.attach_plan(plan, donation)
+    if session.get("payment_status") == "paid":
+        changed |= verbs.mark_donation_succeeded(
+            donation,
+            amount_cents=session.get("amount_total"),
+            stripe_checkout_session_id=session["id"],
+            stripe_payment_intent_id=_id(session.get("payment_intent")),
+        )
+        if donation.recurring_plan_id:
+            changed |= verbs.attach_plan(donation.recurring_plan, donation)
+    elif _id(session.get("payment_intent")) and not donation.stripe_payment_intent_id:
+        donation.stripe_payment_intent_id = _id(session["payment_intent"])
+        donation.method = Donation.Method.SEPA_DEBIT
+        donation.save(update_fields=["stripe_payment_intent_id", "method", "updated_at"])
+        changed = True
+    return changed
+
+
+def checkout_async_succeeded(session, account):
+    return checkout_completed({**session, "payment_status": "paid"}, account)
+
+
+def checkout_async_failed(session, account):
+    return verbs.mark_donation_failed(_session_donation(session, account))
+
+
+def checkout_expired(session, account):
+    return verbs.mark_donation_failed(
+        _session_donation(session, account), status=Donation.Status.CANCELLED
+    )
+
+
+def payment_failed(intent, account):
+    donation = _payment_donation(intent["id"], account, intent.get("metadata"))
+    return verbs.mark_donation_failed(_guard(donation, account))
+
+
+# --- Subscriptions -----------------------------------------------------------------------------
+# Since API 2025-03-31 an invoice names its subscription in `parent.subscription_details`,
+# with a snapshot of the subscription's metadata (where our donation id is).
+
+
+def _invoice_subscription(invoice):
+    details = (invoice.get("parent") or {}).get("subscription_details") or {}
+    return _id(details.get("subscription")), details.get("metadata") or {}
+
+
+def invoice_paid(invoice, account):
+    sub_id, metadata = _invoice_subscription(invoice)
+    if not sub_id:
+        raise NotOurs("invoice without a subscription")
+    origin = None
+    origin_id = _metadata_donation_id({"metadata": metadata})
+    if origin_id:
+        # Lock order everywhere: donation, then plan (see checkout_completed).
+        origin = _guard(verbs.lock_donation(pk=origin_id), account)
+    plan = verbs.plan_for_subscription(
+        sub_id, origin=origin, customer_id=_id(invoice.get("customer"))
+    )
+    if plan is None:
+        raise NotOurs(f"unknown subscription {sub_id}")
+    if origin is None and (plan.network.stripe_account_id or "") != (account or ""):
+        raise NotOurs(f"plan {plan.pk} belongs to another Stripe account")
+    first = invoice.get("billing_reason") == "subscription_create"
+    paid_at = (invoice.get("status_transitions") or {}).get("paid_at") or invoice.get("created")
+    return verbs.record_plan_charge(
+        plan,
+        invoice_id=invoice["id"],
+        amount_cents=invoice.get("amount_paid") or plan.amount_cents,
+        origin=origin if first else None,
+        received_on=_date(paid_at),
+    )
+
+
+def invoice_payment_failed(invoice, account):
+    sub_id, _metadata = _invoice_subscription(invoice)
+    plan = verbs.plan_for_subscription(sub_id) if sub_id else None
+    if plan is None or (plan.network.stripe_account_id or "") != (account or ""):
+        raise NotOurs(f"unknown subscription {sub_id}")
+    return verbs.record_plan_failure(plan)
+
+
+def _subscription_plan(subscription, account):
+    plan = verbs.plan_for_subscription(subscription["id"])
+    if plan is None or (plan.network.stripe_account_id or "") != (account or ""):
+        raise NotOurs(f"unknown subscription {subscription['id']}")
+    return plan
+
+
+def subscription_updated(subscription, account):
+    plan = _subscription_plan(subscription, account)
+    items = (subscription.get("items") or {}).get("data") or []
+    amount = None
+    if items:
+        price = items[0].get("price") or items[0].get("plan") or {}
+        amount = price.get("unit_amount") or price.get("amount")
+    return verbs.update_plan(plan, stripe_status=subscription.get("status"), amount_cents=amount)
+
+
+def subscription_deleted(subscription, account):
+    return verbs.cancel_plan(_subscription_plan(subscription, account))
+
+
+# --- Refunds and disputes ----------------------------------------------------------------------
+
+
+def _charge_donation(charge_id, payment_intent_id, account):
+    donation = verbs.lock_donation(stripe_charge_id=charge_id) if charge_id else None
+    if donation is None and payment_intent_id:
+        donation = verbs.lock_donation(stripe_payment_intent_id=payment_intent_id)
+    if donation is None and payment_intent_id:
+        donation = _invoice_donation(payment_intent_id, account)
+    if donation is None:
+        raise NotYet(f"no donation for charge {charge_id} / {payment_intent_id} yet")
+    donation = _guard(donation, account)
+    updates = []
+    if charge_id and not donation.stripe_charge_id:
+        donation.stripe_charge_id = charge_id
+        updates.append("stripe_charge_id")
+    if payment_intent_id and not donation.stripe_payment_intent_id:
+        donation.stripe_payment_intent_id = payment_intent_id
+        updates.append("stripe_payment_intent_id")
+    if updates:
+        donation.save(update_fields=[*updates, "updated_at"])
+    return donation
+
+
+def _invoice_donation(payment_intent_id, account):
+    """A monthly charge: only its invoice is on record, and since API 2025-03-31 charges no
+    longer name their invoice, so ask Stripe (only networks with monthly plans need to)."""
+    network = (
+        Network.objects.filter(stripe_account_id=account or "", recurring_plans__isnull=False)
+        .distinct()
+        .first()
+    )
+    if network is None:
+        return None
+    try:
+        invoice_id = stripe_api.invoice_for_payment_intent(network, payment_intent_id)
+    except stripe_api.StripeError as exc:
+        raise NotYet(f"Stripe unreachable: {exc}") from exc
+    return verbs.lock_donation(stripe_invoice_id=invoice_id) if invoice_id else None
+
+
+def charge_refunded(charge, account):
+    donation = _charge_donation(charge["id"], _id(charge.get("payment_intent")), account)
+    return verbs.set_refunded_total(donation, int(charge.get("amount_refunded") or 0))
+
+
+def dispute_created(dispute, account):
+    donation = _charge_donation(
+        _id(dispute.get("charge")), _id(dispute.get("payment_intent")), account
+    )
+    return verbs.mark_disputed(donation)
+
+
+def dispute_closed(dispute, account):
+    donation = _charge_donation(
+        _id(dispute.get("charge")), _id(dispute.get("payment_intent")), account
+    )
+    # https://docs.stripe.com/api/disputes/object#dispute_object-status
+    if dispute.get("status") == "won":
+        return verbs.close_dispute(donation, won=True)
+    if dispute.get("status") == "lost":
+        return verbs.close_dispute(donation, won=False)
+    return False
+
+
+HANDLERS = {
+    "checkout.session.completed": checkout_completed,
+    "checkout.session.async_payment_succeeded": checkout_async_succeeded,
+    "checkout.session.async_payment_failed": checkout_async_failed,
+    "checkout.session.expired": checkout_expired,
+    "payment_intent.payment_failed": payment_failed,
+    "invoice.paid": invoice_paid,
+    "invoice.payment_failed": invoice_payment_failed,
+    "customer.subscription.updated": subscription_updated,
+    "customer.subscription.deleted": subscription_deleted,
+    "charge.refunded": charge_refunded,
+    "charge.dispute.created": dispute_created,
+    "charge.dispute.closed": dispute_closed,
+}

@@ -1,0 +1,166 @@
+"""Giving endpoints: start a checkout, thank-you and cancelled pages, the monthly donor's
+signed cancel link. The Stripe webhook is in `campaigns.webhooks`."""
+
+import logging
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from crm import donations as verbs
+from crm.models import Donation, RecurringPlan
+
+from . import ratelimit, stripe_api
+from .forms import DonationForm
+from .models import CampaignPage
+
+log = logging.getLogger(__name__)
+DONATION_SALT = "campaigns.donation"
+
+
+def donation_token(donation):
+    return signing.dumps(donation.pk, salt=DONATION_SALT)
+
+
+def _use_language(code):
+    """Our giving URLs sit outside i18n_patterns (Stripe redirects to fixed addresses), where
+    LocaleMiddleware always picks the default language: speak the donor's language instead."""
+    if code in dict(settings.LANGUAGES):
+        translation.activate(code)
+        return code
+    return None
+
+
+def _donation_from(token):
+    try:
+        pk = signing.loads(token, salt=DONATION_SALT)
+    except signing.BadSignature as exc:
+        raise Http404 from exc
+    return get_object_or_404(Donation.objects.select_related("network"), pk=pk)
+
+
+@require_POST
+def give(request, page_id):
+    """Validate the form, create the pending donation, open a Stripe Checkout Session and send
+    the donor there. If Stripe fails, nothing is kept and the form says so."""
+    campaign = get_object_or_404(CampaignPage.objects.live().public(), pk=page_id)
+    _use_language(request.POST.get("lang"))
+    form = DonationForm(request.POST, campaign=campaign)
+    if form.is_spam:
+        log.info("honeypot filled on campaign %s", campaign.pk)
+        return HttpResponse(_("Your gift could not be started."), status=400)
+    if not form.is_valid():
+        return campaign.serve(request, form=form, status=400)
+    if not campaign.is_open:
+        form.add_error(None, _("This campaign is closed."))
+        return campaign.serve(request, form=form, status=400)
+    if not (
+        ratelimit.hit("ip", ratelimit.client_ip(request))
+        and ratelimit.hit("email", form.cleaned_data["email"].lower())
+    ):
+        form.add_error(None, _("Too many attempts: please try again in an hour."))
+        return campaign.serve(request, form=form, status=429)
+    try:
+        with transaction.atomic():
+            donation = _pending_donation(campaign, form)
+            session = stripe_api.create_checkout_session(
+                donation,
+                product_name=_("Gift to %(campaign)s") % {"campaign": campaign.title},
+                success_url=_absolute(request, "campaigns:thanks", donation),
+                cancel_url=_absolute(request, "campaigns:cancelled", donation),
+                monthly=form.monthly,
+            )
+            donation.stripe_checkout_session_id = session["id"]
+            donation.save(update_fields=["stripe_checkout_session_id", "updated_at"])
+    except stripe_api.StripeError:
+        log.exception("could not start a checkout for campaign %s", campaign.pk)
+        form.add_error(
+            None,
+            _("The payment service is not answering: nothing was charged. Please try again."),
+        )
+        return campaign.serve(request, form=form, status=503)
+    return HttpResponseRedirect(session["url"], status=303)
+
+
+def _pending_donation(campaign, form):
+    data = form.cleaned_data
+    return Donation.objects.create(
+        network=campaign.network,
+        campaign=campaign,
+        amount_cents=data["amount_cents"],
+        wants_receipt=bool(data.get("wants_receipt")),
+        donor_details=form.donor_details(),
+        dedication=data.get("dedication", ""),
+        anonymous=not data.get("public_mention"),
+        status=Donation.Status.PENDING,
+    )
+
+
+def _absolute(request, name, donation):
+    return request.build_absolute_uri(reverse(name, args=[donation_token(donation)]))
+
+
+def thanks(request, token):
+    """Shown after Checkout: pending until the webhook confirms the gift, then confirmed."""
+    donation = _donation_from(token)
+    _use_language(donation.donor_details.get("language"))
+    campaign = CampaignPage.objects.filter(pk=donation.campaign_id).first()
+    return render(
+        request,
+        "campaigns/thanks.html",
+        {
+            "donation": donation,
+            "campaign": campaign,
+            "confirmed": donation.status in Donation.COUNTED_STATUSES,
+            "failed": donation.status == Donation.Status.FAILED,
+        },
+    )
+
+
+def cancelled(request, token):
+    """The donor left Checkout without paying: the pending gift is marked cancelled."""
+    donation = _donation_from(token)
+    _use_language(donation.donor_details.get("language"))
+    with transaction.atomic():
+        locked = verbs.lock_donation(pk=donation.pk)
+        verbs.mark_donation_failed(locked, status=Donation.Status.CANCELLED)
+    campaign = CampaignPage.objects.filter(pk=donation.campaign_id).first()
+    return render(request, "campaigns/cancelled.html", {"campaign": campaign})
+
+
+@require_http_methods(["GET", "POST"])
+def cancel_plan(request, token):
+    """A monthly donor stops their plan from the signed link in any of our emails."""
+    try:
+        pk = verbs.plan_from_cancel_token(token)
+    except signing.SignatureExpired:
+        return render(request, "campaigns/cancel_plan.html", {"expired": True}, status=410)
+    except signing.BadSignature as exc:
+        raise Http404 from exc
+    plan = get_object_or_404(RecurringPlan.objects.select_related("network", "donor"), pk=pk)
+    _use_language(plan.donor.language if plan.donor else None)
+    done = plan.status == RecurringPlan.Status.CANCELLED
+    error = None
+    if request.method == "POST" and not done:
+        try:
+            if plan.stripe_subscription_id:
+                stripe_api.cancel_subscription(plan.network, plan.stripe_subscription_id)
+            with transaction.atomic():
+                plan = RecurringPlan.objects.select_for_update().get(pk=plan.pk)
+                verbs.cancel_plan(plan)
+            done = True
+        except stripe_api.StripeError:
+            log.exception("could not cancel subscription of plan %s", plan.pk)
+            error = _("The payment service is not answering: please try again in a while.")
+    return render(
+        request,
+        "campaigns/cancel_plan.html",
+        {"plan": plan, "done": done, "error": error},
+        status=503 if error else 200,
+    )

@@ -1,0 +1,182 @@
+"""Giving fixtures: a campaign with its network, and Stripe events signed like Stripe does
+(`t=<ts>,v1=HMAC-SHA256(secret, "<ts>.<body>")`, docs.stripe.com/webhooks#verify-manually).
+"""
+
+import hashlib
+import hmac
+import http.server
+import itertools
+import json
+import threading
+import time
+
+import pytest
+import requests
+from django.core.cache import cache
+
+WEBHOOK_URL = "/stripe/webhook/"
+_ids = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def campaign(demo):
+    from campaigns.models import CampaignPage
+
+    page = CampaignPage.objects.get(slug="un-doposcuola-per-ogni-quartiere")
+    page.suggested_amounts = "10 25 50"
+    page.save_revision().publish()
+    return CampaignPage.objects.get(pk=page.pk)
+
+
+def sign(payload, secret, timestamp=None):
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def event(type_, obj, *, account=None, event_id=None, created=None):
+    """An event envelope as Stripe sends it (https://docs.stripe.com/api/events/object)."""
+    body = {
+        "id": event_id or f"evt_test{next(_ids):020d}",
+        "object": "event",
+        "api_version": "2026-10-28.endive",
+        "created": created or int(time.time()),
+        "data": {"object": obj},
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": type_,
+    }
+    if account:
+        body["account"] = account
+    return body
+
+
+@pytest.fixture
+def deliver(client, settings):
+    """POST an event to the webhook, signed with our endpoint secret."""
+
+    def post(body, *, secret=None, timestamp=None, raw=None, signature=...):
+        payload = raw if raw is not None else json.dumps(body).encode()
+        headers = {}
+        if signature is ...:
+            signature = sign(payload, secret or settings.STRIPE_WEBHOOK_SECRET, timestamp)
+        if signature is not None:
+            headers["Stripe-Signature"] = signature
+        return client.post(WEBHOOK_URL, payload, content_type="application/json", headers=headers)
+
+    return post
+
+
+@pytest.fixture
+def pending_donation(campaign):
+    """A gift started on the campaign page, waiting for Stripe."""
+    from crm.models import Donation
+
+    def make(amount_cents=2500, *, session_id=None, email="anna.rossi@example.org", **extra):
+        donation = Donation.objects.create(
+            network=campaign.network,
+            campaign=campaign,
+            amount_cents=amount_cents,
+            donor_details={
+                "first_name": "Anna",
+                "last_name": "Rossi",
+                "email": email,
+                "codice_fiscale": extra.pop("codice_fiscale", ""),
+                "public_mention": True,
+                "privacy_notice_version": "2026-11",
+            },
+            **extra,
+        )
+        donation.stripe_checkout_session_id = session_id or f"cs_test_{donation.pk:024d}"
+        donation.save()
+        return donation
+
+    return make
+
+
+class Capture:
+    """A tiny HTTP endpoint registered with the stand-in: keeps each delivery's raw body and
+    `Stripe-Signature` header, so tests replay them verbatim into our webhook view."""
+
+    def __init__(self):
+        self.deliveries = []
+        self.lock = threading.Lock()
+        capture = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                with capture.lock:
+                    capture.deliveries.append((body, self.headers["Stripe-Signature"]))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def types(self):
+        with self.lock:
+            return [json.loads(body)["type"] for body, _sig in self.deliveries]
+
+    def wait_for(self, *types, timeout=10):
+        deadline = time.monotonic() + timeout
+        while not all(t in self.types() for t in types):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"missing {types}; got {self.types()}")
+            time.sleep(0.02)
+
+    def take(self):
+        with self.lock:
+            taken, self.deliveries = self.deliveries, []
+        return taken
+
+
+@pytest.fixture(scope="session")
+def _capture(standin_url):
+    capture = Capture()
+    response = requests.post(
+        f"{standin_url}/_config/webhooks/campaigns-tests",
+        data={"url": capture.url, "secret": "whsec_local_standin"},
+        timeout=5,
+    )
+    response.raise_for_status()
+    yield capture
+    capture.server.shutdown()
+
+
+@pytest.fixture
+def stripe_events(stripe_standin, _capture, client, settings):
+    """Events the stand-in sends, relayed as delivered (real signatures) to our webhook."""
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_local_standin"
+    _capture.take()
+
+    class Relay:
+        def wait_for(self, *types):
+            _capture.wait_for(*types)
+
+        def relay(self):
+            responses = []
+            for body, signature in _capture.take():
+                responses.append(
+                    client.post(
+                        WEBHOOK_URL,
+                        body,
+                        content_type="application/json",
+                        headers={"Stripe-Signature": signature},
+                    )
+                )
+            return responses
+
+    return Relay()

@@ -1,0 +1,268 @@
+"""Giving on a campaign page: the form, the checkout on the Stripe stand-in, the thank-you
+page, the monthly donor's cancel link, and the page's progress."""
+
+import re
+import time
+
+import pytest
+import requests
+from django.core import signing
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from campaigns.models import invalidate_progress
+from crm.donations import plan_cancel_url
+from crm.models import Donation, RecurringPlan
+
+FORM = {
+    "amount": "2500",
+    "frequency": "once",
+    "first_name": "Anna",
+    "last_name": "D'Alò",
+    "email": "anna@example.org",
+    "privacy": "on",
+}
+
+
+def give_url(campaign):
+    return reverse("campaigns:give", args=[campaign.pk])
+
+
+# --- the form ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed,message",
+    [
+        ("-5", "more than zero"),
+        ("0", "more than zero"),
+        ("1e9", "for example 25 or 10,50"),
+        ("abc", "for example 25 or 10,50"),
+        ("2", "smallest gift"),
+        ("1.000.000", "largest gift"),
+    ],
+)
+def test_bad_amounts_are_refused_with_a_clear_message(client, campaign, typed, message):
+    response = client.post(
+        give_url(campaign),
+        {**FORM, "amount": "other", "other_amount": typed, "lang": "en"},
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert Donation.objects.count() == 0
+
+
+def test_italian_amounts_and_missing_receipt_details(client, campaign):
+    # given an Italian amount and a receipt request without codice fiscale nor address
+    response = client.post(
+        give_url(campaign),
+        {**FORM, "amount": "other", "other_amount": "1.000,50", "wants_receipt": "on"},
+    )
+    # then the form asks for them, and keeps the amount as typed
+    assert response.status_code == 400
+    form = response.context["form"]
+    assert form.cleaned_data["amount_cents"] == 100050
+    assert set(form.errors) == {"codice_fiscale", "street_address", "postal_code", "city"}
+
+
+def test_codice_fiscale_with_a_wrong_check_character_is_refused(client, campaign):
+    response = client.post(
+        give_url(campaign),
+        {
+            **FORM,
+            "wants_receipt": "on",
+            "codice_fiscale": "rssnna80a41f205x",
+            "street_address": "Via Roma 1",
+            "postal_code": "23900",
+            "city": "Lecco",
+        },
+    )
+    assert response.status_code == 400
+    assert "codice_fiscale" in response.context["form"].errors
+
+
+def test_honeypot_stops_bots_before_anything_is_written(client, campaign):
+    response = client.post(give_url(campaign), {**FORM, "website": "http://spam.example"})
+    assert response.status_code == 400
+    assert Donation.objects.count() == 0
+
+
+def test_card_testing_hits_the_rate_limit_not_stripe(client, campaign, settings):
+    # given a limit of 3 checkouts per email and Stripe unreachable (a call would show as 503)
+    settings.GIVING_RATE_LIMITS = {"email": (3, 3600)}
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
+    statuses = [client.post(give_url(campaign), FORM).status_code for _ in range(6)]
+    assert statuses == [503, 503, 503, 429, 429, 429]
+    assert Donation.objects.count() == 0
+
+
+def test_stripe_down_leaves_nothing_half_written(client, campaign, settings):
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
+    response = client.post(give_url(campaign), {**FORM, "lang": "en"})
+    assert response.status_code == 503
+    assert "nothing was charged" in response.content.decode()
+    assert Donation.objects.count() == 0
+
+
+# --- checkout on the stand-in --------------------------------------------------------------------
+
+
+def _pay(checkout_url, **form):
+    data = {"method": "card", "card_number": "4242 4242 4242 4242", "name": "Anna"}
+    data.update(form)
+    return requests.post(checkout_url, data=data, allow_redirects=False, timeout=5)
+
+
+def test_one_off_gift_end_to_end(client, campaign, stripe_events):
+    # given a donor who fills in the form
+    response = client.post(give_url(campaign), {**FORM, "dedication": "In memoria di Pia"})
+    # then a pending donation exists and the donor is sent to Stripe Checkout
+    assert response.status_code == 303
+    donation = Donation.objects.get()
+    assert donation.status == "pending"
+    assert response["Location"].endswith(f"/checkout/pay/{donation.stripe_checkout_session_id}")
+    # when they pay, Stripe sends them back to the thank-you page, still pending
+    paid = _pay(response["Location"])
+    assert paid.status_code == 303
+    thanks = paid.headers["Location"].removeprefix("http://testserver")
+    assert 'data-status="pending"' in client.get(thanks).content.decode()
+    # when the webhook arrives, the page shows the gift confirmed
+    stripe_events.wait_for("checkout.session.completed")
+    assert all(r.status_code == 200 for r in stripe_events.relay())
+    assert 'data-status="confirmed"' in client.get(thanks).content.decode()
+    donation.refresh_from_db()
+    assert (donation.status, donation.amount_cents) == ("succeeded", 2500)
+    assert donation.donor.last_name == "D'Alò"
+    assert donation.dedication == "In memoria di Pia"
+
+
+def test_monthly_gift_refund_and_cancel_link(client, campaign, stripe_events, stripe_standin):
+    # given a monthly gift paid on Checkout, and its webhooks applied
+    response = client.post(give_url(campaign), {**FORM, "frequency": "monthly", "lang": "en"})
+    _pay(response["Location"])
+    stripe_events.wait_for("checkout.session.completed", "invoice.paid")
+    stripe_events.relay()
+    plan = RecurringPlan.objects.get()
+    first = Donation.objects.get()
+    assert (plan.status, first.status, first.recurring_plan) == ("active", "succeeded", plan)
+    # when the next month is charged
+    requests.post(
+        f"{stripe_standin}/_standin/subscriptions/{plan.stripe_subscription_id}/renew", timeout=5
+    ).raise_for_status()
+    stripe_events.wait_for("invoice.paid")
+    stripe_events.relay()
+    assert Donation.objects.filter(recurring_plan=plan, status="succeeded").count() == 2
+    # when the second month is refunded on Stripe (only its invoice links it to us)
+    second = Donation.objects.exclude(pk=first.pk).get()
+    payments = requests.get(
+        f"{stripe_standin}/v1/invoice_payments",
+        params={"invoice": second.stripe_invoice_id},
+        auth=("sk_test_standin", ""),
+        timeout=5,
+    ).json()["data"]
+    pi = payments[0]["payment"]["payment_intent"]
+    requests.post(
+        f"{stripe_standin}/v1/refunds",
+        data={"payment_intent": pi, "amount": 1000},
+        auth=("sk_test_standin", ""),
+        timeout=5,
+    ).raise_for_status()
+    stripe_events.wait_for("charge.refunded")
+    stripe_events.relay()
+    second.refresh_from_db()
+    assert (second.status, second.refunded_cents) == ("partially_refunded", 1000)
+    # when the donor follows the signed link in any email and confirms
+    url = plan_cancel_url(plan).removeprefix("http://127.0.0.1:8000")
+    assert "Stop my monthly gift" in client.get(url).content.decode()
+    assert client.post(url).status_code == 200
+    # then the plan is cancelled here and on Stripe
+    plan.refresh_from_db()
+    assert plan.status == "cancelled"
+    stripe_events.wait_for("customer.subscription.deleted")
+    assert all(r.status_code == 200 for r in stripe_events.relay())
+
+
+def test_cancelled_checkout_marks_the_gift_cancelled(client, campaign, stripe_standin):
+    response = client.post(give_url(campaign), FORM)
+    page = requests.get(response["Location"], timeout=5).text
+    cancel = re.search(r'id="cancel"[^>]*href="([^"]+)"|href="([^"]+)"[^>]*id="cancel"', page)
+    cancel_url = next(g for g in cancel.groups() if g).replace("&amp;", "&")
+    assert client.get(cancel_url.removeprefix("http://testserver")).status_code == 200
+    assert Donation.objects.get().status == "cancelled"
+
+
+def test_cancel_link_with_a_bad_signature_is_not_found(client, db):
+    token = signing.dumps(1, salt="someone-else")
+    assert client.get(reverse("campaigns:cancel_plan", args=[token])).status_code == 404
+
+
+# --- the campaign page ---------------------------------------------------------------------------
+
+
+def _succeeded_gifts(campaign, n, start=0):
+    from crm.models import Donor
+
+    donors = Donor.objects.bulk_create(
+        Donor(network=campaign.network, first_name=f"D{i}", public_mention=True)
+        for i in range(start, start + n)
+    )
+    Donation.objects.bulk_create(
+        Donation(
+            network=campaign.network,
+            campaign=campaign,
+            donor=d,
+            amount_cents=1000,
+            status="succeeded",
+        )
+        for d in donors
+    )
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_page_queries_do_not_grow_with_gifts_and_totals_are_cached(client, campaign):
+    campaign.donor_wall = True
+    campaign.save_revision().publish()
+    url = campaign.url
+    _succeeded_gifts(campaign, 2)
+    client.get(url)  # warm up the site and page lookups
+    invalidate_progress(campaign.pk)
+    few = _queries(client, url)
+    cached = _queries(client, url)
+    _succeeded_gifts(campaign, 200, start=2)  # bulk_create sends no signals
+    invalidate_progress(campaign.pk)
+    many = _queries(client, url)
+    assert few == many
+    assert cached < few
+    html = client.get(url).content.decode()
+    assert "202" in re.sub(r"\s+", " ", html.split('data-testid="donors"')[1][:40])
+    assert "D201" in html  # the donor wall names those who agreed, newest first
+
+
+def test_progress_updates_when_a_gift_succeeds(client, campaign, pending_donation, deliver):
+    from . import payloads
+    from .conftest import event
+
+    html = client.get(campaign.url).content.decode()
+    assert "€\xa00,00" in html
+    donation = pending_donation(4200)
+    deliver(event("checkout.session.completed", payloads.checkout_session(donation)))
+    html = client.get(campaign.url).content.decode()
+    assert "€\xa042,00" in html
+
+
+def test_expired_cancel_link_says_so(client, db):
+    from crm.donations import PLAN_CANCEL_MAX_AGE, PLAN_CANCEL_SALT
+
+    class LongAgo(signing.TimestampSigner):
+        def timestamp(self):
+            return signing.b62_encode(int(time.time()) - PLAN_CANCEL_MAX_AGE - 60)
+
+    token = LongAgo(salt=PLAN_CANCEL_SALT).sign_object(1)
+    response = client.get(reverse("campaigns:cancel_plan", args=[token]))
+    assert response.status_code == 410
