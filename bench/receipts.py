@@ -1,10 +1,11 @@
-"""Receipt figures: PDFs per second in one process and with 2 worker processes, and the time
-and peak memory of `issue_annual_statements` (issue + render, no email).
+"""Receipt figures: PDFs per second in one process and with 2 worker processes (warmed up,
+timed between barriers, so process start-up is excluded), and the time and peak memory of the
+yearly statements (issue + render with `--workers`, no email).
 
 Runs on a throw-away SQLite database and media folder. Default sizes are small so `make bench`
-stays quick; `--full` uses the sizes of design/quality.md (10,000 donors).
+stays quick; `--full` (or `--donors 10000`) uses the sizes of design/quality.md.
 
-    .venv/bin/python bench/receipts.py [--full] [--receipts N] [--donors N]
+    .venv/bin/python bench/receipts.py [--full] [--receipts N] [--donors N] [--workers N]
 """
 
 import argparse
@@ -78,17 +79,46 @@ def make_gifts(network, count, year=2026):
     )
 
 
-def render(ids):
-    """Worker: render the given receipts' PDFs (what the render task does)."""
+def render_worker(ids, start_barrier, done_barrier):
+    """Worker process: start Django, warm up (fonts, stylesheet, templates) on one receipt
+    without storing it, then render and store `ids` between two barriers shared with the
+    parent, so the timed part excludes process start-up and shutdown."""
     setup_django("django.tasks.backends.dummy.DummyBackend")
     from django.db import connections
 
+    from crm import pdf
     from crm.models import Receipt
     from crm.receipts import ensure_receipt_pdf
 
-    for receipt in Receipt.objects.filter(pk__in=ids):
-        ensure_receipt_pdf(receipt)
+    pdf.render_receipt(Receipt.objects.get(pk=ids[0]))
+    start_barrier.wait()
+    for receipt_id in ids:
+        ensure_receipt_pdf(Receipt(pk=receipt_id))
+    done_barrier.wait()
     connections.close_all()
+
+
+def annual_worker(year, workers, queue):
+    """The yearly statements in a fresh process (so its peak memory is its own): the same
+    passes as `manage.py issue_annual_statements YEAR --no-email --workers N`."""
+    setup_django("django.tasks.backends.dummy.DummyBackend")
+    from crm.annual_statements import issue_statements, render_statements
+
+    start = time.perf_counter()
+    issued = issue_statements(year, enqueue_render=False)
+    issue_time = time.perf_counter() - start
+    failed = render_statements(year, workers=workers)
+    total = time.perf_counter() - start
+    queue.put(
+        {
+            "issued": issued,
+            "failed": len(failed),
+            "issue_time": issue_time,
+            "total": total,
+            "rss_self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "rss_workers": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        }
+    )
 
 
 def main():
@@ -96,16 +126,19 @@ def main():
     parser.add_argument("--full", action="store_true", help="10,000 donors, 200 receipts")
     parser.add_argument("--receipts", type=int)
     parser.add_argument("--donors", type=int)
+    parser.add_argument("--workers", type=int, default=2, help="for the yearly statements")
     args = parser.parse_args()
-    n_receipts = args.receipts or (200 if args.full else 40)
-    n_donors = args.donors or (10_000 if args.full else 300)
+    n_receipts = args.receipts or (200 if args.full else 60)
+    n_donors = args.donors or (10_000 if args.full else 400)
 
     setup_django("django.tasks.backends.dummy.DummyBackend")
     from django.core.management import call_command
+    from django.db import connections
 
     call_command("migrate", verbosity=0)
+    from crm import pdf
     from crm.models import Donation, Network, Receipt
-    from crm.receipts import issue_annual_statements, issue_receipt
+    from crm.receipts import ensure_receipt_pdf, issue_receipt
 
     network = Network.objects.create(
         name="Bench",
@@ -118,56 +151,79 @@ def main():
         city="Milano",
         signer_name="Maria Rossi",
     )
-    make_gifts(network, 3 * n_receipts, year=2025)
+    make_gifts(network, 3 * n_receipts + 1, year=2025)
     gifts = list(Donation.objects.filter(received_on__year=2025).order_by("pk"))
 
     # Numbering alone (the locked transaction), then rendering: one process, then two.
     start = time.perf_counter()
-    issued = [issue_receipt([g]).pk for g in gifts]
+    issued = [issue_receipt([g], enqueue_render=False).pk for g in gifts]
     numbering_rate = len(issued) / (time.perf_counter() - start)
 
-    first = issued[:n_receipts]
+    warm, first = issued[0], issued[1 : n_receipts + 1]
+    ensure_receipt_pdf(Receipt(pk=warm))  # warm up: fonts, stylesheet, templates
+
+    # Baseline in the same run: WeasyPrint's plain use (a new font configuration and the
+    # stylesheet parsed again for every document), rendering only.
+    from weasyprint import HTML
+
+    inline = f"<style>{pdf.STYLESHEET.read_text()}</style></head>"
+    sample = [Receipt.objects.get(pk=pk) for pk in first[:20]]
     start = time.perf_counter()
-    render(first)
+    for receipt in sample:
+        html = pdf.render_html(receipt).replace("</head>", inline)
+        HTML(string=html, url_fetcher=pdf._url_fetcher()).write_pdf()
+    plain = len(sample) / (time.perf_counter() - start)
+    start = time.perf_counter()
+    for receipt_id in first:
+        ensure_receipt_pdf(Receipt(pk=receipt_id))
     one = n_receipts / (time.perf_counter() - start)
 
-    second = issued[n_receipts : 3 * n_receipts]
+    second = issued[n_receipts + 1 :]
     ctx = multiprocessing.get_context("spawn")
-    halves = [second[0::2], second[1::2]]
-    start = time.perf_counter()
-    workers = [ctx.Process(target=render, args=(h,)) for h in halves]
+    start_barrier, done_barrier = ctx.Barrier(3), ctx.Barrier(3)
+    connections.close_all()
+    workers = [
+        ctx.Process(target=render_worker, args=(half, start_barrier, done_barrier))
+        for half in (second[0::2], second[1::2])
+    ]
     for w in workers:
         w.start()
+    start_barrier.wait()
+    start = time.perf_counter()
+    done_barrier.wait()
+    two = len(second) / (time.perf_counter() - start)
     for w in workers:
         w.join()
-    two = len(second) / (time.perf_counter() - start)
     assert Receipt.objects.filter(pdf_sha256="").count() == 0
 
-    # Yearly statements: issue and render inline (Immediate backend), no email.
-    from django.test import override_settings
-
+    # Yearly statements for n_donors donors, in a fresh process (peak memory of its own).
     make_gifts(network, n_donors, year=2026)
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    with override_settings(
-        TASKS={"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-    ):
-        start = time.perf_counter()
-        count = issue_annual_statements(2026, email=False)
-        annual_time = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    connections.close_all()
+    queue = ctx.Queue()
+    annual = ctx.Process(target=annual_worker, args=(2026, args.workers, queue))
+    annual.start()
+    stats = queue.get()
+    annual.join()
+    assert stats["issued"] == n_donors and not stats["failed"], stats
 
     print(f"cores: {os.cpu_count()}  temp: {TMP}")
     print(f"receipt numbering (issue only): {numbering_rate:.0f} receipts/s")
-    print(f"receipt PDFs, 1 process:   {one:.1f} receipts/s ({n_receipts} receipts)")
-    print(f"receipt PDFs, 2 processes: {two:.1f} receipts/s ({len(second)} receipts)")
+    print(f"baseline, plain WeasyPrint: {plain:.1f} receipts/s (render only, same run)")
+    print(f"receipt PDFs, 1 process:   {one:.1f} receipts/s ({n_receipts} receipts, warm)")
+    print(f"1 process / baseline:      {one / plain:.2f}x")
+    print(f"receipt PDFs, 2 processes: {two:.1f} receipts/s ({len(second)} receipts, warm)")
     print(f"2 processes / 1 process:   {two / one:.2f}x")
+    per_donor = stats["total"] / n_donors
     print(
-        f"issue_annual_statements, {count} donors (issue + PDF): {annual_time:.1f} s, "
-        f"peak RSS {peak:.0f} MB (before: {rss_before:.0f} MB)"
+        f"issue_annual_statements --workers {args.workers}, {n_donors} donors: "
+        f"{stats['total']:.1f} s (issue {stats['issue_time']:.1f} s), "
+        f"{n_donors / stats['total']:.1f} donors/s; projected for 10,000 donors: "
+        f"{per_donor * 10_000 / 60:.1f} min"
     )
-    if not args.full:
-        per_donor = annual_time / max(count, 1)
-        print(f"  projected for 10,000 donors: {per_donor * 10_000 / 60:.1f} min (--full measures)")
+    print(
+        f"peak RSS: command {stats['rss_self']:.0f} MB, largest render worker "
+        f"{stats['rss_workers']:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

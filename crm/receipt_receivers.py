@@ -7,7 +7,10 @@ import logging
 from django.db import transaction
 from django.dispatch import receiver
 
-from . import mail  # noqa: F401  (connects the anymail tracking receiver)
+from . import (
+    mail,  # noqa: F401  (connects the anymail tracking receiver)
+    receipt_log_actions,  # noqa: F401  (registers the receipt history actions)
+)
 from .events import donation_refunded, donation_succeeded
 from .receipts import handle_refund, issue_receipt, send_receipt_email, should_issue_automatically
 

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from . import receipt_log_actions as history
 from .models import Donation, Donor, Network, Receipt, ReceiptCounter, ReceiptEmail
 
 logger = logging.getLogger(__name__)
@@ -86,6 +87,8 @@ def entity_snapshot(network):
         "signer_name": network.signer_name,
         "signer_role": network.signer_role,
         "logo_id": network.logo_id,
+        # With the file name, the renderer caches the logo without a query (crm.pdf).
+        "logo_file": network.logo.file.name if network.logo_id else "",
         "email": network.email,
     }
 
@@ -94,10 +97,11 @@ def _receipted_amount(donation):
     return donation.amount_cents - donation.refunded_cents
 
 
-def issue_receipt(donations, *, kind="single", issued_by=None, _replaces=None):
+def issue_receipt(donations, *, kind="single", issued_by=None, enqueue_render=True, _replaces=None):
     """Number and record a receipt for `donations` (succeeded gifts of one donor, one network,
     one fiscal year, none already covered by an issued receipt). The PDF is rendered after
-    commit by a background task. Returns the receipt."""
+    commit by a background task (unless `enqueue_render` is false: the caller renders it, as
+    the yearly statements' worker processes do). Returns the receipt."""
     ids = sorted({d.pk for d in donations})
     if not ids:
         raise ReceiptError("no gifts to receipt")
@@ -146,7 +150,17 @@ def issue_receipt(donations, *, kind="single", issued_by=None, _replaces=None):
             replaces=_replaces,
         )
         receipt.donations.set(gifts)
-        transaction.on_commit(lambda: _enqueue_render(receipt.pk))
+        history.log_receipt(
+            receipt,
+            history.ISSUE,
+            issued_by,
+            kind=kind,
+            amount_cents=amount,
+            donations=ids,
+            replaces=getattr(_replaces, "number", None),
+        )
+        if enqueue_render:
+            transaction.on_commit(lambda: _enqueue_render(receipt.pk))
     return receipt
 
 
@@ -169,6 +183,7 @@ def void_receipt(receipt, *, reason, user=None):
         locked.voided_by = user
         locked.void_reason = reason[:255]
         locked.save(update_fields=["status", "voided_at", "voided_by", "void_reason"])
+        history.log_receipt(locked, history.VOID, user, reason=locked.void_reason)
     return locked
 
 
@@ -182,7 +197,9 @@ def reissue_receipt(receipt, *, reason, user=None):
             for g in voided.donations.all()
             if g.status in Donation.COUNTED_STATUSES and _receipted_amount(g) > 0
         ]
-        return issue_receipt(gifts, kind=voided.kind, issued_by=user, _replaces=voided)
+        new = issue_receipt(gifts, kind=voided.kind, issued_by=user, _replaces=voided)
+        history.log_receipt(voided, history.REISSUE, user, reason=reason, replaced_by=new.number)
+        return new
 
 
 def handle_refund(donation, reason):
@@ -252,54 +269,20 @@ def read_receipt_pdf(receipt):
     return data
 
 
-# --- Yearly statements --------------------------------------------------------------------------
-
-
-def _uncovered_gifts(year):
-    return (
-        Donation.objects.succeeded()
-        .filter(received_on__year=year, donor__isnull=False)
-        .exclude(receipts__status=Receipt.Status.ISSUED)
-    )
-
-
-def issue_annual_statements(year, network=None, progress=None, *, email=True):
-    """Issue one `annual` receipt per donor for the gifts of `year` not already covered.
-
-    Each donor is its own transaction, so a crash loses at most the donor in progress and a
-    rerun resumes: already covered gifts are skipped, so nothing is receipted twice.
-    `progress(done, total)` is called after each donor. Returns the number issued."""
-    gifts = _uncovered_gifts(year)
-    if network is not None:
-        gifts = gifts.filter(network=network)
-    donor_ids = list(gifts.order_by("donor_id").values_list("donor_id", flat=True).distinct())
-    issued = 0
-    for done, donor_id in enumerate(donor_ids, start=1):
-        donor_gifts = list(_uncovered_gifts(year).filter(donor_id=donor_id).only("pk"))
-        if donor_gifts:
-            try:
-                receipt = issue_receipt(donor_gifts, kind=Receipt.Kind.ANNUAL)
-            except ReceiptError as exc:  # e.g. a concurrent run covered them first
-                logger.info("annual statement for donor %s skipped: %s", donor_id, exc)
-            else:
-                issued += 1
-                if email and receipt.donor.email:
-                    send_receipt_email(receipt)
-        if progress:
-            progress(done, len(donor_ids))
-    return issued
-
-
 # --- Mail and links -----------------------------------------------------------------------------
 
 
-def send_receipt_email(receipt):
+def send_receipt_email(receipt, *, user=None):
     """Queue the thank-you email with the PDF attached; it is sent after commit by a task and
-    retried with backoff on failure. Each call is one more email ("resend")."""
+    retried with backoff on failure. Each call is one more email; a second one ("resend") is
+    recorded in the receipt's history with `user`."""
     to = receipt.donor.email or receipt.donor_snapshot.get("email", "")
     if not to:
         raise ReceiptError("the donor has no email address")
-    email = ReceiptEmail.objects.create(receipt=receipt, to=to)
+    with transaction.atomic():
+        if receipt.emails.exists():
+            history.log_receipt(receipt, history.RESEND, user, to=to)
+        email = ReceiptEmail.objects.create(receipt=receipt, to=to)
     transaction.on_commit(lambda: _enqueue_send(email.pk))
     return email
 

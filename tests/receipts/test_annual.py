@@ -6,8 +6,9 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from crm.annual_statements import issue_annual_statements
 from crm.models import Donation, Receipt
-from crm.receipts import issue_annual_statements, issue_receipt
+from crm.receipts import issue_receipt
 
 pytestmark = pytest.mark.django_db
 
@@ -87,3 +88,29 @@ def test_scoped_to_one_network(network, network_factory, donor_factory, gift_fac
     assert list(Receipt.objects.values_list("network__slug", flat=True)) == ["altra"]
     with pytest.raises(CommandError):
         call_command("issue_annual_statements", "2026", "--network", "nope")
+
+
+def test_workers_render_the_pdfs_in_the_command_then_queue_the_emails(
+    donor_factory, gift_factory, settings
+):
+    # given donors with gifts, and a task queue that only records (no background rendering)
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    for i in range(3):
+        gift_factory(donor_factory(first_name=f"D{i}"), received_on=datetime.date(2026, 3, 1))
+
+    # when the command renders with its own worker (this process)
+    out, err = io.StringIO(), io.StringIO()
+    call_command("issue_annual_statements", "2026", "--workers", "1", stdout=out, stderr=err)
+
+    # then every statement has its PDF stored before its email is queued
+    statements = Receipt.objects.filter(kind="annual")
+    assert statements.count() == 3
+    assert not statements.filter(pdf_sha256="").exists()
+    assert "PDF [" in err.getvalue() and "3/3" in err.getvalue()
+    assert "3 emails queued" in out.getvalue()
+
+    # and a rerun queues no second email
+    out = io.StringIO()
+    call_command("issue_annual_statements", "2026", "--workers", "1", stdout=out, stderr=err)
+    assert "0 statements issued" in out.getvalue() and "emails queued" not in out.getvalue()
+    assert all(r.emails.count() == 1 for r in statements)

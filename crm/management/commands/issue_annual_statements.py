@@ -1,15 +1,16 @@
-"""`manage.py issue_annual_statements YEAR [--network SLUG] [--no-email]`
+"""`manage.py issue_annual_statements YEAR [--network SLUG] [--no-email] [--workers N]`
 
-One `annual` receipt per donor for the gifts of YEAR not already receipted. Resumable: after a
-crash, run it again; covered gifts are skipped, so nobody gets two statements.
+One `annual` receipt per donor for the gifts of YEAR not already receipted, then the PDFs, then
+the emails (crm.annual_statements). Resumable: after a crash, run it again; covered gifts are
+skipped, so nobody gets two statements, and missing PDFs and emails are caught up.
 """
 
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from crm.annual_statements import email_statements, issue_statements, render_statements
 from crm.models import Network
-from crm.receipts import issue_annual_statements
 
 
 class Command(BaseCommand):
@@ -21,22 +22,48 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-email", action="store_true", help="Issue without emailing the statements."
         )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=0,
+            help="Render the PDFs here with N processes (default 0: the background task worker "
+            "renders them).",
+        )
 
-    def handle(self, year, network=None, no_email=False, **options):
+    def handle(self, year, network=None, no_email=False, workers=0, **options):
         scope = None
         if network:
             scope = Network.objects.filter(slug=network).first()
             if scope is None:
                 raise CommandError(f"No network with slug {network!r}")
+        if workers < 0:
+            raise CommandError("--workers must be 0 or more")
         show = options["verbosity"] > 0
-        issued = issue_annual_statements(
-            year, network=scope, progress=self._progress if show else None, email=not no_email
+        issued = issue_statements(
+            year, scope, self._bar("issue") if show else None, enqueue_render=workers == 0
         )
-        if show:
-            self.stderr.write("")
+        failed = []
+        if workers:
+            failed = render_statements(
+                year, scope, self._bar("PDF") if show else None, workers=workers
+            )
+        queued = 0 if no_email else email_statements(year, scope)
         self.stdout.write(self.style.SUCCESS(f"{issued} statements issued for {year}."))
+        if queued:
+            self.stdout.write(f"{queued} emails queued.")
+        if failed:
+            raise CommandError(
+                f"{len(failed)} PDFs failed to render (see the receipts' PDF error); "
+                "run the command again to retry them."
+            )
 
-    def _progress(self, done, total, width=40):
-        filled = width * done // total if total else width
-        end = "\n" if not sys.stderr.isatty() and done == total else ""
-        self.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", ending=end)
+    def _bar(self, label, width=40):
+        def show(done, total):
+            filled = width * done // total if total else width
+            end = "\n" if done == total else ""
+            bar = f"{'#' * filled}{'.' * (width - filled)}"
+            self.stderr.write(f"\r{label:>5} [{bar}] {done}/{total}", ending=end)
+            if sys.stderr.isatty():
+                self.stderr.flush()
+
+        return show

@@ -1,0 +1,154 @@
+"""Yearly statements (domain.md, flow 2): in January, one `annual` receipt per donor for the
+gifts of the previous year that no issued receipt covers yet.
+
+Three passes, each resumable because it starts from what the database already holds:
+
+1. issue: one transaction per donor (`crm.receipts.issue_receipt`, numbering under the
+   counter's row lock). A crash loses at most the donor in progress; a rerun skips the gifts
+   already covered, so nobody gets two statements.
+2. render: the year's statements that have no stored PDF, rendered by `workers` processes of
+   this command, or (workers=0) by the background task worker, enqueued as each is issued.
+3. email: the year's statements that were never emailed (`--no-email` skips the pass).
+
+Memory stays flat: donors and receipts are walked by keyset pages of ids (a few hundred at a
+time), and no PDF is kept after it is stored.
+"""
+
+import logging
+import multiprocessing
+
+from django.db import connections, transaction
+
+from .models import Donation, Receipt
+from .receipts import ReceiptError, ensure_receipt_pdf, issue_receipt, send_receipt_email
+
+logger = logging.getLogger(__name__)
+
+PAGE = 500
+
+
+def _uncovered_gifts(year, network=None):
+    gifts = (
+        Donation.objects.succeeded()
+        .filter(received_on__year=year, donor__isnull=False)
+        .exclude(receipts__status=Receipt.Status.ISSUED)
+    )
+    return gifts.filter(network=network) if network is not None else gifts
+
+
+def statements(year, network=None):
+    """The issued yearly statements of `year` (of one network if given)."""
+    receipts = Receipt.objects.filter(
+        year=year, kind=Receipt.Kind.ANNUAL, status=Receipt.Status.ISSUED
+    )
+    return receipts.filter(network=network) if network is not None else receipts
+
+
+def _id_pages(queryset, field="pk"):
+    """Lists of distinct `field` values in increasing order, PAGE at a time. Keyset paging
+    (`field > last`) stays correct while the loop writes: rows that leave the queryset (a gift
+    now covered, a receipt now rendered) are simply not seen again."""
+    last = None
+    while True:
+        page = queryset if last is None else queryset.filter(**{f"{field}__gt": last})
+        ids = list(page.order_by(field).values_list(field, flat=True).distinct()[:PAGE])
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
+
+
+def issue_statements(year, network=None, progress=None, *, enqueue_render=True):
+    """Pass 1: issue one statement per donor with uncovered gifts in `year`. Returns how many.
+    `progress(done, total)` is called after each donor."""
+    pending = _uncovered_gifts(year, network)
+    total = pending.values("donor_id").distinct().count()
+    issued = done = 0
+    for page in _id_pages(pending, "donor_id"):
+        for donor_id in page:
+            gifts = list(_uncovered_gifts(year, network).filter(donor_id=donor_id).only("pk"))
+            if gifts:
+                try:
+                    issue_receipt(gifts, kind=Receipt.Kind.ANNUAL, enqueue_render=enqueue_render)
+                except ReceiptError as exc:  # e.g. a concurrent run covered them first
+                    logger.info("annual statement for donor %s skipped: %s", donor_id, exc)
+                else:
+                    issued += 1
+            done += 1
+            if progress:
+                progress(done, total)
+    return issued
+
+
+def _render_one(receipt_id):
+    """Render one statement; a failure is recorded on the receipt (`pdf_error`) and returned,
+    so one broken receipt does not stop the batch."""
+    try:
+        ensure_receipt_pdf(Receipt(pk=receipt_id))
+    except Exception as exc:  # noqa: BLE001  (reported by the caller, stored on the receipt)
+        return receipt_id, f"{type(exc).__name__}: {exc}"
+    return receipt_id, ""
+
+
+def _start_worker():
+    # Forked from the command: drop the parent's rendering objects (Pango is not fork-safe).
+    from . import pdf
+
+    pdf.reset_renderer()
+
+
+def render_statements(year, network=None, progress=None, *, workers=1):
+    """Pass 2: render and store the PDFs of the year's statements that have none, in
+    `workers` processes (1: in this process). Returns the ids that failed."""
+    pending = statements(year, network).filter(pdf_sha256="")
+    total = pending.count()
+    failed, done = [], 0
+    pool = None
+    if workers > 1:
+        # Children must not share the parent's database connections: close them before fork;
+        # each child (and the parent, for the next page of ids) opens its own.
+        connections.close_all()
+        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker)
+    try:
+        for page in _id_pages(pending):
+            results = (
+                pool.imap_unordered(_render_one, page, chunksize=4)
+                if pool
+                else map(_render_one, page)
+            )
+            for receipt_id, error in results:
+                done += 1
+                if error:
+                    failed.append(receipt_id)
+                    logger.error("statement %s: PDF rendering failed: %s", receipt_id, error)
+                if progress:
+                    progress(done, total)
+    finally:
+        if pool:
+            pool.close()
+            pool.join()
+    return failed
+
+
+def email_statements(year, network=None):
+    """Pass 3: queue the thank-you email of every statement of the year never emailed (donors
+    with an address). Returns how many were queued."""
+    pending = statements(year, network).filter(emails__isnull=True).exclude(donor__email="")
+    queued = 0
+    for page in _id_pages(pending):
+        for receipt in Receipt.objects.filter(pk__in=page).select_related("donor"):
+            with transaction.atomic():
+                send_receipt_email(receipt)
+            queued += 1
+    return queued
+
+
+def issue_annual_statements(year, network=None, progress=None, *, email=True, workers=0):
+    """All three passes. workers=0 leaves rendering to the background task worker; workers>=1
+    renders here before emailing. Returns the number of statements issued by this run."""
+    issued = issue_statements(year, network, progress, enqueue_render=workers == 0)
+    if workers:
+        render_statements(year, network, workers=workers)
+    if email:
+        email_statements(year, network)
+    return issued
