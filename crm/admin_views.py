@@ -74,6 +74,49 @@ class DonorInspectView(InspectView):
         return context
 
 
+class ActionsInspectView(InspectView):
+    """An inspect page with the object's actions as buttons (POST ones as small forms)."""
+
+    template_name = "crm/admin/actions_inspect.html"
+
+    def get_actions(self):
+        return []
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["actions"] = self.get_actions()
+        return context
+
+
+class DonationInspectView(ActionsInspectView):
+    def get_actions(self):
+        pk = self.object.pk
+        actions = []
+        if self.object.status in Donation.COUNTED_STATUSES and not self.object.receipts.filter(
+            status=Receipt.Status.ISSUED
+        ):
+            actions.append((_("Issue receipt"), reverse_crm("issue_receipt", pk), "post"))
+        if self.object.donor_id:
+            donor_url = reverse("crm_donor:inspect", args=[self.object.donor_id])
+            actions.append((_("Donor"), donor_url, "get"))
+        return actions
+
+
+class ReceiptInspectView(ActionsInspectView):
+    def get_actions(self):
+        def url(name):
+            return reverse(f"crm_receipt:{name}", args=[self.object.pk])
+
+        actions = [(_("Download PDF"), url("pdf"), "get")]
+        if self.object.status == Receipt.Status.ISSUED:
+            actions += [
+                (_("Email again"), url("resend"), "post"),
+                (_("Reissue with current details"), url("reissue"), "get"),
+                (_("Void"), url("void"), "get"),
+            ]
+        return actions
+
+
 def donor_json_export(request, pk):
     _require(request, "view_donor")
     from .privacy import donor_export

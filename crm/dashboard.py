@@ -2,8 +2,8 @@
 
 The monthly chart is plain server-side SVG (no JavaScript, nothing fetched)."""
 
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import ExtractMonth
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, ExtractMonth
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -33,19 +33,26 @@ def figures(networks, today=None):
         .values_list("month")
         .annotate(total=Sum("amount_cents"))
     )
-    campaigns = []
-    for page in campaigns_for_networks(networks).specific():
-        raised = counted.filter(campaign=page).aggregate(s=Sum("amount_cents"))["s"] or 0
-        campaigns.append(
-            {
-                "title": page.title,
-                "raised": raised,
-                "goal": page.goal_cents,
-                "percent": min(100, round(100 * raised / page.goal_cents))
-                if page.goal_cents
-                else None,
-            }
-        )
+    # Goal progress of every campaign in one query: the raised sum is a correlated subquery.
+    raised = (
+        counted.filter(campaign=OuterRef("pk"))
+        .order_by()
+        .values("campaign")
+        .annotate(total=Sum("amount_cents"))
+        .values("total")
+    )
+    campaigns = [
+        {
+            "title": title,
+            "raised": total,
+            "goal": goal,
+            "percent": min(100, round(100 * total / goal)) if goal else None,
+        }
+        for title, goal, total in campaigns_for_networks(networks)
+        .annotate(raised=Coalesce(Subquery(raised), 0))
+        .order_by("path")
+        .values_list("title", "goal_cents", "raised")
+    ]
     return {
         "this_year": this_year.aggregate(s=Sum("amount_cents"))["s"] or 0,
         "last_year": last_year_to_date.aggregate(s=Sum("amount_cents"))["s"] or 0,
@@ -82,6 +89,7 @@ def monthly_bars_svg(monthly, width=480, height=160):
     bar = width // 12
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height + 20}" '
+        f'width="{width}" height="{height + 20}" style="max-width:100%;height:auto" '
         f'role="img" aria-label="{_("Gifts per month")}" class="crm-monthly">'
     ]
     for i, cents in enumerate(monthly):

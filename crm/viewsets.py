@@ -10,6 +10,7 @@ Tenant isolation happens in three places, on purpose redundant:
 
 import functools
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.forms.models import modelform_factory
 from django.http import Http404
@@ -27,7 +28,7 @@ from wagtail.admin.widgets import HeaderButton
 
 from . import admin_views
 from .models import Donation, Donor, Network, Receipt, RecurringPlan, StripeEvent
-from .validators import normalise_code
+from .search import search_donors
 
 
 def campaigns_for(user):
@@ -45,26 +46,6 @@ def campaigns_for_networks(networks):
     for prefix in paths:
         condition |= Q(path__startswith=prefix)
     return CampaignPage.objects.filter(condition)
-
-
-def search_donors(queryset, query):
-    """Donors matching what a treasurer types: an email, a codice fiscale, or names."""
-    query = (query or "").strip()
-    if not query:
-        return queryset
-    if "@" in query:
-        return queryset.filter(email__istartswith=query.lower())
-    code = normalise_code(query)
-    if len(code) in (11, 16) and code.isalnum() and any(c.isdigit() for c in code):
-        return queryset.filter(Q(codice_fiscale=code) | Q(partita_iva=code))
-    condition = Q()
-    for word in query.split():
-        condition &= (
-            Q(last_name__istartswith=word)
-            | Q(first_name__istartswith=word)
-            | Q(organisation_name__istartswith=word)
-        )
-    return queryset.filter(condition)
 
 
 def _scoped_object_guard(model, view):
@@ -133,12 +114,23 @@ class DonationIndexView(ScopedIndexView):
         return buttons
 
 
-class ScopedChooseView(chooser_views.ChooseView):
+class TreasurersOnlyMixin:
+    """The donor chooser answers only people who may view donors of at least one network."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.has_perm("crm.view_donor") or not (
+            Network.objects.for_user(request.user).exists()
+        ):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class ScopedChooseView(TreasurersOnlyMixin, chooser_views.ChooseView):
     def get_object_list(self):
         return search_donors(Donor.objects.for_user(self.request.user), "")
 
 
-class ScopedChooseResultsView(chooser_views.ChooseResultsView):
+class ScopedChooseResultsView(TreasurersOnlyMixin, chooser_views.ChooseResultsView):
     def get_object_list(self):
         return Donor.objects.for_user(self.request.user)
 
@@ -147,12 +139,12 @@ class ScopedChooseResultsView(chooser_views.ChooseResultsView):
         return search_donors(objects, query) if query else objects
 
 
-class ScopedChosenView(chooser_views.ChosenView):
+class ScopedChosenView(TreasurersOnlyMixin, chooser_views.ChosenView):
     def get_object(self, pk):
         return Donor.objects.for_user(self.request.user).get(pk=pk)
 
 
-class ScopedChosenMultipleView(chooser_views.ChosenMultipleView):
+class ScopedChosenMultipleView(TreasurersOnlyMixin, chooser_views.ChosenMultipleView):
     def get_objects(self, pks):
         return Donor.objects.for_user(self.request.user).filter(pk__in=pks)
 
@@ -253,10 +245,11 @@ class ScopedModelViewSet(ModelViewSet):
             exclude=self.get_exclude_form_fields() or (),
         )
 
-    def get_index_view_kwargs(self, **kwargs):
-        kwargs = super().get_index_view_kwargs(**kwargs)
+    def get_common_view_kwargs(self, **kwargs):
+        # Views must not link to (nor reverse) the URLs this viewset leaves out.
+        kwargs = super().get_common_view_kwargs(**kwargs)
         if self.url_names is not None:
-            for action in ("add", "edit", "delete"):
+            for action in ("add", "edit", "delete", "history", "usage", "inspect"):
                 if action not in self.url_names:
                     kwargs[f"{action}_url_name"] = None
         return kwargs
@@ -320,6 +313,7 @@ class DonationViewSet(ScopedModelViewSet):
     icon = "euro"
     menu_label = _("Donations")
     index_view_class = DonationIndexView
+    inspect_view_class = admin_views.DonationInspectView
     filterset_class = DonationFilterSet
     list_display = [
         "received_on",
@@ -365,6 +359,7 @@ class ReceiptViewSet(ScopedModelViewSet):
     model = Receipt
     icon = "doc-full"
     menu_label = _("Receipts")
+    inspect_view_class = admin_views.ReceiptInspectView
     filterset_class = ReceiptFilterSet
     list_display = ["number", "donor", "issued_at", "kind", "status"]
     list_export = ["number", "issued_at", "kind", "status", "donor", "amount_cents"]

@@ -13,6 +13,17 @@ SECRET_NAME = "Zebedeo"
 SECRET_EMAIL = "zebedeo.segreto@example.org"
 
 
+@pytest.fixture(autouse=True)
+def english(settings):
+    """CRM tests read the English msgids: the admin and messages in English (the Italian
+    catalogue is tested where translation is the point, e.g. test_network.py)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def users(demo):
     model = get_user_model()

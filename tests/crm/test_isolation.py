@@ -123,14 +123,24 @@ def test_object_urls_of_network_a_are_404_for_b(client, users, rows):
         assert response.status_code in (403, 404), f"{viewset}:{name}"
 
 
-def test_communicators_get_no_crm_screen(client, users, rows):
-    client.force_login(users["comunicazione-oltre-il-ponte"])
+@pytest.mark.parametrize("who", ["comunicazione-oltre-il-ponte", "comunicazione-valle-serena"])
+def test_communicators_are_refused_every_crm_screen(client, users, rows, who):
+    # given a communicator (of A, whose rows these are, or of B)
+    client.force_login(users[who])
+    # when they open every CRM URL, object URLs with A's ids, by GET and by POST
     for viewset, name, route in CRM_URLS:
-        if "<" in route or viewset == "crm_donor_chooser":
-            continue
-        response = client.get(url_of(viewset, name, route, None))
-        assert response.status_code in (302, 403, 404), f"{viewset}:{name}"
-    assert "CRM" not in client.get("/admin/").content.decode()
+        url = url_of(viewset, name, route, rows["a"][MODEL_OF_VIEWSET[viewset]].pk)
+        for method in ("get", "post"):
+            response = getattr(client, method)(url, {"reason": "x", "first_name": "Hacked"})
+            # then each is a refusal (a redirect to the login/dashboard, 403 or 404)
+            assert response.status_code in (302, 403, 404, 405), f"{method} {viewset}:{name}"
+            assert response.status_code != 405 or method == "get", f"{viewset}:{name}"
+    for extra in ("/admin/crm/donations/export/summary/", "/admin/crm/donations/export/receipts/"):
+        assert client.get(extra).status_code in (302, 403, 404), extra
+    home = client.get("/admin/").content.decode()
+    assert "CRM" not in home and SECRET_NAME not in home
+    rows["a"]["donor"].refresh_from_db()
+    assert rows["a"]["donor"].first_name == SECRET_NAME
 
 
 def test_the_treasurer_sees_their_own_network(client, users, rows):
