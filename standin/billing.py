@@ -26,8 +26,12 @@ RETRY_AFTER = 3 * 86400  # Smart Retries' first retry is a few days later
 
 
 def add_interval(ts: int, interval: str, count: int = 1) -> int:
-    delta = {"day": relativedelta(days=count), "week": relativedelta(weeks=count),
-             "month": relativedelta(months=count), "year": relativedelta(years=count)}[interval]
+    delta = {
+        "day": relativedelta(days=count),
+        "week": relativedelta(weeks=count),
+        "month": relativedelta(months=count),
+        "year": relativedelta(years=count),
+    }[interval]
     return int((datetime.fromtimestamp(ts, tz=UTC) + delta).timestamp())
 
 
@@ -52,8 +56,12 @@ def create_subscription(customer, price, quantity: int, pm, metadata=None, descr
     plan = prices.plan_for(price)
     with events.quiet():
         # trial_period_days=0 stops localstripe from creating and paying an invoice itself.
-        sub = Subscription(customer=customer.id, metadata=dict(metadata or {}),
-                           items=[{"plan": plan.id, "quantity": quantity}], trial_period_days=0)
+        sub = Subscription(
+            customer=customer.id,
+            metadata=dict(metadata or {}),
+            items=[{"plan": plan.id, "quantity": quantity}],
+            trial_period_days=0,
+        )
     start = core.now()
     sub._period = (start, add_interval(start, plan.interval, plan.interval_count))
     sub.start_date = sub.billing_cycle_anchor = start
@@ -66,8 +74,9 @@ def create_subscription(customer, price, quantity: int, pm, metadata=None, descr
 
 def new_invoice(sub, billing_reason: str, period: tuple[int, int]):
     with core.as_account(sub._account), events.quiet():
-        invoice = Invoice(customer=sub.customer, subscription=sub.id, items=[sub.items._list[0]],
-                          date=core.now())
+        invoice = Invoice(
+            customer=sub.customer, subscription=sub.id, items=[sub.items._list[0]], date=core.now()
+        )
     invoice.billing_reason = billing_reason
     invoice.period_start, invoice.period_end = period
     invoice.attempted, invoice.attempt_count = False, 0
@@ -87,10 +96,18 @@ def finalize(invoice) -> None:
 
 def pay(invoice, pm, force_fail: bool = False, on_settled=None) -> str:
     """Attempt payment of a finalized invoice; emits payment then invoice events."""
-    description = ("Subscription creation" if invoice.billing_reason == "subscription_create"
-                   else "Subscription update")
-    pi = payments.new_payment_intent(invoice.total, invoice.currency, customer=invoice.customer,
-                                     description=description, pm_types=[pm.type])
+    description = (
+        "Subscription creation"
+        if invoice.billing_reason == "subscription_create"
+        else "Subscription update"
+    )
+    pi = payments.new_payment_intent(
+        invoice.total,
+        invoice.currency,
+        customer=invoice.customer,
+        description=description,
+        pm_types=[pm.type],
+    )
     pi.invoice = invoice.id  # internal link only (removed from the API in 2025-03-31)
     invoice.payment_intent = pi.id  # localstripe derives invoice.status from it
     invoice_payment = InvoicePayment(invoice, pi)
@@ -147,8 +164,13 @@ def cycle(sub, force_fail: bool = False):
         sub._period = (end, add_interval(end, plan.interval, plan.interval_count))
         invoice = new_invoice(sub, "subscription_cycle", (start, end))
         after = sub._export()
-        events.emit("customer.subscription.updated", sub, previous_attributes={
-            k: before[k] for k in ("items", "latest_invoice") if before[k] != after[k]})
+        events.emit(
+            "customer.subscription.updated",
+            sub,
+            previous_attributes={
+                k: before[k] for k in ("items", "latest_invoice") if before[k] != after[k]
+            },
+        )
         finalize(invoice)
         pm = PaymentMethod._api_retrieve(sub.default_payment_method)
 
@@ -174,10 +196,25 @@ async def fail(request):
 
 SUB_UPDATE = core.param_names(sp.SubscriptionModifyParams)
 SUB_CANCEL = core.param_names(sp.SubscriptionCancelParams)
-SUPPORTED_UPDATE = {"cancel_at", "cancel_at_period_end", "cancellation_details",
-                    "default_payment_method", "description", "metadata", "proration_behavior"}
-FEEDBACK = ("customer_service", "low_quality", "missing_features", "other", "switched_service",
-            "too_complex", "too_expensive", "unused")
+SUPPORTED_UPDATE = {
+    "cancel_at",
+    "cancel_at_period_end",
+    "cancellation_details",
+    "default_payment_method",
+    "description",
+    "metadata",
+    "proration_behavior",
+}
+FEEDBACK = (
+    "customer_service",
+    "low_quality",
+    "missing_features",
+    "other",
+    "switched_service",
+    "too_complex",
+    "too_expensive",
+    "unused",
+)
 
 
 def _cancellation_details(value, reason):
@@ -185,8 +222,11 @@ def _cancellation_details(value, reason):
     core.check_known(value, ("comment", "feedback"), "cancellation_details")
     if value.get("feedback") and value["feedback"] not in FEEDBACK:
         raise core.invalid("cancellation_details[feedback]", "Invalid feedback")
-    return {"comment": value.get("comment") or None, "feedback": value.get("feedback") or None,
-            "reason": reason}
+    return {
+        "comment": value.get("comment") or None,
+        "feedback": value.get("feedback") or None,
+        "reason": reason,
+    }
 
 
 @core.override("POST", r"/v1/subscriptions/[^/]+")
@@ -197,8 +237,9 @@ async def update_subscription(request):
     core.check_known(data, SUB_UPDATE)
     others = {k: data.pop(k) for k in set(data) - SUPPORTED_UPDATE}
     if sub.status == "canceled":
-        raise core.error(400, "A canceled subscription can only update its cancellation_details "
-                              "and metadata.")
+        raise core.error(
+            400, "A canceled subscription can only update its cancellation_details and metadata."
+        )
     before = sub._export()
     now = core.now()
     if "cancel_at_period_end" in data:
@@ -207,12 +248,14 @@ async def update_subscription(request):
         sub.cancel_at = sub._period[1] if flag else None
         sub.canceled_at = now if flag else None
         sub.cancellation_details = _cancellation_details(
-            data.get("cancellation_details"), "cancellation_requested" if flag else None)
+            data.get("cancellation_details"), "cancellation_requested" if flag else None
+        )
     elif "cancel_at" in data:
         sub.cancel_at = core.to_int(data["cancel_at"], "cancel_at") if data["cancel_at"] else None
         sub.canceled_at = now if sub.cancel_at else None
         sub.cancellation_details = _cancellation_details(
-            data.get("cancellation_details"), "cancellation_requested" if sub.cancel_at else None)
+            data.get("cancellation_details"), "cancellation_requested" if sub.cancel_at else None
+        )
     elif "cancellation_details" in data:
         reason = (getattr(sub, "cancellation_details", None) or {}).get("reason")
         sub.cancellation_details = _cancellation_details(data["cancellation_details"], reason)
@@ -221,14 +264,18 @@ async def update_subscription(request):
     if "description" in data:
         sub.description = data["description"] or None
     if data.get("default_payment_method"):
-        sub.default_payment_method = core.get(PaymentMethod, data["default_payment_method"],
-                                              "default_payment_method").id
+        sub.default_payment_method = core.get(
+            PaymentMethod, data["default_payment_method"], "default_payment_method"
+        ).id
     if others:  # items, trial_end, ...: localstripe's own (partial) implementation
         try:
             sub._update(**others)
         except TypeError:
-            raise core.error(400, f"standin: updating {', '.join(sorted(others))} is not "
-                                  "supported by the local Stripe stand-in.") from None
+            raise core.error(
+                400,
+                f"standin: updating {', '.join(sorted(others))} is not "
+                "supported by the local Stripe stand-in.",
+            ) from None
     after = sub._export()
     changed = {k: before[k] for k in after if before[k] != after[k]}
     if changed:
@@ -245,8 +292,9 @@ async def cancel_subscription(request):
     core.check_known(data, SUB_CANCEL)
     if sub.status == "canceled":
         raise core.error(400, f"Subscription {sub.id} is already canceled.")
-    sub.cancellation_details = _cancellation_details(data.get("cancellation_details"),
-                                                     "cancellation_requested")
+    sub.cancellation_details = _cancellation_details(
+        data.get("cancellation_details"), "cancellation_requested"
+    )
     sub.canceled_at = core.now()
     with core.as_account(sub._account):
         _end(sub)
@@ -263,8 +311,7 @@ async def list_invoices(request):
             filters.append(lambda i, k=key, v=value: getattr(i, k) == v)
     core.check_known(data, ("created", "due_date", "ending_before", "limit", "starting_after"))
     data.pop("due_date", None)
-    return core.respond(core.list_response("/v1/invoices", core.objects_of(Invoice), data,
-                                           filters))
+    return core.respond(core.list_response("/v1/invoices", core.objects_of(Invoice), data, filters))
 
 
 async def list_invoice_payments(request):
@@ -280,8 +327,9 @@ async def list_invoice_payments(request):
         status = data.pop("status")
         filters.append(lambda p: p.status == status)
     core.check_known(data, ("created", "ending_before", "limit", "starting_after"))
-    return core.respond(core.list_response("/v1/invoice_payments",
-                                           core.objects_of(InvoicePayment), data, filters))
+    return core.respond(
+        core.list_response("/v1/invoice_payments", core.objects_of(InvoicePayment), data, filters)
+    )
 
 
 async def retrieve_invoice_payment(request):

@@ -39,8 +39,7 @@ class Session(StripeObject):
         self.allowed_payment_method_types = fields.get("allowed_payment_method_types")
         self.amount_subtotal = amount
         self.amount_total = amount
-        self.automatic_tax = {"enabled": False, "liability": None, "provider": None,
-                              "status": None}
+        self.automatic_tax = {"enabled": False, "liability": None, "provider": None, "status": None}
         self.billing_address_collection = fields.get("billing_address_collection")
         self.branding_settings = None
         self.cancel_url = fields.get("cancel_url")
@@ -52,12 +51,17 @@ class Session(StripeObject):
         self.currency = currency
         self.currency_conversion = None
         self.custom_fields = []
-        self.custom_text = {"after_submit": None, "shipping_address": None, "submit": None,
-                            "terms_of_service_acceptance": None}
+        self.custom_text = {
+            "after_submit": None,
+            "shipping_address": None,
+            "submit": None,
+            "terms_of_service_acceptance": None,
+        }
         self.customer = fields.get("customer")
         self.customer_account = None
-        self.customer_creation = fields.get("customer_creation", "if_required") if payment \
-            else "always"
+        self.customer_creation = (
+            fields.get("customer_creation", "if_required") if payment else "always"
+        )
         self.customer_details = None
         self.customer_email = fields.get("customer_email")
         self.discounts = []
@@ -65,12 +69,22 @@ class Session(StripeObject):
         self.expires_at = fields.get("expires_at") or self.created + DAY
         self.integration_identifier = None
         self.invoice = None
-        self.invoice_creation = {
-            "enabled": False,
-            "invoice_data": {"account_tax_ids": None, "custom_fields": None,
-                             "description": None, "footer": None, "issuer": None,
-                             "metadata": {}, "rendering_options": None},
-        } if payment else None
+        self.invoice_creation = (
+            {
+                "enabled": False,
+                "invoice_data": {
+                    "account_tax_ids": None,
+                    "custom_fields": None,
+                    "description": None,
+                    "footer": None,
+                    "issuer": None,
+                    "metadata": {},
+                    "rendering_options": None,
+                },
+            }
+            if payment
+            else None
+        )
         self.locale = fields.get("locale")
         self.metadata = fields.get("metadata") or {}
         self.mode = mode
@@ -112,17 +126,29 @@ def line_item_export(session, item) -> dict:
     price = item["price"]
     product = core.find(price.product)
     amount = price.unit_amount * item["quantity"]
-    return {"id": item["id"], "object": "item", "adjustable_quantity": None,
-            "amount_discount": 0, "amount_subtotal": amount, "amount_tax": 0,
-            "amount_total": amount, "currency": price.currency,
-            "description": product.name if product else None, "metadata": {},
-            "price": price._export(), "quantity": item["quantity"]}
+    return {
+        "id": item["id"],
+        "object": "item",
+        "adjustable_quantity": None,
+        "amount_discount": 0,
+        "amount_subtotal": amount,
+        "amount_tax": 0,
+        "amount_total": amount,
+        "currency": price.currency,
+        "description": product.name if product else None,
+        "metadata": {},
+        "price": price._export(),
+        "quantity": item["quantity"],
+    }
 
 
 def _line_items_list(session) -> dict:
-    return {"object": "list",
-            "data": [line_item_export(session, li) for li in session._line_items],
-            "has_more": False, "url": f"/v1/checkout/sessions/{session.id}/line_items"}
+    return {
+        "object": "list",
+        "data": [line_item_export(session, li) for li in session._line_items],
+        "has_more": False,
+        "url": f"/v1/checkout/sessions/{session.id}/line_items",
+    }
 
 
 @shapes.shaper(Session)
@@ -168,19 +194,23 @@ def _parse_line_items(data, mode):
             raise core.error(400, "Invalid object", "parameter_invalid_object", param)
         core.check_known(li, LINE_ITEM, param)
         if "price" in li and "price_data" in li:
-            raise core.error(400, "You may only specify one of these parameters: price, "
-                                  "price_data.", param=param)
+            raise core.error(
+                400, "You may only specify one of these parameters: price, price_data.", param=param
+            )
         if "price" in li:
             price = core.get(Price, li["price"], f"{param}[price]")
             if not price.active:
-                raise core.error(400, "The price specified is inactive. This field only accepts "
-                                      "active prices.", param=f"{param}[price]")
+                raise core.error(
+                    400,
+                    "The price specified is inactive. This field only accepts active prices.",
+                    param=f"{param}[price]",
+                )
         elif "price_data" in li:
             if not isinstance(li["price_data"], dict):
-                raise core.error(400, "Invalid object", "parameter_invalid_object",
-                                 f"{param}[price_data]")
-            price = prices.parse(li["price_data"], f"{param}[price_data]", PRICE_DATA,
-                                 inline=True)
+                raise core.error(
+                    400, "Invalid object", "parameter_invalid_object", f"{param}[price_data]"
+                )
+            price = prices.parse(li["price_data"], f"{param}[price_data]", PRICE_DATA, inline=True)
         else:
             raise core.missing(f"{param}[price]")
         if "quantity" not in li:
@@ -192,13 +222,20 @@ def _parse_line_items(data, mode):
         raise core.error(400, "All line items must use the same currency.", param="line_items")
     recurring = [li for li in items if li["price"].recurring]
     if mode == "payment" and recurring:
-        raise core.error(400, "You specified `payment` mode but passed a recurring price. Either "
-                              "switch to `subscription` mode or use only one-time prices.",
-                         param="line_items")
+        raise core.error(
+            400,
+            "You specified `payment` mode but passed a recurring price. Either "
+            "switch to `subscription` mode or use only one-time prices.",
+            param="line_items",
+        )
     if mode == "subscription":
         if not recurring:
-            raise core.error(400, "You must provide at least one recurring price in "
-                                  "`subscription` mode when using prices.", param="line_items")
+            raise core.error(
+                400,
+                "You must provide at least one recurring price in "
+                "`subscription` mode when using prices.",
+                param="line_items",
+            )
         if len(items) != 1:
             raise core.error(400, "standin: only one line item is supported in subscription mode.")
     return items
@@ -208,13 +245,17 @@ def _payment_method_types(data, currency):
     allowed = data.get("allowed_payment_method_types")
     if allowed is not None:
         if not isinstance(allowed, list) or not allowed:
-            raise core.error(400, "Invalid array", "parameter_invalid_array",
-                             "allowed_payment_method_types")
+            raise core.error(
+                400, "Invalid array", "parameter_invalid_array", "allowed_payment_method_types"
+            )
         unsupported = [m for m in allowed if m not in SUPPORTED_METHODS]
         if unsupported:
-            raise core.error(400, f"standin: payment method types {unsupported} are not "
-                                  f"supported (only {list(SUPPORTED_METHODS)}).",
-                             param="allowed_payment_method_types")
+            raise core.error(
+                400,
+                f"standin: payment method types {unsupported} are not "
+                f"supported (only {list(SUPPORTED_METHODS)}).",
+                param="allowed_payment_method_types",
+            )
         types = list(allowed)
     else:  # dynamic payment methods: card, plus SEPA Direct Debit for EUR
         types = ["card"] + (["sepa_debit"] if currency == "eur" else [])
@@ -239,30 +280,41 @@ async def create(request):
     if data.get("ui_mode", "hosted_page") != "hosted_page":
         raise core.error(400, "standin: only ui_mode=hosted_page is supported.", param="ui_mode")
     if data.get("customer") and data.get("customer_email"):
-        raise core.error(400, "You may only specify one of these parameters: customer, "
-                              "customer_email.")
+        raise core.error(
+            400, "You may only specify one of these parameters: customer, customer_email."
+        )
     if data.get("customer"):
         core.get(Customer, data["customer"], "customer")
     if "customer_creation" in data and mode != "payment":
-        raise core.error(400, "`customer_creation` can only be used in `payment` mode.",
-                         param="customer_creation")
+        raise core.error(
+            400,
+            "`customer_creation` can only be used in `payment` mode.",
+            param="customer_creation",
+        )
     if "payment_intent_data" in data:
         if mode != "payment":
-            raise core.error(400, "You can not pass `payment_intent_data` in `subscription` mode.",
-                             param="payment_intent_data")
+            raise core.error(
+                400,
+                "You can not pass `payment_intent_data` in `subscription` mode.",
+                param="payment_intent_data",
+            )
         core.check_known(data["payment_intent_data"], PI_DATA, "payment_intent_data")
     if "subscription_data" in data:
         if mode != "subscription":
-            raise core.error(400, "You can only pass `subscription_data` in `subscription` mode.",
-                             param="subscription_data")
+            raise core.error(
+                400,
+                "You can only pass `subscription_data` in `subscription` mode.",
+                param="subscription_data",
+            )
         core.check_known(data["subscription_data"], SUB_DATA, "subscription_data")
         for key in ("trial_period_days", "trial_end", "billing_cycle_anchor"):
             if key in data["subscription_data"]:
                 raise core.error(400, f"standin: subscription_data[{key}] is not supported.")
     for key in ("payment_intent_data", "subscription_data"):
         if key in data:
-            data[key]["metadata"] = core.metadata_param(data[key].get("metadata"),
-                                                        f"{key}[metadata]")
+            data[key]["metadata"] = core.metadata_param(
+                data[key].get("metadata"), f"{key}[metadata]"
+            )
     items = _parse_line_items(data, mode)
     currency = items[0]["price"].currency
     amount = sum(li["price"].unit_amount * li["quantity"] for li in items)
@@ -274,8 +326,12 @@ async def create(request):
     if "expires_at" in data:
         expires_at = core.to_int(data["expires_at"], "expires_at")
         if not core.now() + 1800 <= expires_at <= core.now() + DAY:
-            raise core.error(400, "The `expires_at` timestamp must be between 30 minutes and 24 "
-                                  "hours from Checkout Session creation.", param="expires_at")
+            raise core.error(
+                400,
+                "The `expires_at` timestamp must be between 30 minutes and 24 "
+                "hours from Checkout Session creation.",
+                param="expires_at",
+            )
         fields["expires_at"] = expires_at
     session = Session(mode, items, currency, amount, **fields)
     session.url = f"{core.public_base(request)}/checkout/pay/{session.id}"
@@ -312,9 +368,12 @@ async def expire(request):
     data = await core.read_params(request)
     expire_if_due(session)
     if session.status != "open":
-        raise core.error(400, f"Only Checkout Sessions with a status in [\"open\"] can be "
-                              f"expired. This Checkout Session has a status of "
-                              f"\"{session.status}\".")
+        raise core.error(
+            400,
+            f'Only Checkout Sessions with a status in ["open"] can be '
+            f"expired. This Checkout Session has a status of "
+            f'"{session.status}".',
+        )
     _expire(session)
     return core.respond(session, data.get("expand"))
 

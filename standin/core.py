@@ -88,8 +88,13 @@ def install_base_patches() -> None:
 # --- errors (shape: https://docs.stripe.com/api/errors) ---------------------------------
 
 
-def error(status: int, message: str, code: str | None = None, param: str | None = None,
-          type_: str = "invalid_request_error") -> UserError:
+def error(
+    status: int,
+    message: str,
+    code: str | None = None,
+    param: str | None = None,
+    type_: str = "invalid_request_error",
+) -> UserError:
     contents = {}
     if code:
         contents["code"] = code
@@ -166,8 +171,12 @@ def to_int(value, param: str, minimum: int | None = None) -> int:
     except (TypeError, ValueError):
         raise error(400, f"Invalid integer: {value}", "parameter_invalid_integer", param) from None
     if minimum is not None and result < minimum:
-        raise error(400, f"This value must be greater than or equal to {minimum}.",
-                    "parameter_invalid_integer", param)
+        raise error(
+            400,
+            f"This value must be greater than or equal to {minimum}.",
+            "parameter_invalid_integer",
+            param,
+        )
     return result
 
 
@@ -205,8 +214,12 @@ def created_filter(created, param: str = "created"):
     checks = []
     for key, value in created.items():
         if key not in ops:
-            raise error(400, f"Received unknown parameter: {param}[{key}]", "parameter_unknown",
-                        f"{param}[{key}]")
+            raise error(
+                400,
+                f"Received unknown parameter: {param}[{key}]",
+                "parameter_unknown",
+                f"{param}[{key}]",
+            )
         checks.append((ops[key], to_int(value, f"{param}[{key}]")))
     return lambda obj: all(op(obj.created, bound) for op, bound in checks)
 
@@ -217,15 +230,23 @@ def list_response(url: str, objects, params: dict, extra_filters=(), same_accoun
     expand = params.pop("expand", None)
     limit = to_int(params.pop("limit", 10), "limit", 1)
     if limit > 100:
-        raise error(400, "This value must be less than or equal to 100.",
-                    "parameter_invalid_integer", "limit")
+        raise error(
+            400,
+            "This value must be less than or equal to 100.",
+            "parameter_invalid_integer",
+            "limit",
+        )
     starting_after = params.pop("starting_after", None)
     ending_before = params.pop("ending_before", None)
     keep = created_filter(params.pop("created", None))
     account = ACCOUNT.get()
-    items = [o for o in objects
-             if keep(o) and all(f(o) for f in extra_filters)
-             and (not same_account or getattr(o, "_account", None) == account)]
+    items = [
+        o
+        for o in objects
+        if keep(o)
+        and all(f(o) for f in extra_filters)
+        and (not same_account or getattr(o, "_account", None) == account)
+    ]
     items.sort(key=lambda o: (o.created, getattr(o, "_seq", 0)), reverse=True)
     ids = [o.id for o in items]
     if starting_after:
@@ -238,7 +259,7 @@ def list_response(url: str, objects, params: dict, extra_filters=(), same_accoun
         page, has_more = items[-limit:], len(items) > limit
     else:
         page, has_more = items[:limit], len(items) > limit
-    sub_expand = [p[len("data."):] for p in (expand or []) if p.startswith("data.")]
+    sub_expand = [p[len("data.") :] for p in (expand or []) if p.startswith("data.")]
     return {
         "object": "list",
         "data": [o._export(expand=sub_expand or None) for o in page],
@@ -275,6 +296,7 @@ def override(method: str, pattern: str):
     def register(handler):
         OVERRIDES.append((method, re.compile(f"^{pattern}$"), handler))
         return handler
+
     return register
 
 

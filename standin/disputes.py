@@ -16,21 +16,52 @@ from localstripe.resources import Charge, StripeObject
 from . import core, events
 
 REASONS = (
-    "bank_cannot_process", "check_returned", "credit_not_processed", "customer_initiated",
-    "debit_not_authorized", "duplicate", "fraudulent", "general", "incorrect_account_details",
-    "insufficient_funds", "noncompliant", "product_not_received", "product_unacceptable",
-    "subscription_canceled", "unrecognized",
+    "bank_cannot_process",
+    "check_returned",
+    "credit_not_processed",
+    "customer_initiated",
+    "debit_not_authorized",
+    "duplicate",
+    "fraudulent",
+    "general",
+    "incorrect_account_details",
+    "insufficient_funds",
+    "noncompliant",
+    "product_not_received",
+    "product_unacceptable",
+    "subscription_canceled",
+    "unrecognized",
 )
 OPEN = ("warning_needs_response", "warning_under_review", "needs_response", "under_review")
 EVIDENCE_FIELDS = (
-    "access_activity_log", "appeal", "billing_address", "cancellation_policy",
-    "cancellation_policy_disclosure", "cancellation_rebuttal", "customer_communication",
-    "customer_email_address", "customer_name", "customer_purchase_ip", "customer_signature",
-    "duplicate_charge_documentation", "duplicate_charge_explanation", "duplicate_charge_id",
-    "product_description", "receipt", "refund_policy", "refund_policy_disclosure",
-    "refund_refusal_explanation", "service_date", "service_documentation", "shipping_address",
-    "shipping_carrier", "shipping_date", "shipping_documentation", "shipping_tracking_number",
-    "uncategorized_file", "uncategorized_text",
+    "access_activity_log",
+    "appeal",
+    "billing_address",
+    "cancellation_policy",
+    "cancellation_policy_disclosure",
+    "cancellation_rebuttal",
+    "customer_communication",
+    "customer_email_address",
+    "customer_name",
+    "customer_purchase_ip",
+    "customer_signature",
+    "duplicate_charge_documentation",
+    "duplicate_charge_explanation",
+    "duplicate_charge_id",
+    "product_description",
+    "receipt",
+    "refund_policy",
+    "refund_policy_disclosure",
+    "refund_refusal_explanation",
+    "service_date",
+    "service_documentation",
+    "shipping_address",
+    "shipping_carrier",
+    "shipping_date",
+    "shipping_documentation",
+    "shipping_tracking_number",
+    "uncategorized_file",
+    "uncategorized_text",
 )
 
 
@@ -47,8 +78,11 @@ class Dispute(StripeObject):
         self.enhanced_eligibility_types = []
         self.evidence = dict.fromkeys(EVIDENCE_FIELDS) | {"enhanced_evidence": {}}
         self.evidence_details = {
-            "due_by": self.created + 7 * 86400, "enhanced_eligibility": {},
-            "has_evidence": False, "past_due": False, "submission_count": 0,
+            "due_by": self.created + 7 * 86400,
+            "enhanced_eligibility": {},
+            "has_evidence": False,
+            "past_due": False,
+            "submission_count": 0,
             "submission_method": None,
         }
         self.is_charge_refundable = False
@@ -57,8 +91,11 @@ class Dispute(StripeObject):
         self.payment_intent = charge.payment_intent
         details = getattr(charge, "payment_method_details", None) or {"type": "card", "card": {}}
         self.payment_method_details = {
-            "card": {"brand": details.get("card", {}).get("brand"), "case_type": "chargeback",
-                     "network_reason_code": None},
+            "card": {
+                "brand": details.get("card", {}).get("brand"),
+                "case_type": "chargeback",
+                "network_reason_code": None,
+            },
             "type": "card",
         }
         self.reason = reason
@@ -128,8 +165,7 @@ async def list_all(request):
             value = data.pop(key)
             filters.append(lambda d, k=key, v=value: getattr(d, k) == v)
     core.check_known(data, ("created", "ending_before", "limit", "starting_after"))
-    return core.respond(core.list_response("/v1/disputes", core.objects_of(Dispute), data,
-                                           filters))
+    return core.respond(core.list_response("/v1/disputes", core.objects_of(Dispute), data, filters))
 
 
 def routes(app) -> None:

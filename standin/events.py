@@ -46,7 +46,8 @@ def quiet():
 
 def _endpoints_for(event_type: str):
     return [
-        wh for wh in list(ls_webhooks._webhooks.values())
+        wh
+        for wh in list(ls_webhooks._webhooks.values())
         if wh.events is None or event_type in wh.events or "*" in wh.events
     ]
 
@@ -86,8 +87,12 @@ def schedule_webhook(event) -> None:
     if _quiet.get():
         store.pop(f"event:{event.id}", None)
         return
-    log.info("event %s %s%s", event.id, event.type,
-             f" account={event.account}" if getattr(event, "account", None) else "")
+    log.info(
+        "event %s %s%s",
+        event.id,
+        event.type,
+        f" account={event.account}" if getattr(event, "account", None) else "",
+    )
     if _deliverer is not None:
         _deliverer.enqueue(event)
 
@@ -191,8 +196,10 @@ class Deliverer:
     async def _retry(self, endpoint, event, payload: bytes):
         for delay in core.settings["webhook_retries"]:
             await asyncio.sleep(delay)
-            if event._generation != core.generation[0] \
-                    or endpoint not in ls_webhooks._webhooks.values():
+            if (
+                event._generation != core.generation[0]
+                or endpoint not in ls_webhooks._webhooks.values()
+            ):
                 return
             if await self._post(endpoint, event, payload):
                 return

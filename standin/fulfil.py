@@ -44,8 +44,11 @@ def pay(session, form: dict) -> str:
     if method not in session.payment_method_types:
         raise PaymentError("This payment method is not available.")
     existing = Customer._api_retrieve(session.customer) if session.customer else None
-    email = (existing.email if existing else None) or session.customer_email \
+    email = (
+        (existing.email if existing else None)
+        or session.customer_email
         or (form.get("email") or "").strip()
+    )
     if not email:
         raise PaymentError("Your email address is incomplete.")
     name = (form.get("name") or "").strip() or None
@@ -73,11 +76,15 @@ def _payment_intent(session, customer_id):
     if session._pi is None:
         data = session._pi_data
         session._pi = payments.new_payment_intent(
-            session.amount_total, session.currency, customer=customer_id,
-            metadata=data.get("metadata"), description=data.get("description"),
+            session.amount_total,
+            session.currency,
+            customer=customer_id,
+            metadata=data.get("metadata"),
+            description=data.get("description"),
             receipt_email=data.get("receipt_email"),
             statement_descriptor=data.get("statement_descriptor"),
-            pm_types=session.payment_method_types)
+            pm_types=session.payment_method_types,
+        )
         if session.mode == "payment":
             session.payment_intent = session._pi.id
     elif customer_id:
@@ -98,6 +105,7 @@ def _async_settled(session):
         session.payment_status = "paid" if ok else "unpaid"
         kind = "succeeded" if ok else "failed"
         events.emit(f"checkout.session.async_payment_{kind}", session)
+
     return settled
 
 
@@ -117,8 +125,13 @@ def _subscribe(session, pm, existing, email, name):
     item = session._line_items[0]
     sub_data = session._sub_data
     sub, invoice = billing.create_subscription(
-        customer, item["price"], item["quantity"], pm, metadata=sub_data.get("metadata"),
-        description=sub_data.get("description"))
+        customer,
+        item["price"],
+        item["quantity"],
+        pm,
+        metadata=sub_data.get("metadata"),
+        description=sub_data.get("description"),
+    )
     session.subscription = sub.id
     session.invoice = invoice.id
     events.emit("customer.subscription.created", sub)
@@ -133,10 +146,21 @@ def _complete(session, customer, email, name, paid: bool):
     session.payment_status = "paid" if paid else "unpaid"
     session.customer = customer.id if customer else None
     session.customer_details = {
-        "address": {"city": None, "country": None, "line1": None, "line2": None,
-                    "postal_code": None, "state": None},
-        "business_name": None, "email": email, "individual_name": None, "name": name,
-        "phone": None, "tax_exempt": "none", "tax_ids": [],
+        "address": {
+            "city": None,
+            "country": None,
+            "line1": None,
+            "line2": None,
+            "postal_code": None,
+            "state": None,
+        },
+        "business_name": None,
+        "email": email,
+        "individual_name": None,
+        "name": name,
+        "phone": None,
+        "tax_exempt": "none",
+        "tax_ids": [],
     }
     session.url = None
     events.emit("checkout.session.completed", session)

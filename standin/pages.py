@@ -16,8 +16,24 @@ from localstripe.resources import store
 from . import fulfil
 from .checkout import Session, expire_if_due, line_item_export
 
-ZERO_DECIMAL = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx",
-                "vnd", "vuv", "xaf", "xof", "xpf"}
+ZERO_DECIMAL = {
+    "bif",
+    "clp",
+    "djf",
+    "gnf",
+    "jpy",
+    "kmf",
+    "krw",
+    "mga",
+    "pyg",
+    "rwf",
+    "ugx",
+    "vnd",
+    "vuv",
+    "xaf",
+    "xof",
+    "xpf",
+}
 SYMBOLS = {"eur": "€", "usd": "$", "gbp": "£", "chf": "CHF "}
 
 CSS = """
@@ -49,36 +65,46 @@ def money(amount: int, currency: str) -> str:
 
 def _page(title: str, body: str, lang: str | None = None, status: int = 200) -> web.Response:
     lang = lang if lang and lang != "auto" else "en"
-    html = (f'<!doctype html><html lang="{escape(lang)}"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width,initial-scale=1">'
-            f"<title>{escape(title)}</title><style>{CSS}</style></head>"
-            f"<body><main>{body}</main></body></html>")
-    return web.Response(text=html, content_type="text/html", status=status,
-                        headers={"Cache-Control": "no-store"})
+    html = (
+        f'<!doctype html><html lang="{escape(lang)}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{CSS}</style></head>"
+        f"<body><main>{body}</main></body></html>"
+    )
+    return web.Response(
+        text=html, content_type="text/html", status=status, headers={"Cache-Control": "no-store"}
+    )
 
 
 def _interval(session) -> str:
-    recurring = session._line_items[0]["price"].recurring if session.mode == "subscription" \
-        else None
+    recurring = (
+        session._line_items[0]["price"].recurring if session.mode == "subscription" else None
+    )
     if not recurring:
         return ""
     count, unit = recurring["interval_count"], recurring["interval"]
     return f" / {unit}" if count == 1 else f" every {count} {unit}s"
 
 
-def render(session, error: str | None = None, form: dict | None = None,
-           status: int = 200) -> web.Response:
+def render(
+    session, error: str | None = None, form: dict | None = None, status: int = 200
+) -> web.Response:
     form = form or {}
     total = money(session.amount_total, session.currency) + _interval(session)
     items = "".join(
         f"<li><span>{escape(li['description'] or '')} × {li['quantity']}</span>"
         f"<span>{money(li['amount_total'], li['currency'])}</span></li>"
-        for li in (line_item_export(session, x) for x in session._line_items))
-    cancel = (f'<a id="cancel" class="cancel" href="{escape(session.cancel_url)}">← Cancel</a>'
-              if session.cancel_url else "")
+        for li in (line_item_export(session, x) for x in session._line_items)
+    )
+    cancel = (
+        f'<a id="cancel" class="cancel" href="{escape(session.cancel_url)}">← Cancel</a>'
+        if session.cancel_url
+        else ""
+    )
     method = form.get("method") or "card"
     fixed_email = session.customer_email or (
-        store.get(f"customer:{session.customer}").email if session.customer else None)
+        store.get(f"customer:{session.customer}").email if session.customer else None
+    )
     email = escape(fixed_email or form.get("email") or "")
     sepa = "sepa_debit" in session.payment_method_types
     methods = ""
@@ -86,9 +112,10 @@ def render(session, error: str | None = None, form: dict | None = None,
         methods = (
             '<div class="methods">'
             f'<label><input type="radio" name="method" value="card" id="method-card"'
-            f'{" checked" if method == "card" else ""}> Card</label>'
+            f"{' checked' if method == 'card' else ''}> Card</label>"
             f'<label><input type="radio" name="method" value="sepa_debit" id="method-sepa"'
-            f'{" checked" if method == "sepa_debit" else ""}> SEPA Direct Debit</label></div>')
+            f"{' checked' if method == 'sepa_debit' else ''}> SEPA Direct Debit</label></div>"
+        )
     else:
         methods = '<input type="hidden" name="method" value="card" id="method-card">'
     card = escape(form.get("card_number") or "4242 4242 4242 4242")
@@ -117,10 +144,16 @@ def render(session, error: str | None = None, form: dict | None = None,
 <input type="text" id="card-cvc" name="card_cvc" value="123" inputmode="numeric"></div></div>
 <p class="note">Test cards: 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined.</p>
 </div>
-{'''<div class="sepa-fields"><label for="iban">IBAN</label>
-<input type="text" id="iban" name="iban" value="''' + iban + '''">
+{
+        '''<div class="sepa-fields"><label for="iban">IBAN</label>
+<input type="text" id="iban" name="iban" value="'''
+        + iban
+        + '''">
 <p class="note">DE89 3704 0044 0532 0130 00 succeeds, DE62 3704 0044 0532 0130 01 fails
-(after a short delay).</p></div>''' if sepa else ""}
+(after a short delay).</p></div>'''
+        if sepa
+        else ""
+    }
 {error_html}
 <button type="submit" id="pay">{verb} {escape(total)}</button>
 </form>"""
@@ -130,13 +163,16 @@ def render(session, error: str | None = None, form: dict | None = None,
 def _done(session) -> web.Response:
     if session.status == "complete":
         link = escape(fulfil.success_redirect(session))
-        body = ('<h1>Test mode · local Stripe stand-in</h1><p class="amount">Thanks!</p>'
-                '<p id="status">Payment complete.</p>'
-                + (f'<p><a id="return" href="{link}">Return</a></p>' if session.success_url
-                   else ""))
+        body = (
+            '<h1>Test mode · local Stripe stand-in</h1><p class="amount">Thanks!</p>'
+            '<p id="status">Payment complete.</p>'
+            + (f'<p><a id="return" href="{link}">Return</a></p>' if session.success_url else "")
+        )
     else:
-        body = ('<h1>Test mode · local Stripe stand-in</h1>'
-                '<p id="status">This Checkout Session has expired.</p>')
+        body = (
+            "<h1>Test mode · local Stripe stand-in</h1>"
+            '<p id="status">This Checkout Session has expired.</p>'
+        )
     return _page("Checkout", body, session.locale)
 
 

@@ -19,8 +19,19 @@ class Price(StripeObject):
     object = "price"
     _id_prefix = "price_"
 
-    def __init__(self, currency, unit_amount, product, recurring=None, nickname=None,
-                 metadata=None, lookup_key=None, active=True, tax_behavior=None, inline=False):
+    def __init__(
+        self,
+        currency,
+        unit_amount,
+        product,
+        recurring=None,
+        nickname=None,
+        metadata=None,
+        lookup_key=None,
+        active=True,
+        tax_behavior=None,
+        inline=False,
+    ):
         super().__init__(id=core.new_id("price_"))
         self.active = active
         self.billing_scheme = "per_unit"
@@ -63,17 +74,21 @@ def parse(data: dict, param: str, allowed, inline: bool = False) -> Price:
     if recurring is not None:
         if not isinstance(recurring, dict) or "interval" not in recurring:
             raise core.missing(p("recurring.interval"))
-        core.check_known(recurring, ("interval", "interval_count", "meter", "usage_type"),
-                         p("recurring"))
+        core.check_known(
+            recurring, ("interval", "interval_count", "meter", "usage_type"), p("recurring")
+        )
         if recurring["interval"] not in INTERVALS:
-            raise core.invalid(p("recurring.interval"),
-                               "Invalid recurring[interval]: must be one of "
-                               + ", ".join(INTERVALS))
+            raise core.invalid(
+                p("recurring.interval"),
+                "Invalid recurring[interval]: must be one of " + ", ".join(INTERVALS),
+            )
         recurring = {
             "interval": recurring["interval"],
-            "interval_count": core.to_int(recurring.get("interval_count", 1),
-                                          p("recurring.interval_count"), 1),
-            "meter": None, "trial_period_days": None,
+            "interval_count": core.to_int(
+                recurring.get("interval_count", 1), p("recurring.interval_count"), 1
+            ),
+            "meter": None,
+            "trial_period_days": None,
             "usage_type": recurring.get("usage_type", "licensed"),
         }
     product = data.get("product")
@@ -83,19 +98,31 @@ def parse(data: dict, param: str, allowed, inline: bool = False) -> Price:
     elif isinstance(product_data, dict):
         if not product_data.get("name"):
             raise core.missing(p("product_data.name"))
-        kwargs = {k: product_data[k] for k in ("name", "description", "statement_descriptor")
-                  if product_data.get(k)}
+        kwargs = {
+            k: product_data[k]
+            for k in ("name", "description", "statement_descriptor")
+            if product_data.get(k)
+        }
         with events.quiet() if inline else _noop():
-            product = Product(metadata=core.metadata_param(product_data.get("metadata")),
-                              **kwargs).id
+            product = Product(
+                metadata=core.metadata_param(product_data.get("metadata")), **kwargs
+            ).id
     else:
         raise core.missing(p("product"))
     active = core.to_bool(data.get("active", True), p("active"))
     with events.quiet() if inline else _noop():
-        price = Price(currency, unit_amount, product, recurring,
-                      nickname=data.get("nickname"), metadata=core.metadata_param(
-                          data.get("metadata")), lookup_key=data.get("lookup_key"),
-                      active=active, tax_behavior=data.get("tax_behavior"), inline=inline)
+        price = Price(
+            currency,
+            unit_amount,
+            product,
+            recurring,
+            nickname=data.get("nickname"),
+            metadata=core.metadata_param(data.get("metadata")),
+            lookup_key=data.get("lookup_key"),
+            active=active,
+            tax_behavior=data.get("tax_behavior"),
+            inline=inline,
+        )
     return price
 
 
@@ -112,10 +139,15 @@ def plan_for(price: Price) -> Plan:
     plan = store.get(f"plan:{price.id}")
     if plan is None:
         with events.quiet():
-            plan = Plan(id=price.id, amount=price.unit_amount, currency=price.currency,
-                        interval=price.recurring["interval"],
-                        interval_count=price.recurring["interval_count"],
-                        product=price.product, metadata=dict(price.metadata))
+            plan = Plan(
+                id=price.id,
+                amount=price.unit_amount,
+                currency=price.currency,
+                interval=price.recurring["interval"],
+                interval_count=price.recurring["interval_count"],
+                product=price.product,
+                metadata=dict(price.metadata),
+            )
     return plan
 
 
@@ -139,8 +171,18 @@ async def update(request):
     price = core.get(Price, request.match_info["id"])
     data = await core.read_params(request)
     expand = data.pop("expand", None)
-    core.check_known(data, ("active", "lookup_key", "metadata", "nickname", "tax_behavior",
-                            "currency_options", "transfer_lookup_key"))
+    core.check_known(
+        data,
+        (
+            "active",
+            "lookup_key",
+            "metadata",
+            "nickname",
+            "tax_behavior",
+            "currency_options",
+            "transfer_lookup_key",
+        ),
+    )
     before = price._export()
     if "active" in data:
         price.active = core.to_bool(data["active"], "active")

@@ -41,15 +41,20 @@ async def context_middleware(request, handler):
     core.REQUEST.set(None)
     key = None
     if request.path.startswith("/v1/") and request.method in ("POST", "DELETE"):
-        req = {"id": core.new_id("req_", 14),
-               "idempotency_key": request.headers.get("Idempotency-Key")}
+        req = {
+            "id": core.new_id("req_", 14),
+            "idempotency_key": request.headers.get("Idempotency-Key"),
+        }
         core.REQUEST.set(req)
         key = (account, req["idempotency_key"]) if req["idempotency_key"] else None
         cached = _idempotent.get(key) if key and request.method == "POST" else None
         if cached and cached[0] == core.generation[0]:
-            return web.Response(body=cached[2], status=cached[1],
-                                content_type="application/json",
-                                headers={"Idempotent-Replayed": "true"})
+            return web.Response(
+                body=cached[2],
+                status=cached[1],
+                content_type="application/json",
+                headers={"Idempotent-Replayed": "true"},
+            )
     try:
         response = await handler(request)
     except (UserError, web.HTTPRedirection):
@@ -57,15 +62,23 @@ async def context_middleware(request, handler):
     except web.HTTPException as exc:
         if not request.path.startswith("/v1/") or exc.status not in (404, 405):
             raise
-        raise core.error(404, f"Unrecognized request URL ({request.method}: {request.path}). "
-                              "(The local Stripe stand-in does not implement it.)") from None
+        raise core.error(
+            404,
+            f"Unrecognized request URL ({request.method}: {request.path}). "
+            "(The local Stripe stand-in does not implement it.)",
+        ) from None
     except Exception as exc:
         log.exception("internal error on %s %s", request.method, request.path)
         return ls_server.json_response(
             {"error": {"type": "api_error", "message": f"standin internal error: {exc!r}"}},
-            status=500)
-    if key and isinstance(response, web.Response) and response.body is not None \
-            and response.status < 500:
+            status=500,
+        )
+    if (
+        key
+        and isinstance(response, web.Response)
+        and response.body is not None
+        and response.status < 500
+    ):
         _idempotent[key] = (core.generation[0], response.status, response.body)
         while len(_idempotent) > IDEMPOTENCY_CACHE:
             _idempotent.popitem(last=False)
@@ -128,8 +141,9 @@ def run_in_thread(port: int = 0, host: str = "127.0.0.1"):
     with _thread_lock:
         if _thread_server:
             if (port and port != _thread_server["port"]) or host != _thread_server["host"]:
-                raise RuntimeError(f"standin already runs in this process at "
-                                   f"{_thread_server['base_url']}")
+                raise RuntimeError(
+                    f"standin already runs in this process at {_thread_server['base_url']}"
+                )
         else:
             _thread_server.update(_start_thread(port, host), host=host, refs=0)
         _thread_server["refs"] += 1
@@ -188,8 +202,12 @@ def _start_thread(port: int, host: str) -> dict:
     return {"base_url": f"http://{host}:{state['port']}", "port": state["port"], "stop": stop}
 
 
-def start_subprocess(port: int = 0, host: str = "127.0.0.1", env: dict | None = None,
-                     log_path: str | os.PathLike | None = None):
+def start_subprocess(
+    port: int = 0,
+    host: str = "127.0.0.1",
+    env: dict | None = None,
+    log_path: str | os.PathLike | None = None,
+):
     """Start ``python -m standin`` in a subprocess; returns ``(base_url, stop)``.
 
     Its output goes to ``log_path`` if given (else kept in memory, last 200 lines, and
@@ -198,10 +216,16 @@ def start_subprocess(port: int = 0, host: str = "127.0.0.1", env: dict | None = 
     package_parent = str(Path(__file__).resolve().parent.parent)
     full_env = {**os.environ, **(env or {})}
     full_env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (package_parent, full_env.get("PYTHONPATH")) if p)
+        p for p in (package_parent, full_env.get("PYTHONPATH")) if p
+    )
     proc = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
         [sys.executable, "-m", "standin", "--port", str(port), "--host", host],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1, env=full_env)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+        env=full_env,
+    )
     tail: deque[str] = deque(maxlen=200)
     sink = open(log_path, "a", buffering=1) if log_path else None  # noqa: SIM115
     base_url = None
@@ -237,14 +261,18 @@ def start_subprocess(port: int = 0, host: str = "127.0.0.1", env: dict | None = 
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m standin",
-                                     description="Local Stripe stand-in (localstripe + extras)")
+    parser = argparse.ArgumentParser(
+        prog="python -m standin", description="Local Stripe stand-in (localstripe + extras)"
+    )
     parser.add_argument("--port", type=int, default=8420)
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)
-    logging.basicConfig(level=logging.INFO, stream=sys.stdout,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stdout,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
     app = install()
 
     async def serve():

@@ -45,7 +45,8 @@ class Receiver:
                     return
                 try:
                     event = stripe.Webhook.construct_event(
-                        body, self.headers["Stripe-Signature"], SECRET)
+                        body, self.headers["Stripe-Signature"], SECRET
+                    )
                 except (ValueError, stripe.SignatureVerificationError):
                     with receiver.lock:
                         receiver.bad_signatures += 1
@@ -112,8 +113,9 @@ def standin_url():
 @pytest.fixture(scope="session")
 def receiver(standin_url):
     rec = Receiver()
-    resp = requests.post(f"{standin_url}/_config/webhooks/tests",
-                         data={"url": rec.url, "secret": SECRET}, timeout=5)
+    resp = requests.post(
+        f"{standin_url}/_config/webhooks/tests", data={"url": rec.url, "secret": SECRET}, timeout=5
+    )
     assert resp.status_code == 200
     yield rec
     requests.delete(f"{standin_url}/_config/webhooks/tests", timeout=5)
@@ -122,8 +124,9 @@ def receiver(standin_url):
 
 @pytest.fixture(scope="session")
 def client(standin_url):
-    return stripe.StripeClient("sk_test_standin", base_addresses={"api": standin_url},
-                               max_network_retries=0)
+    return stripe.StripeClient(
+        "sk_test_standin", base_addresses={"api": standin_url}, max_network_retries=0
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -161,8 +164,7 @@ def pay():
 
 
 def _checkout_params(mode="payment", amount=2500, **extra) -> dict:
-    price_data = {"currency": "eur", "unit_amount": amount,
-                  "product_data": {"name": "Donazione"}}
+    price_data = {"currency": "eur", "unit_amount": amount, "product_data": {"name": "Donazione"}}
     if mode == "subscription":
         price_data["recurring"] = {"interval": "month"}
     params = {

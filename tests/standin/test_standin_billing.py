@@ -10,8 +10,9 @@ pytestmark = []
 
 @pytest.fixture
 def subscription(client, make_params, pay, receiver):
-    session = client.v1.checkout.sessions.create(params=make_params(
-        "subscription", subscription_data={"metadata": {"donor": "7"}}))
+    session = client.v1.checkout.sessions.create(
+        params=make_params("subscription", subscription_data={"metadata": {"donor": "7"}})
+    )
     pay(session.url)
     receiver.wait_for("checkout.session.completed")
     sub_id = client.v1.checkout.sessions.retrieve(session.id).subscription
@@ -23,9 +24,15 @@ def test_renew(client, api, subscription, receiver):
     old_end = subscription["items"].data[0].current_period_end
     resp = api("POST", f"/_standin/subscriptions/{subscription.id}/renew")
     assert resp.status_code == 200
-    expected = ["customer.subscription.updated", "invoice.created", "invoice.finalized",
-                "payment_intent.succeeded", "charge.succeeded", "invoice.paid",
-                "invoice.payment_succeeded"]
+    expected = [
+        "customer.subscription.updated",
+        "invoice.created",
+        "invoice.finalized",
+        "payment_intent.succeeded",
+        "charge.succeeded",
+        "invoice.paid",
+        "invoice.payment_succeeded",
+    ]
     receiver.wait_for(*expected)
     assert receiver.in_order(*expected)
     invoice = receiver.of_type("invoice.paid")[0]["data"]["object"]
@@ -41,8 +48,14 @@ def test_renew(client, api, subscription, receiver):
 
 def test_fail_then_recover(client, api, subscription, receiver):
     assert api("POST", f"/_standin/subscriptions/{subscription.id}/fail").status_code == 200
-    expected = ["invoice.created", "invoice.finalized", "payment_intent.payment_failed",
-                "charge.failed", "invoice.payment_failed", "customer.subscription.updated"]
+    expected = [
+        "invoice.created",
+        "invoice.finalized",
+        "payment_intent.payment_failed",
+        "charge.failed",
+        "invoice.payment_failed",
+        "customer.subscription.updated",
+    ]
     receiver.wait_for(*expected, "customer.subscription.updated")
     assert receiver.in_order(*expected)
     failed = receiver.of_type("invoice.payment_failed")[0]["data"]["object"]
@@ -55,14 +68,20 @@ def test_fail_then_recover(client, api, subscription, receiver):
     # Next renewal pays and the subscription becomes active again.
     receiver.clear()
     api("POST", f"/_standin/subscriptions/{subscription.id}/renew")
-    receiver.wait_for("invoice.paid", "customer.subscription.updated",
-                      "customer.subscription.updated")
+    receiver.wait_for(
+        "invoice.paid", "customer.subscription.updated", "customer.subscription.updated"
+    )
     assert client.v1.subscriptions.retrieve(subscription.id).status == "active"
 
 
 def test_cancel_at_period_end_then_renew_ends_it(client, api, subscription, receiver):
-    updated = client.v1.subscriptions.update(subscription.id, params={
-        "cancel_at_period_end": True, "cancellation_details": {"feedback": "too_expensive"}})
+    updated = client.v1.subscriptions.update(
+        subscription.id,
+        params={
+            "cancel_at_period_end": True,
+            "cancellation_details": {"feedback": "too_expensive"},
+        },
+    )
     assert updated.cancel_at_period_end is True
     assert updated.cancel_at == subscription["items"].data[0].current_period_end
     assert updated.cancellation_details.feedback == "too_expensive"
@@ -96,9 +115,12 @@ def test_list_invoices(client, api, subscription):
     api("POST", f"/_standin/subscriptions/{subscription.id}/renew")
     invoices = client.v1.invoices.list(params={"subscription": subscription.id})
     assert len(invoices.data) == 2
-    assert [i.billing_reason for i in invoices.data] == ["subscription_cycle",
-                                                         "subscription_create"]
-    recent = client.v1.invoices.list(params={"created": {"gte": int(time.time()) - 60},
-                                             "status": "paid", "limit": 1})
+    assert [i.billing_reason for i in invoices.data] == [
+        "subscription_cycle",
+        "subscription_create",
+    ]
+    recent = client.v1.invoices.list(
+        params={"created": {"gte": int(time.time()) - 60}, "status": "paid", "limit": 1}
+    )
     assert len(recent.data) == 1 and recent.has_more
     assert client.v1.invoices.list(params={"created": {"gte": int(time.time()) + 60}}).data == []

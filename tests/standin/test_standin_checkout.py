@@ -10,8 +10,9 @@ pytestmark = []
 
 
 def test_create_payment_session_shape(client, make_params, standin_url):
-    session = client.v1.checkout.sessions.create(params=make_params(
-        locale="it", payment_intent_data={"metadata": {"campaign": "winter"}}))
+    session = client.v1.checkout.sessions.create(
+        params=make_params(locale="it", payment_intent_data={"metadata": {"campaign": "winter"}})
+    )
     assert session.id.startswith("cs_test_")
     assert session.object == "checkout.session"
     assert session.url == f"{standin_url}/checkout/pay/{session.id}"
@@ -32,9 +33,13 @@ def test_create_payment_session_shape(client, make_params, standin_url):
 
 
 def test_subscription_session_and_line_items(client, make_params):
-    session = client.v1.checkout.sessions.create(params=make_params(
-        "subscription", subscription_data={"metadata": {"donor": "7"}},
-        allowed_payment_method_types=["card"]))
+    session = client.v1.checkout.sessions.create(
+        params=make_params(
+            "subscription",
+            subscription_data={"metadata": {"donor": "7"}},
+            allowed_payment_method_types=["card"],
+        )
+    )
     assert session.mode == "subscription"
     assert session.payment_method_types == ["card"]
     full = client.v1.checkout.sessions.retrieve(session.id, params={"expand": ["line_items"]})
@@ -47,29 +52,43 @@ def test_subscription_session_and_line_items(client, make_params):
 
 
 def test_existing_price_and_prices_api(client, make_params):
-    price = client.v1.prices.create(params={
-        "currency": "eur", "unit_amount": 1000, "recurring": {"interval": "month"},
-        "product_data": {"name": "Sostegno mensile"}, "lookup_key": "monthly"})
+    price = client.v1.prices.create(
+        params={
+            "currency": "eur",
+            "unit_amount": 1000,
+            "recurring": {"interval": "month"},
+            "product_data": {"name": "Sostegno mensile"},
+            "lookup_key": "monthly",
+        }
+    )
     assert price.object == "price" and price.type == "recurring"
     assert str(price.unit_amount_decimal) == "1000" and price.product.startswith("prod_")
     assert client.v1.prices.retrieve(price.id).id == price.id
-    assert [p.id for p in client.v1.prices.list(params={"lookup_keys": ["monthly"]}).data] \
-        == [price.id]
+    assert [p.id for p in client.v1.prices.list(params={"lookup_keys": ["monthly"]}).data] == [
+        price.id
+    ]
     updated = client.v1.prices.update(price.id, params={"metadata": {"a": "b"}})
     assert updated.metadata.to_dict() == {"a": "b"}
-    session = client.v1.checkout.sessions.create(params={
-        "mode": "subscription", "line_items": [{"price": price.id, "quantity": 2}],
-        "success_url": "https://trama.example/ok"})
+    session = client.v1.checkout.sessions.create(
+        params={
+            "mode": "subscription",
+            "line_items": [{"price": price.id, "quantity": 2}],
+            "success_url": "https://trama.example/ok",
+        }
+    )
     assert session.amount_total == 2000
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"payment_method_types": ["card"]}, "Received unknown parameter: payment_method_types"),
-    ({"mode": None}, "Missing required param: mode."),
-    ({"line_items": None}, "Missing required param: line_items."),
-    ({"customer": "cus_nope"}, "No such customer: 'cus_nope'"),
-    ({"subscription_data": {"metadata": {"a": "b"}}}, "subscription_data"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"payment_method_types": ["card"]}, "Received unknown parameter: payment_method_types"),
+        ({"mode": None}, "Missing required param: mode."),
+        ({"line_items": None}, "Missing required param: line_items."),
+        ({"customer": "cus_nope"}, "No such customer: 'cus_nope'"),
+        ({"subscription_data": {"metadata": {"a": "b"}}}, "subscription_data"),
+    ],
+)
 def test_validation_errors(client, make_params, params, message):
     base = make_params()
     for key, value in params.items():
@@ -127,8 +146,15 @@ def test_retrieve_missing_and_unknown_route(client, api):
 def test_hosted_page_markup(client, make_params):
     session = client.v1.checkout.sessions.create(params=make_params())
     html = requests.get(session.url, timeout=5).text
-    for marker in ('id="card-number"', 'value="4242 4242 4242 4242"', 'id="pay"',
-                   'id="cancel"', 'href="https://trama.example/dona"', 'id="method-sepa"',
-                   'name="viewport"', "€25.00"):
+    for marker in (
+        'id="card-number"',
+        'value="4242 4242 4242 4242"',
+        'id="pay"',
+        'id="cancel"',
+        'href="https://trama.example/dona"',
+        'id="method-sepa"',
+        'name="viewport"',
+        "€25.00",
+    ):
         assert marker in html
     assert "<script" not in html and "http://" not in html.split("<main>")[0]

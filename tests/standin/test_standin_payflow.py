@@ -6,17 +6,21 @@ pytestmark = []
 
 
 def test_card_payment_flow_and_events(client, make_params, pay, receiver):
-    session = client.v1.checkout.sessions.create(params=make_params(
-        payment_intent_data={"metadata": {"campaign": "winter"}, "description": "Dono"}))
+    session = client.v1.checkout.sessions.create(
+        params=make_params(
+            payment_intent_data={"metadata": {"campaign": "winter"}, "description": "Dono"}
+        )
+    )
     resp = pay(session.url)
     assert resp.status_code == 303
-    assert resp.headers["Location"] == \
-        f"https://trama.example/grazie?session_id={session.id}"
+    assert resp.headers["Location"] == f"https://trama.example/grazie?session_id={session.id}"
 
-    events = receiver.wait_for("payment_intent.succeeded", "charge.succeeded",
-                               "checkout.session.completed")
-    assert receiver.in_order("payment_intent.succeeded", "charge.succeeded",
-                             "checkout.session.completed")
+    events = receiver.wait_for(
+        "payment_intent.succeeded", "charge.succeeded", "checkout.session.completed"
+    )
+    assert receiver.in_order(
+        "payment_intent.succeeded", "charge.succeeded", "checkout.session.completed"
+    )
     completed = receiver.of_type("checkout.session.completed")[0]
     assert completed["api_version"] == "2026-10-28.endive"
     assert completed["livemode"] is False and "account" not in completed
@@ -38,8 +42,9 @@ def test_card_payment_flow_and_events(client, make_params, pay, receiver):
     assert charge["payment_method_details"]["card"]["last4"] == "4242"
     assert charge["billing_details"]["email"] == "donor@example.com"
 
-    pi = client.v1.payment_intents.retrieve(obj["payment_intent"],
-                                            params={"expand": ["latest_charge"]})
+    pi = client.v1.payment_intents.retrieve(
+        obj["payment_intent"], params={"expand": ["latest_charge"]}
+    )
     assert pi.status == "succeeded" and pi.amount_received == 2500
     assert pi.metadata.to_dict() == {"campaign": "winter"} and pi.latest_charge.id == charge["id"]
     assert "charges" not in pi and "invoice" not in pi
@@ -95,9 +100,14 @@ def test_sepa_async_success(client, make_params, pay, receiver):
     assert (first["status"], first["payment_status"]) == ("complete", "unpaid")
     assert client.v1.payment_intents.retrieve(first["payment_intent"]).status == "processing"
     receiver.wait_for("checkout.session.async_payment_succeeded")
-    assert receiver.in_order("payment_intent.processing", "charge.pending",
-                             "checkout.session.completed", "payment_intent.succeeded",
-                             "charge.succeeded", "checkout.session.async_payment_succeeded")
+    assert receiver.in_order(
+        "payment_intent.processing",
+        "charge.pending",
+        "checkout.session.completed",
+        "payment_intent.succeeded",
+        "charge.succeeded",
+        "checkout.session.async_payment_succeeded",
+    )
     later = receiver.of_type("checkout.session.async_payment_succeeded")[0]["data"]["object"]
     assert later["payment_status"] == "paid"
     charge = receiver.of_type("charge.succeeded")[0]["data"]["object"]
@@ -112,12 +122,21 @@ def test_sepa_async_failure(client, make_params, pay, receiver):
 
 
 def test_subscription_flow(client, make_params, pay, receiver):
-    session = client.v1.checkout.sessions.create(params=make_params(
-        "subscription", subscription_data={"metadata": {"donor": "7"}}))
+    session = client.v1.checkout.sessions.create(
+        params=make_params("subscription", subscription_data={"metadata": {"donor": "7"}})
+    )
     assert pay(session.url).status_code == 303
-    expected = ["customer.created", "customer.subscription.created", "invoice.created",
-                "invoice.finalized", "payment_intent.succeeded", "charge.succeeded",
-                "invoice.paid", "invoice.payment_succeeded", "checkout.session.completed"]
+    expected = [
+        "customer.created",
+        "customer.subscription.created",
+        "invoice.created",
+        "invoice.finalized",
+        "payment_intent.succeeded",
+        "charge.succeeded",
+        "invoice.paid",
+        "invoice.payment_succeeded",
+        "checkout.session.completed",
+    ]
     receiver.wait_for(*expected)
     assert receiver.in_order(*expected)
 
@@ -138,17 +157,22 @@ def test_subscription_flow(client, make_params, pay, receiver):
     assert invoice["amount_paid"] == 2500 and invoice["amount_remaining"] == 0
     assert invoice["customer"] == done["customer"]
     assert invoice["parent"]["type"] == "subscription_details"
-    assert invoice["parent"]["subscription_details"] == {"metadata": {"donor": "7"},
-                                                         "subscription": done["subscription"]}
+    assert invoice["parent"]["subscription_details"] == {
+        "metadata": {"donor": "7"},
+        "subscription": done["subscription"],
+    }
     assert "subscription" not in invoice and "charge" not in invoice
     line = invoice["lines"]["data"][0]
-    assert line["amount"] == 2500 and line["parent"]["subscription_item_details"][
-        "subscription"] == done["subscription"]
+    assert (
+        line["amount"] == 2500
+        and line["parent"]["subscription_item_details"]["subscription"] == done["subscription"]
+    )
     assert line["pricing"]["price_details"]["price"] == item["price"]["id"]
 
     # The invoice's PaymentIntent/charge: via invoice payments (includable `payments`).
-    full = client.v1.invoices.retrieve(invoice["id"], params={
-        "expand": ["payments.data.payment.payment_intent"]})
+    full = client.v1.invoices.retrieve(
+        invoice["id"], params={"expand": ["payments.data.payment.payment_intent"]}
+    )
     payment = full.payments.data[0]
     assert payment.status == "paid" and payment.amount_paid == 2500
     charge = receiver.of_type("charge.succeeded")[0]["data"]["object"]
@@ -161,5 +185,6 @@ def test_sepa_subscription(client, make_params, pay, receiver):
     session = client.v1.checkout.sessions.create(params=make_params("subscription"))
     assert pay(session.url, method="sepa_debit", iban="DE89370400440532013000").status_code == 303
     receiver.wait_for("checkout.session.completed", "checkout.session.async_payment_succeeded")
-    assert receiver.in_order("checkout.session.completed", "invoice.paid",
-                             "checkout.session.async_payment_succeeded")
+    assert receiver.in_order(
+        "checkout.session.completed", "invoice.paid", "checkout.session.async_payment_succeeded"
+    )

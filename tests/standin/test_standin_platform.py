@@ -21,8 +21,12 @@ def test_signature_scheme_matches_stripe_python():
 
 
 def test_connect_account_propagates(standin_url, make_params, pay, receiver, client):
-    connected = stripe.StripeClient("sk_test_standin", stripe_account="acct_1Trama",
-                                    base_addresses={"api": standin_url}, max_network_retries=0)
+    connected = stripe.StripeClient(
+        "sk_test_standin",
+        stripe_account="acct_1Trama",
+        base_addresses={"api": standin_url},
+        max_network_retries=0,
+    )
     session = connected.v1.checkout.sessions.create(params=make_params("subscription"))
     assert pay(session.url).status_code == 303
     receiver.wait_for("checkout.session.completed", "invoice.paid", "customer.created")
@@ -52,8 +56,9 @@ def test_webhook_retried_when_receiver_fails(client, make_params, receiver):
     # The stand-in counts the delivery once it reads our 200 (other tests' endpoints may
     # still be pending).
     deadline = time.monotonic() + 2
-    while (stored := client.v1.events.retrieve(event["id"])).pending_webhooks \
-            >= event["pending_webhooks"] and time.monotonic() < deadline:
+    while (stored := client.v1.events.retrieve(event["id"])).pending_webhooks >= event[
+        "pending_webhooks"
+    ] and time.monotonic() < deadline:
         time.sleep(0.02)
     assert stored.type == "checkout.session.expired"
     assert stored.pending_webhooks <= event["pending_webhooks"] - 1
@@ -69,18 +74,21 @@ def test_events_api_lists_newest_first(client, make_params, pay, receiver):
 
 def test_idempotency_key_replays(client, make_params):
     params = make_params()
-    first = client.v1.checkout.sessions.create(params=params,
-                                               options={"idempotency_key": "same-key"})
-    second = client.v1.checkout.sessions.create(params=params,
-                                                options={"idempotency_key": "same-key"})
+    first = client.v1.checkout.sessions.create(
+        params=params, options={"idempotency_key": "same-key"}
+    )
+    second = client.v1.checkout.sessions.create(
+        params=params, options={"idempotency_key": "same-key"}
+    )
     assert first.id == second.id
     assert len(client.v1.checkout.sessions.list().data) == 1
 
 
 def test_reset_clears_everything(client, make_params, api):
     session = client.v1.checkout.sessions.create(params=make_params())
-    client.v1.prices.create(params={"currency": "eur", "unit_amount": 100,
-                                    "product_data": {"name": "x"}})
+    client.v1.prices.create(
+        params={"currency": "eur", "unit_amount": 100, "product_data": {"name": "x"}}
+    )
     assert api("DELETE", "/_config/data").status_code == 200
     assert client.v1.checkout.sessions.list().data == []
     assert client.v1.prices.list().data == []
@@ -98,10 +106,12 @@ def test_subprocess_launcher(tmp_path):
 
     base_url, stop = start_subprocess(port=0, log_path=tmp_path / "standin.log")
     try:
-        client = stripe.StripeClient("sk_test_x", base_addresses={"api": base_url},
-                                     max_network_retries=0)
-        price = client.v1.prices.create(params={"currency": "eur", "unit_amount": 500,
-                                                "product_data": {"name": "Quota"}})
+        client = stripe.StripeClient(
+            "sk_test_x", base_addresses={"api": base_url}, max_network_retries=0
+        )
+        price = client.v1.prices.create(
+            params={"currency": "eur", "unit_amount": 500, "product_data": {"name": "Quota"}}
+        )
         assert price.id.startswith("price_")
     finally:
         stop()

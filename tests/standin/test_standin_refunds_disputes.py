@@ -19,8 +19,9 @@ def paid(client, make_params, pay, receiver):
 
 
 def test_partial_then_full_refund(client, paid, receiver):
-    partial = client.v1.refunds.create(params={"charge": paid["id"], "amount": 2000,
-                                               "reason": "requested_by_customer"})
+    partial = client.v1.refunds.create(
+        params={"charge": paid["id"], "amount": 2000, "reason": "requested_by_customer"}
+    )
     assert partial.object == "refund" and partial.amount == 2000 and partial.status == "succeeded"
     assert partial.payment_intent == paid["payment_intent"] and partial.charge == paid["id"]
     events = receiver.wait_for("charge.refunded", "refund.created")
@@ -57,8 +58,12 @@ def test_dispute_created_and_closed(client, api, paid, receiver):
     assert resp.status_code == 200
     dispute = resp.json()
     assert dispute["id"].startswith("du_") and dispute["object"] == "dispute"
-    assert (dispute["charge"], dispute["amount"], dispute["status"], dispute["reason"]) == \
-        (paid["id"], 5000, "needs_response", "fraudulent")
+    assert (dispute["charge"], dispute["amount"], dispute["status"], dispute["reason"]) == (
+        paid["id"],
+        5000,
+        "needs_response",
+        "fraudulent",
+    )
     assert dispute["payment_intent"] == paid["payment_intent"]
     created = receiver.wait_for("charge.dispute.created")[0]["data"]["object"]
     assert created["id"] == dispute["id"]
