@@ -52,7 +52,7 @@ test-sqlite: install
 	env -u DATABASE_URL $(PY) -m pytest -n auto -q
 
 bench: install
-	@for b in bench/*.py; do echo "== $$b"; DEBUG=1 $(PY) $$b || exit 1; done
+	@for b in bench/[!_]*.py; do echo "== $$b"; DEBUG=1 $(PY) $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) .tools var trama.sqlite3

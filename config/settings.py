@@ -223,6 +223,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "pdf", "xlsx", "docx", "odt", "txt"]
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
+# No avatars fetched from gravatar.com: treasurers' emails stay on our server.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
 # --- Cache --------------------------------------------------------------------------------------
 # Local memory by default; the campaign totals are cached and invalidated on change.
