@@ -288,5 +288,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Every task start and finish is logged at INFO: too chatty beside the worker's own log.
+        "django.tasks": {"level": "WARNING"},
+        "django_tasks": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+    },
 }
