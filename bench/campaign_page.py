@@ -1,36 +1,60 @@
 """Campaign page figures with 100 and 100,000 succeeded gifts: requests per second, p50 and
-p99 latency and SQL queries per request, server time only (Django's test client, no HTTP, no
-page cache). "cold" clears the cached totals before every request (the aggregate runs each
-time); "warm" is the normal case (totals cached until a gift changes).
+p99 latency and SQL queries per request, with production settings (DEBUG off, no page cache).
+
+Two measurements:
+- in process (Django's test client, no HTTP): "cold" clears the cached totals before every
+  request (the aggregate runs each time); "warm" is the normal case (totals cached until a
+  gift changes). Queries per request are counted here.
+- a real server: gunicorn with 2 sync workers on 127.0.0.1, driven over HTTP by a separate
+  client process (one keep-alive-less connection per worker, a bounded number of requests).
 
 Runs on a throw-away SQLite database, or on a throw-away PostgreSQL database next to
 `DATABASE_URL=postgres://...` if that is set.
 
-    .venv/bin/python bench/campaign_page.py [--requests N]
+    .venv/bin/python bench/campaign_page.py [--requests N] [--server-requests N]
 """
 
 import argparse
+import http.client
 import io
+import json
 import os
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+WORKERS = 2
+# gunicorn runs config.settings with DEBUG off; this thin override only swaps the manifest
+# static storage (it needs `collectstatic` first) for the plain one: same page, same queries.
+SERVER_SETTINGS = """from config.settings import *  # noqa
+STORAGES = {**STORAGES, "staticfiles": {
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+"""
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "bench-only",
+    "ALLOWED_HOSTS": "127.0.0.1,testserver",
+    "SECURE_SSL_REDIRECT": "0",
+    "STRIPE_WEBHOOK_SECRET": "whsec_bench",
+    "MAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    "TASKS_BACKEND": "django.tasks.backends.immediate.ImmediateBackend",
+    "LOG_LEVEL": "ERROR",
+}
 
 
-def setup_django():
+def setup_django(tmp):
+    sys.path.insert(0, str(tmp))
     sys.path.insert(0, str(ROOT))
-    tmp = Path(tempfile.mkdtemp(prefix="trama-bench-campaign-"))
+    (tmp / "trama_bench_settings.py").write_text(SERVER_SETTINGS)
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp / 'bench.sqlite3'}")
     os.environ.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DEBUG="1",
-        MEDIA_ROOT=str(tmp / "media"),
-        TASKS_BACKEND="django.tasks.backends.immediate.ImmediateBackend",
-        LOG_LEVEL="ERROR",
+        PRODUCTION_ENV, DJANGO_SETTINGS_MODULE="trama_bench_settings", MEDIA_ROOT=str(tmp)
     )
     import django
 
@@ -45,6 +69,16 @@ def setup_django():
     else:
         call_command("migrate", verbosity=0)
     call_command("seed_demo", stdout=io.StringIO())
+
+
+def server_database_url():
+    from django.db import connection
+
+    url = os.environ["DATABASE_URL"]
+    if connection.vendor != "postgresql":
+        return url
+    base, _sep, _name = url.rpartition("/")
+    return f"{base}/{connection.settings_dict['NAME']}"
 
 
 def add_gifts(campaign, total):
@@ -74,44 +108,139 @@ def add_gifts(campaign, total):
         have += n
 
 
-def measure(client, url, requests, cold):
+def summarise(timings):
+    timings = sorted(timings)
+    return {
+        "p50": statistics.median(timings) * 1000,
+        "p99": timings[max(0, int(len(timings) * 0.99) - 1)] * 1000,
+    }
+
+
+def measure(client, campaign, requests, cold):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from campaigns.models import invalidate_progress
 
-    client.get(url)  # warm up
+    client.get(campaign.url)  # warm up
     timings, queries = [], []
     for _ in range(requests):
         if cold:
-            invalidate_progress(page_id(url))
+            invalidate_progress(campaign.pk)
         with CaptureQueriesContext(connection) as ctx:
             started = time.perf_counter()
-            response = client.get(url)
+            response = client.get(campaign.url)
             timings.append(time.perf_counter() - started)
         assert response.status_code == 200
         queries.append(len(ctx.captured_queries))
-    timings.sort()
-    return {
-        "rps": len(timings) / sum(timings),
-        "p50": statistics.median(timings) * 1000,
-        "p99": timings[int(len(timings) * 0.99) - 1] * 1000,
-        "queries": max(queries),
+    return {"rps": len(timings) / sum(timings), **summarise(timings), "queries": max(queries)}
+
+
+# --- the real server -------------------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(tmp, port):
+    env = {
+        **os.environ,
+        **PRODUCTION_ENV,
+        "DJANGO_SETTINGS_MODULE": "trama_bench_settings",
+        "DATABASE_URL": server_database_url(),
+        "PYTHONPATH": f"{tmp}{os.pathsep}{ROOT}",
     }
+    server = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi:application"]
+        + ["--workers", str(WORKERS), "--worker-class", "sync", "--bind", f"127.0.0.1:{port}"]
+        + ["--log-level", "warning", "--chdir", str(ROOT)],
+        env=env,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server
+        except OSError:
+            time.sleep(0.1)
+    server.terminate()
+    raise RuntimeError("gunicorn did not start")
 
 
-_PAGE_IDS = {}
+def stop_server(server):
+    server.terminate()
+    server.wait(timeout=10)
 
 
-def page_id(url):
-    return _PAGE_IDS[url]
+def drive(port, path, requests, concurrency):
+    """The client process: `requests` GETs of `path` from `concurrency` threads."""
+    timings, errors = [], []
+    lock = threading.Lock()
+    left = [requests]
+
+    def worker():
+        while True:
+            with lock:
+                if left[0] <= 0:
+                    return
+                left[0] -= 1
+            started = time.perf_counter()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", path, headers={"Host": "127.0.0.1"})
+            response = conn.getresponse()
+            response.read()
+            conn.close()
+            elapsed = time.perf_counter() - started
+            with lock:
+                timings.append(elapsed) if response.status == 200 else errors.append(
+                    response.status
+                )
+
+    for _ in range(min(20, requests)):  # warm up each worker (templates, caches)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("GET", path, headers={"Host": "127.0.0.1"})
+        conn.getresponse().read()
+        conn.close()
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    print(json.dumps({"rps": len(timings) / wall, **summarise(timings), "errors": errors}))
+
+
+def measure_server(tmp, path, requests, concurrency):
+    port = free_port()
+    server = start_server(tmp, port)
+    try:
+        out = subprocess.run(
+            [sys.executable, __file__, "--client", str(port), path, str(requests)]
+            + [str(concurrency)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        stop_server(server)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--client":
+        port, path, requests, concurrency = sys.argv[2:6]
+        return drive(int(port), path, int(requests), int(concurrency))
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--server-requests", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=WORKERS)
     args = parser.parse_args()
-    setup_django()
+    tmp = Path(tempfile.mkdtemp(prefix="trama-bench-campaign-"))
+    setup_django(tmp)
     from django.db import connection
     from django.test import Client
 
@@ -119,24 +248,36 @@ def main():
 
     campaign = CampaignPage.objects.order_by("pk").first()
     campaign.donor_wall = True
-    campaign.save()
-    url = campaign.url
-    _PAGE_IDS[url] = campaign.pk
+    campaign.save_revision().publish()
+    campaign = CampaignPage.objects.get(pk=campaign.pk)
     client = Client()
-    rows = []
+    rows, served = [], []
     for gifts in (100, 100_000):
         add_gifts(campaign, gifts)
         for cold in (True, False):
-            rows.append(
-                (gifts, "cold" if cold else "warm", measure(client, url, args.requests, cold))
-            )
+            m = measure(client, campaign, args.requests, cold)
+            rows.append((gifts, "cold" if cold else "warm", m))
+        connection.close()  # the bench holds no transaction open while gunicorn reads
+        m = measure_server(tmp, campaign.url, args.server_requests, args.concurrency)
+        served.append((gifts, m, rows[-1][2]["queries"]))
     if connection.vendor == "postgresql":
         connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
     print(f"database: {connection.vendor}, cores: {os.cpu_count()}, requests: {args.requests}")
+    print("in process (test client, server time only):")
     for gifts, kind, m in rows:
         print(
-            f"{gifts:>7} gifts, {kind} totals: {m['rps']:6.0f} req/s  p50 {m['p50']:5.1f} ms  "
+            f"  {gifts:>7} gifts, {kind} totals: {m['rps']:6.0f} req/s  p50 {m['p50']:5.1f} ms  "
             f"p99 {m['p99']:5.1f} ms  {m['queries']} queries/request"
+        )
+    print(
+        f"gunicorn, {WORKERS} sync workers, {args.concurrency} client connections, "
+        f"{args.server_requests} requests, warm totals:"
+    )
+    for gifts, m, queries in served:
+        print(
+            f"  {gifts:>7} gifts: {m['rps']:6.0f} req/s  p50 {m['p50']:5.1f} ms  "
+            f"p99 {m['p99']:5.1f} ms  {queries} queries/request"
+            + (f"  ERRORS {m['errors'][:5]}" if m["errors"] else "")
         )
     same = {m["queries"] for g, k, m in rows if k == "cold"}
     print(

@@ -2,8 +2,9 @@
 concurrent senders delivering the same events (each must still apply exactly once).
 
 Signed `checkout.session.completed` events go through the real view (signature check, store,
-apply, donor matching) via Django's test client: server time only, no HTTP. Runs on a
-throw-away SQLite database, or on a throw-away PostgreSQL database next to
+apply, donor matching) via Django's test client with production settings (DEBUG off): server
+time only, no HTTP. Also prints the SQL queries one delivery makes (first and repeated). Runs
+on a throw-away SQLite database, or on a throw-away PostgreSQL database next to
 `DATABASE_URL=postgres://...` if that is set (concurrency only means something there).
 
     .venv/bin/python bench/webhooks.py [--events N] [--threads N]
@@ -30,7 +31,11 @@ def setup_django():
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp / 'bench.sqlite3'}")
     os.environ.update(
         DJANGO_SETTINGS_MODULE="config.settings",
-        DEBUG="1",
+        DEBUG="0",  # production figures: no query log, no debug cursor
+        SECRET_KEY="bench-only",
+        STRIPE_WEBHOOK_SECRET="whsec_bench",
+        SECURE_SSL_REDIRECT="0",
+        MAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         MEDIA_ROOT=str(tmp / "media"),
         TASKS_BACKEND="django.tasks.backends.immediate.ImmediateBackend",
         LOG_LEVEL="ERROR",
@@ -115,6 +120,23 @@ def deliver(client, payload, secret):
     ).status_code
 
 
+def queries_per_delivery(bodies):
+    """SQL queries of one first delivery and of one repeated delivery (medians)."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    counts = {"first": [], "repeat": []}
+    for kind in ("first", "repeat"):
+        for body in bodies:
+            with CaptureQueriesContext(connection) as ctx:
+                assert deliver(client, body, settings.STRIPE_WEBHOOK_SECRET) == 200
+            counts[kind].append(len(ctx.captured_queries))
+    return {kind: sorted(values)[len(values) // 2] for kind, values in counts.items()}
+
+
 def sequential(bodies):
     from django.conf import settings
     from django.test import Client
@@ -170,13 +192,19 @@ def main():
 
     from crm.models import Donation, StripeEvent
 
+    queries = queries_per_delivery(make_events(20, "sql"))
     seq_rate = sequential(make_events(args.events, "seq"))
     conc_rate, delivery_rate, retried = concurrent(make_events(args.events, "conc"), args.threads)
     applied = Donation.objects.filter(status="succeeded").count()
-    exactly_once = applied == 2 * args.events and StripeEvent.objects.count() == 2 * args.events
+    expected = 2 * args.events + 20
+    exactly_once = applied == expected and StripeEvent.objects.count() == expected
     if connection.vendor == "postgresql":
         connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
     print(f"database: {connection.vendor}, cores: {os.cpu_count()}, events: {args.events}")
+    print(
+        f"SQL queries per delivery: {queries['first']} first, {queries['repeat']} repeated "
+        "(BEGIN/COMMIT/SAVEPOINT included)"
+    )
     print(f"sequential: {seq_rate:.0f} events applied/s")
     print(
         f"{args.threads} concurrent senders, same events: {conc_rate:.0f} events applied/s "

@@ -61,13 +61,16 @@ class DonationForm(forms.Form):
     def __init__(self, *args, campaign, **kwargs):
         super().__init__(*args, **kwargs)
         self.campaign = campaign
-        self.network = campaign.network
         self.fields["amount"].choices = [
             (str(cents), format_amount(cents)) for cents in campaign.suggested_amounts_cents
         ] + [(OTHER, _("Other"))]
         if not campaign.monthly_offered:
             self.fields["frequency"].choices = [("once", _("Once"))]
         self.fields["website"].widget.attrs.update(tabindex="-1", autocomplete="off")
+
+    @property
+    def network(self):
+        return self.campaign.network  # looked up only when validating (amount bounds)
 
     @property
     def is_spam(self):

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Count, F, Sum
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.functional import cached_property
+from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
@@ -18,6 +18,9 @@ from cms.blocks import StoryStreamBlock
 from crm.money import parse_amount
 
 PROGRESS_CACHE_TIMEOUT = 600  # seconds; invalidated on every donation change anyway
+# Rendered story, header and blank form are cached per published revision and language; what
+# they show from elsewhere (the network's name, the privacy page's address) may lag this long.
+FRAGMENT_CACHE_TIMEOUT = 600
 DONOR_WALL_SIZE = 12
 
 
@@ -108,6 +111,18 @@ class CampaignPage(Page):
     updates = StreamField(
         [("update", CampaignUpdateBlock())], blank=True, verbose_name=_("updates")
     )
+    privacy_page = models.ForeignKey(
+        "wagtailcore.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("privacy notice"),
+        help_text=_(
+            "The privacy notice linked from the donation form. Empty: the network's page "
+            "called “privacy”."
+        ),
+    )
 
     search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
     content_panels = [
@@ -125,6 +140,7 @@ class CampaignPage(Page):
                 FieldPanel("monthly_offered"),
                 FieldPanel("donor_wall"),
                 FieldPanel("thank_you_text"),
+                FieldPanel("privacy_page"),
             ],
             heading=_("Giving"),
         ),
@@ -142,6 +158,22 @@ class CampaignPage(Page):
 
         parent = NetworkPage.objects.ancestor_of(self).select_related("network").last()
         return parent.network if parent else None
+
+    def get_privacy_page(self):
+        """The privacy notice donors acknowledge (art. 13 GDPR): the chosen page, else the
+        network page's child StandardPage with slug "privacy". None if neither is live."""
+        if self.privacy_page_id:
+            page = self.privacy_page
+            if page.live:
+                return page
+        from cms.models import StandardPage
+
+        parent_path = self.path[: -self.steplen]
+        return (
+            StandardPage.objects.live()
+            .filter(path__startswith=parent_path, depth=self.depth, slug="privacy")
+            .first()
+        )
 
     @property
     def suggested_amounts_cents(self):
@@ -209,7 +241,10 @@ class CampaignPage(Page):
         context = super().get_context(request, *args, **kwargs)
         context["progress"] = self.get_progress()
         context.setdefault("form", kwargs.get("form") or DonationForm(campaign=self))
-        context["network"] = self.network
+        # Lazy: the template reads it inside cached fragments, so a warm page never asks.
+        context["network"] = SimpleLazyObject(lambda: self.network)
+        context["fragment_version"] = f"{self.live_revision_id}-{self.last_published_at}"
+        context["fragment_timeout"] = FRAGMENT_CACHE_TIMEOUT
         return context
 
     def serve(self, request, *args, **kwargs):

@@ -2,7 +2,7 @@
 
 Each handler gets the event's `data.object` (a plain dict, shapes of API version 2026-10-28)
 and the connected account the event came from ('' for the platform), runs inside the
-transaction `campaigns.webhooks.apply_event` opened, and returns True if it changed something.
+transaction `campaigns.webhooks.receive_event` opened, and returns True if it changed something.
 Handlers are idempotent and order-tolerant: Stripe retries for days and does not guarantee
 order (https://docs.stripe.com/webhooks#event-ordering).
 """
@@ -13,7 +13,8 @@ import logging
 from django.utils import timezone
 
 from crm import donations as verbs
-from crm.models import Donation, Network
+from crm.events import recurring_payment_failed
+from crm.models import Donation, Network, RecurringPlan
 
 from . import stripe_api
 
@@ -168,7 +169,13 @@ def invoice_payment_failed(invoice, account):
     plan = verbs.plan_for_subscription(sub_id) if sub_id else None
     if plan is None or (plan.network.stripe_account_id or "") != (account or ""):
         raise NotOurs(f"unknown subscription {sub_id}")
-    return verbs.record_plan_failure(plan)
+    changed = verbs.record_plan_failure(plan)
+    # Smart Retries send this event again for each failed retry of the same invoice
+    # (https://docs.stripe.com/billing/revenue-recovery/smart-retries): the donor hears once,
+    # at the first failed attempt (`attempt_count`, https://docs.stripe.com/api/invoices/object).
+    if changed and int(invoice.get("attempt_count") or 1) <= 1:
+        recurring_payment_failed.send(sender=RecurringPlan, plan=plan, invoice_id=invoice["id"])
+    return changed
 
 
 def _subscription_plan(subscription, account):

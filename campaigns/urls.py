@@ -1,7 +1,7 @@
-"""Giving endpoints: the donation form's checkout start, thank-you page, Stripe webhook.
-
-Outside i18n_patterns (see config/urls.py): Stripe calls and redirects to fixed addresses.
-"""
+"""The donor's giving pages: start a checkout, thank-you and cancelled pages, the monthly
+donor's cancel link. Mounted inside i18n_patterns (config/urls.py): `/give/...` in Italian,
+`/en/give/...` in English, so Stripe returns each donor to a page in their own language. The
+Stripe webhook is mounted outside, at a fixed address (`webhook_urlpatterns`)."""
 
 from django.urls import path
 
@@ -13,5 +13,7 @@ urlpatterns = [
     path("give/thanks/<str:token>/", views.thanks, name="thanks"),
     path("give/cancelled/<str:token>/", views.cancelled, name="cancelled"),
     path("give/monthly/cancel/<str:token>/", views.cancel_plan, name="cancel_plan"),
+]
+webhook_urlpatterns = [
     path("stripe/webhook/", webhooks.stripe_webhook, name="stripe_webhook"),
 ]

@@ -3,13 +3,11 @@ signed cancel link. The Stripe webhook is in `campaigns.webhooks`."""
 
 import logging
 
-from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -28,15 +26,6 @@ def donation_token(donation):
     return signing.dumps(donation.pk, salt=DONATION_SALT)
 
 
-def _use_language(code):
-    """Our giving URLs sit outside i18n_patterns (Stripe redirects to fixed addresses), where
-    LocaleMiddleware always picks the default language: speak the donor's language instead."""
-    if code in dict(settings.LANGUAGES):
-        translation.activate(code)
-        return code
-    return None
-
-
 def _donation_from(token):
     try:
         pk = signing.loads(token, salt=DONATION_SALT)
@@ -50,7 +39,6 @@ def give(request, page_id):
     """Validate the form, create the pending donation, open a Stripe Checkout Session and send
     the donor there. If Stripe fails, nothing is kept and the form says so."""
     campaign = get_object_or_404(CampaignPage.objects.live().public(), pk=page_id)
-    _use_language(request.POST.get("lang"))
     form = DonationForm(request.POST, campaign=campaign)
     if form.is_spam:
         log.info("honeypot filled on campaign %s", campaign.pk)
@@ -103,13 +91,14 @@ def _pending_donation(campaign, form):
 
 
 def _absolute(request, name, donation):
+    # Reversed in the active language (from the URL: /give/ or /en/give/), so Stripe brings
+    # the donor back to a page in the language they gave in.
     return request.build_absolute_uri(reverse(name, args=[donation_token(donation)]))
 
 
 def thanks(request, token):
     """Shown after Checkout: pending until the webhook confirms the gift, then confirmed."""
     donation = _donation_from(token)
-    _use_language(donation.donor_details.get("language"))
     campaign = CampaignPage.objects.filter(pk=donation.campaign_id).first()
     return render(
         request,
@@ -126,7 +115,6 @@ def thanks(request, token):
 def cancelled(request, token):
     """The donor left Checkout without paying: the pending gift is marked cancelled."""
     donation = _donation_from(token)
-    _use_language(donation.donor_details.get("language"))
     with transaction.atomic():
         locked = verbs.lock_donation(pk=donation.pk)
         verbs.mark_donation_failed(locked, status=Donation.Status.CANCELLED)
@@ -144,7 +132,6 @@ def cancel_plan(request, token):
     except signing.BadSignature as exc:
         raise Http404 from exc
     plan = get_object_or_404(RecurringPlan.objects.select_related("network", "donor"), pk=pk)
-    _use_language(plan.donor.language if plan.donor else None)
     done = plan.status == RecurringPlan.Status.CANCELLED
     error = None
     if request.method == "POST" and not done:

@@ -21,7 +21,8 @@ from . import stripe_api
 from .stripe_handlers import HANDLERS, NotOurs, NotYet
 
 log = logging.getLogger(__name__)
-DONE = (StripeEvent.Outcome.APPLIED, StripeEvent.Outcome.IGNORED)
+Outcome = StripeEvent.Outcome
+DONE = (Outcome.APPLIED, Outcome.IGNORED)
 
 
 @csrf_exempt
@@ -32,75 +33,113 @@ def stripe_webhook(request):
     except (stripe_api.SignatureVerificationError, ValueError, UnicodeDecodeError) as exc:
         log.warning("rejected Stripe webhook: %s", exc)
         return HttpResponseBadRequest("invalid payload or signature")
-    record = store_event(event)
-    record = apply_event(record.pk)
-    if record.outcome == StripeEvent.Outcome.FAILED:
+    outcome = receive_event(event)
+    if outcome == Outcome.FAILED:
         return HttpResponse("failed, retry later", status=500)  # Stripe retries with back-off
     return HttpResponse("ok")
 
 
-def store_event(event):
-    """The StripeEvent row for this event id, created on first delivery. Concurrent first
-    deliveries race on the unique event id; the loser reads the winner's row."""
-    existing = StripeEvent.objects.filter(event_id=event["id"]).first()
-    if existing is not None:
-        return existing
+def receive_event(event):
+    """Store a verified event and apply it exactly once; returns the stored outcome.
+
+    First delivery (the usual case) is one transaction: insert the StripeEvent row, already
+    marked done, and run the handler. Until it commits, the new row's unique event id makes a
+    concurrent delivery of the same event wait on its own insert, then fail it and find the
+    event done. Any error rolls both back; the event is then stored as ignored or failed."""
+    handler = HANDLERS.get(event["type"])
+    outcome = Outcome.APPLIED if handler else Outcome.IGNORED  # unknown types: kept, acked
+    stored = False
+    try:
+        with transaction.atomic():
+            _insert(event, outcome, processed_at=timezone.now())
+            stored = True
+            if handler:
+                _apply(handler, event)
+        return outcome
+    except IntegrityError as exc:
+        if not stored:  # a repeated delivery: the event id is taken
+            return apply_stored(event)
+        return _after_failure(event, exc)
+    except Exception as exc:
+        return _after_failure(event, exc)
+
+
+def apply_stored(event):
+    """A repeated delivery: nothing to do if the event is done, else (it failed before) apply
+    it under the event's row lock, which serialises concurrent retries."""
+    stored = StripeEvent.objects.filter(event_id=event["id"]).values_list("outcome", flat=True)
+    if (current := stored.first()) in DONE:
+        return current
+    handler = HANDLERS.get(event["type"])
+    try:
+        with transaction.atomic():
+            record = StripeEvent.objects.select_for_update().get(event_id=event["id"])
+            if record.outcome in DONE:
+                return record.outcome
+            if handler:
+                _apply(handler, event)
+            _finish(record, Outcome.APPLIED if handler else Outcome.IGNORED)
+            return record.outcome
+    except Exception as exc:
+        return _after_failure(event, exc)
+
+
+def _apply(handler, event):
+    obj = (event.get("data") or {}).get("object") or {}
+    handler(obj, event.get("account") or "")
+
+
+def _after_failure(event, exc):
+    """Called from an `except` block once the attempt's transaction has rolled back."""
+    if isinstance(exc, NotOurs):
+        return _record(event, Outcome.IGNORED, str(exc))
+    if isinstance(exc, NotYet):
+        log.info("Stripe event %s not applicable yet: %s", event["id"], exc)
+        return _record(event, Outcome.FAILED, f"not yet: {exc}")
+    log.exception("Stripe event %s failed", event["id"])
+    return _record(event, Outcome.FAILED, f"{type(exc).__name__}: {exc}")
+
+
+def _insert(event, outcome, *, error="", processed_at=None):
     account = event.get("account") or ""
     created = event.get("created")
-    try:
-        with transaction.atomic():
-            return StripeEvent.objects.create(
-                event_id=event["id"],
-                type=event["type"],
-                account=account,
-                network=Network.objects.filter(stripe_account_id=account).first()
-                if account
-                else None,
-                payload=event,
-                created=datetime.datetime.fromtimestamp(int(created), tz=datetime.UTC)
-                if created
-                else None,
-            )
-    except IntegrityError:  # a concurrent first delivery stored it a moment ago
-        return StripeEvent.objects.get(event_id=event["id"])
-
-
-def apply_event(pk):
-    """Apply a stored event at most once: the row lock on the StripeEvent serialises
-    concurrent deliveries, and an applied or ignored event is never applied again."""
-    try:
-        with transaction.atomic():
-            record = StripeEvent.objects.select_for_update().get(pk=pk)
-            if record.outcome in DONE:
-                return record
-            handler = HANDLERS.get(record.type)
-            record.attempts += 1
-            record.error = ""
-            if handler is None:
-                record.outcome = StripeEvent.Outcome.IGNORED
-            else:
-                try:
-                    with transaction.atomic():
-                        obj = record.payload.get("data", {}).get("object") or {}
-                        handler(obj, record.account)
-                    record.outcome = StripeEvent.Outcome.APPLIED
-                except NotOurs as exc:
-                    record.outcome = StripeEvent.Outcome.IGNORED
-                    record.error = str(exc)
-            record.processed_at = timezone.now()
-            record.save(update_fields=["outcome", "error", "attempts", "processed_at"])
-            return record
-    except NotYet as exc:
-        log.info("Stripe event %s not applicable yet: %s", pk, exc)
-        error = f"not yet: {exc}"
-    except Exception as exc:
-        log.exception("Stripe event %s failed", pk)
-        error = f"{type(exc).__name__}: {exc}"
-    return _record_failure(pk, error)
-
-
-def _record_failure(pk, error):
-    StripeEvent.objects.filter(pk=pk).update(
-        outcome=StripeEvent.Outcome.FAILED, error=error[:2000], attempts=F("attempts") + 1
+    return StripeEvent.objects.create(
+        event_id=event["id"],
+        type=event["type"],
+        account=account,
+        network_id=Network.objects.filter(stripe_account_id=account)
+        .values_list("pk", flat=True)
+        .first()
+        if account
+        else None,
+        payload=event,
+        created=datetime.datetime.fromtimestamp(int(created), tz=datetime.UTC) if created else None,
+        outcome=outcome,
+        error=error[:2000],
+        attempts=1,
+        processed_at=processed_at,
     )
-    return StripeEvent.objects.get(pk=pk)
+
+
+def _finish(record, outcome):
+    record.outcome = outcome
+    record.error = ""
+    record.attempts += 1
+    record.processed_at = timezone.now()
+    record.save(update_fields=["outcome", "error", "attempts", "processed_at"])
+
+
+def _record(event, outcome, error):
+    """Store the outcome of an attempt whose work was rolled back. Never overwrites a done
+    event: a concurrent delivery may have applied it meanwhile."""
+    processed_at = timezone.now() if outcome == Outcome.IGNORED else None
+    try:
+        with transaction.atomic():
+            _insert(event, outcome, error=error, processed_at=processed_at)
+        return outcome
+    except IntegrityError:
+        pass
+    StripeEvent.objects.filter(event_id=event["id"]).exclude(outcome__in=DONE).update(
+        outcome=outcome, error=error[:2000], attempts=F("attempts") + 1, processed_at=processed_at
+    )
+    return StripeEvent.objects.filter(event_id=event["id"]).values_list("outcome", flat=True)[0]

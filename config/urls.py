@@ -6,13 +6,15 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from campaigns.urls import webhook_urlpatterns
+
 # Webhooks, admin and documents live outside i18n_patterns: their URLs never change with the
 # visitor's language (Stripe and mail providers call a fixed address).
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/setlang/", set_language, name="set_language"),
-    path("", include("campaigns.urls")),
+    *webhook_urlpatterns,
     path("", include("crm.urls")),
 ]
 
@@ -23,5 +25,10 @@ if settings.DEBUG:
     urlpatterns += staticfiles_urlpatterns()
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-# Italian pages at /, English at /en/.
-urlpatterns += i18n_patterns(path("", include(wagtail_urls)), prefix_default_language=False)
+# Italian pages at /, English at /en/: the pages and the donor's giving steps (/give/...), so a
+# donor who starts in English stays in English through Stripe Checkout and back.
+urlpatterns += i18n_patterns(
+    path("", include("campaigns.urls")),
+    path("", include(wagtail_urls)),
+    prefix_default_language=False,
+)

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
@@ -49,9 +49,15 @@ FINAL_GOOD = (
 
 
 def lock_donation(**lookup):
-    """The donation matching `lookup`, row-locked until the transaction ends (a no-op on
-    SQLite, which serialises writers anyway). None if there is none."""
-    return Donation.objects.select_for_update().filter(**lookup).first()
+    """The donation matching `lookup` with its network, the donation row locked until the
+    transaction ends (a no-op on SQLite, which serialises writers anyway). None if there is
+    none. Only the donation is locked (`of`): events of one network must not queue."""
+    return (
+        Donation.objects.select_related("network")
+        .select_for_update(of=("self",))
+        .filter(**lookup)
+        .first()
+    )
 
 
 def match_or_create_donor(network, details):
@@ -78,30 +84,38 @@ def match_or_create_donor(network, details):
     values.update(email=email, codice_fiscale=cf, partita_iva=piva)
     values["kind"] = values["kind"] or Donor.Kind.PERSON
     values["language"] = values["language"] or "it"
+    values["newsletter"] = bool(details.get("newsletter"))
+    values["public_mention"] = bool(details.get("public_mention"))
+    if details.get("privacy_notice_version"):
+        accepted = details.get("privacy_accepted_at")
+        values["privacy_notice_version"] = details["privacy_notice_version"]
+        values["privacy_accepted_at"] = parse_datetime(accepted) if accepted else timezone.now()
     if donor is None:
         donor = Donor(network=network, source="online", **values)
-    else:
-        for field, value in values.items():
-            if value and not getattr(donor, field):
-                setattr(donor, field, value)
-    donor.newsletter = donor.newsletter or bool(details.get("newsletter"))
-    donor.public_mention = donor.public_mention or bool(details.get("public_mention"))
-    if details.get("privacy_notice_version"):
-        donor.privacy_notice_version = details["privacy_notice_version"]
-        accepted = details.get("privacy_accepted_at")
-        donor.privacy_accepted_at = parse_datetime(accepted) if accepted else timezone.now()
-    donor.save()
+        donor.save()
+        return donor
+    changed = []
+    for field, value in values.items():
+        # Consents only widen; the latest privacy acknowledgement replaces the older one.
+        replaces = field.startswith("privacy_") or not getattr(donor, field)
+        if value and replaces and getattr(donor, field) != value:
+            setattr(donor, field, value)
+            changed.append(field)
+    if changed:  # a returning donor with nothing new costs no write
+        donor.save(update_fields=[*changed, "updated_at"])
     return donor
 
 
 def mark_donation_succeeded(donation, *, amount_cents=None, received_on=None, **stripe_ids):
     """The money arrived: attach the donor, set the Stripe ids, and tell listeners (receipts).
     Returns False if the donation had already succeeded (a replay)."""
+    fields = ["recurring_plan"]  # callers may have linked the plan just before (monthly gifts)
     for field, value in stripe_ids.items():
-        if value:
+        if value and getattr(donation, field) != value:
             setattr(donation, field, value)
+            fields.append(field)
     if donation.status in FINAL_GOOD:
-        donation.save()
+        donation.save(update_fields=[*fields, "updated_at"])
         return False
     if amount_cents and amount_cents != donation.amount_cents:
         log.warning(
@@ -115,7 +129,8 @@ def mark_donation_succeeded(donation, *, amount_cents=None, received_on=None, **
         donation.donor = match_or_create_donor(donation.network, donation.donor_details)
     donation.status = Donation.Status.SUCCEEDED
     donation.received_on = received_on or timezone.localdate()
-    donation.save()
+    fields += ["amount_cents", "donor", "status", "received_on", "updated_at"]
+    donation.save(update_fields=fields)
     donation_succeeded.send(sender=Donation, donation=donation)
     return True
 
@@ -335,9 +350,12 @@ PLAN_CANCEL_MAX_AGE = 400 * 24 * 3600
 
 def plan_cancel_url(plan):
     """Absolute, signed link letting a monthly donor stop their plan without logging in (put it
-    in every email to them). Served by `campaigns.views.cancel_plan`."""
+    in every email to them), in the donor's language (`/en/...` for English). Served by
+    `campaigns.views.cancel_plan`."""
     token = signing.dumps(plan.pk, salt=PLAN_CANCEL_SALT)
-    return settings.SITE_URL + reverse("campaigns:cancel_plan", args=[token])
+    language = (plan.donor.language if plan.donor_id else "") or settings.LANGUAGE_CODE
+    with translation.override(language):
+        return settings.SITE_URL + reverse("campaigns:cancel_plan", args=[token])
 
 
 def plan_from_cancel_token(token):

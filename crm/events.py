@@ -9,3 +9,6 @@ from django.dispatch import Signal
 donation_succeeded = Signal()
 # A donation was refunded fully or in part, or lost a dispute. kwargs: donation, reason.
 donation_refunded = Signal()
+# A monthly charge failed (Stripe retries it on its own schedule). kwargs: plan, invoice_id.
+# Sent once per failed invoice: on its first failed attempt, not on Stripe's retries of it.
+recurring_payment_failed = Signal()

@@ -1,6 +1,7 @@
 """Giving on a campaign page: the form, the checkout on the Stripe stand-in, the thank-you
 page, the monthly donor's cancel link, and the page's progress."""
 
+import io
 import re
 import time
 
@@ -10,6 +11,7 @@ from django.core import signing
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from campaigns.models import invalidate_progress
 from crm.donations import plan_cancel_url
@@ -25,8 +27,10 @@ FORM = {
 }
 
 
-def give_url(campaign):
-    return reverse("campaigns:give", args=[campaign.pk])
+def give_url(campaign, language="it"):
+    """The form's address in the donor's language: /give/<id>/ or /en/give/<id>/."""
+    with translation.override(language):
+        return reverse("campaigns:give", args=[campaign.pk])
 
 
 # --- the form ----------------------------------------------------------------------------------
@@ -45,8 +49,8 @@ def give_url(campaign):
 )
 def test_bad_amounts_are_refused_with_a_clear_message(client, campaign, typed, message):
     response = client.post(
-        give_url(campaign),
-        {**FORM, "amount": "other", "other_amount": typed, "lang": "en"},
+        give_url(campaign, "en"),
+        {**FORM, "amount": "other", "other_amount": typed},
     )
     assert response.status_code == 400
     assert message in response.content.decode()
@@ -99,7 +103,7 @@ def test_card_testing_hits_the_rate_limit_not_stripe(client, campaign, settings)
 
 def test_stripe_down_leaves_nothing_half_written(client, campaign, settings):
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"
-    response = client.post(give_url(campaign), {**FORM, "lang": "en"})
+    response = client.post(give_url(campaign, "en"), FORM)
     assert response.status_code == 503
     assert "nothing was charged" in response.content.decode()
     assert Donation.objects.count() == 0
@@ -139,7 +143,7 @@ def test_one_off_gift_end_to_end(client, campaign, stripe_events):
 
 def test_monthly_gift_refund_and_cancel_link(client, campaign, stripe_events, stripe_standin):
     # given a monthly gift paid on Checkout, and its webhooks applied
-    response = client.post(give_url(campaign), {**FORM, "frequency": "monthly", "lang": "en"})
+    response = client.post(give_url(campaign, "en"), {**FORM, "frequency": "monthly"})
     _pay(response["Location"])
     stripe_events.wait_for("checkout.session.completed", "invoice.paid")
     stripe_events.relay()
@@ -181,6 +185,50 @@ def test_monthly_gift_refund_and_cancel_link(client, campaign, stripe_events, st
     assert plan.status == "cancelled"
     stripe_events.wait_for("customer.subscription.deleted")
     assert all(r.status_code == 200 for r in stripe_events.relay())
+
+
+def test_an_english_donor_stays_in_english_through_checkout(client, campaign, stripe_events):
+    # given a donor reading the campaign page in English
+    page = client.get(f"/en{campaign.url}")
+    html = page.content.decode()
+    assert f'action="/en/give/{campaign.pk}/"' in html
+    assert 'name="lang"' not in html  # the language travels in the URL now
+    # when they give, Checkout speaks English and brings them back to English pages
+    response = client.post(f"/en/give/{campaign.pk}/", FORM)
+    assert response.status_code == 303
+    session = requests.get(
+        f"{stripe_events_base(response)}/v1/checkout/sessions/"
+        f"{Donation.objects.get().stripe_checkout_session_id}",
+        auth=("sk_test_standin", ""),
+        timeout=5,
+    ).json()
+    assert session["locale"] == "en"
+    assert session["success_url"].startswith("http://testserver/en/give/thanks/")
+    assert session["cancel_url"].startswith("http://testserver/en/give/cancelled/")
+    thanks = _pay(response["Location"]).headers["Location"].removeprefix("http://testserver")
+    assert thanks.startswith("/en/give/thanks/")
+    assert '<html lang="en">' in client.get(thanks).content.decode()
+    # and their language is kept on the donor for later emails
+    stripe_events.wait_for("checkout.session.completed")
+    stripe_events.relay()
+    donation = Donation.objects.select_related("donor").get()
+    assert (donation.donor_details["language"], donation.donor.language) == ("en", "en")
+
+
+def test_an_italian_donor_gets_italian_return_addresses(client, campaign, stripe_standin):
+    response = client.post(give_url(campaign), FORM)
+    session = requests.get(
+        f"{stripe_standin}/v1/checkout/sessions/{Donation.objects.get().stripe_checkout_session_id}",
+        auth=("sk_test_standin", ""),
+        timeout=5,
+    ).json()
+    assert response.status_code == 303
+    assert session["locale"] == "it"
+    assert session["success_url"].startswith("http://testserver/give/thanks/")
+
+
+def stripe_events_base(response):
+    return response["Location"].split("/checkout/")[0]
 
 
 def test_cancelled_checkout_marks_the_gift_cancelled(client, campaign, stripe_standin):
@@ -266,3 +314,40 @@ def test_expired_cancel_link_says_so(client, db):
     token = LongAgo(salt=PLAN_CANCEL_SALT).sign_object(1)
     response = client.get(reverse("campaigns:cancel_plan", args=[token]))
     assert response.status_code == 410
+
+
+# --- privacy notice and cached fragments ----------------------------------------------------------
+
+
+def test_the_form_links_the_networks_privacy_notice_seeded_once(client, campaign):
+    from django.core.management import call_command
+
+    from cms.models import StandardPage
+
+    # given the demo seeded twice (idempotent: one notice per network)
+    call_command("seed_demo", stdout=io.StringIO())
+    notices = StandardPage.objects.filter(slug="privacy")
+    assert notices.count() == 2
+    notice = notices.child_of(campaign.get_parent()).get()
+    assert "Titolare del trattamento" in str(notice.body)
+    # then the campaign's form links its network's notice
+    assert f'href="{notice.url}"' in client.get(campaign.url).content.decode()
+
+
+def test_a_chosen_privacy_page_replaces_the_networks_one(client, campaign):
+    from cms.models import StandardPage
+
+    chosen = campaign.get_parent().add_child(
+        instance=StandardPage(title="Privacy campagna", slug="privacy-campagna")
+    )
+    campaign.privacy_page = chosen
+    campaign.save_revision().publish()
+    assert f'href="{chosen.url}"' in client.get(campaign.url).content.decode()
+
+
+def test_publishing_a_new_revision_refreshes_the_cached_story(client, campaign):
+    assert "Ogni euro raccolto" in client.get(campaign.url).content.decode()
+    campaign.body = [("paragraph", "<p>Storia riscritta dalla redazione.</p>")]
+    campaign.save_revision().publish()
+    html = client.get(campaign.url).content.decode()
+    assert "Storia riscritta" in html and "Ogni euro raccolto" not in html

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from crm.events import donation_refunded, donation_succeeded
+from crm.events import donation_refunded, donation_succeeded, recurring_payment_failed
 from crm.models import Donation, Donor, RecurringPlan, StripeEvent
 
 from . import payloads
@@ -304,6 +304,32 @@ def test_plan_failures_updates_and_cancellation(deliver, pending_donation):
     plan.refresh_from_db()
     assert plan.status == "cancelled"
     assert plan.cancelled_at is not None
+
+
+def test_a_failed_monthly_payment_tells_the_donor_once_per_invoice(deliver, pending_donation):
+    # given an active monthly plan, and a listener standing in for the donor's email
+    donation, session = _monthly(pending_donation)
+    deliver(event("checkout.session.completed", session))
+    told = []
+
+    def on_failure(sender, plan, invoice_id, **kwargs):
+        told.append((plan.pk, invoice_id, plan.status))
+
+    recurring_payment_failed.connect(on_failure, dispatch_uid="test-payment-failed")
+    try:
+        failed = payloads.invoice("in_F", "sub_M", paid=False, billing_reason="subscription_cycle")
+        first_failure = event("invoice.payment_failed", failed)
+        # when Stripe delivers the failure three times, then a failed retry of the same invoice
+        statuses = [deliver(first_failure).status_code for _ in range(3)]
+        retry = event("invoice.payment_failed", {**failed, "attempt_count": 2})
+        statuses.append(deliver(retry).status_code)
+    finally:
+        recurring_payment_failed.disconnect(dispatch_uid="test-payment-failed")
+    # then the donor is told exactly once, about that invoice, with the plan already past due
+    plan = RecurringPlan.objects.get()
+    assert statuses == [200, 200, 200, 200]
+    assert told == [(plan.pk, "in_F", "past_due")]
+    assert plan.failures == 2  # each failed attempt still counts
 
 
 # --- Connect ---------------------------------------------------------------------------------

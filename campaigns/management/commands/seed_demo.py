@@ -20,7 +20,7 @@ from wagtail.images.models import Image
 from wagtail.models import Collection, Locale, Page, Site
 
 from campaigns.models import CampaignPage
-from cms.models import HomePage, NetworkPage, NewsIndexPage, NewsPage
+from cms.models import HomePage, NetworkPage, NewsIndexPage, NewsPage, StandardPage
 from crm.models import Network, Partner
 
 NETWORKS = [
@@ -128,6 +128,49 @@ STORY = [
 ]
 
 
+def privacy_notice(network):
+    """A short privacy notice for donors (art. 13 Reg. UE 2016/679), as StreamField data."""
+    holder = (
+        f"{network.legal_name}, {network.street_address}, {network.postal_code} "
+        f"{network.city}, codice fiscale {network.codice_fiscale}"
+    )
+    contact = network.email or "la nostra sede"
+    sections = [
+        ("Chi tratta i tuoi dati", f"<p>Titolare del trattamento è {holder}.</p>"),
+        (
+            "Quali dati e perché",
+            "<p>Trattiamo nome, cognome, email e, se chiedi la ricevuta, codice fiscale e "
+            "indirizzo, per registrare la tua donazione, emettere la ricevuta valida ai fini "
+            "fiscali e, se lo hai scelto, inviarti notizie sui nostri progetti. La base "
+            "giuridica è l'esecuzione della donazione e gli obblighi di legge (art. 6.1 b e c "
+            "GDPR); per la newsletter e la menzione pubblica, il tuo consenso, che puoi "
+            "revocare in ogni momento.</p>",
+        ),
+        (
+            "Pagamenti",
+            "<p>I pagamenti sono gestiti da Stripe: non vediamo né conserviamo i dati della "
+            "tua carta.</p>",
+        ),
+        (
+            "Per quanto tempo",
+            "<p>Conserviamo i dati delle donazioni e delle ricevute per 10 anni, come "
+            "richiesto dalle norme fiscali e contabili; i dati per la newsletter fino alla "
+            "revoca del consenso.</p>",
+        ),
+        (
+            "I tuoi diritti",
+            "<p>Puoi chiedere accesso, rettifica, cancellazione, limitazione e portabilità "
+            f"dei tuoi dati, e opporti al trattamento, scrivendo a {contact}. Puoi anche "
+            "proporre reclamo al Garante per la protezione dei dati personali "
+            "(www.garanteprivacy.it).</p>",
+        ),
+    ]
+    body = []
+    for heading, text in sections:
+        body += [("heading", {"text": heading, "level": "h2"}), ("paragraph", text)]
+    return body
+
+
 def _hero_image(title, colour, collection):
     existing = Image.objects.filter(title=title).first()
     if existing:
@@ -167,6 +210,7 @@ class Command(BaseCommand):
         for spec in NETWORKS:
             network = self._network(spec)
             page = self._network_page(home, network, spec)
+            self._privacy(page, network)
             self._campaign(page, network, spec)
             self._news(page)
             slug = spec["slug"]
@@ -264,6 +308,18 @@ class Command(BaseCommand):
                         },
                     )
                 ],
+            )
+        )
+
+    def _privacy(self, network_page, network):
+        """The network's privacy notice (art. 13 GDPR), linked from its donation forms."""
+        if StandardPage.objects.child_of(network_page).filter(slug="privacy").exists():
+            return
+        network_page.add_child(
+            instance=StandardPage(
+                title="Informativa privacy per donatrici e donatori",
+                slug="privacy",
+                body=privacy_notice(network),
             )
         )
 
