@@ -41,7 +41,7 @@ class DonorInspectView(InspectView):
     template_name = "crm/admin/donor_inspect.html"
 
     def get_context_data(self, **kwargs):
-        from django.db.models import Count, Sum
+        from django.db.models import Count, Q, Sum
         from django.db.models.functions import ExtractYear
 
         from .models import ReceiptEmail
@@ -51,7 +51,9 @@ class DonorInspectView(InspectView):
         donor = self.object
         donations = donor.donations.select_related("campaign").order_by("-received_on")
         receipts = donor.receipts.order_by("-issued_at")
-        emails = ReceiptEmail.objects.filter(receipt__donor=donor).select_related("receipt")
+        emails = ReceiptEmail.objects.filter(
+            Q(receipt__donor=donor) | Q(recurring_plan__donor=donor)
+        ).select_related("receipt")
         timeline = [(d.received_on, "gift", d) for d in donations[:200]]
         timeline += [(r.issued_at.date(), "receipt", r) for r in receipts[:200]]
         timeline += [(e.created_at.date(), "email", e) for e in emails[:200]]
@@ -378,7 +380,7 @@ def receipt_resend(request, pk):
     _require(request, "view_receipt")
     from .receipts import send_receipt_email
 
-    send_receipt_email(_receipt(request, pk))
+    send_receipt_email(_receipt(request, pk), user=request.user)
     messages.success(request, _("The receipt will be emailed again."))
     return redirect("crm_receipt:inspect", pk)
 

@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from .models import ReceiptEmail
+from .money import format_amount
 
 logger = logging.getLogger(__name__)
 
@@ -47,29 +48,59 @@ _TRACKING_STATUS = {
     EventType.COMPLAINED: ReceiptEmail.Status.COMPLAINED,
 }
 
-# Hook for the signed cancel link of monthly donors. `campaigns` owns recurring plans and their
-# self-service links; it registers a callable `(plan) -> absolute URL` here from its AppConfig
-# (crm must not import campaigns: dependencies point campaigns → crm).
-_cancel_url_provider = None
-
-
-def register_cancel_url_provider(func):
-    global _cancel_url_provider
-    _cancel_url_provider = func
-
 
 def recurring_cancel_url(receipt):
-    if _cancel_url_provider is None:
-        return ""
+    """The signed self-service link of the monthly plan behind a receipt's gifts, if any."""
+    from .donations import plan_cancel_url
+
     plan = next((d.recurring_plan for d in receipt.donations.all() if d.recurring_plan_id), None)
     if plan is None or plan.status == plan.Status.CANCELLED:
         return ""
-    return _cancel_url_provider(plan) or ""
+    return plan_cancel_url(plan)
 
 
 def backoff(attempts):
     """1, 2, 4, 8 … minutes after the n-th failure, capped at six hours."""
     return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+
+
+def _message(email, template, context, language, reply_to):
+    context = {**context, "language": language}
+    with translation.override(language):
+        subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
+        text = render_to_string(f"emails/{template}.txt", context)
+        html = render_to_string(f"emails/{template}.html", context)
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or None
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()),
+        body=text,
+        to=[email.to],
+        reply_to=[reply_to] if reply_to else [],
+        headers={"Message-ID": make_msgid(email.kind, domain=domain)},
+    )
+    message.attach_alternative(html, "text/html")
+    # anymail: ties provider events to this email; harmless for other backends.
+    message.metadata = {"receipt_email": str(email.pk)}
+    message.tags = [email.kind]
+    return message
+
+
+def build_payment_failed_message(email):
+    """Tells a monthly donor their payment failed, that Stripe will try again, and how to update
+    the card or stop giving (the signed self-service link)."""
+    from .donations import plan_cancel_url
+
+    plan = email.recurring_plan
+    donor, network = plan.donor, plan.network
+    context = {
+        "plan": plan,
+        "donor_name": donor.first_name or donor.display_name,
+        "amount": format_amount(plan.amount_cents),
+        "entity": network,
+        "manage_url": plan_cancel_url(plan),
+    }
+    language = "en" if donor.language == "en" else "it"
+    return _message(email, "payment_failed", context, language, network.email)
 
 
 def build_receipt_message(email, pdf_bytes):
@@ -85,38 +116,48 @@ def build_receipt_message(email, pdf_bytes):
         "cancel_url": recurring_cancel_url(receipt),
         "is_annual": receipt.kind == receipt.Kind.ANNUAL,
     }
-    with translation.override(language):
-        subject = render_to_string("emails/receipt_subject.txt", context).strip()
-        text = render_to_string("emails/receipt.txt", context)
-        html = render_to_string("emails/receipt.html", context)
-    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or None
-    message = EmailMultiAlternatives(
-        subject=" ".join(subject.split()),
-        body=text,
-        to=[email.to],
-        reply_to=[receipt.entity_snapshot["email"]] if receipt.entity_snapshot.get("email") else [],
-        headers={"Message-ID": make_msgid("receipt", domain=domain)},
-    )
-    message.attach_alternative(html, "text/html")
+    message = _message(email, "receipt", context, language, receipt.entity_snapshot.get("email"))
     message.attach(f"{receipt.number.replace('/', '-')}.pdf", pdf_bytes, "application/pdf")
-    # anymail: ties provider events to this email; harmless for other backends.
-    message.metadata = {"receipt_email": str(email.pk)}
-    message.tags = ["receipt"]
     return message
 
 
-def deliver_receipt_email(email_id):
-    """Send one queued receipt email. Safe to run twice: the row is locked while sending and a
-    sent email is never sent again. Returns the ReceiptEmail."""
+def build_message(email):
+    if email.kind == ReceiptEmail.Kind.PAYMENT_FAILED:
+        return build_payment_failed_message(email)
     from .receipts import read_receipt_pdf
 
+    return build_receipt_message(email, read_receipt_pdf(email.receipt))
+
+
+def queue_payment_failed_email(plan):
+    """Queue the failed-payment notice for a monthly donor (after commit). None without an
+    email address to write to."""
+    if plan.donor_id is None or not plan.donor.email:
+        return None
+    email = ReceiptEmail.objects.create(
+        kind=ReceiptEmail.Kind.PAYMENT_FAILED, recurring_plan=plan, to=plan.donor.email
+    )
+    from . import tasks
+
+    email_id = email.pk
+    transaction.on_commit(lambda: tasks.send_receipt_email.enqueue(email_id))
+    return email
+
+
+def deliver_receipt_email(email_id):
+    """Send one queued email to a donor. Safe to run twice: the row is locked while sending and
+    a sent email is never sent again. Returns the ReceiptEmail."""
     with transaction.atomic():
-        email = ReceiptEmail.objects.select_for_update().select_related("receipt").get(pk=email_id)
+        email = (
+            ReceiptEmail.objects.select_for_update(of=("self",))
+            .select_related("receipt", "recurring_plan__donor", "recurring_plan__network")
+            .get(pk=email_id)
+        )
         if email.status not in (ReceiptEmail.Status.QUEUED, ReceiptEmail.Status.FAILED):
             return email
         email.attempts += 1
         try:
-            message = build_receipt_message(email, read_receipt_pdf(email.receipt))
+            message = build_message(email)
             message.send(using="default")
         except Exception as exc:
             logger.warning("receipt email %s attempt %s failed: %s", email.pk, email.attempts, exc)

@@ -583,8 +583,13 @@ class Receipt(models.Model):
 
 
 class ReceiptEmail(models.Model):
-    """One email sent (or being sent) for a receipt, with its delivery status from the mail
-    provider's tracking webhooks."""
+    """One email to a donor: the thank-you with a receipt attached, or the notice that a
+    monthly payment failed. Tracks attempts, retries and the delivery status reported by the
+    mail provider's tracking webhooks, so nothing sent is lost and treasurers see what arrived."""
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", _("Receipt")
+        PAYMENT_FAILED = "payment_failed", _("Monthly payment failed")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -595,7 +600,13 @@ class ReceiptEmail(models.Model):
         FAILED = "failed", _("Failed, will retry")
         GAVE_UP = "gave_up", _("Failed, gave up")
 
-    receipt = models.ForeignKey(Receipt, on_delete=models.PROTECT, related_name="emails")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.RECEIPT)
+    receipt = models.ForeignKey(
+        Receipt, null=True, blank=True, on_delete=models.PROTECT, related_name="emails"
+    )
+    recurring_plan = models.ForeignKey(
+        RecurringPlan, null=True, blank=True, on_delete=models.PROTECT, related_name="emails"
+    )
     to = models.EmailField()
     status = models.CharField(max_length=12, choices=Status, default=Status.QUEUED)
     message_id = models.CharField(max_length=255, blank=True, db_index=True)
@@ -608,8 +619,15 @@ class ReceiptEmail(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = _("receipt email")
-        verbose_name_plural = _("receipt emails")
+        verbose_name = _("email to donor")
+        verbose_name_plural = _("emails to donors")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="receipt") & Q(receipt__isnull=False))
+                | (Q(kind="payment_failed") & Q(recurring_plan__isnull=False)),
+                name="email_has_its_subject",
+            )
+        ]
 
     def __str__(self):
         return f"{self.to} ({self.get_status_display()})"

@@ -11,7 +11,7 @@ from . import (
     mail,  # noqa: F401  (connects the anymail tracking receiver)
     receipt_log_actions,  # noqa: F401  (registers the receipt history actions)
 )
-from .events import donation_refunded, donation_succeeded
+from .events import donation_refunded, donation_succeeded, recurring_payment_failed
 from .receipts import handle_refund, issue_receipt, send_receipt_email, should_issue_automatically
 
 logger = logging.getLogger(__name__)
@@ -35,3 +35,8 @@ def issue_on_success(sender, donation, **kwargs):
 @receiver(donation_refunded, dispatch_uid="crm.receipts.void_on_refund")
 def void_on_refund(sender, donation, reason="", **kwargs):
     handle_refund(donation, reason or "refund")
+
+
+@receiver(recurring_payment_failed, dispatch_uid="crm.mail.tell_donor_payment_failed")
+def tell_donor_payment_failed(sender, plan, **kwargs):
+    mail.queue_payment_failed_email(plan)

@@ -68,7 +68,7 @@ def test_bad_codice_fiscale_is_refused_with_a_clear_error(superuser_client):
         },
     )
     assert response.status_code == 200
-    assert "check character" in response.content.decode()
+    assert "carattere di controllo" in response.content.decode()  # the admin speaks Italian
     assert not Network.objects.filter(slug="x").exists()
 
 
