@@ -1,8 +1,6 @@
 """A treasurer's month-end, in a real browser: log in, record a bank transfer, issue its
 receipt, export the month's donations as XLSX and read the file back."""
 
-import shutil
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -12,7 +10,6 @@ from PIL import Image
 
 from .conftest import ARTIFACTS
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 TREASURER = ("tesoreria-oltre-il-ponte", "demo-oltre-il-ponte-tes")
 
 
@@ -130,5 +127,4 @@ def test_treasurer_records_a_transfer_receipts_it_and_exports_the_month(
         desktop.close()
     with Image.open(shot) as image:
         assert image.size == (1280, 900)
-    DOCS.mkdir(exist_ok=True)
-    shutil.copyfile(shot, DOCS / "dashboard.png")
+    assert shot.stat().st_size > 10_000  # the README's docs/dashboard.png is a copy of it

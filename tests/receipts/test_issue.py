@@ -314,7 +314,8 @@ def test_the_signed_link_downloads_the_pdf_and_a_forged_one_does_not(
 def test_readme_picture_of_a_receipt(
     donor_factory, gift_factory, django_capture_on_commit_callbacks, tmp_path, settings
 ):
-    """Writes docs/receipt.png (first page at 60 dpi) from a real receipt, for the README."""
+    """Writes test-artifacts/receipt.png (first page at 60 dpi) from a real receipt: the
+    README's docs/receipt.png is a copy of it."""
     donor = donor_factory(first_name="Lucia", last_name="D'Alò")
     receipt = issue(
         django_capture_on_commit_callbacks,
@@ -327,7 +328,7 @@ def test_readme_picture_of_a_receipt(
     source = tmp_path / "receipt.pdf"
     with receipt.pdf.open("rb") as fh:
         source.write_bytes(fh.read())
-    docs = settings.BASE_DIR / "docs"
+    docs = settings.BASE_DIR / "test-artifacts"
     docs.mkdir(exist_ok=True)
     subprocess.run(
         ["pdftoppm", "-png", "-r", "60", "-singlefile", str(source), str(docs / "receipt")],
