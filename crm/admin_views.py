@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy as pgettext
 from django.views.decorators.http import require_POST
 from wagtail.admin.views.generic import InspectView
 
@@ -114,9 +115,18 @@ class ReceiptInspectView(ActionsInspectView):
             actions += [
                 (_("Email again"), url("resend"), "post"),
                 (_("Reissue with current details"), url("reissue"), "get"),
-                (_("Void"), url("void"), "get"),
+                # The verb, not the status: "Annulla", where the status reads "Annullata".
+                (pgettext("receipt action", "Void"), url("void"), "get"),
             ]
         return actions
+
+
+class StripeEventInspectView(ActionsInspectView):
+    def get_actions(self):
+        if not self.request.user.is_superuser:
+            return []
+        url = reverse("crm_stripeevent:apply_again", args=[self.object.pk])
+        return [(_("Apply again"), url, "post")]
 
 
 def donor_json_export(request, pk):
@@ -387,15 +397,20 @@ def receipt_resend(request, pk):
 
 @require_POST
 def stripe_apply_again(request, pk):
-    """Re-apply a stored event, if the giving app offers it (it is idempotent by design)."""
+    """Apply a stored event again (the replay log): a failed one is retried, one already applied
+    is left as it is, exactly as a repeated delivery from Stripe would be."""
     if not request.user.is_superuser:
         raise PermissionDenied
     event = get_object_or_404(StripeEvent.objects.for_user(request.user), pk=pk)
-    try:
-        from campaigns.webhooks import apply_stripe_event
-    except ImportError:
-        messages.error(request, _("Applying events again is not available."))
+    # Lazy import: giving owns how events apply; crm only offers the button.
+    from campaigns.webhooks import apply_stored
+
+    outcome = apply_stored(event.payload)
+    event.refresh_from_db()
+    if outcome == StripeEvent.Outcome.FAILED:
+        messages.error(request, _("The event failed again: %(error)s") % {"error": event.error})
     else:
-        apply_stripe_event(event)
-        messages.success(request, _("Event applied again."))
+        messages.success(
+            request, _("Event applied: %(outcome)s.") % {"outcome": event.get_outcome_display()}
+        )
     return redirect("crm_stripeevent:inspect", event.pk)

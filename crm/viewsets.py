@@ -386,6 +386,7 @@ class StripeEventViewSet(ScopedModelViewSet):
     list_export = ["event_id", "type", "network", "received_at", "processed_at", "outcome"]
     export_filename = "stripe-events"
     url_names = {"index", "index_results", "inspect"}
+    inspect_view_class = admin_views.StripeEventInspectView
 
     def get_extra_urlpatterns(self):
         return [path("<int:pk>/apply-again/", admin_views.stripe_apply_again, name="apply_again")]

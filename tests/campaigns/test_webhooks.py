@@ -387,3 +387,43 @@ def test_a_thousand_shuffled_duplicated_deliveries_give_two_hundred_effects(
     assert StripeEvent.objects.count() == 200
     assert set(StripeEvent.objects.values_list("outcome", flat=True)) == {"applied"}
     assert Donation.objects.filter(status="partially_refunded", refunded_cents=500).count() == 100
+
+
+def test_superuser_applies_a_failed_event_again_from_the_admin(client, deliver, pending_donation):
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    from crm.models import StripeEvent
+
+    # given a refund that failed because its payment had not arrived yet
+    donation = pending_donation(5000)
+    refund = event(
+        "charge.refunded", payloads.charge("ch_R", "pi_R", amount=5000, amount_refunded=5000)
+    )
+    assert deliver(refund).status_code == 500
+    stored = StripeEvent.objects.get(event_id=refund["id"])
+    assert stored.outcome == "failed"
+    deliver(event("checkout.session.completed", payloads.checkout_session(donation, pi="pi_R")))
+
+    # when a treasurer tries, nothing happens; when a superuser clicks "apply again"
+    url = f"/admin/crm/stripe-events/{stored.pk}/apply-again/"
+    client.force_login(get_user_model().objects.get(username="tesoreria-oltre-il-ponte"))
+    assert client.post(url).status_code in (403, 404)
+    stored.refresh_from_db()
+    assert stored.outcome == "failed"
+    client.force_login(get_user_model().objects.get(username="admin"))
+    inspect = client.get(reverse("crm_stripeevent:inspect", args=[stored.pk])).content.decode()
+    assert url in inspect  # the button is there for superusers
+    assert client.post(url).status_code == 302
+
+    # then the refund is applied, once, even if clicked again
+    stored.refresh_from_db()
+    donation.refresh_from_db()
+    assert (stored.outcome, donation.status, donation.refunded_cents) == (
+        "applied",
+        "refunded",
+        5000,
+    )
+    assert client.post(url).status_code == 302
+    donation.refresh_from_db()
+    assert donation.refunded_cents == 5000
