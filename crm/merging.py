@@ -66,16 +66,7 @@ def merge_donors(keep, duplicate, *, user=None):
     duplicate.donations.update(donor=keep)
     duplicate.recurring_plans.update(donor=keep)
     duplicate.receipts.update(donor=keep)  # their frozen details stay as issued
-    for field in (
-        "email",
-        "codice_fiscale",
-        "partita_iva",
-        "street_address",
-        "postal_code",
-        "city",
-        "province",
-        "phone",
-    ):
+    for field in Donor.CONTACT_FIELDS:
         if not getattr(keep, field) and getattr(duplicate, field):
             setattr(keep, field, getattr(duplicate, field))
     if (duplicate.privacy_accepted_at or 0) and (

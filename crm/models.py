@@ -255,6 +255,20 @@ class Donor(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Who the donor is and how to reach them: merged, exported and erased together.
+    NAME_FIELDS = ("first_name", "last_name", "organisation_name")
+    CONTACT_FIELDS = (
+        "email",
+        "codice_fiscale",
+        "partita_iva",
+        "street_address",
+        "postal_code",
+        "city",
+        "province",
+        "phone",
+    )
+    PERSONAL_FIELDS = (*NAME_FIELDS, *CONTACT_FIELDS, "notes", "tags", "source")
+
     objects = NetworkScopedQuerySet.as_manager()
 
     class Meta:

@@ -13,22 +13,6 @@ from wagtail.log_actions import log
 
 from .models import Donor
 
-PERSONAL_FIELDS = (
-    "first_name",
-    "last_name",
-    "organisation_name",
-    "email",
-    "codice_fiscale",
-    "partita_iva",
-    "street_address",
-    "postal_code",
-    "city",
-    "province",
-    "phone",
-    "notes",
-    "tags",
-    "source",
-)
 KEPT_NOTICE = _(
     "Personal and contact data were removed. Issued receipts are kept for ten years as tax "
     "law requires (art. 2220 c.c., art. 22 DPR 600/1973)."
@@ -88,7 +72,7 @@ def anonymise_donor(donor, *, user=None):
     donor = Donor.objects.select_for_update().get(pk=donor.pk)
     if donor.anonymised_at:
         return donor
-    for field in PERSONAL_FIELDS:
+    for field in Donor.PERSONAL_FIELDS:
         setattr(donor, field, "")
     donor.newsletter = False
     donor.public_mention = False
