@@ -1,0 +1,323 @@
+"""The giving record: donors, donations, recurring plans and the Stripe events that moved them.
+Money is integer euro cents (`*_cents`; see `crm.money`)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..money import format_amount
+from ..validators import normalise_code, validate_codice_fiscale, validate_partita_iva
+from .network import Network, NetworkScopedQuerySet
+
+
+class Donor(models.Model):
+    """A person or organisation who gives to one network (each network is its own data
+    controller: the same person giving to two networks is two donors)."""
+
+    wagtail_reference_index_ignore = True  # see Donation
+
+    class Kind(models.TextChoices):
+        PERSON = "person", _("Person")
+        ORGANISATION = "organisation", _("Organisation")
+
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="donors")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.PERSON)
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    organisation_name = models.CharField(_("organisation name"), max_length=255, blank=True)
+    email = models.EmailField(_("email"), blank=True, db_index=True)
+    codice_fiscale = models.CharField(
+        _("codice fiscale"), max_length=16, blank=True, validators=[validate_codice_fiscale]
+    )
+    partita_iva = models.CharField(
+        _("partita IVA"), max_length=13, blank=True, validators=[validate_partita_iva]
+    )
+    street_address = models.CharField(_("address"), max_length=255, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    province = models.CharField(_("province"), max_length=2, blank=True)
+    country = models.CharField(_("country"), max_length=2, default="IT")
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    language = models.CharField(
+        _("language"), max_length=5, choices=settings.LANGUAGES, default="it"
+    )
+    newsletter = models.BooleanField(_("newsletter consent"), default=False)
+    public_mention = models.BooleanField(_("may be named publicly"), default=False)
+    privacy_notice_version = models.CharField(
+        _("privacy notice version"), max_length=20, blank=True
+    )
+    privacy_accepted_at = models.DateTimeField(
+        _("privacy notice accepted at"), null=True, blank=True
+    )
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    tags = models.CharField(_("tags"), max_length=255, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_donors"
+    )
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Who the donor is and how to reach them: merged, exported and erased together.
+    NAME_FIELDS = ("first_name", "last_name", "organisation_name")
+    CONTACT_FIELDS = (
+        "email",
+        "codice_fiscale",
+        "partita_iva",
+        "street_address",
+        "postal_code",
+        "city",
+        "province",
+        "phone",
+    )
+    PERSONAL_FIELDS = (*NAME_FIELDS, *CONTACT_FIELDS, "notes", "tags", "source")
+
+    objects = NetworkScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "organisation_name"]
+        verbose_name = _("donor")
+        verbose_name_plural = _("donors")
+        indexes = [
+            models.Index(fields=["network", "email"]),
+            models.Index(fields=["network", "codice_fiscale"]),
+            models.Index(fields=["network", "last_name", "first_name"]),
+        ]
+
+    def __str__(self):
+        return str(self.display_name)
+
+    @property
+    def display_name(self):
+        if self.kind == self.Kind.ORGANISATION and self.organisation_name:
+            return self.organisation_name
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or self.email or _("Anonymous donor")
+
+    def clean(self):
+        self.codice_fiscale = normalise_code(self.codice_fiscale)
+        self.partita_iva = normalise_code(self.partita_iva)
+        self.email = (self.email or "").strip().lower()
+
+
+class DonationQuerySet(NetworkScopedQuerySet):
+    def succeeded(self):
+        return self.filter(status__in=Donation.COUNTED_STATUSES)
+
+    def deductible(self):
+        """Gifts that give a tax benefit: succeeded and paid by a traceable method (cash is not
+        deductible, art. 83 c.1 D.Lgs. 117/2017)."""
+        return self.succeeded().exclude(method=Donation.Method.CASH)
+
+
+class Donation(models.Model):
+    """One gift, online (Stripe) or offline (recorded by a treasurer)."""
+
+    # Not in Wagtail's reference index: a campaign page's "usage" is not its gifts, and
+    # indexing every webhook save halves the events applied per second.
+    wagtail_reference_index_ignore = True
+
+    class Method(models.TextChoices):
+        CARD = "card", _("Card")
+        SEPA_DEBIT = "sepa_debit", _("SEPA direct debit")
+        PAYPAL = "paypal", _("PayPal")
+        BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+        CASH = "cash", _("Cash")
+        CHEQUE = "cheque", _("Cheque")
+        OTHER = "other", _("Other")
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", _("Online")
+        OFFLINE = "offline", _("Offline")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+        REFUNDED = "refunded", _("Refunded")
+        PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+        DISPUTED = "disputed", _("Disputed")
+
+    # Statuses whose money counts towards totals (net of refunds).
+    COUNTED_STATUSES = (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED)
+
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="donations")
+    donor = models.ForeignKey(
+        Donor,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="donations",
+        help_text=_("Empty while an online gift is pending: the donor is matched on success."),
+    )
+    campaign = models.ForeignKey(
+        "wagtailcore.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="donations",
+    )
+    recurring_plan = models.ForeignKey(
+        "RecurringPlan", null=True, blank=True, on_delete=models.SET_NULL, related_name="donations"
+    )
+    amount_cents = models.PositiveIntegerField(_("amount (cents)"))
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    received_on = models.DateField(_("received on"), default=timezone.localdate)
+    method = models.CharField(_("method"), max_length=20, choices=Method, default=Method.CARD)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel, default=Channel.ONLINE)
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.PENDING)
+    reference = models.CharField(
+        _("reference"),
+        max_length=255,
+        blank=True,
+        help_text=_("Bank transfer reference (CRO/TRN), cheque number…"),
+    )
+    wants_receipt = models.BooleanField(_("receipt requested"), default=False)
+    donor_details = models.JSONField(
+        _("details given with the gift"),
+        default=dict,
+        blank=True,
+        help_text=_("What the donor typed in the form, used to match or create the donor."),
+    )
+    dedication = models.CharField(_("dedication"), max_length=255, blank=True)
+    anonymous = models.BooleanField(_("anonymous on public pages"), default=False)
+    fee_cents = models.PositiveIntegerField(_("fee (cents)"), default=0)
+    refunded_cents = models.PositiveIntegerField(_("refunded (cents)"), default=0)
+    stripe_checkout_session_id = models.CharField(
+        max_length=255, null=True, blank=True, unique=True
+    )
+    stripe_payment_intent_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    stripe_charge_id = models.CharField(max_length=255, blank=True, db_index=True)
+    stripe_invoice_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    stripe_subscription_id = models.CharField(max_length=255, blank=True, db_index=True)
+    stripe_balance_transaction_id = models.CharField(max_length=255, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DonationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_on", "-id"]
+        verbose_name = _("donation")
+        verbose_name_plural = _("donations")
+        indexes = [
+            models.Index(fields=["network", "status", "received_on"]),
+            models.Index(fields=["campaign", "status"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0), name="donation_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_cents__lte=models.F("amount_cents")),
+                name="donation_refund_not_above_amount",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{format_amount(self.amount_cents)} · {self.received_on:%d/%m/%Y}"
+
+    @property
+    def net_cents(self):
+        return self.amount_cents - self.refunded_cents - self.fee_cents
+
+    @property
+    def is_deductible(self):
+        return self.status in self.COUNTED_STATUSES and self.method != self.Method.CASH
+
+
+class RecurringPlan(models.Model):
+    """Monthly or yearly giving backed by a Stripe subscription."""
+
+    wagtail_reference_index_ignore = True  # see Donation
+
+    class Interval(models.TextChoices):
+        MONTH = "month", _("Monthly")
+        YEAR = "year", _("Yearly")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACTIVE = "active", _("Active")
+        PAST_DUE = "past_due", _("Payment failing")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="recurring_plans")
+    donor = models.ForeignKey(
+        Donor, null=True, blank=True, on_delete=models.PROTECT, related_name="recurring_plans"
+    )
+    campaign = models.ForeignKey(
+        "wagtailcore.Page", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    amount_cents = models.PositiveIntegerField(_("amount (cents)"))
+    currency = models.CharField(max_length=3, default="EUR")
+    interval = models.CharField(
+        _("interval"), max_length=10, choices=Interval, default=Interval.MONTH
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.PENDING)
+    failures = models.PositiveIntegerField(_("failed payments"), default=0)
+    stripe_subscription_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    stripe_customer_id = models.CharField(max_length=255, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = NetworkScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("recurring plan")
+        verbose_name_plural = _("recurring plans")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="plan_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{format_amount(self.amount_cents)} / {self.get_interval_display()}"
+
+
+class StripeEvent(models.Model):
+    """Every Stripe event received, once: the idempotency key and the replay log."""
+
+    wagtail_reference_index_ignore = True  # see Donation
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("Not applied yet")
+        APPLIED = "applied", _("Applied")
+        IGNORED = "ignored", _("Acknowledged, nothing to do")
+        FAILED = "failed", _("Failed")
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100, db_index=True)
+    account = models.CharField(max_length=64, blank=True)
+    network = models.ForeignKey(
+        Network, null=True, blank=True, on_delete=models.SET_NULL, related_name="stripe_events"
+    )
+    payload = models.JSONField()
+    created = models.DateTimeField(_("created at Stripe"), null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome, default=Outcome.PENDING)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    objects = NetworkScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("Stripe event")
+        verbose_name_plural = _("Stripe events")
+
+    def __str__(self):
+        return f"{self.type} {self.event_id}"

@@ -1,0 +1,201 @@
+"""The tenant: a network, its issuing entity's legal data and its partners, and the queryset
+that scopes every other record to the networks a user may reach."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+from wagtail.models import Orderable
+
+from ..validators import normalise_code, validate_codice_fiscale, validate_partita_iva
+
+
+class NetworkQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Networks whose CRM the user may reach: all for superusers, else those whose
+        treasurers' group they belong to."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(treasurers_group__in=user.groups.all())
+
+    def edited_by(self, user):
+        """Networks whose pages the user edits as a communicator."""
+        if user.is_superuser:
+            return self
+        return self.filter(communicators_group__in=user.groups.all())
+
+
+class Network(ClusterableModel):
+    """A territorial welfare network (rete territoriale): the tenant.
+
+    Holds the legal data of its issuing entity (ente capofila), printed on every receipt.
+    Edited by superusers in Settings → Networks. Creating one creates its communicators' and
+    treasurers' groups (see `crm.signals`).
+    """
+
+    class EntityKind(models.TextChoices):
+        ODV = "odv", _("Organizzazione di volontariato (ODV)")
+        APS = "aps", _("Associazione di promozione sociale (APS)")
+        SOCIAL_ENTERPRISE = "impresa_sociale", _("Impresa sociale / cooperativa sociale")
+        FOUNDATION = "fondazione", _("Fondazione")
+        OTHER_ETS = "ets", _("Altro ente del Terzo settore (ETS)")
+        ONLUS = "onlus", _("ONLUS")
+        PUBLIC_BODY = "ente_pubblico", _("Ente pubblico")
+
+    class TaxRegime(models.TextChoices):
+        # art. 83 D.Lgs. 117/2017: c.1 detraction 30% (35% for ODV), c.2 deduction up to 10%.
+        DETRACTION_30 = "detraction_30", _("Detraction 30% (art. 83 c.1 D.Lgs. 117/2017)")
+        DETRACTION_35 = "detraction_35", _("Detraction 35% for ODV (art. 83 c.1 D.Lgs. 117/2017)")
+        DEDUCTION_10 = (
+            "deduction_10",
+            _("Deduction up to 10% of income (art. 83 c.2 D.Lgs. 117/2017)"),
+        )
+        NONE = "none", _("No tax benefit")
+
+    name = models.CharField(_("network name"), max_length=200)
+    slug = models.SlugField(_("slug"), unique=True)
+    legal_name = models.CharField(
+        _("issuing entity legal name"),
+        max_length=255,
+        help_text=_("The ente capofila that receives the money and signs receipts."),
+    )
+    codice_fiscale = models.CharField(
+        _("codice fiscale"), max_length=16, validators=[validate_codice_fiscale]
+    )
+    partita_iva = models.CharField(
+        _("partita IVA"), max_length=13, blank=True, validators=[validate_partita_iva]
+    )
+    entity_kind = models.CharField(_("kind of entity"), max_length=20, choices=EntityKind)
+    runts_number = models.CharField(
+        _("RUNTS registration"),
+        max_length=50,
+        blank=True,
+        help_text=_("Number in the Registro unico nazionale del Terzo settore, if registered."),
+    )
+    tax_regime = models.CharField(
+        _("tax regime of donations"),
+        max_length=20,
+        choices=TaxRegime,
+        default=TaxRegime.DETRACTION_30,
+    )
+    street_address = models.CharField(_("registered address"), max_length=255)
+    postal_code = models.CharField(_("postal code"), max_length=10)
+    city = models.CharField(_("city"), max_length=100)
+    province = models.CharField(_("province"), max_length=2, blank=True)
+    email = models.EmailField(_("contact email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    signer_name = models.CharField(_("signer's name"), max_length=200)
+    signer_role = models.CharField(
+        _("signer's role"), max_length=200, default="Legale rappresentante"
+    )
+    logo = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    receipt_series = models.CharField(
+        _("receipt series prefix"),
+        max_length=10,
+        blank=True,
+        help_text=_(
+            "Optional prefix printed before receipt numbers, e.g. 'RV' gives RV-2026/00001."
+        ),
+    )
+    always_issue_receipts = models.BooleanField(
+        _("issue a receipt for every gift"),
+        default=False,
+        help_text=_("If off, receipts are issued only when the donor asks for one."),
+    )
+    stripe_account_id = models.CharField(
+        _("Stripe Connect account id"),
+        max_length=64,
+        blank=True,
+        help_text=_(
+            "acct_… for direct charges on the network's own account; empty to use the "
+            "platform account (installs hosting a single network)."
+        ),
+    )
+    min_amount_cents = models.PositiveIntegerField(_("minimum gift (cents)"), default=500)
+    max_amount_cents = models.PositiveIntegerField(_("maximum gift (cents)"), default=1_000_000)
+    communicators_group = models.OneToOneField(
+        "auth.Group",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="communicator_of",
+    )
+    treasurers_group = models.OneToOneField(
+        "auth.Group",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="treasurer_of",
+    )
+    collection = models.OneToOneField(
+        "wagtailcore.Collection",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="network",
+        help_text=_("Images and documents of this network."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = NetworkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("network")
+        verbose_name_plural = _("networks")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_amount_cents__gt=0)
+                & Q(max_amount_cents__gte=models.F("min_amount_cents")),
+                name="network_amount_bounds",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        self.codice_fiscale = normalise_code(self.codice_fiscale)
+        self.partita_iva = normalise_code(self.partita_iva)
+        self.province = self.province.upper()
+
+    @property
+    def full_address(self):
+        province = f" ({self.province})" if self.province else ""
+        return f"{self.street_address}, {self.postal_code} {self.city}{province}"
+
+
+class Partner(Orderable):
+    """A partner of a network (public body, cooperative, association), shown on its pages."""
+
+    network = ParentalKey(Network, on_delete=models.CASCADE, related_name="partners")
+    name = models.CharField(_("name"), max_length=200)
+    role = models.CharField(_("role in the network"), max_length=200, blank=True)
+    website = models.URLField(_("website"), blank=True)
+    logo = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("partner")
+        verbose_name_plural = _("partners")
+
+    def __str__(self):
+        return self.name
+
+
+class NetworkScopedQuerySet(models.QuerySet):
+    """Rows scoped to the networks a user may reach as treasurer."""
+
+    def for_user(self, user):
+        if user.is_authenticated and user.is_active and user.is_superuser:
+            return self  # rows of no network too (e.g. Stripe events of the platform account)
+        return self.filter(network__in=Network.objects.for_user(user))

@@ -1,0 +1,138 @@
+"""Receipts for tax purposes, their per-network yearly counters, and the emails sent to donors."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .giving import Donation, Donor, RecurringPlan
+from .network import Network, NetworkScopedQuerySet
+
+
+class ReceiptCounter(models.Model):
+    """The last receipt sequence used by a network in a fiscal year. Issuing takes a row lock
+    on it (`select_for_update`) in the transaction that writes the receipt: gapless numbers."""
+
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveIntegerField()
+    last_sequence = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["network", "year"], name="one_counter_per_network_year")
+        ]
+
+    def __str__(self):
+        return f"{self.network_id}/{self.year}: {self.last_sequence}"
+
+
+class Receipt(models.Model):
+    """A receipt for tax purposes (ricevuta per erogazione liberale, art. 83 D.Lgs. 117/2017).
+
+    Immutable once issued: a correction voids it (keeping its number) and issues a new one.
+    """
+
+    class Kind(models.TextChoices):
+        SINGLE = "single", _("Single gift")
+        ANNUAL = "annual", _("Yearly statement")
+
+    class Status(models.TextChoices):
+        ISSUED = "issued", _("Issued")
+        VOID = "void", _("Void")
+
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="receipts")
+    year = models.PositiveIntegerField(_("fiscal year"))
+    sequence = models.PositiveIntegerField(_("sequence"))
+    number = models.CharField(_("number"), max_length=30)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.SINGLE)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.ISSUED)
+    issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    donor = models.ForeignKey(Donor, on_delete=models.PROTECT, related_name="receipts")
+    donations = models.ManyToManyField(Donation, related_name="receipts")
+    amount_cents = models.PositiveIntegerField(_("amount (cents)"))
+    donor_snapshot = models.JSONField(_("donor details at issue"), default=dict)
+    entity_snapshot = models.JSONField(_("issuing entity details at issue"), default=dict)
+    language = models.CharField(max_length=5, default="it")
+    pdf = models.FileField(_("PDF"), upload_to="receipts/%Y/", blank=True)
+    pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)
+    pdf_error = models.TextField(
+        _("PDF rendering error"), blank=True, help_text=_("Last rendering failure, if any.")
+    )
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    void_reason = models.CharField(_("reason for voiding"), max_length=255, blank=True)
+    replaces = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
+    )
+
+    objects = NetworkScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-year", "-sequence"]
+        verbose_name = _("receipt")
+        verbose_name_plural = _("receipts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["network", "year", "sequence"], name="receipt_number_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class ReceiptEmail(models.Model):
+    """One email to a donor: the thank-you with a receipt attached, or the notice that a
+    monthly payment failed. Tracks attempts, retries and the delivery status reported by the
+    mail provider's tracking webhooks, so nothing sent is lost and treasurers see what arrived."""
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", _("Receipt")
+        PAYMENT_FAILED = "payment_failed", _("Monthly payment failed")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        BOUNCED = "bounced", _("Bounced")
+        COMPLAINED = "complained", _("Complained")
+        FAILED = "failed", _("Failed, will retry")
+        GAVE_UP = "gave_up", _("Failed, gave up")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.RECEIPT)
+    receipt = models.ForeignKey(
+        Receipt, null=True, blank=True, on_delete=models.PROTECT, related_name="emails"
+    )
+    recurring_plan = models.ForeignKey(
+        RecurringPlan, null=True, blank=True, on_delete=models.PROTECT, related_name="emails"
+    )
+    to = models.EmailField()
+    status = models.CharField(max_length=12, choices=Status, default=Status.QUEUED)
+    message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("email to donor")
+        verbose_name_plural = _("emails to donors")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="receipt") & Q(receipt__isnull=False))
+                | (Q(kind="payment_failed") & Q(recurring_plan__isnull=False)),
+                name="email_has_its_subject",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.to} ({self.get_status_display()})"
