@@ -279,22 +279,7 @@ class DonorViewSet(ScopedModelViewSet):
     filterset_class = DonorFilterSet
     search_fields = ["first_name", "last_name", "organisation_name", "email", "codice_fiscale"]
     list_display = ["display_name", "email", "codice_fiscale", "city", "network", "created_at"]
-    list_export = [
-        "id",
-        "first_name",
-        "last_name",
-        "organisation_name",
-        "email",
-        "codice_fiscale",
-        "partita_iva",
-        "street_address",
-        "postal_code",
-        "city",
-        "province",
-        "phone",
-        "newsletter",
-        "network",
-    ]
+    list_export = ["id", *Donor.NAME_FIELDS, *Donor.CONTACT_FIELDS, "newsletter", "network"]
     export_filename = "donors"
     exclude_form_fields = ["merged_into", "anonymised_at"]
 
