@@ -88,7 +88,7 @@ def render_worker(ids, start_barrier, done_barrier):
 
     from crm import pdf
     from crm.models import Receipt
-    from crm.receipts import ensure_receipt_pdf
+    from crm.receipt_files import ensure_receipt_pdf
 
     pdf.render_receipt(Receipt.objects.get(pk=ids[0]))
     start_barrier.wait()
@@ -138,7 +138,8 @@ def main():
     call_command("migrate", verbosity=0)
     from crm import pdf
     from crm.models import Donation, Network, Receipt
-    from crm.receipts import ensure_receipt_pdf, issue_receipt
+    from crm.receipt_files import ensure_receipt_pdf
+    from crm.receipts import issue_receipt
 
     network = Network.objects.create(
         name="Bench",

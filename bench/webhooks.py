@@ -190,7 +190,8 @@ def main():
     setup_django()
     from django.db import connection
 
-    from crm.models import Donation, StripeEvent
+    from campaigns.models import StripeEvent
+    from crm.models import Donation
 
     queries = queries_per_delivery(make_events(20, "sql"))
     seq_rate = sequential(make_events(args.events, "seq"))

@@ -15,7 +15,11 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from cms.blocks import StoryStreamBlock
+from cms.models import NetworkPage, StandardPage
+from crm.models import Donation, Network, NetworkScopedQuerySet
 from crm.money import parse_amount
+
+from .forms import DonationForm
 
 PROGRESS_CACHE_TIMEOUT = 600  # seconds; invalidated on every donation change anyway
 # Rendered story, header and blank form are cached per published revision and language; what
@@ -154,8 +158,6 @@ class CampaignPage(Page):
 
     @cached_property
     def network(self):
-        from cms.models import NetworkPage
-
         parent = NetworkPage.objects.ancestor_of(self).select_related("network").last()
         return parent.network if parent else None
 
@@ -166,8 +168,6 @@ class CampaignPage(Page):
             page = self.privacy_page
             if page.live:
                 return page
-        from cms.models import StandardPage
-
         parent_path = self.path[: -self.steplen]
         return (
             StandardPage.objects.live()
@@ -210,8 +210,6 @@ class CampaignPage(Page):
         }
 
     def _compute_progress(self):
-        from crm.models import Donation
-
         succeeded = Donation.objects.filter(campaign_id=self.pk).succeeded()
         totals = succeeded.aggregate(
             raised=Sum(F("amount_cents") - F("refunded_cents")),
@@ -236,8 +234,6 @@ class CampaignPage(Page):
         }
 
     def get_context(self, request, *args, **kwargs):
-        from .forms import DonationForm
-
         context = super().get_context(request, *args, **kwargs)
         context["progress"] = self.get_progress()
         context.setdefault("form", kwargs.get("form") or DonationForm(campaign=self))
@@ -256,3 +252,41 @@ class CampaignPage(Page):
         return TemplateResponse(
             request, self.get_template(request, *args, **kwargs), context, status=status
         )
+
+
+class StripeEvent(models.Model):
+    """Every Stripe event received, once: the idempotency key and the replay log
+    (`campaigns.webhooks`). Superusers apply a stored event again from its admin page."""
+
+    # Not in Wagtail's reference index: an event is a log line, not a use of the network.
+    wagtail_reference_index_ignore = True
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("Not applied yet")
+        APPLIED = "applied", _("Applied")
+        IGNORED = "ignored", _("Acknowledged, nothing to do")
+        FAILED = "failed", _("Failed")
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100, db_index=True)
+    account = models.CharField(max_length=64, blank=True)
+    network = models.ForeignKey(
+        Network, null=True, blank=True, on_delete=models.SET_NULL, related_name="stripe_events"
+    )
+    payload = models.JSONField()
+    created = models.DateTimeField(_("created at Stripe"), null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome, default=Outcome.PENDING)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    objects = NetworkScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("Stripe event")
+        verbose_name_plural = _("Stripe events")
+
+    def __str__(self):
+        return f"{self.type} {self.event_id}"

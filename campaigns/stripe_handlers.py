@@ -12,9 +12,8 @@ import logging
 
 from django.utils import timezone
 
-from crm import donations as verbs
-from crm.events import recurring_payment_failed
-from crm.models import Donation, Network, RecurringPlan
+from crm import gifts, plans
+from crm.models import Donation, Network
 
 from . import stripe_api
 
@@ -58,18 +57,18 @@ def _metadata_donation_id(obj):
 
 
 def _session_donation(session, account):
-    donation = verbs.lock_donation(stripe_checkout_session_id=session["id"])
+    donation = gifts.lock_donation(stripe_checkout_session_id=session["id"])
     if donation is None and _metadata_donation_id(session):
-        donation = verbs.lock_donation(pk=_metadata_donation_id(session))
+        donation = gifts.lock_donation(pk=_metadata_donation_id(session))
     return _guard(donation, account)
 
 
 def _payment_donation(payment_intent_id, account, metadata=None):
     donation = None
     if payment_intent_id:
-        donation = verbs.lock_donation(stripe_payment_intent_id=payment_intent_id)
+        donation = gifts.lock_donation(stripe_payment_intent_id=payment_intent_id)
     if donation is None and metadata and _metadata_donation_id({"metadata": metadata}):
-        donation = verbs.lock_donation(pk=_metadata_donation_id({"metadata": metadata}))
+        donation = gifts.lock_donation(pk=_metadata_donation_id({"metadata": metadata}))
     return donation
 
 
@@ -87,19 +86,19 @@ def checkout_completed(session, account):
             donation.stripe_subscription_id = sub_id
             donation.save(update_fields=["stripe_subscription_id", "updated_at"])
             changed = True
-        plan = verbs.plan_for_subscription(
+        plan = plans.plan_for_subscription(
             sub_id, origin=donation, customer_id=_id(session.get("customer")) or ""
         )
-        changed |= verbs.attach_plan(plan, donation)
+        changed |= plans.attach_plan(plan, donation)
     if session.get("payment_status") == "paid":
-        changed |= verbs.mark_donation_succeeded(
+        changed |= gifts.record_payment(
             donation,
             amount_cents=session.get("amount_total"),
             stripe_checkout_session_id=session["id"],
             stripe_payment_intent_id=_id(session.get("payment_intent")),
         )
         if donation.recurring_plan_id:
-            changed |= verbs.attach_plan(donation.recurring_plan, donation)
+            changed |= plans.attach_plan(donation.recurring_plan, donation)
     elif _id(session.get("payment_intent")) and not donation.stripe_payment_intent_id:
         donation.stripe_payment_intent_id = _id(session["payment_intent"])
         donation.method = Donation.Method.SEPA_DEBIT
@@ -113,18 +112,18 @@ def checkout_async_succeeded(session, account):
 
 
 def checkout_async_failed(session, account):
-    return verbs.mark_donation_failed(_session_donation(session, account))
+    return gifts.record_payment_failure(_session_donation(session, account))
 
 
 def checkout_expired(session, account):
-    return verbs.mark_donation_failed(
+    return gifts.record_payment_failure(
         _session_donation(session, account), status=Donation.Status.CANCELLED
     )
 
 
 def payment_failed(intent, account):
     donation = _payment_donation(intent["id"], account, intent.get("metadata"))
-    return verbs.mark_donation_failed(_guard(donation, account))
+    return gifts.record_payment_failure(_guard(donation, account))
 
 
 # --- Subscriptions -----------------------------------------------------------------------------
@@ -145,8 +144,8 @@ def invoice_paid(invoice, account):
     origin_id = _metadata_donation_id({"metadata": metadata})
     if origin_id:
         # Lock order everywhere: donation, then plan (see checkout_completed).
-        origin = _guard(verbs.lock_donation(pk=origin_id), account)
-    plan = verbs.plan_for_subscription(
+        origin = _guard(gifts.lock_donation(pk=origin_id), account)
+    plan = plans.plan_for_subscription(
         sub_id, origin=origin, customer_id=_id(invoice.get("customer"))
     )
     if plan is None:
@@ -155,7 +154,7 @@ def invoice_paid(invoice, account):
         raise NotOurs(f"plan {plan.pk} belongs to another Stripe account")
     first = invoice.get("billing_reason") == "subscription_create"
     paid_at = (invoice.get("status_transitions") or {}).get("paid_at") or invoice.get("created")
-    return verbs.record_plan_charge(
+    return plans.record_plan_charge(
         plan,
         invoice_id=invoice["id"],
         amount_cents=invoice.get("amount_paid") or plan.amount_cents,
@@ -166,20 +165,18 @@ def invoice_paid(invoice, account):
 
 def invoice_payment_failed(invoice, account):
     sub_id, _metadata = _invoice_subscription(invoice)
-    plan = verbs.plan_for_subscription(sub_id) if sub_id else None
+    plan = plans.plan_for_subscription(sub_id) if sub_id else None
     if plan is None or (plan.network.stripe_account_id or "") != (account or ""):
         raise NotOurs(f"unknown subscription {sub_id}")
-    changed = verbs.record_plan_failure(plan)
     # Smart Retries send this event again for each failed retry of the same invoice
     # (https://docs.stripe.com/billing/revenue-recovery/smart-retries): the donor hears once,
     # at the first failed attempt (`attempt_count`, https://docs.stripe.com/api/invoices/object).
-    if changed and int(invoice.get("attempt_count") or 1) <= 1:
-        recurring_payment_failed.send(sender=RecurringPlan, plan=plan, invoice_id=invoice["id"])
-    return changed
+    first_attempt = int(invoice.get("attempt_count") or 1) <= 1
+    return plans.record_plan_failure(plan, first_attempt=first_attempt)
 
 
 def _subscription_plan(subscription, account):
-    plan = verbs.plan_for_subscription(subscription["id"])
+    plan = plans.plan_for_subscription(subscription["id"])
     if plan is None or (plan.network.stripe_account_id or "") != (account or ""):
         raise NotOurs(f"unknown subscription {subscription['id']}")
     return plan
@@ -192,20 +189,20 @@ def subscription_updated(subscription, account):
     if items:
         price = items[0].get("price") or items[0].get("plan") or {}
         amount = price.get("unit_amount") or price.get("amount")
-    return verbs.update_plan(plan, stripe_status=subscription.get("status"), amount_cents=amount)
+    return plans.update_plan(plan, stripe_status=subscription.get("status"), amount_cents=amount)
 
 
 def subscription_deleted(subscription, account):
-    return verbs.cancel_plan(_subscription_plan(subscription, account))
+    return plans.cancel_plan(_subscription_plan(subscription, account))
 
 
 # --- Refunds and disputes ----------------------------------------------------------------------
 
 
 def _charge_donation(charge_id, payment_intent_id, account):
-    donation = verbs.lock_donation(stripe_charge_id=charge_id) if charge_id else None
+    donation = gifts.lock_donation(stripe_charge_id=charge_id) if charge_id else None
     if donation is None and payment_intent_id:
-        donation = verbs.lock_donation(stripe_payment_intent_id=payment_intent_id)
+        donation = gifts.lock_donation(stripe_payment_intent_id=payment_intent_id)
     if donation is None and payment_intent_id:
         donation = _invoice_donation(payment_intent_id, account)
     if donation is None:
@@ -237,19 +234,19 @@ def _invoice_donation(payment_intent_id, account):
         invoice_id = stripe_api.invoice_for_payment_intent(network, payment_intent_id)
     except stripe_api.StripeError as exc:
         raise NotYet(f"Stripe unreachable: {exc}") from exc
-    return verbs.lock_donation(stripe_invoice_id=invoice_id) if invoice_id else None
+    return gifts.lock_donation(stripe_invoice_id=invoice_id) if invoice_id else None
 
 
 def charge_refunded(charge, account):
     donation = _charge_donation(charge["id"], _id(charge.get("payment_intent")), account)
-    return verbs.set_refunded_total(donation, int(charge.get("amount_refunded") or 0))
+    return gifts.record_refunded_total(donation, int(charge.get("amount_refunded") or 0))
 
 
 def dispute_created(dispute, account):
     donation = _charge_donation(
         _id(dispute.get("charge")), _id(dispute.get("payment_intent")), account
     )
-    return verbs.mark_disputed(donation)
+    return gifts.record_dispute(donation)
 
 
 def dispute_closed(dispute, account):
@@ -258,9 +255,9 @@ def dispute_closed(dispute, account):
     )
     # https://docs.stripe.com/api/disputes/object#dispute_object-status
     if dispute.get("status") == "won":
-        return verbs.close_dispute(donation, won=True)
+        return gifts.record_dispute_closed(donation, won=True)
     if dispute.get("status") == "lost":
-        return verbs.close_dispute(donation, won=False)
+        return gifts.record_dispute_closed(donation, won=False)
     return False
 
 

@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from crm import donations as verbs
+from crm import gifts, plans
+from crm.links import plan_from_cancel_token
 from crm.models import Donation, RecurringPlan
 
 from . import ratelimit, stripe_api
@@ -116,8 +117,8 @@ def cancelled(request, token):
     """The donor left Checkout without paying: the pending gift is marked cancelled."""
     donation = _donation_from(token)
     with transaction.atomic():
-        locked = verbs.lock_donation(pk=donation.pk)
-        verbs.mark_donation_failed(locked, status=Donation.Status.CANCELLED)
+        locked = gifts.lock_donation(pk=donation.pk)
+        gifts.record_payment_failure(locked, status=Donation.Status.CANCELLED)
     campaign = CampaignPage.objects.filter(pk=donation.campaign_id).first()
     return render(request, "campaigns/cancelled.html", {"campaign": campaign})
 
@@ -126,7 +127,7 @@ def cancelled(request, token):
 def cancel_plan(request, token):
     """A monthly donor stops their plan from the signed link in any of our emails."""
     try:
-        pk = verbs.plan_from_cancel_token(token)
+        pk = plan_from_cancel_token(token)
     except signing.SignatureExpired:
         return render(request, "campaigns/cancel_plan.html", {"expired": True}, status=410)
     except signing.BadSignature as exc:
@@ -140,7 +141,7 @@ def cancel_plan(request, token):
                 stripe_api.cancel_subscription(plan.network, plan.stripe_subscription_id)
             with transaction.atomic():
                 plan = RecurringPlan.objects.select_for_update().get(pk=plan.pk)
-                verbs.cancel_plan(plan)
+                plans.cancel_plan(plan)
             done = True
         except stripe_api.StripeError:
             log.exception("could not cancel subscription of plan %s", plan.pk)

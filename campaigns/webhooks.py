@@ -15,9 +15,10 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from crm.models import Network, StripeEvent
+from crm.models import Network
 
 from . import stripe_api
+from .models import StripeEvent
 from .stripe_handlers import HANDLERS, NotOurs, NotYet
 
 log = logging.getLogger(__name__)

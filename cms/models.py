@@ -1,5 +1,6 @@
 """The story pages: a home listing the networks, a page per network, plain pages and news."""
 
+from django.apps import apps
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
@@ -88,8 +89,6 @@ class NetworkPage(Page):
 def _open_campaigns(network_page):
     """Live campaign pages under a network page (resolved lazily so cms does not import
     campaigns)."""
-    from django.apps import apps
-
     if not apps.is_installed("campaigns"):
         return []
     campaign_model = apps.get_model("campaigns", "CampaignPage")

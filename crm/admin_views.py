@@ -20,7 +20,7 @@ from django.utils.translation import pgettext_lazy as pgettext
 from django.views.decorators.http import require_POST
 from wagtail.admin.views.generic import InspectView
 
-from .models import Donation, Donor, Network, Receipt, StripeEvent
+from .models import Donation, Donor, Network, Receipt
 
 
 def reverse_crm(name, *args):
@@ -45,14 +45,14 @@ class DonorInspectView(InspectView):
         from django.db.models import Count, Q, Sum
         from django.db.models.functions import ExtractYear
 
-        from .models import ReceiptEmail
+        from .models import DonorEmail
         from .money import format_amount
 
         context = super().get_context_data(**kwargs)
         donor = self.object
         donations = donor.donations.select_related("campaign").order_by("-received_on")
         receipts = donor.receipts.order_by("-issued_at")
-        emails = ReceiptEmail.objects.filter(
+        emails = DonorEmail.objects.filter(
             Q(receipt__donor=donor) | Q(recurring_plan__donor=donor)
         ).select_related("receipt")
         timeline = [(d.received_on, "gift", d) for d in donations[:200]]
@@ -119,14 +119,6 @@ class ReceiptInspectView(ActionsInspectView):
                 (pgettext("receipt action", "Void"), url("void"), "get"),
             ]
         return actions
-
-
-class StripeEventInspectView(ActionsInspectView):
-    def get_actions(self):
-        if not self.request.user.is_superuser:
-            return []
-        url = reverse("crm_stripeevent:apply_again", args=[self.object.pk])
-        return [(_("Apply again"), url, "post")]
 
 
 def donor_json_export(request, pk):
@@ -350,7 +342,7 @@ def _receipt(request, pk):
 
 def receipt_pdf(request, pk):
     _require(request, "view_receipt")
-    from .receipts import receipt_download_url
+    from .links import receipt_download_url
 
     return redirect(receipt_download_url(_receipt(request, pk)))
 
@@ -388,29 +380,8 @@ def receipt_reissue(request, pk):
 @require_POST
 def receipt_resend(request, pk):
     _require(request, "view_receipt")
-    from .receipts import send_receipt_email
+    from .outbox import queue_receipt_email
 
-    send_receipt_email(_receipt(request, pk), user=request.user)
+    queue_receipt_email(_receipt(request, pk), user=request.user)
     messages.success(request, _("The receipt will be emailed again."))
     return redirect("crm_receipt:inspect", pk)
-
-
-@require_POST
-def stripe_apply_again(request, pk):
-    """Apply a stored event again (the replay log): a failed one is retried, one already applied
-    is left as it is, exactly as a repeated delivery from Stripe would be."""
-    if not request.user.is_superuser:
-        raise PermissionDenied
-    event = get_object_or_404(StripeEvent.objects.for_user(request.user), pk=pk)
-    # Lazy import: giving owns how events apply; crm only offers the button.
-    from campaigns.webhooks import apply_stored
-
-    outcome = apply_stored(event.payload)
-    event.refresh_from_db()
-    if outcome == StripeEvent.Outcome.FAILED:
-        messages.error(request, _("The event failed again: %(error)s") % {"error": event.error})
-    else:
-        messages.success(
-            request, _("Event applied: %(outcome)s.") % {"outcome": event.get_outcome_display()}
-        )
-    return redirect("crm_stripeevent:inspect", event.pk)

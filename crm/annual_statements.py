@@ -19,8 +19,11 @@ import multiprocessing
 
 from django.db import connections, transaction
 
+from . import pdf
 from .models import Donation, Receipt
-from .receipts import ReceiptError, ensure_receipt_pdf, issue_receipt, send_receipt_email
+from .outbox import queue_receipt_email
+from .receipt_files import ensure_receipt_pdf
+from .receipts import ReceiptError, issue_receipt
 
 logger = logging.getLogger(__name__)
 
@@ -92,8 +95,6 @@ def _render_one(receipt_id):
 
 def _start_worker():
     # Forked from the command: drop the parent's rendering objects (Pango is not fork-safe).
-    from . import pdf
-
     pdf.reset_renderer()
 
 
@@ -138,7 +139,7 @@ def email_statements(year, network=None):
     for page in _id_pages(pending):
         for receipt in Receipt.objects.filter(pk__in=page).select_related("donor"):
             with transaction.atomic():
-                send_receipt_email(receipt)
+                queue_receipt_email(receipt)
             queued += 1
     return queued
 

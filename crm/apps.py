@@ -8,7 +8,6 @@ class CrmConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import (
-            receipt_receivers,  # noqa: F401  (receipts on gift success/refund, mail)
-            signals,  # noqa: F401  (connects the network's groups)
-        )
+        # Modules that connect receivers when imported, so only once the apps are loaded:
+        # anymail's delivery tracking → DonorEmail, and a new network → its groups.
+        from . import mail, signals  # noqa: F401

@@ -15,7 +15,10 @@ from datetime import date, datetime
 from django.db.models import Count, Sum
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
+from .models import Donation
 from .money import cents_to_decimal
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -58,9 +61,6 @@ def stream_csv(headings, rows):
 
 def write_xlsx(headings, rows, output):
     """Write rows to `output` (a path or binary file) with openpyxl in write-only mode."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title="Export")
     sheet.append([str(h) for h in headings])
@@ -160,8 +160,6 @@ SUMMARY_HEADINGS = (
 def yearly_summary_rows(donations, year):
     """One row per donor with their count and total of counted gifts in `year`, and how much of
     it is deductible (cash excluded, art. 83 c.1 D.Lgs. 117/2017)."""
-    from .models import Donation
-
     counted = donations.succeeded().filter(received_on__year=year)
     deductible = dict(
         counted.exclude(method=Donation.Method.CASH)

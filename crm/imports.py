@@ -15,10 +15,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
+from openpyxl import load_workbook
 from wagtail.log_actions import log
 
 from .models import Donation, Donor
 from .money import parse_amount
+from .offline import record_offline_gift
 from .validators import normalise_code, validate_codice_fiscale
 
 HEADERS = {
@@ -85,8 +87,6 @@ def _decode(data):
 def read_table(data, filename):
     """Yield (line number, list of cells) from CSV or XLSX bytes; the first is the header."""
     if filename.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
-
         sheet = load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
             yield number, ["" if v is None else v for v in row]
@@ -221,8 +221,6 @@ DONOR_FIELDS = (
 @transaction.atomic
 def apply_import(plan, *, user=None):
     """Write a clean plan: match or create donors, record gifts. Returns counts."""
-    from .offline import record_offline_gift
-
     if not plan.is_clean:
         raise ValueError("Only a clean import can be applied.")
     created = gifts = 0

@@ -2,9 +2,10 @@
 any django-anymail ESP backend configured there works; delivery status comes back through
 anymail's normalised `tracking` signal (webhook URLs under /crm/anymail/).
 
-A send that raises is recorded on its `ReceiptEmail` (attempts, error, next attempt) and retried
-with exponential backoff; after MAX_ATTEMPTS it is marked "gave up" and shown in the admin,
-where "resend" queues a new email.
+Emails are queued as `DonorEmail` rows by `crm.outbox` and sent here by the worker
+(`crm.tasks.send_donor_email` → `deliver_email`). A send that raises is recorded on its row
+(attempts, error, next attempt) and retried with exponential backoff; after MAX_ATTEMPTS it is
+marked "gave up" and shown in the admin, where "resend" queues a new email.
 """
 
 import logging
@@ -12,14 +13,16 @@ from datetime import timedelta
 
 from anymail.signals import EventType, tracking
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, make_msgid
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from .models import ReceiptEmail
+from .links import plan_cancel_url, receipt_download_url
+from .models import DonorEmail
 from .money import format_amount
+from .receipt_files import read_receipt_pdf
 
 logger = logging.getLogger(__name__)
 
@@ -30,29 +33,27 @@ BACKOFF_MAX = timedelta(hours=6)
 # Delivery status only moves forward: webhooks arrive in any order (a late "sent" must not hide
 # a "delivered"); a bounce or complaint after delivery is news and wins.
 _RANK = {
-    ReceiptEmail.Status.QUEUED: 0,
-    ReceiptEmail.Status.FAILED: 0,
-    ReceiptEmail.Status.GAVE_UP: 0,
-    ReceiptEmail.Status.SENT: 1,
-    ReceiptEmail.Status.DELIVERED: 2,
-    ReceiptEmail.Status.BOUNCED: 3,
-    ReceiptEmail.Status.COMPLAINED: 3,
+    DonorEmail.Status.QUEUED: 0,
+    DonorEmail.Status.FAILED: 0,
+    DonorEmail.Status.GAVE_UP: 0,
+    DonorEmail.Status.SENT: 1,
+    DonorEmail.Status.DELIVERED: 2,
+    DonorEmail.Status.BOUNCED: 3,
+    DonorEmail.Status.COMPLAINED: 3,
 }
 _TRACKING_STATUS = {
-    EventType.SENT: ReceiptEmail.Status.SENT,
-    EventType.QUEUED: ReceiptEmail.Status.SENT,
-    EventType.DELIVERED: ReceiptEmail.Status.DELIVERED,
-    EventType.BOUNCED: ReceiptEmail.Status.BOUNCED,
-    EventType.REJECTED: ReceiptEmail.Status.BOUNCED,
-    EventType.FAILED: ReceiptEmail.Status.BOUNCED,
-    EventType.COMPLAINED: ReceiptEmail.Status.COMPLAINED,
+    EventType.SENT: DonorEmail.Status.SENT,
+    EventType.QUEUED: DonorEmail.Status.SENT,
+    EventType.DELIVERED: DonorEmail.Status.DELIVERED,
+    EventType.BOUNCED: DonorEmail.Status.BOUNCED,
+    EventType.REJECTED: DonorEmail.Status.BOUNCED,
+    EventType.FAILED: DonorEmail.Status.BOUNCED,
+    EventType.COMPLAINED: DonorEmail.Status.COMPLAINED,
 }
 
 
 def recurring_cancel_url(receipt):
     """The signed self-service link of the monthly plan behind a receipt's gifts, if any."""
-    from .donations import plan_cancel_url
-
     plan = next((d.recurring_plan for d in receipt.donations.all() if d.recurring_plan_id), None)
     if plan is None or plan.status == plan.Status.CANCELLED:
         return ""
@@ -70,13 +71,16 @@ def _message(email, template, context, language, reply_to):
         subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
         text = render_to_string(f"emails/{template}.txt", context)
         html = render_to_string(f"emails/{template}.html", context)
-    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or None
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or "trama.local"
+    stamp = int(email.created_at.timestamp())
     message = EmailMultiAlternatives(
         subject=" ".join(subject.split()),
         body=text,
         to=[email.to],
         reply_to=[reply_to] if reply_to else [],
-        headers={"Message-ID": make_msgid(email.kind, domain=domain)},
+        # One Message-ID per email whatever the attempt: should a crash ever make us send the
+        # same email twice, mail clients see one message.
+        headers={"Message-ID": f"<trama.{email.kind}.{email.pk}.{stamp}@{domain}>"},
     )
     message.attach_alternative(html, "text/html")
     # anymail: ties provider events to this email; harmless for other backends.
@@ -88,8 +92,6 @@ def _message(email, template, context, language, reply_to):
 def build_payment_failed_message(email):
     """Tells a monthly donor their payment failed, that Stripe will try again, and how to update
     the card or stop giving (the signed self-service link)."""
-    from .donations import plan_cancel_url
-
     plan = email.recurring_plan
     donor, network = plan.donor, plan.network
     context = {
@@ -104,8 +106,6 @@ def build_payment_failed_message(email):
 
 
 def build_receipt_message(email, pdf_bytes):
-    from .receipts import receipt_download_url
-
     receipt = email.receipt
     language = "en" if receipt.language == "en" else "it"
     context = {
@@ -122,38 +122,22 @@ def build_receipt_message(email, pdf_bytes):
 
 
 def build_message(email):
-    if email.kind == ReceiptEmail.Kind.PAYMENT_FAILED:
+    if email.kind == DonorEmail.Kind.PAYMENT_FAILED:
         return build_payment_failed_message(email)
-    from .receipts import read_receipt_pdf
-
     return build_receipt_message(email, read_receipt_pdf(email.receipt))
 
 
-def queue_payment_failed_email(plan):
-    """Queue the failed-payment notice for a monthly donor (after commit). None without an
-    email address to write to."""
-    if plan.donor_id is None or not plan.donor.email:
-        return None
-    email = ReceiptEmail.objects.create(
-        kind=ReceiptEmail.Kind.PAYMENT_FAILED, recurring_plan=plan, to=plan.donor.email
-    )
-    from . import tasks
-
-    email_id = email.pk
-    transaction.on_commit(lambda: tasks.send_receipt_email.enqueue(email_id))
-    return email
-
-
-def deliver_receipt_email(email_id):
+def deliver_email(email_id):
     """Send one queued email to a donor. Safe to run twice: the row is locked while sending and
-    a sent email is never sent again. Returns the ReceiptEmail."""
+    a sent email is never sent again. Returns the DonorEmail; a failed one carries its
+    `next_attempt_at` (the caller, `crm.tasks.send_donor_email`, schedules the retry)."""
     with transaction.atomic():
         email = (
-            ReceiptEmail.objects.select_for_update(of=("self",))
+            DonorEmail.objects.select_for_update(of=("self",))
             .select_related("receipt", "recurring_plan__donor", "recurring_plan__network")
             .get(pk=email_id)
         )
-        if email.status not in (ReceiptEmail.Status.QUEUED, ReceiptEmail.Status.FAILED):
+        if email.status not in (DonorEmail.Status.QUEUED, DonorEmail.Status.FAILED):
             return email
         email.attempts += 1
         try:
@@ -163,19 +147,18 @@ def deliver_receipt_email(email_id):
             logger.warning("receipt email %s attempt %s failed: %s", email.pk, email.attempts, exc)
             email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             if email.attempts >= MAX_ATTEMPTS:
-                email.status = ReceiptEmail.Status.GAVE_UP
+                email.status = DonorEmail.Status.GAVE_UP
                 email.next_attempt_at = None
             else:
-                email.status = ReceiptEmail.Status.FAILED
+                email.status = DonorEmail.Status.FAILED
                 email.next_attempt_at = timezone.now() + backoff(email.attempts)
-                transaction.on_commit(lambda: schedule_retry(email))
         else:
             status = getattr(message, "anymail_status", None)
             email.message_id = str(
                 (status.message_id if status and status.message_id is not None else None)
                 or message.extra_headers["Message-ID"]
             )
-            email.status = ReceiptEmail.Status.SENT
+            email.status = DonorEmail.Status.SENT
             email.sent_at = timezone.now()
             email.next_attempt_at = None
             email.last_error = ""
@@ -183,43 +166,18 @@ def deliver_receipt_email(email_id):
     return email
 
 
-def schedule_retry(email):
-    """Queue the next attempt at `next_attempt_at` where the task backend can defer (the
-    database queue); otherwise `retry_due_emails` (run by the worker's sweep) picks it up."""
-    from . import tasks
-
-    backend = tasks.send_receipt_email.get_backend()
-    if backend.supports_defer:
-        tasks.send_receipt_email.using(run_after=email.next_attempt_at).enqueue(email.pk)
-
-
-def retry_due_emails(now=None):
-    """Enqueue every failed email whose next attempt is due. Returns how many."""
-    from . import tasks
-
-    now = now or timezone.now()
-    due = ReceiptEmail.objects.filter(
-        status=ReceiptEmail.Status.FAILED, next_attempt_at__lte=now
-    ).values_list("pk", flat=True)
-    count = 0
-    for email_id in due:
-        tasks.send_receipt_email.enqueue(email_id)
-        count += 1
-    return count
-
-
 @receiver(tracking, dispatch_uid="crm.mail.tracking")
 def record_tracking_event(sender, event, esp_name, **kwargs):
-    """anymail tracking webhook → the ReceiptEmail's delivery status (by provider message id)."""
+    """anymail tracking webhook → the DonorEmail's delivery status (by provider message id)."""
     status = _TRACKING_STATUS.get(event.event_type)
     if status is None or not event.message_id:
         return
     with transaction.atomic():
-        for email in ReceiptEmail.objects.select_for_update().filter(
+        for email in DonorEmail.objects.select_for_update().filter(
             message_id=str(event.message_id)
         ):
             if _RANK[status] > _RANK[email.status]:
                 email.status = status
-                if status in (ReceiptEmail.Status.BOUNCED, ReceiptEmail.Status.COMPLAINED):
+                if status in (DonorEmail.Status.BOUNCED, DonorEmail.Status.COMPLAINED):
                     email.last_error = (event.description or event.mta_response or "")[:2000]
                 email.save(update_fields=["status", "last_error", "updated_at"])

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import log
 
-from .events import donation_succeeded
+from . import receipts
 from .models import Donation
 
 OFFLINE_METHODS = (
@@ -57,8 +57,8 @@ def record_offline_gift(
     dedication="",
     recorded_by=None,
 ):
-    """Record a gift received outside Stripe as succeeded, log it, and announce it (receipts
-    listen to `donation_succeeded`). Returns the Donation."""
+    """Record a gift received outside Stripe as succeeded, log it, and receipt it if asked
+    (or if the network always issues receipts). Returns the Donation."""
     check_offline_gift(
         network=network,
         donor=donor,
@@ -82,5 +82,5 @@ def record_offline_gift(
         recorded_by=recorded_by,
     )
     log(donation, "wagtail.create", user=recorded_by)
-    donation_succeeded.send(sender=Donation, donation=donation)
+    receipts.receipt_gift_if_due(donation)
     return donation

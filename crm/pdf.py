@@ -23,7 +23,11 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from num2words import num2words
+from wagtail.images import get_image_model
+from weasyprint import CSS, HTML, URLFetcher
+from weasyprint.text.fonts import FontConfiguration
 
+from .models import Donation, Network
 from .money import format_amount
 
 TEMPLATE = "crm/receipts/receipt.html"
@@ -35,17 +39,12 @@ _local = threading.local()
 
 @functools.cache
 def _url_fetcher():
-    from weasyprint import URLFetcher
-
     return URLFetcher(allowed_protocols=("data", "file"), allow_redirects=False)
 
 
 def _renderer():
     """This thread's (FontConfiguration, [stylesheet]) pair, built on first use."""
     if getattr(_local, "renderer", None) is None:
-        from weasyprint import CSS
-        from weasyprint.text.fonts import FontConfiguration
-
         fonts = FontConfiguration()
         css = CSS(filename=str(STYLESHEET), font_config=fonts, url_fetcher=_url_fetcher())
         _local.renderer = (fonts, [css])
@@ -69,8 +68,6 @@ def logo_file_name(image_id):
     """The stored file name of a Wagtail image (frozen in the entity snapshot at issue)."""
     if not image_id:
         return ""
-    from wagtail.images import get_image_model
-
     images = get_image_model().objects.filter(pk=image_id)
     return images.values_list("file", flat=True).first() or ""
 
@@ -87,8 +84,6 @@ def _logo_data_uri(image_id, file_name=None):
 
 @functools.lru_cache(maxsize=32)
 def _logo_data_uri_cached(image_id, file_name):
-    from wagtail.images import get_image_model
-
     storage = get_image_model()._meta.get_field("file").storage
     try:
         with storage.open(file_name, "rb") as fh:
@@ -109,8 +104,6 @@ def _choice_label(choices, value):
 
 
 def receipt_context(receipt):
-    from .models import Donation, Network
-
     language = receipt.language if receipt.language == "en" else "it"
     with translation.override(language):
         donations = list(receipt.donations.order_by("received_on", "pk"))
@@ -163,7 +156,6 @@ def render_html(receipt):
 
 def render_receipt(receipt):
     """The receipt as PDF bytes (A4, DejaVu Sans embedded as a subset)."""
-    from weasyprint import HTML
 
     fonts, stylesheets = _renderer()
     html = HTML(string=render_html(receipt), url_fetcher=_url_fetcher(), base_url=None)

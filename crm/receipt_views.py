@@ -9,8 +9,9 @@ from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from .links import receipt_download_url, receipt_from_token
 from .models import Receipt
-from .receipts import read_receipt_pdf, receipt_download_url, receipt_from_token
+from .receipt_files import read_receipt_pdf
 
 
 @login_not_required

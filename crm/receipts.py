@@ -1,5 +1,6 @@
 """Receipts for liberal donations (art. 83 D.Lgs. 117/2017): issue, void, reissue, annual
-statements, email and signed download links. The public API other parts of Trama call.
+statements. The public API other parts of Trama call; `crm.gifts` calls `receipt_gift_if_due`
+when money arrives and `follow_refund` when it goes back.
 
 Numbering: per issuing network and fiscal year, gapless and strictly increasing. The counter row
 is locked (`select_for_update`) in the same transaction that writes the receipt, so concurrent
@@ -8,29 +9,26 @@ correction or a refund voids the receipt (it keeps its number) and, where money 
 a new one linked through `replaces`.
 """
 
-import hashlib
 import logging
 
-from django.conf import settings
-from django.core import signing
-from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
+from . import outbox, tasks
 from . import receipt_log_actions as history
-from .models import Donation, Donor, Network, Receipt, ReceiptCounter, ReceiptEmail
+from .models import Donation, Donor, Network, Receipt, ReceiptCounter
+from .receipt_files import ReceiptError
 
 logger = logging.getLogger(__name__)
 
-DOWNLOAD_SALT = "crm.receipt-download"
-# A donor may download their receipt again for a year after we sent the link.
-DOWNLOAD_MAX_AGE = 365 * 24 * 3600
-
-
-class ReceiptError(ValueError):
-    """The gifts given cannot be receipted as asked (message says why)."""
+__all__ = [
+    "ReceiptError",
+    "follow_refund",
+    "issue_receipt",
+    "receipt_gift_if_due",
+    "reissue_receipt",
+    "void_receipt",
+]
 
 
 # --- Issuing ------------------------------------------------------------------------------------
@@ -160,14 +158,9 @@ def issue_receipt(donations, *, kind="single", issued_by=None, enqueue_render=Tr
             replaces=getattr(_replaces, "number", None),
         )
         if enqueue_render:
-            transaction.on_commit(lambda: _enqueue_render(receipt.pk))
+            receipt_id = receipt.pk
+            transaction.on_commit(lambda: tasks.render_receipt_pdf.enqueue(receipt_id))
     return receipt
-
-
-def _enqueue_render(receipt_id):
-    from . import tasks
-
-    tasks.render_receipt_pdf.enqueue(receipt_id)
 
 
 def void_receipt(receipt, *, reason, user=None):
@@ -202,7 +195,7 @@ def reissue_receipt(receipt, *, reason, user=None):
         return new
 
 
-def handle_refund(donation, reason):
+def follow_refund(donation, reason):
     """A gift was refunded (fully or in part) or lost a dispute: void every issued receipt that
     covers it; where money is still given (other gifts of a statement, a partial refund) issue a
     replacement for what remains."""
@@ -229,94 +222,20 @@ def should_issue_automatically(donation):
     )
 
 
-# --- PDF ----------------------------------------------------------------------------------------
-
-
-def ensure_receipt_pdf(receipt):
-    """Render and store the receipt's PDF with its SHA-256, once. Safe to run twice or
-    concurrently: the first stored file wins and is never replaced (the receipt is immutable)."""
-    from . import pdf
-
-    receipt = Receipt.objects.get(pk=receipt.pk)
-    if receipt.pdf_sha256:
-        return receipt
-    try:
-        data = pdf.render_receipt(receipt)
-    except Exception as exc:
-        # One broken receipt must not stop a batch; the error is shown on the receipt.
-        logger.exception("receipt %s: PDF rendering failed", receipt.number)
-        Receipt.objects.filter(pk=receipt.pk).update(pdf_error=f"{type(exc).__name__}: {exc}")
-        raise
-    with transaction.atomic():
-        locked = Receipt.objects.select_for_update().get(pk=receipt.pk)
-        if locked.pdf_sha256:
-            return locked
-        name = f"{locked.network.slug}-{locked.number.replace('/', '-')}.pdf"
-        locked.pdf.save(name, ContentFile(data), save=False)
-        locked.pdf_sha256 = hashlib.sha256(data).hexdigest()
-        locked.pdf_error = ""
-        locked.save(update_fields=["pdf", "pdf_sha256", "pdf_error"])
-    return locked
-
-
-def read_receipt_pdf(receipt):
-    """The stored PDF bytes, checked against the SHA-256 recorded at rendering."""
-    receipt = ensure_receipt_pdf(receipt)
-    with receipt.pdf.open("rb") as fh:
-        data = fh.read()
-    if hashlib.sha256(data).hexdigest() != receipt.pdf_sha256:
-        raise ReceiptError(f"stored PDF of {receipt.number} does not match its SHA-256")
-    return data
-
-
-# --- Mail and links -----------------------------------------------------------------------------
-
-
-def send_receipt_email(receipt, *, user=None):
-    """Queue the thank-you email with the PDF attached; it is sent after commit by a task and
-    retried with backoff on failure. Each call is one more email; a second one ("resend") is
-    recorded in the receipt's history with `user`."""
-    to = receipt.donor.email or receipt.donor_snapshot.get("email", "")
-    if not to:
-        raise ReceiptError("the donor has no email address")
-    with transaction.atomic():
-        if receipt.emails.exists():
-            history.log_receipt(receipt, history.RESEND, user, to=to)
-        email = ReceiptEmail.objects.create(receipt=receipt, to=to)
-    transaction.on_commit(lambda: _enqueue_send(email.pk))
-    return email
-
-
-def _enqueue_send(email_id):
-    from . import tasks
-
-    tasks.send_receipt_email.enqueue(email_id)
-
-
-def receipt_download_token(receipt):
-    # The hash pins the link to this exact document.
-    return signing.dumps({"r": receipt.pk, "h": receipt.pdf_sha256[:16]}, salt=DOWNLOAD_SALT)
-
-
-def receipt_from_token(token):
-    """The receipt a download token names, or None if the token is forged or expired."""
-    try:
-        data = signing.loads(token, salt=DOWNLOAD_SALT, max_age=DOWNLOAD_MAX_AGE)
-    except signing.BadSignature:
+def receipt_gift_if_due(donation):
+    """A gift just succeeded (online or offline): issue its receipt if the donor asked for one
+    or the network always issues them, and queue the thank-you email with it. Returns the
+    receipt, or None."""
+    if not should_issue_automatically(donation):
         return None
-    receipt = Receipt.objects.filter(pk=data.get("r")).first()
-    if receipt is None or (data.get("h") and receipt.pdf_sha256[:16] != data["h"]):
+    try:
+        # A savepoint: a receipt problem must not undo the gift being recorded; the gift stays
+        # uncovered and the yearly statement (or the admin) receipts it later.
+        with transaction.atomic():
+            receipt = issue_receipt([donation])
+            if receipt.donor.email:
+                outbox.queue_receipt_email(receipt)
+    except Exception:
+        logger.exception("could not issue a receipt for donation %s", donation.pk)
         return None
     return receipt
-
-
-def receipt_download_url(receipt):
-    """Absolute signed link from which the donor can download the receipt again."""
-    receipt = ensure_receipt_pdf(receipt)
-    path = reverse("crm:receipt_download", args=[receipt_download_token(receipt)])
-    return f"{settings.SITE_URL}{path}"
-
-
-def receipts_needing_pdf():
-    """Receipts issued but not rendered (a worker died, rendering failed): for a sweep."""
-    return Receipt.objects.filter(Q(pdf_sha256="") | Q(pdf=""))

@@ -1,31 +1,28 @@
-"""Background tasks (Django's tasks API; the django-tasks-db worker runs them in the demo and in
-production). Each is scheduled with `transaction.on_commit` and safe to run twice."""
+"""Background tasks (Django's tasks API; `manage.py run_worker` runs them in the demo and in
+production). Each is queued with `transaction.on_commit` and safe to run twice."""
 
 from django.tasks import task
+
+from . import mail
+from .models import DonorEmail, Receipt
+from .receipt_files import ensure_receipt_pdf
 
 
 @task()
 def render_receipt_pdf(receipt_id):
     """Render and store a receipt's PDF once (a second run finds it stored and stops)."""
-    from .models import Receipt
-    from .receipts import ensure_receipt_pdf
-
     receipt = Receipt.objects.filter(pk=receipt_id).first()
     if receipt is not None:
         ensure_receipt_pdf(receipt)
 
 
 @task()
-def send_receipt_email(email_id):
-    """Send one receipt email; a failure is recorded and retried with backoff (crm.mail)."""
-    from .mail import deliver_receipt_email
-
-    return deliver_receipt_email(email_id).status
-
-
-@task()
-def retry_due_receipt_emails():
-    """Sweep: re-enqueue failed receipt emails whose next attempt is due."""
-    from .mail import retry_due_emails
-
-    return retry_due_emails()
+def send_donor_email(email_id):
+    """Send one email to a donor (`crm.mail.deliver_email`). A failed attempt is queued again
+    for its `next_attempt_at` where the queue can defer (the database queue); otherwise the
+    worker's sweep (`crm.outbox.retry_due_emails`) picks it up when due."""
+    email = mail.deliver_email(email_id)
+    failed = email.status == DonorEmail.Status.FAILED and email.next_attempt_at
+    if failed and send_donor_email.get_backend().supports_defer:
+        send_donor_email.using(run_after=email.next_attempt_at).enqueue(email.pk)
+    return email.status

@@ -5,6 +5,8 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission
 
+from . import extensions
+
 # Communicators write and publish the story pages of their network's subtree.
 COMMUNICATOR_PAGE_PERMISSIONS = (
     "add_page",
@@ -28,8 +30,7 @@ TREASURER_MODEL_PERMISSIONS = {
     "donation": ("view", "add", "change"),
     "recurringplan": ("view", "change"),
     "receipt": ("view", "add", "change"),
-    "receiptemail": ("view",),
-    "stripeevent": ("view",),
+    "donoremail": ("view",),
 }
 
 
@@ -63,6 +64,9 @@ def provision_network(network):
     for model, actions in TREASURER_MODEL_PERMISSIONS.items():
         for action in actions:
             network.treasurers_group.permissions.add(_perm("crm", f"{action}_{model}"))
+    # What the outer apps add (the giving app: its Stripe event log).
+    for app_label, codename in extensions.treasurer_permissions():
+        network.treasurers_group.permissions.add(_perm(app_label, codename))
     for app_label, codename in COMMUNICATOR_COLLECTION_PERMISSIONS:
         GroupCollectionPermission.objects.get_or_create(
             group=network.communicators_group,

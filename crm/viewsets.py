@@ -1,5 +1,5 @@
 """The CRM in the Wagtail admin, as declarations: one "CRM" menu group with donors, donations,
-recurring plans, receipts and Stripe events.
+recurring plans and receipts (the giving app adds its Stripe event log to the menu).
 
 Tenant isolation happens in three places, on purpose redundant:
 1. every URL of a viewset that names an object (`pk`) is wrapped by `_scoped_object_guard`,
@@ -11,7 +11,6 @@ Tenant isolation happens in three places, on purpose redundant:
 import functools
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.forms.models import modelform_factory
 from django.http import Http404
 from django.urls import path
@@ -26,26 +25,14 @@ from wagtail.admin.viewsets.chooser import ChooserViewSet
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets import HeaderButton
 
-from . import admin_views
-from .models import Donation, Donor, Network, Receipt, RecurringPlan, StripeEvent
+from . import admin_views, extensions
+from .models import Donation, Donor, Network, Receipt, RecurringPlan
 from .search import search_donors
 
 
 def campaigns_for(user):
     """Campaign pages under the network pages of the user's networks."""
-    return campaigns_for_networks(Network.objects.for_user(user))
-
-
-def campaigns_for_networks(networks):
-    from campaigns.models import CampaignPage
-
-    paths = list(networks.filter(page__isnull=False).values_list("page__path", flat=True))
-    if not paths:
-        return CampaignPage.objects.none()
-    condition = Q()
-    for prefix in paths:
-        condition |= Q(path__startswith=prefix)
-    return CampaignPage.objects.filter(condition)
+    return extensions.campaign_pages(Network.objects.for_user(user))
 
 
 def _scoped_object_guard(model, view):
@@ -362,29 +349,14 @@ class ReceiptViewSet(ScopedModelViewSet):
         ]
 
 
-class StripeEventViewSet(ScopedModelViewSet):
-    model = StripeEvent
-    icon = "code"
-    menu_label = _("Stripe events")
-    list_display = ["type", "event_id", "network", "received_at", "outcome"]
-    list_filter = ["outcome", "type"]
-    list_export = ["event_id", "type", "network", "received_at", "processed_at", "outcome"]
-    export_filename = "stripe-events"
-    url_names = {"index", "index_results", "inspect"}
-    inspect_view_class = admin_views.StripeEventInspectView
-
-    def get_extra_urlpatterns(self):
-        return [path("<int:pk>/apply-again/", admin_views.stripe_apply_again, name="apply_again")]
-
-
 class CrmViewSetGroup(ModelViewSetGroup):
     menu_label = _("CRM")
     menu_icon = "group"
     menu_order = 150
+    submenu_hook = extensions.CRM_MENU
     items = (
         DonorViewSet("crm_donor", url_prefix="crm/donors"),
         DonationViewSet("crm_donation", url_prefix="crm/donations"),
         RecurringPlanViewSet("crm_recurringplan", url_prefix="crm/recurring-plans"),
         ReceiptViewSet("crm_receipt", url_prefix="crm/receipts"),
-        StripeEventViewSet("crm_stripeevent", url_prefix="crm/stripe-events"),
     )

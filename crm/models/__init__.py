@@ -1,16 +1,17 @@
-"""The record: networks (tenants), donors, donations, recurring plans, receipts, Stripe events.
+"""The record: networks (tenants), donors, donations, recurring plans, receipts, donor emails.
 
 Money is integer euro cents everywhere (`*_cents` fields; see `crm.money`). Every row a
 treasurer sees belongs to exactly one network; querysets offer `for_user(user)` to scope them.
 """
 
-from .giving import Donation, DonationQuerySet, Donor, RecurringPlan, StripeEvent
+from .giving import Donation, DonationQuerySet, Donor, RecurringPlan
 from .network import Network, NetworkQuerySet, NetworkScopedQuerySet, Partner
-from .receipts import Receipt, ReceiptCounter, ReceiptEmail
+from .receipts import DonorEmail, Receipt, ReceiptCounter
 
 __all__ = [
     "Donation",
     "DonationQuerySet",
+    "DonorEmail",
     "Donor",
     "Network",
     "NetworkQuerySet",
@@ -18,7 +19,5 @@ __all__ = [
     "Partner",
     "Receipt",
     "ReceiptCounter",
-    "ReceiptEmail",
     "RecurringPlan",
-    "StripeEvent",
 ]

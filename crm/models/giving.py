@@ -1,4 +1,4 @@
-"""The giving record: donors, donations, recurring plans and the Stripe events that moved them.
+"""The giving record: donors, donations and recurring plans.
 Money is integer euro cents (`*_cents`; see `crm.money`)."""
 
 from django.conf import settings
@@ -285,39 +285,3 @@ class RecurringPlan(models.Model):
 
     def __str__(self):
         return f"{format_amount(self.amount_cents)} / {self.get_interval_display()}"
-
-
-class StripeEvent(models.Model):
-    """Every Stripe event received, once: the idempotency key and the replay log."""
-
-    wagtail_reference_index_ignore = True  # see Donation
-
-    class Outcome(models.TextChoices):
-        PENDING = "pending", _("Not applied yet")
-        APPLIED = "applied", _("Applied")
-        IGNORED = "ignored", _("Acknowledged, nothing to do")
-        FAILED = "failed", _("Failed")
-
-    event_id = models.CharField(max_length=255, unique=True)
-    type = models.CharField(max_length=100, db_index=True)
-    account = models.CharField(max_length=64, blank=True)
-    network = models.ForeignKey(
-        Network, null=True, blank=True, on_delete=models.SET_NULL, related_name="stripe_events"
-    )
-    payload = models.JSONField()
-    created = models.DateTimeField(_("created at Stripe"), null=True, blank=True)
-    received_at = models.DateTimeField(auto_now_add=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=10, choices=Outcome, default=Outcome.PENDING)
-    error = models.TextField(blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-
-    objects = NetworkScopedQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-received_at"]
-        verbose_name = _("Stripe event")
-        verbose_name_plural = _("Stripe events")
-
-    def __str__(self):
-        return f"{self.type} {self.event_id}"

@@ -87,7 +87,7 @@ class Receipt(models.Model):
         return self.number
 
 
-class ReceiptEmail(models.Model):
+class DonorEmail(models.Model):
     """One email to a donor: the thank-you with a receipt attached, or the notice that a
     monthly payment failed. Tracks attempts, retries and the delivery status reported by the
     mail provider's tracking webhooks, so nothing sent is lost and treasurers see what arrived."""

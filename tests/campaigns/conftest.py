@@ -180,3 +180,47 @@ def stripe_events(stripe_standin, _capture, client, settings):
             return responses
 
     return Relay()
+
+
+class Effects:
+    """What the money path did, read back from the receipts' history log: ("succeeded", gift)
+    for each receipt issued for a newly paid gift, ("refunded", gift) for each receipt a refund
+    voided. Compares like the list it reads, read afresh each time."""
+
+    def _read(self):
+        from wagtail.models import ModelLogEntry
+
+        from crm.models import Receipt
+        from crm.receipt_log_actions import ISSUE, VOID
+
+        seen = []
+        entries = ModelLogEntry.objects.filter(action__in=(ISSUE, VOID)).order_by("pk")
+        for entry in entries:
+            if entry.action == ISSUE and not entry.data.get("replaces"):
+                seen += [("succeeded", pk) for pk in entry.data["donations"]]
+            elif entry.action == VOID:
+                receipt = Receipt.objects.get(pk=entry.object_id)
+                seen += [("refunded", gift.pk) for gift in receipt.donations.order_by("pk")]
+        return seen
+
+    def __eq__(self, other):
+        return self._read() == list(other)
+
+    def __len__(self):
+        return len(self._read())
+
+    def __iter__(self):
+        return iter(self._read())
+
+    def __repr__(self):
+        return repr(self._read())
+
+
+@pytest.fixture
+def effects(campaign):
+    """The campaign's network receipts every gift, so each payment and refund leaves a trace in
+    the receipts' history (no listener: the money path calls receipts directly)."""
+    network = campaign.network
+    network.always_issue_receipts = True
+    network.save(update_fields=["always_issue_receipts"])
+    return Effects()

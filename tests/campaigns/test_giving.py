@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from campaigns.models import invalidate_progress
-from crm.donations import plan_cancel_url
+from crm.links import plan_cancel_url
 from crm.models import Donation, RecurringPlan
 
 FORM = {
@@ -305,7 +305,7 @@ def test_progress_updates_when_a_gift_succeeds(client, campaign, pending_donatio
 
 
 def test_expired_cancel_link_says_so(client, db):
-    from crm.donations import PLAN_CANCEL_MAX_AGE, PLAN_CANCEL_SALT
+    from crm.links import PLAN_CANCEL_MAX_AGE, PLAN_CANCEL_SALT
 
     class LongAgo(signing.TimestampSigner):
         def timestamp(self):

@@ -6,7 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from crm.models import Donation, Donor, Receipt, ReceiptEmail, RecurringPlan, StripeEvent
+from campaigns.models import StripeEvent
+from crm.models import Donation, Donor, DonorEmail, Receipt, RecurringPlan
 
 # Strings that must never appear in a page or file served to the other network.
 SECRET_NAME = "Zebedeo"
@@ -68,7 +69,7 @@ def make_rows(network, first_name, email, receipt_number):
         issued_at=timezone.now() - datetime.timedelta(hours=1),
     )
     receipt.donations.add(donation)
-    ReceiptEmail.objects.create(receipt=receipt, to=email)
+    DonorEmail.objects.create(receipt=receipt, to=email)
     event = StripeEvent.objects.create(
         event_id=f"evt_{first_name}",
         type="payment_intent.succeeded",

@@ -18,7 +18,7 @@ MODEL_OF_VIEWSET = {
     "crm_donation": "donation",
     "crm_recurringplan": "recurringplan",
     "crm_receipt": "receipt",
-    "crm_stripeevent": "stripeevent",
+    "campaigns_stripeevent": "stripeevent",
     "crm_donor_chooser": "donor",
 }
 
@@ -51,12 +51,12 @@ def test_the_table_covers_every_screen():
         "crm_donation:index",
         "crm_donation:add",
         "crm_receipt:inspect",
-        "crm_stripeevent:inspect",
+        "campaigns_stripeevent:inspect",
         "crm_donor_chooser:choose",
     ):
         assert expected in names
     # read-only screens stay read-only
-    assert "crm_receipt:edit" not in names and "crm_stripeevent:edit" not in names
+    assert "crm_receipt:edit" not in names and "campaigns_stripeevent:edit" not in names
 
 
 def url_of(viewset, name, route, pk):

@@ -11,7 +11,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from crm.models import Donation, Donor, Receipt, ReceiptEmail
+from crm.models import Donation, Donor, DonorEmail, Receipt
 from crm.receipts import issue_receipt
 
 TREASURER = "tesoreria-oltre-il-ponte"
@@ -130,7 +130,7 @@ def test_resend_emails_the_receipt_again(client, users, gifts, django_capture_on
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/admin/crm/receipts/{receipt.pk}/resend/")
     assert response.status_code == 302
-    email = ReceiptEmail.objects.get(receipt=receipt)
+    email = DonorEmail.objects.get(receipt=receipt)
     assert email.to == "anna@example.org" and email.status == "sent"
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["anna@example.org"]
     assert any(name.endswith(".pdf") for name, *_rest in mail.outbox[0].attachments)

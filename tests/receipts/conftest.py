@@ -68,7 +68,7 @@ def gift_factory(network):
 @pytest.fixture
 def pdf_text():
     """The text of a receipt's stored PDF, as `pdftotext -layout` reads it."""
-    from crm.receipts import read_receipt_pdf
+    from crm.receipt_files import read_receipt_pdf
 
     def read(receipt):
         data = read_receipt_pdf(receipt)

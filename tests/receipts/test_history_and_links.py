@@ -8,13 +8,9 @@ from django.utils import translation
 from wagtail.log_actions import registry
 from wagtail.models import ModelLogEntry
 
-from crm.receipts import (
-    issue_receipt,
-    receipt_download_url,
-    reissue_receipt,
-    send_receipt_email,
-    void_receipt,
-)
+from crm.links import receipt_download_url
+from crm.outbox import queue_receipt_email
+from crm.receipts import issue_receipt, reissue_receipt, void_receipt
 
 pytestmark = pytest.mark.django_db
 
@@ -30,11 +26,11 @@ def test_issue_void_reissue_and_resend_are_in_the_history(
     donor = donor_factory(first_name="Mraio")
     with django_capture_on_commit_callbacks(execute=True):
         old = issue_receipt([gift_factory(donor)], issued_by=admin_user)
-        send_receipt_email(old)
+        queue_receipt_email(old)
 
     # when it is resent, then reissued with a correction, and the new one voided
     with django_capture_on_commit_callbacks(execute=True):
-        send_receipt_email(old, user=admin_user)
+        queue_receipt_email(old, user=admin_user)
         new = reissue_receipt(old, reason="name misspelt", user=admin_user)
     void_receipt(new, reason="refund", user=admin_user)
 

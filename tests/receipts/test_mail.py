@@ -9,10 +9,11 @@ import pytest
 from django.core import mail as django_mail
 from django.utils import timezone
 
-from crm import events, tasks
-from crm.mail import MAX_ATTEMPTS, backoff, retry_due_emails
-from crm.models import Donation, Receipt, ReceiptEmail
-from crm.receipts import send_receipt_email
+from crm import tasks
+from crm.mail import MAX_ATTEMPTS, backoff
+from crm.models import DonorEmail, Receipt
+from crm.outbox import queue_receipt_email, retry_due_emails
+from crm.receipts import receipt_gift_if_due
 
 from .flaky_mail import FlakyBackend
 
@@ -31,7 +32,7 @@ def flaky_provider(settings):
 
 def give(gift, capture):
     with capture(execute=True):
-        events.donation_succeeded.send(sender=Donation, donation=gift)
+        receipt_gift_if_due(gift)
 
 
 def test_with_the_provider_down_the_receipt_is_issued_and_the_email_retried_until_sent(
@@ -48,7 +49,7 @@ def test_with_the_provider_down_the_receipt_is_issued_and_the_email_retried_unti
     receipt = Receipt.objects.get()
     assert receipt.pdf_sha256
     email = receipt.emails.get()
-    assert (email.status, email.attempts) == (ReceiptEmail.Status.FAILED, 1)
+    assert (email.status, email.attempts) == (DonorEmail.Status.FAILED, 1)
     assert "provider down" in email.last_error
     assert email.next_attempt_at > timezone.now()
     assert django_mail.outbox == []
@@ -58,7 +59,7 @@ def test_with_the_provider_down_the_receipt_is_issued_and_the_email_retried_unti
 
     # when the retries come due, with growing gaps, until the provider recovers
     gaps = []
-    while email.status == ReceiptEmail.Status.FAILED:
+    while email.status == DonorEmail.Status.FAILED:
         before = email.next_attempt_at
         assert retry_due_emails(now=before) == 1
         email.refresh_from_db()
@@ -73,7 +74,7 @@ def test_with_the_provider_down_the_receipt_is_issued_and_the_email_retried_unti
     assert django_mail.outbox[0].attachments[0][2] == "application/pdf"
 
     # and running the task again sends nothing more
-    tasks.send_receipt_email.enqueue(email.pk)
+    tasks.send_donor_email.enqueue(email.pk)
     assert len(django_mail.outbox) == 1
     assert flaky_provider.attempts == 4
 
@@ -83,15 +84,15 @@ def test_after_too_many_failures_it_gives_up_visibly_and_resend_is_one_call(
 ):
     flaky_provider.failures = MAX_ATTEMPTS
     give(gift_factory(donor_factory(), wants_receipt=True), django_capture_on_commit_callbacks)
-    email = ReceiptEmail.objects.get()
-    while email.status == ReceiptEmail.Status.FAILED:
+    email = DonorEmail.objects.get()
+    while email.status == DonorEmail.Status.FAILED:
         retry_due_emails(now=email.next_attempt_at)
         email.refresh_from_db()
     assert (email.status, email.attempts, email.next_attempt_at) == ("gave_up", MAX_ATTEMPTS, None)
 
     # when a treasurer clicks "resend" once the provider is back
     with django_capture_on_commit_callbacks(execute=True):
-        again = send_receipt_email(email.receipt)
+        again = queue_receipt_email(email.receipt)
 
     again.refresh_from_db()
     assert again.status == "sent"
@@ -118,7 +119,7 @@ def test_delivery_and_bounce_webhooks_update_the_email_status(
 ):
     # given a sent receipt email
     give(gift_factory(donor_factory(), wants_receipt=True), django_capture_on_commit_callbacks)
-    email = ReceiptEmail.objects.get()
+    email = DonorEmail.objects.get()
     assert email.status == "sent"
 
     # when Postmark reports the delivery (shape from Postmark's delivery webhook docs)
@@ -165,7 +166,7 @@ def test_a_webhook_without_the_secret_changes_nothing(
     client, flaky_provider, donor_factory, gift_factory, django_capture_on_commit_callbacks
 ):
     give(gift_factory(donor_factory(), wants_receipt=True), django_capture_on_commit_callbacks)
-    email = ReceiptEmail.objects.get()
+    email = DonorEmail.objects.get()
     response = client.post(
         "/crm/anymail/postmark/tracking/",
         data=json.dumps({"RecordType": "Delivery", "MessageID": email.message_id}),

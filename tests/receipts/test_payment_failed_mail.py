@@ -4,9 +4,9 @@ the notice is an email like any other: retried while the provider is down, never
 import pytest
 from django.core import mail as django_mail
 
-from crm import events
-from crm.mail import retry_due_emails
-from crm.models import ReceiptEmail, RecurringPlan
+from crm import plans
+from crm.models import DonorEmail, RecurringPlan
+from crm.outbox import retry_due_emails
 
 from .flaky_mail import FlakyBackend
 
@@ -30,7 +30,7 @@ def plan_factory(network, donor_factory):
 
 def fail_payment(plan, capture):
     with capture(execute=True):
-        events.recurring_payment_failed.send(sender=RecurringPlan, plan=plan, invoice_id="in_1")
+        plans.record_plan_failure(plan, first_attempt=True)
 
 
 def test_italian_donor_is_told_with_the_link_to_stop(
@@ -50,7 +50,7 @@ def test_italian_donor_is_told_with_the_link_to_stop(
     assert "€\xa025,00" in message.body
     assert "/give/monthly/cancel/" in message.body
     assert message.reply_to == ["tesoreria@ilponte.example"]
-    email = ReceiptEmail.objects.get()
+    email = DonorEmail.objects.get()
     assert (email.kind, email.status, email.recurring_plan) == ("payment_failed", "sent", plan)
 
 
@@ -69,7 +69,7 @@ def test_donor_without_email_gets_nothing_and_nothing_breaks(
     plan = plan_factory(email="")
     fail_payment(plan, django_capture_on_commit_callbacks)
     assert django_mail.outbox == []
-    assert not ReceiptEmail.objects.exists()
+    assert not DonorEmail.objects.exists()
 
 
 def test_notice_is_retried_while_the_provider_is_down(
@@ -83,7 +83,7 @@ def test_notice_is_retried_while_the_provider_is_down(
 
     # when the payment fails, the notice is recorded as failed and waits
     fail_payment(plan, django_capture_on_commit_callbacks)
-    email = ReceiptEmail.objects.get()
+    email = DonorEmail.objects.get()
     assert (email.status, email.attempts) == ("failed", 1)
 
     # then the retries deliver it once the provider is back

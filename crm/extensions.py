@@ -1,0 +1,43 @@
+"""What the outer apps lend the core. `crm` never imports `cms` or `campaigns`; where the core
+must show something of theirs (campaign progress on the dashboard, the donor's stop-giving
+link), the outer app registers a function under one of these Wagtail hook names, in its
+`wagtail_hooks.py`, and the core asks for it here. With none registered, the core does without.
+"""
+
+from wagtail import hooks
+from wagtail.models import Page
+
+# fn(networks) -> queryset of the campaign pages under these networks' pages.
+CAMPAIGN_PAGES = "crm_campaign_pages"
+# fn(networks) -> [{"title", "raised", "goal", "percent"}] for the dashboard, cents.
+CAMPAIGN_PROGRESS = "crm_campaign_progress"
+# fn(token) -> the URL path of the page where a monthly donor stops their plan.
+PLAN_CANCEL_PATH = "crm_plan_cancel_path"
+# fn() -> [(app_label, codename)]: more model permissions for every network's treasurers.
+TREASURER_PERMISSIONS = "crm_treasurer_permissions"
+# The admin's CRM menu: an outer app's viewset with `menu_hook = CRM_MENU` shows up in it.
+CRM_MENU = "register_crm_menu_item"
+
+
+def _first(name):
+    found = hooks.get_hooks(name)
+    return found[0] if found else None
+
+
+def campaign_pages(networks):
+    provider = _first(CAMPAIGN_PAGES)
+    return provider(networks) if provider else Page.objects.none()
+
+
+def campaign_progress(networks):
+    provider = _first(CAMPAIGN_PROGRESS)
+    return provider(networks) if provider else []
+
+
+def plan_cancel_path(token):
+    provider = _first(PLAN_CANCEL_PATH)
+    return provider(token) if provider else ""
+
+
+def treasurer_permissions():
+    return [perm for provider in hooks.get_hooks(TREASURER_PERMISSIONS) for perm in provider()]

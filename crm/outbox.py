@@ -1,0 +1,55 @@
+"""Emails to donors are queued here: a `DonorEmail` row in the caller's transaction, then the
+`crm.tasks.send_donor_email` task once it commits. Nothing is lost when the mail provider or
+the worker is down: the row stays queued (or failed, with its next attempt) until sent."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import receipt_log_actions as history
+from . import tasks
+from .models import DonorEmail
+from .receipt_files import ReceiptError
+
+
+def _send_after_commit(email):
+    email_id = email.pk
+    transaction.on_commit(lambda: tasks.send_donor_email.enqueue(email_id))
+
+
+def queue_receipt_email(receipt, *, user=None):
+    """Queue the thank-you email with the receipt's PDF attached. Each call is one more email;
+    a second one ("resend") is recorded in the receipt's history with `user`."""
+    to = receipt.donor.email or receipt.donor_snapshot.get("email", "")
+    if not to:
+        raise ReceiptError("the donor has no email address")
+    with transaction.atomic():
+        if receipt.emails.exists():
+            history.log_receipt(receipt, history.RESEND, user, to=to)
+        email = DonorEmail.objects.create(receipt=receipt, to=to)
+    _send_after_commit(email)
+    return email
+
+
+def queue_payment_failed_email(plan):
+    """Queue the failed-payment notice for a monthly donor. None without an address."""
+    if plan.donor_id is None or not plan.donor.email:
+        return None
+    email = DonorEmail.objects.create(
+        kind=DonorEmail.Kind.PAYMENT_FAILED, recurring_plan=plan, to=plan.donor.email
+    )
+    _send_after_commit(email)
+    return email
+
+
+def retry_due_emails(now=None):
+    """Queue every failed email whose next attempt is due (the worker's sweep). Returns how
+    many; queuing one twice is harmless (`crm.mail.deliver_email` skips a sent email)."""
+    now = now or timezone.now()
+    due = DonorEmail.objects.filter(
+        status=DonorEmail.Status.FAILED, next_attempt_at__lte=now
+    ).values_list("pk", flat=True)
+    count = 0
+    for email_id in due:
+        tasks.send_donor_email.enqueue(email_id)
+        count += 1
+    return count

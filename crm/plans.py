@@ -1,0 +1,155 @@
+"""Business verbs on recurring plans: a Stripe subscription becomes a plan, each paid invoice
+a gift (through `crm.gifts.record_payment`), failures tell the donor, cancellation ends it.
+
+Locks: callers lock the donation first, then the plan (`plan_for_subscription`), everywhere.
+"""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import outbox
+from .gifts import record_payment
+from .models import Donation, RecurringPlan
+
+
+def plan_for_subscription(subscription_id, *, origin=None, customer_id=""):
+    """The recurring plan of a Stripe subscription, row-locked, created from the donation that
+    started it (`origin`) if new. Two events of the same subscription can arrive together:
+    the unique subscription id decides which one creates it."""
+    plan = (
+        RecurringPlan.objects.select_for_update()
+        .filter(stripe_subscription_id=subscription_id)
+        .first()
+    )
+    if plan is not None or origin is None:
+        return plan
+    try:
+        with transaction.atomic():
+            plan = RecurringPlan.objects.create(
+                network=origin.network,
+                donor=origin.donor,
+                campaign=origin.campaign,
+                amount_cents=origin.amount_cents,
+                status=RecurringPlan.Status.ACTIVE,
+                stripe_subscription_id=subscription_id,
+                stripe_customer_id=customer_id or "",
+                started_at=timezone.now(),
+            )
+    except IntegrityError:
+        plan = RecurringPlan.objects.select_for_update().get(stripe_subscription_id=subscription_id)
+    return plan
+
+
+def attach_plan(plan, donation):
+    """Link the first donation to its plan and give the plan its donor once known."""
+    changed = False
+    if donation.recurring_plan_id != plan.pk:
+        donation.recurring_plan = plan
+        donation.save(update_fields=["recurring_plan", "updated_at"])
+        changed = True
+    if plan.donor_id is None and donation.donor_id is not None:
+        plan.donor_id = donation.donor_id
+        plan.save(update_fields=["donor", "updated_at"])
+        changed = True
+    return changed
+
+
+def record_plan_charge(plan, *, invoice_id, amount_cents, origin=None, received_on=None):
+    """One monthly charge of a plan is one donation. The first charge completes the donation
+    created with the checkout (`origin`); later ones are new donations. The unique invoice id
+    makes a replay a no-op."""
+    existing = Donation.objects.filter(stripe_invoice_id=invoice_id).first()
+    if existing is not None:
+        return False
+    if origin is not None and not origin.stripe_invoice_id:
+        origin.recurring_plan = plan
+        record_payment(
+            origin,
+            amount_cents=amount_cents,
+            received_on=received_on,
+            stripe_invoice_id=invoice_id,
+            stripe_subscription_id=plan.stripe_subscription_id,
+        )
+        attach_plan(plan, origin)
+        _activate(plan)
+        return True  # at least the invoice id is new on the gift
+    template = origin or plan.donations.order_by("id").first()
+    donation = Donation(
+        network=plan.network,
+        donor=plan.donor,
+        campaign=plan.campaign,
+        recurring_plan=plan,
+        amount_cents=amount_cents,
+        wants_receipt=template.wants_receipt if template else False,
+        donor_details=template.donor_details if template else {},
+        anonymous=template.anonymous if template else False,
+        stripe_invoice_id=invoice_id,
+        stripe_subscription_id=plan.stripe_subscription_id,
+    )
+    donation.save()
+    record_payment(donation, received_on=received_on)
+    attach_plan(plan, donation)
+    _activate(plan)
+    return True
+
+
+def _activate(plan):
+    if plan.status in (RecurringPlan.Status.PENDING, RecurringPlan.Status.PAST_DUE):
+        plan.status = RecurringPlan.Status.ACTIVE
+        plan.failures = 0
+        plan.save(update_fields=["status", "failures", "updated_at"])
+
+
+def record_plan_failure(plan, *, first_attempt=True):
+    """A monthly charge failed; Stripe retries on its schedule (Smart Retries). The donor is
+    told once per failed invoice, at its first failed attempt, not at each retry."""
+    if plan.status == RecurringPlan.Status.CANCELLED:
+        return False
+    plan.failures += 1
+    plan.status = RecurringPlan.Status.PAST_DUE
+    plan.save(update_fields=["failures", "status", "updated_at"])
+    if first_attempt:
+        outbox.queue_payment_failed_email(plan)
+    return True
+
+
+# Stripe subscription statuses (https://docs.stripe.com/api/subscriptions/object#subscription_object-status)
+SUBSCRIPTION_STATUS = {
+    "active": RecurringPlan.Status.ACTIVE,
+    "trialing": RecurringPlan.Status.ACTIVE,
+    "past_due": RecurringPlan.Status.PAST_DUE,
+    "unpaid": RecurringPlan.Status.PAST_DUE,
+    "incomplete": RecurringPlan.Status.PENDING,
+    "canceled": RecurringPlan.Status.CANCELLED,
+    "incomplete_expired": RecurringPlan.Status.CANCELLED,
+}
+
+
+def update_plan(plan, *, stripe_status=None, amount_cents=None):
+    """Apply a subscription's new state. A cancelled plan stays cancelled."""
+    changed = []
+    status = SUBSCRIPTION_STATUS.get(stripe_status or "")
+    if plan.status == RecurringPlan.Status.CANCELLED:
+        return False
+    if status and status != plan.status:
+        plan.status = status
+        changed.append("status")
+        if status == RecurringPlan.Status.CANCELLED:
+            plan.cancelled_at = timezone.now()
+            changed.append("cancelled_at")
+    if amount_cents and amount_cents != plan.amount_cents:
+        plan.amount_cents = amount_cents
+        changed.append("amount_cents")
+    if changed:
+        plan.save(update_fields=[*changed, "updated_at"])
+    return bool(changed)
+
+
+def cancel_plan(plan):
+    """The plan ends (the donor's link, a treasurer, or `customer.subscription.deleted`)."""
+    if plan.status == RecurringPlan.Status.CANCELLED:
+        return False
+    plan.status = RecurringPlan.Status.CANCELLED
+    plan.cancelled_at = timezone.now()
+    plan.save(update_fields=["status", "cancelled_at", "updated_at"])
+    return True

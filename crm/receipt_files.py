@@ -1,0 +1,57 @@
+"""A receipt's stored PDF: rendered once, kept with its SHA-256, read back checked."""
+
+import hashlib
+import logging
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Q
+
+from . import pdf
+from .models import Receipt
+
+logger = logging.getLogger(__name__)
+
+
+class ReceiptError(ValueError):
+    """A receipt cannot be issued, stored or sent as asked (the message says why)."""
+
+
+def ensure_receipt_pdf(receipt):
+    """Render and store the receipt's PDF with its SHA-256, once. Safe to run twice or
+    concurrently: the first stored file wins and is never replaced (the receipt is immutable)."""
+    receipt = Receipt.objects.get(pk=receipt.pk)
+    if receipt.pdf_sha256:
+        return receipt
+    try:
+        data = pdf.render_receipt(receipt)
+    except Exception as exc:
+        # One broken receipt must not stop a batch; the error is shown on the receipt.
+        logger.exception("receipt %s: PDF rendering failed", receipt.number)
+        Receipt.objects.filter(pk=receipt.pk).update(pdf_error=f"{type(exc).__name__}: {exc}")
+        raise
+    with transaction.atomic():
+        locked = Receipt.objects.select_for_update().get(pk=receipt.pk)
+        if locked.pdf_sha256:
+            return locked
+        name = f"{locked.network.slug}-{locked.number.replace('/', '-')}.pdf"
+        locked.pdf.save(name, ContentFile(data), save=False)
+        locked.pdf_sha256 = hashlib.sha256(data).hexdigest()
+        locked.pdf_error = ""
+        locked.save(update_fields=["pdf", "pdf_sha256", "pdf_error"])
+    return locked
+
+
+def read_receipt_pdf(receipt):
+    """The stored PDF bytes, checked against the SHA-256 recorded at rendering."""
+    receipt = ensure_receipt_pdf(receipt)
+    with receipt.pdf.open("rb") as fh:
+        data = fh.read()
+    if hashlib.sha256(data).hexdigest() != receipt.pdf_sha256:
+        raise ReceiptError(f"stored PDF of {receipt.number} does not match its SHA-256")
+    return data
+
+
+def receipts_needing_pdf():
+    """Receipts issued but not rendered (a worker died, rendering failed): for the sweep."""
+    return Receipt.objects.filter(Q(pdf_sha256="") | Q(pdf=""))
