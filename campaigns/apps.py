@@ -8,4 +8,4 @@ class CampaignsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import signals  # noqa: F401  (drops cached campaign totals when a gift changes)

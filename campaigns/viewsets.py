@@ -8,8 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from crm import extensions
-from crm.admin_views import ActionsInspectView
-from crm.viewsets import ScopedModelViewSet
+from crm.admin.common import ActionsInspectView, ScopedModelViewSet
 
 from .models import StripeEvent
 from .webhooks import apply_stored

@@ -1,6 +1,25 @@
 """`POST /stripe/webhook/`: verify at the door, store the event once, apply it in a
 transaction through the dispatch table (`campaigns.stripe_handlers.HANDLERS`), answer fast.
 
+The money path, top to bottom, as plain calls ("go to definition" follows it):
+
+1. `stripe_webhook` checks the signature (`stripe_api.verify_event`; a bad one is a 400 that
+   stores nothing) and calls `receive_event`, which stores the `StripeEvent` (unique by id: the
+   idempotency key) and runs its handler in the same transaction.
+2. The handler (`stripe_handlers.checkout_completed`, `invoice_paid`, `charge_refunded`, ...)
+   finds and row-locks our donation, guards the Stripe account, and calls a crm verb:
+   `crm.gifts.record_payment` / `record_payment_failure` / `record_refunded_total` /
+   `record_dispute` / `record_dispute_closed`, or `crm.plans.record_plan_charge` /
+   `record_plan_failure` / `update_plan` / `cancel_plan`.
+3. `crm.gifts.record_payment` matches or creates the donor and calls
+   `crm.receipts.receipt_gift_if_due`, which numbers the receipt (`issue_receipt`, under the
+   counter's row lock) and queues the thank-you email (`crm.outbox.queue_receipt_email`); a
+   refund calls `crm.receipts.follow_refund` (void, or void and reissue for what remains); a
+   failed monthly payment queues the donor's notice (`crm.outbox.queue_payment_failed_email`).
+4. On commit, the worker runs `crm.tasks.render_receipt_pdf` (→ `crm.receipt_files`, `crm.pdf`)
+   and `crm.tasks.send_donor_email` (→ `crm.mail.deliver_email`, retried with backoff). The
+   worker's sweep (`crm.sweep`) picks up whatever a crash left behind.
+
 https://docs.stripe.com/webhooks#verify-events (signature and 5-minute tolerance),
 https://docs.stripe.com/webhooks#handle-duplicate-events (one row per event id).
 """

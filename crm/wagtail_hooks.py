@@ -1,10 +1,11 @@
-"""Registers the CRM in the Wagtail admin; the declarations live in `crm.viewsets`."""
+"""Registers the CRM in the Wagtail admin; the screens live in `crm.admin` (one module each)."""
 
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
-from .dashboard import crm_homepage_panels
-from .viewsets import CrmViewSetGroup, donor_chooser_viewset
+from .admin.common import donor_chooser_viewset
+from .admin.dashboard import crm_homepage_panels
+from .admin.menu import CrmViewSetGroup
 
 
 @hooks.register("register_admin_viewset")

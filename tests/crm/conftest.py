@@ -18,11 +18,16 @@ SECRET_EMAIL = "zebedeo.segreto@example.org"
 def english(settings):
     """CRM tests read the English msgids: the admin and messages in English (the Italian
     catalogue is tested where translation is the point, e.g. test_network.py)."""
+    from django.urls import clear_url_caches
     from django.utils import translation
 
+    # reverse() caches each language's URL prefix as it was when first asked ("" for the
+    # default language): drop that cache on the way in and out, or /en/ leaks between tests.
     settings.LANGUAGE_CODE = "en"
+    clear_url_caches()
     with translation.override("en"):
         yield
+    clear_url_caches()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import json
 
 from wagtail.models import ModelLogEntry
 
-from crm.dashboard import figures, monthly_bars_svg
+from crm.admin.dashboard import figures, monthly_bars_svg
 from crm.merging import duplicate_suggestions, merge_donors
 from crm.models import Donor, Network
 from crm.money import format_amount

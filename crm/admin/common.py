@@ -1,33 +1,33 @@
-"""The CRM in the Wagtail admin, as declarations: one "CRM" menu group with donors, donations,
-recurring plans and receipts (the giving app adds its Stripe event log to the menu).
+"""What every CRM admin screen shares.
 
 Tenant isolation happens in three places, on purpose redundant:
 1. every URL of a viewset that names an object (`pk`) is wrapped by `_scoped_object_guard`,
    which answers 404 unless the object is in `Model.objects.for_user(user)`;
 2. index views (and thus list exports, search and filters) start from the scoped queryset;
 3. form fields and filters that list related rows (network, donor, campaign) are scoped too.
+Custom views still load their objects through `for_user` and check permissions with
+`require_perm`.
 """
 
 import functools
 
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.forms.models import modelform_factory
 from django.http import Http404
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
-from django_filters import ChoiceFilter, DateFromToRangeFilter, ModelChoiceFilter
-from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
+from django_filters import ModelChoiceFilter
 from wagtail.admin.forms.models import WagtailAdminModelForm
-from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic import chooser as chooser_views
 from wagtail.admin.viewsets.chooser import ChooserViewSet
-from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
-from wagtail.admin.widgets import HeaderButton
+from wagtail.admin.viewsets.model import ModelViewSet
 
-from . import admin_views, extensions
-from .models import Donation, Donor, Network, Receipt, RecurringPlan
-from .search import search_donors
+from crm import extensions
+from crm.exports import csv_response, xlsx_response
+from crm.models import Donor, Network, RecurringPlan
+from crm.search import search_donors
 
 
 def campaigns_for(user):
@@ -35,13 +35,20 @@ def campaigns_for(user):
     return extensions.campaign_pages(Network.objects.for_user(user))
 
 
+def require_perm(request, perm):
+    """PermissionDenied unless the user has `crm.<perm>` and reaches at least one network."""
+    if (
+        not request.user.has_perm(f"crm.{perm}")
+        or not Network.objects.for_user(request.user).exists()
+    ):
+        raise PermissionDenied
+
+
 def _scoped_object_guard(model, view):
     """Wrap an admin view so that an object outside the user's networks is a 404."""
 
     @functools.wraps(view)
     def guarded(request, *args, **kwargs):
-        from django.contrib.admin.utils import unquote
-
         pk = kwargs.get("pk")
         if pk is not None:
             visible = model._default_manager.for_user(request.user)
@@ -62,8 +69,6 @@ class ScopedIndexView(generic.IndexView):
         return super().get_base_queryset().for_user(self.request.user)
 
     def as_spreadsheet(self, queryset, spreadsheet_format):
-        from .exports import csv_response, xlsx_response
-
         headings = [self.get_heading(queryset, field) for field in self.list_export]
 
         def rows():
@@ -77,28 +82,21 @@ class ScopedIndexView(generic.IndexView):
         return make(headings, rows(), self.get_filename())
 
 
-class DonorIndexView(ScopedIndexView):
-    def search_queryset(self, queryset):
-        if not self.is_searching:
-            return queryset
-        return search_donors(queryset, self.search_query)
+class ActionsInspectView(generic.InspectView):
+    """An inspect page with the object's actions as buttons (POST ones as small forms)."""
+
+    template_name = "crm/admin/actions_inspect.html"
+
+    def get_actions(self):
+        return []
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["actions"] = self.get_actions()
+        return context
 
 
-class DonationIndexView(ScopedIndexView):
-    def as_spreadsheet(self, queryset, spreadsheet_format):
-        from .exports import export_donations
-
-        return export_donations(queryset, spreadsheet_format, self.get_filename())
-
-    @property
-    def header_more_buttons(self):
-        buttons = list(super().header_more_buttons)
-        buttons.append(
-            HeaderButton(
-                _("Import gifts"), url=admin_views.reverse_crm("import"), icon_name="upload"
-            )
-        )
-        return buttons
+# --- Donor chooser ------------------------------------------------------------------------------
 
 
 class TreasurersOnlyMixin:
@@ -176,40 +174,11 @@ class ScopedForm(WagtailAdminModelForm):
             self.fields["donor"].widget = donor_chooser_viewset.widget_class()
 
 
-def _network_filter():
+def network_filter():
+    """A filter on the network, offering only the user's networks."""
     return ModelChoiceFilter(
         label=_("Network"), queryset=lambda request: Network.objects.for_user(request.user)
     )
-
-
-class DonationFilterSet(WagtailFilterSet):
-    received_on = DateFromToRangeFilter(label=_("Period"), widget=DateRangePickerWidget)
-    campaign = ModelChoiceFilter(
-        label=_("Campaign"), queryset=lambda request: campaigns_for(request.user)
-    )
-    network = _network_filter()
-
-    class Meta:
-        model = Donation
-        fields = ["received_on", "campaign", "method", "status", "channel", "network"]
-
-
-class ReceiptFilterSet(WagtailFilterSet):
-    issued_at = DateFromToRangeFilter(label=_("Issued"), widget=DateRangePickerWidget)
-    network = _network_filter()
-
-    class Meta:
-        model = Receipt
-        fields = ["issued_at", "year", "status", "kind", "network"]
-
-
-class DonorFilterSet(WagtailFilterSet):
-    network = _network_filter()
-    kind = ChoiceFilter(choices=Donor.Kind.choices, label=_("Kind"))
-
-    class Meta:
-        model = Donor
-        fields = ["network", "kind", "newsletter"]
 
 
 # --- Viewsets -----------------------------------------------------------------------------------
@@ -255,108 +224,3 @@ class ScopedModelViewSet(ModelViewSet):
             path(str(p.pattern), _scoped_object_guard(self.model, p.callback), name=p.name)
             for p in patterns
         ]
-
-
-class DonorViewSet(ScopedModelViewSet):
-    model = Donor
-    icon = "user"
-    menu_label = _("Donors")
-    index_view_class = DonorIndexView
-    inspect_view_class = admin_views.DonorInspectView
-    filterset_class = DonorFilterSet
-    search_fields = ["first_name", "last_name", "organisation_name", "email", "codice_fiscale"]
-    list_display = ["display_name", "email", "codice_fiscale", "city", "network", "created_at"]
-    list_export = ["id", *Donor.NAME_FIELDS, *Donor.CONTACT_FIELDS, "newsletter", "network"]
-    export_filename = "donors"
-    exclude_form_fields = ["merged_into", "anonymised_at"]
-
-    def get_extra_urlpatterns(self):
-        return [
-            path("<int:pk>/export-json/", admin_views.donor_json_export, name="export_json"),
-            path("<int:pk>/anonymise/", admin_views.donor_anonymise, name="anonymise"),
-            path("<int:pk>/merge/", admin_views.donor_merge, name="merge"),
-            path("<int:pk>/record-gift/", admin_views.record_gift, name="record_gift"),
-            path("duplicates/", admin_views.donor_duplicates, name="duplicates"),
-        ]
-
-
-class DonationViewSet(ScopedModelViewSet):
-    model = Donation
-    icon = "euro"
-    menu_label = _("Donations")
-    index_view_class = DonationIndexView
-    inspect_view_class = admin_views.DonationInspectView
-    filterset_class = DonationFilterSet
-    list_display = [
-        "received_on",
-        "donor",
-        Column("amount", label=_("Amount"), accessor="__str__"),
-        "method",
-        "channel",
-        "status",
-        "campaign",
-    ]
-    list_export = ["id"]  # the export itself is crm.exports.export_donations
-    export_filename = "donations"
-    form_fields = ["donor", "campaign", "reference", "dedication", "anonymous", "wants_receipt"]
-    url_names = {"index", "index_results", "edit", "history", "history_results", "inspect"}
-
-    def get_extra_urlpatterns(self):
-        return [
-            path("new/", admin_views.record_gift, name="add"),
-            path("<int:pk>/issue-receipt/", admin_views.issue_receipt, name="issue_receipt"),
-            path("import/", admin_views.import_gifts, name="import"),
-            path("export/summary/", admin_views.export_summary, name="export_summary"),
-            path("export/receipts/", admin_views.export_receipts, name="export_receipts"),
-        ]
-
-    def get_index_view_kwargs(self, **kwargs):
-        kwargs = super().get_index_view_kwargs(**kwargs)
-        kwargs["add_url_name"] = self.get_url_name("add")
-        return kwargs
-
-
-class RecurringPlanViewSet(ScopedModelViewSet):
-    model = RecurringPlan
-    icon = "repeat"
-    menu_label = _("Recurring plans")
-    list_display = ["donor", "__str__", "status", "failures", "started_at", "cancelled_at"]
-    list_filter = ["status", "interval"]
-    list_export = ["id", "donor", "amount_cents", "interval", "status", "failures", "started_at"]
-    export_filename = "recurring-plans"
-    url_names = {"index", "index_results", "history", "history_results", "inspect"}
-
-
-class ReceiptViewSet(ScopedModelViewSet):
-    model = Receipt
-    icon = "doc-full"
-    menu_label = _("Receipts")
-    inspect_view_class = admin_views.ReceiptInspectView
-    filterset_class = ReceiptFilterSet
-    list_display = ["number", "donor", "issued_at", "kind", "status"]
-    list_export = ["number", "issued_at", "kind", "status", "donor", "amount_cents"]
-    export_filename = "receipts"
-    inspect_view_fields_exclude = ["donor_snapshot", "entity_snapshot"]
-    # Receipts are immutable once issued: corrections are void + reissue.
-    url_names = {"index", "index_results", "history", "history_results", "inspect"}
-
-    def get_extra_urlpatterns(self):
-        return [
-            path("<int:pk>/pdf/", admin_views.receipt_pdf, name="pdf"),
-            path("<int:pk>/void/", admin_views.receipt_void, name="void"),
-            path("<int:pk>/reissue/", admin_views.receipt_reissue, name="reissue"),
-            path("<int:pk>/resend/", admin_views.receipt_resend, name="resend"),
-        ]
-
-
-class CrmViewSetGroup(ModelViewSetGroup):
-    menu_label = _("CRM")
-    menu_icon = "group"
-    menu_order = 150
-    submenu_hook = extensions.CRM_MENU
-    items = (
-        DonorViewSet("crm_donor", url_prefix="crm/donors"),
-        DonationViewSet("crm_donation", url_prefix="crm/donations"),
-        RecurringPlanViewSet("crm_recurringplan", url_prefix="crm/recurring-plans"),
-        ReceiptViewSet("crm_receipt", url_prefix="crm/receipts"),
-    )

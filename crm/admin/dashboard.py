@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.components import Component
 
-from . import extensions
-from .models import Donation, Network, Receipt, RecurringPlan
-from .money import format_amount
+from crm import extensions
+from crm.models import Donation, Network, Receipt, RecurringPlan
+from crm.money import format_amount
 
 MONTHS = ("G", "F", "M", "A", "M", "G", "L", "A", "S", "O", "N", "D")
 

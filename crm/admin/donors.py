@@ -1,0 +1,148 @@
+"""Donors in the admin: the list, the donor's page (timeline and yearly totals), the JSON data
+export, anonymisation, duplicates and merge. "Record a gift" on the donor's page is the gift
+form of `crm.admin.gifts`."""
+
+import json
+
+from django.contrib import messages
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import ExtractYear
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+from django_filters import ChoiceFilter
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.views.generic import InspectView
+
+from crm.merging import duplicate_suggestions, merge_donors
+from crm.models import Donor, DonorEmail
+from crm.money import format_amount
+from crm.privacy import KEPT_NOTICE, anonymise_donor, donor_export
+from crm.search import search_donors
+
+from .common import ScopedIndexView, ScopedModelViewSet, network_filter, require_perm
+from .gifts import record_gift
+
+# --- Views --------------------------------------------------------------------------------------
+
+
+class DonorIndexView(ScopedIndexView):
+    def search_queryset(self, queryset):
+        if not self.is_searching:
+            return queryset
+        return search_donors(queryset, self.search_query)
+
+
+class DonorInspectView(InspectView):
+    template_name = "crm/admin/donor_inspect.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        donor = self.object
+        donations = donor.donations.select_related("campaign").order_by("-received_on")
+        receipts = donor.receipts.order_by("-issued_at")
+        emails = DonorEmail.objects.filter(
+            Q(receipt__donor=donor) | Q(recurring_plan__donor=donor)
+        ).select_related("receipt")
+        timeline = [(d.received_on, "gift", d) for d in donations[:200]]
+        timeline += [(r.issued_at.date(), "receipt", r) for r in receipts[:200]]
+        timeline += [(e.created_at.date(), "email", e) for e in emails[:200]]
+        timeline.sort(key=lambda item: item[0], reverse=True)
+        context.update(
+            donor=donor,
+            timeline=timeline,
+            totals=[
+                {**row, "total_display": format_amount(row["total"])}
+                for row in donor.donations.succeeded()
+                .annotate(year=ExtractYear("received_on"))
+                .order_by("-year")
+                .values("year")
+                .annotate(total=Sum("amount_cents"), n=Count("id"))
+            ],
+            record_gift_url=reverse("crm_donor:record_gift", args=[donor.pk]),
+            export_json_url=reverse("crm_donor:export_json", args=[donor.pk]),
+            anonymise_url=reverse("crm_donor:anonymise", args=[donor.pk]),
+        )
+        return context
+
+
+def donor_json_export(request, pk):
+    require_perm(request, "view_donor")
+    donor = get_object_or_404(Donor.objects.for_user(request.user), pk=pk)
+    body = json.dumps(donor_export(donor), indent=2, ensure_ascii=False)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="donor-{donor.pk}.json"'
+    return response
+
+
+def donor_anonymise(request, pk):
+    require_perm(request, "change_donor")
+    donor = get_object_or_404(Donor.objects.for_user(request.user), pk=pk)
+    if request.method == "POST":
+        anonymise_donor(donor, user=request.user)
+        messages.success(request, KEPT_NOTICE)
+        return redirect("crm_donor:inspect", donor.pk)
+    return TemplateResponse(
+        request,
+        "crm/admin/confirm.html",
+        {"title": _("Anonymise donor"), "object": donor, "notice": KEPT_NOTICE},
+    )
+
+
+@require_POST
+def donor_merge(request, pk):
+    require_perm(request, "change_donor")
+    donors = Donor.objects.for_user(request.user)
+    keep = get_object_or_404(donors, pk=pk)
+    duplicate = get_object_or_404(donors, pk=request.POST.get("duplicate"))
+    try:
+        merge_donors(keep, duplicate, user=request.user)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Donors merged."))
+    return redirect("crm_donor:inspect", keep.pk)
+
+
+def donor_duplicates(request):
+    require_perm(request, "change_donor")
+    pairs = duplicate_suggestions(Donor.objects.for_user(request.user))
+    return TemplateResponse(request, "crm/admin/duplicates.html", {"pairs": pairs})
+
+
+# --- Declarations -------------------------------------------------------------------------------
+
+
+class DonorFilterSet(WagtailFilterSet):
+    network = network_filter()
+    kind = ChoiceFilter(choices=Donor.Kind.choices, label=_("Kind"))
+
+    class Meta:
+        model = Donor
+        fields = ["network", "kind", "newsletter"]
+
+
+class DonorViewSet(ScopedModelViewSet):
+    model = Donor
+    icon = "user"
+    menu_label = _("Donors")
+    index_view_class = DonorIndexView
+    inspect_view_class = DonorInspectView
+    filterset_class = DonorFilterSet
+    search_fields = ["first_name", "last_name", "organisation_name", "email", "codice_fiscale"]
+    list_display = ["display_name", "email", "codice_fiscale", "city", "network", "created_at"]
+    list_export = ["id", *Donor.NAME_FIELDS, *Donor.CONTACT_FIELDS, "newsletter", "network"]
+    export_filename = "donors"
+    exclude_form_fields = ["merged_into", "anonymised_at"]
+
+    def get_extra_urlpatterns(self):
+        return [
+            path("<int:pk>/export-json/", donor_json_export, name="export_json"),
+            path("<int:pk>/anonymise/", donor_anonymise, name="anonymise"),
+            path("<int:pk>/merge/", donor_merge, name="merge"),
+            path("<int:pk>/record-gift/", record_gift, name="record_gift"),
+            path("duplicates/", donor_duplicates, name="duplicates"),
+        ]

@@ -1,0 +1,191 @@
+"""Donations in the admin: the list (with import and exports), the gift page with its actions,
+the offline gift form and "issue receipt"."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+from django_filters import DateFromToRangeFilter, ModelChoiceFilter
+from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.widgets import HeaderButton
+
+from crm import receipts
+from crm.exports import export_donations
+from crm.models import Donation, Donor, Receipt
+from crm.money import parse_amount
+from crm.offline import OFFLINE_METHODS, record_offline_gift
+
+from .common import (
+    ActionsInspectView,
+    ScopedIndexView,
+    ScopedModelViewSet,
+    campaigns_for,
+    donor_chooser_viewset,
+    network_filter,
+    require_perm,
+)
+from .exports import export_receipts, export_summary
+from .imports import import_gifts
+
+
+def reverse_crm(name, *args):
+    return reverse(f"crm_donation:{name}", args=args)
+
+
+# --- Views --------------------------------------------------------------------------------------
+
+
+class DonationIndexView(ScopedIndexView):
+    def as_spreadsheet(self, queryset, spreadsheet_format):
+        return export_donations(queryset, spreadsheet_format, self.get_filename())
+
+    @property
+    def header_more_buttons(self):
+        buttons = list(super().header_more_buttons)
+        buttons.append(
+            HeaderButton(_("Import gifts"), url=reverse_crm("import"), icon_name="upload")
+        )
+        return buttons
+
+
+class DonationInspectView(ActionsInspectView):
+    def get_actions(self):
+        pk = self.object.pk
+        actions = []
+        if self.object.status in Donation.COUNTED_STATUSES and not self.object.receipts.filter(
+            status=Receipt.Status.ISSUED
+        ):
+            actions.append((_("Issue receipt"), reverse_crm("issue_receipt", pk), "post"))
+        if self.object.donor_id:
+            donor_url = reverse("crm_donor:inspect", args=[self.object.donor_id])
+            actions.append((_("Donor"), donor_url, "get"))
+        return actions
+
+
+class OfflineGiftForm(forms.Form):
+    donor = forms.ModelChoiceField(queryset=Donor.objects.none(), label=_("Donor"))
+    amount = forms.CharField(label=_("Amount (EUR)"), help_text=_("For example 1.234,50"))
+    received_on = forms.DateField(
+        label=_("Received on"),
+        input_formats=["%d/%m/%Y", "%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    method = forms.ChoiceField(label=_("Method"))
+    reference = forms.CharField(label=_("Reference (CRO/TRN, cheque no.)"), required=False)
+    campaign = forms.ModelChoiceField(queryset=None, required=False, label=_("Campaign"))
+    wants_receipt = forms.BooleanField(label=_("Issue a receipt"), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["donor"].queryset = Donor.objects.for_user(user).filter(
+            anonymised_at__isnull=True
+        )
+        self.fields["donor"].widget = donor_chooser_viewset.widget_class()
+        self.fields["campaign"].queryset = campaigns_for(user)
+        self.fields["method"].choices = [(m.value, m.label) for m in OFFLINE_METHODS]
+
+    def clean_amount(self):
+        return parse_amount(self.cleaned_data["amount"])
+
+
+def record_gift(request, pk=None):
+    """Record a gift that did not come through Stripe; mounted as Donations → Add and on the
+    donor's page (`pk` is then the donor)."""
+    require_perm(request, "add_donation")
+    initial = {"received_on": timezone.localdate(), "method": Donation.Method.BANK_TRANSFER}
+    if pk is not None:
+        initial["donor"] = get_object_or_404(Donor.objects.for_user(request.user), pk=pk)
+    form = OfflineGiftForm(request.POST or None, initial=initial, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            donation = record_offline_gift(
+                network=data["donor"].network,
+                donor=data["donor"],
+                amount_cents=data["amount"],
+                received_on=data["received_on"],
+                method=data["method"],
+                reference=data["reference"],
+                campaign=data["campaign"],
+                wants_receipt=data["wants_receipt"],
+                recorded_by=request.user,
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Gift recorded."))
+            return redirect("crm_donation:inspect", donation.pk)
+    return TemplateResponse(
+        request, "crm/admin/form.html", {"title": _("Record an offline gift"), "form": form}
+    )
+
+
+@require_POST
+def issue_receipt(request, pk):
+    require_perm(request, "add_receipt")
+    donation = get_object_or_404(Donation.objects.for_user(request.user), pk=pk)
+    try:
+        receipt = receipts.issue_receipt([donation], issued_by=request.user)
+    except (ValidationError, receipts.ReceiptError) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        return redirect("crm_donation:inspect", donation.pk)
+    messages.success(request, _("Receipt %(number)s issued.") % {"number": receipt.number})
+    return redirect("crm_receipt:inspect", receipt.pk)
+
+
+# --- Declarations -------------------------------------------------------------------------------
+
+
+class DonationFilterSet(WagtailFilterSet):
+    received_on = DateFromToRangeFilter(label=_("Period"), widget=DateRangePickerWidget)
+    campaign = ModelChoiceFilter(
+        label=_("Campaign"), queryset=lambda request: campaigns_for(request.user)
+    )
+    network = network_filter()
+
+    class Meta:
+        model = Donation
+        fields = ["received_on", "campaign", "method", "status", "channel", "network"]
+
+
+class DonationViewSet(ScopedModelViewSet):
+    model = Donation
+    icon = "euro"
+    menu_label = _("Donations")
+    index_view_class = DonationIndexView
+    inspect_view_class = DonationInspectView
+    filterset_class = DonationFilterSet
+    list_display = [
+        "received_on",
+        "donor",
+        Column("amount", label=_("Amount"), accessor="__str__"),
+        "method",
+        "channel",
+        "status",
+        "campaign",
+    ]
+    list_export = ["id"]  # the export itself is crm.exports.export_donations
+    export_filename = "donations"
+    form_fields = ["donor", "campaign", "reference", "dedication", "anonymous", "wants_receipt"]
+    url_names = {"index", "index_results", "edit", "history", "history_results", "inspect"}
+
+    def get_extra_urlpatterns(self):
+        return [
+            path("new/", record_gift, name="add"),
+            path("<int:pk>/issue-receipt/", issue_receipt, name="issue_receipt"),
+            path("import/", import_gifts, name="import"),
+            path("export/summary/", export_summary, name="export_summary"),
+            path("export/receipts/", export_receipts, name="export_receipts"),
+        ]
+
+    def get_index_view_kwargs(self, **kwargs):
+        kwargs = super().get_index_view_kwargs(**kwargs)
+        kwargs["add_url_name"] = self.get_url_name("add")
+        return kwargs

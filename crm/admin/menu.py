@@ -1,0 +1,25 @@
+"""The admin's "CRM" menu: donors, donations, recurring plans and receipts. Outer apps add
+their own screens to it through `extensions.CRM_MENU` (the giving app's Stripe event log)."""
+
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.viewsets.model import ModelViewSetGroup
+
+from crm import extensions
+
+from .donors import DonorViewSet
+from .gifts import DonationViewSet
+from .plans import RecurringPlanViewSet
+from .receipts import ReceiptViewSet
+
+
+class CrmViewSetGroup(ModelViewSetGroup):
+    menu_label = _("CRM")
+    menu_icon = "group"
+    menu_order = 150
+    submenu_hook = extensions.CRM_MENU
+    items = (
+        DonorViewSet("crm_donor", url_prefix="crm/donors"),
+        DonationViewSet("crm_donation", url_prefix="crm/donations"),
+        RecurringPlanViewSet("crm_recurringplan", url_prefix="crm/recurring-plans"),
+        ReceiptViewSet("crm_receipt", url_prefix="crm/receipts"),
+    )

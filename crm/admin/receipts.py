@@ -1,0 +1,116 @@
+"""Receipts in the admin: the list, the receipt page with its actions, and the actions
+themselves (PDF, void, reissue, email again). Receipts are immutable once issued: corrections
+are void + reissue."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy as pgettext
+from django.views.decorators.http import require_POST
+from django_filters import DateFromToRangeFilter
+from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
+
+from crm.links import receipt_download_url
+from crm.models import Receipt
+from crm.outbox import queue_receipt_email
+from crm.receipts import reissue_receipt, void_receipt
+
+from .common import ActionsInspectView, ScopedModelViewSet, network_filter, require_perm
+
+# --- Views --------------------------------------------------------------------------------------
+
+
+class ReceiptInspectView(ActionsInspectView):
+    def get_actions(self):
+        def url(name):
+            return reverse(f"crm_receipt:{name}", args=[self.object.pk])
+
+        actions = [(_("Download PDF"), url("pdf"), "get")]
+        if self.object.status == Receipt.Status.ISSUED:
+            actions += [
+                (_("Email again"), url("resend"), "post"),
+                (_("Reissue with current details"), url("reissue"), "get"),
+                # The verb, not the status: "Annulla", where the status reads "Annullata".
+                (pgettext("receipt action", "Void"), url("void"), "get"),
+            ]
+        return actions
+
+
+def _receipt(request, pk):
+    return get_object_or_404(Receipt.objects.for_user(request.user), pk=pk)
+
+
+def receipt_pdf(request, pk):
+    require_perm(request, "view_receipt")
+    return redirect(receipt_download_url(_receipt(request, pk)))
+
+
+def _receipt_change(request, pk, verb, done):
+    """GET asks for a reason; POST with one calls `verb` (void or reissue)."""
+    require_perm(request, "change_receipt")
+    receipt = _receipt(request, pk)
+    if request.method != "POST":
+        return TemplateResponse(
+            request,
+            "crm/admin/confirm.html",
+            {"title": done, "object": receipt, "ask_reason": True},
+        )
+    reason = request.POST.get("reason", "").strip()
+    if not reason:
+        messages.error(request, _("Say why."))
+        return redirect("crm_receipt:inspect", receipt.pk)
+    result = verb(receipt, reason=reason, user=request.user)
+    messages.success(request, done)
+    return redirect("crm_receipt:inspect", getattr(result, "pk", receipt.pk))
+
+
+def receipt_void(request, pk):
+    return _receipt_change(request, pk, void_receipt, _("Receipt voided."))
+
+
+def receipt_reissue(request, pk):
+    return _receipt_change(request, pk, reissue_receipt, _("Receipt reissued."))
+
+
+@require_POST
+def receipt_resend(request, pk):
+    require_perm(request, "view_receipt")
+    queue_receipt_email(_receipt(request, pk), user=request.user)
+    messages.success(request, _("The receipt will be emailed again."))
+    return redirect("crm_receipt:inspect", pk)
+
+
+# --- Declarations -------------------------------------------------------------------------------
+
+
+class ReceiptFilterSet(WagtailFilterSet):
+    issued_at = DateFromToRangeFilter(label=_("Issued"), widget=DateRangePickerWidget)
+    network = network_filter()
+
+    class Meta:
+        model = Receipt
+        fields = ["issued_at", "year", "status", "kind", "network"]
+
+
+class ReceiptViewSet(ScopedModelViewSet):
+    model = Receipt
+    icon = "doc-full"
+    menu_label = _("Receipts")
+    inspect_view_class = ReceiptInspectView
+    filterset_class = ReceiptFilterSet
+    list_display = ["number", "donor", "issued_at", "kind", "status"]
+    list_export = ["number", "issued_at", "kind", "status", "donor", "amount_cents"]
+    export_filename = "receipts"
+    inspect_view_fields_exclude = ["donor_snapshot", "entity_snapshot"]
+    # Receipts are immutable once issued: corrections are void + reissue.
+    url_names = {"index", "index_results", "history", "history_results", "inspect"}
+
+    def get_extra_urlpatterns(self):
+        return [
+            path("<int:pk>/pdf/", receipt_pdf, name="pdf"),
+            path("<int:pk>/void/", receipt_void, name="void"),
+            path("<int:pk>/reissue/", receipt_reissue, name="reissue"),
+            path("<int:pk>/resend/", receipt_resend, name="resend"),
+        ]
