@@ -10,18 +10,34 @@ DEMO_PORT ?= 8000
 STANDIN_PORT ?= 8420
 SYSTEM_PACKAGES := chromium poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0
 
-.PHONY: install system-packages demo test test-sqlite lint bench clean
+.PHONY: install check-production system-packages demo test test-sqlite lint bench clean
 
 .tools/bin/uv:
 	@python=$$(bin/find-python) || exit 1; \
 	"$$python" -m venv .tools && .tools/bin/pip install --quiet --disable-pip-version-check uv
 
+# Development, demo and tests: the runtime dependencies plus the `dev` group (pytest, ruff,
+# Playwright, import-linter) and the `demo` group (localstripe, for the Stripe stand-in).
+DEV_GROUPS := --group dev --group demo
+# Production installs the runtime dependencies only, without the stand-in nor the test tools:
+#   uv sync --frozen --no-default-groups
+# `make check-production` does that in a throw-away environment and checks the project starts.
+PROD_VENV := var/prod-venv
+
 $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	@python=$$(bin/find-python) || exit 1; \
-	$(UV) sync --frozen --python "$$python"
+	$(UV) sync --frozen $(DEV_GROUPS) --python "$$python"
 	@touch $@
 
 install: $(VENV)/.installed
+
+check-production: | $(UV)
+	@python=$$(bin/find-python) || exit 1; \
+	UV_PROJECT_ENVIRONMENT=$(PROD_VENV) $(UV) sync --frozen --no-default-groups --python "$$python"
+	@! $(PROD_VENV)/bin/python -c "import localstripe" 2>/dev/null || \
+	  { echo "localstripe is in the production install" >&2; exit 1; }
+	DEBUG=0 SECRET_KEY=check-production STRIPE_WEBHOOK_SECRET=check-production \
+	  $(PROD_VENV)/bin/python manage.py check
 
 # Debian packages the PDFs and the browser tests need; installed only when missing and root.
 system-packages:
@@ -32,12 +48,14 @@ system-packages:
 	  else echo "Missing system packages:$$missing (run as root or install them)"; exit 1; fi; \
 	fi
 
+# `install` brings the demo group: the stand-in plays Stripe in the demo and in the tests.
 demo: install
 	DEBUG=1 bin/demo $(DEMO_PORT) $(STANDIN_PORT)
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 # The whole suite. With DATABASE_URL set (CI: PostgreSQL) it runs there and on SQLite too.
 test: install system-packages lint

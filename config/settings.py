@@ -4,6 +4,7 @@ Every variable is read once here, with its type and a safe development default; 
 lists them all. With `DEBUG` off, the secrets below must be set or the process refuses to start.
 """
 
+import logging
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -46,7 +47,9 @@ def database_from_url(url):
             # BEGIN and wait for it, and let readers proceed beside a writer (WAL).
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
+                # Seconds a write waits for another writer before "database is locked".
+                # The worker outlasts longer writes (it waits and retries, run_worker).
+                "timeout": env_int("SQLITE_TIMEOUT", 20),
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
         }
@@ -227,28 +230,55 @@ WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
 # --- Cache --------------------------------------------------------------------------------------
-# Local memory by default; the campaign totals are cached and invalidated on change.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Shared by every process (web workers, task worker): the checkout rate limits must count once
+# and an invalidated campaign total must be gone for all. The database by default (no extra
+# service; `migrate` creates the table, crm/migrations/0005), Redis when REDIS_URL is set.
+REDIS_URL = env_str("REDIS_URL")  # e.g. redis://127.0.0.1:6379/0
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "trama",  # the Redis may be shared with other applications
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "trama_cache",
+            # Beyond MAX_ENTRIES every write deletes a third of the rows, rate-limit counters
+            # included: 300 (Django's default) is too few under a card-testing run.
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
+    }
 
 # --- Background tasks ---------------------------------------------------------------------------
-# The database queue (django-tasks-db, worker: `manage.py db_worker`). Tests switch to Immediate.
+# The database queue (django-tasks-db; worker: `manage.py run_worker`). Tests switch to Immediate.
 TASKS = {
     "default": {
         "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
         "QUEUES": ["default"],
     }
 }
+# `manage.py run_worker` sweeps every WORKER_SWEEP_INTERVAL seconds (crm.sweep): tasks RUNNING
+# for over TASKS_STUCK_AFTER seconds lost their worker and go back to READY. Keep it above the
+# longest task, or a slow task runs twice (harmless: every task is idempotent, but wasteful).
+# A WORKER_SWEEP_INTERVAL of 0 sweeps only when the worker starts.
+WORKER_SWEEP_INTERVAL = env_int("WORKER_SWEEP_INTERVAL", 60)
+TASKS_STUCK_AFTER = env_int("TASKS_STUCK_AFTER", 900)
 
 # --- Mail ---------------------------------------------------------------------------------------
-# MAIL_BACKEND is a Django/anymail backend path: console in development, an anymail ESP in
-# production (e.g. anymail.backends.brevo.EmailBackend) whose keys go in ANYMAIL_* variables.
+# MAIL_BACKEND is a Django/anymail backend path: the console in development (ours prints headers,
+# text and attachment names, not base64), an anymail ESP in production (e.g.
+# anymail.backends.brevo.EmailBackend) whose keys go in ANYMAIL_* variables.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Trama <noreply@trama.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 MAILERS = {
     "default": {
         "BACKEND": env_str(
             "MAIL_BACKEND",
-            "django.core.mail.backends.console.EmailBackend"
+            "config.console_mail.EmailBackend"
             if DEBUG
             else "django.core.mail.backends.smtp.EmailBackend",
         ),
@@ -282,17 +312,39 @@ if not DEBUG and not STRIPE_WEBHOOK_SECRET:
     raise ImproperlyConfigured("STRIPE_WEBHOOK_SECRET must be set when DEBUG is off")
 
 # --- Logging ------------------------------------------------------------------------------------
+# Wagtail's housekeeping after every save (reference index, search index): two worker lines
+# each, and no news. Their failures are logged at ERROR and still show.
+HOUSEKEEPING_TASKS = ("path=wagtail.tasks.update_reference_index_task ", "path=modelsearch.tasks.")
+
+
+def _not_housekeeping(record):
+    message = record.getMessage()
+    return record.levelno >= logging.WARNING or not any(t in message for t in HOUSEKEEPING_TASKS)
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        "not_housekeeping": {
+            "()": "django.utils.log.CallbackFilter",
+            "callback": _not_housekeeping,
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's default config gives "django" a console handler of its own in DEBUG: every
+        # django.* line (task lifecycle, autoreload) came twice, once unformatted. Root only.
+        "django": {"handlers": []},
         "django.db.backends": {"level": "WARNING"},
-        # Every task start and finish is logged at INFO: too chatty beside the worker's own log.
-        "django.tasks": {"level": "WARNING"},
-        "django_tasks": {"level": "WARNING"},
+        # One line when a task starts and one when it ends, from the worker (which sets these
+        # loggers to INFO anyway: `run_worker` at verbosity 1).
+        "django.tasks": {"level": "INFO", "filters": ["not_housekeeping"]},
+        "django_tasks": {"level": "INFO", "filters": ["not_housekeeping"]},
+        # The SDK logs each call twice at INFO; our callers log the failures.
+        "stripe": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
     },
 }

@@ -20,9 +20,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from .links import plan_cancel_url, receipt_download_url
-from .models import DonorEmail
+from .models import DonorEmail, Receipt
 from .money import format_amount
-from .receipt_files import read_receipt_pdf
+from .receipt_files import ensure_receipt_pdf, read_receipt_pdf
 
 logger = logging.getLogger(__name__)
 
@@ -127,10 +127,23 @@ def build_message(email):
     return build_receipt_message(email, read_receipt_pdf(email.receipt))
 
 
+def _render_attachment_first(email_id):
+    """Render a receipt email's PDF before the row lock is taken: on SQLite that lock holds
+    every writer, and rendering takes a while. A failure here is left to the attempt itself,
+    which records it on the email."""
+    receipt = Receipt.objects.filter(emails__pk=email_id).first()
+    if receipt is not None and not receipt.pdf_sha256:
+        try:
+            ensure_receipt_pdf(receipt)
+        except Exception:  # noqa: BLE001  (recorded by the attempt that follows)
+            logger.info("email %s: the PDF will be rendered during the attempt", email_id)
+
+
 def deliver_email(email_id):
     """Send one queued email to a donor. Safe to run twice: the row is locked while sending and
     a sent email is never sent again. Returns the DonorEmail; a failed one carries its
     `next_attempt_at` (the caller, `crm.tasks.send_donor_email`, schedules the retry)."""
+    _render_attachment_first(email_id)
     with transaction.atomic():
         email = (
             DonorEmail.objects.select_for_update(of=("self",))

@@ -3,7 +3,6 @@
 the worker is down: the row stays queued (or failed, with its next attempt) until sent."""
 
 from django.db import transaction
-from django.utils import timezone
 
 from . import receipt_log_actions as history
 from . import tasks
@@ -39,17 +38,3 @@ def queue_payment_failed_email(plan):
     )
     _send_after_commit(email)
     return email
-
-
-def retry_due_emails(now=None):
-    """Queue every failed email whose next attempt is due (the worker's sweep). Returns how
-    many; queuing one twice is harmless (`crm.mail.deliver_email` skips a sent email)."""
-    now = now or timezone.now()
-    due = DonorEmail.objects.filter(
-        status=DonorEmail.Status.FAILED, next_attempt_at__lte=now
-    ).values_list("pk", flat=True)
-    count = 0
-    for email_id in due:
-        tasks.send_donor_email.enqueue(email_id)
-        count += 1
-    return count

@@ -20,7 +20,7 @@ def render_receipt_pdf(receipt_id):
 def send_donor_email(email_id):
     """Send one email to a donor (`crm.mail.deliver_email`). A failed attempt is queued again
     for its `next_attempt_at` where the queue can defer (the database queue); otherwise the
-    worker's sweep (`crm.outbox.retry_due_emails`) picks it up when due."""
+    worker's sweep (`crm.sweep.enqueue_unsent_emails`) picks it up when due."""
     email = mail.deliver_email(email_id)
     failed = email.status == DonorEmail.Status.FAILED and email.next_attempt_at
     if failed and send_donor_email.get_backend().supports_defer:

@@ -1,12 +1,13 @@
 """Test settings: a thin override of config.settings."""
 
 import os
+import tempfile
 
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("SECRET_KEY", "tests-only")
 
 from config.settings import *  # noqa: E402,F403
-from config.settings import BASE_DIR, LOGGING  # noqa: E402
+from config.settings import BASE_DIR, DATABASES, LOGGING  # noqa: E402
 
 # Far from UTC on purpose: fiscal-year and date-boundary bugs show up here first.
 TIME_ZONE = "Pacific/Auckland"
@@ -19,3 +20,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LOGGING["root"]["level"] = "WARNING"
+# The worker tests start `manage.py run_worker` processes that must see the test database: on
+# SQLite a file (one per test process) rather than Django's in-memory default.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.path.join(tempfile.gettempdir(), f"trama-test-{os.getpid()}.sqlite3")
+    }

@@ -19,7 +19,7 @@ _ids = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
+def _clear_cache(db):
     cache.clear()
     yield
     cache.clear()

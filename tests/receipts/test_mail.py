@@ -12,8 +12,9 @@ from django.utils import timezone
 from crm import tasks
 from crm.mail import MAX_ATTEMPTS, backoff
 from crm.models import DonorEmail, Receipt
-from crm.outbox import queue_receipt_email, retry_due_emails
+from crm.outbox import queue_receipt_email
 from crm.receipts import receipt_gift_if_due
+from crm.sweep import enqueue_unsent_emails
 
 from .flaky_mail import FlakyBackend
 
@@ -55,13 +56,13 @@ def test_with_the_provider_down_the_receipt_is_issued_and_the_email_retried_unti
     assert django_mail.outbox == []
 
     # nothing is retried before it is due
-    assert retry_due_emails(now=timezone.now()) == 0
+    assert enqueue_unsent_emails(timezone.now()) == 0
 
     # when the retries come due, with growing gaps, until the provider recovers
     gaps = []
     while email.status == DonorEmail.Status.FAILED:
         before = email.next_attempt_at
-        assert retry_due_emails(now=before) == 1
+        assert enqueue_unsent_emails(before) == 1
         email.refresh_from_db()
         if email.next_attempt_at:
             gaps.append(email.next_attempt_at - before)
@@ -86,7 +87,7 @@ def test_after_too_many_failures_it_gives_up_visibly_and_resend_is_one_call(
     give(gift_factory(donor_factory(), wants_receipt=True), django_capture_on_commit_callbacks)
     email = DonorEmail.objects.get()
     while email.status == DonorEmail.Status.FAILED:
-        retry_due_emails(now=email.next_attempt_at)
+        enqueue_unsent_emails(email.next_attempt_at)
         email.refresh_from_db()
     assert (email.status, email.attempts, email.next_attempt_at) == ("gave_up", MAX_ATTEMPTS, None)
 

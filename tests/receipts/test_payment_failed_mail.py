@@ -6,7 +6,7 @@ from django.core import mail as django_mail
 
 from crm import plans
 from crm.models import DonorEmail, RecurringPlan
-from crm.outbox import retry_due_emails
+from crm.sweep import enqueue_unsent_emails
 
 from .flaky_mail import FlakyBackend
 
@@ -88,7 +88,7 @@ def test_notice_is_retried_while_the_provider_is_down(
 
     # then the retries deliver it once the provider is back
     while email.status == "failed":
-        assert retry_due_emails(now=email.next_attempt_at) == 1
+        assert enqueue_unsent_emails(email.next_attempt_at) == 1
         email.refresh_from_db()
     assert (email.status, email.attempts) == ("sent", 3)
     assert len(django_mail.outbox) == 1
