@@ -37,7 +37,7 @@ check-production: | $(UV)
 	@! $(PROD_VENV)/bin/python -c "import localstripe" 2>/dev/null || \
 	  { echo "localstripe is in the production install" >&2; exit 1; }
 	DEBUG=0 SECRET_KEY=check-production STRIPE_WEBHOOK_SECRET=check-production \
-	  $(PROD_VENV)/bin/python manage.py check
+	  ANYMAIL_WEBHOOK_SECRET=check:production $(PROD_VENV)/bin/python manage.py check
 
 # Debian packages the PDFs and the browser tests need; installed only when missing and root.
 system-packages:

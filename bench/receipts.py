@@ -31,6 +31,7 @@ def setup_django(tasks_backend):
         DEBUG="1",
         DATABASE_URL=f"sqlite:///{TMP / 'bench.sqlite3'}",
         MEDIA_ROOT=str(TMP / "media"),
+        PRIVATE_ROOT=str(TMP / "private"),
         TASKS_BACKEND=tasks_backend,
         LOG_LEVEL="WARNING",
     )

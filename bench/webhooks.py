@@ -92,6 +92,7 @@ def make_events(n, tag):
             "id": donation.stripe_checkout_session_id,
             "object": "checkout.session",
             "amount_total": 2500,
+            "currency": "eur",  # checked against the gift's (issue 9)
             "client_reference_id": str(donation.pk),
             "metadata": {"donation_id": str(donation.pk)},
             "mode": "payment",

@@ -219,13 +219,14 @@ class CampaignPage(Page):
         wall = []
         if self.donor_wall:
             recent = succeeded.order_by("-received_on", "-id").values(
-                "anonymous", "donor__first_name", "donor__public_mention", "dedication"
+                "anonymous", "donor__first_name", "dedication"
             )[:DONOR_WALL_SIZE]
             for row in recent:
-                named = row["donor__public_mention"] and not row["anonymous"]
-                wall.append(
-                    row["donor__first_name"] if named and row["donor__first_name"] else None
-                )
+                # Named only with the consent given with this very gift (`anonymous` unticked),
+                # never because of the donor's stored consent: whoever typed the donor's email
+                # on another gift could not give it for them.
+                named = not row["anonymous"] and row["donor__first_name"]
+                wall.append(row["donor__first_name"] if named else None)
         return {
             "raised_cents": totals["raised"] or 0,
             "donors": totals["donors"],

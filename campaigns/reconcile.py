@@ -1,12 +1,14 @@
 """Apply what webhooks missed: list recent Checkout Sessions, paid invoices and refunds from
 Stripe and run them through the same handlers as the webhook (they are idempotent, so what
-was already applied changes nothing). Used by `manage.py stripe_reconcile`."""
+was already applied changes nothing). The handlers' checks hold here too: a session or a
+subscription bound to another gift is skipped, a payment whose amount or currency is not the
+gift's is held for review (and the report says so). Used by `manage.py stripe_reconcile`."""
 
 import logging
 
 from django.db import transaction
 
-from crm.models import Network
+from crm.models import Donation, Network
 
 from . import stripe_api
 from .stripe_handlers import NotOurs, NotYet, charge_refunded, checkout_completed, invoice_paid
@@ -22,7 +24,12 @@ def _accounts():
     return seen
 
 
-def _apply(handler, obj, account, label, report):
+HELD = "held for review: the amount or currency paid is not the gift's"
+
+
+def _apply(handler, obj, account, label, report, gifts=None):
+    """Run one handler; `gifts` are the donations the object is bound to, to tell a payment
+    held for review from one applied."""
     try:
         with transaction.atomic():
             changed = handler(obj, account)
@@ -30,7 +37,8 @@ def _apply(handler, obj, account, label, report):
         report.append(("skipped", label, str(exc)))
         return
     if changed:
-        report.append(("changed", label, ""))
+        held = gifts is not None and gifts.filter(status=Donation.Status.NEEDS_REVIEW).exists()
+        report.append(("changed", label, HELD if held else ""))
 
 
 def reconcile_since(created_gte):
@@ -41,10 +49,13 @@ def reconcile_since(created_gte):
         for session in stripe_api.list_checkout_sessions(network, created_gte):
             if session.get("status") == "complete":
                 label = f"checkout session {session['id']}"
-                _apply(checkout_completed, session, account, label, report)
+                bound = Donation.objects.filter(stripe_checkout_session_id=session["id"])
+                _apply(checkout_completed, session, account, label, report, bound)
         for invoice in stripe_api.list_paid_invoices(network, created_gte):
             if (invoice.get("parent") or {}).get("subscription_details"):
-                _apply(invoice_paid, invoice, account, f"invoice {invoice['id']}", report)
+                label = f"invoice {invoice['id']}"
+                bound = Donation.objects.filter(stripe_invoice_id=invoice["id"])
+                _apply(invoice_paid, invoice, account, label, report, bound)
         for charge in stripe_api.list_refunded_charges(network, created_gte):
             _apply(charge_refunded, charge, account, f"refunds of charge {charge['id']}", report)
     return report

@@ -5,6 +5,15 @@ and the connected account the event came from ('' for the platform), runs inside
 transaction `campaigns.webhooks.receive_event` opened, and returns True if it changed something.
 Handlers are idempotent and order-tolerant: Stripe retries for days and does not guarantee
 order (https://docs.stripe.com/webhooks#event-ordering).
+
+A Stripe object is bound to the donation it was created for: the Checkout Session id is stored
+when the session is created (`campaigns.views.give`), the payment intent and subscription ids
+when its completion arrives. `metadata.donation_id` / `client_reference_id` are only hints
+(whoever creates a session on the account sets them): a donation found through them is used
+only when none of its recorded ids contradicts the event's (`_agrees`); otherwise the event is
+not ours and nothing changes. Amounts and currencies are checked by the crm verbs
+(`crm.gifts.record_payment`): a mismatch holds the gift for review, and the event is applied
+(acknowledged) as such.
 """
 
 import datetime
@@ -56,10 +65,38 @@ def _metadata_donation_id(obj):
     return int(value) if value and str(value).isdigit() else None
 
 
+def _agrees(donation, *, session_id=None, payment_intent_id=None, subscription_id=None):
+    """A donation named only by metadata may take an event's Stripe ids if it is an online gift
+    still waiting for its money (pending, or failed: a later success wins) and each of its
+    recorded ids is either unset or the event's own (ids the event does not carry are not
+    compared: a failed card attempt names only its payment)."""
+    recorded = (
+        (donation.stripe_checkout_session_id, session_id),
+        (donation.stripe_payment_intent_id, payment_intent_id),
+        (donation.stripe_subscription_id, subscription_id),
+    )
+    return (
+        donation.status in (Donation.Status.PENDING, Donation.Status.FAILED)
+        and donation.channel == Donation.Channel.ONLINE
+        and all(not ours or not theirs or ours == theirs for ours, theirs in recorded)
+    )
+
+
 def _session_donation(session, account):
+    """The donation a Checkout Session was created for: the one holding its id. A donation
+    named by the session's metadata only if no recorded id of its contradicts the session
+    (no session recorded yet, or the same ones): another session never takes over a gift."""
     donation = gifts.lock_donation(stripe_checkout_session_id=session["id"])
-    if donation is None and _metadata_donation_id(session):
-        donation = gifts.lock_donation(pk=_metadata_donation_id(session))
+    claimed = _metadata_donation_id(session)
+    if donation is None and claimed:
+        donation = gifts.lock_donation(pk=claimed)
+        ids = {
+            "session_id": session["id"],
+            "payment_intent_id": _id(session.get("payment_intent")),
+            "subscription_id": _id(session.get("subscription")),
+        }
+        if donation is not None and not _agrees(donation, **ids):
+            raise NotOurs(f"session {session['id']} names donation {claimed}, bound elsewhere")
     return _guard(donation, account)
 
 
@@ -67,8 +104,11 @@ def _payment_donation(payment_intent_id, account, metadata=None):
     donation = None
     if payment_intent_id:
         donation = gifts.lock_donation(stripe_payment_intent_id=payment_intent_id)
-    if donation is None and metadata and _metadata_donation_id({"metadata": metadata}):
-        donation = gifts.lock_donation(pk=_metadata_donation_id({"metadata": metadata}))
+    claimed = _metadata_donation_id({"metadata": metadata or {}})
+    if donation is None and claimed:
+        donation = gifts.lock_donation(pk=claimed)
+        if donation is not None and not _agrees(donation, payment_intent_id=payment_intent_id):
+            raise NotOurs(f"payment {payment_intent_id} names donation {claimed}, bound elsewhere")
     return donation
 
 
@@ -79,32 +119,46 @@ def _payment_donation(payment_intent_id, account, metadata=None):
 
 def checkout_completed(session, account):
     donation = _session_donation(session, account)
-    changed = False
-    if session.get("mode") == "subscription" and session.get("subscription"):
-        sub_id = _id(session["subscription"])
-        if donation.stripe_subscription_id != sub_id:
-            donation.stripe_subscription_id = sub_id
-            donation.save(update_fields=["stripe_subscription_id", "updated_at"])
-            changed = True
-        plan = plans.plan_for_subscription(
-            sub_id, origin=donation, customer_id=_id(session.get("customer")) or ""
-        )
-        changed |= plans.attach_plan(plan, donation)
+    changed = _bind_session(donation, session)
     if session.get("payment_status") == "paid":
         changed |= gifts.record_payment(
             donation,
             amount_cents=session.get("amount_total"),
+            currency=session.get("currency"),
             stripe_checkout_session_id=session["id"],
             stripe_payment_intent_id=_id(session.get("payment_intent")),
         )
-        if donation.recurring_plan_id:
-            changed |= plans.attach_plan(donation.recurring_plan, donation)
     elif _id(session.get("payment_intent")) and not donation.stripe_payment_intent_id:
         donation.stripe_payment_intent_id = _id(session["payment_intent"])
         donation.method = Donation.Method.SEPA_DEBIT
         donation.save(update_fields=["stripe_payment_intent_id", "method", "updated_at"])
         changed = True
+    sub_id = _id(session.get("subscription"))
+    if session.get("mode") == "subscription" and sub_id:
+        if donation.status == Donation.Status.NEEDS_REVIEW:
+            return changed  # no plan for a payment under review
+        plan = plans.plan_for_subscription(
+            sub_id, origin=donation, customer_id=_id(session.get("customer")) or ""
+        )
+        changed |= plans.attach_plan(plan, donation)
     return changed
+
+
+def _bind_session(donation, session):
+    """Record the session's own ids on its donation (where not recorded yet): from now on
+    events of this session, its payment and its subscription find this gift and no other."""
+    ids = {
+        "stripe_checkout_session_id": session["id"],
+        "stripe_subscription_id": _id(session.get("subscription"))
+        if session.get("mode") == "subscription"
+        else None,
+    }
+    fields = [f for f, value in ids.items() if value and not getattr(donation, f)]
+    for field in fields:
+        setattr(donation, field, ids[field])
+    if fields:
+        donation.save(update_fields=[*fields, "updated_at"])
+    return bool(fields)
 
 
 def checkout_async_succeeded(session, account):
@@ -145,6 +199,7 @@ def invoice_paid(invoice, account):
     if origin_id:
         # Lock order everywhere: donation, then plan (see checkout_completed).
         origin = _guard(gifts.lock_donation(pk=origin_id), account)
+        _check_origin(origin, sub_id)
     plan = plans.plan_for_subscription(
         sub_id, origin=origin, customer_id=_id(invoice.get("customer"))
     )
@@ -157,10 +212,24 @@ def invoice_paid(invoice, account):
     return plans.record_plan_charge(
         plan,
         invoice_id=invoice["id"],
-        amount_cents=invoice.get("amount_paid") or plan.amount_cents,
+        amount_cents=invoice.get("amount_paid"),
+        currency=invoice.get("currency"),
         origin=origin if first else None,
         received_on=_date(paid_at),
     )
+
+
+def _check_origin(origin, sub_id):
+    """The subscription's metadata names the donation that started it; it is that donation's
+    only once its checkout completed and bound the subscription id to it. Before (Stripe often
+    sends `invoice.paid` first), the event waits; bound to another, it is not ours."""
+    if origin.stripe_subscription_id == sub_id:
+        if origin.status == Donation.Status.NEEDS_REVIEW:
+            raise NotOurs(f"donation {origin.pk} is held for review")
+        return
+    if not origin.stripe_subscription_id and origin.status == Donation.Status.PENDING:
+        raise NotYet(f"the checkout of donation {origin.pk} has not completed yet")
+    raise NotOurs(f"subscription {sub_id} names donation {origin.pk}, bound elsewhere")
 
 
 def invoice_payment_failed(invoice, account):
@@ -185,11 +254,14 @@ def _subscription_plan(subscription, account):
 def subscription_updated(subscription, account):
     plan = _subscription_plan(subscription, account)
     items = (subscription.get("items") or {}).get("data") or []
-    amount = None
+    amount = currency = None
     if items:
         price = items[0].get("price") or items[0].get("plan") or {}
         amount = price.get("unit_amount") or price.get("amount")
-    return plans.update_plan(plan, stripe_status=subscription.get("status"), amount_cents=amount)
+        currency = price.get("currency")
+    return plans.update_plan(
+        plan, stripe_status=subscription.get("status"), amount_cents=amount, currency=currency
+    )
 
 
 def subscription_deleted(subscription, account):

@@ -11,7 +11,8 @@ The money path, top to bottom, as plain calls ("go to definition" follows it):
    `crm.gifts.record_payment` / `record_payment_failure` / `record_refunded_total` /
    `record_dispute` / `record_dispute_closed`, or `crm.plans.record_plan_charge` /
    `record_plan_failure` / `update_plan` / `cancel_plan`.
-3. `crm.gifts.record_payment` matches or creates the donor and calls
+3. `crm.gifts.record_payment` checks the amount and currency against what the gift expects
+   (a mismatch is held for review: nothing else happens), matches or creates the donor and calls
    `crm.receipts.receipt_gift_if_due`, which numbers the receipt (`issue_receipt`, under the
    counter's row lock) and queues the thank-you email (`crm.outbox.queue_receipt_email`); a
    refund calls `crm.receipts.follow_refund` (void, or void and reissue for what remains); a

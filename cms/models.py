@@ -9,6 +9,8 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from .blocks import StoryStreamBlock
+from .documents import NetworkDocument  # noqa: F401  (WAGTAILDOCS_DOCUMENT_MODEL)
+from .forms import NetworkPageForm
 
 
 class HomePage(Page):
@@ -69,11 +71,22 @@ class NetworkPage(Page):
         FieldPanel("hero_image"),
         FieldPanel("body"),
     ]
+    base_form_class = NetworkPageForm  # only superusers set or change `network`
     parent_page_types = ["cms.HomePage"]
     subpage_types = ["cms.StandardPage", "cms.NewsIndexPage", "campaigns.CampaignPage"]
 
     class Meta:
         verbose_name = _("network page")
+
+    def with_content_json(self, content):
+        """A revision never carries the network: it is the page's tenancy, not its content,
+        so no draft, revert or scheduled publish can move the page (and its campaigns) to
+        another network. Superusers change it through the form (`crm.tenancy`)."""
+        page = super().with_content_json(content)
+        # As stored: `self` may be an edited copy held in memory (a revision caches it).
+        stored = NetworkPage.objects.filter(pk=self.pk).values_list("network_id", flat=True)
+        page.network_id = stored.first() or self.network_id
+        return page
 
     def get_open_campaigns(self):
         return _open_campaigns(self)

@@ -6,6 +6,7 @@ lists them all. With `DEBUG` off, the secrets below must be set or the process r
 
 import logging
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -87,6 +88,7 @@ INSTALLED_APPS = [
     "crm",
     "cms",
     "campaigns",
+    "accounts",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -102,6 +104,9 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "anymail",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_tasks",
     "django_tasks_db",
     "django.contrib.admin",
@@ -122,10 +127,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(), then the second factor owed before any page (accounts/).
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.second_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Below the CSP middleware, so it answers first: the admin's own, looser policy.
+    "config.csp.AdminContentSecurityPolicyMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, as django-axes asks: turns a blocked sign-in into the locked-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -164,6 +176,41 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "wagtailadmin_login"
+# django-axes first: it refuses a blocked sign-in before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in lockout (django-axes 8, https://django-axes.readthedocs.io/en/latest/4_configuration.html)
+# AXES_FAILURE_LIMIT failed sign-ins on one account (from anywhere: guessing one password) or
+# from one address (on any accounts: spraying many) block that account or address for
+# AXES_COOLOFF minutes after the last counted failure; then the block lifts by itself.
+# Superusers lift one early in Settings → Sign-in security (or `manage.py axes_reset_username`).
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Attempts while blocked are refused without counting: the block ends on time, as the page says.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A success does not wipe the failures (it would let anyone with one account reset the count of
+# their address between guesses at others).
+AXES_RESET_ON_SUCCESS = False
+# The database handler: counted once across all web processes (the cache handler would be too,
+# with Redis, but the database is always there).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# REMOTE_ADDR only, as the giving rate limits: behind a proxy, make the proxy set it.
+AXES_CLIENT_IP_CALLABLE = "accounts.limits.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"  # a translated 429 in the admin's look
+# No log of every successful sign-in (username, address, browser) kept forever; the failures
+# are kept only for the cool-off.
+AXES_DISABLE_ACCESS_LOG = True
+# Second factor (django-otp, TOTP apps): who must have one before any admin page, among
+# superusers, treasurers, communicators, everyone. Anyone may turn it on for themselves
+# (Account → Two-step verification). Production asks superusers and treasurers by default; with
+# DEBUG (make demo) nobody, so the demo needs no phone.
+OTP_REQUIRED_FOR = env_list("OTP_REQUIRED_FOR", "" if DEBUG else "superusers,treasurers")
+if unknown := set(OTP_REQUIRED_FOR) - {"superusers", "treasurers", "communicators", "everyone"}:
+    raise ImproperlyConfigured(f"OTP_REQUIRED_FOR: unknown roles {sorted(unknown)}")
+OTP_TOTP_ISSUER = WAGTAIL_SITE_NAME  # the account's name in the authenticator app
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
@@ -176,11 +223,13 @@ X_FRAME_OPTIONS = "SAMEORIGIN"  # Wagtail's preview panel shows the page in a sa
 SILENCED_SYSTEM_CHECKS = ["security.W019"]  # ...so DENY would break the editors' preview.
 
 # Content Security Policy (Django 6 built-in): our own assets, and Stripe's where they are used.
+# Public pages run no inline script or style at all (templates link static files only); the
+# Wagtail admin, whose editors need inline code, gets SECURE_CSP_ADMIN (config/csp.py).
 STRIPE_JS_ORIGIN = "https://js.stripe.com"
 SECURE_CSP = {
     "default-src": ["'self'"],
-    "script-src": ["'self'", "'unsafe-inline'", "'unsafe-eval'", STRIPE_JS_ORIGIN],
-    "style-src": ["'self'", "'unsafe-inline'"],
+    "script-src": ["'self'", STRIPE_JS_ORIGIN],
+    "style-src": ["'self'"],
     "img-src": ["'self'", "data:", "blob:", "https:"],
     "frame-src": [
         "'self'",
@@ -194,6 +243,11 @@ SECURE_CSP = {
     "frame-ancestors": ["'self'"],
     "object-src": ["'none'"],
     "base-uri": ["'self'"],
+}
+SECURE_CSP_ADMIN = {
+    **SECURE_CSP,
+    "script-src": ["'self'", "'unsafe-inline'", "'unsafe-eval'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
 }
 
 # --- Internationalisation -----------------------------------------------------------------------
@@ -212,8 +266,42 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+# Private files (receipt PDFs, documents): the "private" storage, never MEDIA_ROOT, which
+# /media/ serves to anyone (page images). A folder by default; a private S3-compatible bucket
+# when PRIVATE_STORAGE_BUCKET is set (django-storages: private ACL, signed expiring URLs, no
+# overwrite). Only checked views serve them (signed links, the admin, the documents' view).
+PRIVATE_ROOT = Path(env_str("PRIVATE_ROOT", str(BASE_DIR / "var" / "private")))
+PRIVATE_STORAGE_BUCKET = env_str("PRIVATE_STORAGE_BUCKET")
+if PRIVATE_STORAGE_BUCKET:
+    PRIVATE_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": PRIVATE_STORAGE_BUCKET,
+            "location": env_str("PRIVATE_STORAGE_PREFIX"),
+            # Empty: AWS itself; e.g. https://s3.eu-south-1.amazonaws.com or a MinIO address.
+            "endpoint_url": env_str("PRIVATE_STORAGE_ENDPOINT_URL") or None,
+            "region_name": env_str("PRIVATE_STORAGE_REGION") or None,
+            # Empty: boto3's own credential chain (instance role, ~/.aws).
+            "access_key": env_str("PRIVATE_STORAGE_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("PRIVATE_STORAGE_SECRET_ACCESS_KEY") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            "file_overwrite": False,
+        },
+    }
+else:
+    for public_root in (MEDIA_ROOT, STATIC_ROOT):
+        if PRIVATE_ROOT.resolve().is_relative_to(Path(public_root).resolve()):
+            raise ImproperlyConfigured(f"PRIVATE_ROOT must be outside {public_root} (public)")
+    # No base URL: its url() refuses (crm.storage), so nothing can link a private file.
+    PRIVATE_STORAGE = {
+        "BACKEND": "crm.storage.PrivateFileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_ROOT},
+    }
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": PRIVATE_STORAGE,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -225,6 +313,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # --- Wagtail ------------------------------------------------------------------------------------
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "pdf", "xlsx", "docx", "odt", "txt"]
+# Documents live on the private storage and leave only through Wagtail's serve view, which
+# serves a document to the public only if a live public page uses it (cms/documents.py).
+WAGTAILDOCS_DOCUMENT_MODEL = "cms.NetworkDocument"
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 # No avatars fetched from gravatar.com: treasurers' emails stay on our server.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
@@ -252,6 +344,13 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 20_000},
         }
     }
+# Rendered page fragments are keyed by the page's published revision and language, so they never
+# go stale: each process keeps its own, and a warm campaign page asks the shared cache only for
+# its totals (one query with the database cache, instead of four).
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "fragments",
+}
 
 # --- Background tasks ---------------------------------------------------------------------------
 # The database queue (django-tasks-db; worker: `manage.py run_worker`). Tests switch to Immediate.
@@ -297,6 +396,10 @@ ANYMAIL = {
     )
     if os.environ.get(f"ANYMAIL_{key}")
 }
+# The tracking webhook (/crm/anymail/...) checks this basic-auth secret: without it anyone could
+# post deliveries and bounces for our emails to donors.
+if not DEBUG and not ANYMAIL.get("WEBHOOK_SECRET"):
+    raise ImproperlyConfigured("ANYMAIL_WEBHOOK_SECRET must be set when DEBUG is off")
 
 # --- Stripe -------------------------------------------------------------------------------------
 # Without STRIPE_SECRET_KEY, STRIPE_API_BASE points at the local stand-in (make demo starts it).
@@ -346,5 +449,7 @@ LOGGING = {
         # The SDK logs each call twice at INFO; our callers log the failures.
         "stripe": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
+        # One INFO line at every start of every process (version, lockout parameters).
+        "axes": {"level": "WARNING"},
     },
 }

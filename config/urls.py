@@ -13,6 +13,12 @@ from campaigns.urls import webhook_urlpatterns
 # Webhooks, admin and documents live outside i18n_patterns: their URLs never change with the
 # visitor's language (Stripe and mail providers call a fixed address).
 urlpatterns = [
+    # Ours before Wagtail's: logout by POST only, throttled password reset, the second factor
+    # and the superusers' Sign-in security screen (accounts/urls.py).
+    path("admin/", include("accounts.urls")),
+    # Wagtail's screens that only a subclass can scope to what the user may see
+    # (cms/admin_urls.py: site history, page types usage, page chooser steps).
+    path("admin/", include("cms.admin_urls")),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/setlang/", set_language, name="set_language"),

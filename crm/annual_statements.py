@@ -24,6 +24,7 @@ from .models import Donation, Receipt
 from .outbox import queue_receipt_email
 from .receipt_files import ensure_receipt_pdf
 from .receipts import ReceiptError, issue_receipt
+from .storage import drop_inherited_connections
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +95,11 @@ def _render_one(receipt_id):
 
 
 def _start_worker():
-    # Forked from the command: drop the parent's rendering objects (Pango is not fork-safe).
+    # Forked from the command: drop the parent's rendering objects (Pango is not fork-safe) and
+    # its storage connections (a bucket client's sockets). The child stores each PDF through
+    # the field, on the private storage like any other receipt (crm.storage).
     pdf.reset_renderer()
+    drop_inherited_connections(Receipt._meta.get_field("pdf").storage)
 
 
 def render_statements(year, network=None, progress=None, *, workers=1):

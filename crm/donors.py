@@ -1,70 +1,123 @@
-"""Who gave: finding the donor a gift's details belong to, or creating one."""
+"""Who gave: finding the donor a gift's details belong to, or creating one.
 
-from django.db.models import Q
+What a donor types on the public form is a claim, not a fact (docs: domain.md, "Identity and
+trust"). It never overwrites, nor fills in, an existing donor's name, email, address or
+consents: a gift is attached to an existing donor only when every detail it gives is already
+theirs (`same_person`); a gift whose codice fiscale, partita IVA or email matches a donor with
+other details gets a new donor, flagged `possible_duplicate_of` that donor for a treasurer to
+merge (`crm.merging`). The receipt and the emails of the gift then go to the name and address
+given with it. Newsletter consent needs the donor's click on a link we email (double opt-in):
+`confirm_newsletter`.
+"""
+
+import unicodedata
+
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from .models import Donor
 from .validators import normalise_code
 
-# Fields copied from what the donor typed (Donation.donor_details) onto a Donor.
-DONOR_FIELDS = (
-    "kind",
-    "first_name",
-    "last_name",
-    "organisation_name",
-    "email",
-    "codice_fiscale",
-    "partita_iva",
-    "street_address",
-    "postal_code",
-    "city",
-    "province",
-    "language",
-)
+# When the gift gives one of these, the donor must already have exactly that value.
+GIVEN_FIELDS = tuple(field for field in Donor.CONTACT_FIELDS if field != "phone")
+# Fields copied from what the donor typed (Donation.donor_details) onto a new Donor.
+DONOR_FIELDS = ("kind", *Donor.NAME_FIELDS, *GIVEN_FIELDS, "language")
+# Compared as people write them (`normalise_name`): equal on both sides, empty included.
+NAME_FIELDS = Donor.NAME_FIELDS
+
+
+def normalise_name(value):
+    """A name or an address line as compared between a gift and a donor: accents, case,
+    apostrophes, punctuation and spacing aside (`D'Alò` = `d’alo` = `DALO`). A value made only
+    of symbols (emoji) is compared as typed, less case and spacing."""
+    text = unicodedata.normalize("NFKD", str(value or "")).casefold()
+    key = "".join(c for c in text if c.isalnum())
+    return key or " ".join(text.split())
+
+
+def _cleaned(details):
+    details = details or {}
+    values = {field: str(details.get(field) or "").strip() for field in DONOR_FIELDS}
+    values.update(
+        email=values["email"].lower(),
+        codice_fiscale=normalise_code(values["codice_fiscale"]),
+        partita_iva=normalise_code(values["partita_iva"]),
+        province=values["province"].upper(),
+        kind=values["kind"] or Donor.Kind.PERSON,
+        language=values["language"] or "it",
+    )
+    return values
+
+
+def same_person(donor, values):
+    """True if a gift with these (cleaned) details may be attached to `donor` without changing
+    anything of theirs: same kind, the same names, and every contact detail the gift gives
+    (email, codice fiscale, partita IVA, address) already the donor's."""
+    if donor.kind != values["kind"]:
+        return False
+    for field in NAME_FIELDS:
+        if normalise_name(getattr(donor, field)) != normalise_name(values[field]):
+            return False
+    for field in GIVEN_FIELDS:
+        given = values[field]
+        if given and normalise_name(getattr(donor, field)) != normalise_name(given):
+            return False
+    return True
+
+
+def _candidates(network, values):
+    """Donors of `network` sharing the gift's codice fiscale, partita IVA or email, strongest
+    match first. A donor whose codice fiscale differs from the gift's is another person
+    sharing the mailbox: not a candidate."""
+    live = Donor.objects.filter(network=network, merged_into__isnull=True, anonymised_at=None)
+    found = []
+    for field in ("codice_fiscale", "partita_iva", "email"):
+        if values[field]:
+            found += live.filter(**{field: values[field]}).order_by("id")
+    cf = values["codice_fiscale"]
+    unique = {}
+    for donor in found:
+        if cf and donor.codice_fiscale and donor.codice_fiscale != cf:
+            continue
+        unique.setdefault(donor.pk, donor)
+    return list(unique.values())
 
 
 def match_or_create_donor(network, details):
-    """The donor of `network` these details belong to: same codice fiscale (or partita IVA),
-    else same email; created if none. Empty fields of a matched donor are filled in; consents
-    only ever widen here (withdrawing them is the donor's explicit act)."""
-    details = details or {}
-    email = (details.get("email") or "").strip().lower()
-    cf = normalise_code(details.get("codice_fiscale"))
-    piva = normalise_code(details.get("partita_iva"))
-    donors = Donor.objects.filter(network=network, merged_into__isnull=True, anonymised_at=None)
-    donor = None
-    if cf:
-        donor = donors.filter(codice_fiscale=cf).order_by("id").first()
-    if donor is None and piva:
-        donor = donors.filter(partita_iva=piva).order_by("id").first()
-    if donor is None and email:
-        # A donor with a different codice fiscale is a different person sharing the mailbox.
-        same_email = donors.filter(email=email).order_by("id")
-        if cf:
-            same_email = same_email.filter(Q(codice_fiscale="") | Q(codice_fiscale=cf))
-        donor = same_email.first()
-    values = {field: details.get(field) or "" for field in DONOR_FIELDS}
-    values.update(email=email, codice_fiscale=cf, partita_iva=piva)
-    values["kind"] = values["kind"] or Donor.Kind.PERSON
-    values["language"] = values["language"] or "it"
-    values["newsletter"] = bool(details.get("newsletter"))
-    values["public_mention"] = bool(details.get("public_mention"))
-    if details.get("privacy_notice_version"):
+    """The donor of `network` a gift with these details belongs to. An existing donor only if
+    they are the same person (`same_person`), and then unchanged; otherwise a new donor made
+    from the details, flagged as a possible duplicate of the donor sharing its codice fiscale,
+    partita IVA or email, if any. A new donor's newsletter consent waits for the confirmation
+    click (`crm.outbox.queue_newsletter_confirmation`)."""
+    values = _cleaned(details)
+    candidates = _candidates(network, values)
+    for donor in candidates:
+        if same_person(donor, values):
+            return donor
+    donor = Donor(
+        network=network,
+        source="online",
+        possible_duplicate_of=candidates[0] if candidates else None,
+        newsletter=False,
+        public_mention=bool((details or {}).get("public_mention")),
+        **values,
+    )
+    if (details or {}).get("privacy_notice_version"):
         accepted = details.get("privacy_accepted_at")
-        values["privacy_notice_version"] = details["privacy_notice_version"]
-        values["privacy_accepted_at"] = parse_datetime(accepted) if accepted else timezone.now()
-    if donor is None:
-        donor = Donor(network=network, source="online", **values)
-        donor.save()
-        return donor
-    changed = []
-    for field, value in values.items():
-        # Consents only widen; the latest privacy acknowledgement replaces the older one.
-        replaces = field.startswith("privacy_") or not getattr(donor, field)
-        if value and replaces and getattr(donor, field) != value:
-            setattr(donor, field, value)
-            changed.append(field)
-    if changed:  # a returning donor with nothing new costs no write
-        donor.save(update_fields=[*changed, "updated_at"])
+        donor.privacy_notice_version = str(details["privacy_notice_version"])[:20]
+        donor.privacy_accepted_at = (parse_datetime(accepted) if accepted else None) or (
+            timezone.now()
+        )
+    donor.save()
     return donor
+
+
+def confirm_newsletter(donor):
+    """The donor clicked the confirmation link: newsletter consent, with its time. Returns False
+    if it was already given."""
+    if donor.newsletter:
+        return False
+    donor.newsletter = True
+    donor.newsletter_confirmed_at = timezone.now()
+    donor.save(update_fields=["newsletter", "newsletter_confirmed_at", "updated_at"])
+    return True

@@ -18,20 +18,12 @@ from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from .formulas import neutralise
 from .models import Donation
 from .money import cents_to_decimal
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CSV_DELIMITER = ";"  # what Italian spreadsheets expect; decimals use a comma
 CHUNK = 2000
-
-
-def neutralise(value):
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe, so it opens as
-    text (OWASP CSV injection advice). Numbers and dates are left alone."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def _csv_value(value):
@@ -85,14 +77,24 @@ def csv_response(headings, rows, filename):
     return response
 
 
-def xlsx_response(headings, rows, filename):
-    # On disk, not in memory; FileResponse closes it when sent.
-    output = tempfile.TemporaryFile()  # noqa: SIM115
-    write_xlsx(headings, rows, output)
+def _file_response(write, **kwargs):
+    """A download built by `write(file)` into a nameless temporary file: in the system's temp
+    folder (never MEDIA_ROOT: exports are private), unlinked from the start on Linux, gone once
+    closed. FileResponse closes it when the response is sent; a failed build closes it here."""
+    output = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the response, or below)
+    try:
+        write(output)
+    except BaseException:
+        output.close()
+        raise
     output.seek(0)
-    return FileResponse(
-        output,
-        as_attachment=True,
+    return FileResponse(output, as_attachment=True, **kwargs)
+
+
+def xlsx_response(headings, rows, filename):
+    # On disk, not in memory.
+    return _file_response(
+        lambda output: write_xlsx(headings, rows, output),
         filename=f"{filename}.xlsx",
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
@@ -211,7 +213,8 @@ RECEIPT_HEADINGS = (
 
 def write_receipts_zip(receipts, output):
     """A ZIP of the receipts' PDFs plus `index.csv`; receipts without a PDF yet are listed with
-    an empty file name so the treasurer sees they are missing."""
+    an empty file name so the treasurer sees they are missing. The PDFs are read through the
+    field from the private storage (crm.storage) and named after their numbers."""
     with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         rows = []
         for receipt in receipts.order_by("year", "sequence").iterator(chunk_size=200):
@@ -239,9 +242,8 @@ def write_receipts_zip(receipts, output):
 
 
 def export_receipts_zip(receipts, filename):
-    output = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
-    write_receipts_zip(receipts, output)
-    output.seek(0)
-    return FileResponse(
-        output, as_attachment=True, filename=f"{filename}.zip", content_type="application/zip"
+    return _file_response(
+        lambda output: write_receipts_zip(receipts, output),
+        filename=f"{filename}.zip",
+        content_type="application/zip",
     )

@@ -5,6 +5,11 @@ transaction and, where two paths could race, a row lock on the donation (`lock_d
 verbs are idempotent: applying the same fact twice changes nothing the second time. What follows
 for receipts is a direct call into `crm.receipts` in the same transaction; the slow part (PDF,
 email) is queued there on commit.
+
+Money is checked at the door: a payment whose amount or currency is not the gift's is held for
+review (`Donation.Status.NEEDS_REVIEW`, with what Stripe reported) and applies nothing else: no
+donor, no receipt, no success. Refunds and disputes leave a gift under review as it is: the
+treasurer settles it in Stripe.
 """
 
 import logging
@@ -13,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import receipts
+from . import outbox, receipts
 from .donors import match_or_create_donor
 from .models import Donation
 
@@ -39,33 +44,71 @@ def lock_donation(**lookup):
     )
 
 
-def record_payment(donation, *, amount_cents=None, received_on=None, **stripe_ids):
-    """The money arrived: attach the donor, set the Stripe ids, and receipt the gift if the
-    donor asked for it (or the network always issues them). Returns False if the donation had
-    already succeeded (a replay)."""
+def payment_matches(donation, amount_cents, currency):
+    """True if Stripe's `amount_cents` and `currency` ("eur") are exactly the gift's."""
+    return (
+        isinstance(amount_cents, int)
+        and not isinstance(amount_cents, bool)
+        and amount_cents == donation.amount_cents
+        and str(currency or "").upper() == donation.currency.upper()
+    )
+
+
+def hold_for_review(donation, *, amount_cents, currency, fields=()):
+    """Keep a payment whose amount or currency is not the gift's for a treasurer to look at:
+    the gift stays without donor and receipt, with what Stripe reported. Idempotent."""
+    reported = amount_cents if isinstance(amount_cents, int) and 0 <= amount_cents < 2**31 else None
+    donation.status = Donation.Status.NEEDS_REVIEW
+    donation.reported_amount_cents = reported
+    donation.reported_currency = str(currency or "")[:3].upper()
+    donation.save(
+        update_fields=[
+            *fields,
+            "status",
+            "reported_amount_cents",
+            "reported_currency",
+            "updated_at",
+        ]
+    )
+    log.warning(
+        "donation %s held for review: Stripe reported %r %r, the gift is %s %s",
+        donation.pk,
+        amount_cents,
+        currency,
+        donation.amount_cents,
+        donation.currency,
+    )
+
+
+def record_payment(donation, *, amount_cents, currency, received_on=None, **stripe_ids):
+    """The money arrived: `amount_cents` and `currency` are what Stripe says was paid. If they
+    are the gift's, attach the donor (`match_or_create_donor`: an existing donor only if every
+    detail agrees), set the Stripe ids, receipt the gift if the donor asked for it (or the
+    network always issues them) and, if the donor ticked "send me news", ask them to confirm
+    it. If they are not, the gift is held for review and nothing else happens. Returns False
+    if nothing changed (a replay, or a gift already under review)."""
     fields = ["recurring_plan"]  # callers may have linked the plan just before (monthly gifts)
     for field, value in stripe_ids.items():
         if value and getattr(donation, field) != value:
             setattr(donation, field, value)
             fields.append(field)
-    if donation.status in FINAL_GOOD:
-        donation.save(update_fields=[*fields, "updated_at"])
+    if donation.status in (*FINAL_GOOD, Donation.Status.NEEDS_REVIEW):
+        if len(fields) > 1 or donation.recurring_plan_id:  # a replay with nothing new: no write
+            donation.save(update_fields=[*fields, "updated_at"])
         return False
-    if amount_cents and amount_cents != donation.amount_cents:
-        log.warning(
-            "donation %s: Stripe charged %s cents, form said %s",
-            donation.pk,
-            amount_cents,
-            donation.amount_cents,
-        )
-        donation.amount_cents = amount_cents
-    if donation.donor_id is None:
+    if not payment_matches(donation, amount_cents, currency):
+        hold_for_review(donation, amount_cents=amount_cents, currency=currency, fields=fields)
+        return True
+    matched = donation.donor_id is None
+    if matched:
         donation.donor = match_or_create_donor(donation.network, donation.donor_details)
     donation.status = Donation.Status.SUCCEEDED
     donation.received_on = received_on or timezone.localdate()
-    fields += ["amount_cents", "donor", "status", "received_on", "updated_at"]
+    fields += ["donor", "status", "received_on", "updated_at"]
     donation.save(update_fields=fields)
     receipts.receipt_gift_if_due(donation)
+    if matched and (donation.donor_details or {}).get("newsletter"):
+        outbox.queue_newsletter_confirmation(donation.donor)
     return True
 
 
@@ -91,6 +134,8 @@ def record_refunded_total(donation, refunded_cents, *, reason="refund"):
     """Stripe reports the total refunded so far (`charge.amount_refunded`): setting it, rather
     than adding, makes replays and out-of-order deliveries harmless. The receipts covering the
     gift are voided (and reissued for what remains)."""
+    if donation.status == Donation.Status.NEEDS_REVIEW:
+        return False
     if refunded_cents > donation.amount_cents:
         raise ValidationError(
             _("A refund cannot be larger than the amount still to refund."), code="too_large"
@@ -120,7 +165,7 @@ def record_refund(donation, amount_cents, *, reason="refund"):
 
 def record_dispute(donation):
     """The donor's bank opened a dispute (chargeback): the gift no longer counts until won."""
-    if donation.status == Donation.Status.DISPUTED:
+    if donation.status in (Donation.Status.DISPUTED, Donation.Status.NEEDS_REVIEW):
         return False
     donation.status = Donation.Status.DISPUTED
     donation.save(update_fields=["status", "updated_at"])
@@ -130,6 +175,8 @@ def record_dispute(donation):
 def record_dispute_closed(donation, *, won):
     """Won: the gift counts again. Lost: the money went back to the donor, as a refund
     (https://docs.stripe.com/disputes/how-disputes-work), and its receipts are voided."""
+    if donation.status == Donation.Status.NEEDS_REVIEW:
+        return False
     if won:
         if donation.status != Donation.Status.DISPUTED:
             return False

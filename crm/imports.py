@@ -9,8 +9,11 @@ Italian conventions: headers like "Cognome", amounts like `1.234,50`, dates `dd/
 import csv
 import datetime
 import io
+import time
+import zipfile
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -18,6 +21,7 @@ from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from wagtail.log_actions import log
 
+from .formulas import looks_like_formula
 from .models import Donation, Donor
 from .money import parse_amount
 from .offline import record_offline_gift
@@ -53,9 +57,42 @@ METHODS = {
     "altro": Donation.Method.OTHER,
     "": Donation.Method.BANK_TRANSFER,
 }
-# A cell a spreadsheet would run: refused rather than stored (OWASP CSV injection).
-FORMULA_START = ("=", "@")
-MAX_ROWS = 50_000
+DONOR_FIELDS = (
+    "first_name",
+    "last_name",
+    "organisation_name",
+    "email",
+    "codice_fiscale",
+    "street_address",
+    "postal_code",
+    "city",
+    "province",
+    "phone",
+)
+
+# Limits (settings IMPORT_*): a file is read whole into memory, so it is bounded first; an XLSX
+# is a ZIP of XML, so its inflated size too (a 410 KB file can inflate to gigabytes), and the
+# reading time (a 1.6 KB file can declare a million empty rows).
+LIMITS = {
+    "IMPORT_MAX_BYTES": 5 * 1024 * 1024,
+    "IMPORT_MAX_ROWS": 20_000,
+    "IMPORT_MAX_COLUMNS": 40,
+    "IMPORT_MAX_CELL_CHARS": 1_000,
+    "IMPORT_MAX_INFLATED_BYTES": 50 * 1024 * 1024,
+    "IMPORT_MAX_SECONDS": 20,
+}
+# The largest gift a row may carry: what the database's amount column holds.
+MAX_AMOUNT_CENTS = 2_147_483_647
+# A phone number may start with + (an international prefix); nothing else that could be a formula.
+PHONE_CHARS = set("+0123456789 ./-()")
+
+
+def limit(name):
+    return getattr(settings, name, LIMITS[name])
+
+
+class FileRefused(ValueError):
+    """The file cannot be read safely (too big, too many rows or columns, a ZIP bomb)."""
 
 
 @dataclass
@@ -84,18 +121,52 @@ def _decode(data):
         return data.decode("latin-1")  # Excel on Windows saves CSV as cp1252/Latin-1
 
 
+def _check_zip(data):
+    """Refuse an XLSX whose parts would inflate beyond the limit (a ZIP bomb)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise FileRefused(_("This is not an XLSX file: save it again as .xlsx or .csv.")) from exc
+    members = archive.infolist()
+    inflated = sum(member.file_size for member in members)
+    if len(members) > 200 or inflated > limit("IMPORT_MAX_INFLATED_BYTES"):
+        raise FileRefused(_("The file is too large once opened: split it or save it as CSV."))
+
+
+def _xlsx_rows(data):
+    _check_zip(data)
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on a damaged file
+        raise FileRefused(_("The XLSX file cannot be read: save it again and retry.")) from exc
+    sheet = workbook.worksheets[0]
+    # The sheet's declared size is not trusted: a tiny file may declare a million rows.
+    sheet.reset_dimensions()
+    yield from sheet.iter_rows(max_col=limit("IMPORT_MAX_COLUMNS"), values_only=True)
+
+
 def read_table(data, filename):
-    """Yield (line number, list of cells) from CSV or XLSX bytes; the first is the header."""
+    """Yield (line number, list of cells) from CSV or XLSX bytes; the first is the header.
+    Raises FileRefused when the file breaks a limit (rows, columns, size, time)."""
+    if len(data) > limit("IMPORT_MAX_BYTES"):
+        raise FileRefused(_("The file is too large: split it into smaller files."))
     if filename.lower().endswith(".xlsx"):
-        sheet = load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, ["" if v is None else v for v in row]
-        return
-    text = _decode(data)
-    sample = text[:4096]
-    delimiter = ";" if sample.count(";") >= sample.count(",") else ","
-    for number, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1):
-        yield number, row
+        rows = _xlsx_rows(data)
+    else:
+        text = _decode(data)
+        sample = text[:4096]
+        delimiter = ";" if sample.count(";") >= sample.count(",") else ","
+        rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+    # Empty lines count too: reading them costs time all the same.
+    max_lines = limit("IMPORT_MAX_ROWS") + 1_000
+    deadline = time.monotonic() + limit("IMPORT_MAX_SECONDS")
+    for number, row in enumerate(rows, start=1):
+        if number > max_lines or time.monotonic() > deadline:
+            raise FileRefused(_("The file has too many rows: split it into smaller files."))
+        cells = ["" if v is None else v for v in row]
+        if len(cells) > limit("IMPORT_MAX_COLUMNS"):
+            cells = cells[: limit("IMPORT_MAX_COLUMNS")]
+        yield number, cells
 
 
 def _date(value):
@@ -112,7 +183,34 @@ def _date(value):
 def _amount(value):
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = f"{value:.2f}".replace(".", ",")
-    return parse_amount(value)
+    cents = parse_amount(value)
+    if cents > MAX_AMOUNT_CENTS:
+        raise ValidationError(_("The amount is too large."), code="too_large")
+    return cents
+
+
+def _is_formula(key, value):
+    if key == "phone" and set(value) <= PHONE_CHARS:
+        return False  # "+39 02 1234 5678" is a phone number, and stays one
+    if key == "amount":
+        return False  # parsed as a number: "-5" or "=1" are refused as amounts
+    return looks_like_formula(value)
+
+
+def _check_lengths(row, problems):
+    """The database's limits, checked in the dry run too (a row that passes must write)."""
+    for name in DONOR_FIELDS:
+        value = str(row.get(name, "") or "")
+        max_length = Donor._meta.get_field(name).max_length
+        if len(value) > max_length:
+            label = Donor._meta.get_field(name).verbose_name
+            problems.append(
+                _("%(field)s is longer than %(max)s characters")
+                % {"field": label, "max": max_length}
+            )
+    reference = str(row.get("reference", "") or "")
+    if len(reference) > Donation._meta.get_field("reference").max_length:
+        problems.append(_("the reference is too long"))
 
 
 def _check_row(raw):
@@ -120,10 +218,13 @@ def _check_row(raw):
     problems, row = [], {}
     for key, value in raw.items():
         if isinstance(value, str):
-            value = value.strip()
-            if value.startswith(FORMULA_START):
+            if len(value) > limit("IMPORT_MAX_CELL_CHARS"):
+                problems.append(_("“%s” is too long") % key)
+                continue
+            if _is_formula(key, value):
                 problems.append(_("“%s” looks like a spreadsheet formula") % key)
                 continue
+            value = value.strip()
         row[key] = value
     if not (row.get("last_name") or row.get("organisation_name")):
         problems.append(_("a surname or an organisation name is required"))
@@ -148,21 +249,36 @@ def _check_row(raw):
             row["received_on"] = _date(row.get("received_on", ""))
             if row["received_on"] > datetime.date.today():
                 problems.append(_("the date is in the future"))
+            elif row["received_on"].year < 1900:
+                problems.append(_("the date is too far in the past"))
         except ValidationError as exc:
             problems.append(exc.messages[0])
         method = str(row.get("method", "")).strip().lower()
         if method not in METHODS:
             problems.append(_("unknown method “%s” (bonifico, contanti, assegno)") % method)
         row["method"] = METHODS.get(method)
+    if row.get("province") and not (
+        len(str(row["province"])) == 2 and str(row["province"]).isalpha()
+    ):
+        problems.append(_("the province must be its two-letter code, e.g. MI"))
+    _check_lengths(row, problems)
     if problems:
         raise ValidationError(problems)
     return row
 
 
 def plan_import(data, filename, network):
-    """Read and check every row; write nothing."""
+    """Read and check every row; write nothing. A file that breaks a limit is one error."""
     plan = ImportPlan(network=network)
-    table = read_table(data, filename)
+    try:
+        return _plan_rows(plan, read_table(data, filename))
+    except FileRefused as exc:
+        plan.rows = []
+        plan.errors = [RowError(0, str(exc))]
+        return plan
+
+
+def _plan_rows(plan, table):
     header = next(table, None)
     if header is None:
         plan.errors.append(RowError(0, _("The file is empty.")))
@@ -175,7 +291,7 @@ def plan_import(data, filename, network):
     for line, cells in table:
         if not any(str(c).strip() for c in cells):
             continue
-        if len(plan.rows) + len(plan.errors) >= MAX_ROWS:
+        if len(plan.rows) + len(plan.errors) >= limit("IMPORT_MAX_ROWS"):
             plan.errors.append(RowError(line, _("Too many rows: split the file.")))
             break
         raw = {col: cells[i] if i < len(cells) else "" for i, col in enumerate(columns) if col}
@@ -204,20 +320,6 @@ def _find_donor(network, row):
     return None
 
 
-DONOR_FIELDS = (
-    "first_name",
-    "last_name",
-    "organisation_name",
-    "email",
-    "codice_fiscale",
-    "street_address",
-    "postal_code",
-    "city",
-    "province",
-    "phone",
-)
-
-
 @transaction.atomic
 def apply_import(plan, *, user=None):
     """Write a clean plan: match or create donors, record gifts. Returns counts."""
@@ -234,7 +336,7 @@ def apply_import(plan, *, user=None):
             )
             if donor.organisation_name and not donor.last_name:
                 donor.kind = Donor.Kind.ORGANISATION
-            donor.province = donor.province[:2].upper()
+            donor.province = donor.province.upper()
             donor.save()
             log(donor, "wagtail.create", user=user)
             created += 1

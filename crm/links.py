@@ -1,5 +1,7 @@
-"""Signed links we put in donors' emails: a receipt's download and a monthly plan's stop page.
-No login: the signature is the key, and it expires."""
+"""Signed links we put in donors' emails: a receipt's download, a monthly plan's stop page and
+the newsletter's confirmation. No login: the signature is the key, and it expires."""
+
+import hashlib
 
 from django.conf import settings
 from django.core import signing
@@ -7,7 +9,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from . import extensions
-from .models import Receipt
+from .models import Donor, Receipt
 from .receipt_files import ensure_receipt_pdf
 
 DOWNLOAD_SALT = "crm.receipt-download"
@@ -17,6 +19,10 @@ DOWNLOAD_MAX_AGE = 365 * 24 * 3600
 PLAN_CANCEL_SALT = "campaigns.cancel-plan"
 # Every email to a monthly donor carries a fresh link; an old email's link still works a year on.
 PLAN_CANCEL_MAX_AGE = 400 * 24 * 3600
+
+NEWSLETTER_SALT = "crm.newsletter-confirm"
+# A confirmation is asked once per donor; after a month the donor ticks the box again next time.
+NEWSLETTER_MAX_AGE = 30 * 24 * 3600
 
 
 def receipt_download_token(receipt):
@@ -57,3 +63,32 @@ def plan_cancel_url(plan):
 def plan_from_cancel_token(token):
     """The plan id in a cancel link; raises signing.BadSignature (or SignatureExpired)."""
     return signing.loads(token, salt=PLAN_CANCEL_SALT, max_age=PLAN_CANCEL_MAX_AGE)
+
+
+def _address_key(email):
+    # Pins a confirmation link to the address it was sent to, without putting it in the URL.
+    return hashlib.sha256((email or "").strip().lower().encode()).hexdigest()[:16]
+
+
+def newsletter_confirm_token(donor):
+    return signing.dumps({"d": donor.pk, "e": _address_key(donor.email)}, salt=NEWSLETTER_SALT)
+
+
+def newsletter_confirm_url(donor):
+    """Absolute, signed link from which the donor confirms the newsletter (double opt-in)."""
+    path = reverse("crm:newsletter_confirm", args=[newsletter_confirm_token(donor)])
+    return f"{settings.SITE_URL}{path}"
+
+
+def donor_from_newsletter_token(token):
+    """The donor a confirmation link was sent to. Raises signing.BadSignature (SignatureExpired
+    when too old), also when that donor was since merged or anonymised or their address is no
+    longer the one the link went to."""
+    data = signing.loads(token, salt=NEWSLETTER_SALT, max_age=NEWSLETTER_MAX_AGE)
+    if not isinstance(data, dict):
+        raise signing.BadSignature("not a confirmation link")
+    live = Donor.objects.filter(merged_into__isnull=True, anonymised_at__isnull=True)
+    donor = live.select_related("network").filter(pk=data.get("d")).first()
+    if donor is None or not donor.email or _address_key(donor.email) != data.get("e"):
+        raise signing.BadSignature("the link no longer matches a donor")
+    return donor

@@ -19,7 +19,7 @@ from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from .links import plan_cancel_url, receipt_download_url
+from .links import newsletter_confirm_url, plan_cancel_url, receipt_download_url
 from .models import DonorEmail, Receipt
 from .money import format_amount
 from .receipt_files import ensure_receipt_pdf, read_receipt_pdf
@@ -105,6 +105,21 @@ def build_payment_failed_message(email):
     return _message(email, "payment_failed", context, language, network.email)
 
 
+def build_newsletter_confirm_message(email):
+    """Asks the donor to confirm the newsletter from a signed link (double opt-in); nothing is
+    sent to them until they do."""
+    donor = email.donor
+    network = donor.network
+    context = {
+        "donor_name": donor.first_name or donor.display_name,
+        "entity": network,
+        "network_name": network.name,
+        "confirm_url": newsletter_confirm_url(donor),
+    }
+    language = "en" if donor.language == "en" else "it"
+    return _message(email, "newsletter_confirm", context, language, network.email)
+
+
 def build_receipt_message(email, pdf_bytes):
     receipt = email.receipt
     language = "en" if receipt.language == "en" else "it"
@@ -124,6 +139,8 @@ def build_receipt_message(email, pdf_bytes):
 def build_message(email):
     if email.kind == DonorEmail.Kind.PAYMENT_FAILED:
         return build_payment_failed_message(email)
+    if email.kind == DonorEmail.Kind.NEWSLETTER_CONFIRM:
+        return build_newsletter_confirm_message(email)
     return build_receipt_message(email, read_receipt_pdf(email.receipt))
 
 
@@ -147,7 +164,9 @@ def deliver_email(email_id):
     with transaction.atomic():
         email = (
             DonorEmail.objects.select_for_update(of=("self",))
-            .select_related("receipt", "recurring_plan__donor", "recurring_plan__network")
+            .select_related(
+                "receipt", "recurring_plan__donor", "recurring_plan__network", "donor__network"
+            )
             .get(pk=email_id)
         )
         if email.status not in (DonorEmail.Status.QUEUED, DonorEmail.Status.FAILED):

@@ -2,6 +2,10 @@
 
 A merge keeps one donor and marks the other `merged_into` it (never deleted), so the log entry
 and the kept row say what happened and the move can be traced and undone by hand.
+
+Donors flagged when their gift arrived (`Donor.possible_duplicate_of`: the gift came with an
+existing donor's codice fiscale or email but other details, `crm.donors`) are listed first;
+merging clears the flag, and so does "not the same person" (`dismiss_duplicate`).
 """
 
 from django.db import transaction
@@ -11,17 +15,36 @@ from wagtail.log_actions import log
 
 from .models import Donor
 
+FLAGGED = _("flagged when the gift arrived: same codice fiscale or email, other details")
+
+
+def flagged_duplicates(live, limit=50):
+    """Pairs (existing donor, flagged donor) among live donors, newest flag first."""
+    flagged = (
+        live.filter(
+            possible_duplicate_of__isnull=False,
+            possible_duplicate_of__merged_into__isnull=True,
+            possible_duplicate_of__anonymised_at__isnull=True,
+        )
+        .select_related("possible_duplicate_of")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    return [(donor.possible_duplicate_of, donor) for donor in flagged]
+
 
 def duplicate_suggestions(donors, limit=50):
-    """Pairs (donor, other, reason) of likely duplicates among `donors` (already scoped): same
-    email, same codice fiscale, or same name and postal code within one network."""
+    """Pairs (donor, other, reason) of likely duplicates among `donors` (already scoped): first
+    the donors flagged when their gift arrived, then same email, same codice fiscale, or same
+    name and postal code within one network."""
     live = donors.filter(merged_into__isnull=True, anonymised_at__isnull=True)
+    pairs = [(keep, other, FLAGGED) for keep, other in flagged_duplicates(live, limit)]
+    seen = {(keep.pk, other.pk) for keep, other, _reason in pairs}
+    seen |= {(other.pk, keep.pk) for keep, other, _reason in pairs}
     keys = (
         (("email",), _("same email")),
         (("codice_fiscale",), _("same codice fiscale")),
         (("last_name", "first_name", "postal_code"), _("same name and postal code")),
     )
-    seen, pairs = set(), []
     for fields, reason in keys:
         filled = live.exclude(**{f"{fields[0]}": ""})
         groups = (
@@ -74,12 +97,36 @@ def merge_donors(keep, duplicate, *, user=None):
     ):
         keep.privacy_accepted_at = duplicate.privacy_accepted_at
         keep.privacy_notice_version = duplicate.privacy_notice_version
-        keep.newsletter = duplicate.newsletter
         keep.public_mention = duplicate.public_mention
+    if duplicate.newsletter and not keep.newsletter:
+        # Given only by a confirmation click (double opt-in), so it carries over as given.
+        keep.newsletter = True
+        keep.newsletter_confirmed_at = duplicate.newsletter_confirmed_at
+    if keep.possible_duplicate_of_id == duplicate.pk:
+        keep.possible_duplicate_of = None
     keep.save()
     duplicate.merged_into = keep
-    duplicate.save(update_fields=["merged_into", "updated_at"])
+    duplicate.possible_duplicate_of = None
+    duplicate.save(update_fields=["merged_into", "possible_duplicate_of", "updated_at"])
+    # Donors flagged as look-alikes of the merged one are now look-alikes of the kept one.
+    Donor.objects.filter(possible_duplicate_of=duplicate).exclude(pk=keep.pk).update(
+        possible_duplicate_of=keep
+    )
     data = {"kept": keep.pk, "merged": duplicate.pk, "moved": moved}
     log(keep, "crm.merge", user=user, data=data)
     log(duplicate, "crm.merge", user=user, data=data)
     return keep
+
+
+@transaction.atomic
+def dismiss_duplicate(donor, *, user=None):
+    """A treasurer checked a flagged donor: not the same person as the one flagged. Returns
+    False if there was no flag."""
+    donor = Donor.objects.select_for_update().get(pk=donor.pk)
+    if donor.possible_duplicate_of_id is None:
+        return False
+    data = {"donor": donor.pk, "not_duplicate_of": donor.possible_duplicate_of_id}
+    donor.possible_duplicate_of = None
+    donor.save(update_fields=["possible_duplicate_of", "updated_at"])
+    log(donor, "wagtail.edit", user=user, data=data)  # shown as an edit in its history
+    return True

@@ -17,8 +17,10 @@ def _send_after_commit(email):
 
 def queue_receipt_email(receipt, *, user=None):
     """Queue the thank-you email with the receipt's PDF attached. Each call is one more email;
-    a second one ("resend") is recorded in the receipt's history with `user`."""
-    to = receipt.donor.email or receipt.donor_snapshot.get("email", "")
+    a second one ("resend") is recorded in the receipt's history with `user`. It goes to the
+    address the receipt was issued to (its donor snapshot: the address given with the gift),
+    not to whatever address its donor has after a merge."""
+    to = receipt.donor_snapshot.get("email") or receipt.donor.email
     if not to:
         raise ReceiptError("the donor has no email address")
     with transaction.atomic():
@@ -35,6 +37,21 @@ def queue_payment_failed_email(plan):
         return None
     email = DonorEmail.objects.create(
         kind=DonorEmail.Kind.PAYMENT_FAILED, recurring_plan=plan, to=plan.donor.email
+    )
+    _send_after_commit(email)
+    return email
+
+
+def queue_newsletter_confirmation(donor):
+    """Queue the email whose signed link confirms the newsletter (double opt-in: a ticked box
+    on a public form proves nothing about who owns the mailbox). Once per donor: None if they
+    already receive it, were already asked, or have no address."""
+    if donor.newsletter or not donor.email or donor.anonymised_at:
+        return None
+    if DonorEmail.objects.filter(kind=DonorEmail.Kind.NEWSLETTER_CONFIRM, donor=donor).exists():
+        return None
+    email = DonorEmail.objects.create(
+        kind=DonorEmail.Kind.NEWSLETTER_CONFIRM, donor=donor, to=donor.email
     )
     _send_after_commit(email)
     return email

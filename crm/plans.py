@@ -1,6 +1,9 @@
 """Business verbs on recurring plans: a Stripe subscription becomes a plan, each paid invoice
 a gift (through `crm.gifts.record_payment`), failures tell the donor, cancellation ends it.
 
+Money at the door: each paid invoice must be the plan's amount in the plan's currency (the
+first one: the started gift's); otherwise its gift is held for review (`crm.gifts`).
+
 Locks: callers lock the donation first, then the plan (`plan_for_subscription`), everywhere.
 """
 
@@ -54,10 +57,12 @@ def attach_plan(plan, donation):
     return changed
 
 
-def record_plan_charge(plan, *, invoice_id, amount_cents, origin=None, received_on=None):
+def record_plan_charge(plan, *, invoice_id, amount_cents, currency, origin=None, received_on=None):
     """One monthly charge of a plan is one donation. The first charge completes the donation
-    created with the checkout (`origin`); later ones are new donations. The unique invoice id
-    makes a replay a no-op."""
+    created with the checkout (`origin`); later ones are new donations of the plan's amount.
+    `amount_cents` and `currency` are what Stripe says the invoice paid: if they are not what
+    the gift expects, the gift is held for review and the plan is not activated. The unique
+    invoice id makes a replay a no-op."""
     existing = Donation.objects.filter(stripe_invoice_id=invoice_id).first()
     if existing is not None:
         return False
@@ -66,12 +71,14 @@ def record_plan_charge(plan, *, invoice_id, amount_cents, origin=None, received_
         record_payment(
             origin,
             amount_cents=amount_cents,
+            currency=currency,
             received_on=received_on,
             stripe_invoice_id=invoice_id,
             stripe_subscription_id=plan.stripe_subscription_id,
         )
         attach_plan(plan, origin)
-        _activate(plan)
+        if origin.status != Donation.Status.NEEDS_REVIEW:
+            _activate(plan)
         return True  # at least the invoice id is new on the gift
     template = origin or plan.donations.order_by("id").first()
     donation = Donation(
@@ -79,17 +86,19 @@ def record_plan_charge(plan, *, invoice_id, amount_cents, origin=None, received_
         donor=plan.donor,
         campaign=plan.campaign,
         recurring_plan=plan,
-        amount_cents=amount_cents,
+        amount_cents=plan.amount_cents,
+        currency=plan.currency,
         wants_receipt=template.wants_receipt if template else False,
         donor_details=template.donor_details if template else {},
-        anonymous=template.anonymous if template else False,
+        anonymous=template.anonymous if template else True,
         stripe_invoice_id=invoice_id,
         stripe_subscription_id=plan.stripe_subscription_id,
     )
     donation.save()
-    record_payment(donation, received_on=received_on)
+    record_payment(donation, amount_cents=amount_cents, currency=currency, received_on=received_on)
     attach_plan(plan, donation)
-    _activate(plan)
+    if donation.status != Donation.Status.NEEDS_REVIEW:
+        _activate(plan)
     return True
 
 
@@ -125,9 +134,12 @@ SUBSCRIPTION_STATUS = {
 }
 
 
-def update_plan(plan, *, stripe_status=None, amount_cents=None):
-    """Apply a subscription's new state. A cancelled plan stays cancelled."""
+def update_plan(plan, *, stripe_status=None, amount_cents=None, currency=None):
+    """Apply a subscription's new state. A cancelled plan stays cancelled. A new amount in
+    another currency than the plan's is not taken (its invoices will be held for review)."""
     changed = []
+    if currency and str(currency).upper() != plan.currency.upper():
+        amount_cents = None
     status = SUBSCRIPTION_STATUS.get(stripe_status or "")
     if plan.status == RecurringPlan.Status.CANCELLED:
         return False

@@ -5,11 +5,13 @@ their frozen donor details: Italian tax law requires keeping them for ten years 
 c.c., art. 22 DPR 600/1973), which art. 17(3)(b) GDPR allows.
 """
 
+from django.conf import settings
 from django.db import transaction
 from django.forms.models import model_to_dict
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import log
+from wagtail.log_actions import registry as log_registry
 
 from .models import Donor
 
@@ -80,4 +82,9 @@ def anonymise_donor(donor, *, user=None):
     donor.save()
     donor.donations.update(donor_details={}, dedication="")
     log(donor, "crm.anonymise", user=user)
+    # Each history entry keeps the label the donor had when it was written (their name):
+    # rewrite them all, so Reports → Site history and its exports no longer name them.
+    with translation.override(settings.LANGUAGE_CODE):
+        label = str(donor)
+    log_registry.get_logs_for_instance(donor).update(label=label)
     return donor

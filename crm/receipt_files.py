@@ -1,11 +1,13 @@
 """A receipt's stored PDF: rendered once, kept with its SHA-256, read back checked."""
 
 import hashlib
+import io
 import logging
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
+from django.http import FileResponse
 
 from . import pdf
 from .models import Receipt
@@ -34,12 +36,32 @@ def ensure_receipt_pdf(receipt):
         locked = Receipt.objects.select_for_update().get(pk=receipt.pk)
         if locked.pdf_sha256:
             return locked
-        name = f"{locked.network.slug}-{locked.number.replace('/', '-')}.pdf"
-        locked.pdf.save(name, ContentFile(data), save=False)
+        # Stored on the private storage under a random name (crm.storage.receipt_pdf_name).
+        locked.pdf.save(download_name(locked), ContentFile(data), save=False)
         locked.pdf_sha256 = hashlib.sha256(data).hexdigest()
         locked.pdf_error = ""
         locked.save(update_fields=["pdf", "pdf_sha256", "pdf_error"])
     return locked
+
+
+def download_name(receipt):
+    """The file name people see (`OP-2026-00042.pdf`); the stored name is random."""
+    return f"{receipt.number.replace('/', '-')}.pdf"
+
+
+def receipt_pdf_response(receipt):
+    """The stored PDF as a download named after the receipt's number. Only for views that
+    checked who asks (a valid signed link, or a treasurer of the receipt's network)."""
+    # A file-like object, not an iterator: FileResponse sets Content-Disposition and
+    # Content-Length only from something it can read.
+    response = FileResponse(
+        io.BytesIO(read_receipt_pdf(receipt)),
+        content_type="application/pdf",
+        as_attachment=True,
+        filename=download_name(receipt),
+    )
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 def read_receipt_pdf(receipt):

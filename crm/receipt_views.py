@@ -1,9 +1,10 @@
-"""The donor's signed receipt download link (no login: the signature is the key)."""
+"""The donor's signed receipt download link (no login: the signature is the key). Receipts are
+private files (crm.storage): besides the admin's checked view, this is their only way out."""
 
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.template.response import TemplateResponse
 from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from .links import receipt_download_url, receipt_from_token
 from .models import Receipt
-from .receipt_files import read_receipt_pdf
+from .receipt_files import receipt_pdf_response
 
 
 @login_not_required
@@ -23,14 +24,7 @@ def receipt_download(request, token):
         raise Http404
     if receipt.status == Receipt.Status.VOID:
         return _void_page(request, receipt)
-    response = FileResponse(
-        iter([read_receipt_pdf(receipt)]),
-        content_type="application/pdf",
-        as_attachment=True,
-        filename=f"{receipt.number.replace('/', '-')}.pdf",
-    )
-    response["X-Robots-Tag"] = "noindex"
-    return response
+    return receipt_pdf_response(receipt)
 
 
 def _void_page(request, receipt):

@@ -3,9 +3,14 @@ page permissions communicators get on the network's own page subtree (and nowher
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from wagtail.log_actions import log
 from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission
 
 from . import extensions
+from .models import Network
+
+# The history entry of `move_page_to_network` (registered in crm.wagtail_hooks).
+MOVE_PAGE = "crm.page.move_network"
 
 # Communicators write and publish the story pages of their network's subtree.
 COMMUNICATOR_PAGE_PERMISSIONS = (
@@ -83,3 +88,31 @@ def grant_page_subtree(network, page):
         GroupPagePermission.objects.get_or_create(
             group=network.communicators_group, page=page, permission=_perm("wagtailcore", codename)
         )
+
+
+@transaction.atomic
+def sync_page_grants(network, page):
+    """Make `network`'s communicators the only networks' communicators with rights on `page`
+    (and so below it): theirs granted, any other network's removed, so no grant outlives a
+    change of network. Groups that are no network's communicators are left alone."""
+    others = Network.objects.exclude(pk=network.pk).exclude(communicators_group=None)
+    GroupPagePermission.objects.filter(
+        page=page, group__in=others.values("communicators_group")
+    ).delete()
+    grant_page_subtree(network, page)
+
+
+@transaction.atomic
+def move_page_to_network(page, network, *, user=None):
+    """Assign a network's story page, and so everything under it, to `network`: campaigns find
+    their network through that page, so their next gifts and donors belong to `network`
+    (recorded gifts stay where they were). The old network's communicators lose their rights
+    on the subtree and the new one's get them. Superusers only (`cms.forms` refuses others)."""
+    model = type(page)
+    previous = model.objects.filter(pk=page.pk).values_list("network_id", flat=True).get()
+    model.objects.filter(pk=page.pk).update(network=network)
+    page.network = network
+    sync_page_grants(network, page)
+    if previous != network.pk:
+        log(page, MOVE_PAGE, user=user, data={"from": previous, "to": network.pk})
+    return page

@@ -1,7 +1,9 @@
-"""Public CRM endpoints (no login): mail tracking webhooks and signed receipt links."""
+"""Public CRM endpoints (no login): mail tracking webhooks, signed receipt links and the
+newsletter's confirmation link."""
 
 from django.urls import include, path
 
+from .consent_views import newsletter_confirm
 from .receipt_views import receipt_download
 
 app_name = "crm"
@@ -10,4 +12,5 @@ urlpatterns = [
     # ANYMAIL_WEBHOOK_SECRET); delivery status lands on ReceiptEmail via crm.mail.
     path("crm/anymail/", include("anymail.urls")),
     path("crm/receipts/<str:token>/", receipt_download, name="receipt_download"),
+    path("crm/newsletter/<str:token>/", newsletter_confirm, name="newsletter_confirm"),
 ]

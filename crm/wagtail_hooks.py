@@ -1,11 +1,15 @@
 """Registers the CRM in the Wagtail admin; the screens live in `crm.admin` (one module each)."""
 
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.models import ModelLogEntry
 
 from .admin.common import donor_chooser_viewset
 from .admin.dashboard import crm_homepage_panels
 from .admin.menu import CrmViewSetGroup
+from .models import TenantLogEntry
+from .tenancy import MOVE_PAGE
 
 
 @hooks.register("register_admin_viewset")
@@ -22,3 +26,15 @@ def add_crm_panels(request, panels):
 def register_crm_log_actions(actions):
     actions.register_action("crm.anonymise", _("Anonymise donor"), _("Donor anonymised"))
     actions.register_action("crm.merge", _("Merge donors"), _("Donors merged"))
+    actions.register_action(
+        MOVE_PAGE, _("Move to another network"), _("Page assigned to another network")
+    )
+
+
+@hooks.register("register_log_actions", order=100)  # after Wagtail's own registrations
+def scope_model_history(actions):
+    # Every non-page object's history is read through `TenantLogEntry` (same table, scoped
+    # rows: crm.models.history) instead of Wagtail's `ModelLogEntry`, which would otherwise
+    # also stay in the site history's union and show every row again, unscoped.
+    actions.register_model(models.Model, TenantLogEntry)
+    actions.log_entry_models.discard(ModelLogEntry)

@@ -63,7 +63,7 @@ def shared_cache(request):
 
 def _keys_in(shared_cache):
     """The rate-limit keys each kind of cache holds under the test's prefix."""
-    pattern = f"{shared_cache['prefix']}:%giving:rl:%"
+    pattern = f"{shared_cache['prefix']}:%throttle:giving:%"
     if shared_cache["kind"] == "redis":
         return [k.decode() for k in shared_cache["client"].scan_iter(pattern.replace("%", "*"))]
     with connection.cursor() as cursor:

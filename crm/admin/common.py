@@ -210,6 +210,15 @@ class ScopedModelViewSet(ModelViewSet):
                     kwargs[f"{action}_url_name"] = None
         return kwargs
 
+    @property
+    def url_finder_class(self):
+        # Where Wagtail links an object (site history, usage): its edit view, or the inspect
+        # view of a read-only screen (receipts), never a URL this viewset leaves out.
+        finder = super().url_finder_class
+        if self.url_names is not None and "edit" not in self.url_names:
+            finder.edit_url_name = self.get_url_name("inspect")
+        return finder
+
     def get_extra_urlpatterns(self):
         return []
 

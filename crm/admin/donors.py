@@ -13,11 +13,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
-from django_filters import ChoiceFilter
+from django_filters import BooleanFilter, ChoiceFilter
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.views.generic import InspectView
 
-from crm.merging import duplicate_suggestions, merge_donors
+from crm.merging import dismiss_duplicate, duplicate_suggestions, merge_donors
 from crm.models import Donor, DonorEmail
 from crm.money import format_amount
 from crm.privacy import KEPT_NOTICE, anonymise_donor, donor_export
@@ -45,7 +45,7 @@ class DonorInspectView(InspectView):
         donations = donor.donations.select_related("campaign").order_by("-received_on")
         receipts = donor.receipts.order_by("-issued_at")
         emails = DonorEmail.objects.filter(
-            Q(receipt__donor=donor) | Q(recurring_plan__donor=donor)
+            Q(receipt__donor=donor) | Q(recurring_plan__donor=donor) | Q(donor=donor)
         ).select_related("receipt")
         timeline = [(d.received_on, "gift", d) for d in donations[:200]]
         timeline += [(r.issued_at.date(), "receipt", r) for r in receipts[:200]]
@@ -65,8 +65,19 @@ class DonorInspectView(InspectView):
             record_gift_url=reverse("crm_donor:record_gift", args=[donor.pk]),
             export_json_url=reverse("crm_donor:export_json", args=[donor.pk]),
             anonymise_url=reverse("crm_donor:anonymise", args=[donor.pk]),
+            possible_duplicate_of=_live_flag(donor),
+            duplicates_url=reverse("crm_donor:duplicates"),
         )
         return context
+
+
+def _live_flag(donor):
+    """The donor this one may duplicate, if the flag still stands (and the user may see it:
+    the same network, like the donor)."""
+    other = donor.possible_duplicate_of
+    if other is None or other.merged_into_id or other.anonymised_at:
+        return None
+    return other
 
 
 def donor_json_export(request, pk):
@@ -107,6 +118,16 @@ def donor_merge(request, pk):
     return redirect("crm_donor:inspect", keep.pk)
 
 
+@require_POST
+def donor_not_duplicate(request, pk):
+    """A flagged donor is not the same person as the one flagged: the flag goes."""
+    require_perm(request, "change_donor")
+    donor = get_object_or_404(Donor.objects.for_user(request.user), pk=pk)
+    if dismiss_duplicate(donor, user=request.user):
+        messages.success(request, _("Marked as a different person."))
+    return redirect("crm_donor:duplicates")
+
+
 def donor_duplicates(request):
     require_perm(request, "change_donor")
     pairs = duplicate_suggestions(Donor.objects.for_user(request.user))
@@ -119,6 +140,12 @@ def donor_duplicates(request):
 class DonorFilterSet(WagtailFilterSet):
     network = network_filter()
     kind = ChoiceFilter(choices=Donor.Kind.choices, label=_("Kind"))
+    flagged = BooleanFilter(
+        field_name="possible_duplicate_of",
+        lookup_expr="isnull",
+        exclude=True,
+        label=_("Possible duplicate"),
+    )
 
     class Meta:
         model = Donor
@@ -136,13 +163,20 @@ class DonorViewSet(ScopedModelViewSet):
     list_display = ["display_name", "email", "codice_fiscale", "city", "network", "created_at"]
     list_export = ["id", *Donor.NAME_FIELDS, *Donor.CONTACT_FIELDS, "newsletter", "network"]
     export_filename = "donors"
-    exclude_form_fields = ["merged_into", "anonymised_at"]
+    # Set by the system: a flag cleared by merging or "not the same person", a confirmation.
+    exclude_form_fields = [
+        "merged_into",
+        "anonymised_at",
+        "possible_duplicate_of",
+        "newsletter_confirmed_at",
+    ]
 
     def get_extra_urlpatterns(self):
         return [
             path("<int:pk>/export-json/", donor_json_export, name="export_json"),
             path("<int:pk>/anonymise/", donor_anonymise, name="anonymise"),
             path("<int:pk>/merge/", donor_merge, name="merge"),
+            path("<int:pk>/not-duplicate/", donor_not_duplicate, name="not_duplicate"),
             path("<int:pk>/record-gift/", record_gift, name="record_gift"),
             path("duplicates/", donor_duplicates, name="duplicates"),
         ]

@@ -18,7 +18,7 @@ from wagtail.admin.widgets import HeaderButton
 from crm import receipts
 from crm.exports import export_donations
 from crm.models import Donation, Donor, Receipt
-from crm.money import parse_amount
+from crm.money import format_amount, parse_amount
 from crm.offline import OFFLINE_METHODS, record_offline_gift
 
 from .common import (
@@ -55,6 +55,17 @@ class DonationIndexView(ScopedIndexView):
 
 
 class DonationInspectView(ActionsInspectView):
+    template_name = "crm/admin/donation_inspect.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.object.status == Donation.Status.NEEDS_REVIEW:
+            context["review"] = {
+                "expected": format_amount(self.object.amount_cents),
+                "reported": reported_payment(self.object),
+            }
+        return context
+
     def get_actions(self):
         pk = self.object.pk
         actions = []
@@ -66,6 +77,19 @@ class DonationInspectView(ActionsInspectView):
             donor_url = reverse("crm_donor:inspect", args=[self.object.donor_id])
             actions.append((_("Donor"), donor_url, "get"))
         return actions
+
+
+def reported_payment(donation):
+    """What Stripe said was paid for a gift held for review, as the treasurer reads it."""
+    amount, currency = donation.reported_amount_cents, donation.reported_currency or "?"
+    if amount is None:
+        return _("no readable amount (%(currency)s)") % {"currency": currency}
+    if currency == "EUR":
+        return format_amount(amount)
+    return _("%(amount)s in the smallest unit of %(currency)s") % {
+        "amount": amount,
+        "currency": currency,
+    }
 
 
 class OfflineGiftForm(forms.Form):

@@ -8,13 +8,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy as pgettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_filters import DateFromToRangeFilter
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 
-from crm.links import receipt_download_url
 from crm.models import Receipt
 from crm.outbox import queue_receipt_email
+from crm.receipt_files import receipt_pdf_response
 from crm.receipts import reissue_receipt, void_receipt
 
 from .common import ActionsInspectView, ScopedModelViewSet, network_filter, require_perm
@@ -42,9 +43,13 @@ def _receipt(request, pk):
     return get_object_or_404(Receipt.objects.for_user(request.user), pk=pk)
 
 
+@never_cache
 def receipt_pdf(request, pk):
+    """The stored PDF, served here to a treasurer of the receipt's network (404 for any other
+    receipt): no signed link lands in the browser's history, and a void receipt's PDF is still
+    the document as issued."""
     require_perm(request, "view_receipt")
-    return redirect(receipt_download_url(_receipt(request, pk)))
+    return receipt_pdf_response(_receipt(request, pk))
 
 
 def _receipt_change(request, pk, verb, done):

@@ -5,6 +5,7 @@ treasurer sees belongs to exactly one network; querysets offer `for_user(user)` 
 """
 
 from .giving import Donation, DonationQuerySet, Donor, RecurringPlan
+from .history import TenantLogEntry
 from .network import Network, NetworkQuerySet, NetworkScopedQuerySet, Partner
 from .receipts import DonorEmail, Receipt, ReceiptCounter
 
@@ -20,4 +21,5 @@ __all__ = [
     "Receipt",
     "ReceiptCounter",
     "RecurringPlan",
+    "TenantLogEntry",
 ]

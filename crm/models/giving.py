@@ -57,6 +57,24 @@ class Donor(models.Model):
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_donors"
     )
+    possible_duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="possible_duplicates",
+        verbose_name=_("possible duplicate of"),
+        help_text=_(
+            "Set when a gift came with this donor's codice fiscale or email but other details: "
+            "what a donor types is a claim, so a treasurer decides whether to merge."
+        ),
+    )
+    newsletter_confirmed_at = models.DateTimeField(
+        _("newsletter confirmed at"),
+        null=True,
+        blank=True,
+        help_text=_("When the donor confirmed the newsletter from the link we emailed them."),
+    )
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -141,6 +159,7 @@ class Donation(models.Model):
         REFUNDED = "refunded", _("Refunded")
         PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
         DISPUTED = "disputed", _("Disputed")
+        NEEDS_REVIEW = "needs_review", _("Held for review: amount or currency differs")
 
     # Statuses whose money counts towards totals (net of refunds).
     COUNTED_STATUSES = (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED)
@@ -184,9 +203,20 @@ class Donation(models.Model):
         help_text=_("What the donor typed in the form, used to match or create the donor."),
     )
     dedication = models.CharField(_("dedication"), max_length=255, blank=True)
-    anonymous = models.BooleanField(_("anonymous on public pages"), default=False)
+    anonymous = models.BooleanField(
+        _("anonymous on public pages"),
+        default=True,
+        help_text=_(
+            "Untick only if the donor agreed, with this gift, to be named on the donor wall."
+        ),
+    )
     fee_cents = models.PositiveIntegerField(_("fee (cents)"), default=0)
     refunded_cents = models.PositiveIntegerField(_("refunded (cents)"), default=0)
+    # What Stripe said was paid when it differed from the gift (status NEEDS_REVIEW).
+    reported_amount_cents = models.PositiveIntegerField(
+        _("amount reported by Stripe (cents)"), null=True, blank=True
+    )
+    reported_currency = models.CharField(_("currency reported by Stripe"), max_length=3, blank=True)
     stripe_checkout_session_id = models.CharField(
         max_length=255, null=True, blank=True, unique=True
     )

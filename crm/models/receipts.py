@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..storage import private_storage, receipt_pdf_name
 from .giving import Donation, Donor, RecurringPlan
 from .network import Network, NetworkScopedQuerySet
 
@@ -57,7 +58,10 @@ class Receipt(models.Model):
     donor_snapshot = models.JSONField(_("donor details at issue"), default=dict)
     entity_snapshot = models.JSONField(_("issuing entity details at issue"), default=dict)
     language = models.CharField(max_length=5, default="it")
-    pdf = models.FileField(_("PDF"), upload_to="receipts/%Y/", blank=True)
+    # On the private storage under a random name; served only by checked views (crm.storage).
+    pdf = models.FileField(
+        _("PDF"), upload_to=receipt_pdf_name, storage=private_storage, blank=True
+    )
     pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)
     pdf_error = models.TextField(
         _("PDF rendering error"), blank=True, help_text=_("Last rendering failure, if any.")
@@ -88,13 +92,15 @@ class Receipt(models.Model):
 
 
 class DonorEmail(models.Model):
-    """One email to a donor: the thank-you with a receipt attached, or the notice that a
-    monthly payment failed. Tracks attempts, retries and the delivery status reported by the
-    mail provider's tracking webhooks, so nothing sent is lost and treasurers see what arrived."""
+    """One email to a donor: the thank-you with a receipt attached, the notice that a monthly
+    payment failed, or the newsletter's confirmation link (double opt-in). Tracks attempts,
+    retries and the delivery status reported by the mail provider's tracking webhooks, so
+    nothing sent is lost and treasurers see what arrived."""
 
     class Kind(models.TextChoices):
         RECEIPT = "receipt", _("Receipt")
         PAYMENT_FAILED = "payment_failed", _("Monthly payment failed")
+        NEWSLETTER_CONFIRM = "newsletter_confirm", _("Newsletter confirmation")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -111,6 +117,10 @@ class DonorEmail(models.Model):
     )
     recurring_plan = models.ForeignKey(
         RecurringPlan, null=True, blank=True, on_delete=models.PROTECT, related_name="emails"
+    )
+    # The donor asked to confirm the newsletter (NEWSLETTER_CONFIRM).
+    donor = models.ForeignKey(
+        Donor, null=True, blank=True, on_delete=models.PROTECT, related_name="emails"
     )
     to = models.EmailField()
     status = models.CharField(max_length=12, choices=Status, default=Status.QUEUED)
@@ -129,7 +139,8 @@ class DonorEmail(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(Q(kind="receipt") & Q(receipt__isnull=False))
-                | (Q(kind="payment_failed") & Q(recurring_plan__isnull=False)),
+                | (Q(kind="payment_failed") & Q(recurring_plan__isnull=False))
+                | (Q(kind="newsletter_confirm") & Q(donor__isnull=False)),
                 name="email_has_its_subject",
             )
         ]

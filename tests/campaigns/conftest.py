@@ -12,7 +12,7 @@ import time
 
 import pytest
 import requests
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 WEBHOOK_URL = "/stripe/webhook/"
 _ids = itertools.count(1)
@@ -21,8 +21,10 @@ _ids = itertools.count(1)
 @pytest.fixture(autouse=True)
 def _clear_cache(db):
     cache.clear()
+    caches["fragments"].clear()
     yield
     cache.clear()
+    caches["fragments"].clear()
 
 
 @pytest.fixture

@@ -262,6 +262,7 @@ def _succeeded_gifts(campaign, n, start=0):
             donor=d,
             amount_cents=1000,
             status="succeeded",
+            anonymous=False,  # the wall names a gift only with its own consent (issue 9)
         )
         for d in donors
     )

@@ -83,7 +83,7 @@ class WorkerProcess:
 
 @pytest.fixture
 def queue_in_database(settings, tmp_path):
-    """Tasks go through the database queue; receipts are stored under tmp_path."""
+    """Tasks go through the database queue (receipt PDFs go to the private test storage)."""
     settings.TASKS = {
         "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
     }
