@@ -42,6 +42,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "127.0.0.1,testserver",
     "SECURE_SSL_REDIRECT": "0",
     "STRIPE_WEBHOOK_SECRET": "whsec_bench",
+    "ANYMAIL_WEBHOOK_SECRET": "bench:bench",
     "MAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     "TASKS_BACKEND": "django.tasks.backends.immediate.ImmediateBackend",
     "LOG_LEVEL": "ERROR",

@@ -34,6 +34,7 @@ def setup_django():
         DEBUG="0",  # production figures: no query log, no debug cursor
         SECRET_KEY="bench-only",
         STRIPE_WEBHOOK_SECRET="whsec_bench",
+        ANYMAIL_WEBHOOK_SECRET="bench:bench",
         SECURE_SSL_REDIRECT="0",
         MAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         MEDIA_ROOT=str(tmp / "media"),
