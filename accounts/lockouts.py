@@ -21,15 +21,17 @@ logger = logging.getLogger(__name__)
 
 def _blocked(field):
     """Values of `field` (username or ip_address) whose failures within the cool-off reach
-    the limit, with their count and last attempt, newest first."""
+    the limit, with their count and last attempt, newest first; each row also names its
+    value `value` (one table template serves both lists)."""
     recent = AccessAttempt.objects.filter(attempt_time__gte=timezone.now() - get_cool_off())
-    return list(
+    rows = (
         recent.exclude(**{f"{field}__isnull": True})
         .values(field)
         .annotate(failures=Sum("failures_since_start"), last_attempt=Max("attempt_time"))
         .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
         .order_by("-last_attempt")
     )
+    return [{**row, "value": row[field]} for row in rows]
 
 
 def blocked_usernames():

@@ -3,26 +3,17 @@ with nothing sent by hand, the gift succeeds, its receipt is numbered, rendered 
 emailed exactly once (campaigns.webhooks names each step)."""
 
 import hashlib
-import subprocess
 
 import pytest
 
 from campaigns.models import StripeEvent
 from crm.models import Donation, DonorEmail, Receipt
+from tests.pdfs import pdf_text
 
 from . import payloads
 from .conftest import event
 
 pytestmark = pytest.mark.django_db
-
-
-def pdf_text(data):
-    return subprocess.run(
-        ["pdftotext", "-layout", "-enc", "UTF-8", "-", "-"],
-        input=data,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
 
 
 def test_a_signed_delivery_ends_in_one_rendered_receipt_and_one_email(

@@ -7,7 +7,6 @@ name, email, address or consents; its receipt and emails go to what was typed wi
 """
 
 import re
-import subprocess
 import time
 
 import pytest
@@ -26,6 +25,7 @@ from crm.models import Donation, Donor, DonorEmail, Receipt
 from tests.campaigns import conftest as giving
 from tests.campaigns import payloads
 from tests.campaigns.conftest import event
+from tests.pdfs import pdf_text
 
 # The giving fixtures live in tests/campaigns/conftest.py; these names make them ours here.
 campaign = giving.campaign
@@ -53,15 +53,6 @@ STRANGER = {
     "city": "Torino",
     "province": "TO",
 }
-
-
-def pdf_text(data):
-    return subprocess.run(
-        ["pdftotext", "-layout", "-enc", "UTF-8", "-", "-"],
-        input=data,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
 
 
 def existing_donor(campaign, **fields):
