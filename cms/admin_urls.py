@@ -12,7 +12,15 @@ from wagtail.utils.urlpatterns import decorate_urlpatterns
 
 from crm.admin.history import SiteHistoryView
 
-from .admin_views import ScopedBrowseView, ScopedChosenMultipleView, ScopedPageTypesUsageView
+from .admin_views import (
+    NeutralisedAgingPagesView,
+    NeutralisedLockedPagesView,
+    NeutralisedWorkflowTasksView,
+    NeutralisedWorkflowView,
+    ScopedBrowseView,
+    ScopedChosenMultipleView,
+    ScopedPageTypesUsageView,
+)
 
 urlpatterns = [
     path("reports/site-history/", SiteHistoryView.as_view()),
@@ -21,6 +29,18 @@ urlpatterns = [
     path(
         "reports/page-types-usage/results/",
         ScopedPageTypesUsageView.as_view(results_only=True),
+    ),
+    # Exports that neutralise formulas (the views are Wagtail's, scoped as Wagtail scopes them).
+    path("reports/aging-pages/", NeutralisedAgingPagesView.as_view()),
+    path("reports/aging-pages/results/", NeutralisedAgingPagesView.as_view(results_only=True)),
+    path("reports/locked/", NeutralisedLockedPagesView.as_view()),
+    path("reports/locked/results/", NeutralisedLockedPagesView.as_view(results_only=True)),
+    path("reports/workflow/", NeutralisedWorkflowView.as_view()),
+    path("reports/workflow/results/", NeutralisedWorkflowView.as_view(results_only=True)),
+    path("reports/workflow_tasks/", NeutralisedWorkflowTasksView.as_view()),
+    path(
+        "reports/workflow_tasks/results/",
+        NeutralisedWorkflowTasksView.as_view(results_only=True),
     ),
     path("choose-page/<int:parent_page_id>/", ScopedBrowseView.as_view()),
     path("choose-page/chosen-multiple/", ScopedChosenMultipleView.as_view()),

@@ -23,7 +23,10 @@ from wagtail.admin.views.pages.bulk_actions.delete import DeleteBulkAction as Pa
 from wagtail.admin.views.pages.bulk_actions.move import MoveBulkAction as PageMove
 from wagtail.admin.views.pages.bulk_actions.publish import PublishBulkAction as PagePublish
 from wagtail.admin.views.pages.bulk_actions.unpublish import UnpublishBulkAction as PageUnpublish
+from wagtail.admin.views.reports.aging_pages import AgingPagesView
+from wagtail.admin.views.reports.locked_pages import LockedPagesView
 from wagtail.admin.views.reports.page_types_usage import PageTypesUsageReportView
+from wagtail.admin.views.reports.workflows import WorkflowTasksView, WorkflowView
 from wagtail.documents.api.admin.views import DocumentsAdminAPIViewSet
 from wagtail.documents.views.bulk_actions.add_tags import AddTagsBulkAction as DocumentTags
 from wagtail.documents.views.bulk_actions.add_to_collection import (
@@ -38,6 +41,8 @@ from wagtail.images.views.bulk_actions.add_to_collection import (
 from wagtail.images.views.bulk_actions.delete import DeleteBulkAction as ImageDelete
 from wagtail.models import Page
 from wagtail.permissions import policy_registry
+
+from crm.exports import neutralise
 
 # What working in a collection means for seeing its images and documents.
 MEDIA_ACTIONS = ("change", "choose")
@@ -184,3 +189,30 @@ SCOPED_BULK_ACTIONS = [
         DocumentDelete,
     )
 ]
+
+
+class NeutralisedExport:
+    """A Wagtail report whose CSV and XLSX exports neutralise text a spreadsheet would run as
+    a formula (page titles and names are typed by communicators and donors), as every CRM
+    export does (`crm.exports.neutralise`)."""
+
+    custom_value_preprocess = {
+        **AgingPagesView.custom_value_preprocess,
+        str: {AgingPagesView.FORMAT_CSV: neutralise, AgingPagesView.FORMAT_XLSX: neutralise},
+    }
+
+
+class NeutralisedAgingPagesView(NeutralisedExport, AgingPagesView):
+    pass
+
+
+class NeutralisedLockedPagesView(NeutralisedExport, LockedPagesView):
+    pass
+
+
+class NeutralisedWorkflowView(NeutralisedExport, WorkflowView):
+    pass
+
+
+class NeutralisedWorkflowTasksView(NeutralisedExport, WorkflowTasksView):
+    pass

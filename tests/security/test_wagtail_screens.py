@@ -387,3 +387,24 @@ def test_anonymising_a_donor_rewrites_their_name_in_the_history(client, people, 
         text = text_of(client.get(url))
         assert B_DONOR[0] not in text and B_DONOR[1] not in text, url
     assert client.get(f"/admin/reports/site-history/?label={B_DONOR[1]}").status_code == 200
+
+
+def test_page_report_exports_neutralise_formulas(client, people, demo):
+    # given a page of A whose title a spreadsheet would run, locked by its communicator
+    communicator = people[f"comunicazione-{A}"]
+    page = demo[A].page.add_child(instance=StandardPage(title=FORMULA_NAME, slug="formula-title"))
+    page.save_revision(user=communicator).publish()
+    page.locked, page.locked_by = True, communicator
+    # (aging pages lists pages last published a while ago)
+    page.last_published_at = timezone.now() - timezone.timedelta(days=400)
+    page.save()
+    client.force_login(people["admin"])
+    # when the aging-pages and locked-pages reports are exported
+    for report in ("aging-pages", "locked"):
+        for export in ("csv", "xlsx"):
+            text = text_of(client.get(f"/admin/reports/{report}/?export={export}"))
+            # then the title is there, as text
+            assert "'" + FORMULA_NAME.replace('"', '""' if export == "csv" else '"') in text, (
+                report,
+                export,
+            )
