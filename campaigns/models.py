@@ -17,7 +17,7 @@ from wagtail.search import index
 from cms.blocks import StoryStreamBlock
 from cms.models import NetworkPage, StandardPage
 from crm.models import Donation, Network, NetworkScopedQuerySet
-from crm.money import parse_amount
+from crm.money import CentsField, parse_amount
 
 from .forms import DonationForm
 
@@ -73,11 +73,11 @@ class CampaignPage(Page):
         blank=True,
         help_text=_("One or two sentences shown in lists and share previews."),
     )
-    goal_cents = models.PositiveIntegerField(
-        _("goal (cents)"),
+    goal_cents = CentsField(
+        _("goal"),
         null=True,
         blank=True,
-        help_text=_("The amount to raise, in euro cents (e.g. 1500000 for € 15.000)."),
+        help_text=_("The amount to raise, in euros (e.g. 15.000)."),
     )
     starts_on = models.DateField(_("starts on"), null=True, blank=True)
     ends_on = models.DateField(_("ends on"), null=True, blank=True)

@@ -7,7 +7,9 @@ with the active locale.
 import re
 from decimal import Decimal, InvalidOperation
 
+from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
@@ -58,3 +60,64 @@ def format_amount(cents, currency="EUR"):
     value = number_format(cents_to_decimal(cents or 0), 2, use_l10n=True, force_grouping=True)
     symbol = "€" if currency == "EUR" else currency
     return f"{symbol}\u00a0{value}"
+
+
+_ZEROS = ("0", "0,00", "0.00", "0,0", "0.0")
+
+
+class EuroInput(forms.TextInput):
+    """A text box for euros as people write them (`1.234,50`), showing stored cents the same way."""
+
+    input_type = "text"
+
+    def __init__(self, attrs=None):
+        super().__init__({"inputmode": "decimal", "autocomplete": "off", **(attrs or {})})
+
+    def format_value(self, value):
+        if value in (None, ""):
+            return ""
+        if isinstance(value, int):
+            return number_format(cents_to_decimal(value), 2, use_l10n=True, force_grouping=True)
+        return str(value)
+
+
+class EuroField(forms.Field):
+    """A form field that reads euros (`1.234,50`, `5.000`, `25`) and cleans to integer cents."""
+
+    widget = EuroInput
+    default_error_messages = {"max_value": _("The amount can be at most %(limit)s.")}
+
+    def __init__(self, *, max_cents=None, allow_zero=False, **kwargs):
+        self.max_cents = max_cents
+        self.allow_zero = allow_zero
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, int):
+            return value
+        if value in self.empty_values or not str(value).strip():
+            return None
+        if self.allow_zero and _SPACES.sub("", str(value)).replace("€", "") in _ZEROS:
+            return 0
+        cents = parse_amount(value)
+        if self.max_cents is not None and cents > self.max_cents:
+            raise ValidationError(
+                self.error_messages["max_value"],
+                code="max_value",
+                params={"limit": format_amount(self.max_cents)},
+            )
+        return cents
+
+    def prepare_value(self, value):
+        return value
+
+
+class CentsField(models.PositiveIntegerField):
+    """An amount stored as integer euro cents; forms (Django's, Wagtail's panels) show and read
+    it in euros with `EuroField`, so nobody types cents."""
+
+    def formfield(self, **kwargs):
+        kwargs.setdefault("form_class", EuroField)
+        kwargs.setdefault("allow_zero", True)
+        defaults = {k: v for k, v in kwargs.items() if k not in ("min_value", "max_value")}
+        return models.Field.formfield(self, **defaults)

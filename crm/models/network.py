@@ -8,6 +8,7 @@ from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.models import Orderable
 
+from ..money import CentsField
 from ..validators import normalise_code, validate_codice_fiscale, validate_partita_iva
 
 
@@ -116,8 +117,8 @@ class Network(ClusterableModel):
             "platform account (installs hosting a single network)."
         ),
     )
-    min_amount_cents = models.PositiveIntegerField(_("minimum gift (cents)"), default=500)
-    max_amount_cents = models.PositiveIntegerField(_("maximum gift (cents)"), default=1_000_000)
+    min_amount_cents = CentsField(_("minimum gift"), default=500)
+    max_amount_cents = CentsField(_("maximum gift"), default=1_000_000)
     communicators_group = models.OneToOneField(
         "auth.Group",
         null=True,
