@@ -16,9 +16,9 @@ SignatureVerificationError = stripe.SignatureVerificationError
 WEBHOOK_TOLERANCE_SECONDS = 300  # Stripe's default: older signatures are replays
 
 
-def _client(network=None):
+def _client(network=None, retries=1):
     stripe.enable_telemetry = False  # else it writes ~/.config/stripe/telemetry_id
-    options = {"max_network_retries": 1}
+    options = {"max_network_retries": retries}
     if settings.STRIPE_API_BASE:
         options["base_addresses"] = {"api": settings.STRIPE_API_BASE}
     if network is not None and network.stripe_account_id:
@@ -131,7 +131,7 @@ def payment_charge(network, payment_intent_id):
     """The payment's charge with its balance transaction expanded, in one call
     (https://docs.stripe.com/payments/payment-intents/verifying-status#fees); None if it
     has no charge yet."""
-    intent = _client(network).v1.payment_intents.retrieve(
+    intent = _client(network, retries=0).v1.payment_intents.retrieve(
         payment_intent_id, params={"expand": ["latest_charge.balance_transaction"]}
     )
     charge = intent.to_dict().get("latest_charge")
@@ -141,7 +141,9 @@ def payment_charge(network, payment_intent_id):
 def invoice_charge(network, invoice_id):
     """A subscription invoice's charge with its balance transaction: its invoice payment names
     the payment intent (API 2025-03-31 and later), whose charge comes expanded."""
-    page = _client(network).v1.invoice_payments.list(params={"invoice": invoice_id, "limit": 10})
+    page = _client(network, retries=0).v1.invoice_payments.list(
+        params={"invoice": invoice_id, "limit": 10}
+    )
     payments = sorted((p.to_dict() for p in page.data), key=lambda p: p.get("status") != "paid")
     for payment in payments:
         intent = (payment.get("payment") or {}).get("payment_intent")

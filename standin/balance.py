@@ -125,6 +125,7 @@ def _transactions():
     return core.objects_of(BalanceTransaction)
 
 
+@core.override("GET", "/v1/balance_transactions")
 async def list_transactions(request):
     data = await core.read_params(request)
     filters = []
@@ -141,9 +142,10 @@ async def list_transactions(request):
     )
 
 
+@core.override("GET", "/v1/balance_transactions/[^/]+")
 async def retrieve_transaction(request):
     data = await core.read_params(request)
-    txn = core.get(BalanceTransaction, request.match_info["id"])
+    txn = core.get(BalanceTransaction, request.path.rsplit("/", 1)[-1])
     return core.respond(txn, data.get("expand"))
 
 
@@ -229,6 +231,4 @@ async def pay_out(request):
 
 
 def routes(app) -> None:
-    app.router.add_get("/v1/balance_transactions", list_transactions)
-    app.router.add_get("/v1/balance_transactions/{id}", retrieve_transaction)
     app.router.add_post("/_standin/payouts", pay_out)

@@ -31,3 +31,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": os.path.join(tempfile.gettempdir(), f"trama-test-{os.getpid()}.sqlite3")
     }
+
+# Tests never reach the real Stripe: without the stand-in fixture, calls fail at once.
+STRIPE_API_BASE = "http://127.0.0.1:9"
