@@ -124,7 +124,7 @@ LINE_HEADINGS = (
 
 def line_rows(payout):
     """One row per balance transaction of the payout (its own payout line excluded)."""
-    kinds = dict(PayoutLine.Kind.choices)
+    kinds = {value: str(label) for value, label in PayoutLine.Kind.choices}
     lines = (
         payout.lines.exclude(kind=K.PAYOUT)
         .order_by("created", "pk")
@@ -148,7 +148,7 @@ def line_rows(payout):
         donor = org or f"{first or ''} {last or ''}".strip()
         yield [
             created.date() if created else None,
-            str(kinds.get(kind, kind)),
+            kinds.get(kind, kind),
             description,
             gift,
             donor,
