@@ -33,4 +33,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 # Tests never reach the real Stripe: without the stand-in fixture, calls fail at once.
-STRIPE_API_BASE = "http://127.0.0.1:9"
+# (Processes started with STRIPE_API_BASE in their environment keep it.)
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or "http://127.0.0.1:9"
