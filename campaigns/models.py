@@ -20,6 +20,7 @@ from crm.models import Donation, Network, NetworkScopedQuerySet
 from crm.money import CentsField, parse_amount
 
 from .forms import DonationForm
+from .payouts.models import Payout, PayoutLine  # noqa: F401 (the app's models live here)
 
 PROGRESS_CACHE_TIMEOUT = 600  # seconds; invalidated on every donation change anyway
 # Rendered story, header and blank form are cached per published revision and language; what

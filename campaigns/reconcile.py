@@ -1,5 +1,6 @@
-"""Apply what webhooks missed: list recent Checkout Sessions, paid invoices and refunds from
-Stripe and run them through the same handlers as the webhook (they are idempotent, so what
+"""Apply what webhooks missed: list recent Checkout Sessions, paid invoices, refunds,
+disputes, payouts and payments' balance transactions, and every subscription, from Stripe
+and run them through the same handlers as the webhook (they are idempotent, so what
 was already applied changes nothing). The handlers' checks hold here too: a session or a
 subscription bound to another gift is skipped, a payment whose amount or currency is not the
 gift's is held for review (and the report says so). Used by `manage.py stripe_reconcile`."""
@@ -8,10 +9,23 @@ import logging
 
 from django.db import transaction
 
+from crm import gifts as gift_verbs
 from crm.models import Donation, Network
 
 from . import stripe_api
-from .stripe_handlers import NotOurs, NotYet, charge_refunded, checkout_completed, invoice_paid
+from .payouts import apply as money
+from .stripe_handlers import (
+    NotOurs,
+    NotYet,
+    charge_refunded,
+    checkout_completed,
+    dispute_closed,
+    dispute_created,
+    invoice_paid,
+    payout_changed,
+    subscription_deleted,
+    subscription_updated,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,4 +72,50 @@ def reconcile_since(created_gte):
                 _apply(invoice_paid, invoice, account, label, report, bound)
         for charge in stripe_api.list_refunded_charges(network, created_gte):
             _apply(charge_refunded, charge, account, f"refunds of charge {charge['id']}", report)
+        _money_since(network, account, created_gte, report)
     return report
+
+
+OPEN_DISPUTE = ("warning_needs_response", "warning_under_review", "needs_response", "under_review")
+
+
+def _dispute(dispute, account):
+    """An open dispute flags the gift; a closed one (won or lost) settles it."""
+    if dispute.get("status") in OPEN_DISPUTE:
+        return dispute_created(dispute, account)
+    return dispute_closed(dispute, account)
+
+
+def _subscription(subscription, account):
+    if subscription.get("status") in ("canceled", "incomplete_expired"):
+        return subscription_deleted(subscription, account)
+    return subscription_updated(subscription, account)
+
+
+def _charge_fee(txn, account):
+    """A payment's balance transaction: the fee of a gift that lacks it."""
+    charge = txn.get("source")
+    if not isinstance(charge, dict) or charge.get("object") != "charge":
+        raise NotOurs("not a charge")
+    donation = gift_verbs.lock_donation(stripe_charge_id=charge["id"])
+    intent = charge.get("payment_intent")
+    if donation is None and isinstance(intent, str):
+        donation = gift_verbs.lock_donation(stripe_payment_intent_id=intent)
+    if donation is None or (donation.network.stripe_account_id or "") != (account or ""):
+        raise NotOurs(f"no gift of ours for charge {charge['id']}")
+    if donation.stripe_balance_transaction_id:
+        return False
+    return money.record_charge_balance(donation, {**charge, "balance_transaction": txn})
+
+
+def _money_since(network, account, created_gte, report):
+    """Disputes, subscriptions (status and cancellation), payouts and payments' fees."""
+    for dispute in stripe_api.list_disputes(network, created_gte):
+        _apply(_dispute, dispute, account, f"dispute {dispute['id']}", report)
+    for subscription in stripe_api.list_subscriptions(network):
+        label = f"subscription {subscription['id']}"
+        _apply(_subscription, subscription, account, label, report)
+    for payout in stripe_api.list_payouts(network, created_gte):
+        _apply(payout_changed, payout, account, f"payout {payout['id']}", report)
+    for txn in stripe_api.list_charge_transactions(network, created_gte):
+        _apply(_charge_fee, txn, account, f"fee of {txn['id']}", report)

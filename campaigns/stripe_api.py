@@ -16,9 +16,9 @@ SignatureVerificationError = stripe.SignatureVerificationError
 WEBHOOK_TOLERANCE_SECONDS = 300  # Stripe's default: older signatures are replays
 
 
-def _client(network=None):
+def _client(network=None, retries=1):
     stripe.enable_telemetry = False  # else it writes ~/.config/stripe/telemetry_id
-    options = {"max_network_retries": 1}
+    options = {"max_network_retries": retries}
     if settings.STRIPE_API_BASE:
         options["base_addresses"] = {"api": settings.STRIPE_API_BASE}
     if network is not None and network.stripe_account_id:
@@ -120,3 +120,72 @@ def invoice_for_payment_intent(network, payment_intent_id):
     for payment in page.data:
         return payment.invoice if isinstance(payment.invoice, str) else payment.invoice.id
     return None
+
+
+# --- Balance, payouts and what reconcile walks -----------------------------------------------
+# https://docs.stripe.com/api/balance_transactions, https://docs.stripe.com/api/payouts,
+# https://docs.stripe.com/expand (at most four levels deep).
+
+
+def payment_charge(network, payment_intent_id):
+    """The payment's charge with its balance transaction expanded, in one call
+    (https://docs.stripe.com/payments/payment-intents/verifying-status#fees); None if it
+    has no charge yet."""
+    intent = _client(network, retries=0).v1.payment_intents.retrieve(
+        payment_intent_id, params={"expand": ["latest_charge.balance_transaction"]}
+    )
+    charge = intent.to_dict().get("latest_charge")
+    return charge if isinstance(charge, dict) else None
+
+
+def invoice_charge(network, invoice_id):
+    """A subscription invoice's charge with its balance transaction: its invoice payment names
+    the payment intent (API 2025-03-31 and later), whose charge comes expanded."""
+    page = _client(network, retries=0).v1.invoice_payments.list(
+        params={"invoice": invoice_id, "limit": 10}
+    )
+    payments = sorted((p.to_dict() for p in page.data), key=lambda p: p.get("status") != "paid")
+    for payment in payments:
+        intent = (payment.get("payment") or {}).get("payment_intent")
+        intent_id = intent.get("id") if isinstance(intent, dict) else intent
+        if intent_id:
+            return payment_charge(network, intent_id)
+    return None
+
+
+def retrieve_payout(network, payout_id):
+    return _client(network).v1.payouts.retrieve(payout_id).to_dict()
+
+
+def payout_transactions(network, payout_id):
+    """The balance transactions a payout paid out, with their source objects, page by page
+    (a generator: a payout can hold tens of thousands)."""
+    page = _client(network).v1.balance_transactions.list(
+        params={"payout": payout_id, "expand": ["data.source"], "limit": 100}
+    )
+    for transaction in page.auto_paging_iter():
+        yield transaction.to_dict()
+
+
+def list_payouts(network, created_gte):
+    page = _client(network).v1.payouts.list(params=_since(created_gte))
+    return [p.to_dict() for p in page.auto_paging_iter()]
+
+
+def list_disputes(network, created_gte):
+    page = _client(network).v1.disputes.list(params=_since(created_gte))
+    return [d.to_dict() for d in page.auto_paging_iter()]
+
+
+def list_subscriptions(network):
+    """Every subscription of the account, whatever its status (cancelled ones too)."""
+    page = _client(network).v1.subscriptions.list(params={"status": "all", "limit": 100})
+    return (s.to_dict() for s in page.auto_paging_iter())
+
+
+def list_charge_transactions(network, created_gte):
+    """Balance transactions of payments since then, with their charges."""
+    page = _client(network).v1.balance_transactions.list(
+        params={**_since(created_gte), "type": "charge", "expand": ["data.source"]}
+    )
+    return (t.to_dict() for t in page.auto_paging_iter())

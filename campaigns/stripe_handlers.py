@@ -25,6 +25,7 @@ from crm import gifts, plans
 from crm.models import Donation, Network
 
 from . import stripe_api
+from .payouts import apply as money
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,10 @@ def checkout_completed(session, account):
             stripe_checkout_session_id=session["id"],
             stripe_payment_intent_id=_id(session.get("payment_intent")),
         )
+        if _id(session.get("payment_intent")):  # fee and net, one call (charge expanded)
+            changed |= money.fetch_payment_fee(
+                donation, payment_intent_id=_id(session["payment_intent"])
+            )
     elif _id(session.get("payment_intent")) and not donation.stripe_payment_intent_id:
         donation.stripe_payment_intent_id = _id(session["payment_intent"])
         donation.method = Donation.Method.SEPA_DEBIT
@@ -209,7 +214,7 @@ def invoice_paid(invoice, account):
         raise NotOurs(f"plan {plan.pk} belongs to another Stripe account")
     first = invoice.get("billing_reason") == "subscription_create"
     paid_at = (invoice.get("status_transitions") or {}).get("paid_at") or invoice.get("created")
-    return plans.record_plan_charge(
+    changed = plans.record_plan_charge(
         plan,
         invoice_id=invoice["id"],
         amount_cents=invoice.get("amount_paid"),
@@ -217,6 +222,10 @@ def invoice_paid(invoice, account):
         origin=origin if first else None,
         received_on=_date(paid_at),
     )
+    gift = Donation.objects.select_related("network").filter(stripe_invoice_id=invoice["id"])
+    if (gift := gift.first()) is not None:
+        changed |= money.fetch_payment_fee(gift, invoice_id=invoice["id"])
+    return changed
 
 
 def _check_origin(origin, sub_id):
@@ -246,9 +255,27 @@ def invoice_payment_failed(invoice, account):
 
 def _subscription_plan(subscription, account):
     plan = plans.plan_for_subscription(subscription["id"])
-    if plan is None or (plan.network.stripe_account_id or "") != (account or ""):
+    if plan is None:
+        _early_subscription(subscription, account)
+    if (plan.network.stripe_account_id or "") != (account or ""):
         raise NotOurs(f"unknown subscription {subscription['id']}")
     return plan
+
+
+def _early_subscription(subscription, account):
+    """No plan yet: if the subscription names a gift of this account still waiting for its
+    checkout, the event waits (Stripe redelivers it, and `campaigns.webhooks` applies it
+    again once the checkout created the plan); otherwise it is not ours."""
+    claimed = _metadata_donation_id(subscription)
+    origin = Donation.objects.select_related("network").filter(pk=claimed).first()
+    if (
+        origin is not None
+        and (origin.network.stripe_account_id or "") == (account or "")
+        and not origin.stripe_subscription_id
+        and origin.status == Donation.Status.PENDING
+    ):
+        raise NotYet(f"subscription {subscription['id']} waits for its checkout")
+    raise NotOurs(f"unknown subscription {subscription['id']}")
 
 
 def subscription_updated(subscription, account):
@@ -333,6 +360,15 @@ def dispute_closed(dispute, account):
     return False
 
 
+def payout_changed(payout, account):
+    """`payout.paid` / `payout.failed` / `payout.reconciliation_completed` (and the others):
+    our payout record and, once paid, its balance transactions (`campaigns.payouts`)."""
+    try:
+        return money.apply_payout(payout, account)
+    except stripe_api.StripeError as exc:
+        raise NotYet(f"Stripe unreachable: {exc}") from exc
+
+
 HANDLERS = {
     "checkout.session.completed": checkout_completed,
     "checkout.session.async_payment_succeeded": checkout_async_succeeded,
@@ -346,4 +382,9 @@ HANDLERS = {
     "charge.refunded": charge_refunded,
     "charge.dispute.created": dispute_created,
     "charge.dispute.closed": dispute_closed,
+    "payout.paid": payout_changed,
+    "payout.failed": payout_changed,
+    "payout.canceled": payout_changed,
+    "payout.updated": payout_changed,
+    "payout.reconciliation_completed": payout_changed,
 }

@@ -6,6 +6,7 @@ from wagtail import hooks
 from crm import extensions
 
 from . import reports
+from .payouts.admin import PayoutViewSet
 from .viewsets import StripeEventViewSet
 
 
@@ -14,9 +15,14 @@ def stripe_event_viewset():
     return StripeEventViewSet("campaigns_stripeevent", url_prefix="crm/stripe-events")
 
 
+@hooks.register("register_admin_viewset")
+def payout_viewset():
+    return PayoutViewSet("campaigns_payout", url_prefix="crm/payouts")
+
+
 @hooks.register(extensions.TREASURER_PERMISSIONS)
 def treasurer_permissions():
-    return [("campaigns", "view_stripeevent")]
+    return [("campaigns", "view_stripeevent"), ("campaigns", "view_payout")]
 
 
 hooks.register(extensions.CAMPAIGN_PAGES, reports.campaign_pages)

@@ -35,9 +35,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from crm.models import Network
-
 from . import stripe_api
+from .event_networks import network_for_event
 from .models import StripeEvent
 from .stripe_handlers import HANDLERS, NotOurs, NotYet
 
@@ -72,10 +71,12 @@ def receive_event(event):
     stored = False
     try:
         with transaction.atomic():
-            _insert(event, outcome, processed_at=timezone.now())
+            record = _insert(event, outcome, processed_at=timezone.now())
             stored = True
             if handler:
                 _apply(handler, event)
+                _attribute(record, event)
+        _apply_waiting(event)
         return outcome
     except IntegrityError as exc:
         if not stored:  # a repeated delivery: the event id is taken
@@ -99,10 +100,43 @@ def apply_stored(event):
                 return record.outcome
             if handler:
                 _apply(handler, event)
+                _attribute(record, event)
             _finish(record, Outcome.APPLIED if handler else Outcome.IGNORED)
-            return record.outcome
+        _apply_waiting(event)
+        return record.outcome
     except Exception as exc:
         return _after_failure(event, exc)
+
+
+def _attribute(record, event):
+    """A platform event whose object became ours while applying it (a payout's gifts) gets
+    its network now."""
+    if record.network_id is None and (network_id := network_for_event(event)):
+        record.network_id = network_id
+        record.save(update_fields=["network"])
+
+
+SUBSCRIPTION_EVENTS = ("customer.subscription.updated", "customer.subscription.deleted")
+
+
+def _apply_waiting(event):
+    """Subscription events that came before their checkout wait as failed ("not yet"); once a
+    checkout or invoice made the plan, apply them, oldest first (Stripe would redeliver them
+    too, and a redelivery of a done event changes nothing)."""
+    if event["type"] not in ("checkout.session.completed", "invoice.paid"):
+        return
+    obj = (event.get("data") or {}).get("object") or {}
+    sub_id = obj.get("subscription")
+    if event["type"] == "invoice.paid":
+        sub_id = ((obj.get("parent") or {}).get("subscription_details") or {}).get("subscription")
+    sub_id = sub_id.get("id") if isinstance(sub_id, dict) else sub_id
+    if not sub_id:
+        return
+    waiting = StripeEvent.objects.filter(
+        outcome=Outcome.FAILED, type__in=SUBSCRIPTION_EVENTS, payload__data__object__id=sub_id
+    ).order_by("created", "pk")
+    for stored in waiting:
+        apply_stored(stored.payload)
 
 
 def _apply(handler, event):
@@ -128,11 +162,7 @@ def _insert(event, outcome, *, error="", processed_at=None):
         event_id=event["id"],
         type=event["type"],
         account=account,
-        network_id=Network.objects.filter(stripe_account_id=account)
-        .values_list("pk", flat=True)
-        .first()
-        if account
-        else None,
+        network_id=network_for_event(event),
         payload=event,
         created=datetime.datetime.fromtimestamp(int(created), tz=datetime.UTC) if created else None,
         outcome=outcome,

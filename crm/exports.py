@@ -12,14 +12,14 @@ import tempfile
 import zipfile
 from datetime import date, datetime
 
-from django.db.models import Count, Sum
+from django.db.models import Count, F, OuterRef, Subquery, Sum
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from .formulas import neutralise
-from .models import Donation
+from .models import Donation, Receipt
 from .money import cents_to_decimal
 
 CSV_DELIMITER = ";"  # what Italian spreadsheets expect; decimals use a comma
@@ -119,14 +119,23 @@ DONATION_FIELDS = (
     ("campaign__title", _("Campaign")),
     ("reference", _("Reference")),
     ("network__name", _("Network")),
+    ("receipt_number", _("Receipt number")),
+    ("stripe_charge_id", _("Stripe charge")),
+    ("stripe_payout_id", _("Stripe payout")),
+    ("net_amount_cents", _("Net (EUR)")),
 )
-_CENTS_FIELDS = {"amount_cents", "fee_cents", "refunded_cents"}
+_CENTS_FIELDS = {"amount_cents", "fee_cents", "refunded_cents", "net_amount_cents"}
 
 
 def donation_rows(queryset):
     """Rows of the donations in `queryset` (already scoped and filtered), amounts in euro."""
     fields = [name for name, _heading in DONATION_FIELDS]
     cents_at = [i for i, name in enumerate(fields) if name in _CENTS_FIELDS]
+    receipts = Receipt.objects.filter(donations=OuterRef("pk"), status=Receipt.Status.ISSUED)
+    queryset = queryset.annotate(
+        receipt_number=Subquery(receipts.order_by("-issued_at").values("number")[:1]),
+        net_amount_cents=F("amount_cents") - F("refunded_cents") - F("fee_cents"),
+    )
     for row in queryset.order_by().values_list(*fields).iterator(chunk_size=CHUNK):
         row = list(row)
         for i in cents_at:

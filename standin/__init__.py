@@ -44,6 +44,9 @@ API (Stripe-shaped, ``/v1``)
   ``customer.subscription.updated`` with ``previous_attributes``;
   ``DELETE /v1/subscriptions/{id}`` -> ``customer.subscription.deleted``.
 - ``GET /v1/disputes[/{id}]``, ``POST /v1/disputes/{id}/close``.
+- Balance transactions with Stripe's Italian fees (cards 1,5% + € 0,25, SEPA € 0,35, disputes
+  € 20), ``GET /v1/balance_transactions[/{id}]`` (``payout``, ``source``, ``type``),
+  ``GET /v1/payouts[/{id}]``, ``GET /v1/subscriptions`` (``status=all``): see balance.py.
 - Lists: newest first, ``limit``, ``starting_after``, ``ending_before``, ``created[gt|gte|lt|lte]``.
 - ``Stripe-Account: acct_...``: objects are created for that account, events carry
   ``account``, our lists only show that account's objects.
@@ -69,6 +72,8 @@ Test controls (no auth)
   ``customer.subscription.updated`` (status ``past_due``).
 - ``POST /_standin/charges/{ch_id}/dispute`` [``reason``, ``amount``] -> ``charge.dispute.created``.
 - ``POST /_standin/disputes/{du_id}/close?status=won|lost`` -> ``charge.dispute.closed``.
+- ``POST /_standin/payouts`` [``account``, ``status=paid|failed``]: pays out the balance
+  (every transaction not yet paid out) -> ``payout.paid``, ``payout.reconciliation_completed``.
 - ``POST /_standin/webhooks/flush[?timeout=10]``: returns once every event emitted so far
   was delivered (or tried once); handy before asserting on received webhooks.
 - localstripe's: ``POST /_config/webhooks/{id}`` (``url``, ``secret``, optional ``events[]``)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from localstripe.resources import Charge, StripeObject
 
-from . import core, events
+from . import balance, core, events
 
 REASONS = (
     "bank_cannot_process",
@@ -122,6 +122,7 @@ async def create(request):
     amount = core.to_int(data.get("amount", charge.amount - charge.amount_refunded), "amount", 1)
     with core.as_account(getattr(charge, "_account", None)):
         dispute = Dispute(charge, amount, reason)
+        balance.dispute_opened(dispute)
         events.emit("charge.dispute.created", dispute)
     return core.respond(dispute)
 
@@ -133,6 +134,7 @@ def _close(dispute, status: str):
         previous = {"status": dispute.status}
         dispute.status = status
         dispute.is_charge_refundable = False
+        balance.dispute_closed(dispute)
         events.emit("charge.dispute.closed", dispute, previous_attributes=previous)
     return dispute
 

@@ -31,3 +31,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": os.path.join(tempfile.gettempdir(), f"trama-test-{os.getpid()}.sqlite3")
     }
+
+# Tests never reach the real Stripe: without the stand-in fixture, calls fail at once.
+# (Processes started with STRIPE_API_BASE in their environment keep it.)
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or "http://127.0.0.1:9"

@@ -225,6 +225,10 @@ class Donation(models.Model):
     stripe_invoice_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
     stripe_subscription_id = models.CharField(max_length=255, blank=True, db_index=True)
     stripe_balance_transaction_id = models.CharField(max_length=255, blank=True)
+    # From the payment's balance transaction: when Stripe makes the money available, and the
+    # payout that brought it to the bank (`campaigns.payouts`).
+    available_on = models.DateField(_("available on"), null=True, blank=True)
+    stripe_payout_id = models.CharField(_("Stripe payout"), max_length=255, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

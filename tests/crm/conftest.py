@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from campaigns.models import StripeEvent
+from campaigns.models import Payout, StripeEvent
 from crm.models import Donation, Donor, DonorEmail, Receipt, RecurringPlan
 
 # Strings that must never appear in a page or file served to the other network.
@@ -81,7 +81,18 @@ def make_rows(network, first_name, email, receipt_number):
         network=network,
         payload={"data": {"object": {"receipt_email": email}}},
     )
+    payout = Payout.objects.create(
+        network=network, stripe_payout_id=f"po_{first_name}", amount_cents=1234567, status="paid"
+    )
+    payout.lines.create(
+        balance_transaction_id=f"txn_{first_name}",
+        kind="gift",
+        amount_cents=1234567,
+        net_cents=1234567,
+        donation=donation,
+    )
     return {
+        "payout": payout,
         "donor": donor,
         "donation": donation,
         "recurringplan": plan,

@@ -19,6 +19,7 @@ MODEL_OF_VIEWSET = {
     "crm_recurringplan": "recurringplan",
     "crm_receipt": "receipt",
     "campaigns_stripeevent": "stripeevent",
+    "campaigns_payout": "payout",
     "crm_donor_chooser": "donor",
 }
 

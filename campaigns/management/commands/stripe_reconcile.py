@@ -10,7 +10,10 @@ from campaigns.reconcile import reconcile_since
 
 
 class Command(BaseCommand):
-    help = "List recent Checkout Sessions, invoices and refunds; apply what webhooks missed."
+    help = (
+        "List recent Checkout Sessions, invoices, refunds, disputes, subscriptions, payouts and "
+        "balance transactions; apply what webhooks missed."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--since", required=True, help="date, YYYY-MM-DD (local time)")

@@ -1,0 +1,85 @@
+"""Which network a Stripe event concerns, so each treasurer sees their network's events.
+
+A connected account's event is its network's. A platform event (no `account`) concerns the
+object it carries: the network of our record of that object (gift, plan, payout), else the
+gift or network its metadata names (on the platform account only we create objects). Only
+networks without an account of their own take platform events."""
+
+from crm.models import Donation, Network, RecurringPlan
+
+from .payouts.models import Payout
+
+
+def _id(value):
+    return value.get("id") if isinstance(value, dict) else value
+
+
+def _gift(**lookup):
+    lookup = {k: v for k, v in lookup.items() if v}
+    if not lookup:
+        return None
+    return Donation.objects.filter(**lookup).values_list("network_id", flat=True).first()
+
+
+def _plan(subscription_id):
+    if not subscription_id:
+        return None
+    plans = RecurringPlan.objects.filter(stripe_subscription_id=subscription_id)
+    return plans.values_list("network_id", flat=True).first()
+
+
+def _by_record(obj):
+    kind, oid = obj.get("object"), obj.get("id")
+    intent = _id(obj.get("payment_intent"))
+    if kind == "checkout.session":
+        return _gift(stripe_checkout_session_id=oid) or _plan(_id(obj.get("subscription")))
+    if kind == "payment_intent":
+        return _gift(stripe_payment_intent_id=oid)
+    if kind == "charge":
+        return _gift(stripe_charge_id=oid) or _gift(stripe_payment_intent_id=intent)
+    if kind in ("refund", "dispute"):
+        return _gift(stripe_charge_id=_id(obj.get("charge"))) or _gift(
+            stripe_payment_intent_id=intent
+        )
+    if kind == "invoice":
+        details = (obj.get("parent") or {}).get("subscription_details") or {}
+        return _gift(stripe_invoice_id=oid) or _plan(_id(details.get("subscription")))
+    if kind == "subscription":
+        return _plan(oid)
+    if kind == "payout":
+        return (
+            Payout.objects.filter(stripe_payout_id=oid).values_list("network_id", flat=True).first()
+        )
+    return None
+
+
+def _by_metadata(obj):
+    metadata = obj.get("metadata") or {}
+    if obj.get("object") == "invoice":
+        details = (obj.get("parent") or {}).get("subscription_details") or {}
+        metadata = details.get("metadata") or metadata
+    donation_id = str(metadata.get("donation_id") or obj.get("client_reference_id") or "")
+    if donation_id.isdigit():
+        found = _gift(pk=int(donation_id))
+        if found:
+            return found
+    slug = metadata.get("network")
+    if slug:
+        return Network.objects.filter(slug=slug).values_list("pk", flat=True).first()
+    return None
+
+
+def network_for_event(event):
+    """The id of the network an event concerns, or None."""
+    account = event.get("account") or ""
+    if account:
+        return (
+            Network.objects.filter(stripe_account_id=account).values_list("pk", flat=True).first()
+        )
+    obj = (event.get("data") or {}).get("object") or {}
+    if not isinstance(obj, dict):
+        return None
+    network_id = _by_record(obj) or _by_metadata(obj)
+    if network_id and Network.objects.filter(pk=network_id, stripe_account_id="").exists():
+        return network_id
+    return None

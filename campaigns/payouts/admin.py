@@ -1,0 +1,146 @@
+"""The Payouts screen (CRM menu) for treasurers: each payout reconciled to the cent, its
+report as CSV, XLSX or a printable page, and the year's payouts. Every view is scoped to the
+user's networks (`Payout.objects.for_user`; a payout of another network is a 404)."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_filters import ChoiceFilter
+from wagtail.admin.filters import WagtailFilterSet
+
+from crm import extensions
+from crm.admin.common import ActionsInspectView, ScopedModelViewSet, network_filter
+
+from . import report
+from .models import Payout
+
+FORMATS = ("csv", "xlsx", "html")
+PRINT_LINES = 5000  # the printable page lists this many lines; the files carry them all
+
+
+def _require(request):
+    if not request.user.has_perm("campaigns.view_payout"):
+        raise PermissionDenied
+
+
+def _format(request):
+    export_format = request.GET.get("format", "html")
+    if export_format not in FORMATS:
+        raise Http404
+    return export_format
+
+
+class PayoutInspectView(ActionsInspectView):
+    template_name = "campaigns/payouts/inspect.html"
+
+    def get_actions(self):
+        url = reverse("campaigns_payout:report", args=[self.object.pk])
+        return [
+            (_("Printable report"), url, "get"),
+            (_("Download CSV"), f"{url}?format=csv", "get"),
+            (_("Download XLSX"), f"{url}?format=xlsx", "get"),
+        ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        totals = report.payout_totals(self.object)
+        context.update(totals=totals, summary=report.summary_rows(totals))
+        return context
+
+
+def payout_report(request, pk):
+    _require(request)
+    payout = get_object_or_404(Payout.objects.for_user(request.user), pk=pk)
+    export_format = _format(request)
+    if export_format != "html":
+        return report.export_payout(payout, export_format)
+    totals = report.payout_totals(payout)
+    lines = list(report.line_rows(payout))[:PRINT_LINES] if totals.lines <= PRINT_LINES else None
+    return TemplateResponse(
+        request,
+        "campaigns/payouts/print.html",
+        {
+            "payout": payout,
+            "totals": totals,
+            "summary": report.summary_rows(totals),
+            "lines": lines,
+            "headings": report.LINE_HEADINGS,
+            "title": _("Payout report"),
+        },
+    )
+
+
+def year_report(request):
+    _require(request)
+    try:
+        year = int(request.GET.get("year") or timezone.localdate().year)
+    except ValueError:
+        raise Http404 from None
+    payouts = report.payouts_of_year(Payout.objects.for_user(request.user), year)
+    if request.GET.get("network", "").isdigit():
+        payouts = payouts.filter(network_id=int(request.GET["network"]))
+    export_format = _format(request)
+    if export_format != "html":
+        return report.export_year(payouts, year, export_format)
+    rows, total = report.year_totals(payouts)
+    return TemplateResponse(
+        request,
+        "campaigns/payouts/year.html",
+        {
+            "year": year,
+            "rows": rows,
+            "total": total,
+            "summary": report.summary_rows(total),
+            "title": _("Payouts of %(year)s") % {"year": year},
+        },
+    )
+
+
+class PayoutFilterSet(WagtailFilterSet):
+    status = ChoiceFilter(label=_("Status"), choices=Payout.Status.choices)
+    network = network_filter()
+
+    class Meta:
+        model = Payout
+        fields = ["status", "network"]
+
+
+class PayoutViewSet(ScopedModelViewSet):
+    model = Payout
+    icon = "doc-full"
+    menu_label = _("Payouts")
+    menu_hook = extensions.CRM_MENU
+    menu_order = 850
+    list_display = ["arrival_date", "__str__", "status", "trace_id", "network"]
+    filterset_class = PayoutFilterSet
+    list_export = [
+        "arrival_date",
+        "stripe_payout_id",
+        "amount_cents",
+        "status",
+        "trace_id",
+        "statement_descriptor",
+        "network",
+    ]
+    export_filename = "payouts"
+    url_names = {"index", "index_results", "inspect"}
+    inspect_view_class = PayoutInspectView
+    inspect_view_fields = [
+        "network",
+        "stripe_payout_id",
+        "arrival_date",
+        "status",
+        "statement_descriptor",
+        "trace_id",
+        "failure_message",
+    ]
+
+    def get_extra_urlpatterns(self):
+        return [
+            path("<int:pk>/report/", payout_report, name="report"),
+            path("year/", year_report, name="year"),
+        ]
