@@ -21,7 +21,7 @@ from localstripe import server as ls_server
 from localstripe.errors import UserError
 from localstripe.resources import Store
 
-from . import billing, checkout, core, disputes, events, pages, payments, prices, shapes
+from . import billing, checkout, core, disputes, events, pages, payments, prices, refunds, shapes
 
 log = logging.getLogger("standin")
 PUBLIC_PREFIXES = ("/_standin/", "/checkout/pay/")
@@ -117,11 +117,12 @@ def install() -> web.Application:
     shapes.install()
     events.install()
     payments.install()
+    refunds.install()
     mws = app.middlewares
     mws.remove(ls_server.save_store_middleware)
     mws[mws.index(ls_server.auth_middleware)] = auth_middleware
     mws.insert(1, context_middleware)  # after localstripe's error_middleware
-    for module in (prices, checkout, pages, billing, disputes, payments):
+    for module in (prices, checkout, pages, billing, disputes, payments, refunds):
         module.routes(app)
     app.router.add_post("/_standin/webhooks/flush", events.flush)
     app.router.add_delete("/_config/webhooks/{id}", events.unregister)
