@@ -8,8 +8,10 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from campaigns.models import StripeEvent
-from crm.models import DonorEmail, Receipt
+from crm.models import Donation, DonorEmail, Receipt
 from tests.pdfs import pdf_text
+
+from .test_giving import FORM, _pay, give_url
 
 pytestmark = pytest.mark.django_db
 
@@ -204,3 +206,63 @@ def test_refund_events_in_any_order_record_the_refund_once(
     assert Receipt.objects.filter(status="void").count() == 1
     outcomes = dict(StripeEvent.objects.values_list("type", "outcome"))
     assert outcomes["refund.created"] == "applied"
+
+
+def test_a_refund_that_fails_later_is_acknowledged_and_changes_nothing(
+    paid_gift, stripe_standin, stripe_events, django_capture_on_commit_callbacks
+):
+    refund = requests.post(
+        f"{stripe_standin}/v1/refunds",
+        data={"payment_intent": paid_gift.stripe_payment_intent_id, "amount": 500},
+        auth=("sk_test_standin", ""),
+        timeout=5,
+    ).json()
+    stripe_events.wait_for("charge.refunded", "refund.created")
+    with django_capture_on_commit_callbacks(execute=True):
+        stripe_events.relay()
+    requests.post(f"{stripe_standin}/_standin/refunds/{refund['id']}/fail", timeout=5)
+    stripe_events.wait_for("refund.updated", "refund.failed", "charge.refund.updated")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert all(r.status_code == 200 for r in stripe_events.relay())
+    # (the money is back with the network: the treasurer settles it; nothing is undone here)
+    paid_gift.refresh_from_db()
+    assert paid_gift.refunded_cents == 500
+    assert DonorEmail.objects.filter(kind="refund").count() == 1
+    assert StripeEvent.objects.get(type="refund.updated").outcome == "applied"
+
+
+def test_a_networks_connected_account_is_where_the_refund_is_made(
+    client, campaign, stripe_events, stripe_standin, effects, django_capture_on_commit_callbacks
+):
+    # given a network with its own Stripe account, and a gift paid on it
+    campaign.network.stripe_account_id = "acct_1OltreIlPonte"
+    campaign.network.save(update_fields=["stripe_account_id"])
+    response = client.post(give_url(campaign), FORM)
+    _pay(response["Location"])
+    stripe_events.wait_for("checkout.session.completed")
+    with django_capture_on_commit_callbacks(execute=True):
+        stripe_events.relay()
+    gift = Donation.objects.get()
+    assert gift.status == "succeeded"
+    # when the treasurer refunds € 5,00 of it
+    client.force_login(treasurer())
+    with django_capture_on_commit_callbacks(execute=True):
+        assert confirm(client, gift, "5").status_code == 302
+    # then the refund is on the network's account, not the platform's
+    connected = requests.get(
+        f"{stripe_standin}/v1/refunds",
+        auth=("sk_test_standin", ""),
+        headers={"Stripe-Account": "acct_1OltreIlPonte"},
+        timeout=5,
+    ).json()["data"]
+    assert [r["amount"] for r in connected] == [500]
+    assert stripe_refunds(stripe_standin, gift) == []
+    gift.refresh_from_db()
+    assert gift.refunded_cents == 500
+    # and its webhooks, from that account, change nothing more
+    stripe_events.wait_for("charge.refunded", "refund.created")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert all(r.status_code == 200 for r in stripe_events.relay())
+    gift.refresh_from_db()
+    assert gift.refunded_cents == 500
+    assert DonorEmail.objects.filter(kind="refund").count() == 1
