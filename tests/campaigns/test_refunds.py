@@ -111,6 +111,9 @@ def test_full_refund_from_the_admin_voids_the_receipt_and_tells_the_donor(
     # and the gift page offers no more refund
     page = client.get(reverse("crm_donation:inspect", args=[paid_gift.pk])).content.decode()
     assert refund_url(paid_gift) not in page
+    # and the donor's page lists the email among what happened
+    donor_page = client.get(reverse("crm_donor:inspect", args=[paid_gift.donor_id]))
+    assert "Rimborso → anna@example.org" in donor_page.content.decode()
 
 
 def test_partial_refund_reissues_the_receipt_for_what_remains(
