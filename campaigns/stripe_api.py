@@ -13,6 +13,8 @@ from django.conf import settings
 
 StripeError = stripe.StripeError
 SignatureVerificationError = stripe.SignatureVerificationError
+InvalidRequestError = stripe.InvalidRequestError
+APIConnectionError = stripe.APIConnectionError
 WEBHOOK_TOLERANCE_SECONDS = 300  # Stripe's default: older signatures are replays
 
 
@@ -189,3 +191,41 @@ def list_charge_transactions(network, created_gte):
         params={**_since(created_gte), "type": "charge", "expand": ["data.source"]}
     )
     return (t.to_dict() for t in page.auto_paging_iter())
+def _invoice_payment_intent(client, invoice_id):
+    """The payment intent that paid a subscription's invoice (charges do not name invoices
+    since API 2025-03-31; invoice payments do)."""
+    page = client.v1.invoice_payments.list(params={"invoice": invoice_id, "limit": 10})
+    for payment in page.data:
+        if payment.payment and getattr(payment.payment, "payment_intent", None):
+            intent = payment.payment.payment_intent
+            return intent if isinstance(intent, str) else intent.id
+    return None
+
+
+def create_refund(donation, *, amount_cents, metadata, idempotency_key):
+    """Refund `amount_cents` of a gift's payment on its network's account
+    (https://docs.stripe.com/api/refunds/create), the charge expanded so that the caller reads
+    the total refunded so far (`charge.amount_refunded`). The idempotency key makes a retried
+    call return the same refund instead of a second one. Returns the refund as a dict."""
+    client = _client(donation.network)
+    params = {
+        "amount": amount_cents,
+        "reason": "requested_by_customer",
+        "metadata": metadata,
+        "expand": ["charge"],
+    }
+    if donation.stripe_charge_id:
+        params["charge"] = donation.stripe_charge_id
+    elif donation.stripe_payment_intent_id:
+        params["payment_intent"] = donation.stripe_payment_intent_id
+    elif donation.stripe_invoice_id:
+        params["payment_intent"] = _invoice_payment_intent(client, donation.stripe_invoice_id)
+    if not params.get("charge") and not params.get("payment_intent"):
+        raise ValueError(f"donation {donation.pk} has no Stripe payment to refund")
+    refund = client.v1.refunds.create(params=params, options={"idempotency_key": idempotency_key})
+    return refund.to_dict()
+
+
+def retrieve_charge(network, charge_id):
+    """A charge as Stripe has it now (its `amount_refunded` is the total refunded so far)."""
+    return _client(network).v1.charges.retrieve(charge_id).to_dict()

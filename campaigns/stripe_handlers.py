@@ -19,7 +19,9 @@ not ours and nothing changes. Amounts and currencies are checked by the crm verb
 import datetime
 import logging
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from crm import gifts, plans
 from crm.models import Donation, Network
@@ -336,15 +338,54 @@ def _invoice_donation(payment_intent_id, account):
     return gifts.lock_donation(stripe_invoice_id=invoice_id) if invoice_id else None
 
 
+def _refund_reason(refund_metadata):
+    """The receipt's void reason: the treasurer's own words for a refund made from Trama, else
+    a note that it was made in Stripe (its dashboard, or another tool)."""
+    reason = (refund_metadata or {}).get("reason")
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(reason or _("Refunded in Stripe"))[:255]
+
+
 def charge_refunded(charge, account):
     donation = _charge_donation(charge["id"], _id(charge.get("payment_intent")), account)
-    return gifts.record_refunded_total(donation, int(charge.get("amount_refunded") or 0))
+    return gifts.record_refunded_total(
+        donation, int(charge.get("amount_refunded") or 0), reason=_refund_reason({})
+    )
+
+
+def refund_changed(refund, account):
+    """`refund.created` / `refund.updated` (https://docs.stripe.com/api/refunds/object): a
+    refund names its charge but not the total refunded, so read it from the charge as Stripe
+    has it now; the same total as recorded (this refund already landed through
+    `charge.refunded`, or was made from Trama) changes nothing."""
+    donation = _charge_donation(
+        _id(refund.get("charge")), _id(refund.get("payment_intent")), account
+    )
+    if refund.get("status") in ("failed", "canceled"):
+        log.warning("refund %s of donation %s %s", refund.get("id"), donation.pk, refund["status"])
+        return False
+    try:
+        charge = stripe_api.retrieve_charge(donation.network, _id(refund.get("charge")))
+    except stripe_api.StripeError as exc:
+        raise NotYet(f"Stripe unreachable: {exc}") from exc
+    return gifts.record_refunded_total(
+        donation,
+        int(charge.get("amount_refunded") or 0),
+        reason=_refund_reason(refund.get("metadata")),
+    )
+
+
+# https://docs.stripe.com/api/disputes/object#dispute_object-status : an inquiry closed without
+# a chargeback (`warning_closed`) or a prevented one leaves the money with us, like a won one.
+DISPUTE_KEPT = ("won", "warning_closed", "prevented")
 
 
 def dispute_created(dispute, account):
     donation = _charge_donation(
         _id(dispute.get("charge")), _id(dispute.get("payment_intent")), account
     )
+    if dispute.get("status") in (*DISPUTE_KEPT, "lost"):
+        return dispute_closed(dispute, account)
     return gifts.record_dispute(donation)
 
 
@@ -352,8 +393,7 @@ def dispute_closed(dispute, account):
     donation = _charge_donation(
         _id(dispute.get("charge")), _id(dispute.get("payment_intent")), account
     )
-    # https://docs.stripe.com/api/disputes/object#dispute_object-status
-    if dispute.get("status") == "won":
+    if dispute.get("status") in DISPUTE_KEPT:
         return gifts.record_dispute_closed(donation, won=True)
     if dispute.get("status") == "lost":
         return gifts.record_dispute_closed(donation, won=False)
@@ -380,7 +420,11 @@ HANDLERS = {
     "customer.subscription.updated": subscription_updated,
     "customer.subscription.deleted": subscription_deleted,
     "charge.refunded": charge_refunded,
+    "refund.created": refund_changed,
+    "refund.updated": refund_changed,
     "charge.dispute.created": dispute_created,
+    # `updated` carries the dispute's status now: open (flag), or closed (settle).
+    "charge.dispute.updated": dispute_created,
     "charge.dispute.closed": dispute_closed,
     "payout.paid": payout_changed,
     "payout.failed": payout_changed,

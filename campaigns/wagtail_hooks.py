@@ -1,12 +1,14 @@
 """Registers what the giving app lends the admin and the CRM core (`crm.extensions`)."""
 
-from django.urls import reverse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
 from crm import extensions
 
-from . import reports
+from . import refund_views, reports
 from .payouts.admin import PayoutViewSet
+from .refunds import REFUND_ACTION
 from .viewsets import StripeEventViewSet
 
 
@@ -32,3 +34,16 @@ hooks.register(extensions.CAMPAIGN_PROGRESS, reports.campaign_progress)
 @hooks.register(extensions.PLAN_CANCEL_PATH)
 def plan_cancel_path(token):
     return reverse("campaigns:cancel_plan", args=[token])
+
+
+@hooks.register("register_admin_urls")
+def refund_urls():
+    return [path("crm/refunds/<int:pk>/", refund_views.refund, name="campaigns_refund")]
+
+
+hooks.register(extensions.GIFT_ACTIONS, refund_views.refund_actions)
+
+
+@hooks.register("register_log_actions")
+def register_refund_log_action(actions):
+    actions.register_action(REFUND_ACTION, _("Refund"), _("Gift refunded through Stripe"))

@@ -11,6 +11,9 @@ The money path, top to bottom, as plain calls ("go to definition" follows it):
    `crm.gifts.record_payment` / `record_payment_failure` / `record_refunded_total` /
    `record_dispute` / `record_dispute_closed`, or `crm.plans.record_plan_charge` /
    `record_plan_failure` / `update_plan` / `cancel_plan`.
+   A refund made from Trama (`campaigns.refunds.refund_gift`, the gift's admin page) calls
+   Stripe first and then `record_refunded_total` itself; its `charge.refunded` /
+   `refund.created` events then find the same total recorded and change nothing.
 3. `crm.gifts.record_payment` checks the amount and currency against what the gift expects
    (a mismatch is held for review: nothing else happens), matches or creates the donor and calls
    `crm.receipts.receipt_gift_if_due`, which numbers the receipt (`issue_receipt`, under the

@@ -15,6 +15,9 @@ CAMPAIGN_PROGRESS = "crm_campaign_progress"
 PLAN_CANCEL_PATH = "crm_plan_cancel_path"
 # fn() -> [(app_label, codename)]: more model permissions for every network's treasurers.
 TREASURER_PERMISSIONS = "crm_treasurer_permissions"
+# fn(request, donation) -> [(label, url, "get" | "post")]: more actions on a gift's admin page
+# (the giving app: "Refund", through Stripe).
+GIFT_ACTIONS = "crm_gift_actions"
 # The admin's CRM menu: an outer app's viewset with `menu_hook = CRM_MENU` shows up in it.
 CRM_MENU = "register_crm_menu_item"
 
@@ -41,3 +44,11 @@ def plan_cancel_path(token):
 
 def treasurer_permissions():
     return [perm for provider in hooks.get_hooks(TREASURER_PERMISSIONS) for perm in provider()]
+
+
+def gift_actions(request, donation):
+    return [
+        action
+        for provider in hooks.get_hooks(GIFT_ACTIONS)
+        for action in provider(request, donation)
+    ]

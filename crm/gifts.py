@@ -130,10 +130,10 @@ def _status_after_refund(donation):
     return Donation.Status.SUCCEEDED
 
 
-def record_refunded_total(donation, refunded_cents, *, reason="refund"):
+def record_refunded_total(donation, refunded_cents, *, reason="refund", user=None):
     """Stripe reports the total refunded so far (`charge.amount_refunded`): setting it, rather
     than adding, makes replays and out-of-order deliveries harmless. The receipts covering the
-    gift are voided (and reissued for what remains)."""
+    gift are voided (and reissued for what remains), and the donor is told (`outbox`)."""
     if donation.status == Donation.Status.NEEDS_REVIEW:
         return False
     if refunded_cents > donation.amount_cents:
@@ -142,11 +142,13 @@ def record_refunded_total(donation, refunded_cents, *, reason="refund"):
         )
     if refunded_cents <= donation.refunded_cents:
         return False
+    refunded_now = refunded_cents - donation.refunded_cents
     donation.refunded_cents = refunded_cents
     if donation.status != Donation.Status.DISPUTED:
         donation.status = _status_after_refund(donation)
     donation.save(update_fields=["refunded_cents", "status", "updated_at"])
-    receipts.follow_refund(donation, reason)
+    receipts.follow_refund(donation, reason, user=user)
+    outbox.queue_refund_email(donation, refunded_now)
     return True
 
 
@@ -164,8 +166,10 @@ def record_refund(donation, amount_cents, *, reason="refund"):
 
 
 def record_dispute(donation):
-    """The donor's bank opened a dispute (chargeback): the gift no longer counts until won."""
-    if donation.status in (Donation.Status.DISPUTED, Donation.Status.NEEDS_REVIEW):
+    """The donor's bank opened a dispute (chargeback): the gift no longer counts until won, and
+    it and its receipts are flagged in the admin (`Donation.objects.open_disputes()`). Only a
+    gift whose money counts: a late `charge.dispute.updated` after a lost one changes nothing."""
+    if donation.status not in Donation.COUNTED_STATUSES:
         return False
     donation.status = Donation.Status.DISPUTED
     donation.save(update_fields=["status", "updated_at"])

@@ -120,6 +120,30 @@ def build_newsletter_confirm_message(email):
     return _message(email, "newsletter_confirm", context, language, network.email)
 
 
+def build_refund_message(email):
+    """Tells the donor how much of their gift went back to them and what became of its
+    receipt: voided, or replaced by a new one for what they still give."""
+    donation = email.donation
+    donor, network = donation.donor, donation.network
+    receipts = donation.receipts.order_by("-pk")
+    current = receipts.filter(status=Receipt.Status.ISSUED).first()
+    voided = receipts.filter(status=Receipt.Status.VOID).first()
+    context = {
+        "donor_name": donor.first_name or donor.display_name,
+        "refunded": format_amount(email.amount_cents or 0),
+        "amount": format_amount(donation.amount_cents),
+        "remaining": format_amount(donation.amount_cents - donation.refunded_cents),
+        "received_on": donation.received_on.strftime("%d/%m/%Y"),
+        "voided": voided,
+        "current": current,
+        "current_amount": format_amount(current.amount_cents) if current else "",
+        "download_url": receipt_download_url(current) if current else "",
+        "entity": network,
+    }
+    language = "en" if donor.language == "en" else "it"
+    return _message(email, "refund", context, language, network.email)
+
+
 def build_receipt_message(email, pdf_bytes):
     receipt = email.receipt
     language = "en" if receipt.language == "en" else "it"
@@ -141,6 +165,8 @@ def build_message(email):
         return build_payment_failed_message(email)
     if email.kind == DonorEmail.Kind.NEWSLETTER_CONFIRM:
         return build_newsletter_confirm_message(email)
+    if email.kind == DonorEmail.Kind.REFUND:
+        return build_refund_message(email)
     return build_receipt_message(email, read_receipt_pdf(email.receipt))
 
 
@@ -165,7 +191,12 @@ def deliver_email(email_id):
         email = (
             DonorEmail.objects.select_for_update(of=("self",))
             .select_related(
-                "receipt", "recurring_plan__donor", "recurring_plan__network", "donor__network"
+                "receipt",
+                "recurring_plan__donor",
+                "recurring_plan__network",
+                "donor__network",
+                "donation__donor",
+                "donation__network",
             )
             .get(pk=email_id)
         )

@@ -55,3 +55,16 @@ def queue_newsletter_confirmation(donor):
     )
     _send_after_commit(email)
     return email
+
+
+def queue_refund_email(donation, amount_cents):
+    """Queue the notice that `amount_cents` of a gift went back to the donor (and what became
+    of its receipt). None without an address."""
+    donor = donation.donor
+    if donor is None or not donor.email or donor.anonymised_at:
+        return None
+    email = DonorEmail.objects.create(
+        kind=DonorEmail.Kind.REFUND, donation=donation, amount_cents=amount_cents, to=donor.email
+    )
+    _send_after_commit(email)
+    return email

@@ -195,7 +195,7 @@ def reissue_receipt(receipt, *, reason, user=None):
         return new
 
 
-def follow_refund(donation, reason):
+def follow_refund(donation, reason, *, user=None):
     """A gift was refunded (fully or in part) or lost a dispute: void every issued receipt that
     covers it; where money is still given (other gifts of a statement, a partial refund) issue a
     replacement for what remains."""
@@ -208,9 +208,9 @@ def follow_refund(donation, reason):
                 if g.status in Donation.COUNTED_STATUSES and _receipted_amount(g) > 0
             ]
             if remaining:
-                reissue_receipt(receipt, reason=reason)
+                reissue_receipt(receipt, reason=reason, user=user)
             else:
-                void_receipt(receipt, reason=reason)
+                void_receipt(receipt, reason=reason, user=user)
 
 
 def should_issue_automatically(donation):

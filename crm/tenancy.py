@@ -32,7 +32,7 @@ COMMUNICATOR_COLLECTION_PERMISSIONS = (
 # (`Network.objects.for_user`), never by these model permissions alone.
 TREASURER_MODEL_PERMISSIONS = {
     "donor": ("view", "add", "change"),
-    "donation": ("view", "add", "change"),
+    "donation": ("view", "add", "change", "refund"),
     "recurringplan": ("view", "change"),
     "receipt": ("view", "add", "change"),
     "donoremail": ("view",),

@@ -74,6 +74,8 @@ Test controls (no auth)
 - ``POST /_standin/disputes/{du_id}/close?status=won|lost`` -> ``charge.dispute.closed``.
 - ``POST /_standin/payouts`` [``account``, ``status=paid|failed``]: pays out the balance
   (every transaction not yet paid out) -> ``payout.paid``, ``payout.reconciliation_completed``.
+- ``POST /_standin/refunds/{re_id}/fail`` [``failure_reason``] -> ``refund.updated``,
+  ``refund.failed``, ``charge.refund.updated``; the charge's ``amount_refunded`` goes down.
 - ``POST /_standin/webhooks/flush[?timeout=10]``: returns once every event emitted so far
   was delivered (or tried once); handy before asserting on received webhooks.
 - localstripe's: ``POST /_config/webhooks/{id}`` (``url``, ``secret``, optional ``events[]``)

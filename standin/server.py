@@ -31,6 +31,7 @@ from . import (
     pages,
     payments,
     prices,
+    refunds,
     shapes,
 )
 
@@ -128,11 +129,12 @@ def install() -> web.Application:
     shapes.install()
     events.install()
     payments.install()
+    refunds.install()
     mws = app.middlewares
     mws.remove(ls_server.save_store_middleware)
     mws[mws.index(ls_server.auth_middleware)] = auth_middleware
     mws.insert(1, context_middleware)  # after localstripe's error_middleware
-    for module in (prices, checkout, pages, billing, disputes, payments, balance):
+    for module in (prices, checkout, pages, billing, disputes, payments, balance, refunds):
         module.routes(app)
     app.router.add_post("/_standin/webhooks/flush", events.flush)
     app.router.add_delete("/_config/webhooks/{id}", events.unregister)

@@ -270,6 +270,7 @@ def _refund(self, o, inc):
         "currency": o["currency"],
         "description": None,
         "destination_details": None,
+        "failure_reason": getattr(self, "failure_reason", None),
         "metadata": o["metadata"],
         "payment_intent": o["payment_intent"],
         "reason": getattr(self, "reason", None),

@@ -12,10 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django_filters import DateFromToRangeFilter, ModelChoiceFilter
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
-from wagtail.admin.ui.tables import Column
+from wagtail.admin.ui.tables import Column, StatusFlagColumn
 from wagtail.admin.widgets import HeaderButton
 
-from crm import receipts
+from crm import extensions, receipts
 from crm.exports import export_donations
 from crm.models import Donation, Donor, Receipt
 from crm.money import format_amount, parse_amount
@@ -73,6 +73,7 @@ class DonationInspectView(ActionsInspectView):
             status=Receipt.Status.ISSUED
         ):
             actions.append((_("Issue receipt"), reverse_crm("issue_receipt", pk), "post"))
+        actions += extensions.gift_actions(self.request, self.object)
         if self.object.donor_id:
             donor_url = reverse("crm_donor:inspect", args=[self.object.donor_id])
             actions.append((_("Donor"), donor_url, "get"))
@@ -193,6 +194,7 @@ class DonationViewSet(ScopedModelViewSet):
         "method",
         "channel",
         "status",
+        StatusFlagColumn("in_dispute", label=_("Dispute"), true_label=_("Open dispute")),
         "campaign",
     ]
     list_export = ["id"]  # the export itself is crm.exports.export_donations

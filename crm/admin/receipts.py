@@ -3,6 +3,7 @@ themselves (PDF, void, reissue, email again). Receipts are immutable once issued
 are void + reissue."""
 
 from django.contrib import messages
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -12,18 +13,41 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_filters import DateFromToRangeFilter
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
+from wagtail.admin.ui.tables import StatusFlagColumn
 
-from crm.models import Receipt
+from crm.models import Donation, Receipt
 from crm.outbox import queue_receipt_email
 from crm.receipt_files import receipt_pdf_response
 from crm.receipts import reissue_receipt, void_receipt
 
-from .common import ActionsInspectView, ScopedModelViewSet, network_filter, require_perm
+from .common import (
+    ActionsInspectView,
+    ScopedIndexView,
+    ScopedModelViewSet,
+    network_filter,
+    require_perm,
+)
 
 # --- Views --------------------------------------------------------------------------------------
 
 
+class ReceiptIndexView(ScopedIndexView):
+    def get_base_queryset(self):
+        # One EXISTS per page of rows, not a query per receipt.
+        disputed = Donation.objects.open_disputes().filter(receipts=OuterRef("pk"))
+        return super().get_base_queryset().annotate(open_dispute=Exists(disputed))
+
+
 class ReceiptInspectView(ActionsInspectView):
+    template_name = "crm/admin/receipt_inspect.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["disputed_gifts"] = list(
+            self.object.donations.open_disputes().values_list("pk", flat=True)
+        )
+        return context
+
     def get_actions(self):
         def url(name):
             return reverse(f"crm_receipt:{name}", args=[self.object.pk])
@@ -103,9 +127,17 @@ class ReceiptViewSet(ScopedModelViewSet):
     model = Receipt
     icon = "doc-full"
     menu_label = _("Receipts")
+    index_view_class = ReceiptIndexView
     inspect_view_class = ReceiptInspectView
     filterset_class = ReceiptFilterSet
-    list_display = ["number", "donor", "issued_at", "kind", "status"]
+    list_display = [
+        "number",
+        "donor",
+        "issued_at",
+        "kind",
+        "status",
+        StatusFlagColumn("open_dispute", label=_("Dispute"), true_label=_("Open dispute")),
+    ]
     list_export = ["number", "issued_at", "kind", "status", "donor", "amount_cents"]
     export_filename = "receipts"
     inspect_view_fields_exclude = ["donor_snapshot", "entity_snapshot"]

@@ -130,6 +130,11 @@ class DonationQuerySet(NetworkScopedQuerySet):
         deductible, art. 83 c.1 D.Lgs. 117/2017)."""
         return self.succeeded().exclude(method=Donation.Method.CASH)
 
+    def open_disputes(self):
+        """Gifts whose payment the donor's bank disputes (chargeback) and that are not settled
+        yet: they do not count, and their receipts are flagged until the dispute closes."""
+        return self.filter(status=Donation.Status.DISPUTED)
+
 
 class Donation(models.Model):
     """One gift, online (Stripe) or offline (recorded by a treasurer)."""
@@ -158,6 +163,7 @@ class Donation(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         REFUNDED = "refunded", _("Refunded")
         PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+        # An open dispute (chargeback); won, the gift counts again; lost, it is refunded.
         DISPUTED = "disputed", _("Disputed")
         NEEDS_REVIEW = "needs_review", _("Held for review: amount or currency differs")
 
@@ -245,6 +251,8 @@ class Donation(models.Model):
         ordering = ["-received_on", "-id"]
         verbose_name = _("donation")
         verbose_name_plural = _("donations")
+        # Treasurers of the gift's network (crm.tenancy) give money back through Stripe.
+        permissions = [("refund_donation", _("Can refund donations"))]
         indexes = [
             models.Index(fields=["network", "status", "received_on"]),
             models.Index(fields=["campaign", "status"]),
@@ -265,6 +273,11 @@ class Donation(models.Model):
     @property
     def net_cents(self):
         return self.amount_cents - self.refunded_cents - self.fee_cents
+
+    @property
+    def in_dispute(self):
+        """The donor's bank disputes this payment and the dispute is still open."""
+        return self.status == self.Status.DISPUTED
 
     @property
     def is_deductible(self):

@@ -101,6 +101,7 @@ class DonorEmail(models.Model):
         RECEIPT = "receipt", _("Receipt")
         PAYMENT_FAILED = "payment_failed", _("Monthly payment failed")
         NEWSLETTER_CONFIRM = "newsletter_confirm", _("Newsletter confirmation")
+        REFUND = "refund", _("Refund")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -122,6 +123,11 @@ class DonorEmail(models.Model):
     donor = models.ForeignKey(
         Donor, null=True, blank=True, on_delete=models.PROTECT, related_name="emails"
     )
+    # The gift refunded (REFUND), and how much this refund gave back.
+    donation = models.ForeignKey(
+        Donation, null=True, blank=True, on_delete=models.PROTECT, related_name="emails"
+    )
+    amount_cents = models.PositiveIntegerField(null=True, blank=True)
     to = models.EmailField()
     status = models.CharField(max_length=12, choices=Status, default=Status.QUEUED)
     message_id = models.CharField(max_length=255, blank=True, db_index=True)
@@ -140,7 +146,8 @@ class DonorEmail(models.Model):
             models.CheckConstraint(
                 condition=(Q(kind="receipt") & Q(receipt__isnull=False))
                 | (Q(kind="payment_failed") & Q(recurring_plan__isnull=False))
-                | (Q(kind="newsletter_confirm") & Q(donor__isnull=False)),
+                | (Q(kind="newsletter_confirm") & Q(donor__isnull=False))
+                | (Q(kind="refund") & Q(donation__isnull=False)),
                 name="email_has_its_subject",
             )
         ]

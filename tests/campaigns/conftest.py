@@ -168,9 +168,10 @@ def stripe_events(stripe_standin, _capture, client, settings):
         def wait_for(self, *types):
             _capture.wait_for(*types)
 
-        def relay(self):
+        def relay(self, reverse=False):
             responses = []
-            for body, signature in _capture.take():
+            taken = _capture.take()
+            for body, signature in reversed(taken) if reverse else taken:
                 responses.append(
                     client.post(
                         WEBHOOK_URL,
@@ -226,3 +227,22 @@ def effects(campaign):
     network.always_issue_receipts = True
     network.save(update_fields=["always_issue_receipts"])
     return Effects()
+
+
+@pytest.fixture
+def paid_gift(client, campaign, stripe_events, effects, django_capture_on_commit_callbacks):
+    """A € 25,00 gift of Anna D'Alò paid on Checkout on the stand-in, its webhook applied:
+    receipted (the network always issues receipts) and thanked by email."""
+    from crm.models import Donation
+
+    from .test_giving import FORM, _pay, give_url
+
+    response = client.post(give_url(campaign), {**FORM, "codice_fiscale": "RSSMRA80A01H501U"})
+    _pay(response["Location"])
+    stripe_events.wait_for("checkout.session.completed")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert all(r.status_code == 200 for r in stripe_events.relay())
+    donation = Donation.objects.get()
+    assert donation.status == "succeeded"
+    assert donation.receipts.get().status == "issued"
+    return donation

@@ -85,3 +85,53 @@ def test_dispute_won(api, paid, receiver):
     dispute = api("POST", f"/_standin/charges/{paid['id']}/dispute").json()
     api("POST", f"/_standin/disputes/{dispute['id']}/close", params={"status": "won"})
     assert receiver.wait_for("charge.dispute.closed")[0]["data"]["object"]["status"] == "won"
+
+
+def test_a_refund_that_fails_gives_the_amount_back_to_the_charge(client, api, paid, receiver):
+    refund = client.v1.refunds.create(params={"charge": paid["id"], "amount": 1500})
+    receiver.wait_for("charge.refunded", "refund.created")
+    receiver.clear()
+    resp = api("POST", f"/_standin/refunds/{refund.id}/fail")
+    assert resp.status_code == 200
+    assert (resp.json()["status"], resp.json()["failure_reason"]) == (
+        "failed",
+        "expired_or_canceled_card",
+    )
+    events = receiver.wait_for("refund.updated", "refund.failed", "charge.refund.updated")
+    updated = events[0]["data"]
+    assert updated["object"]["id"] == refund.id and updated["object"]["status"] == "failed"
+    assert updated["previous_attributes"]["status"] == "succeeded"
+    charge = client.v1.charges.retrieve(paid["id"])
+    assert (charge.amount_refunded, charge.refunded) == (0, False)
+    # the whole amount can be refunded again; a failed refund cannot fail twice
+    assert client.v1.refunds.create(params={"charge": paid["id"]}).amount == 5000
+    assert api("POST", f"/_standin/refunds/{refund.id}/fail").status_code == 400
+
+
+def test_a_refund_expands_its_charge_on_a_connected_account(
+    standin_url, make_params, pay, receiver
+):
+    connected = stripe.StripeClient(
+        "sk_test_standin",
+        stripe_account="acct_1Refunds",
+        base_addresses={"api": standin_url},
+        max_network_retries=0,
+    )
+    session = connected.v1.checkout.sessions.create(params=make_params(amount=3000))
+    pay(session.url)
+    charge = receiver.wait_for("charge.succeeded")[0]["data"]["object"]
+    receiver.clear()
+    refund = connected.v1.refunds.create(
+        params={"payment_intent": charge["payment_intent"], "amount": 1000, "expand": ["charge"]},
+        options={"idempotency_key": "refund-once"},
+    )
+    assert (refund.charge.id, refund.charge.amount_refunded) == (charge["id"], 1000)
+    # the same call again (a retry) is the same refund, not a second one
+    again = connected.v1.refunds.create(
+        params={"payment_intent": charge["payment_intent"], "amount": 1000, "expand": ["charge"]},
+        options={"idempotency_key": "refund-once"},
+    )
+    assert again.id == refund.id
+    assert connected.v1.charges.retrieve(charge["id"]).amount_refunded == 1000
+    events = receiver.wait_for("charge.refunded", "refund.created")
+    assert {e.get("account") for e in events} == {"acct_1Refunds"}

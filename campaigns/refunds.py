@@ -1,0 +1,127 @@
+"""Refunds from Trama: a treasurer gives back all or part of an online gift through Stripe's
+Refunds API (https://docs.stripe.com/api/refunds/create), on the network's connected account
+when it has one, then the money is recorded through the crm verbs
+(`crm.gifts.record_refunded_total` → `crm.receipts.follow_refund`, the donor's email).
+
+Exactly once: the gift's row stays locked from the check to the record, the treasurer's form
+carries what was refunded when the question was asked (a second click, or a refund that landed
+meanwhile, finds it changed and refunds nothing), and the Stripe call carries an idempotency
+key. The webhook for the same refund (`charge.refunded`, `refund.created`) then finds the total
+already recorded and changes nothing; a refund made in Stripe's dashboard arrives only by it.
+"""
+
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from wagtail.log_actions import log
+
+from crm import gifts
+from crm.models import Donation
+from crm.money import format_amount
+
+from . import stripe_api
+
+logger = logging.getLogger(__name__)
+
+REFUND_ACTION = "campaigns.refund"
+
+
+class RefundRefused(Exception):
+    """Stripe, or the gift's state, refused the refund: nothing was refunded or recorded. The
+    message is for the treasurer."""
+
+
+def remaining_cents(donation):
+    return donation.amount_cents - donation.refunded_cents
+
+
+def can_refund(donation):
+    """An online gift whose money arrived (and is not all refunded or disputed) and whose
+    payment Stripe knows."""
+    return bool(
+        donation.status in Donation.COUNTED_STATUSES
+        and donation.channel == Donation.Channel.ONLINE
+        and remaining_cents(donation) > 0
+        and (
+            donation.stripe_charge_id
+            or donation.stripe_payment_intent_id
+            or donation.stripe_invoice_id
+        )
+    )
+
+
+def _stripe_refusal(exc):
+    """What the treasurer reads when Stripe says no (or cannot be reached)."""
+    if isinstance(exc, stripe_api.InvalidRequestError):
+        if exc.code == "amount_too_large":
+            return _("Stripe refused: the amount is more than what is left to refund.")
+        if exc.code == "charge_already_refunded":
+            return _("Stripe refused: this payment is already fully refunded.")
+        if exc.code == "charge_disputed":
+            return _("Stripe refused: the donor's bank disputes this payment.")
+        return _("Stripe refused the refund: %(reason)s") % {"reason": exc.user_message or exc}
+    if isinstance(exc, stripe_api.APIConnectionError):
+        return _("Stripe could not be reached: nothing was refunded. Try again in a few minutes.")
+    return _("Stripe could not make the refund: nothing was refunded. Try again later.")
+
+
+def refund_gift(donation_id, *, amount_cents, reason, user, seen_refunded_cents):
+    """Refund `amount_cents` of gift `donation_id` through Stripe and record it: the receipt
+    voided (or reissued for what remains), the donor emailed. `seen_refunded_cents` is what
+    the treasurer saw refunded when they asked. Returns the gift; raises RefundRefused or
+    ValidationError (a bad amount) with nothing changed."""
+    with transaction.atomic():
+        # The row lock holds a second click (and the webhook of this refund) until we are done.
+        donation = gifts.lock_donation(pk=donation_id)
+        if donation is None:
+            raise RefundRefused(_("This gift does not exist."))
+        if donation.refunded_cents != seen_refunded_cents:
+            raise RefundRefused(
+                _(
+                    "This gift was refunded meanwhile (%(refunded)s so far): nothing more was "
+                    "refunded. Check the gift and ask again if needed."
+                )
+                % {"refunded": format_amount(donation.refunded_cents)}
+            )
+        if not can_refund(donation):
+            raise RefundRefused(_("This gift cannot be refunded from Trama."))
+        if not 0 < amount_cents <= remaining_cents(donation):
+            raise ValidationError(
+                _("A refund cannot be larger than the amount still to refund."), code="too_large"
+            )
+        key = (
+            f"refund-donation-{donation.pk}-{seen_refunded_cents}-{amount_cents}"
+            f"-{int(donation.created_at.timestamp() * 1e6)}"
+        )
+        metadata = {
+            "donation_id": str(donation.pk),
+            "network": donation.network.slug,
+            "reason": reason[:500],
+            "refunded_by": user.get_username()[:500],
+        }
+        try:
+            refund = stripe_api.create_refund(
+                donation, amount_cents=amount_cents, metadata=metadata, idempotency_key=key
+            )
+        except (stripe_api.StripeError, ValueError) as exc:
+            logger.warning("refund of donation %s refused: %s", donation.pk, exc)
+            raise RefundRefused(_stripe_refusal(exc)) from exc
+        charge = refund.get("charge")
+        total = (
+            charge.get("amount_refunded")
+            if isinstance(charge, dict)
+            else seen_refunded_cents + amount_cents
+        )
+        if isinstance(charge, dict) and not donation.stripe_charge_id:
+            donation.stripe_charge_id = charge["id"]
+            donation.save(update_fields=["stripe_charge_id", "updated_at"])
+        gifts.record_refunded_total(donation, int(total), reason=reason, user=user)
+        log(
+            instance=donation,
+            action=REFUND_ACTION,
+            user=user,
+            data={"amount_cents": amount_cents, "reason": reason, "refund": refund.get("id")},
+        )
+    return donation
