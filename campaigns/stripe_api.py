@@ -120,3 +120,34 @@ def invoice_for_payment_intent(network, payment_intent_id):
     for payment in page.data:
         return payment.invoice if isinstance(payment.invoice, str) else payment.invoice.id
     return None
+
+
+# --- Plans: https://docs.stripe.com/api/subscriptions/update, billing portal sessions ----------
+
+
+def retrieve_subscription(network, subscription_id):
+    return _client(network).v1.subscriptions.retrieve(subscription_id).to_dict()
+
+
+def update_subscription(network, subscription_id, params, *, idempotency_key=None):
+    options = {"idempotency_key": idempotency_key} if idempotency_key else {}
+    sub = _client(network).v1.subscriptions.update(subscription_id, params=params, options=options)
+    return sub.to_dict()
+
+
+def create_card_update_session(network, customer_id, *, return_url, locale):
+    """A customer portal session deep-linked to the payment-method update flow
+    (https://docs.stripe.com/customer-management/portal-deep-links): the donor gives a new
+    card on Stripe's page and comes back to `return_url`."""
+    session = _client(network).v1.billing_portal.sessions.create(
+        params={
+            "customer": customer_id,
+            "return_url": return_url,
+            "locale": locale,
+            "flow_data": {
+                "type": "payment_method_update",
+                "after_completion": {"type": "redirect", "redirect": {"return_url": return_url}},
+            },
+        }
+    )
+    return {"id": session.id, "url": session.url}

@@ -24,7 +24,7 @@ from django.utils import timezone
 from crm import gifts, plans
 from crm.models import Donation, Network
 
-from . import stripe_api
+from . import plan_changes, stripe_api
 
 log = logging.getLogger(__name__)
 
@@ -253,15 +253,10 @@ def _subscription_plan(subscription, account):
 
 def subscription_updated(subscription, account):
     plan = _subscription_plan(subscription, account)
-    items = (subscription.get("items") or {}).get("data") or []
-    amount = currency = None
-    if items:
-        price = items[0].get("price") or items[0].get("plan") or {}
-        amount = price.get("unit_amount") or price.get("amount")
-        currency = price.get("currency")
-    return plans.update_plan(
-        plan, stripe_status=subscription.get("status"), amount_cents=amount, currency=currency
-    )
+    changed = plans.update_plan(plan, **plan_changes.state_of(subscription))
+    # The donor gave a new card on Stripe's page (the portal sets it on the subscription).
+    payment_method = _id(subscription.get("default_payment_method"))
+    return plans.record_payment_method(plan, payment_method) or changed
 
 
 def subscription_deleted(subscription, account):

@@ -151,7 +151,10 @@ def _end(sub) -> None:
 
 
 def cycle(sub, force_fail: bool = False):
-    """Advance to the next period: what Stripe does at ``current_period_end``."""
+    """Advance to the next period: what Stripe does at ``current_period_end``. A trial that
+    ends starts the price's interval from then; a paused subscription (``pause_collection``)
+    gets its invoice voided (``behavior: void``) instead of charged, unless ``resumes_at`` has
+    come (https://docs.stripe.com/billing/subscriptions/pause-payment)."""
     if sub.status in ("canceled", "incomplete_expired"):
         raise core.error(400, f"Subscription {sub.id} is {sub.status}.")
     with core.as_account(sub._account):
@@ -162,15 +165,27 @@ def cycle(sub, force_fail: bool = False):
         before = sub._export()
         plan = sub.plan
         sub._period = (end, add_interval(end, plan.interval, plan.interval_count))
+        if sub.status == "trialing":
+            sub.status = "active"
+            sub._trial_end = None
+            sub._trial_start = None
+        pause = getattr(sub, "pause_collection", None)
+        if pause and pause.get("resumes_at") and pause["resumes_at"] <= end:
+            sub.pause_collection = pause = None
         invoice = new_invoice(sub, "subscription_cycle", (start, end))
         after = sub._export()
         events.emit(
             "customer.subscription.updated",
             sub,
             previous_attributes={
-                k: before[k] for k in ("items", "latest_invoice") if before[k] != after[k]
+                k: before[k]
+                for k in ("items", "latest_invoice", "status", "pause_collection", "trial_end")
+                if before[k] != after[k]
             },
         )
+        if pause:
+            _void_paused(invoice, pause)
+            return sub
         finalize(invoice)
         pm = PaymentMethod._api_retrieve(sub.default_payment_method)
 
@@ -180,6 +195,18 @@ def cycle(sub, force_fail: bool = False):
 
         pay(invoice, pm, force_fail=force_fail, on_settled=settled)
     return sub
+
+
+def _void_paused(invoice, pause) -> None:
+    """Paused collection: the period's invoice is created then voided (``void``) or left as a
+    draft (``keep_as_draft``); never charged."""
+    events.emit("invoice.created", invoice)
+    if pause.get("behavior") == "keep_as_draft":
+        return
+    invoice._finalize()
+    invoice._voided = True
+    invoice.status_transitions["voided_at"] = core.now()
+    events.emit("invoice.voided", invoice)
 
 
 async def renew(request):
@@ -197,6 +224,9 @@ async def fail(request):
 SUB_UPDATE = core.param_names(sp.SubscriptionModifyParams)
 SUB_CANCEL = core.param_names(sp.SubscriptionCancelParams)
 SUPPORTED_UPDATE = {
+    "items",
+    "pause_collection",
+    "trial_end",
     "cancel_at",
     "cancel_at_period_end",
     "cancellation_details",
@@ -215,6 +245,99 @@ FEEDBACK = (
     "too_expensive",
     "unused",
 )
+
+
+PRORATION = ("always_invoice", "create_prorations", "none")
+PAUSE_BEHAVIORS = ("keep_as_draft", "mark_uncollectible", "void")
+PAUSE_IMPLEMENTED = ("keep_as_draft", "void")
+
+
+def _update_items(sub, items, proration_behavior) -> None:
+    """``items[0][id]`` with a new ``price`` or ``price_data``: the item keeps its id and
+    takes the price (https://docs.stripe.com/api/subscriptions/update#update_subscription-items).
+    The stand-in never prorates: only ``proration_behavior=none`` is taken, and the new price
+    is charged from the next invoice (an interval change needs ``trial_end`` here: Stripe
+    would reset the period and charge now)."""
+    if proration_behavior not in PRORATION:
+        raise core.invalid(
+            "proration_behavior",
+            "standin: pass proration_behavior=none when changing items (prorations are not "
+            "implemented).",
+        )
+    if proration_behavior != "none":
+        raise core.error(400, "standin: only proration_behavior=none is implemented.")
+    if isinstance(items, dict):  # form-encoded lists arrive as {"0": {...}}
+        items = [items[k] for k in sorted(items, key=int)]
+    if not isinstance(items, list) or len(items) != 1 or not isinstance(items[0], dict):
+        raise core.error(400, "standin: update exactly one subscription item.")
+    change = items[0]
+    current = sub.items._list[0]
+    if change.get("id") and change["id"] != current.id:
+        raise core.invalid("items[0][id]", f"No such subscription item: '{change['id']}'")
+    if "price_data" in change:
+        data = change["price_data"]
+        core.check_known(
+            data,
+            (
+                "currency",
+                "product",
+                "recurring",
+                "tax_behavior",
+                "unit_amount",
+                "unit_amount_decimal",
+            ),
+            "items[0][price_data]",
+        )
+        if not data.get("product"):
+            raise core.missing("items[0][price_data][product]")
+        if not isinstance(data.get("recurring"), dict):
+            raise core.missing("items[0][price_data][recurring]")
+        price = prices.parse(data, "items[0][price_data]", list(data), inline=True)
+    elif change.get("price"):
+        price = core.get(prices.Price, change["price"], "items[0][price]")
+    else:
+        return
+    if price.currency != sub.plan.currency:
+        raise core.invalid(
+            "items[0][price_data][currency]",
+            "The price's currency must match the subscription's currency.",
+        )
+    current.plan = prices.plan_for(price)
+
+
+def _pause_collection(value):
+    if value in ("", None):
+        return None
+    if not isinstance(value, dict) or value.get("behavior") not in PAUSE_BEHAVIORS:
+        raise core.invalid(
+            "pause_collection[behavior]",
+            "Invalid pause_collection[behavior]: must be one of " + ", ".join(PAUSE_BEHAVIORS),
+        )
+    core.check_known(value, ("behavior", "resumes_at"), "pause_collection")
+    if value["behavior"] not in PAUSE_IMPLEMENTED:
+        raise core.error(
+            400, "standin: pause_collection[behavior]=mark_uncollectible is not implemented."
+        )
+    resumes_at = value.get("resumes_at")
+    return {
+        "behavior": value["behavior"],
+        "resumes_at": core.to_int(resumes_at, "pause_collection[resumes_at]")
+        if resumes_at
+        else None,
+    }
+
+
+def _start_trial(sub, trial_end, now) -> None:
+    """``trial_end``: nothing is charged until then; the next period starts at that moment."""
+    end = now if trial_end == "now" else core.to_int(trial_end, "trial_end")
+    if end < now:
+        raise core.invalid(
+            "trial_end", "Invalid timestamp: must be an integer Unix timestamp in the future."
+        )
+    sub._trial_start, sub._trial_end = now, end
+    sub._period = (now, end)
+    sub.billing_cycle_anchor = end
+    sub.status = "trialing"
 
 
 def _cancellation_details(value, reason):
@@ -267,7 +390,13 @@ async def update_subscription(request):
         sub.default_payment_method = core.get(
             PaymentMethod, data["default_payment_method"], "default_payment_method"
         ).id
-    if others:  # items, trial_end, ...: localstripe's own (partial) implementation
+    if "items" in data:
+        _update_items(sub, data["items"], data.get("proration_behavior"))
+    if "pause_collection" in data:
+        sub.pause_collection = _pause_collection(data["pause_collection"])
+    if "trial_end" in data:
+        _start_trial(sub, data["trial_end"], now)
+    if others:  # localstripe's own (partial) implementation
         try:
             sub._update(**others)
         except TypeError:

@@ -101,6 +101,8 @@ class DonorEmail(models.Model):
         RECEIPT = "receipt", _("Receipt")
         PAYMENT_FAILED = "payment_failed", _("Monthly payment failed")
         NEWSLETTER_CONFIRM = "newsletter_confirm", _("Newsletter confirmation")
+        PLAN_STOPPED = "plan_stopped", _("Plan stopped")
+        PLAN_LINK = "plan_link", _("Plan manage link")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -140,6 +142,7 @@ class DonorEmail(models.Model):
             models.CheckConstraint(
                 condition=(Q(kind="receipt") & Q(receipt__isnull=False))
                 | (Q(kind="payment_failed") & Q(recurring_plan__isnull=False))
+                | (Q(kind__in=("plan_stopped", "plan_link")) & Q(recurring_plan__isnull=False))
                 | (Q(kind="newsletter_confirm") & Q(donor__isnull=False)),
                 name="email_has_its_subject",
             )
