@@ -5,7 +5,7 @@ from wagtail import hooks
 
 from crm import extensions
 
-from . import reports
+from . import plan_changes, reports
 from .viewsets import StripeEventViewSet
 
 
@@ -26,3 +26,13 @@ hooks.register(extensions.CAMPAIGN_PROGRESS, reports.campaign_progress)
 @hooks.register(extensions.PLAN_CANCEL_PATH)
 def plan_cancel_path(token):
     return reverse("campaigns:cancel_plan", args=[token])
+
+
+@hooks.register(extensions.PLAN_MANAGE_PATH)
+def plan_manage_path(token):
+    return reverse("campaigns:manage_plan", args=[token])
+
+
+@hooks.register(extensions.PLAN_CHANGES)
+def plan_verbs():
+    return plan_changes

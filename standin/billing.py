@@ -413,6 +413,17 @@ async def update_subscription(request):
     return core.respond(sub, expand)
 
 
+@core.override("GET", r"/v1/subscriptions/[^/]+")
+async def retrieve_subscription(request):
+    """Stripe's "No such subscription: 'sub_...'" (``resource_missing``, param ``id``) for an
+    unknown id, where localstripe answers a bare "Not Found"."""
+    data = await core.read_params(request)
+    sub = core.get(Subscription, request.match_info["id"])
+    if sub._account != core.ACCOUNT.get():
+        raise core.error(404, f"No such subscription: '{sub.id}'", "resource_missing", "id")
+    return core.respond(sub, data.get("expand"))
+
+
 @core.override("DELETE", r"/v1/subscriptions/[^/]+")
 async def cancel_subscription(request):
     sub = core.get(Subscription, request.match_info["id"])

@@ -101,10 +101,12 @@ def test_paused_collection_voids_the_invoice_then_resume_charges(
     receiver.wait_for("invoice.paid")
 
 
-def test_no_such_subscription_is_resource_missing(client):
+@pytest.mark.parametrize("verb", ["retrieve", "update", "cancel"])
+def test_no_such_subscription_is_resource_missing(client, verb):
+    call = getattr(client.v1.subscriptions, verb)
     with pytest.raises(stripe.InvalidRequestError) as caught:
-        client.v1.subscriptions.cancel("sub_doesnotexist")
-    assert caught.value.code == "resource_missing"
+        call("sub_doesnotexist", params={"metadata": {"a": "b"}} if verb == "update" else None)
+    assert (caught.value.code, caught.value.param) == ("resource_missing", "id")
     assert caught.value.http_status == 404
     assert "No such subscription: 'sub_doesnotexist'" in caught.value.user_message
 
