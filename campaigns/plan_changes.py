@@ -26,6 +26,15 @@ from crm.models import RecurringPlan
 from . import stripe_api
 
 log = logging.getLogger(__name__)
+# Subscription metadata key of our change counter (`RecurringPlan.stripe_revision`).
+REVISION_KEY = "trama_revision"
+
+
+def _update(plan, params):
+    """Update the subscription, stamped with the plan's next revision."""
+    revision = plan.stripe_revision + 1
+    params = {**params, "metadata": {REVISION_KEY: str(revision)}}
+    return stripe_api.update_subscription(plan.network, plan.stripe_subscription_id, params)
 
 
 def _locked(plan):
@@ -54,6 +63,9 @@ def state_of(subscription):
         state["next_charge_at"] = _when(item.get("current_period_end"))
     pause = subscription.get("pause_collection")
     state["paused"] = bool(pause)
+    metadata = subscription.get("metadata") or {}
+    revision = str(metadata.get(REVISION_KEY) or "0")
+    state["revision"] = int(revision) if revision.isdigit() else 0
     state["resumes_at"] = _when((pause or {}).get("resumes_at"))
     return state
 
@@ -136,7 +148,7 @@ def _change_price(plan, *, amount_cents, interval, user, by):
             # A new interval would restart the period and charge now: the first charge at the
             # new interval is on the day the donor would have been charged anyway.
             params["trial_end"] = current["items"]["data"][0]["current_period_end"]
-        return stripe_api.update_subscription(network, sub_id, params)
+        return _update(plan, params)
 
     return _apply(plan, _stripe(plan, call, user=user, by=by), user=user, by=by)
 
@@ -159,9 +171,7 @@ def pause(plan, *, user=None, by="", resumes_at=None):
         pause_collection["resumes_at"] = int(resumes_at.timestamp())
     sub = _stripe(
         plan,
-        lambda: stripe_api.update_subscription(
-            plan.network, plan.stripe_subscription_id, {"pause_collection": pause_collection}
-        ),
+        lambda: _update(plan, {"pause_collection": pause_collection}),
         user=user,
         by=by,
     )
@@ -173,9 +183,7 @@ def resume(plan, *, user=None, by=""):
     _require_live(plan)
     sub = _stripe(
         plan,
-        lambda: stripe_api.update_subscription(
-            plan.network, plan.stripe_subscription_id, {"pause_collection": ""}
-        ),
+        lambda: _update(plan, {"pause_collection": ""}),
         user=user,
         by=by,
     )

@@ -171,6 +171,7 @@ def update_plan(
     paused=None,
     resumes_at=None,
     next_charge_at=None,
+    revision=None,
     user=None,
     by=history.BY_STRIPE,
 ):
@@ -179,8 +180,15 @@ def update_plan(
     stays cancelled. A new amount in another currency than the plan's is not taken (its
     invoices will be held for review). `paused`: Stripe's `pause_collection` is set; the
     subscription's status stays `active` while paused, so a paused plan stays paused until
-    Stripe says it is not (or cancelled, or failing)."""
+    Stripe says it is not (or cancelled, or failing). `revision`: the one our last change
+    stamped on the subscription; a state from before it (a late webhook) is not applied."""
     changed = []
+    if revision is not None:
+        if revision < plan.stripe_revision:
+            return False
+        if revision > plan.stripe_revision:
+            plan.stripe_revision = revision
+            changed.append("stripe_revision")
     if currency and str(currency).upper() != plan.currency.upper():
         amount_cents = None
     status = SUBSCRIPTION_STATUS.get(stripe_status or "")

@@ -202,7 +202,7 @@ def plan_action(request, pk, action):
         messages.warning(request, _("This action is no longer possible for this plan."))
         return redirect(back)
     question, consequence, form_class = _action_spec(plan, action)
-    form = form_class(request.POST or None, plan=plan)
+    form = form_class(request.POST if request.method == "POST" else None, plan=plan)
     if action == "interval" and not form.is_bound:
         form = form_class(plan=plan, initial={"interval": plan.interval})
     error, status = None, 200

@@ -302,6 +302,9 @@ class RecurringPlan(models.Model):
     stripe_customer_id = models.CharField(max_length=255, blank=True)
     # The subscription's payment method as last seen: a new one is a card update.
     stripe_payment_method_id = models.CharField(max_length=255, blank=True)
+    # Each change we ask of Stripe stamps the subscription's metadata with the next revision:
+    # a webhook carrying an older one describes a state already replaced, and is not applied.
+    stripe_revision = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     # When Stripe will next charge (the subscription item's current period end).

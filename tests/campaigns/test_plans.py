@@ -283,3 +283,114 @@ class _OldSigner(signing.TimestampSigner):
 
     def timestamp(self):
         return signing.b62_encode(int(time.time()) - 401 * 86400)
+
+
+# --- the treasurer's plan page ------------------------------------------------------------------
+
+
+def _admin(name, plan):
+    return reverse(f"crm_recurringplan:{name}", args=[plan.pk])
+
+
+def test_treasurer_stops_a_plan_after_the_question(
+    client, monthly_plan, stripe_events, stripe_standin
+):
+    plan = monthly_plan
+    treasurer = _treasurer(plan.network)
+    client.force_login(treasurer)
+    page = client.get(_admin("inspect", plan))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'data-testid="plan-gifts"' in html and _admin("plan_cancel", plan) in html
+    # the question page says what will happen and changes nothing
+    question = client.get(_admin("plan_cancel", plan))
+    assert question.status_code == 200 and 'data-testid="consequence"' in question.content.decode()
+    plan.refresh_from_db()
+    assert plan.status == "active"
+    # confirmed: stopped here and at Stripe, recorded once with who did it, the donor told
+    response = client.post(_admin("plan_cancel", plan))
+    assert response.status_code == 302 and response["Location"] == _admin("inspect", plan)
+    plan.refresh_from_db()
+    assert plan.status == "cancelled"
+    assert _subscription(stripe_standin, plan)["status"] == "canceled"
+    _relay_all(stripe_events, "customer.subscription.deleted")
+    entry = ModelLogEntry.objects.get(object_id=str(plan.pk), action=plan_history.STOP)
+    assert entry.user == treasurer and entry.data["by"] == "treasurer"
+    assert DonorEmail.objects.filter(kind=DonorEmail.Kind.PLAN_STOPPED).count() == 1
+    # the next invoice is not charged
+    assert _renew(stripe_standin, plan).status_code == 400
+    assert plan.donations.count() == 1
+    # and the page shows the history, without actions that no longer apply
+    html = client.get(_admin("inspect", plan)).content.decode()
+    assert 'data-testid="plan-history"' in html and _admin("plan_pause", plan) not in html
+    assert client.post(_admin("plan_pause", plan)).status_code == 302  # "no longer possible"
+
+
+def test_treasurer_changes_amount_interval_pauses_and_resumes(
+    client, monthly_plan, stripe_events, stripe_standin
+):
+    plan = monthly_plan
+    client.force_login(_treasurer(plan.network))
+    assert client.get(_admin("plan_amount", plan)).status_code == 200
+    bad = client.post(_admin("plan_amount", plan), {"amount": "12,5,0"})
+    assert bad.status_code == 400
+    assert client.post(_admin("plan_amount", plan), {"amount": "12,50"}).status_code == 302
+    assert client.post(_admin("plan_interval", plan), {"interval": "quarter"}).status_code == 302
+    assert client.post(_admin("plan_pause", plan)).status_code == 302
+    plan.refresh_from_db()
+    assert (plan.amount_cents, plan.interval, plan.status) == (1250, "quarter", "paused")
+    assert client.post(_admin("plan_resume", plan)).status_code == 302
+    plan.refresh_from_db()
+    assert plan.status == "active"
+    sub = _subscription(stripe_standin, plan)
+    price = sub["items"]["data"][0]["price"]
+    assert (price["unit_amount"], price["recurring"]["interval_count"]) == (1250, 3)
+    assert sub["pause_collection"] is None
+    _relay_all(stripe_events, "customer.subscription.updated")
+    assert _history(plan) == [
+        plan_history.AMOUNT,
+        plan_history.INTERVAL,
+        plan_history.PAUSE,
+        plan_history.RESUME,
+    ]
+    html = client.get(_admin("inspect", plan)).content.decode()
+    assert "12,50" in html or "12.50" in html
+
+
+def test_treasurer_sends_the_manage_link(client, monthly_plan):
+    plan = monthly_plan
+    client.force_login(_treasurer(plan.network))
+    assert client.get(_admin("plan_link", plan)).status_code == 200
+    assert client.post(_admin("plan_link", plan)).status_code == 302
+    email = DonorEmail.objects.get(kind=DonorEmail.Kind.PLAN_LINK)
+    assert (email.recurring_plan, email.to) == (plan, "anna@example.org")
+    message = build_message(email)
+    assert plan_manage_url(plan).rsplit("/", 2)[0] in message.body
+    assert _history(plan) == [plan_history.LINK]
+
+
+def test_another_networks_treasurer_gets_404(client, monthly_plan):
+    plan = monthly_plan
+    client.force_login(_treasurer(plan.network, other=True))
+    for name in ("inspect", "plan_cancel", "plan_amount", "plan_pause", "plan_link"):
+        assert client.get(_admin(name, plan)).status_code == 404
+        assert client.post(_admin(name, plan), {"amount": "10"}).status_code == 404
+    plan.refresh_from_db()
+    assert (plan.status, plan.amount_cents) == ("active", 2500)
+    assert _history(plan) == [] and not DonorEmail.objects.filter(kind="plan_link").exists()
+
+
+@pytest.mark.usefixtures("stripe_standin")
+def test_treasurer_sees_already_stopped_when_stripe_no_longer_knows_it(client, campaign):
+    plan = RecurringPlan.objects.create(
+        network=campaign.network,
+        amount_cents=1000,
+        status=RecurringPlan.Status.ACTIVE,
+        stripe_subscription_id="sub_gone_for_the_treasurer",
+    )
+    client.force_login(_treasurer(plan.network))
+    response = client.post(_admin("plan_pause", plan), follow=True)
+    assert response.status_code == 200
+    plan.refresh_from_db()
+    assert plan.status == "cancelled"
+    assert _history(plan) == [plan_history.STOP]
