@@ -6,7 +6,7 @@ this module so the actions exist before Wagtail first scans the hook."""
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.log_actions import log
@@ -73,12 +73,12 @@ def describe(entry, interval_labels):
             f"{interval_labels.get(data.get('to'), '—')}"
         )
     elif entry.action == STOP and data.get("gone"):
-        text = _t("Stripe no longer knows this subscription: recorded as already stopped")
+        text = gettext("Stripe no longer knows this subscription: recorded as already stopped")
     elif entry.action == LINK:
         text = data.get("to") or ""
     elif entry.action == PAUSE and data.get("resumes_at"):
         resumes = parse_datetime(data["resumes_at"])
-        text = _t("until %(date)s") % {
+        text = gettext("until %(date)s") % {
             "date": timezone.localtime(resumes).strftime("%d/%m/%Y") if resumes else "—"
         }
     else:
