@@ -43,7 +43,7 @@ def _locked(plan):
     )
 
 
-def _when(ts):
+def when(ts):
     return datetime.fromtimestamp(int(ts), tz=UTC) if ts else None
 
 
@@ -60,13 +60,13 @@ def state_of(subscription):
         interval = recurring.get("interval") or price.get("interval")
         count = recurring.get("interval_count") or price.get("interval_count") or 1
         state["interval"] = plans.interval_from_stripe(interval, count)
-        state["next_charge_at"] = _when(item.get("current_period_end"))
+        state["next_charge_at"] = when(item.get("current_period_end"))
     pause = subscription.get("pause_collection")
     state["paused"] = bool(pause)
     metadata = subscription.get("metadata") or {}
     revision = str(metadata.get(REVISION_KEY) or "0")
     state["revision"] = int(revision) if revision.isdigit() else 0
-    state["resumes_at"] = _when((pause or {}).get("resumes_at"))
+    state["resumes_at"] = when((pause or {}).get("resumes_at"))
     return state
 
 

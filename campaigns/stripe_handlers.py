@@ -209,7 +209,7 @@ def invoice_paid(invoice, account):
         raise NotOurs(f"plan {plan.pk} belongs to another Stripe account")
     first = invoice.get("billing_reason") == "subscription_create"
     paid_at = (invoice.get("status_transitions") or {}).get("paid_at") or invoice.get("created")
-    return plans.record_plan_charge(
+    recorded = plans.record_plan_charge(
         plan,
         invoice_id=invoice["id"],
         amount_cents=invoice.get("amount_paid"),
@@ -217,6 +217,11 @@ def invoice_paid(invoice, account):
         origin=origin if first else None,
         received_on=_date(paid_at),
     )
+    # The paid line's service period ends when Stripe charges next.
+    lines = (invoice.get("lines") or {}).get("data") or []
+    period_end = (lines[0].get("period") or {}).get("end") if lines else None
+    plans.record_next_charge(plan, plan_changes.when(period_end))
+    return recorded
 
 
 def _check_origin(origin, sub_id):

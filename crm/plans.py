@@ -250,6 +250,17 @@ def cancel_plan(plan, *, user=None, by=history.BY_STRIPE, gone=False):
     return True
 
 
+def record_next_charge(plan, when):
+    """A paid invoice says when its period ends: the next charge, unless we know a later one."""
+    if when is None or plan.status == RecurringPlan.Status.CANCELLED:
+        return False
+    if plan.next_charge_at and plan.next_charge_at >= when:
+        return False
+    plan.next_charge_at = when
+    plan.save(update_fields=["next_charge_at", "updated_at"])
+    return True
+
+
 def record_payment_method(plan, payment_method_id, *, user=None, by=history.BY_STRIPE):
     """The subscription's payment method as Stripe says it now. A different one than the one
     on record is a card update (the donor on Stripe's page), logged once; the first one seen

@@ -100,6 +100,10 @@ def test_donor_changes_the_amount_and_it_is_recorded_once(
     _relay_all(stripe_events, "invoice.paid")
     latest = Donation.objects.filter(recurring_plan=plan).order_by("-id").first()
     assert (latest.amount_cents, latest.status) == (4000, "succeeded")
+    # the paid invoice's period end is the next charge
+    due = _subscription(stripe_standin, plan)["items"]["data"][0]["current_period_end"]
+    plan.refresh_from_db()
+    assert int(plan.next_charge_at.timestamp()) == due
     assert _history(plan) == [plan_history.AMOUNT]
 
 
