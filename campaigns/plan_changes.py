@@ -39,7 +39,9 @@ def _update(plan, params):
 
 def _locked(plan):
     return (
-        RecurringPlan.objects.select_for_update().select_related("donor", "network").get(pk=plan.pk)
+        RecurringPlan.objects.select_for_update(of=("self",))
+        .select_related("donor", "network")
+        .get(pk=plan.pk)
     )
 
 
