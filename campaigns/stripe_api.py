@@ -191,6 +191,8 @@ def list_charge_transactions(network, created_gte):
         params={**_since(created_gte), "type": "charge", "expand": ["data.source"]}
     )
     return (t.to_dict() for t in page.auto_paging_iter())
+
+
 def _invoice_payment_intent(client, invoice_id):
     """The payment intent that paid a subscription's invoice (charges do not name invoices
     since API 2025-03-31; invoice payments do)."""
@@ -229,3 +231,34 @@ def create_refund(donation, *, amount_cents, metadata, idempotency_key):
 def retrieve_charge(network, charge_id):
     """A charge as Stripe has it now (its `amount_refunded` is the total refunded so far)."""
     return _client(network).v1.charges.retrieve(charge_id).to_dict()
+
+
+# --- Plans: https://docs.stripe.com/api/subscriptions/update, billing portal sessions ----------
+
+
+def retrieve_subscription(network, subscription_id):
+    return _client(network).v1.subscriptions.retrieve(subscription_id).to_dict()
+
+
+def update_subscription(network, subscription_id, params, *, idempotency_key=None):
+    options = {"idempotency_key": idempotency_key} if idempotency_key else {}
+    sub = _client(network).v1.subscriptions.update(subscription_id, params=params, options=options)
+    return sub.to_dict()
+
+
+def create_card_update_session(network, customer_id, *, return_url, locale):
+    """A customer portal session deep-linked to the payment-method update flow
+    (https://docs.stripe.com/customer-management/portal-deep-links): the donor gives a new
+    card on Stripe's page and comes back to `return_url`."""
+    session = _client(network).v1.billing_portal.sessions.create(
+        params={
+            "customer": customer_id,
+            "return_url": return_url,
+            "locale": locale,
+            "flow_data": {
+                "type": "payment_method_update",
+                "after_completion": {"type": "redirect", "redirect": {"return_url": return_url}},
+            },
+        }
+    )
+    return {"id": session.id, "url": session.url}

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from crm import gifts, plans
 from crm.models import Donation, Network
 
-from . import stripe_api
+from . import plan_changes, stripe_api
 from .payouts import apply as money
 
 log = logging.getLogger(__name__)
@@ -224,6 +224,10 @@ def invoice_paid(invoice, account):
         origin=origin if first else None,
         received_on=_date(paid_at),
     )
+    # The paid line's service period ends when Stripe charges next.
+    lines = (invoice.get("lines") or {}).get("data") or []
+    period_end = (lines[0].get("period") or {}).get("end") if lines else None
+    plans.record_next_charge(plan, plan_changes.when(period_end))
     gift = Donation.objects.select_related("network").filter(stripe_invoice_id=invoice["id"])
     if (gift := gift.first()) is not None:
         changed |= money.fetch_payment_fee(gift, invoice_id=invoice["id"])
@@ -282,15 +286,10 @@ def _early_subscription(subscription, account):
 
 def subscription_updated(subscription, account):
     plan = _subscription_plan(subscription, account)
-    items = (subscription.get("items") or {}).get("data") or []
-    amount = currency = None
-    if items:
-        price = items[0].get("price") or items[0].get("plan") or {}
-        amount = price.get("unit_amount") or price.get("amount")
-        currency = price.get("currency")
-    return plans.update_plan(
-        plan, stripe_status=subscription.get("status"), amount_cents=amount, currency=currency
-    )
+    changed = plans.update_plan(plan, **plan_changes.state_of(subscription))
+    # The donor gave a new card on Stripe's page (the portal sets it on the subscription).
+    payment_method = _id(subscription.get("default_payment_method"))
+    return plans.record_payment_method(plan, payment_method) or changed
 
 
 def subscription_deleted(subscription, account):

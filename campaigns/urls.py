@@ -5,14 +5,15 @@ Stripe webhook is mounted outside, at a fixed address (`webhook_urlpatterns`).""
 
 from django.urls import path
 
-from . import views, webhooks
+from . import plan_views, views, webhooks
 
 app_name = "campaigns"
 urlpatterns = [
     path("give/<int:page_id>/", views.give, name="give"),
     path("give/thanks/<str:token>/", views.thanks, name="thanks"),
     path("give/cancelled/<str:token>/", views.cancelled, name="cancelled"),
-    path("give/monthly/cancel/<str:token>/", views.cancel_plan, name="cancel_plan"),
+    path("give/monthly/cancel/<str:token>/", plan_views.cancel_plan, name="cancel_plan"),
+    path("give/plan/<str:token>/", plan_views.manage_plan, name="manage_plan"),
 ]
 webhook_urlpatterns = [
     path("stripe/webhook/", webhooks.stripe_webhook, name="stripe_webhook"),

@@ -1,5 +1,5 @@
-"""Giving endpoints: start a checkout, thank-you and cancelled pages, the monthly donor's
-signed cancel link. The Stripe webhook is in `campaigns.webhooks`."""
+"""Giving endpoints: start a checkout, thank-you and cancelled pages. The donor's plan page is
+in `campaigns.plan_views`, the Stripe webhook in `campaigns.webhooks`."""
 
 import logging
 
@@ -9,11 +9,10 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
-from crm import gifts, plans
-from crm.links import plan_from_cancel_token
-from crm.models import Donation, RecurringPlan
+from crm import gifts
+from crm.models import Donation
 
 from . import ratelimit, stripe_api
 from .forms import DonationForm
@@ -121,34 +120,3 @@ def cancelled(request, token):
         gifts.record_payment_failure(locked, status=Donation.Status.CANCELLED)
     campaign = CampaignPage.objects.filter(pk=donation.campaign_id).first()
     return render(request, "campaigns/cancelled.html", {"campaign": campaign})
-
-
-@require_http_methods(["GET", "POST"])
-def cancel_plan(request, token):
-    """A monthly donor stops their plan from the signed link in any of our emails."""
-    try:
-        pk = plan_from_cancel_token(token)
-    except signing.SignatureExpired:
-        return render(request, "campaigns/cancel_plan.html", {"expired": True}, status=410)
-    except signing.BadSignature as exc:
-        raise Http404 from exc
-    plan = get_object_or_404(RecurringPlan.objects.select_related("network", "donor"), pk=pk)
-    done = plan.status == RecurringPlan.Status.CANCELLED
-    error = None
-    if request.method == "POST" and not done:
-        try:
-            if plan.stripe_subscription_id:
-                stripe_api.cancel_subscription(plan.network, plan.stripe_subscription_id)
-            with transaction.atomic():
-                plan = RecurringPlan.objects.select_for_update().get(pk=plan.pk)
-                plans.cancel_plan(plan)
-            done = True
-        except stripe_api.StripeError:
-            log.exception("could not cancel subscription of plan %s", plan.pk)
-            error = _("The payment service is not answering: please try again in a while.")
-    return render(
-        request,
-        "campaigns/cancel_plan.html",
-        {"plan": plan, "done": done, "error": error},
-        status=503 if error else 200,
-    )

@@ -6,7 +6,7 @@ from wagtail import hooks
 
 from crm import extensions
 
-from . import refund_views, reports
+from . import plan_changes, refund_views, reports
 from .payouts.admin import PayoutViewSet
 from .refunds import REFUND_ACTION
 from .viewsets import StripeEventViewSet
@@ -47,3 +47,13 @@ hooks.register(extensions.GIFT_ACTIONS, refund_views.refund_actions)
 @hooks.register("register_log_actions")
 def register_refund_log_action(actions):
     actions.register_action(REFUND_ACTION, _("Refund"), _("Gift refunded through Stripe"))
+
+
+@hooks.register(extensions.PLAN_MANAGE_PATH)
+def plan_manage_path(token):
+    return reverse("campaigns:manage_plan", args=[token])
+
+
+@hooks.register(extensions.PLAN_CHANGES)
+def plan_verbs():
+    return plan_changes

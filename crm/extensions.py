@@ -13,6 +13,14 @@ CAMPAIGN_PAGES = "crm_campaign_pages"
 CAMPAIGN_PROGRESS = "crm_campaign_progress"
 # fn(token) -> the URL path of the page where a monthly donor stops their plan.
 PLAN_CANCEL_PATH = "crm_plan_cancel_path"
+# fn(token) -> the URL path of the page where a donor manages their plan (amount, interval,
+# pause, card, stop); without one, the stop page.
+PLAN_MANAGE_PATH = "crm_plan_manage_path"
+# fn() -> the giving app's plan verbs, each calling Stripe then recording the change:
+# an object with cancel(plan, *, user, by), change_amount(plan, amount_cents, *, user, by),
+# change_interval(plan, interval, *, user, by), pause(plan, *, user, by),
+# resume(plan, *, user, by). They raise `crm.plans.PlanGone` / `PlanServiceDown`.
+PLAN_CHANGES = "crm_plan_changes"
 # fn() -> [(app_label, codename)]: more model permissions for every network's treasurers.
 TREASURER_PERMISSIONS = "crm_treasurer_permissions"
 # fn(request, donation) -> [(label, url, "get" | "post")]: more actions on a gift's admin page
@@ -40,6 +48,17 @@ def campaign_progress(networks):
 def plan_cancel_path(token):
     provider = _first(PLAN_CANCEL_PATH)
     return provider(token) if provider else ""
+
+
+def plan_manage_path(token):
+    provider = _first(PLAN_MANAGE_PATH)
+    return provider(token) if provider else plan_cancel_path(token)
+
+
+def plan_changes():
+    """The giving app's plan verbs (see PLAN_CHANGES), or None."""
+    provider = _first(PLAN_CHANGES)
+    return provider() if provider else None
 
 
 def treasurer_permissions():

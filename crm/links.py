@@ -49,15 +49,27 @@ def receipt_download_url(receipt):
     return f"{settings.SITE_URL}{path}"
 
 
-def plan_cancel_url(plan):
-    """Absolute, signed link letting a monthly donor stop their plan without logging in (put it
-    in every email to them), in the donor's language (`/en/...` for English). The page is the
-    giving app's (`extensions.PLAN_CANCEL_PATH`); without one, no link."""
+def _plan_url(plan, page):
     token = signing.dumps(plan.pk, salt=PLAN_CANCEL_SALT)
     language = (plan.donor.language if plan.donor_id else "") or settings.LANGUAGE_CODE
     with translation.override(language):
-        path = extensions.plan_cancel_path(token)
+        path = page(token)
     return settings.SITE_URL + path if path else ""
+
+
+def plan_cancel_url(plan):
+    """Absolute, signed link letting a monthly donor stop their plan without logging in (put it
+    in every email to them), in the donor's language (`/en/...` for English). The page is the
+    giving app's (`extensions.PLAN_CANCEL_PATH`); without one, no link. Prefer
+    `plan_manage_url`, whose page also stops the plan."""
+    return _plan_url(plan, extensions.plan_cancel_path)
+
+
+def plan_manage_url(plan):
+    """Absolute, signed link to the page where the donor manages their plan without logging
+    in: amount, interval, pause and resume, card, stop (`extensions.PLAN_MANAGE_PATH`). Same
+    signature and lifetime as `plan_cancel_url`, in the donor's language."""
+    return _plan_url(plan, extensions.plan_manage_path)
 
 
 def plan_from_cancel_token(token):

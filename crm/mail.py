@@ -19,7 +19,7 @@ from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from .links import newsletter_confirm_url, plan_cancel_url, receipt_download_url
+from .links import newsletter_confirm_url, plan_cancel_url, plan_manage_url, receipt_download_url
 from .models import DonorEmail, Receipt
 from .money import format_amount
 from .receipt_files import ensure_receipt_pdf, read_receipt_pdf
@@ -105,6 +105,24 @@ def build_payment_failed_message(email):
     return _message(email, "payment_failed", context, language, network.email)
 
 
+def build_plan_message(email, template):
+    """The "plan stopped" notice, or the link to the plan's page sent by the treasurer."""
+    plan = email.recurring_plan
+    donor, network = plan.donor, plan.network
+    language = "en" if donor.language == "en" else "it"
+    with translation.override(language):
+        interval = plan.get_interval_display()
+    context = {
+        "plan": plan,
+        "donor_name": donor.first_name or donor.display_name,
+        "amount": format_amount(plan.amount_cents),
+        "interval": interval,
+        "entity": network,
+        "manage_url": plan_manage_url(plan) if template == "plan_link" else "",
+    }
+    return _message(email, template, context, language, network.email)
+
+
 def build_newsletter_confirm_message(email):
     """Asks the donor to confirm the newsletter from a signed link (double opt-in); nothing is
     sent to them until they do."""
@@ -167,6 +185,8 @@ def build_message(email):
         return build_newsletter_confirm_message(email)
     if email.kind == DonorEmail.Kind.REFUND:
         return build_refund_message(email)
+    if email.kind in (DonorEmail.Kind.PLAN_STOPPED, DonorEmail.Kind.PLAN_LINK):
+        return build_plan_message(email, email.kind)
     return build_receipt_message(email, read_receipt_pdf(email.receipt))
 
 

@@ -42,6 +42,24 @@ def queue_payment_failed_email(plan):
     return email
 
 
+def _queue_plan_email(plan, kind):
+    if plan.donor_id is None or not plan.donor.email or plan.donor.anonymised_at:
+        return None
+    email = DonorEmail.objects.create(kind=kind, recurring_plan=plan, to=plan.donor.email)
+    _send_after_commit(email)
+    return email
+
+
+def queue_plan_stopped_email(plan):
+    """Queue the "plan stopped" notice (whoever stopped it). None without an address."""
+    return _queue_plan_email(plan, DonorEmail.Kind.PLAN_STOPPED)
+
+
+def queue_plan_link_email(plan):
+    """Queue the email carrying the signed link to the plan's page. None without an address."""
+    return _queue_plan_email(plan, DonorEmail.Kind.PLAN_LINK)
+
+
 def queue_newsletter_confirmation(donor):
     """Queue the email whose signed link confirms the newsletter (double opt-in: a ticked box
     on a public form proves nothing about who owns the mailbox). Once per donor: None if they

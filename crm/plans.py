@@ -11,8 +11,34 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import outbox
+from . import plan_history as history
 from .gifts import record_payment
 from .models import Donation, RecurringPlan
+
+# Our intervals as Stripe prices say them: (recurring.interval, recurring.interval_count).
+STRIPE_INTERVALS = {
+    RecurringPlan.Interval.MONTH: ("month", 1),
+    RecurringPlan.Interval.QUARTER: ("month", 3),
+    RecurringPlan.Interval.YEAR: ("year", 1),
+}
+
+
+def interval_from_stripe(interval, count):
+    """Our interval for a Stripe price's recurring interval, or None if we have no such one."""
+    wanted = (interval, int(count or 1))
+    return next((ours for ours, theirs in STRIPE_INTERVALS.items() if theirs == wanted), None)
+
+
+class PlanError(Exception):
+    """A change to a plan could not be made; the message is for the person who asked."""
+
+
+class PlanGone(PlanError):
+    """Stripe no longer knows the plan's subscription: the plan is recorded as stopped."""
+
+
+class PlanServiceDown(PlanError):
+    """Stripe did not answer (or refused): nothing changed, the person may try again."""
 
 
 def plan_for_subscription(subscription_id, *, origin=None, customer_id=""):
@@ -131,37 +157,126 @@ SUBSCRIPTION_STATUS = {
     "incomplete": RecurringPlan.Status.PENDING,
     "canceled": RecurringPlan.Status.CANCELLED,
     "incomplete_expired": RecurringPlan.Status.CANCELLED,
+    "paused": RecurringPlan.Status.PAUSED,
 }
 
 
-def update_plan(plan, *, stripe_status=None, amount_cents=None, currency=None):
-    """Apply a subscription's new state. A cancelled plan stays cancelled. A new amount in
-    another currency than the plan's is not taken (its invoices will be held for review)."""
+def update_plan(
+    plan,
+    *,
+    stripe_status=None,
+    amount_cents=None,
+    currency=None,
+    interval=None,
+    paused=None,
+    resumes_at=None,
+    next_charge_at=None,
+    revision=None,
+    user=None,
+    by=history.BY_STRIPE,
+):
+    """Apply a subscription's new state (from a webhook, or from the answer to our own call:
+    whichever comes first records each change, once, in the plan's history). A cancelled plan
+    stays cancelled. A new amount in another currency than the plan's is not taken (its
+    invoices will be held for review). `paused`: Stripe's `pause_collection` is set; the
+    subscription's status stays `active` while paused, so a paused plan stays paused until
+    Stripe says it is not (or cancelled, or failing). `revision`: the one our last change
+    stamped on the subscription; a state from before it (a late webhook) is not applied."""
     changed = []
+    if revision is not None:
+        if revision < plan.stripe_revision:
+            return False
+        if revision > plan.stripe_revision:
+            plan.stripe_revision = revision
+            changed.append("stripe_revision")
     if currency and str(currency).upper() != plan.currency.upper():
         amount_cents = None
     status = SUBSCRIPTION_STATUS.get(stripe_status or "")
     if plan.status == RecurringPlan.Status.CANCELLED:
         return False
+    was_paused = plan.status == RecurringPlan.Status.PAUSED
+    if status == RecurringPlan.Status.ACTIVE and (paused or (paused is None and was_paused)):
+        status = RecurringPlan.Status.PAUSED
     if status and status != plan.status:
         plan.status = status
         changed.append("status")
         if status == RecurringPlan.Status.CANCELLED:
             plan.cancelled_at = timezone.now()
             changed.append("cancelled_at")
+        elif status == RecurringPlan.Status.PAUSED:
+            data = {"resumes_at": resumes_at.isoformat()} if resumes_at else {}
+            history.log_plan(plan, history.PAUSE, user=user, by=by, **data)
+        elif was_paused and status == RecurringPlan.Status.ACTIVE:
+            history.log_plan(plan, history.RESUME, user=user, by=by)
     if amount_cents and amount_cents != plan.amount_cents:
+        history.log_plan(
+            plan,
+            history.AMOUNT,
+            user=user,
+            by=by,
+            **{"from": plan.amount_cents, "to": amount_cents},
+        )
         plan.amount_cents = amount_cents
         changed.append("amount_cents")
+    if interval and interval != plan.interval:
+        history.log_plan(
+            plan, history.INTERVAL, user=user, by=by, **{"from": plan.interval, "to": interval}
+        )
+        plan.interval = interval
+        changed.append("interval")
+    if next_charge_at and next_charge_at != plan.next_charge_at:
+        plan.next_charge_at = next_charge_at
+        changed.append("next_charge_at")
     if changed:
         plan.save(update_fields=[*changed, "updated_at"])
+    if "status" in changed and plan.status == RecurringPlan.Status.CANCELLED:
+        history.log_plan(plan, history.STOP, user=user, by=by)
+        outbox.queue_plan_stopped_email(plan)
     return bool(changed)
 
 
-def cancel_plan(plan):
-    """The plan ends (the donor's link, a treasurer, or `customer.subscription.deleted`)."""
+def cancel_plan(plan, *, user=None, by=history.BY_STRIPE, gone=False):
+    """The plan ends (the donor's link, a treasurer, or `customer.subscription.deleted`):
+    recorded once in its history, and the donor is told by a "plan stopped" email. `gone`:
+    Stripe answered "No such subscription", so it is recorded as already stopped."""
     if plan.status == RecurringPlan.Status.CANCELLED:
         return False
     plan.status = RecurringPlan.Status.CANCELLED
     plan.cancelled_at = timezone.now()
-    plan.save(update_fields=["status", "cancelled_at", "updated_at"])
+    plan.next_charge_at = None
+    plan.save(update_fields=["status", "cancelled_at", "next_charge_at", "updated_at"])
+    history.log_plan(plan, history.STOP, user=user, by=by, **({"gone": True} if gone else {}))
+    outbox.queue_plan_stopped_email(plan)
     return True
+
+
+def record_next_charge(plan, when):
+    """A paid invoice says when its period ends: the next charge, unless we know a later one."""
+    if when is None or plan.status == RecurringPlan.Status.CANCELLED:
+        return False
+    if plan.next_charge_at and plan.next_charge_at >= when:
+        return False
+    plan.next_charge_at = when
+    plan.save(update_fields=["next_charge_at", "updated_at"])
+    return True
+
+
+def record_payment_method(plan, payment_method_id, *, user=None, by=history.BY_STRIPE):
+    """The subscription's payment method as Stripe says it now. A different one than the one
+    on record is a card update (the donor on Stripe's page), logged once; the first one seen
+    is only noted."""
+    if not payment_method_id or payment_method_id == plan.stripe_payment_method_id:
+        return False
+    if plan.stripe_payment_method_id:
+        history.log_plan(plan, history.CARD, user=user, by=by)
+    plan.stripe_payment_method_id = payment_method_id
+    plan.save(update_fields=["stripe_payment_method_id", "updated_at"])
+    return True
+
+
+def send_manage_link(plan, *, user=None):
+    """Email the donor the signed link to their plan's page. None without an address."""
+    email = outbox.queue_plan_link_email(plan)
+    if email is not None:
+        history.log_plan(plan, history.LINK, user=user, by=history.BY_TREASURER, to=email.to)
+    return email

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.models import ModelLogEntry
 
+from . import plan_history  # noqa: F401 (registers the plan log actions)
 from .admin.common import donor_chooser_viewset
 from .admin.dashboard import crm_homepage_panels
 from .admin.menu import CrmViewSetGroup

@@ -40,9 +40,14 @@ API (Stripe-shaped, ``/v1``)
 - ``POST /v1/refunds`` (``charge`` or ``payment_intent``, optional partial ``amount``) ->
   ``charge.refunded``, ``refund.created``; ``GET /v1/refunds`` (``created``, ``charge``, ...).
 - ``POST /v1/subscriptions/{id}`` (``cancel_at_period_end``, ``cancel_at``, ``metadata``,
-  ``description``, ``cancellation_details``, ``default_payment_method``) ->
-  ``customer.subscription.updated`` with ``previous_attributes``;
+  ``description``, ``cancellation_details``, ``default_payment_method``, ``items[0]`` with
+  ``price`` or ``price_data`` and ``proration_behavior=none``, ``pause_collection``
+  (``void``/``keep_as_draft``, ``resumes_at``; ``""`` unsets it), ``trial_end``) ->
+  ``customer.subscription.updated`` with ``previous_attributes``; an unknown id answers
+  404 ``resource_missing`` "No such subscription: 'sub_...'" like Stripe;
   ``DELETE /v1/subscriptions/{id}`` -> ``customer.subscription.deleted``.
+- ``POST /v1/billing_portal/sessions`` (``flow_data[type]=payment_method_update``): hosted
+  page at ``{base}/billing/portal/{id}`` (``#card-number``, ``#save``, ``#error``); see portal.py.
 - ``GET /v1/disputes[/{id}]``, ``POST /v1/disputes/{id}/close``.
 - Balance transactions with Stripe's Italian fees (cards 1,5% + € 0,25, SEPA € 0,35, disputes
   € 20), ``GET /v1/balance_transactions[/{id}]`` (``payout``, ``source``, ``type``),
@@ -66,7 +71,10 @@ Test controls (no auth)
 - ``POST /_standin/subscriptions/{sub_id}/renew``: next period; ``customer.subscription.updated``,
   ``invoice.created``, ``invoice.finalized``, ``payment_intent.succeeded``, ``charge.succeeded``,
   ``invoice.paid``, ``invoice.payment_succeeded`` (``billing_reason: subscription_cycle``). If the
-  subscription was set to cancel at period end: ``customer.subscription.deleted`` instead.
+  subscription was set to cancel at period end: ``customer.subscription.deleted`` instead; a
+  trial (``trial_end``) ends and the price's interval starts; with ``pause_collection`` the
+  invoice is ``invoice.created`` then ``invoice.voided`` (never charged); a canceled
+  subscription answers 400 (nothing charged).
 - ``POST /_standin/subscriptions/{sub_id}/fail``: the same renewal but the charge fails:
   ..., ``payment_intent.payment_failed``, ``charge.failed``, ``invoice.payment_failed``,
   ``customer.subscription.updated`` (status ``past_due``).

@@ -20,7 +20,7 @@ from localstripe.resources import (
     Subscription,
 )
 
-from . import core, events, payments, prices
+from . import core, events, payments, prices, subscription_changes
 
 RETRY_AFTER = 3 * 86400  # Smart Retries' first retry is a few days later
 
@@ -151,7 +151,10 @@ def _end(sub) -> None:
 
 
 def cycle(sub, force_fail: bool = False):
-    """Advance to the next period: what Stripe does at ``current_period_end``."""
+    """Advance to the next period: what Stripe does at ``current_period_end``. A trial that
+    ends starts the price's interval from then; a paused subscription (``pause_collection``)
+    gets its invoice voided (``behavior: void``) instead of charged, unless ``resumes_at`` has
+    come (https://docs.stripe.com/billing/subscriptions/pause-payment)."""
     if sub.status in ("canceled", "incomplete_expired"):
         raise core.error(400, f"Subscription {sub.id} is {sub.status}.")
     with core.as_account(sub._account):
@@ -162,15 +165,27 @@ def cycle(sub, force_fail: bool = False):
         before = sub._export()
         plan = sub.plan
         sub._period = (end, add_interval(end, plan.interval, plan.interval_count))
+        if sub.status == "trialing":
+            sub.status = "active"
+            sub._trial_end = None
+            sub._trial_start = None
+        pause = getattr(sub, "pause_collection", None)
+        if pause and pause.get("resumes_at") and pause["resumes_at"] <= end:
+            sub.pause_collection = pause = None
         invoice = new_invoice(sub, "subscription_cycle", (start, end))
         after = sub._export()
         events.emit(
             "customer.subscription.updated",
             sub,
             previous_attributes={
-                k: before[k] for k in ("items", "latest_invoice") if before[k] != after[k]
+                k: before[k]
+                for k in ("items", "latest_invoice", "status", "pause_collection", "trial_end")
+                if before[k] != after[k]
             },
         )
+        if pause:
+            subscription_changes.void_paused(invoice, pause)
+            return sub
         finalize(invoice)
         pm = PaymentMethod._api_retrieve(sub.default_payment_method)
 
@@ -197,6 +212,9 @@ async def fail(request):
 SUB_UPDATE = core.param_names(sp.SubscriptionModifyParams)
 SUB_CANCEL = core.param_names(sp.SubscriptionCancelParams)
 SUPPORTED_UPDATE = {
+    "items",
+    "pause_collection",
+    "trial_end",
     "cancel_at",
     "cancel_at_period_end",
     "cancellation_details",
@@ -267,7 +285,13 @@ async def update_subscription(request):
         sub.default_payment_method = core.get(
             PaymentMethod, data["default_payment_method"], "default_payment_method"
         ).id
-    if others:  # items, trial_end, ...: localstripe's own (partial) implementation
+    if "items" in data:
+        subscription_changes.update_items(sub, data["items"], data.get("proration_behavior"))
+    if "pause_collection" in data:
+        sub.pause_collection = subscription_changes.pause_collection(data["pause_collection"])
+    if "trial_end" in data:
+        subscription_changes.start_trial(sub, data["trial_end"], now)
+    if others:  # localstripe's own (partial) implementation
         try:
             sub._update(**others)
         except TypeError:
@@ -282,6 +306,17 @@ async def update_subscription(request):
         with core.as_account(sub._account):
             events.emit("customer.subscription.updated", sub, previous_attributes=changed)
     return core.respond(sub, expand)
+
+
+@core.override("GET", r"/v1/subscriptions/[^/]+")
+async def retrieve_subscription(request):
+    """Stripe's "No such subscription: 'sub_...'" (``resource_missing``, param ``id``) for an
+    unknown id, where localstripe answers a bare "Not Found"."""
+    data = await core.read_params(request)
+    sub = core.get(Subscription, request.match_info["id"])
+    if sub._account != core.ACCOUNT.get():
+        raise core.error(404, f"No such subscription: '{sub.id}'", "resource_missing", "id")
+    return core.respond(sub, data.get("expand"))
 
 
 @core.override("DELETE", r"/v1/subscriptions/[^/]+")

@@ -30,13 +30,14 @@ from . import (
     events,
     pages,
     payments,
+    portal,
     prices,
     refunds,
     shapes,
 )
 
 log = logging.getLogger("standin")
-PUBLIC_PREFIXES = ("/_standin/", "/checkout/pay/")
+PUBLIC_PREFIXES = ("/_standin/", "/checkout/pay/", "/billing/portal/")
 _installed = False
 _idempotent: OrderedDict = OrderedDict()  # stripe-python sends a key with every POST: cap it
 IDEMPOTENCY_CACHE = 5000
@@ -134,7 +135,7 @@ def install() -> web.Application:
     mws.remove(ls_server.save_store_middleware)
     mws[mws.index(ls_server.auth_middleware)] = auth_middleware
     mws.insert(1, context_middleware)  # after localstripe's error_middleware
-    for module in (prices, checkout, pages, billing, disputes, payments, balance, refunds):
+    for module in (prices, checkout, pages, billing, disputes, payments, balance, refunds, portal):
         module.routes(app)
     app.router.add_post("/_standin/webhooks/flush", events.flush)
     app.router.add_delete("/_config/webhooks/{id}", events.unregister)

@@ -419,7 +419,7 @@ def _subscription(self, o, inc):
         "metadata": o["metadata"],
         "next_pending_invoice_item_invoice": None,
         "on_behalf_of": None,
-        "pause_collection": None,
+        "pause_collection": getattr(self, "pause_collection", None),
         "payment_settings": {
             "payment_method_options": None,
             "payment_method_types": None,
@@ -433,9 +433,9 @@ def _subscription(self, o, inc):
         "status": o["status"],
         "test_clock": None,
         "transfer_data": None,
-        "trial_end": None,
+        "trial_end": getattr(self, "_trial_end", None),
         "trial_settings": {"end_behavior": {"missing_payment_method": "create_invoice"}},
-        "trial_start": None,
+        "trial_start": getattr(self, "_trial_start", None),
     }
 
 

@@ -291,12 +291,14 @@ class RecurringPlan(models.Model):
 
     class Interval(models.TextChoices):
         MONTH = "month", _("Monthly")
+        QUARTER = "quarter", _("Quarterly")
         YEAR = "year", _("Yearly")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         ACTIVE = "active", _("Active")
         PAST_DUE = "past_due", _("Payment failing")
+        PAUSED = "paused", _("Paused")
         CANCELLED = "cancelled", _("Cancelled")
 
     network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="recurring_plans")
@@ -315,8 +317,15 @@ class RecurringPlan(models.Model):
     failures = models.PositiveIntegerField(_("failed payments"), default=0)
     stripe_subscription_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
     stripe_customer_id = models.CharField(max_length=255, blank=True)
+    # The subscription's payment method as last seen: a new one is a card update.
+    stripe_payment_method_id = models.CharField(max_length=255, blank=True)
+    # Each change we ask of Stripe stamps the subscription's metadata with the next revision:
+    # a webhook carrying an older one describes a state already replaced, and is not applied.
+    stripe_revision = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    # When Stripe will next charge (the subscription item's current period end).
+    next_charge_at = models.DateTimeField(_("next charge"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -102,6 +102,8 @@ class DonorEmail(models.Model):
         PAYMENT_FAILED = "payment_failed", _("Monthly payment failed")
         NEWSLETTER_CONFIRM = "newsletter_confirm", _("Newsletter confirmation")
         REFUND = "refund", _("Refund")
+        PLAN_STOPPED = "plan_stopped", _("Plan stopped")
+        PLAN_LINK = "plan_link", _("Plan manage link")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -146,6 +148,7 @@ class DonorEmail(models.Model):
             models.CheckConstraint(
                 condition=(Q(kind="receipt") & Q(receipt__isnull=False))
                 | (Q(kind="payment_failed") & Q(recurring_plan__isnull=False))
+                | (Q(kind__in=("plan_stopped", "plan_link")) & Q(recurring_plan__isnull=False))
                 | (Q(kind="newsletter_confirm") & Q(donor__isnull=False))
                 | (Q(kind="refund") & Q(donation__isnull=False)),
                 name="email_has_its_subject",

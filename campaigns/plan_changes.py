@@ -1,0 +1,221 @@
+"""The plan verbs that ask Stripe first: stop, change the amount or the interval, pause and
+resume collection, and open Stripe's page where the donor gives a new card. The treasurer's
+plan page (through `crm.extensions.PLAN_CHANGES`) and the donor's signed plan page call them.
+
+Each verb calls Stripe on the network's connected account, then applies the subscription
+Stripe answered with through `crm.plans.update_plan`, which records each change once in the
+plan's history (the webhook that follows finds nothing new). When Stripe answers "No such
+subscription" (`resource_missing`), the plan is recorded as already stopped and
+`PlanGone` is raised: the person sees "already stopped", never "try again".
+
+Shapes: https://docs.stripe.com/api/subscriptions/update (`items[][price_data]` needs a
+product id; `proration_behavior=none`: no credit nor extra charge for the part of the
+period already paid; `pause_collection`), https://docs.stripe.com/billing/subscriptions/pause-payment.
+"""
+
+import logging
+from datetime import UTC, datetime
+
+import stripe
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from crm import plans
+from crm.models import RecurringPlan
+
+from . import stripe_api
+
+log = logging.getLogger(__name__)
+# Subscription metadata key of our change counter (`RecurringPlan.stripe_revision`).
+REVISION_KEY = "trama_revision"
+
+
+def _update(plan, params):
+    """Update the subscription, stamped with the plan's next revision."""
+    revision = plan.stripe_revision + 1
+    params = {**params, "metadata": {REVISION_KEY: str(revision)}}
+    return stripe_api.update_subscription(plan.network, plan.stripe_subscription_id, params)
+
+
+def _locked(plan):
+    return (
+        RecurringPlan.objects.select_for_update(of=("self",))
+        .select_related("donor", "network")
+        .get(pk=plan.pk)
+    )
+
+
+def when(ts):
+    return datetime.fromtimestamp(int(ts), tz=UTC) if ts else None
+
+
+def state_of(subscription):
+    """What `crm.plans.update_plan` takes from a Stripe subscription (a plain dict)."""
+    items = (subscription.get("items") or {}).get("data") or []
+    state = {"stripe_status": subscription.get("status")}
+    if items:
+        item = items[0]
+        price = item.get("price") or item.get("plan") or {}
+        state["amount_cents"] = price.get("unit_amount") or price.get("amount")
+        state["currency"] = price.get("currency")
+        recurring = price.get("recurring") or {}
+        interval = recurring.get("interval") or price.get("interval")
+        count = recurring.get("interval_count") or price.get("interval_count") or 1
+        state["interval"] = plans.interval_from_stripe(interval, count)
+        state["next_charge_at"] = when(item.get("current_period_end"))
+    pause = subscription.get("pause_collection")
+    state["paused"] = bool(pause)
+    metadata = subscription.get("metadata") or {}
+    revision = str(metadata.get(REVISION_KEY) or "0")
+    state["revision"] = int(revision) if revision.isdigit() else 0
+    state["resumes_at"] = when((pause or {}).get("resumes_at"))
+    return state
+
+
+def _stripe(plan, call, *, user, by):
+    """Run `call()` against Stripe. "No such subscription": the plan is recorded stopped and
+    PlanGone raised; any other Stripe failure: PlanServiceDown, nothing changed."""
+    try:
+        return call()
+    except stripe.InvalidRequestError as exc:
+        if exc.code == "resource_missing" and (exc.param in (None, "", "id")):
+            with transaction.atomic():
+                plans.cancel_plan(_locked(plan), user=user, by=by, gone=True)
+            raise plans.PlanGone(_("This gift was already stopped.")) from exc
+        log.warning("Stripe refused a change to plan %s: %s", plan.pk, exc)
+        raise plans.PlanServiceDown(
+            _("The payment service refused the change: nothing was changed.")
+        ) from exc
+    except stripe.StripeError as exc:
+        log.warning("Stripe unreachable for plan %s: %s", plan.pk, exc)
+        raise plans.PlanServiceDown(
+            _("The payment service is not answering: nothing was changed. Please try again.")
+        ) from exc
+
+
+def _apply(plan, subscription, *, user, by):
+    with transaction.atomic():
+        locked = _locked(plan)
+        plans.update_plan(locked, **state_of(subscription), user=user, by=by)
+    return locked
+
+
+def _require_live(plan):
+    if plan.status == RecurringPlan.Status.CANCELLED:
+        raise plans.PlanGone(_("This gift was already stopped."))
+    if not plan.stripe_subscription_id:
+        raise plans.PlanServiceDown(_("This plan is not managed through Stripe."))
+
+
+def cancel(plan, *, user=None, by=""):
+    """Stop now (https://docs.stripe.com/api/subscriptions/cancel). True if stopped now."""
+    _require_live(plan)
+    _stripe(
+        plan,
+        lambda: stripe_api.cancel_subscription(plan.network, plan.stripe_subscription_id),
+        user=user,
+        by=by,
+    )
+    with transaction.atomic():
+        return plans.cancel_plan(_locked(plan), user=user, by=by)
+
+
+def _new_price(plan, subscription, *, amount_cents, interval):
+    item = subscription["items"]["data"][0]
+    price = item.get("price") or {}
+    product = price.get("product")
+    stripe_interval, count = plans.STRIPE_INTERVALS[interval]
+    return item["id"], {
+        "currency": (price.get("currency") or plan.currency).lower(),
+        "product": product if isinstance(product, str) else product["id"],
+        "unit_amount": amount_cents,
+        "recurring": {"interval": stripe_interval, "interval_count": count},
+    }
+
+
+def _change_price(plan, *, amount_cents, interval, user, by):
+    _require_live(plan)
+    network, sub_id = plan.network, plan.stripe_subscription_id
+
+    def call():
+        current = stripe_api.retrieve_subscription(network, sub_id)
+        item_id, price_data = _new_price(
+            plan, current, amount_cents=amount_cents, interval=interval
+        )
+        params = {
+            "items": [{"id": item_id, "price_data": price_data}],
+            "proration_behavior": "none",
+        }
+        if interval != plan.interval:
+            # A new interval would restart the period and charge now: the first charge at the
+            # new interval is on the day the donor would have been charged anyway.
+            params["trial_end"] = current["items"]["data"][0]["current_period_end"]
+        return _update(plan, params)
+
+    return _apply(plan, _stripe(plan, call, user=user, by=by), user=user, by=by)
+
+
+def change_amount(plan, amount_cents, *, user=None, by=""):
+    """From the next charge on, `amount_cents` each time; nothing charged now."""
+    return _change_price(plan, amount_cents=amount_cents, interval=plan.interval, user=user, by=by)
+
+
+def change_interval(plan, interval, *, user=None, by=""):
+    """Monthly, quarterly or yearly from the next charge date on, same amount each time."""
+    return _change_price(plan, amount_cents=plan.amount_cents, interval=interval, user=user, by=by)
+
+
+def pause(plan, *, user=None, by="", resumes_at=None):
+    """No charge until resumed (or `resumes_at`): Stripe voids the invoices meanwhile."""
+    _require_live(plan)
+    pause_collection = {"behavior": "void"}
+    if resumes_at:
+        pause_collection["resumes_at"] = int(resumes_at.timestamp())
+    sub = _stripe(
+        plan,
+        lambda: _update(plan, {"pause_collection": pause_collection}),
+        user=user,
+        by=by,
+    )
+    return _apply(plan, sub, user=user, by=by)
+
+
+def resume(plan, *, user=None, by=""):
+    """Charges start again at the next charge date (an empty value unsets the pause)."""
+    _require_live(plan)
+    sub = _stripe(
+        plan,
+        lambda: _update(plan, {"pause_collection": ""}),
+        user=user,
+        by=by,
+    )
+    return _apply(plan, sub, user=user, by=by)
+
+
+def card_update_url(plan, *, return_url, language, by=""):
+    """Where the donor gives a new card: Stripe's hosted page, back to `return_url`. The card
+    on record now is noted first, so the new one shows in the history when it comes."""
+    _require_live(plan)
+    network = plan.network
+    sub = _stripe(
+        plan,
+        lambda: stripe_api.retrieve_subscription(network, plan.stripe_subscription_id),
+        user=None,
+        by=by,
+    )
+    with transaction.atomic():
+        plans.record_payment_method(_locked(plan), _id(sub.get("default_payment_method")))
+    customer = plan.stripe_customer_id or _id(sub.get("customer"))
+    session = _stripe(
+        plan,
+        lambda: stripe_api.create_card_update_session(
+            network, customer, return_url=return_url, locale=language
+        ),
+        user=None,
+        by=by,
+    )
+    return session["url"]
+
+
+def _id(value):
+    return value.get("id") if isinstance(value, dict) else value

@@ -1,0 +1,145 @@
+"""The donor's plan page, reached from the signed link in our emails (no login: the signature
+is the key, `crm.links.plan_manage_url`): change the amount or how often, pause and resume,
+give a new card on Stripe's page, stop. The older stop link (`crm.links.plan_cancel_url`)
+leads to the stop question, which links here.
+
+A forged link is a 404, an expired one a 410, each with a page that says what to do. A
+change that Stripe cannot make leaves everything as it was and says so (503); a plan Stripe
+no longer knows is shown as already stopped."""
+
+import logging
+
+from django.core import signing
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.views.decorators.http import require_http_methods
+
+from crm import plans
+from crm.links import plan_from_cancel_token
+from crm.models import RecurringPlan
+from crm.plan_forms import PlanAmountForm, PlanIntervalForm
+from crm.plan_history import BY_DONOR
+
+from . import plan_changes
+
+log = logging.getLogger(__name__)
+# What the page says after a change (the `done` query parameter of the redirect).
+DONE = ("amount", "interval", "paused", "resumed", "card", "stopped")
+
+
+def _plan_or_page(request, token, template):
+    """(plan, None) for a valid link, or (None, the 404/410 page)."""
+    try:
+        pk = plan_from_cancel_token(token)
+    except signing.SignatureExpired:
+        return None, render(request, template, {"link_problem": "expired"}, status=410)
+    except signing.BadSignature:
+        return None, render(request, template, {"link_problem": "invalid"}, status=404)
+    plan = RecurringPlan.objects.select_related("network", "donor").filter(pk=pk).first()
+    if plan is None or not isinstance(pk, int):
+        return None, render(request, template, {"link_problem": "invalid"}, status=404)
+    return plan, None
+
+
+def _manage_url(token, done=""):
+    url = reverse("campaigns:manage_plan", args=[token])
+    return f"{url}?done={done}" if done else url
+
+
+@require_http_methods(["GET", "POST"])
+def manage_plan(request, token):
+    plan, problem = _plan_or_page(request, token, "campaigns/manage_plan.html")
+    if problem:
+        return problem
+    amount_form = PlanAmountForm(plan=plan)
+    interval_form = PlanIntervalForm(plan=plan, initial={"interval": plan.interval})
+    error, status = None, 200
+    action = request.POST.get("action") if request.method == "POST" else None
+    live = plan.status != RecurringPlan.Status.CANCELLED
+    try:
+        if action and live:
+            if action == "amount":
+                amount_form = PlanAmountForm(request.POST, plan=plan)
+                if amount_form.is_valid():
+                    plan_changes.change_amount(
+                        plan, amount_form.cleaned_data["amount"], by=BY_DONOR
+                    )
+                    return HttpResponseRedirect(_manage_url(token, "amount"), status=303)
+                status = 400
+            elif action == "interval":
+                interval_form = PlanIntervalForm(request.POST, plan=plan)
+                if interval_form.is_valid():
+                    plan_changes.change_interval(
+                        plan, interval_form.cleaned_data["interval"], by=BY_DONOR
+                    )
+                    return HttpResponseRedirect(_manage_url(token, "interval"), status=303)
+                status = 400
+            elif action == "pause" and plan.status != RecurringPlan.Status.PAUSED:
+                plan_changes.pause(plan, by=BY_DONOR)
+                return HttpResponseRedirect(_manage_url(token, "paused"), status=303)
+            elif action == "resume" and plan.status == RecurringPlan.Status.PAUSED:
+                plan_changes.resume(plan, by=BY_DONOR)
+                return HttpResponseRedirect(_manage_url(token, "resumed"), status=303)
+            elif action == "card":
+                back = request.build_absolute_uri(_manage_url(token, "card"))
+                url = plan_changes.card_update_url(
+                    plan, return_url=back, language=(get_language() or "it")[:2], by=BY_DONOR
+                )
+                return HttpResponseRedirect(url, status=303)
+            else:
+                status = 400
+        elif action:
+            status = 409
+    except plans.PlanGone:
+        plan.refresh_from_db()
+    except plans.PlanServiceDown as exc:
+        error, status = str(exc), 503
+    plan.refresh_from_db()
+    done = request.GET.get("done")
+    return render(
+        request,
+        "campaigns/manage_plan.html",
+        {
+            "plan": plan,
+            "token": token,
+            "amount_form": amount_form,
+            "interval_form": interval_form,
+            "error": error,
+            "done": done if done in DONE else "",
+            "cancel_url": reverse("campaigns:cancel_plan", args=[token]),
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def cancel_plan(request, token):
+    """Asks "stop your gift?", then stops it (the link of our older emails leads here too)."""
+    plan, problem = _plan_or_page(request, token, "campaigns/cancel_plan.html")
+    if problem:
+        return problem
+    done = plan.status == RecurringPlan.Status.CANCELLED
+    error = None
+    if request.method == "POST" and not done:
+        try:
+            plan_changes.cancel(plan, by=BY_DONOR)
+        except plans.PlanGone:
+            pass
+        except plans.PlanServiceDown as exc:
+            log.warning("could not stop plan %s: %s", plan.pk, exc)
+            error = str(exc)
+        plan.refresh_from_db()
+        done = plan.status == RecurringPlan.Status.CANCELLED
+    return render(
+        request,
+        "campaigns/cancel_plan.html",
+        {
+            "plan": plan,
+            "done": done,
+            "error": error,
+            "manage_url": reverse("campaigns:manage_plan", args=[token]),
+        },
+        status=503 if error else 200,
+    )
