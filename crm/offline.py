@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import log
 
-from . import receipts
+from . import thanks
 from .models import Donation
 
 OFFLINE_METHODS = (
@@ -82,5 +82,5 @@ def record_offline_gift(
         recorded_by=recorded_by,
     )
     log(donation, "wagtail.create", user=recorded_by)
-    receipts.receipt_gift_if_due(donation)
+    thanks.acknowledge_gift(donation)
     return donation

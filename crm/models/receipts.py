@@ -101,6 +101,11 @@ class DonorEmail(models.Model):
         RECEIPT = "receipt", _("Receipt")
         PAYMENT_FAILED = "payment_failed", _("Monthly payment failed")
         NEWSLETTER_CONFIRM = "newsletter_confirm", _("Newsletter confirmation")
+        # One per succeeded gift (crm.thanks): amount, date, campaign, method, the receipt
+        # attached when one is issued with it; a plan's first gift gets the welcome instead.
+        GIFT = "gift", _("Gift confirmation")
+        PLAN_WELCOME = "plan_welcome", _("Welcome to a recurring plan")
+        DONOR_PORTAL = "donor_portal", _("Link to the donor's page")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -122,6 +127,10 @@ class DonorEmail(models.Model):
     donor = models.ForeignKey(
         Donor, null=True, blank=True, on_delete=models.PROTECT, related_name="emails"
     )
+    # The gift a confirmation (GIFT, PLAN_WELCOME) is for: at most one each (constraint).
+    donation = models.ForeignKey(
+        Donation, null=True, blank=True, on_delete=models.PROTECT, related_name="emails"
+    )
     to = models.EmailField()
     status = models.CharField(max_length=12, choices=Status, default=Status.QUEUED)
     message_id = models.CharField(max_length=255, blank=True, db_index=True)
@@ -140,9 +149,16 @@ class DonorEmail(models.Model):
             models.CheckConstraint(
                 condition=(Q(kind="receipt") & Q(receipt__isnull=False))
                 | (Q(kind="payment_failed") & Q(recurring_plan__isnull=False))
-                | (Q(kind="newsletter_confirm") & Q(donor__isnull=False)),
+                | (Q(kind="newsletter_confirm") & Q(donor__isnull=False))
+                | (Q(kind__in=["gift", "plan_welcome"]) & Q(donation__isnull=False))
+                | (Q(kind="donor_portal") & Q(donor__isnull=False)),
                 name="email_has_its_subject",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["donation"],
+                condition=Q(kind__in=["gift", "plan_welcome"]),
+                name="one_confirmation_per_gift",
+            ),
         ]
 
     def __str__(self):
