@@ -12,9 +12,8 @@ through the keys in `CONTEXT_KEYS`, so the same values fill a network's text.
 import re
 
 from django.template import TemplateDoesNotExist
-from django.template.defaultfilters import linebreaks_filter
 from django.template.loader import render_to_string
-from django.utils.html import escape, urlize
+from django.utils.html import linebreaks, urlize
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import override
 
@@ -124,7 +123,8 @@ def network_template(network, kind, language):
 
 
 def text_to_html(text, language):
-    body = linebreaks_filter(urlize(escape(text), nofollow=True, autoescape=False))
+    # urlize escapes the text around the links it makes; linebreaks must not escape again.
+    body = linebreaks(urlize(text, nofollow=True, autoescape=True))
     return (
         f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8"></head>'
         '<body style="font-family: sans-serif; font-size: 15px; line-height: 1.5; color: #111;'
@@ -137,3 +137,18 @@ def compose(template, values, language):
     subject = " ".join(substitute(template.subject, values).split())
     text = substitute(template.body, values)
     return subject, text, text_to_html(text, language)
+
+
+def sample_values(network=None, language="it"):
+    with override(language):
+        values = {name: str(value) for name, value in SAMPLE_VALUES.items()}
+    if network is not None:
+        values.update(ente=network.legal_name or values["ente"], firma=network.signer_name)
+    return values
+
+
+def preview(cleaned, language, network=None):
+    """(subject, text) of a subject and body typed in the admin, filled with sample data."""
+    values = sample_values(network, language)
+    subject = " ".join(substitute(cleaned["subject"], values).split())
+    return {"subject": subject, "text": substitute(cleaned["body"], values)}

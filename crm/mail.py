@@ -233,6 +233,23 @@ def build_portal_message(email):
     return _message(email, "donor_portal", context, language, network.email, network)
 
 
+def send_test_email(network, language, subject, body, to):
+    """Send a network's draft of an email, filled with sample data, to whoever is editing it
+    (their own address): at once, not through the outbox, as it is nobody's donor email."""
+    values = email_templates.sample_values(network, language)
+    draft = type("Draft", (), {"subject": subject, "body": body})
+    subject, text, html = email_templates.compose(draft, values, language)
+    message = EmailMultiAlternatives(
+        subject=f"[TEST] {subject}",
+        body=text,
+        to=[to],
+        reply_to=[network.email] if network.email else [],
+    )
+    message.attach_alternative(html, "text/html")
+    message.tags = ["test"]
+    message.send(using="default")
+
+
 def build_message(email):
     if email.kind == DonorEmail.Kind.PAYMENT_FAILED:
         return build_payment_failed_message(email)
