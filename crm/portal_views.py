@@ -83,7 +83,7 @@ def _session_key(network):
 def _render(request, template, context, status=200):
     response = TemplateResponse(request, f"crm/portal/{template}", context, status=status)
     response["X-Robots-Tag"] = "noindex"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"  # no-referrer would make POSTs "Origin: null"
     return response
 
 
