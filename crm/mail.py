@@ -71,11 +71,19 @@ def backoff(attempts):
     return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
 
 
+def _network_of(email):
+    """The network an email speaks for, from whatever it is about."""
+    for related in ("donation", "recurring_plan", "donor", "receipt"):
+        if getattr(email, f"{related}_id", None):
+            return getattr(email, related).network
+    return None
+
+
 def _message(email, template, context, language, reply_to, network=None):
     """The email in `language`: the network's own wording of this kind if it wrote one
     (placeholders filled from `context`, see `crm.email_templates`), else the default."""
     context = {**context, "language": language}
-    own = email_templates.network_template(network, template, language)
+    own = email_templates.network_template(network or _network_of(email), template, language)
     with translation.override(language):
         if own is not None:
             values = email_templates.values_from_context(context)

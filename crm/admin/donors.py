@@ -45,7 +45,10 @@ class DonorInspectView(InspectView):
         donations = donor.donations.select_related("campaign").order_by("-received_on")
         receipts = donor.receipts.order_by("-issued_at")
         emails = DonorEmail.objects.filter(
-            Q(receipt__donor=donor) | Q(recurring_plan__donor=donor) | Q(donor=donor)
+            Q(receipt__donor=donor)
+            | Q(recurring_plan__donor=donor)
+            | Q(donor=donor)
+            | Q(donation__donor=donor)
         ).select_related("receipt")
         timeline = [(d.received_on, "gift", d) for d in donations[:200]]
         timeline += [(r.issued_at.date(), "receipt", r) for r in receipts[:200]]
