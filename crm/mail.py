@@ -236,7 +236,6 @@ def build_portal_message(email):
         "ente": network.legal_name,
         "network_name": network.name,
         "firma": network.signer_name,
-        "hours": portal_links.link_max_age() // 3600,
     }
     return _message(email, "donor_portal", context, language, network.email, network)
 
