@@ -206,3 +206,19 @@ def test_a_failed_payment_email_offers_to_update_the_card(
     message = mailoutbox[-1]
     assert plan.status == RecurringPlan.Status.PAST_DUE
     assert "aggiornare la carta" in message.body and "/give/monthly/" in message.body
+
+
+def test_an_import_of_past_gifts_sends_no_confirmations(
+    campaign, mailoutbox, django_capture_on_commit_callbacks
+):
+    donor = Donor.objects.create(network=campaign.network, first_name="Dora", email="d@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        record_offline_gift(
+            network=campaign.network,
+            donor=donor,
+            amount_cents=5000,
+            received_on=timezone.localdate() - datetime.timedelta(days=30),
+            method=Donation.Method.BANK_TRANSFER,
+            confirm=False,
+        )
+    assert mailoutbox == [] and not DonorEmail.objects.exists()
