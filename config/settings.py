@@ -367,6 +367,12 @@ TASKS = {
 WORKER_SWEEP_INTERVAL = env_int("WORKER_SWEEP_INTERVAL", 60)
 TASKS_STUCK_AFTER = env_int("TASKS_STUCK_AFTER", 900)
 
+# --- The donor's page (crm.portal) ---------------------------------------------------------------
+# The emailed link opens the page for DONOR_PORTAL_LINK_MAX_AGE seconds after it was sent; once
+# opened, the page stays open in that browser for DONOR_PORTAL_SESSION_MAX_AGE seconds.
+DONOR_PORTAL_LINK_MAX_AGE = env_int("DONOR_PORTAL_LINK_MAX_AGE", 3600)
+DONOR_PORTAL_SESSION_MAX_AGE = env_int("DONOR_PORTAL_SESSION_MAX_AGE", 2 * 3600)
+
 # --- Mail ---------------------------------------------------------------------------------------
 # MAIL_BACKEND is a Django/anymail backend path: the console in development (ours prints headers,
 # text and attachment names, not base64), an anymail ESP in production (e.g.

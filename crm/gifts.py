@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import outbox, receipts
+from . import outbox, receipts, thanks
 from .donors import match_or_create_donor
 from .models import Donation
 
@@ -106,7 +106,7 @@ def record_payment(donation, *, amount_cents, currency, received_on=None, **stri
     donation.received_on = received_on or timezone.localdate()
     fields += ["donor", "status", "received_on", "updated_at"]
     donation.save(update_fields=fields)
-    receipts.receipt_gift_if_due(donation)
+    thanks.acknowledge_gift(donation)
     if matched and (donation.donor_details or {}).get("newsletter"):
         outbox.queue_newsletter_confirmation(donation.donor)
     return True

@@ -349,6 +349,7 @@ def apply_import(plan, *, user=None):
                 method=row["method"],
                 reference=str(row.get("reference", "")),
                 recorded_by=user,
+                confirm=False,  # past gifts: no confirmation emails for a whole bank file
             )
             gifts += 1
     return {"donors": created, "gifts": gifts}

@@ -17,9 +17,10 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.dispatch import receiver
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 
-from .links import newsletter_confirm_url, plan_cancel_url, plan_manage_url, receipt_download_url
+from . import email_templates, links, portal_links
+from .links import newsletter_confirm_url, plan_cancel_url, receipt_download_url
 from .models import DonorEmail, Receipt
 from .money import format_amount
 from .receipt_files import ensure_receipt_pdf, read_receipt_pdf
@@ -60,17 +61,37 @@ def recurring_cancel_url(receipt):
     return plan_cancel_url(plan)
 
 
+# The plan's manage page (amount, pause, card, stop) where the giving app has one, else its
+# stop page: both are signed links to the same plan.
+plan_manage_url = getattr(links, "plan_manage_url", plan_cancel_url)
+
+
 def backoff(attempts):
     """1, 2, 4, 8 … minutes after the n-th failure, capped at six hours."""
     return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
 
 
-def _message(email, template, context, language, reply_to):
+def _network_of(email):
+    """The network an email speaks for, from whatever it is about."""
+    for related in ("donation", "recurring_plan", "donor", "receipt"):
+        if getattr(email, f"{related}_id", None):
+            return getattr(email, related).network
+    return None
+
+
+def _message(email, template, context, language, reply_to, network=None):
+    """The email in `language`: the network's own wording of this kind if it wrote one
+    (placeholders filled from `context`, see `crm.email_templates`), else the default."""
     context = {**context, "language": language}
+    own = email_templates.network_template(network or _network_of(email), template, language)
     with translation.override(language):
-        subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
-        text = render_to_string(f"emails/{template}.txt", context)
-        html = render_to_string(f"emails/{template}.html", context)
+        if own is not None:
+            values = email_templates.values_from_context(context)
+            subject, text, html = email_templates.compose(own, values, language)
+        else:
+            subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
+            text = render_to_string(f"emails/{template}.txt", context)
+            html = render_to_string(f"emails/{template}.html", context)
     domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or "trama.local"
     stamp = int(email.created_at.timestamp())
     message = EmailMultiAlternatives(
@@ -99,10 +120,10 @@ def build_payment_failed_message(email):
         "donor_name": donor.first_name or donor.display_name,
         "amount": format_amount(plan.amount_cents),
         "entity": network,
-        "manage_url": plan_cancel_url(plan),
+        "manage_url": plan_manage_url(plan),
     }
     language = "en" if donor.language == "en" else "it"
-    return _message(email, "payment_failed", context, language, network.email)
+    return _message(email, "payment_failed", context, language, network.email, network)
 
 
 def build_plan_message(email, template):
@@ -135,7 +156,21 @@ def build_newsletter_confirm_message(email):
         "confirm_url": newsletter_confirm_url(donor),
     }
     language = "en" if donor.language == "en" else "it"
-    return _message(email, "newsletter_confirm", context, language, network.email)
+    return _message(email, "newsletter_confirm", context, language, network.email, network)
+
+
+def _date(value):
+    return formats.date_format(value, "d/m/Y") if value else ""
+
+
+def attachment_name(receipt):
+    """`ricevuta-2026-00123.pdf` (`receipt-…` in English, `riepilogo-…` for a statement)."""
+    english = receipt.language == "en"
+    if receipt.kind == receipt.Kind.ANNUAL:
+        prefix = "statement" if english else "riepilogo"
+    else:
+        prefix = "receipt" if english else "ricevuta"
+    return f"{prefix}-{receipt.number.replace('/', '-')}.pdf"
 
 
 def build_refund_message(email):
@@ -165,17 +200,103 @@ def build_refund_message(email):
 def build_receipt_message(email, pdf_bytes):
     receipt = email.receipt
     language = "en" if receipt.language == "en" else "it"
-    context = {
-        "receipt": receipt,
-        "donor": receipt.donor_snapshot,
-        "entity": receipt.entity_snapshot,
-        "download_url": receipt_download_url(receipt),
-        "cancel_url": recurring_cancel_url(receipt),
-        "is_annual": receipt.kind == receipt.Kind.ANNUAL,
-    }
-    message = _message(email, "receipt", context, language, receipt.entity_snapshot.get("email"))
-    message.attach(f"{receipt.number.replace('/', '-')}.pdf", pdf_bytes, "application/pdf")
+    gifts = sorted(receipt.donations.all(), key=lambda g: g.received_on)
+    annual = receipt.kind == receipt.Kind.ANNUAL
+    with translation.override(language):
+        campaigns = {g.campaign.title for g in gifts if g.campaign_id}
+        context = {
+            "receipt": receipt,
+            "donor": receipt.donor_snapshot,
+            "entity": receipt.entity_snapshot,
+            "amount": format_amount(receipt.amount_cents),
+            # A statement covers the year (its subject says which): no list of dates.
+            "date": "" if annual else ", ".join(dict.fromkeys(_date(g.received_on) for g in gifts)),
+            "campaign": ", ".join(sorted(campaigns)),
+            "replaced_number": receipt.replaces.number if receipt.replaces_id else "",
+            "download_url": receipt_download_url(receipt),
+            "cancel_url": recurring_cancel_url(receipt),
+            "is_annual": annual,
+        }
+    message = _message(
+        email,
+        "receipt",
+        context,
+        language,
+        receipt.entity_snapshot.get("email"),
+        receipt.network,
+    )
+    message.attach(attachment_name(receipt), pdf_bytes, "application/pdf")
     return message
+
+
+def gift_context(donation, receipt=None):
+    """The values of a gift's confirmation (the placeholders of `crm.email_templates`)."""
+    donor, network = donation.donor, donation.network
+    plan = donation.recurring_plan
+    live_plan = plan is not None and plan.status != plan.Status.CANCELLED
+    return {
+        "nome": donor.first_name or donor.display_name,
+        "importo": format_amount(donation.amount_cents),
+        "data": _date(donation.received_on),
+        "campagna": donation.campaign.title if donation.campaign_id else network.name,
+        "metodo": donation.get_method_display(),
+        "link": plan_manage_url(plan) if live_plan else portal_links.request_url(network, donor),
+        "ricevuta": receipt.number if receipt else "",
+        "ente": network.legal_name,
+        "firma": network.signer_name,
+        "plan": plan if live_plan else None,
+        "entity": network,
+    }
+
+
+def build_gift_message(email):
+    """A gift's confirmation (or a plan's welcome) with its receipt attached if one was
+    issued with it."""
+    donation = email.donation
+    network = donation.network
+    language = "en" if donation.donor.language == "en" else "it"
+    with translation.override(language):
+        context = gift_context(donation, email.receipt)
+        if context["plan"] is not None:
+            context["interval"] = context["plan"].get_interval_display().lower()
+    message = _message(email, email.kind, context, language, network.email, network)
+    if email.receipt_id:
+        message.attach(
+            attachment_name(email.receipt), read_receipt_pdf(email.receipt), "application/pdf"
+        )
+    return message
+
+
+def build_portal_message(email):
+    """The signed, expiring link to the donor's own page (crm.portal)."""
+    donor = email.donor
+    network = donor.network
+    language = "en" if donor.language == "en" else "it"
+    context = {
+        "nome": donor.first_name or donor.display_name,
+        "link": portal_links.login_url(donor),
+        "ente": network.legal_name,
+        "network_name": network.name,
+        "firma": network.signer_name,
+    }
+    return _message(email, "donor_portal", context, language, network.email, network)
+
+
+def send_test_email(network, language, subject, body, to):
+    """Send a network's draft of an email, filled with sample data, to whoever is editing it
+    (their own address): at once, not through the outbox, as it is nobody's donor email."""
+    values = email_templates.sample_values(network, language)
+    draft = type("Draft", (), {"subject": subject, "body": body})
+    subject, text, html = email_templates.compose(draft, values, language)
+    message = EmailMultiAlternatives(
+        subject=f"[TEST] {subject}",
+        body=text,
+        to=[to],
+        reply_to=[network.email] if network.email else [],
+    )
+    message.attach_alternative(html, "text/html")
+    message.tags = ["test"]
+    message.send(using="default")
 
 
 def build_message(email):
@@ -187,6 +308,10 @@ def build_message(email):
         return build_refund_message(email)
     if email.kind in (DonorEmail.Kind.PLAN_STOPPED, DonorEmail.Kind.PLAN_LINK):
         return build_plan_message(email, email.kind)
+    if email.kind in (DonorEmail.Kind.GIFT, DonorEmail.Kind.PLAN_WELCOME):
+        return build_gift_message(email)
+    if email.kind == DonorEmail.Kind.DONOR_PORTAL:
+        return build_portal_message(email)
     return build_receipt_message(email, read_receipt_pdf(email.receipt))
 
 
@@ -217,6 +342,8 @@ def deliver_email(email_id):
                 "donor__network",
                 "donation__donor",
                 "donation__network",
+                "donation__recurring_plan",
+                "donation__campaign",
             )
             .get(pk=email_id)
         )

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import log
 
-from . import receipts
+from . import receipts, thanks
 from .models import Donation
 
 OFFLINE_METHODS = (
@@ -56,9 +56,12 @@ def record_offline_gift(
     wants_receipt=False,
     dedication="",
     recorded_by=None,
+    confirm=True,
 ):
     """Record a gift received outside Stripe as succeeded, log it, and receipt it if asked
-    (or if the network always issues receipts). Returns the Donation."""
+    (or if the network always issues receipts), and email the donor its confirmation with the
+    receipt attached (`crm.thanks`). An import of past gifts (`confirm=False`) confirms
+    nothing: only a receipt issued with a gift is emailed, as before. Returns the Donation."""
     check_offline_gift(
         network=network,
         donor=donor,
@@ -82,5 +85,8 @@ def record_offline_gift(
         recorded_by=recorded_by,
     )
     log(donation, "wagtail.create", user=recorded_by)
-    receipts.receipt_gift_if_due(donation)
+    if confirm:
+        thanks.acknowledge_gift(donation)
+    else:
+        receipts.receipt_gift_if_due(donation)
     return donation

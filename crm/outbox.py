@@ -2,7 +2,7 @@
 `crm.tasks.send_donor_email` task once it commits. Nothing is lost when the mail provider or
 the worker is down: the row stays queued (or failed, with its next attempt) until sent."""
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from . import receipt_log_actions as history
 from . import tasks
@@ -84,5 +84,43 @@ def queue_refund_email(donation, amount_cents):
     email = DonorEmail.objects.create(
         kind=DonorEmail.Kind.REFUND, donation=donation, amount_cents=amount_cents, to=donor.email
     )
+    _send_after_commit(email)
+    return email
+
+
+def queue_gift_email(donation, *, receipt=None):
+    """Queue the confirmation of a succeeded gift, once per gift: the welcome for a plan's
+    first gift, else the gift's confirmation; `receipt` (issued with it) is attached to it,
+    one email rather than two. None without an address, or if the gift already has one."""
+    donor = donation.donor
+    if donor is None or not donor.email or donor.anonymised_at:
+        return None
+    kinds = (DonorEmail.Kind.GIFT, DonorEmail.Kind.PLAN_WELCOME)
+    if DonorEmail.objects.filter(donation=donation, kind__in=kinds).exists():
+        return None
+    kind = DonorEmail.Kind.GIFT
+    plan_id = donation.recurring_plan_id
+    welcomed = DonorEmail.objects.filter(
+        kind=DonorEmail.Kind.PLAN_WELCOME, donation__recurring_plan_id=plan_id
+    )
+    if plan_id and not welcomed.exists():
+        kind = DonorEmail.Kind.PLAN_WELCOME
+    to = (receipt.donor_snapshot.get("email") if receipt else "") or donor.email
+    try:
+        # The unique constraint decides between two racing deliveries of the same gift.
+        with transaction.atomic():
+            email = DonorEmail.objects.create(kind=kind, donation=donation, receipt=receipt, to=to)
+    except IntegrityError:
+        return None
+    _send_after_commit(email)
+    return email
+
+
+def queue_donor_portal_email(donor):
+    """Queue the email with the signed link to the donor's own page (crm.portal)."""
+    if not donor.email or donor.anonymised_at or donor.merged_into_id:
+        return None
+    kind = DonorEmail.Kind.DONOR_PORTAL
+    email = DonorEmail.objects.create(kind=kind, donor=donor, to=donor.email)
     _send_after_commit(email)
     return email

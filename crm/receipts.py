@@ -222,10 +222,11 @@ def should_issue_automatically(donation):
     )
 
 
-def receipt_gift_if_due(donation):
+def receipt_gift_if_due(donation, *, email=True):
     """A gift just succeeded (online or offline): issue its receipt if the donor asked for one
-    or the network always issues them, and queue the thank-you email with it. Returns the
-    receipt, or None."""
+    or the network always issues them, and queue the thank-you email with it (unless `email`
+    is false: `crm.thanks.acknowledge_gift` attaches it to the gift's confirmation). Returns
+    the receipt, or None."""
     if not should_issue_automatically(donation):
         return None
     try:
@@ -233,7 +234,7 @@ def receipt_gift_if_due(donation):
         # uncovered and the yearly statement (or the admin) receipts it later.
         with transaction.atomic():
             receipt = issue_receipt([donation])
-            if receipt.donor.email:
+            if email and receipt.donor.email:
                 outbox.queue_receipt_email(receipt)
     except Exception:
         logger.exception("could not issue a receipt for donation %s", donation.pk)

@@ -1,11 +1,13 @@
 """Registers the CRM in the Wagtail admin; the screens live in `crm.admin` (one module each)."""
 
 from django.db import models
+from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.models import ModelLogEntry
 
 from . import plan_history  # noqa: F401 (registers the plan log actions)
+from .admin import email_templates
 from .admin.common import donor_chooser_viewset
 from .admin.dashboard import crm_homepage_panels
 from .admin.menu import CrmViewSetGroup
@@ -16,6 +18,17 @@ from .tenancy import MOVE_PAGE
 @hooks.register("register_admin_viewset")
 def register_crm_viewsets():
     return [CrmViewSetGroup(), donor_chooser_viewset]
+
+
+@hooks.register("register_admin_urls")
+def register_email_template_urls():
+    urls = (email_templates.urlpatterns, "crm_email_templates")
+    return [path("crm/email-templates/", include(urls))]
+
+
+@hooks.register("register_settings_menu_item")
+def register_emails_to_donors_menu_item():
+    return email_templates.menu_item()
 
 
 @hooks.register("construct_homepage_panels")

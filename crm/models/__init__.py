@@ -4,6 +4,7 @@ Money is integer euro cents everywhere (`*_cents` fields; see `crm.money`). Ever
 treasurer sees belongs to exactly one network; querysets offer `for_user(user)` to scope them.
 """
 
+from .email_templates import EmailTemplate
 from .giving import Donation, DonationQuerySet, Donor, RecurringPlan
 from .history import TenantLogEntry
 from .network import Network, NetworkQuerySet, NetworkScopedQuerySet, Partner
@@ -14,6 +15,7 @@ __all__ = [
     "DonationQuerySet",
     "DonorEmail",
     "Donor",
+    "EmailTemplate",
     "Network",
     "NetworkQuerySet",
     "NetworkScopedQuerySet",

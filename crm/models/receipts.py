@@ -104,6 +104,11 @@ class DonorEmail(models.Model):
         REFUND = "refund", _("Refund")
         PLAN_STOPPED = "plan_stopped", _("Plan stopped")
         PLAN_LINK = "plan_link", _("Plan manage link")
+        # One per succeeded gift (crm.thanks): amount, date, campaign, method, the receipt
+        # attached when one is issued with it; a plan's first gift gets the welcome instead.
+        GIFT = "gift", _("Gift confirmation")
+        PLAN_WELCOME = "plan_welcome", _("Welcome to a recurring plan")
+        DONOR_PORTAL = "donor_portal", _("Link to the donor's page")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -125,7 +130,8 @@ class DonorEmail(models.Model):
     donor = models.ForeignKey(
         Donor, null=True, blank=True, on_delete=models.PROTECT, related_name="emails"
     )
-    # The gift refunded (REFUND), and how much this refund gave back.
+    # The gift refunded (REFUND, with how much this refund gave back), or confirmed (GIFT,
+    # PLAN_WELCOME: at most one each, see the constraint).
     donation = models.ForeignKey(
         Donation, null=True, blank=True, on_delete=models.PROTECT, related_name="emails"
     )
@@ -150,9 +156,16 @@ class DonorEmail(models.Model):
                 | (Q(kind="payment_failed") & Q(recurring_plan__isnull=False))
                 | (Q(kind__in=("plan_stopped", "plan_link")) & Q(recurring_plan__isnull=False))
                 | (Q(kind="newsletter_confirm") & Q(donor__isnull=False))
-                | (Q(kind="refund") & Q(donation__isnull=False)),
+                | (Q(kind="refund") & Q(donation__isnull=False))
+                | (Q(kind__in=["gift", "plan_welcome"]) & Q(donation__isnull=False))
+                | (Q(kind="donor_portal") & Q(donor__isnull=False)),
                 name="email_has_its_subject",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["donation"],
+                condition=Q(kind__in=["gift", "plan_welcome"]),
+                name="one_confirmation_per_gift",
+            ),
         ]
 
     def __str__(self):

@@ -1,0 +1,15 @@
+"""Every succeeded gift is acknowledged: one email per gift, online or offline, one-off or a
+plan's charge. The money path calls `acknowledge_gift` in plain calls (`crm.gifts`,
+`crm.offline`), in the transaction that records the success; the email is queued there and
+sent after commit (`crm.outbox`), so nothing is lost when mail is down."""
+
+from . import outbox, receipts
+
+
+def acknowledge_gift(donation):
+    """Receipt the gift if due and queue its confirmation, the receipt attached to it (one
+    email, not two). A plan's first gift gets the welcome, which carries the plan's manage
+    link like every later confirmation. Returns the receipt, or None."""
+    receipt = receipts.receipt_gift_if_due(donation, email=False)
+    outbox.queue_gift_email(donation, receipt=receipt)
+    return receipt
