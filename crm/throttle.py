@@ -81,10 +81,12 @@ def sliding_window(scope, value, limit, window, *, now=None):
 def _count_slices(keys):
     """How many tickets each slice holds: its hint, then the tickets just beyond it."""
     hints = cache.get_many(keys)
-    probes = {
-        f"{key}:{hints.get(key, 0) + step}": key for key in keys for step in range(1, _PROBE + 1)
-    }
-    found = cache.get_many(list(probes))
+    # A slice without a hint has no tickets (the hint is written with each ticket): only the
+    # slices in use are probed, so a first attempt reads two small batches of keys.
+    probes = [
+        f"{key}:{hint + step}" for key, hint in hints.items() for step in range(1, _PROBE + 1)
+    ]
+    found = cache.get_many(probes) if probes else {}
     counts = []
     for key in keys:
         count = hints.get(key, 0)
