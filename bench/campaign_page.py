@@ -8,10 +8,18 @@ Two measurements:
 - a real server: gunicorn with 2 sync workers on 127.0.0.1, driven over HTTP by a separate
   client process (one keep-alive-less connection per worker, a bounded number of requests).
 
+And a mobile, Lighthouse-like figure: Chromium (Playwright) on a phone viewport with the CPU
+slowed 4x (CDP `Emulation.setCPUThrottlingRate`) and a slow 4G network (CDP
+`Network.emulateNetworkConditions`, Lighthouse's mobile values: 562.5 ms round trip, 1.47 Mbit/s
+down, 675 kbit/s up), cache disabled: largest contentful paint and cumulative layout shift
+(PerformanceObserver, buffered) and the page weight (bytes over the wire: the page, CSS, JS,
+images, fonts). Targets: LCP < 1.5 s, CLS < 0.05. The page is served by gunicorn with static
+and media files from the same process (gzip off: a front server would compress).
+
 Runs on a throw-away SQLite database, or on a throw-away PostgreSQL database next to
 `DATABASE_URL=postgres://...` if that is set.
 
-    .venv/bin/python bench/campaign_page.py [--requests N] [--server-requests N]
+    .venv/bin/python bench/campaign_page.py [--requests N] [--server-requests N] [--loads N]
 """
 
 import argparse
@@ -35,6 +43,47 @@ WORKERS = 2
 SERVER_SETTINGS = """from config.settings import *  # noqa
 STORAGES = {**STORAGES, "staticfiles": {
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+"""
+# For the browser figure: the same application, also serving /static/ and /media/ (in
+# production a front server does), so the page loads whole.
+BROWSER_WSGI = """import mimetypes
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.core.wsgi import get_wsgi_application
+
+_app = StaticFilesHandler(get_wsgi_application())
+
+
+def application(environ, start_response):
+    path = environ.get("PATH_INFO", "")
+    if path.startswith(settings.MEDIA_URL):
+        root = Path(settings.MEDIA_ROOT).resolve()
+        file = (root / path[len(settings.MEDIA_URL):]).resolve()
+        if file.is_relative_to(root) and file.is_file():
+            kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+            body = file.read_bytes()
+            start_response("200 OK", [("Content-Type", kind), ("Content-Length", str(len(body)))])
+            return [body]
+    return _app(environ, start_response)
+"""
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--no-first-run"]
+# Lighthouse's mobile throttling applied through DevTools (throttling.devtools* constants).
+SLOW_4G = {
+    "offline": False,
+    "latency": 562.5,
+    "downloadThroughput": 1474.56 * 1024 / 8,
+    "uploadThroughput": 675 * 1024 / 8,
+}
+OBSERVE = """
+window.__lcp = 0; window.__cls = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) window.__lcp = entry.renderTime || entry.loadTime;
+}).observe({type: "largest-contentful-paint", buffered: true});
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) if (!entry.hadRecentInput) window.__cls += entry.value;
+}).observe({type: "layout-shift", buffered: true});
 """
 PRODUCTION_ENV = {
     "DEBUG": "0",
@@ -146,7 +195,7 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_server(tmp, port):
+def start_server(tmp, port, app="config.wsgi:application"):
     env = {
         **os.environ,
         **PRODUCTION_ENV,
@@ -155,7 +204,7 @@ def start_server(tmp, port):
         "PYTHONPATH": f"{tmp}{os.pathsep}{ROOT}",
     }
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi:application"]
+        [str(ROOT / ".venv/bin/gunicorn"), app]
         + ["--workers", str(WORKERS), "--worker-class", "sync", "--bind", f"127.0.0.1:{port}"]
         + ["--log-level", "warning", "--chdir", str(ROOT)],
         env=env,
@@ -173,7 +222,11 @@ def start_server(tmp, port):
 
 def stop_server(server):
     server.terminate()
-    server.wait(timeout=10)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 def drive(port, path, requests, concurrency):
@@ -231,6 +284,67 @@ def measure_server(tmp, path, requests, concurrency):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def measure_mobile(tmp, path, loads):
+    """Median LCP and CLS of `loads` cold loads of `path` on a throttled phone, and its weight."""
+    from playwright.sync_api import sync_playwright
+
+    (tmp / "trama_bench_wsgi.py").write_text(BROWSER_WSGI)
+    port = free_port()
+    server = start_server(tmp, port, app="trama_bench_wsgi:application")
+    figures = []
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+            )
+            for _ in range(loads):
+                context = browser.new_context(
+                    viewport={"width": 412, "height": 823},
+                    device_scale_factor=1.75,
+                    is_mobile=True,
+                    has_touch=True,
+                    locale="it-IT",
+                )
+                page = context.new_page()
+                cdp = context.new_cdp_session(page)
+                cdp.send("Network.enable")
+                cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+                cdp.send("Network.emulateNetworkConditions", SLOW_4G)
+                cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
+                received = []
+                cdp.on(
+                    "Network.loadingFinished",
+                    lambda event, received=received: received.append(event["encodedDataLength"]),
+                )
+                page.add_init_script(OBSERVE)
+                page.goto(f"http://127.0.0.1:{port}{path}", wait_until="load", timeout=180_000)
+                page.wait_for_timeout(1500)  # late shifts and the last LCP candidate
+                lcp, cls, ttfb = page.evaluate(
+                    "[window.__lcp, window.__cls,"
+                    " performance.getEntriesByType('navigation')[0].responseStart]"
+                )
+                figures.append((lcp / 1000, cls, sum(received), ttfb / 1000))
+                context.close()
+            browser.close()
+    finally:
+        stop_server(server)
+    return {
+        "lcp": statistics.median(f[0] for f in figures),
+        "cls": max(f[1] for f in figures),
+        "bytes": statistics.median(f[2] for f in figures),
+        "ttfb": statistics.median(f[3] for f in figures),
+    }
+
+
+def print_mobile(mobile, loads):
+    print(
+        f"phone (412x823, CPU 4x slower, slow 4G, cold cache, median of {loads} loads): "
+        f"LCP {mobile['lcp']:.2f} s (target < 1.5 s)  CLS {mobile['cls']:.3f} (target < 0.05)  "
+        f"page weight {mobile['bytes'] / 1024:.0f} KB  (first byte of the page at "
+        f"{mobile['ttfb']:.2f} s, load average {os.getloadavg()[0]:.0f})"
+    )
+
+
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--client":
         port, path, requests, concurrency = sys.argv[2:6]
@@ -239,6 +353,8 @@ def main():
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--server-requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=WORKERS)
+    parser.add_argument("--loads", type=int, default=5, help="cold loads on the phone")
+    parser.add_argument("--mobile-only", action="store_true", help="only the phone figure")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="trama-bench-campaign-"))
     setup_django(tmp)
@@ -251,6 +367,10 @@ def main():
     campaign.donor_wall = True
     campaign.save_revision().publish()
     campaign = CampaignPage.objects.get(pk=campaign.pk)
+    if args.mobile_only:
+        add_gifts(campaign, 100)
+        connection.close()
+        return print_mobile(measure_mobile(tmp, campaign.url, args.loads), args.loads)
     client = Client()
     rows, served = [], []
     for gifts in (100, 100_000):
@@ -261,6 +381,7 @@ def main():
         connection.close()  # the bench holds no transaction open while gunicorn reads
         m = measure_server(tmp, campaign.url, args.server_requests, args.concurrency)
         served.append((gifts, m, rows[-1][2]["queries"]))
+    mobile = measure_mobile(tmp, campaign.url, args.loads)
     if connection.vendor == "postgresql":
         connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
     print(f"database: {connection.vendor}, cores: {os.cpu_count()}, requests: {args.requests}")
@@ -280,6 +401,7 @@ def main():
             f"p99 {m['p99']:5.1f} ms  {queries} queries/request"
             + (f"  ERRORS {m['errors'][:5]}" if m["errors"] else "")
         )
+    print_mobile(mobile, args.loads)
     same = {m["queries"] for g, k, m in rows if k == "cold"}
     print(
         f"queries per request equal at 100 and 100,000 gifts: {'yes' if len(same) == 1 else 'NO'}"

@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from crm.money import format_amount, parse_amount
 from crm.validators import normalise_code, validate_codice_fiscale, validate_partita_iva
 
+from .fees import covered_fee_cents
+
 # Bump when the privacy notice text changes: each donor's consent records the version read.
 PRIVACY_NOTICE_VERSION = "2026-11"
 OTHER = "other"
@@ -27,6 +29,9 @@ class DonationForm(forms.Form):
         choices=[("once", _("Once")), ("monthly", _("Every month"))],
         initial="once",
         widget=forms.RadioSelect,
+    )
+    cover_fees = forms.BooleanField(
+        label=_("I add the payment fee, so all of my gift reaches the project"), required=False
     )
     first_name = forms.CharField(label=_("First name"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150)
@@ -67,6 +72,36 @@ class DonationForm(forms.Form):
         if not campaign.monthly_offered:
             self.fields["frequency"].choices = [("once", _("Once"))]
         self.fields["website"].widget.attrs.update(tabindex="-1", autocomplete="off")
+
+    @property
+    def amount_options(self):
+        """(radio, impact line) for each amount button: what the communicator says each
+        suggested amount does (CampaignPage.impact_lines), "" where nothing is said."""
+        impacts = self.campaign.impacts
+        for radio in self["amount"]:
+            value = radio.data["value"]
+            yield radio, impacts.get(int(value)) if value.isdigit() else ""
+
+    @property
+    def fee_example(self):
+        """(gift, fee) for the middle suggested amount: the example next to "add the fee"."""
+        amounts = self.campaign.suggested_amounts_cents
+        if not amounts:
+            return None
+        gift = amounts[len(amounts) // 2]
+        return gift, covered_fee_cents(gift)
+
+    def error_summary(self):
+        """Each error with the id of the field to jump to (None for the form's own errors), in
+        the order of the page: the summary at the top of the form links them."""
+        errors = [(None, "", error) for error in self.non_field_errors()]
+        for name, field in self.fields.items():
+            for error in self.errors.get(name, []):
+                anchor = self[name].auto_id
+                if isinstance(field.widget, forms.RadioSelect):
+                    anchor += "_0"
+                errors.append((anchor, field.label, error))
+        return errors
 
     @property
     def network(self):
@@ -144,7 +179,9 @@ class DonationForm(forms.Form):
                 % {"max": format_amount(high)},
             )
         else:
-            data["amount_cents"] = cents
+            data["gift_cents"] = cents
+            data["fee_cover_cents"] = covered_fee_cents(cents) if data.get("cover_fees") else 0
+            data["amount_cents"] = cents + data["fee_cover_cents"]
 
     @property
     def monthly(self):
@@ -172,4 +209,7 @@ class DonationForm(forms.Form):
             "privacy_accepted_at": timezone.now().isoformat(),
             "language": (get_language() or "it")[:2],
             "frequency": data.get("frequency", "once"),
+            # The gift and the fee the donor chose to add: amount_cents is their sum.
+            "gift_cents": data["gift_cents"],
+            "fee_cover_cents": data["fee_cover_cents"],
         }

@@ -1,5 +1,6 @@
 """Campaign pages: a goal, a story, progress, and the donation form."""
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -19,6 +20,7 @@ from cms.models import NetworkPage, StandardPage
 from crm.models import Donation, Network, NetworkScopedQuerySet
 from crm.money import CentsField, parse_amount
 
+from .challenge import challenge_html
 from .forms import DonationForm
 from .payouts.models import Payout, PayoutLine  # noqa: F401 (the app's models live here)
 
@@ -107,7 +109,16 @@ class CampaignPage(Page):
         _("show the donor wall"),
         default=False,
         help_text=_(
-            "List recent donors who agreed to be named (first name only), others as anonymous."
+            "List recent donors who agreed to be named (first name only), once a communicator "
+            "has approved each name (Donor wall in the admin menu); the others are counted."
+        ),
+    )
+    impact_lines = models.TextField(
+        _("what each amount does"),
+        blank=True,
+        help_text=_(
+            "One line per suggested amount, e.g. “25 = una settimana di doposcuola”: shown "
+            "under the amount buttons."
         ),
     )
     thank_you_text = RichTextField(
@@ -142,6 +153,7 @@ class CampaignPage(Page):
         MultiFieldPanel(
             [
                 FieldPanel("suggested_amounts"),
+                FieldPanel("impact_lines"),
                 FieldPanel("monthly_offered"),
                 FieldPanel("donor_wall"),
                 FieldPanel("thank_you_text"),
@@ -184,6 +196,20 @@ class CampaignPage(Page):
             return []
 
     @property
+    def impacts(self):
+        """{cents: text} from the impact lines; lines that do not parse are left out."""
+        impacts = {}
+        for line in (self.impact_lines or "").splitlines():
+            amount, sep, text = line.partition("=")
+            if not sep or not text.strip():
+                continue
+            try:
+                impacts[parse_amount(amount.replace("€", "").strip())] = text.strip()
+            except ValidationError:
+                continue
+        return impacts
+
+    @property
     def is_open(self):
         today = timezone.localdate()
         started = self.starts_on is None or self.starts_on <= today
@@ -217,22 +243,15 @@ class CampaignPage(Page):
             donors=Count("donor_id", distinct=True),
             gifts=Count("id"),
         )
-        wall = []
+        wall, others = [], 0
         if self.donor_wall:
-            recent = succeeded.order_by("-received_on", "-id").values(
-                "anonymous", "donor__first_name", "dedication"
-            )[:DONOR_WALL_SIZE]
-            for row in recent:
-                # Named only with the consent given with this very gift (`anonymous` unticked),
-                # never because of the donor's stored consent: whoever typed the donor's email
-                # on another gift could not give it for them.
-                named = not row["anonymous"] and row["donor__first_name"]
-                wall.append(row["donor__first_name"] if named else None)
+            wall, others = donor_wall(succeeded, DONOR_WALL_SIZE)
         return {
             "raised_cents": totals["raised"] or 0,
             "donors": totals["donors"],
             "gifts": totals["gifts"],
             "wall": wall,
+            "wall_others": others,
         }
 
     def get_context(self, request, *args, **kwargs):
@@ -243,6 +262,7 @@ class CampaignPage(Page):
         context["network"] = SimpleLazyObject(lambda: self.network)
         context["fragment_version"] = f"{self.live_revision_id}-{self.last_published_at}"
         context["fragment_timeout"] = FRAGMENT_CACHE_TIMEOUT
+        context["challenge"] = challenge_html(request, self)
         return context
 
     def serve(self, request, *args, **kwargs):
@@ -254,6 +274,44 @@ class CampaignPage(Page):
         return TemplateResponse(
             request, self.get_template(request, *args, **kwargs), context, status=status
         )
+
+
+def donor_wall(succeeded, size):
+    """The approved names of the most recent gifts (first name only) and how many other donors
+    gave. A name is shown only with the consent given with this very gift (`anonymous`
+    unticked), never because of the donor's stored consent (whoever typed the donor's email on
+    another gift could not give it for them), and only once a communicator approved it."""
+    approved = succeeded.filter(
+        anonymous=False, wall_name__approved=True, donor__isnull=False
+    ).exclude(donor__first_name="")
+    rows = list(
+        approved.order_by("-received_on", "-id").values_list("id", "donor__first_name")[:size]
+    )
+    named_ids = [pk for pk, _name in rows]
+    named_donors = approved.filter(pk__in=named_ids).values("donor_id")
+    others = succeeded.exclude(donor_id__in=named_donors).values("donor_id").distinct().count()
+    return [name for _pk, name in rows], others
+
+
+class WallName(models.Model):
+    """A communicator's decision on showing a donor's first name on the campaign's donor wall.
+    Gifts whose donor agreed to be named wait, without a decision, until approved."""
+
+    donation = models.OneToOneField(
+        Donation, on_delete=models.CASCADE, related_name="wall_name", verbose_name=_("gift")
+    )
+    approved = models.BooleanField(_("shown on the donor wall"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("name on the donor wall")
+        verbose_name_plural = _("names on the donor wall")
+
+    def __str__(self):
+        return str(self.donation_id)
 
 
 class StripeEvent(models.Model):

@@ -1,18 +1,29 @@
-"""Fixed-window rate limits on starting a checkout, kept in the shared cache.
+"""Sliding-window limits on starting a checkout, kept in the shared cache (crm.throttle).
 
-Card-testing runs start many checkouts from few addresses or with few emails; they must hit
-these limits before they reach Stripe (https://docs.stripe.com/disputes/prevention/card-testing).
+Card-testing runs start many checkouts from few addresses, with few emails, or on one campaign;
+they must hit these limits before they reach Stripe
+(https://docs.stripe.com/disputes/prevention/card-testing). Real donors must not: a charity
+dinner on shared Wi-Fi gives 30+ times from one address in an hour, so the address limit is
+generous and the email limit tight.
+
+Settings (all optional), each kind as (max attempts, window in seconds):
+    GIVING_RATE_LIMITS = {"ip": (60, 3600), "email": (5, 3600), "campaign": (600, 3600)}
+    GIVING_CHALLENGE = "dotted.path.to.Challenge"  # see campaigns.challenge; off by default
+
+Emails are counted normalised (`normalise_email`), so `Anna.Rossi+1@Gmail.com` and
+`annarossi@gmail.com` share one count.
 """
 
 from django.conf import settings
 
-from crm.throttle import take_ticket
+from crm.throttle import Decision, sliding_window
 
-# (max attempts, window in seconds); overridable with the GIVING_RATE_LIMITS setting.
-DEFAULT_LIMITS = {"ip": (10, 3600), "email": (5, 3600)}
+DEFAULT_LIMITS = {"ip": (60, 3600), "email": (5, 3600), "campaign": (600, 3600)}
+# Providers that ignore dots in the local part (and treat googlemail.com as gmail.com).
+DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
 
 
-def _limits():
+def limits():
     return {**DEFAULT_LIMITS, **getattr(settings, "GIVING_RATE_LIMITS", {})}
 
 
@@ -21,7 +32,40 @@ def client_ip(request):
     return request.META.get("REMOTE_ADDR", "")
 
 
-def hit(kind, value):
-    """Count one attempt to start a checkout; True if it is within the limit."""
-    limit, window = _limits()[kind]
-    return take_ticket(f"giving:{kind}", value, limit, window)
+def normalise_email(email):
+    """One mailbox, one key. The rule: lower case and trimmed; for every domain the `+tag` of
+    the local part is dropped (plus addressing delivers `anna+x@` to `anna@` at Gmail, Outlook,
+    iCloud, Fastmail, Proton...); for Gmail only (gmail.com, googlemail.com) the dots of the
+    local part are dropped too, since Gmail ignores them. Other providers keep their dots."""
+    local, _at, domain = (email or "").strip().lower().rpartition("@")
+    if not local:
+        return (email or "").strip().lower()
+    local = local.split("+", 1)[0]
+    if domain in DOTLESS_DOMAINS:
+        domain = DOTLESS_DOMAINS[domain]
+        local = local.replace(".", "")
+    return f"{local}@{domain}"
+
+
+def check(kind, value, *, now=None):
+    """Count one attempt to start a checkout for `kind` ("ip", "email", "campaign"); a
+    crm.throttle.Decision (true if within the limit, else with `retry_after` seconds)."""
+    limit, window = limits()[kind]
+    if kind == "email":
+        value = normalise_email(value)
+    return sliding_window(f"giving:{kind}", value, limit, window, now=now)
+
+
+def hit(kind, value, *, now=None):
+    """True if one more attempt of `kind` for `value` is within the limit (counted)."""
+    return check(kind, value, now=now).allowed
+
+
+def check_all(*, ip, email, campaign_id, now=None):
+    """The three limits, most specific first: an email over its limit does not use up the
+    address's or the campaign's room. The first refusal is returned, else an allowed Decision."""
+    for kind, value in (("email", email), ("ip", ip), ("campaign", str(campaign_id))):
+        decision = check(kind, value, now=now)
+        if not decision:
+            return decision
+    return Decision(True)

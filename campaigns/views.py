@@ -2,6 +2,7 @@
 in `campaigns.plan_views`, the Stripe webhook in `campaigns.webhooks`."""
 
 import logging
+import math
 
 from django.core import signing
 from django.db import transaction
@@ -9,12 +10,14 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from crm import gifts
 from crm.models import Donation
+from crm.money import format_amount
 
-from . import ratelimit, stripe_api
+from . import challenge, ratelimit, stripe_api
 from .forms import DonationForm
 from .models import CampaignPage
 
@@ -48,18 +51,23 @@ def give(request, page_id):
     if not campaign.is_open:
         form.add_error(None, _("This campaign is closed."))
         return campaign.serve(request, form=form, status=400)
-    if not (
-        ratelimit.hit("ip", ratelimit.client_ip(request))
-        and ratelimit.hit("email", form.cleaned_data["email"].lower())
-    ):
-        form.add_error(None, _("Too many attempts: please try again in an hour."))
-        return campaign.serve(request, form=form, status=429)
+    if not challenge.passes(request, campaign):
+        form.add_error(None, _("Please complete the check above the button and try again."))
+        return campaign.serve(request, form=form, status=400)
+    decision = ratelimit.check_all(
+        ip=ratelimit.client_ip(request), email=form.cleaned_data["email"], campaign_id=campaign.pk
+    )
+    if not decision:
+        form.add_error(None, _retry_message(decision.retry_after))
+        response = campaign.serve(request, form=form, status=429)
+        response["Retry-After"] = str(decision.retry_after)
+        return response
     try:
         with transaction.atomic():
             donation = _pending_donation(campaign, form)
             session = stripe_api.create_checkout_session(
                 donation,
-                product_name=_("Gift to %(campaign)s") % {"campaign": campaign.title},
+                product_name=_product_name(campaign, form),
                 success_url=_absolute(request, "campaigns:thanks", donation),
                 cancel_url=_absolute(request, "campaigns:cancelled", donation),
                 monthly=form.monthly,
@@ -74,6 +82,23 @@ def give(request, page_id):
         )
         return campaign.serve(request, form=form, status=503)
     return HttpResponseRedirect(session["url"], status=303)
+
+
+def _retry_message(seconds):
+    minutes = max(1, math.ceil(seconds / 60))
+    return ngettext(
+        "Too many attempts: nothing was charged. Please try again in %(minutes)d minute.",
+        "Too many attempts: nothing was charged. Please try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
+def _product_name(campaign, form):
+    name = _("Gift to %(campaign)s") % {"campaign": campaign.title}
+    fee = form.cleaned_data.get("fee_cover_cents")
+    if fee:
+        name += " " + _("(including %(fee)s for the payment fee)") % {"fee": format_amount(fee)}
+    return name
 
 
 def _pending_donation(campaign, form):
@@ -96,18 +121,44 @@ def _absolute(request, name, donation):
     return request.build_absolute_uri(reverse(name, args=[donation_token(donation)]))
 
 
+# What the return page says for each status of the gift: (state, heading). The page never
+# says "Thank you!" over money that did not arrive or went back.
+_RETURN_STATES = {
+    Donation.Status.SUCCEEDED: "confirmed",
+    Donation.Status.PARTIALLY_REFUNDED: "partially_refunded",
+    Donation.Status.REFUNDED: "refunded",
+    Donation.Status.DISPUTED: "disputed",
+    Donation.Status.FAILED: "failed",
+    Donation.Status.CANCELLED: "cancelled",
+    Donation.Status.NEEDS_REVIEW: "review",
+}
+
+
+def return_state(donation):
+    """The donor-facing state of a gift on its return page."""
+    if donation.status == Donation.Status.PENDING:
+        # A SEPA debit is pending for days after Checkout: the bank settles it later.
+        return "sepa_pending" if donation.method == Donation.Method.SEPA_DEBIT else "pending"
+    return _RETURN_STATES.get(donation.status, "pending")
+
+
 def thanks(request, token):
-    """Shown after Checkout: pending until the webhook confirms the gift, then confirmed."""
+    """Shown after Checkout: pending until the webhook confirms the gift, then what happened
+    to it (confirmed, failed, refunded, disputed, held for review), truthfully."""
     donation = _donation_from(token)
     campaign = CampaignPage.objects.filter(pk=donation.campaign_id).first()
+    state = return_state(donation)
     return render(
         request,
         "campaigns/thanks.html",
         {
             "donation": donation,
             "campaign": campaign,
-            "confirmed": donation.status in Donation.COUNTED_STATUSES,
-            "failed": donation.status == Donation.Status.FAILED,
+            "state": state,
+            "confirmed": state in ("confirmed", "partially_refunded"),
+            "failed": state in ("failed", "cancelled"),
+            "kept_amount_cents": donation.amount_cents - donation.refunded_cents,
+            "fee_cover_cents": donation.donor_details.get("fee_cover_cents") or 0,
         },
     )
 

@@ -6,7 +6,7 @@ from wagtail import hooks
 
 from crm import extensions
 
-from . import plan_changes, refund_views, reports
+from . import donor_wall, plan_changes, refund_views, reports
 from .payouts.admin import PayoutViewSet
 from .refunds import REFUND_ACTION
 from .viewsets import StripeEventViewSet
@@ -57,3 +57,21 @@ def plan_manage_path(token):
 @hooks.register(extensions.PLAN_CHANGES)
 def plan_verbs():
     return plan_changes
+
+
+def donor_wall_urls():
+    return [
+        path("donor-wall/", donor_wall.moderation, name="campaigns_donor_wall"),
+        path(
+            "donor-wall/<int:donation_id>/",
+            donor_wall.decide,
+            name="campaigns_donor_wall_decide",
+        ),
+    ]
+
+
+@hooks.register("register_admin_menu_item")
+def donor_wall_menu_item():
+    return donor_wall.DonorWallMenuItem(
+        _("Donor wall"), reverse("campaigns_donor_wall"), icon_name="group", order=450
+    )

@@ -352,6 +352,19 @@ CACHES["fragments"] = {
     "LOCATION": "fragments",
 }
 
+# --- Giving: card-testing limits and an optional challenge (campaigns.ratelimit) ---------------
+# Checkout starts allowed per sliding window of GIVING_LIMIT_WINDOW seconds: per client address
+# (generous: a charity dinner on shared Wi-Fi), per normalised email (tight: card testers reuse
+# one), per campaign (many addresses and emails on one campaign).
+_GIVING_WINDOW = env_int("GIVING_LIMIT_WINDOW", 3600)
+GIVING_RATE_LIMITS = {
+    "ip": (env_int("GIVING_LIMIT_PER_ADDRESS", 60), _GIVING_WINDOW),
+    "email": (env_int("GIVING_LIMIT_PER_EMAIL", 5), _GIVING_WINDOW),
+    "campaign": (env_int("GIVING_LIMIT_PER_CAMPAIGN", 600), _GIVING_WINDOW),
+}
+# Dotted path of a challenge class for networks under attack (campaigns.challenge); off if empty.
+GIVING_CHALLENGE = env_str("GIVING_CHALLENGE", "")
+
 # --- Background tasks ---------------------------------------------------------------------------
 # The database queue (django-tasks-db; worker: `manage.py run_worker`). Tests switch to Immediate.
 TASKS = {

@@ -17,3 +17,29 @@ def money_decimal(value):
     if value is None:
         return "—"
     return format_amount(int(value * 100))
+
+
+def site_title(title):
+    """A page's <title>: "Page · Trama", or just the title when it already names Trama (the
+    home page's "Trama · reti di welfare di comunità"), never "Trama · … · Trama"."""
+    title = " ".join(str(title).split())
+    if not title:
+        return "Trama"
+    return title if "Trama" in title else f"{title} · Trama"
+
+
+@register.simple_tag(takes_context=True)
+def absolute_url(context, url):
+    """`url` as an absolute address (share previews need one: og:image, og:url)."""
+    request = context.get("request")
+    return request.build_absolute_uri(url) if request is not None and url else url
+
+
+@register.simple_tag
+def described_widget(field):
+    """The field's widget; with errors, marked invalid and described by its error message."""
+    if not field.errors:
+        return field.as_widget()
+    return field.as_widget(
+        attrs={"aria-invalid": "true", "aria-describedby": f"{field.auto_id}-error"}
+    )

@@ -15,6 +15,13 @@
     box.addEventListener("change", sync);
     sync();
   }
+  // After a server-side error: the summary at the top of the form takes the focus (a screen
+  // reader reads it) and comes into view, however far down the page the form is.
+  var summary = document.getElementById("error-summary");
+  if (summary) {
+    summary.focus();
+    summary.scrollIntoView({ block: "start" });
+  }
   toggle("id_wants_receipt", "fieldset.receipt");
   toggle("id_as_organisation", "fieldset.organisation");
   var other = document.getElementById("id_other_amount");

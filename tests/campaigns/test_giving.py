@@ -249,13 +249,14 @@ def test_cancel_link_with_a_bad_signature_is_not_found(client, db):
 
 
 def _succeeded_gifts(campaign, n, start=0):
+    from campaigns.models import WallName
     from crm.models import Donor
 
     donors = Donor.objects.bulk_create(
         Donor(network=campaign.network, first_name=f"D{i}", public_mention=True)
         for i in range(start, start + n)
     )
-    Donation.objects.bulk_create(
+    gifts = Donation.objects.bulk_create(
         Donation(
             network=campaign.network,
             campaign=campaign,
@@ -266,6 +267,8 @@ def _succeeded_gifts(campaign, n, start=0):
         )
         for d in donors
     )
+    # and a communicator approved each name (issue 13: the wall is moderated)
+    WallName.objects.bulk_create(WallName(donation=gift, approved=True) for gift in gifts)
 
 
 def _queries(client, url):

@@ -1,0 +1,208 @@
+"""Card-testing defence that spares real donors (issue 13): a sliding window on the shared cache,
+per address, per normalised email and per campaign, on the database cache and on Redis. Time is
+driven by passing a clock (`now`), never by waiting."""
+
+import uuid
+
+import pytest
+import redis
+from django.urls import reverse
+from django.utils import translation
+
+from campaigns import ratelimit
+from campaigns.ratelimit import normalise_email
+from crm.models import Donation
+from crm.throttle import sliding_window
+
+REDIS_URL = "redis://127.0.0.1:6379/7"  # not DB 0: the shared Redis of the machine
+HOUR = 3600
+T0 = 1_800_000_000  # a whole hour: 2027-01-15 08:00 UTC
+
+
+@pytest.fixture(params=["database", "redis"])
+def shared_cache(request, settings, db):
+    """The limits on each of our shared caches, under a prefix of this test's own."""
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    if request.param == "redis":
+        client = redis.Redis.from_url(REDIS_URL)
+        try:
+            client.ping()
+        except redis.ConnectionError:
+            pytest.skip(f"no Redis at {REDIS_URL}")
+        settings.CACHES = {
+            **settings.CACHES,
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": REDIS_URL,
+                "KEY_PREFIX": prefix,
+            },
+        }
+        yield request.param
+        for key in client.scan_iter(f"{prefix}:*"):
+            client.delete(key)
+    else:
+        settings.CACHES = {
+            **settings.CACHES,
+            "default": {**settings.CACHES["default"], "KEY_PREFIX": prefix},
+        }
+        assert settings.CACHES["default"]["BACKEND"].endswith("DatabaseCache")
+        yield request.param
+
+
+def test_the_window_slides_instead_of_resetting_on_the_hour(shared_cache):
+    # given three attempts at the end of an hour, with a limit of three an hour
+    key = uuid.uuid4().hex
+    assert all(sliding_window("t", key, 3, HOUR, now=T0 - 10) for _ in range(3))
+    # when a fourth comes just after the hour (a fixed window would have reset)
+    refused = sliding_window("t", key, 3, HOUR, now=T0 + 10)
+    # then it is refused, and told to come back when those three leave the window
+    assert not refused
+    # (time is counted in one-minute slices: theirs began at T0 - 60)
+    assert refused.retry_after == HOUR - 60 - 10
+    assert not sliding_window("t", key, 3, HOUR, now=T0 + HOUR - 61)
+    assert sliding_window("t", key, 3, HOUR, now=T0 + HOUR - 60)
+
+
+def test_the_wait_counts_only_the_attempts_that_must_leave(shared_cache):
+    key = uuid.uuid4().hex
+    # one attempt at 0, one at 20 minutes, one at 40 minutes
+    for minute in (0, 20, 40):
+        assert sliding_window("t", key, 3, HOUR, now=T0 + minute * 60)
+    # at 50 minutes the oldest one leaves at 60 minutes: 10 minutes to wait
+    refused = sliding_window("t", key, 3, HOUR, now=T0 + 50 * 60)
+    assert (refused.allowed, refused.retry_after) == (False, 10 * 60)
+    # at 61 minutes one attempt fits again, then the next one waits for the one at 20
+    assert sliding_window("t", key, 3, HOUR, now=T0 + 61 * 60)
+    refused = sliding_window("t", key, 3, HOUR, now=T0 + 62 * 60)
+    assert (refused.allowed, refused.retry_after) == (False, 18 * 60)
+
+
+def test_refused_attempts_are_not_counted(shared_cache):
+    key = uuid.uuid4().hex
+    assert sliding_window("t", key, 1, HOUR, now=T0)
+    for minute in range(1, 30):
+        assert not sliding_window("t", key, 1, HOUR, now=T0 + minute * 60)
+    assert sliding_window("t", key, 1, HOUR, now=T0 + HOUR)
+
+
+@pytest.mark.parametrize(
+    "typed,counted",
+    [
+        ("Anna.Rossi+dinner@Gmail.com", "annarossi@gmail.com"),
+        (" a.n.n.a.rossi@googlemail.com ", "annarossi@gmail.com"),
+        ("anna.rossi+1@example.org", "anna.rossi@example.org"),
+        ("ANNA.ROSSI@Example.ORG", "anna.rossi@example.org"),
+        ("not-an-email", "not-an-email"),
+    ],
+)
+def test_emails_are_counted_normalised(typed, counted):
+    assert normalise_email(typed) == counted
+
+
+def test_variants_of_one_gmail_address_share_one_count(shared_cache, settings):
+    settings.GIVING_RATE_LIMITS = {"email": (3, HOUR)}
+    variants = ["anna.rossi@gmail.com", "annarossi+1@gmail.com", "Anna.Rossi+2@googlemail.com"]
+    assert all(ratelimit.hit("email", email, now=T0) for email in variants)
+    assert not ratelimit.hit("email", "a.nnarossi+3@gmail.com", now=T0)
+    assert ratelimit.hit("email", "other@gmail.com", now=T0)
+
+
+def test_the_campaign_limit_stops_many_addresses_and_emails_on_one_campaign(shared_cache, settings):
+    settings.GIVING_RATE_LIMITS = {"campaign": (20, HOUR)}
+    decisions = [
+        ratelimit.check_all(
+            ip=f"198.51.100.{i}", email=f"donor{i}@example.org", campaign_id=7, now=T0
+        )
+        for i in range(25)
+    ]
+    assert [bool(d) for d in decisions] == [True] * 20 + [False] * 5
+    # another campaign is not affected
+    assert ratelimit.check_all(ip="198.51.100.1", email="x@example.org", campaign_id=8, now=T0)
+
+
+def test_the_defaults_let_an_event_on_shared_wifi_through(shared_cache):
+    # 40 gifts from one address within a few minutes, each with its own email
+    decisions = [
+        ratelimit.check_all(
+            ip="203.0.113.5", email=f"guest{i}@example.org", campaign_id=1, now=T0 + i * 5
+        )
+        for i in range(40)
+    ]
+    assert all(decisions)
+    # while one email is stopped after a handful, whichever addresses it comes from
+    decisions = [
+        ratelimit.check_all(
+            ip=f"192.0.2.{i}", email=f"Card.Tester+{i}@gmail.com", campaign_id=1, now=T0
+        )
+        for i in range(30)
+    ]
+    assert sum(map(bool, decisions)) == ratelimit.DEFAULT_LIMITS["email"][0]
+
+
+# --- through the donation form ----------------------------------------------------------------
+
+FORM = {
+    "amount": "2500",
+    "frequency": "once",
+    "first_name": "Anna",
+    "last_name": "Rossi",
+    "privacy": "on",
+}
+
+
+def give_url(campaign):
+    with translation.override("it"):
+        return reverse("campaigns:give", args=[campaign.pk])
+
+
+def test_an_event_passes_and_one_email_is_stopped_with_a_time_to_retry(client, campaign, settings):
+    # given Stripe unreachable: a gift that passed the limits answers 503, a refused one 429
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
+    # when 30 guests give from the dinner's Wi-Fi (one address)
+    statuses = [
+        client.post(give_url(campaign), {**FORM, "email": f"guest{i}@example.org"}).status_code
+        for i in range(30)
+    ]
+    # then every one reaches the payment step
+    assert statuses == [503] * 30
+    # when one email tries 30 times (from as many addresses)
+    responses = [
+        client.post(
+            give_url(campaign),
+            {**FORM, "email": f"card.tester+{i}@gmail.com"},
+            REMOTE_ADDR=f"192.0.2.{i}",
+        )
+        for i in range(30)
+    ]
+    # then it is stopped after five, told when to try again, and nothing was written
+    statuses = [r.status_code for r in responses]
+    assert statuses == [503] * 5 + [429] * 25
+    refused = responses[-1]
+    assert 1 <= int(refused["Retry-After"]) <= HOUR
+    minutes = -(-int(refused["Retry-After"]) // 60)
+    html = refused.content.decode()
+    assert f"riprova tra {minutes} minuti" in html.lower()
+    assert 'id="error-summary"' in html
+    assert Donation.objects.count() == 0
+
+
+class RefuseEveryone:
+    """A challenge a network under attack might plug in: here, one nobody passes."""
+
+    def html(self, request, campaign):
+        return '<div class="challenge" data-testid="challenge">Prove you are human</div>'
+
+    def verify(self, request, campaign):
+        return request.POST.get("challenge") == "solved"
+
+
+def test_the_optional_challenge_is_off_by_default_and_pluggable(client, campaign, settings):
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
+    assert 'data-testid="challenge"' not in client.get(campaign.url).content.decode()
+    settings.GIVING_CHALLENGE = f"{__name__}.RefuseEveryone"
+    assert 'data-testid="challenge"' in client.get(campaign.url).content.decode()
+    form = {**FORM, "email": "anna@example.org"}
+    refused = client.post(give_url(campaign), form)
+    assert refused.status_code == 400
+    assert 'data-testid="challenge"' in refused.content.decode()
+    assert client.post(give_url(campaign), {**form, "challenge": "solved"}).status_code == 503
