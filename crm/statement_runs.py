@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .annual_statements import _uncovered_gifts, email_statements, issue_statements
 from .models import Donation, Donor, DonorEmail, StatementRun
+from .money import format_amount
 
 # A running run whose worker has not reported for this long may be resumed by hand.
 STALE_AFTER = datetime.timedelta(minutes=2)
@@ -52,6 +53,10 @@ class PreviewRow:
     gifts: int
     amount_cents: int
     reasons: list = field(default_factory=list)
+
+    @property
+    def amount(self):
+        return format_amount(self.amount_cents)
 
     @property
     def reason_labels(self):

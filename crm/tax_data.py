@@ -28,6 +28,7 @@ from django.db.models.functions import ExtractYear
 from django.utils.translation import gettext_lazy as _
 
 from .models import Donation, Donor, Refund
+from .money import format_amount
 from .validators import normalise_code, validate_codice_fiscale
 
 # Total yearly income above which sending the data is mandatory (DM 3 February 2021, art. 1).
@@ -72,6 +73,10 @@ class DonorRow:
     gifts: int = 0
     amount_cents: int = 0
 
+    @property
+    def amount(self):
+        return format_amount(self.amount_cents)
+
 
 @dataclass
 class RefundRow:
@@ -79,6 +84,10 @@ class RefundRow:
     name: str
     gift_year: int
     amount_cents: int = 0
+
+    @property
+    def amount(self):
+        return format_amount(self.amount_cents)
 
 
 @dataclass
@@ -90,6 +99,10 @@ class LeftOut:
     reason: str
     count: int = 0
     amount_cents: int = 0
+
+    @property
+    def amount(self):
+        return format_amount(self.amount_cents)
 
     @property
     def reason_label(self):
