@@ -30,6 +30,7 @@ from .money import format_amount
 # A running run whose worker has not reported for this long may be resumed by hand.
 STALE_AFTER = datetime.timedelta(minutes=2)
 PREVIEW_ROWS = 200
+PROGRESS_EVERY = 10
 
 
 class Reason:
@@ -190,10 +191,12 @@ def carry_out(run, progress=None):
     already = run.receipts.count()
     _save(run, status=StatementRun.Status.RUNNING, total=already + len(rows.eligible))
 
-    def report(done, _total):
-        _save(run, done=already + done)
+    def report(done, total):
+        # Every PROGRESS_EVERY donors (one write less per donor for the database's lock).
+        if done % PROGRESS_EVERY == 0 or done == total:
+            _save(run, done=already + done)
         if progress:
-            progress(done, _total)
+            progress(done, total)
 
     def record(receipt):
         run.receipts.add(receipt)
@@ -237,5 +240,8 @@ def results(run):
         "emailed": emails.filter(status__in=sent).count(),
         "email_queued": emails.count(),
         "email_failed": emails.filter(status__in=failed_mail).count(),
+        "email_pending": emails.filter(
+            status__in=(DonorEmail.Status.QUEUED, DonorEmail.Status.FAILED)
+        ).count(),
         "complete": run.status == StatementRun.Status.DONE and rendered + pdf_failed >= issued,
     }

@@ -28,7 +28,11 @@
   function poll() {
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) { return response.json(); })
-      .then(function (state) { if (!show(state)) setTimeout(poll, 1000); })
+      .then(function (state) {
+        // Until issued and rendered: every second; then, while emails go out, every 3 seconds.
+        if (!show(state)) setTimeout(poll, 1000);
+        else if (state.email_pending) setTimeout(poll, 3000);
+      })
       .catch(function () { setTimeout(poll, 3000); });
   }
   poll();
