@@ -1,17 +1,22 @@
 """Receipt figures: PDFs per second in one process and with 2 worker processes (warmed up,
-timed between barriers, so process start-up is excluded), and the time and peak memory of the
-yearly statements (issue + render with `--workers`, no email).
+timed between barriers, so process start-up is excluded), the time and peak memory of the
+yearly statements (issue + render with `--workers`, no email), the same statements started
+from the admin's path (a `StatementRun` queued and carried out by `--workers` real
+`manage.py run_worker` processes, timed until every PDF is stored), and the Agenzia Entrate
+data (crm.tax_data and its XLSX) for `--ade-donors` donors.
 
 Runs on a throw-away SQLite database and media folder. Default sizes are small so `make bench`
 stays quick; `--full` (or `--donors 10000`) uses the sizes of design/quality.md.
 
     .venv/bin/python bench/receipts.py [--full] [--receipts N] [--donors N] [--workers N]
+        [--run-donors N] [--ade-donors N]
 """
 
 import argparse
 import multiprocessing
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -122,13 +127,159 @@ def annual_worker(year, workers, queue):
     )
 
 
+def valid_cf(i):
+    """A distinct valid personal codice fiscale for each `i` (the published check algorithm)."""
+    odd = dict(
+        zip(
+            "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+            [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20]
+            + [11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23],
+            strict=True,
+        )
+    )
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    surname = "".join(letters[(i // 26**k) % 26] for k in range(3))
+    body = f"{surname}GPP{50 + i % 50:02d}A{i % 28 + 1:02d}H{i % 1000:03d}"
+    total = sum(
+        odd[c] if n % 2 == 0 else (int(c) if c.isdigit() else ord(c) - 65)
+        for n, c in enumerate(body)
+    )
+    return body + chr(65 + total % 26)
+
+
+def queue_run(network_id, year, queue):
+    """The admin's "Issue" button: a run queued on the database queue (a fresh process, so the
+    database task backend is the one set up)."""
+    setup_django("django_tasks_db.DatabaseBackend")
+    from crm.models import Network
+    from crm.statement_tasks import start_run
+
+    run = start_run(Network.objects.get(pk=network_id), year, None, send_email=False)
+    queue.put(run.pk)
+
+
+def peak_rss_mb(pid):
+    """VmHWM of a live process, in MB (0 if it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0
+
+
+def admin_run(network, n_donors, workers, ctx):
+    """Time the yearly statements from the admin path with `workers` run_worker processes."""
+    from django.db import connections
+
+    from crm.models import Donation, StatementRun
+    from crm.statement_runs import results
+
+    make_gifts(network, n_donors, year=2024)
+    Donation.objects.filter(network=network, received_on__year=2024).update(wants_receipt=True)
+    connections.close_all()
+    env = {**os.environ, "TASKS_BACKEND": "django_tasks_db.DatabaseBackend"}
+    queue = ctx.Queue()
+    start = time.perf_counter()
+    queuer = ctx.Process(target=queue_run, args=(network.pk, 2024, queue))
+    queuer.start()
+    run_id = queue.get()
+    queuer.join()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "run_worker", "--interval", "0.2"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(workers)
+    ]
+    peaks, samples = [0.0] * workers, []
+    try:
+        while True:
+            time.sleep(2)
+            for n, proc in enumerate(procs):
+                peaks[n] = max(peaks[n], peak_rss_mb(proc.pid))
+            run = StatementRun.objects.get(pk=run_id)
+            state = results(run)
+            samples.append((time.perf_counter() - start, max(peaks)))
+            if state["complete"]:
+                break
+            if time.perf_counter() - start > 3600:
+                raise RuntimeError(f"the run did not finish: {state}")
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=60)
+        connections.close_all()
+    elapsed = time.perf_counter() - start
+    assert state["issued"] == n_donors and not state["pdf_failed"], state
+    half = [peak for t, peak in samples if t <= elapsed / 2]
+    return elapsed, max(peaks), (half[-1] if half else 0)
+
+
+def ade_data(network, n_donors):
+    """Time the Agenzia Entrate data of `n_donors` donors (a gift each, one in ten refunded
+    the next year, one in twenty in cash), and its XLSX."""
+    import datetime
+
+    from crm.models import Donation, Donor, Refund
+    from crm.tax_data import tax_data
+    from crm.tax_exports import write_workbook
+
+    batch = 20_000
+    for first in range(0, n_donors, batch):
+        donors = Donor.objects.bulk_create(
+            Donor(network=network, first_name="Ada", last_name=f"N{i}", codice_fiscale=valid_cf(i))
+            for i in range(first, min(first + batch, n_donors))
+        )
+        gifts = Donation.objects.bulk_create(
+            Donation(
+                network=network,
+                donor=d,
+                amount_cents=1000 + i % 5000,
+                received_on=datetime.date(2023, 1 + i % 12, 1 + i % 28),
+                status=Donation.Status.SUCCEEDED,
+                method="cash" if i % 20 == 0 else "card",
+            )
+            for i, d in enumerate(donors, start=first)
+        )
+        Refund.objects.bulk_create(
+            Refund(
+                network=network,
+                donation=g,
+                amount_cents=500,
+                refunded_on=datetime.date(2024, 2, 1),
+            )
+            for g in gifts[::10]
+        )
+    start = time.perf_counter()
+    gifts_data = tax_data(network, 2023)
+    query_time = time.perf_counter() - start
+    with tempfile.TemporaryFile() as output:
+        write_workbook(gifts_data, output)
+    total = time.perf_counter() - start
+    refunds = tax_data(network, 2024)
+    assert len(gifts_data.rows) == n_donors - n_donors // 20, len(gifts_data.rows)
+    # one in ten refunded, but those in cash (one in twenty) are left out
+    assert len(refunds.refunds) == sum(1 for i in range(0, n_donors, 10) if i % 20)
+    return query_time, total, len(gifts_data.rows), len(gifts_data.left_out)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--full", action="store_true", help="10,000 donors, 200 receipts")
     parser.add_argument("--receipts", type=int)
     parser.add_argument("--donors", type=int)
     parser.add_argument("--workers", type=int, default=2, help="for the yearly statements")
+    parser.add_argument("--run-donors", type=int, help="yearly statements from the admin path")
+    parser.add_argument("--ade-donors", type=int, help="Agenzia Entrate data")
+    parser.add_argument("--ade-only", action="store_true", help="only the Agenzia Entrate data")
     args = parser.parse_args()
+    n_run = args.run_donors or (10_000 if args.full else 300)
+    n_ade = args.ade_donors or (100_000 if args.full else 5_000)
     n_receipts = args.receipts or (200 if args.full else 60)
     n_donors = args.donors or (10_000 if args.full else 400)
 
@@ -153,6 +304,13 @@ def main():
         city="Milano",
         signer_name="Maria Rossi",
     )
+    if args.ade_only:
+        ade_query, ade_total, ade_rows, ade_left = ade_data(network, n_ade)
+        print(
+            f"Agenzia Entrate data, {n_ade} donors: {ade_query:.1f} s for the data "
+            f"({ade_rows} rows, {ade_left} left out), {ade_total:.1f} s with the XLSX"
+        )
+        return
     make_gifts(network, 3 * n_receipts + 1, year=2025)
     gifts = list(Donation.objects.filter(received_on__year=2025).order_by("pk"))
 
@@ -208,6 +366,20 @@ def main():
     annual.join()
     assert stats["issued"] == n_donors and not stats["failed"], stats
 
+    # The same statements from the admin's path, then the Agenzia Entrate data.
+    from crm.models import Network as NetworkModel
+
+    def another(slug):
+        fields = {
+            f.name: getattr(network, f.name)
+            for f in NetworkModel._meta.concrete_fields
+            if f.name not in ("id", "slug", "communicators_group", "treasurers_group", "collection")
+        }
+        return NetworkModel.objects.create(**{**fields, "slug": slug, "name": slug})
+
+    run_time, run_peak, run_peak_half = admin_run(another("bench-run"), n_run, args.workers, ctx)
+    ade_query, ade_total, ade_rows, ade_left = ade_data(another("bench-ade"), n_ade)
+
     print(f"cores: {os.cpu_count()}  temp: {TMP}")
     print(f"receipt numbering (issue only): {numbering_rate:.0f} receipts/s")
     print(f"baseline, plain WeasyPrint: {plain:.1f} receipts/s (render only, same run)")
@@ -225,6 +397,20 @@ def main():
     print(
         f"peak RSS: command {stats['rss_self']:.0f} MB, largest render worker "
         f"{stats['rss_workers']:.0f} MB"
+    )
+    print(
+        f"yearly statements from the admin (StatementRun, {args.workers} run_worker "
+        f"processes), {n_run} donors: {run_time:.1f} s until every PDF is stored, "
+        f"{n_run / run_time:.1f} donors/s; projected for 10,000 donors: "
+        f"{run_time / n_run * 10_000 / 60:.1f} min"
+    )
+    print(
+        f"peak RSS of the largest worker: {run_peak_half:.0f} MB at half time, "
+        f"{run_peak:.0f} MB at the end"
+    )
+    print(
+        f"Agenzia Entrate data, {n_ade} donors: {ade_query:.1f} s for the data "
+        f"({ade_rows} rows, {ade_left} left out), {ade_total:.1f} s with the XLSX"
     )
 
 

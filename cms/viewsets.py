@@ -37,6 +37,8 @@ class NetworkViewSet(ModelViewSet):
             [
                 FieldPanel("receipt_series"),
                 FieldPanel("always_issue_receipts"),
+                FieldPanel("annual_statement_for_all"),
+                FieldPanel("declared_income_cents"),
                 FieldRowPanel([FieldPanel("min_amount_cents"), FieldPanel("max_amount_cents")]),
                 FieldPanel("stripe_account_id"),
             ],

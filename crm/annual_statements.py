@@ -62,18 +62,30 @@ def _id_pages(queryset, field="pk"):
         last = ids[-1]
 
 
-def issue_statements(year, network=None, progress=None, *, enqueue_render=True):
+def issue_statements(
+    year, network=None, progress=None, *, enqueue_render=True, only=None, on_issue=None
+):
     """Pass 1: issue one statement per donor with uncovered gifts in `year`. Returns how many.
-    `progress(done, total)` is called after each donor."""
+    `progress(done, total)` is called after each donor. `only`: a set of donor ids (those the
+    network's rules let through, crm.statement_runs.preview); others are skipped.
+    `on_issue(receipt)` runs in the statement's own transaction (a run records it there, so a
+    crash never leaves a statement outside its run)."""
     pending = _uncovered_gifts(year, network)
-    total = pending.values("donor_id").distinct().count()
+    total = len(only) if only is not None else pending.values("donor_id").distinct().count()
     issued = done = 0
     for page in _id_pages(pending, "donor_id"):
         for donor_id in page:
+            if only is not None and donor_id not in only:
+                continue
             gifts = list(_uncovered_gifts(year, network).filter(donor_id=donor_id).only("pk"))
             if gifts:
                 try:
-                    issue_receipt(gifts, kind=Receipt.Kind.ANNUAL, enqueue_render=enqueue_render)
+                    with transaction.atomic():
+                        receipt = issue_receipt(
+                            gifts, kind=Receipt.Kind.ANNUAL, enqueue_render=enqueue_render
+                        )
+                        if on_issue:
+                            on_issue(receipt)
                 except ReceiptError as exc:  # e.g. a concurrent run covered them first
                     logger.info("annual statement for donor %s skipped: %s", donor_id, exc)
                 else:
@@ -135,10 +147,11 @@ def render_statements(year, network=None, progress=None, *, workers=1):
     return failed
 
 
-def email_statements(year, network=None):
-    """Pass 3: queue the thank-you email of every statement of the year never emailed (donors
-    with an address). Returns how many were queued."""
-    pending = statements(year, network).filter(emails__isnull=True).exclude(donor__email="")
+def email_statements(year, network=None, receipts=None):
+    """Pass 3: queue the thank-you email of every statement of the year (or of `receipts`, a
+    run's) never emailed (donors with an address). Returns how many were queued."""
+    base = statements(year, network) if receipts is None else receipts
+    pending = base.filter(emails__isnull=True).exclude(donor__email="")
     queued = 0
     for page in _id_pages(pending):
         for receipt in Receipt.objects.filter(pk__in=page).select_related("donor"):

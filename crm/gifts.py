@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import outbox, receipts, thanks
 from .donors import match_or_create_donor
-from .models import Donation
+from .models import Donation, Refund
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +130,18 @@ def _status_after_refund(donation):
     return Donation.Status.SUCCEEDED
 
 
+def _log_refund(donation, amount_cents, reason):
+    """The dated event behind an increase of `refunded_cents` (the Agenzia Entrate data
+    reports refunds by the day they were made, crm.tax_data)."""
+    Refund.objects.create(
+        network_id=donation.network_id,
+        donation=donation,
+        amount_cents=amount_cents,
+        refunded_on=timezone.localdate(),
+        reason=reason[:30],
+    )
+
+
 def record_refunded_total(donation, refunded_cents, *, reason="refund", user=None):
     """Stripe reports the total refunded so far (`charge.amount_refunded`): setting it, rather
     than adding, makes replays and out-of-order deliveries harmless. The receipts covering the
@@ -143,6 +155,7 @@ def record_refunded_total(donation, refunded_cents, *, reason="refund", user=Non
     if refunded_cents <= donation.refunded_cents:
         return False
     refunded_now = refunded_cents - donation.refunded_cents
+    _log_refund(donation, refunded_now, reason)
     donation.refunded_cents = refunded_cents
     if donation.status != Donation.Status.DISPUTED:
         donation.status = _status_after_refund(donation)
@@ -189,6 +202,8 @@ def record_dispute_closed(donation, *, won):
         return True
     if donation.status == Donation.Status.REFUNDED:
         return False
+    if donation.amount_cents > donation.refunded_cents:
+        _log_refund(donation, donation.amount_cents - donation.refunded_cents, "dispute_lost")
     donation.refunded_cents = donation.amount_cents
     donation.status = Donation.Status.REFUNDED
     donation.save(update_fields=["refunded_cents", "status", "updated_at"])

@@ -103,6 +103,34 @@ def _choice_label(choices, value):
         return ""
 
 
+def is_organisation(donor):
+    """A donor snapshot of a company or other organisation: its kind, or the codes it gave
+    (a numeric 11-digit codice fiscale, or a partita IVA without a personal codice fiscale)."""
+    code = (donor.get("codice_fiscale") or "").strip()
+    if donor.get("kind") == "organisation" or (len(code) == 11 and code.isdigit()):
+        return True
+    return bool((donor.get("partita_iva") or "").strip()) and len(code) != 16
+
+
+def tax_case(entity, donor):
+    """Which benefit the receipt states (art. 83 D.Lgs. 117/2017):
+    - "detraction_30" / "detraction_35": a natural person, to an entity under c.1: the 30%
+      detraction (35% to an ODV) up to EUR 30,000, or instead the c.2 deduction;
+    - "deduction": a natural person, to an entity whose gifts are deductible only (c.2);
+    - "deduction_organisation": a company or other organisation: the c.2 deduction only;
+    - "none": the entity's gifts give no benefit.
+    Cash is never deductible: the template says so for cash gifts, whatever the case."""
+    regime = entity.get("tax_regime", Network.TaxRegime.NONE)
+    if regime == Network.TaxRegime.NONE or not regime:
+        return "none"
+    if is_organisation(donor):
+        return "deduction_organisation"
+    if regime == Network.TaxRegime.DEDUCTION_10:
+        return "deduction"
+    odv = entity.get("kind") == Network.EntityKind.ODV
+    return "detraction_35" if regime == Network.TaxRegime.DETRACTION_35 or odv else "detraction_30"
+
+
 def receipt_context(receipt):
     language = receipt.language if receipt.language == "en" else "it"
     with translation.override(language):
@@ -119,6 +147,8 @@ def receipt_context(receipt):
         ]
         entity = receipt.entity_snapshot
         regime = entity.get("tax_regime", Network.TaxRegime.NONE)
+        case = tax_case(entity, receipt.donor_snapshot)
+        any_deductible = any(g["deductible"] for g in gifts)
         return {
             "receipt": receipt,
             "language": language,
@@ -138,6 +168,10 @@ def receipt_context(receipt):
             # Dates on Italian tax documents are Italian dates, whatever the server's zone.
             "issued_on": timezone.localtime(receipt.issued_at, FISCAL_TZ).date(),
             "regime": regime,
+            "tax_case": case,
+            "any_deductible": any_deductible,
+            # A natural person under c.1 chooses: the detraction or the c.2 deduction.
+            "offers_choice": any_deductible and case.startswith("detraction"),
             "regime_label": Network.TaxRegime(regime).label if regime else "",
             # Labels come from the frozen code, in the receipt's language.
             "kind_label": _choice_label(Network.EntityKind, entity.get("kind"))

@@ -10,6 +10,7 @@ from .donors import DonorViewSet
 from .gifts import DonationViewSet
 from .plans import RecurringPlanViewSet
 from .receipts import ReceiptViewSet
+from .yearly import YearViewSet
 
 
 class CrmViewSetGroup(ModelViewSetGroup):
@@ -22,4 +23,5 @@ class CrmViewSetGroup(ModelViewSetGroup):
         DonationViewSet("crm_donation", url_prefix="crm/donations"),
         RecurringPlanViewSet("crm_recurringplan", url_prefix="crm/recurring-plans"),
         ReceiptViewSet("crm_receipt", url_prefix="crm/receipts"),
+        YearViewSet("crm_yearly", url_prefix="crm/year"),
     )

@@ -9,6 +9,7 @@ from .giving import Donation, DonationQuerySet, Donor, RecurringPlan
 from .history import TenantLogEntry
 from .network import Network, NetworkQuerySet, NetworkScopedQuerySet, Partner
 from .receipts import DonorEmail, Receipt, ReceiptCounter
+from .yearly import Refund, StatementRun
 
 __all__ = [
     "Donation",
@@ -23,5 +24,7 @@ __all__ = [
     "Receipt",
     "ReceiptCounter",
     "RecurringPlan",
+    "Refund",
+    "StatementRun",
     "TenantLogEntry",
 ]

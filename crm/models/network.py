@@ -108,6 +108,23 @@ class Network(ClusterableModel):
         default=False,
         help_text=_("If off, receipts are issued only when the donor asks for one."),
     )
+    annual_statement_for_all = models.BooleanField(
+        _("yearly statement for every donor"),
+        default=False,
+        help_text=_(
+            "If off, the yearly statement goes only to donors who asked for a receipt for at "
+            "least one gift of the year."
+        ),
+    )
+    declared_income_cents = CentsField(
+        _("yearly income in the last approved accounts"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Total income (ricavi, rendite, proventi, entrate) of the issuing entity: above "
+            "€ 220.000 the yearly donations data to the Agenzia delle Entrate is mandatory."
+        ),
+    )
     stripe_account_id = models.CharField(
         _("Stripe Connect account id"),
         max_length=64,

@@ -30,7 +30,7 @@ def test_one_statement_per_donor_for_the_gifts_not_yet_covered(
     # when the command runs
     out, err = io.StringIO(), io.StringIO()
     with django_capture_on_commit_callbacks(execute=True):
-        call_command("issue_annual_statements", "2026", stdout=out, stderr=err)
+        call_command("issue_annual_statements", "2026", "--all-donors", stdout=out, stderr=err)
 
     # then each donor has one statement for the uncovered 2026 gifts, with a progress bar
     statements = Receipt.objects.filter(kind="annual").order_by("sequence")
@@ -43,7 +43,13 @@ def test_one_statement_per_donor_for_the_gifts_not_yet_covered(
     assert anna.receipts.get(kind="annual").emails.count() == 1
 
     # and running it again (a resumed run) issues nothing new
-    call_command("issue_annual_statements", "2026", stdout=io.StringIO(), stderr=io.StringIO())
+    call_command(
+        "issue_annual_statements",
+        "2026",
+        "--all-donors",
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
     assert Receipt.objects.filter(kind="annual").count() == 2
 
 
@@ -79,6 +85,7 @@ def test_scoped_to_one_network(network, network_factory, donor_factory, gift_fac
     call_command(
         "issue_annual_statements",
         "2026",
+        "--all-donors",
         "--network",
         "altra",
         "--no-email",
@@ -87,7 +94,7 @@ def test_scoped_to_one_network(network, network_factory, donor_factory, gift_fac
     )
     assert list(Receipt.objects.values_list("network__slug", flat=True)) == ["altra"]
     with pytest.raises(CommandError):
-        call_command("issue_annual_statements", "2026", "--network", "nope")
+        call_command("issue_annual_statements", "2026", "--all-donors", "--network", "nope")
 
 
 def test_workers_render_the_pdfs_in_the_command_then_queue_the_emails(
@@ -100,7 +107,9 @@ def test_workers_render_the_pdfs_in_the_command_then_queue_the_emails(
 
     # when the command renders with its own worker (this process)
     out, err = io.StringIO(), io.StringIO()
-    call_command("issue_annual_statements", "2026", "--workers", "1", stdout=out, stderr=err)
+    call_command(
+        "issue_annual_statements", "2026", "--all-donors", "--workers", "1", stdout=out, stderr=err
+    )
 
     # then every statement has its PDF stored before its email is queued
     statements = Receipt.objects.filter(kind="annual")
@@ -111,6 +120,8 @@ def test_workers_render_the_pdfs_in_the_command_then_queue_the_emails(
 
     # and a rerun queues no second email
     out = io.StringIO()
-    call_command("issue_annual_statements", "2026", "--workers", "1", stdout=out, stderr=err)
+    call_command(
+        "issue_annual_statements", "2026", "--all-donors", "--workers", "1", stdout=out, stderr=err
+    )
     assert "0 statements issued" in out.getvalue() and "emails queued" not in out.getvalue()
     assert all(r.emails.count() == 1 for r in statements)

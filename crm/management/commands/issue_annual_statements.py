@@ -1,8 +1,14 @@
-"""`manage.py issue_annual_statements YEAR [--network SLUG] [--no-email] [--workers N]`
+"""`manage.py issue_annual_statements YEAR [--network SLUG] [--no-email] [--workers N]
+[--all-donors]`
 
 One `annual` receipt per donor for the gifts of YEAR not already receipted, then the PDFs, then
 the emails (crm.annual_statements). Resumable: after a crash, run it again; covered gifts are
 skipped, so nobody gets two statements, and missing PDFs and emails are caught up.
+
+Who gets one follows the admin screen's rules (crm.statement_runs.preview: no codice fiscale,
+no address, only cash, or no request where the network sends statements on request only, are
+left out and counted); `--all-donors` issues to every donor with uncovered gifts. Before the
+year is over it says so on stderr.
 """
 
 import sys
@@ -11,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from crm.annual_statements import email_statements, issue_statements, render_statements
 from crm.models import Network
+from crm.statement_runs import preview, year_is_over
 
 
 class Command(BaseCommand):
@@ -21,6 +28,11 @@ class Command(BaseCommand):
         parser.add_argument("--network", help="Only this network (slug).")
         parser.add_argument(
             "--no-email", action="store_true", help="Issue without emailing the statements."
+        )
+        parser.add_argument(
+            "--all-donors",
+            action="store_true",
+            help="Issue to every donor with uncovered gifts, ignoring the preview's rules.",
         )
         parser.add_argument(
             "--workers",
@@ -39,8 +51,30 @@ class Command(BaseCommand):
         if workers < 0:
             raise CommandError("--workers must be 0 or more")
         show = options["verbosity"] > 0
+        if not year_is_over(year):
+            self.stderr.write(
+                f"Warning: {year} is not over yet; gifts received later will need receipts "
+                "of their own."
+            )
+        only = None
+        if not options["all_donors"]:
+            networks = [scope] if scope else Network.objects.all()
+            only, left_out = set(), 0
+            for each in networks:
+                rows = preview(each, year)
+                only |= rows.eligible_ids
+                left_out += len(rows.left_out)
+            if left_out:
+                self.stdout.write(
+                    f"{left_out} donors left out (no codice fiscale, no address, only cash or "
+                    "no request); --all-donors includes them."
+                )
         issued = issue_statements(
-            year, scope, self._bar("issue") if show else None, enqueue_render=workers == 0
+            year,
+            scope,
+            self._bar("issue") if show else None,
+            enqueue_render=workers == 0,
+            only=only,
         )
         failed = []
         if workers:

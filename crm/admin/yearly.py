@@ -1,0 +1,257 @@
+"""The treasurer's year in the CRM menu: the yearly statements (preview, confirmation, a run on
+the background worker with its progress, result and ZIP) and the Agenzia Entrate data
+(summary, CSV and XLSX). Every network and run is looked up among the user's own networks:
+another network's is a 404."""
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.viewsets.base import ViewSet
+
+from crm import statement_runs, tax_data, tax_exports
+from crm.exports import export_receipts_zip
+from crm.models import Network, StatementRun
+from crm.money import format_amount
+from crm.statement_tasks import resume_run, start_run
+
+from .common import require_perm
+
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def _network(request, network_id):
+    return get_object_or_404(Network.objects.for_user(request.user), pk=network_id)
+
+
+def _check_year(year):
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise Http404
+
+
+def _run(request, pk):
+    runs = StatementRun.objects.for_user(request.user).select_related("network")
+    return get_object_or_404(runs, pk=pk)
+
+
+def index(request):
+    """The user's networks, each with its statements and Agenzia data of recent years."""
+    require_perm(request, "view_receipt")
+    this_year = timezone.localdate().year
+    networks = Network.objects.for_user(request.user)
+    runs = StatementRun.objects.for_user(request.user).select_related("network")[:20]
+    return TemplateResponse(
+        request,
+        "crm/admin/yearly_index.html",
+        {
+            "title": _("Yearly statements and Agenzia Entrate data"),
+            "networks": networks,
+            "years": [this_year - 1, this_year],
+            "runs": runs,
+        },
+    )
+
+
+class StartRunForm(forms.Form):
+    send_email = forms.BooleanField(
+        label=_("Email each statement to its donor"), required=False, initial=True
+    )
+    confirm_early = forms.BooleanField(
+        label=_("I know the year is not over and want to issue the statements now"),
+        required=False,
+    )
+
+    def __init__(self, *args, year_over=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.year_over = year_over
+        if year_over:
+            del self.fields["confirm_early"]
+
+    def clean(self):
+        data = super().clean()
+        if not self.year_over and not data.get("confirm_early"):
+            raise forms.ValidationError(
+                _("The year is not over: tick the confirmation to issue the statements now."),
+                code="early",
+            )
+        return data
+
+
+def statements(request, network_id, year):
+    """The preview of a network's statements of a year, and the form that starts a run."""
+    require_perm(request, "view_receipt")
+    _check_year(year)
+    network = _network(request, network_id)
+    year_over = statement_runs.year_is_over(year)
+    active = statement_runs.active_run(network, year)
+    status = 200
+    if request.method == "POST":
+        require_perm(request, "add_receipt")
+        form = StartRunForm(request.POST, year_over=year_over)
+        if active is not None:
+            return redirect("crm_yearly:run", pk=active.pk)
+        if form.is_valid():
+            run = start_run(network, year, request.user, send_email=form.cleaned_data["send_email"])
+            return redirect("crm_yearly:run", pk=run.pk)
+        status = 400
+    else:
+        form = StartRunForm(year_over=year_over)
+    rows = statement_runs.preview(network, year)
+    limit = statement_runs.PREVIEW_ROWS
+    return TemplateResponse(
+        request,
+        "crm/admin/yearly_statements.html",
+        {
+            "title": _("Yearly statements"),
+            "subtitle": f"{network.name} · {year}",
+            "network": network,
+            "year": year,
+            "year_over": year_over,
+            "form": form,
+            "active": active,
+            "preview": rows,
+            "eligible": rows.eligible[:limit],
+            "left_out": rows.left_out[:limit],
+            "limit": limit,
+            "eligible_total": format_amount(sum(r.amount_cents for r in rows.eligible)),
+            "runs": StatementRun.objects.filter(network=network, year=year),
+        },
+        status=status,
+    )
+
+
+def _status(run):
+    found = statement_runs.results(run)
+    return {
+        "status": run.status,
+        "status_label": str(run.get_status_display()),
+        "total": run.total,
+        "done": run.done,
+        "stale": statement_runs.is_stale(run),
+        "error": run.error,
+        **found,
+    }
+
+
+def run_detail(request, pk):
+    require_perm(request, "view_receipt")
+    run = _run(request, pk)
+    return TemplateResponse(
+        request,
+        "crm/admin/yearly_run.html",
+        {
+            "title": _("Yearly statements %(year)s") % {"year": run.year},
+            "run": run,
+            "state": _status(run),
+            "status_url": reverse("crm_yearly:run_status", args=[run.pk]),
+        },
+    )
+
+
+def run_status(request, pk):
+    require_perm(request, "view_receipt")
+    return JsonResponse(_status(_run(request, pk)))
+
+
+@require_POST
+def run_resume(request, pk):
+    require_perm(request, "add_receipt")
+    run = _run(request, pk)
+    if run.finished:
+        messages.error(request, _t("This run is finished: there is nothing to resume."))
+    elif not statement_runs.is_stale(run):
+        messages.error(request, _t("This run is still working: wait for it."))
+    else:
+        StatementRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now(), error="")
+        resume_run(run)
+        messages.success(request, _t("The run was queued again; it continues where it stopped."))
+    return redirect("crm_yearly:run", pk=run.pk)
+
+
+def run_zip(request, pk):
+    require_perm(request, "view_receipt")
+    run = _run(request, pk)
+    return export_receipts_zip(
+        run.receipts.all(), f"statements-{run.network.slug}-{run.year}-run-{run.pk}"
+    )
+
+
+def agenzia(request, network_id, year):
+    """The summary of the Agenzia Entrate data of a network and year."""
+    require_perm(request, "view_donation")
+    _check_year(year)
+    network = _network(request, network_id)
+    data = tax_data.tax_data(network, year)
+    return TemplateResponse(
+        request,
+        "crm/admin/agenzia.html",
+        {
+            "title": _("Agenzia Entrate data"),
+            "subtitle": f"{network.name} · {year}",
+            "network": network,
+            "year": year,
+            "data": data,
+            "threshold": format_amount(tax_data.THRESHOLD_CENTS),
+            "income": (
+                format_amount(network.declared_income_cents)
+                if network.declared_income_cents is not None
+                else None
+            ),
+            "rows": data.rows[:100],
+            "refunds": data.refunds[:100],
+            "left_out": data.left_out[:200],
+            "totals": {
+                "reported": format_amount(data.total_cents),
+                "refunded": format_amount(data.refunded_cents),
+                "left_out": format_amount(data.left_out_cents),
+            },
+        },
+    )
+
+
+def agenzia_export(request, network_id, year, part, export_format):
+    require_perm(request, "view_donation")
+    _check_year(year)
+    network = _network(request, network_id)
+    if export_format == "xlsx" and part == "all":
+        return tax_exports.xlsx_export(tax_data.tax_data(network, year))
+    if export_format == "csv" and part in tax_exports.PARTS:
+        return tax_exports.csv_export(tax_data.tax_data(network, year), part)
+    raise Http404
+
+
+class YearMenuItem(MenuItem):
+    def is_shown(self, request):
+        user = request.user
+        return user.has_perm("crm.view_receipt") and Network.objects.for_user(user).exists()
+
+
+class YearViewSet(ViewSet):
+    """Mounted in the CRM menu (crm.admin.menu)."""
+
+    menu_label = _("Year end")
+    icon = "calendar"
+    menu_item_class = YearMenuItem
+
+    def get_urlpatterns(self):
+        return [
+            path("", index, name="index"),
+            path("<int:network_id>/<int:year>/statements/", statements, name="statements"),
+            path("runs/<int:pk>/", run_detail, name="run"),
+            path("runs/<int:pk>/status/", run_status, name="run_status"),
+            path("runs/<int:pk>/resume/", run_resume, name="run_resume"),
+            path("runs/<int:pk>/zip/", run_zip, name="run_zip"),
+            path("<int:network_id>/<int:year>/agenzia/", agenzia, name="agenzia"),
+            path(
+                "<int:network_id>/<int:year>/agenzia/<slug:part>.<slug:export_format>",
+                agenzia_export,
+                name="agenzia_export",
+            ),
+        ]

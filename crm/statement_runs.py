@@ -1,0 +1,247 @@
+"""Yearly statements started from the admin: who gets one (the preview), and the run itself,
+carried out by the background worker on a `StatementRun` row the page polls.
+
+Who gets a statement: a donor with gifts of the year that no issued receipt covers, unless
+- every one of those gifts was paid in cash (cash gives no tax benefit);
+- the donor has no codice fiscale (nor, for an organisation, a partita IVA);
+- the donor has no postal address (street and city);
+- the donor asked for no receipt in the year and the network does not send statements to
+  every donor (`Network.annual_statement_for_all`).
+`manage.py issue_annual_statements` applies the same rules (unless `--all-donors`).
+
+A run is resumable: it issues through `crm.annual_statements.issue_statements`, which skips
+the gifts already covered, and records each statement in the run inside the statement's own
+transaction. A run stopped half-way (a killed worker) is taken up again on the same row, by
+the worker's sweep (the task goes back to ready) or by the treasurer's "Resume" button, and
+never issues a second number for a donor.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .annual_statements import _uncovered_gifts, email_statements, issue_statements
+from .models import Donation, Donor, DonorEmail, StatementRun
+from .money import format_amount
+
+# A running run whose worker has not reported for this long may be resumed by hand.
+STALE_AFTER = datetime.timedelta(minutes=2)
+PREVIEW_ROWS = 200
+PROGRESS_EVERY = 10
+
+
+class Reason:
+    ONLY_CASH = "only_cash"
+    NO_CF = "no_cf"
+    NO_ADDRESS = "no_address"
+    NOT_ASKED = "not_asked"
+
+    LABELS = {
+        ONLY_CASH: _("Only cash gifts (no tax benefit)"),
+        NO_CF: _("No codice fiscale"),
+        NO_ADDRESS: _("No postal address"),
+        NOT_ASKED: _("Did not ask for a receipt, and the network sends statements on request"),
+    }
+
+
+@dataclass
+class PreviewRow:
+    donor_id: int
+    name: str
+    gifts: int
+    amount_cents: int
+    reasons: list = field(default_factory=list)
+
+    @property
+    def amount(self):
+        return format_amount(self.amount_cents)
+
+    @property
+    def reason_labels(self):
+        return [Reason.LABELS[r] for r in self.reasons]
+
+
+@dataclass
+class Preview:
+    network: object
+    year: int
+    eligible: list = field(default_factory=list)
+    left_out: list = field(default_factory=list)
+
+    @property
+    def eligible_ids(self):
+        return {row.donor_id for row in self.eligible}
+
+    def counts(self):
+        """How many donors are left out for each reason (a donor may have several)."""
+        counts = dict.fromkeys(Reason.LABELS, 0)
+        for row in self.left_out:
+            for reason in row.reasons:
+                counts[reason] += 1
+        return [(Reason.LABELS[r], n) for r, n in counts.items() if n]
+
+
+def _name(kind, first, last, organisation, email):
+    if kind == Donor.Kind.ORGANISATION and organisation:
+        return organisation
+    return f"{first} {last}".strip() or organisation or email or "—"
+
+
+def preview(network, year):
+    """Who would get a statement of `year` from `network`, and who is left out and why."""
+    pending = (
+        _uncovered_gifts(year, network)
+        .order_by()
+        .values_list(
+            "donor_id",
+            "donor__kind",
+            "donor__first_name",
+            "donor__last_name",
+            "donor__organisation_name",
+            "donor__email",
+            "donor__codice_fiscale",
+            "donor__partita_iva",
+            "donor__street_address",
+            "donor__city",
+        )
+        .annotate(
+            n=Count("id"),
+            total=Sum(F("amount_cents") - F("refunded_cents")),
+            traceable=Count("id", filter=~Q(method=Donation.Method.CASH)),
+        )
+    )
+    asked = set()
+    if not network.annual_statement_for_all:
+        asked = set(
+            Donation.objects.succeeded()
+            .filter(network=network, received_on__year=year, wants_receipt=True)
+            .order_by()
+            .values_list("donor_id", flat=True)
+            .distinct()
+        )
+    result = Preview(network, year)
+    for (
+        donor_id,
+        kind,
+        first,
+        last,
+        org,
+        email,
+        cf,
+        piva,
+        street,
+        city,
+        n,
+        total,
+        traceable,
+    ) in pending.iterator(chunk_size=2000):
+        reasons = []
+        if not traceable:
+            reasons.append(Reason.ONLY_CASH)
+        if not cf.strip() and not (kind == Donor.Kind.ORGANISATION and piva.strip()):
+            reasons.append(Reason.NO_CF)
+        if not street.strip() or not city.strip():
+            reasons.append(Reason.NO_ADDRESS)
+        if not network.annual_statement_for_all and donor_id not in asked:
+            reasons.append(Reason.NOT_ASKED)
+        row = PreviewRow(donor_id, _name(kind, first, last, org, email), n, total, reasons)
+        (result.left_out if reasons else result.eligible).append(row)
+    result.eligible.sort(key=lambda r: (r.name.lower(), r.donor_id))
+    result.left_out.sort(key=lambda r: (r.name.lower(), r.donor_id))
+    return result
+
+
+def year_is_over(year, today=None):
+    return (today or timezone.localdate()) > datetime.date(year, 12, 31)
+
+
+def active_run(network, year):
+    """The run of this network and year still queued or running, if any."""
+    return (
+        StatementRun.objects.filter(network=network, year=year)
+        .exclude(status__in=(StatementRun.Status.DONE, StatementRun.Status.FAILED))
+        .first()
+    )
+
+
+def is_stale(run, now=None):
+    if run.finished:
+        return False
+    seen = run.heartbeat_at or run.created_at
+    return (now or timezone.now()) - seen > STALE_AFTER
+
+
+def _save(run, **fields):
+    for name, value in fields.items():
+        setattr(run, name, value)
+    run.heartbeat_at = timezone.now()
+    StatementRun.objects.filter(pk=run.pk).update(heartbeat_at=run.heartbeat_at, **fields)
+
+
+def carry_out(run, progress=None):
+    """Issue (or go on issuing) the statements of `run`, then queue their emails. The PDFs are
+    rendered by the background worker(s), one task per statement, while this goes on."""
+    if run.finished:
+        return run
+    network = run.network
+    rows = preview(network, run.year)
+    already = run.receipts.count()
+    _save(run, status=StatementRun.Status.RUNNING, total=already + len(rows.eligible))
+
+    def report(done, total):
+        # Every PROGRESS_EVERY donors (one write less per donor for the database's lock).
+        if done % PROGRESS_EVERY == 0 or done == total:
+            _save(run, done=already + done)
+        if progress:
+            progress(done, total)
+
+    def record(receipt):
+        run.receipts.add(receipt)
+
+    try:
+        issue_statements(
+            run.year, network, report, enqueue_render=True, only=rows.eligible_ids, on_issue=record
+        )
+        emailed = (
+            email_statements(run.year, network, receipts=run.receipts.all())
+            if run.send_email
+            else 0
+        )
+    except Exception as exc:
+        _save(run, error=f"{type(exc).__name__}: {exc}")
+        raise
+    _save(
+        run,
+        status=StatementRun.Status.DONE,
+        done=run.receipts.count(),
+        total=run.receipts.count(),
+        emailed=run.emailed + emailed,
+        finished_at=timezone.now(),
+    )
+    return run
+
+
+def results(run):
+    """What a run has produced so far: statements issued, PDFs ready or failed, emails."""
+    receipts = run.receipts.all()
+    emails = DonorEmail.objects.filter(receipt__in=receipts)
+    sent = (DonorEmail.Status.SENT, DonorEmail.Status.DELIVERED)
+    failed_mail = (DonorEmail.Status.BOUNCED, DonorEmail.Status.GAVE_UP)
+    issued = receipts.count()
+    rendered = receipts.exclude(pdf_sha256="").count()
+    pdf_failed = receipts.filter(pdf_sha256="").exclude(pdf_error="").count()
+    return {
+        "issued": issued,
+        "rendered": rendered,
+        "pdf_failed": pdf_failed,
+        "emailed": emails.filter(status__in=sent).count(),
+        "email_queued": emails.count(),
+        "email_failed": emails.filter(status__in=failed_mail).count(),
+        "email_pending": emails.filter(
+            status__in=(DonorEmail.Status.QUEUED, DonorEmail.Status.FAILED)
+        ).count(),
+        "complete": run.status == StatementRun.Status.DONE and rendered + pdf_failed >= issued,
+    }

@@ -1,0 +1,34 @@
+"""The background side of the yearly statements started from the admin: the task the worker
+runs for a `StatementRun`, and the verbs that queue it (crm.statement_runs does the work)."""
+
+from django.db import transaction
+from django.tasks import task
+
+from .models import StatementRun
+from .statement_runs import carry_out
+
+
+@task()
+def run_yearly_statements(run_id):
+    """Carry out (or take up again) one run; a finished run is left alone, so running the
+    task twice is harmless."""
+    run = StatementRun.objects.select_related("network").filter(pk=run_id).first()
+    if run is None or run.finished:
+        return None
+    carry_out(run)
+    return run.status
+
+
+def start_run(network, year, user, *, send_email=True):
+    """A new run of `network`'s statements of `year`, queued for the worker after commit."""
+    with transaction.atomic():
+        run = StatementRun.objects.create(
+            network=network, year=year, started_by=user, send_email=send_email
+        )
+        transaction.on_commit(lambda: run_yearly_statements.enqueue(run.pk))
+    return run
+
+
+def resume_run(run):
+    """Queue a stopped run again: it skips what is done and issues no second number."""
+    transaction.on_commit(lambda: run_yearly_statements.enqueue(run.pk))
