@@ -6,6 +6,7 @@ treasurer sees belongs to exactly one network; querysets offer `for_user(user)` 
 
 from .giving import Donation, DonationQuerySet, Donor, RecurringPlan
 from .history import TenantLogEntry
+from .imports import ImportBatch
 from .network import Network, NetworkQuerySet, NetworkScopedQuerySet, Partner
 from .receipts import DonorEmail, Receipt, ReceiptCounter
 
@@ -13,6 +14,7 @@ __all__ = [
     "Donation",
     "DonationQuerySet",
     "DonorEmail",
+    "ImportBatch",
     "Donor",
     "Network",
     "NetworkQuerySet",
