@@ -22,7 +22,7 @@ from .models import Donation, Donor, ImportBatch, Receipt
 
 #: Files with more rows than this are applied by the worker (setting IMPORT_BACKGROUND_ROWS).
 BACKGROUND_ROWS = 500
-#: Rows written per transaction by the worker (progress is saved between steps).
+#: Rows written per transaction by the worker, progress saved between (IMPORT_STEP_ROWS).
 STEP_ROWS = 200
 
 
@@ -109,10 +109,10 @@ def _save(batch, **fields):
     batch.save(update_fields=list(fields))
 
 
-def run_batch(batch_id, step_rows=STEP_ROWS):
-    """Apply a RUNNING batch in steps of `step_rows` rows (None: all in one), one transaction
-    each, saving the progress between them. A step that fails leaves the batch FAILED with
-    what was written before it (undo takes that back). Returns the batch."""
+def run_batch(batch_id, step_rows=0):
+    """Apply a RUNNING batch in steps of `step_rows` rows (0: the setting, None: all at once),
+    one transaction each, saving the progress between them. A step that fails leaves the
+    batch FAILED with what was written before it (undo takes that back). Returns the batch."""
     batch = ImportBatch.objects.get(pk=batch_id)
     if batch.status != ImportBatch.Status.RUNNING:
         return batch
@@ -121,6 +121,8 @@ def run_batch(batch_id, step_rows=STEP_ROWS):
     if not plan.is_clean:
         _save(batch, status=ImportBatch.Status.FAILED, error=_("The file has bad rows."))
         return batch
+    if step_rows == 0:
+        step_rows = getattr(settings, "IMPORT_STEP_ROWS", STEP_ROWS)
     size = step_rows or len(plan.rows)
     try:
         for start in range(0, len(plan.rows), size):

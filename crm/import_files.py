@@ -22,6 +22,8 @@ LIMITS = {
     "IMPORT_MAX_INFLATED_BYTES": 50 * 1024 * 1024,
     "IMPORT_MAX_SECONDS": 20,
 }
+
+
 def limit(name):
     return getattr(settings, name, LIMITS[name])
 

@@ -86,9 +86,7 @@ def search_gifts(queryset, query):
         return queryset
     donors = search_donors(Donor.objects.all(), query)
     receipts = Receipt.objects.filter(number__icontains=query).values("donations")
-    return queryset.filter(
-        Q(donor__in=donors) | Q(reference__icontains=query) | Q(pk__in=receipts)
-    )
+    return queryset.filter(Q(donor__in=donors) | Q(reference__icontains=query) | Q(pk__in=receipts))
 
 
 def search_receipts(queryset, query):

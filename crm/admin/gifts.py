@@ -31,7 +31,13 @@ from .common import (
     require_perm,
 )
 from .exports import export_receipts, export_summary
-from .imports import import_gifts
+from .imports import (
+    import_batch,
+    import_gifts,
+    import_receipts,
+    import_receipts_zip,
+    import_undo,
+)
 
 
 def reverse_crm(name, *args):
@@ -205,6 +211,12 @@ class DonationViewSet(ScopedModelViewSet):
             path("new/", record_gift, name="add"),
             path("<int:pk>/issue-receipt/", issue_receipt, name="issue_receipt"),
             path("import/", import_gifts, name="import"),
+            path("import/<int:batch>/", import_batch, name="import_batch"),
+            path("import/<int:batch>/undo/", import_undo, name="import_undo"),
+            path("import/<int:batch>/receipts/", import_receipts, name="import_receipts"),
+            path(
+                "import/<int:batch>/receipts.zip", import_receipts_zip, name="import_receipts_zip"
+            ),
             path("export/summary/", export_summary, name="export_summary"),
             path("export/receipts/", export_receipts, name="export_receipts"),
         ]
