@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.models import ModelLogEntry
 
+from .admin.bulk_actions import BULK_ACTIONS
 from .admin.common import donor_chooser_viewset
 from .admin.dashboard import crm_homepage_panels
 from .admin.menu import CrmViewSetGroup
@@ -38,3 +39,7 @@ def scope_model_history(actions):
     # also stay in the site history's union and show every row again, unscoped.
     actions.register_model(models.Model, TenantLogEntry)
     actions.log_entry_models.discard(ModelLogEntry)
+
+
+for bulk_action in BULK_ACTIONS:
+    hooks.register("register_bulk_action", bulk_action)

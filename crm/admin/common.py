@@ -16,9 +16,11 @@ from django.core.exceptions import PermissionDenied
 from django.forms.models import modelform_factory
 from django.http import Http404
 from django.urls import path
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django_filters import ModelChoiceFilter
 from wagtail.admin.forms.models import WagtailAdminModelForm
+from wagtail.admin.ui.tables import BulkActionsCheckboxColumn
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic import chooser as chooser_views
 from wagtail.admin.viewsets.chooser import ChooserViewSet
@@ -80,6 +82,18 @@ class ScopedIndexView(generic.IndexView):
 
         make = csv_response if spreadsheet_format == self.FORMAT_CSV else xlsx_response
         return make(headings, rows(), self.get_filename())
+
+
+class BulkActionsMixin:
+    """An index with a tick box per row and the bulk actions bar (crm.admin.bulk_actions); the
+    actions themselves scope the ticked rows again."""
+
+    template_name = "crm/admin/bulk_index.html"
+
+    @cached_property
+    def columns(self):
+        obj_type = self.model._meta.model_name
+        return [BulkActionsCheckboxColumn("bulk_actions", obj_type=obj_type), *super().columns]
 
 
 class ActionsInspectView(generic.InspectView):

@@ -8,7 +8,7 @@ from django.db import DatabaseError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -17,7 +17,7 @@ from crm.exports import export_receipts_zip
 from crm.imports import FIELDS, FileRefused, RowError, limit
 from crm.models import ImportBatch, Network, Receipt
 
-from .common import require_perm
+from .common import ScopedModelViewSet, require_perm
 
 
 class ImportForm(forms.Form):
@@ -78,7 +78,7 @@ def _batch(request, pk):
 
 
 def _batch_url(batch):
-    return reverse("crm_donation:import_batch", args=[batch.pk])
+    return reverse("crm_importbatch:batch", args=[batch.pk])
 
 
 def _applied_message(request, batch):
@@ -160,11 +160,11 @@ def _batch_page(request, batch, plan=None, mapping_form=None, status=200):
     return TemplateResponse(request, "crm/admin/import_batch.html", context, status=status)
 
 
-def import_batch(request, batch):
+def import_batch(request, pk):
     """A batch: while a draft, its mapping and preview (POST `map` or `apply`); then what it
     wrote, its progress on the worker, and its undo and receipts."""
     require_perm(request, "add_donation")
-    batch = _batch(request, batch)
+    batch = _batch(request, pk)
     if request.method != "POST":
         return _batch_page(request, batch)
     if batch.status != ImportBatch.Status.DRAFT:
@@ -188,9 +188,9 @@ def import_batch(request, batch):
     return redirect(_batch_url(batch))
 
 
-def import_undo(request, batch):
+def import_undo(request, pk):
     require_perm(request, "add_donation")
-    batch = _batch(request, batch)
+    batch = _batch(request, pk)
     if request.method != "POST":
         notice = _("Its gifts, and the donors it created that have nothing else, are deleted.")
         context = {"title": _("Undo this import"), "object": batch, "notice": notice}
@@ -208,10 +208,10 @@ def import_undo(request, batch):
     return redirect(_batch_url(batch))
 
 
-def import_receipts(request, batch):
+def import_receipts(request, pk):
     """Issue a receipt for each gift of the batch not yet covered, emailed unless unticked."""
     require_perm(request, "add_receipt")
-    batch = _batch(request, batch)
+    batch = _batch(request, pk)
     if request.method != "POST":
         context = {"title": _("Issue this import's receipts"), "object": batch, "ask_email": True}
         return TemplateResponse(request, "crm/admin/confirm.html", context)
@@ -244,10 +244,35 @@ def receipts_report(report):
     return text + "."
 
 
-def import_receipts_zip(request, batch):
+def import_receipts_zip(request, pk):
     require_perm(request, "view_receipt")
-    batch = _batch(request, batch)
+    batch = _batch(request, pk)
     receipts = Receipt.objects.for_user(request.user).filter(
         pk__in=Receipt.objects.filter(donations__in=batch.gift_ids).values("pk")
     )
     return export_receipts_zip(receipts, f"receipts-import-{batch.pk}")
+
+
+class ImportBatchViewSet(ScopedModelViewSet):
+    """Imports (CRM → Imports): the batches of the user's networks, each with its page."""
+
+    model = ImportBatch
+    icon = "upload"
+    menu_label = _("Imports")
+    list_display = ["file_name", "created_at", "created_by", "row_count", "status", "network"]
+    url_names = {"index", "index_results"}
+
+    def get_extra_urlpatterns(self):
+        return [
+            path("new/", import_gifts, name="add"),
+            path("<int:pk>/", import_batch, name="batch"),
+            path("<int:pk>/undo/", import_undo, name="undo"),
+            path("<int:pk>/receipts/", import_receipts, name="receipts"),
+            path("<int:pk>/receipts.zip", import_receipts_zip, name="receipts_zip"),
+        ]
+
+    def get_index_view_kwargs(self, **kwargs):
+        kwargs = super().get_index_view_kwargs(**kwargs)
+        kwargs["add_url_name"] = self.get_url_name("add")
+        kwargs["inspect_url_name"] = self.get_url_name("batch")
+        return kwargs

@@ -8,6 +8,7 @@ from crm import extensions
 
 from .donors import DonorViewSet
 from .gifts import DonationViewSet
+from .imports import ImportBatchViewSet
 from .plans import RecurringPlanViewSet
 from .receipts import ReceiptViewSet
 
@@ -22,4 +23,5 @@ class CrmViewSetGroup(ModelViewSetGroup):
         DonationViewSet("crm_donation", url_prefix="crm/donations"),
         RecurringPlanViewSet("crm_recurringplan", url_prefix="crm/recurring-plans"),
         ReceiptViewSet("crm_receipt", url_prefix="crm/receipts"),
+        ImportBatchViewSet("crm_importbatch", url_prefix="crm/imports"),
     )

@@ -14,6 +14,7 @@ from crm.import_batches import BatchRefused, apply_batch, start_batch, undo_batc
 from crm.models import Donation, Donor, ImportBatch, Network, Receipt
 
 URL = "/admin/crm/donations/import/"
+BATCHES = "/admin/crm/imports/"
 HEADER = "Nome;Cognome;Email;Codice fiscale;Importo;Data;Metodo;Riferimento;Campagna\n"
 
 
@@ -94,7 +95,7 @@ def test_rows_already_recorded_are_skipped_unless_chosen(network, treasurer):
     assert "Already recorded" in page and 'name="include" value="2"' in page
     assert 'name="include" value="4"' in page and 'value="3"' not in page
     # apply without uploading again, choosing one of the two duplicates
-    response = treasurer.post(f"{URL}{batch.pk}/", {"apply": "1", "include": ["4"]})
+    response = treasurer.post(f"{BATCHES}{batch.pk}/", {"apply": "1", "include": ["4"]})
     assert response.status_code == 302
     batch.refresh_from_db()
     assert batch.result["skipped"] == 1 and batch.result["gifts"] == 2
@@ -128,12 +129,12 @@ def test_mapping_step_maps_campaign_receipt_method_and_reference(network, treasu
         "col_7": "wants_receipt",
     }
     # a field taken from two columns is refused
-    twice = treasurer.post(f"{URL}{batch.pk}/", {**mapping, "col_1": "last_name", "map": "1"})
+    twice = treasurer.post(f"{BATCHES}{batch.pk}/", {**mapping, "col_1": "last_name", "map": "1"})
     assert twice.status_code == 400 and "one column only" in twice.content.decode()
-    assert treasurer.post(f"{URL}{batch.pk}/", {**mapping, "map": "1"}).status_code == 302
-    preview = treasurer.get(f"{URL}{batch.pk}/").content.decode()
+    assert treasurer.post(f"{BATCHES}{batch.pk}/", {**mapping, "map": "1"}).status_code == 302
+    preview = treasurer.get(f"{BATCHES}{batch.pk}/").content.decode()
     assert "1 row is ready to import" in preview and campaign.title in preview
-    assert treasurer.post(f"{URL}{batch.pk}/", {"apply": "1"}).status_code == 302
+    assert treasurer.post(f"{BATCHES}{batch.pk}/", {"apply": "1"}).status_code == 302
     gift = Donation.objects.get()
     assert gift.campaign_id == campaign.pk and gift.wants_receipt and gift.method == "cash"
     assert gift.reference == "CRO 9" and gift.amount_cents == 2500
@@ -195,7 +196,7 @@ def test_batch_receipts_are_emailed_unless_unticked(
         URL, {"network": network.pk, "confirm": "on", "file": SimpleUploadedFile("x.csv", data)}
     )
     batch = ImportBatch.objects.get()
-    url = f"{URL}{batch.pk}/receipts/"
+    url = f"{BATCHES}{batch.pk}/receipts/"
     assert 'name="email" value="1" checked' in treasurer.get(url).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         response = treasurer.post(url, {"email": ["0", "1"]}, follow=True)
@@ -234,7 +235,7 @@ def test_another_networks_batch_is_a_404(network, client, users):
     batch = start_batch(csv("Mario;Rossi;;;10;01/02/2026;bonifico;;\n"), "x.csv", network)
     client.force_login(users["tesoreria-valle-serena"])
     for suffix in ("", "undo/", "receipts/", "receipts.zip"):
-        assert client.get(f"{URL}{batch.pk}/{suffix}").status_code == 404
-    assert client.post(f"{URL}{batch.pk}/", {"apply": "1"}).status_code == 404
+        assert client.get(f"{BATCHES}{batch.pk}/{suffix}").status_code == 404
+    assert client.post(f"{BATCHES}{batch.pk}/", {"apply": "1"}).status_code == 404
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.DRAFT and not Donation.objects.exists()

@@ -20,6 +20,7 @@ MODEL_OF_VIEWSET = {
     "crm_receipt": "receipt",
     "campaigns_stripeevent": "stripeevent",
     "crm_donor_chooser": "donor",
+    "crm_importbatch": "importbatch",
 }
 
 
