@@ -22,7 +22,7 @@ from django.utils import timezone, translation
 from .links import newsletter_confirm_url, plan_cancel_url, receipt_download_url
 from .models import DonorEmail, Receipt
 from .money import format_amount
-from .receipt_files import ensure_receipt_pdf, read_receipt_pdf
+from .receipt_files import download_name, ensure_receipt_pdf, read_receipt_pdf
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ def build_receipt_message(email, pdf_bytes):
         "is_annual": receipt.kind == receipt.Kind.ANNUAL,
     }
     message = _message(email, "receipt", context, language, receipt.entity_snapshot.get("email"))
-    message.attach(f"{receipt.number.replace('/', '-')}.pdf", pdf_bytes, "application/pdf")
+    message.attach(download_name(receipt), pdf_bytes, "application/pdf")
     return message
 
 

@@ -249,7 +249,7 @@ def test_a_successful_gift_gets_its_receipt_and_email_and_a_refund_voids_it(
     message = mailoutbox[0]
     assert message.to == ["mario.rossi@example.com"]
     (name, content, mimetype) = message.attachments[0]
-    assert (name, mimetype) == ("RP-2026-00001.pdf", "application/pdf")
+    assert (name, mimetype) == ("ricevuta-RP-2026-00001.pdf", "application/pdf")
     assert hashlib.sha256(content).hexdigest() == receipt.pdf_sha256
     assert receipt.emails.get().status == "sent"
 
