@@ -21,6 +21,7 @@ from openpyxl.cell import WriteOnlyCell
 from .formulas import neutralise
 from .models import Donation, Receipt
 from .money import cents_to_decimal
+from .receipt_files import download_name
 
 CSV_DELIMITER = ";"  # what Italian spreadsheets expect; decimals use a comma
 CHUNK = 2000
@@ -229,7 +230,7 @@ def write_receipts_zip(receipts, output):
         for receipt in receipts.order_by("year", "sequence").iterator(chunk_size=200):
             name = ""
             if receipt.pdf:
-                name = f"{receipt.number.replace('/', '-')}.pdf"
+                name = download_name(receipt)
                 with receipt.pdf.open("rb") as pdf, archive.open(name, "w") as target:
                     for chunk in iter(lambda: pdf.read(65536), b""):
                         target.write(chunk)

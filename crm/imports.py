@@ -1,31 +1,32 @@
 """Import donors and offline gifts from a bank or spreadsheet list (CSV or XLSX).
 
-Two steps: `plan_import` reads and checks every row and writes nothing (the dry run lists every
-bad row and why); `apply_import` writes only a clean plan, in one transaction.
-Italian conventions: headers like "Cognome", amounts like `1.234,50`, dates `dd/mm/yyyy`,
-`;` separators, files saved as Latin-1 or UTF-8 with a BOM.
+Two steps: `plan_table` checks every row of a read file under a column mapping and writes
+nothing (the dry run lists every bad row and why, the donors it matches or creates and the rows
+already recorded); `apply_import` writes only a clean plan, in one transaction. Reading the file
+safely is `crm.import_files`; the batch around it (same file refused twice, undo) is
+`crm.import_batches`. Italian conventions: headers like "Cognome", amounts like `1.234,50`,
+dates `dd/mm/yyyy`, `;` separators, files saved as Latin-1 or UTF-8 with a BOM.
 """
 
-import csv
 import datetime
-import io
-import time
-import zipfile
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
+from django.utils.translation import gettext_lazy
 from wagtail.log_actions import log
 
+from . import extensions
 from .formulas import looks_like_formula
-from .models import Donation, Donor
+from .import_files import FileRefused, limit, read_cells, read_table
+from .models import Donation, Donor, Network
 from .money import parse_amount
 from .offline import record_offline_gift
 from .validators import normalise_code, validate_codice_fiscale
+
+__all__ = ["FileRefused", "apply_import", "limit", "plan_import", "plan_table", "read_table"]
 
 HEADERS = {
     "nome": "first_name",
@@ -49,7 +50,32 @@ HEADERS = {
     "modalità": "method",
     "riferimento": "reference",
     "causale": "reference",
+    "campagna": "campaign",
+    "ricevuta": "wants_receipt",
+    "vuole ricevuta": "wants_receipt",
+    "ricevuta richiesta": "wants_receipt",
 }
+#: What a column may be mapped to, as the mapping step offers it.
+FIELDS = (
+    ("first_name", gettext_lazy("First name")),
+    ("last_name", gettext_lazy("Last name")),
+    ("organisation_name", gettext_lazy("Organisation name")),
+    ("email", gettext_lazy("Email")),
+    ("codice_fiscale", gettext_lazy("Codice fiscale")),
+    ("street_address", gettext_lazy("Address")),
+    ("postal_code", gettext_lazy("Postal code")),
+    ("city", gettext_lazy("City")),
+    ("province", gettext_lazy("Province")),
+    ("phone", gettext_lazy("Phone")),
+    ("amount", gettext_lazy("Amount")),
+    ("received_on", gettext_lazy("Date received")),
+    ("method", gettext_lazy("Method")),
+    ("reference", gettext_lazy("Reference")),
+    ("campaign", gettext_lazy("Campaign")),
+    ("wants_receipt", gettext_lazy("Wants a receipt")),
+)
+YES = {"sì", "si", "s", "yes", "y", "x", "1", "true", "vero"}
+NO = {"", "no", "n", "0", "false", "falso"}
 METHODS = {
     "bonifico": Donation.Method.BANK_TRANSFER,
     "contanti": Donation.Method.CASH,
@@ -70,103 +96,10 @@ DONOR_FIELDS = (
     "phone",
 )
 
-# Limits (settings IMPORT_*): a file is read whole into memory, so it is bounded first; an XLSX
-# is a ZIP of XML, so its inflated size too (a 410 KB file can inflate to gigabytes), and the
-# reading time (a 1.6 KB file can declare a million empty rows).
-LIMITS = {
-    "IMPORT_MAX_BYTES": 5 * 1024 * 1024,
-    "IMPORT_MAX_ROWS": 20_000,
-    "IMPORT_MAX_COLUMNS": 40,
-    "IMPORT_MAX_CELL_CHARS": 1_000,
-    "IMPORT_MAX_INFLATED_BYTES": 50 * 1024 * 1024,
-    "IMPORT_MAX_SECONDS": 20,
-}
 # The largest gift a row may carry: what the database's amount column holds.
 MAX_AMOUNT_CENTS = 2_147_483_647
 # A phone number may start with + (an international prefix); nothing else that could be a formula.
 PHONE_CHARS = set("+0123456789 ./-()")
-
-
-def limit(name):
-    return getattr(settings, name, LIMITS[name])
-
-
-class FileRefused(ValueError):
-    """The file cannot be read safely (too big, too many rows or columns, a ZIP bomb)."""
-
-
-@dataclass
-class RowError:
-    line: int
-    message: str
-
-
-@dataclass
-class ImportPlan:
-    network: object
-    rows: list = field(default_factory=list)
-    errors: list = field(default_factory=list)
-
-    @property
-    def is_clean(self):
-        return bool(self.rows) and not self.errors
-
-
-def _decode(data):
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")  # Excel on Windows saves CSV as cp1252/Latin-1
-
-
-def _check_zip(data):
-    """Refuse an XLSX whose parts would inflate beyond the limit (a ZIP bomb)."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
-        raise FileRefused(_("This is not an XLSX file: save it again as .xlsx or .csv.")) from exc
-    members = archive.infolist()
-    inflated = sum(member.file_size for member in members)
-    if len(members) > 200 or inflated > limit("IMPORT_MAX_INFLATED_BYTES"):
-        raise FileRefused(_("The file is too large once opened: split it or save it as CSV."))
-
-
-def _xlsx_rows(data):
-    _check_zip(data)
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on a damaged file
-        raise FileRefused(_("The XLSX file cannot be read: save it again and retry.")) from exc
-    sheet = workbook.worksheets[0]
-    # The sheet's declared size is not trusted: a tiny file may declare a million rows.
-    sheet.reset_dimensions()
-    yield from sheet.iter_rows(max_col=limit("IMPORT_MAX_COLUMNS"), values_only=True)
-
-
-def read_table(data, filename):
-    """Yield (line number, list of cells) from CSV or XLSX bytes; the first is the header.
-    Raises FileRefused when the file breaks a limit (rows, columns, size, time)."""
-    if len(data) > limit("IMPORT_MAX_BYTES"):
-        raise FileRefused(_("The file is too large: split it into smaller files."))
-    if filename.lower().endswith(".xlsx"):
-        rows = _xlsx_rows(data)
-    else:
-        text = _decode(data)
-        sample = text[:4096]
-        delimiter = ";" if sample.count(";") >= sample.count(",") else ","
-        rows = csv.reader(io.StringIO(text), delimiter=delimiter)
-    # Empty lines count too: reading them costs time all the same.
-    max_lines = limit("IMPORT_MAX_ROWS") + 1_000
-    deadline = time.monotonic() + limit("IMPORT_MAX_SECONDS")
-    for number, row in enumerate(rows, start=1):
-        if number > max_lines or time.monotonic() > deadline:
-            raise FileRefused(_("The file has too many rows: split it into smaller files."))
-        cells = ["" if v is None else v for v in row]
-        if len(cells) > limit("IMPORT_MAX_COLUMNS"):
-            cells = cells[: limit("IMPORT_MAX_COLUMNS")]
-        yield number, cells
 
 
 def _date(value):
@@ -213,8 +146,9 @@ def _check_lengths(row, problems):
         problems.append(_("the reference is too long"))
 
 
-def _check_row(raw):
-    """The clean values of one row, or ValidationError with every problem of the row."""
+def _check_row(raw, campaigns=None):
+    """The clean values of one row, or ValidationError with every problem of the row.
+    `campaigns` names the network's campaigns (`campaigns_of`)."""
     problems, row = [], {}
     for key, value in raw.items():
         if isinstance(value, str):
@@ -257,6 +191,7 @@ def _check_row(raw):
         if method not in METHODS:
             problems.append(_("unknown method “%s” (bonifico, contanti, assegno)") % method)
         row["method"] = METHODS.get(method)
+    _check_gift_options(row, campaigns or {}, problems)
     if row.get("province") and not (
         len(str(row["province"])) == 2 and str(row["province"]).isalpha()
     ):
@@ -267,28 +202,86 @@ def _check_row(raw):
     return row
 
 
+@dataclass
+class RowError:
+    line: int
+    message: str
+
+
+@dataclass
+class ImportPlan:
+    network: object
+    rows: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+    #: line → the existing donor a row matches (rows of new donors are absent).
+    matches: dict = field(default_factory=dict)
+    #: lines of gift rows that look already recorded (same donor, date, amount, reference).
+    duplicates: set = field(default_factory=set)
+
+    @property
+    def is_clean(self):
+        return bool(self.rows) and not self.errors
+
+
+def default_mapping(header):
+    """Column index (as text) → field, from the header's known names."""
+    mapping = {}
+    for index, name in enumerate(header):
+        found = HEADERS.get(str(name).strip().lower())
+        if found and found not in mapping.values():
+            mapping[str(index)] = found
+    return mapping
+
+
+def campaigns_of(network):
+    """The network's campaigns by lower-cased title and by slug, as a file may name them."""
+    found = {}
+    for page in extensions.campaign_pages(Network.objects.filter(pk=network.pk)):
+        found[page.slug.lower()] = page
+        found[page.title.strip().lower()] = page
+    return found
+
+
+def _check_gift_options(row, campaigns, problems):
+    """The campaign a row names (title or slug) and whether the donor wants a receipt."""
+    name = str(row.pop("campaign", "") or "").strip()
+    if name:
+        row["campaign"] = campaigns.get(name.lower())
+        if row["campaign"] is None:
+            problems.append(_("no campaign of this network is called “%s”") % name)
+    if "wants_receipt" in row:
+        answer = str(row["wants_receipt"]).strip().lower()
+        if answer not in YES | NO:
+            problems.append(_("“%s” is not a yes or no for the receipt") % row["wants_receipt"])
+        row["wants_receipt"] = answer in YES
+
+
 def plan_import(data, filename, network):
     """Read and check every row; write nothing. A file that breaks a limit is one error."""
-    plan = ImportPlan(network=network)
     try:
-        return _plan_rows(plan, read_table(data, filename))
+        table = read_cells(data, filename)
     except FileRefused as exc:
-        plan.rows = []
-        plan.errors = [RowError(0, str(exc))]
-        return plan
+        return ImportPlan(network=network, errors=[RowError(0, str(exc))])
+    return plan_table(table, network)
 
 
-def _plan_rows(plan, table):
-    header = next(table, None)
-    if header is None:
+def plan_table(table, network, mapping=None):
+    """Check the rows of a read file (`crm.import_files.read_cells`) under `mapping` (the
+    header's known names when None); match donors and find rows already recorded."""
+    plan = ImportPlan(network=network)
+    if not table:
         plan.errors.append(RowError(0, _("The file is empty.")))
         return plan
-    columns = [HEADERS.get(str(h).strip().lower()) for h in header[1]]
+    header = table[0][1]
+    if mapping is None:
+        mapping = default_mapping(header)
+    columns = [mapping.get(str(i)) or None for i in range(len(header))]
     if not any(columns):
         plan.errors.append(RowError(1, _("No known column: use Nome, Cognome, Email, Importo…")))
         return plan
+    campaigns = campaigns_of(network) if "campaign" in columns else {}
     seen = set()
-    for line, cells in table:
+    for line, cells in table[1:]:
         if not any(str(c).strip() for c in cells):
             continue
         if len(plan.rows) + len(plan.errors) >= limit("IMPORT_MAX_ROWS"):
@@ -301,16 +294,56 @@ def _plan_rows(plan, table):
             continue
         seen.add(key)
         try:
-            plan.rows.append((line, _check_row(raw)))
+            plan.rows.append((line, _check_row(raw, campaigns)))
         except ValidationError as exc:
             plan.errors.append(RowError(line, "; ".join(exc.messages)))
     if not plan.rows and not plan.errors:
         plan.errors.append(RowError(0, _("The file has no rows.")))
+    _match(plan)
     return plan
 
 
+def _chunks(values, size=500):
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _match(plan):
+    """Fill `plan.matches` (existing donors, by codice fiscale then email) and
+    `plan.duplicates` (gifts already recorded), a few queries per 500 rows."""
+    donors = Donor.objects.filter(network=plan.network, merged_into__isnull=True).order_by("pk")
+    by_cf, by_email = {}, {}
+    codes = {r["codice_fiscale"] for _l, r in plan.rows if r.get("codice_fiscale")}
+    emails = {r["email"] for _l, r in plan.rows if r.get("email")}
+    for chunk in _chunks(codes):
+        for donor in donors.filter(codice_fiscale__in=chunk):
+            by_cf.setdefault(donor.codice_fiscale, donor)
+    for chunk in _chunks(emails):
+        for donor in donors.filter(email__in=chunk):
+            by_email.setdefault(donor.email, donor)
+    for line, row in plan.rows:
+        donor = by_cf.get(row.get("codice_fiscale")) or by_email.get(row.get("email"))
+        if donor is not None:
+            plan.matches[line] = donor
+    recorded = set()
+    donor_ids = {d.pk for d in plan.matches.values()}
+    for chunk in _chunks(donor_ids):
+        recorded.update(
+            Donation.objects.filter(network=plan.network, donor_id__in=chunk)
+            .exclude(status__in=[Donation.Status.PENDING, Donation.Status.FAILED])
+            .values_list("donor_id", "received_on", "amount_cents", "reference")
+        )
+    for line, row in plan.rows:
+        donor = plan.matches.get(line)
+        if donor is not None and "amount_cents" in row:
+            key = (donor.pk, row["received_on"], row["amount_cents"], row.get("reference", ""))
+            if key in recorded:
+                plan.duplicates.add(line)
+
+
 def _find_donor(network, row):
-    donors = Donor.objects.filter(network=network, merged_into__isnull=True)
+    donors = Donor.objects.filter(network=network, merged_into__isnull=True).order_by("pk")
     if row.get("codice_fiscale"):
         found = donors.filter(codice_fiscale=row["codice_fiscale"]).first()
         if found:
@@ -321,12 +354,20 @@ def _find_donor(network, row):
 
 
 @transaction.atomic
-def apply_import(plan, *, user=None):
-    """Write a clean plan: match or create donors, record gifts. Returns counts."""
+def apply_import(plan, *, user=None, include_lines=(), progress=None):
+    """Write a clean plan: match or create donors, record gifts. Rows already recorded are
+    skipped unless their line is in `include_lines`. `progress(done)` is told every 100 rows.
+    Returns counts; the ids written are left on the plan (`gift_ids`, `donor_ids`) for undo."""
     if not plan.is_clean:
         raise ValueError("Only a clean import can be applied.")
-    created = gifts = 0
-    for _line, row in plan.rows:
+    include = set(include_lines)
+    plan.gift_ids, plan.donor_ids, plan.skipped = [], [], 0
+    for done, (line, row) in enumerate(plan.rows, start=1):
+        if progress is not None and done % 100 == 0:
+            progress(done)
+        if line in plan.duplicates and line not in include:
+            plan.skipped += 1
+            continue
         donor = _find_donor(plan.network, row)
         if donor is None:
             donor = Donor(
@@ -339,17 +380,19 @@ def apply_import(plan, *, user=None):
             donor.province = donor.province.upper()
             donor.save()
             log(donor, "wagtail.create", user=user)
-            created += 1
+            plan.donor_ids.append(donor.pk)
         if "amount_cents" in row:
-            record_offline_gift(
+            gift = record_offline_gift(
                 network=plan.network,
                 donor=donor,
                 amount_cents=row["amount_cents"],
                 received_on=row["received_on"],
                 method=row["method"],
                 reference=str(row.get("reference", "")),
+                campaign=row.get("campaign"),
+                wants_receipt=row.get("wants_receipt", False),
                 recorded_by=user,
                 confirm=False,  # past gifts: no confirmation emails for a whole bank file
             )
-            gifts += 1
-    return {"donors": created, "gifts": gifts}
+            plan.gift_ids.append(gift.pk)
+    return {"donors": len(plan.donor_ids), "gifts": len(plan.gift_ids)}

@@ -23,7 +23,7 @@ from . import email_templates, links, portal_links
 from .links import newsletter_confirm_url, plan_cancel_url, receipt_download_url
 from .models import DonorEmail, Receipt
 from .money import format_amount
-from .receipt_files import ensure_receipt_pdf, read_receipt_pdf
+from .receipt_files import download_name, ensure_receipt_pdf, read_receipt_pdf
 
 logger = logging.getLogger(__name__)
 
@@ -163,16 +163,6 @@ def _date(value):
     return formats.date_format(value, "d/m/Y") if value else ""
 
 
-def attachment_name(receipt):
-    """`ricevuta-2026-00123.pdf` (`receipt-…` in English, `riepilogo-…` for a statement)."""
-    english = receipt.language == "en"
-    if receipt.kind == receipt.Kind.ANNUAL:
-        prefix = "statement" if english else "riepilogo"
-    else:
-        prefix = "receipt" if english else "ricevuta"
-    return f"{prefix}-{receipt.number.replace('/', '-')}.pdf"
-
-
 def build_refund_message(email):
     """Tells the donor how much of their gift went back to them and what became of its
     receipt: voided, or replaced by a new one for what they still give."""
@@ -225,7 +215,7 @@ def build_receipt_message(email, pdf_bytes):
         receipt.entity_snapshot.get("email"),
         receipt.network,
     )
-    message.attach(attachment_name(receipt), pdf_bytes, "application/pdf")
+    message.attach(download_name(receipt), pdf_bytes, "application/pdf")
     return message
 
 
@@ -262,7 +252,7 @@ def build_gift_message(email):
     message = _message(email, email.kind, context, language, network.email, network)
     if email.receipt_id:
         message.attach(
-            attachment_name(email.receipt), read_receipt_pdf(email.receipt), "application/pdf"
+            download_name(email.receipt), read_receipt_pdf(email.receipt), "application/pdf"
         )
     return message
 

@@ -45,8 +45,9 @@ def ensure_receipt_pdf(receipt):
 
 
 def download_name(receipt):
-    """The file name people see (`OP-2026-00042.pdf`); the stored name is random."""
-    return f"{receipt.number.replace('/', '-')}.pdf"
+    """The file name people see (`ricevuta-OP-2026-00042.pdf`, the same in downloads, ZIPs and
+    email attachments); the stored name is random."""
+    return f"ricevuta-{receipt.number.replace('/', '-')}.pdf"
 
 
 def receipt_pdf_response(receipt):

@@ -240,3 +240,40 @@ def receipt_gift_if_due(donation, *, email=True):
         logger.exception("could not issue a receipt for donation %s", donation.pk)
         return None
     return receipt
+
+
+def email_receipt(receipt, *, user=None):
+    """Queue the receipt's email if the donor has an address. True if queued."""
+    if not (receipt.donor_snapshot.get("email") or receipt.donor.email):
+        return False
+    outbox.queue_receipt_email(receipt, user=user)
+    return True
+
+
+def issue_receipts_for(donations, *, issued_by=None, email=True):
+    """One receipt per gift for `donations` (the bulk action, an import batch): gifts already
+    covered, not completed or without a donor are skipped with the reason. Each receipt is
+    emailed to the donor unless `email` is false. Returns a report: `issued` (receipts),
+    `emailed` (count) and `skipped` (list of (gift, reason code))."""
+    report = {"issued": [], "emailed": 0, "skipped": []}
+    covered = set(
+        Receipt.objects.filter(
+            donations__in=[d.pk for d in donations], status=Receipt.Status.ISSUED
+        ).values_list("donations", flat=True)
+    )
+    for gift in donations:
+        if gift.pk in covered:
+            report["skipped"].append((gift, "covered"))
+        elif gift.status not in Donation.COUNTED_STATUSES or not gift.donor_id:
+            report["skipped"].append((gift, "not_receiptable"))
+        else:
+            try:
+                with transaction.atomic():
+                    receipt = issue_receipt([gift], issued_by=issued_by)
+                    if email and email_receipt(receipt):
+                        report["emailed"] += 1
+            except ReceiptError:
+                report["skipped"].append((gift, "not_receiptable"))
+                continue
+            report["issued"].append(receipt)
+    return report

@@ -13,6 +13,7 @@ from django.db.models import CharField, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 
+from .models import Donation, Donor, Receipt
 from .validators import normalise_code
 
 # Upper-cased "last first organisation", the text a name search runs against. `{t}` is the table
@@ -75,3 +76,27 @@ def _search_postgresql(queryset, query):
         # read half the table for 20 rows. Sorting the found rows by the same text is cheap.
         queryset = queryset.order_by("search_name", "pk")
     return queryset
+
+
+def search_gifts(queryset, query):
+    """Gifts whose donor matches (name, email, codice fiscale), whose reference contains the
+    text, or that a receipt of that number covers."""
+    query = (query or "").strip()
+    if not query:
+        return queryset
+    donors = search_donors(Donor.objects.all(), query)
+    receipts = Receipt.objects.filter(number__icontains=query).values("donations")
+    return queryset.filter(Q(donor__in=donors) | Q(reference__icontains=query) | Q(pk__in=receipts))
+
+
+def search_receipts(queryset, query):
+    """Receipts by number, by their donor (name, email, codice fiscale) or by the reference of
+    a gift they cover."""
+    query = (query or "").strip()
+    if not query:
+        return queryset
+    donors = search_donors(Donor.objects.all(), query)
+    gifts = Donation.objects.filter(reference__icontains=query).values("pk")
+    return queryset.filter(
+        Q(number__icontains=query) | Q(donor__in=donors) | Q(donations__in=gifts)
+    ).distinct()

@@ -36,6 +36,7 @@ TREASURER_MODEL_PERMISSIONS = {
     "recurringplan": ("view", "change"),
     "receipt": ("view", "add", "change"),
     "donoremail": ("view",),
+    "importbatch": ("view", "add"),
 }
 
 

@@ -8,6 +8,7 @@ from wagtail.models import ModelLogEntry
 
 from . import plan_history  # noqa: F401 (registers the plan log actions)
 from .admin import email_templates
+from .admin.bulk_actions import BULK_ACTIONS
 from .admin.common import donor_chooser_viewset
 from .admin.dashboard import crm_homepage_panels
 from .admin.menu import CrmViewSetGroup
@@ -52,3 +53,7 @@ def scope_model_history(actions):
     # also stay in the site history's union and show every row again, unscoped.
     actions.register_model(models.Model, TenantLogEntry)
     actions.log_entry_models.discard(ModelLogEntry)
+
+
+for bulk_action in BULK_ACTIONS:
+    hooks.register("register_bulk_action", bulk_action)

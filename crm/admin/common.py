@@ -11,18 +11,22 @@ Custom views still load their objects through `for_user` and check permissions w
 
 import functools
 
+from django import forms
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.forms.models import modelform_factory
 from django.http import Http404
 from django.urls import path
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django_filters import ModelChoiceFilter
 from wagtail.admin.forms.models import WagtailAdminModelForm
+from wagtail.admin.ui.tables import BulkActionsCheckboxColumn
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic import chooser as chooser_views
 from wagtail.admin.viewsets.chooser import ChooserViewSet
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.log_actions import log
 
 from crm import extensions
 from crm.exports import csv_response, xlsx_response
@@ -82,6 +86,18 @@ class ScopedIndexView(generic.IndexView):
         return make(headings, rows(), self.get_filename())
 
 
+class BulkActionsMixin:
+    """An index with a tick box per row and the bulk actions bar (crm.admin.bulk_actions); the
+    actions themselves scope the ticked rows again."""
+
+    template_name = "crm/admin/bulk_index.html"
+
+    @cached_property
+    def columns(self):
+        obj_type = self.model._meta.model_name
+        return [BulkActionsCheckboxColumn("bulk_actions", obj_type=obj_type), *super().columns]
+
+
 class ActionsInspectView(generic.InspectView):
     """An inspect page with the object's actions as buttons (POST ones as small forms)."""
 
@@ -110,7 +126,36 @@ class TreasurersOnlyMixin:
         return super().dispatch(request, *args, **kwargs)
 
 
-class ScopedChooseView(TreasurersOnlyMixin, chooser_views.ChooseView):
+class DonorCreationForm(forms.ModelForm):
+    """A new donor from the chooser ("Create" tab): in one of the user's networks."""
+
+    class Meta:
+        model = Donor
+        fields = ["network", "first_name", "last_name", "organisation_name", "email"]
+        fields += ["codice_fiscale"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        networks = Network.objects.for_user(user)
+        self.fields["network"].queryset = networks
+        if networks.count() == 1:
+            self.fields["network"].initial = networks.get()
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("last_name") or data.get("organisation_name")):
+            raise forms.ValidationError(_("Give a surname or an organisation name."))
+        if data.get("organisation_name") and not data.get("last_name"):
+            self.instance.kind = Donor.Kind.ORGANISATION
+        return data
+
+
+class DonorCreationMixin:
+    def get_creation_form_kwargs(self):
+        return {**super().get_creation_form_kwargs(), "user": self.request.user}
+
+
+class ScopedChooseView(TreasurersOnlyMixin, DonorCreationMixin, chooser_views.ChooseView):
     def get_object_list(self):
         return search_donors(Donor.objects.for_user(self.request.user), "")
 
@@ -134,6 +179,15 @@ class ScopedChosenMultipleView(TreasurersOnlyMixin, chooser_views.ChosenMultiple
         return Donor.objects.for_user(self.request.user).filter(pk__in=pks)
 
 
+class ScopedCreateView(TreasurersOnlyMixin, DonorCreationMixin, chooser_views.CreateView):
+    def save_form(self, form):
+        donor = form.save(commit=False)
+        donor.source = "admin"
+        donor.save()
+        log(donor, "wagtail.create", user=self.request.user)
+        return donor
+
+
 class DonorChooserViewSet(ChooserViewSet):
     model = Donor
     icon = "user"
@@ -143,6 +197,10 @@ class DonorChooserViewSet(ChooserViewSet):
     choose_results_view_class = ScopedChooseResultsView
     chosen_view_class = ScopedChosenView
     chosen_multiple_view_class = ScopedChosenMultipleView
+    create_view_class = ScopedCreateView
+    creation_form_class = DonorCreationForm
+    create_action_label = _("Create the donor")
+    creation_tab_label = _("New donor")
 
 
 donor_chooser_viewset = DonorChooserViewSet("crm_donor_chooser", url_prefix="crm/donor-chooser")

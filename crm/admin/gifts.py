@@ -9,20 +9,21 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
-from django_filters import DateFromToRangeFilter, ModelChoiceFilter
+from django_filters import DateFromToRangeFilter, ModelChoiceFilter, NumberFilter
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.tables import Column, StatusFlagColumn
 from wagtail.admin.widgets import HeaderButton
 
 from crm import extensions, receipts
 from crm.exports import export_donations
-from crm.models import Donation, Donor, Receipt
+from crm.models import Donation, Donor, ImportBatch, Receipt
 from crm.money import format_amount, parse_amount
 from crm.offline import OFFLINE_METHODS, record_offline_gift
+from crm.search import search_gifts
 
 from .common import (
     ActionsInspectView,
+    BulkActionsMixin,
     ScopedIndexView,
     ScopedModelViewSet,
     campaigns_for,
@@ -41,7 +42,10 @@ def reverse_crm(name, *args):
 # --- Views --------------------------------------------------------------------------------------
 
 
-class DonationIndexView(ScopedIndexView):
+class DonationIndexView(BulkActionsMixin, ScopedIndexView):
+    def search_queryset(self, queryset):
+        return search_gifts(queryset, self.search_query) if self.is_searching else queryset
+
     def as_spreadsheet(self, queryset, spreadsheet_format):
         return export_donations(queryset, spreadsheet_format, self.get_filename())
 
@@ -72,7 +76,7 @@ class DonationInspectView(ActionsInspectView):
         if self.object.status in Donation.COUNTED_STATUSES and not self.object.receipts.filter(
             status=Receipt.Status.ISSUED
         ):
-            actions.append((_("Issue receipt"), reverse_crm("issue_receipt", pk), "post"))
+            actions.append((_("Issue receipt"), reverse_crm("issue_receipt", pk), "get"))
         actions += extensions.gift_actions(self.request, self.object)
         if self.object.donor_id:
             donor_url = reverse("crm_donor:inspect", args=[self.object.donor_id])
@@ -152,17 +156,36 @@ def record_gift(request, pk=None):
     )
 
 
-@require_POST
 def issue_receipt(request, pk):
+    """GET asks (with "email the donor" ticked); POST issues, and emails unless unticked
+    (`email=0`; a POST without the field emails)."""
     require_perm(request, "add_receipt")
     donation = get_object_or_404(Donation.objects.for_user(request.user), pk=pk)
+    if request.method != "POST":
+        context = {"title": _("Issue receipt"), "object": donation, "ask_email": True}
+        return TemplateResponse(request, "crm/admin/confirm.html", context)
     try:
         receipt = receipts.issue_receipt([donation], issued_by=request.user)
     except (ValidationError, receipts.ReceiptError) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         return redirect("crm_donation:inspect", donation.pk)
-    messages.success(request, _("Receipt %(number)s issued.") % {"number": receipt.number})
+    messages.success(request, issued_message(request, receipt))
     return redirect("crm_receipt:inspect", receipt.pk)
+
+
+def wants_email(request):
+    """The "email the donor" box: a hidden `0` before a ticked `1`; absent means yes."""
+    return request.POST.getlist("email", ["1"])[-1] == "1"
+
+
+def issued_message(request, receipt):
+    """Email the receipt if asked (and possible), and say what happened."""
+    number = {"number": receipt.number}
+    if not wants_email(request):
+        return _("Receipt %(number)s issued; not emailed, as chosen.") % number
+    if receipts.email_receipt(receipt, user=request.user):
+        return _("Receipt %(number)s issued and emailed to the donor.") % number
+    return _("Receipt %(number)s issued; not emailed: the donor has no email address.") % number
 
 
 # --- Declarations -------------------------------------------------------------------------------
@@ -174,10 +197,18 @@ class DonationFilterSet(WagtailFilterSet):
         label=_("Campaign"), queryset=lambda request: campaigns_for(request.user)
     )
     network = network_filter()
+    import_batch = NumberFilter(
+        label=_("Import batch"), method="filter_import_batch", widget=forms.HiddenInput
+    )
 
     class Meta:
         model = Donation
         fields = ["received_on", "campaign", "method", "status", "channel", "network"]
+
+    def filter_import_batch(self, queryset, name, value):
+        """The gifts an import batch of the user's networks recorded (none for another's)."""
+        batch = ImportBatch.objects.for_user(self.request.user).filter(pk=value).first()
+        return queryset.filter(pk__in=batch.gift_ids if batch else [])
 
 
 class DonationViewSet(ScopedModelViewSet):
@@ -199,6 +230,8 @@ class DonationViewSet(ScopedModelViewSet):
     ]
     list_export = ["id"]  # the export itself is crm.exports.export_donations
     export_filename = "donations"
+    # Searched by crm.search.search_gifts (donor, reference, receipt number).
+    search_fields = ["reference"]
     form_fields = ["donor", "campaign", "reference", "dedication", "anonymous", "wants_receipt"]
     url_names = {"index", "index_results", "edit", "history", "history_results", "inspect"}
 

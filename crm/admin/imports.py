@@ -1,24 +1,31 @@
-"""The gift import screen (Donations → Import gifts): a dry run first, then the write."""
+"""The gift import screens (Donations → Import gifts): upload a file once, map its columns,
+preview what it would write (bad rows, matched and new donors, rows already recorded), apply;
+then see the batch, undo it or issue its receipts. The verbs are `crm.import_batches`."""
 
 from django import forms
 from django.contrib import messages
 from django.db import DatabaseError
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from crm.imports import RowError, apply_import, limit, plan_import
-from crm.models import Network
+from crm import import_batches
+from crm.exports import export_receipts_zip
+from crm.imports import FIELDS, FileRefused, RowError, limit
+from crm.models import ImportBatch, Network, Receipt
 
-from .common import require_perm
+from .common import ScopedModelViewSet, require_perm
 
 
 class ImportForm(forms.Form):
     network = forms.ModelChoiceField(queryset=Network.objects.none(), label=_("Network"))
     file = forms.FileField(label=_("CSV or XLSX file"))
     confirm = forms.BooleanField(
-        required=False, label=_("Write to the CRM (leave unticked for a dry run)")
+        required=False,
+        label=_("Write to the CRM at once (leave unticked to map the columns and preview)"),
     )
 
     def __init__(self, *args, user, **kwargs):
@@ -38,36 +45,234 @@ class ImportForm(forms.Form):
         return upload
 
 
+class MappingForm(forms.Form):
+    """One choice per column of the file: which field it holds, or nothing."""
+
+    def __init__(self, *args, batch, **kwargs):
+        super().__init__(*args, **kwargs)
+        header = batch.table[0][1] if batch.table else []
+        samples = batch.table[1][1] if len(batch.table) > 1 else []
+        choices = [("", _("— not imported —")), *FIELDS]
+        for index, name in enumerate(header):
+            sample = samples[index] if index < len(samples) else ""
+            self.fields[f"col_{index}"] = forms.ChoiceField(
+                label=str(name) or _("Column %(n)s") % {"n": index + 1},
+                help_text=_("For example: %(value)s") % {"value": sample} if sample else "",
+                choices=choices,
+                required=False,
+                initial=batch.mapping.get(str(index), ""),
+            )
+
+    def clean(self):
+        chosen = [v for v in self.cleaned_data.values() if v]
+        if len(chosen) != len(set(chosen)):
+            raise forms.ValidationError(_("Each field can come from one column only."))
+        return self.cleaned_data
+
+    def mapping(self):
+        return {name[4:]: value for name, value in self.cleaned_data.items() if value}
+
+
+def _batch(request, pk):
+    return get_object_or_404(ImportBatch.objects.for_user(request.user), pk=pk)
+
+
+def _batch_url(batch):
+    return reverse("crm_importbatch:batch", args=[batch.pk])
+
+
+def _applied_message(request, batch):
+    result = batch.result
+    text = _("Imported %(donors)s new donors and %(gifts)s gifts.") % result
+    if result.get("skipped"):
+        text += " " + ngettext(
+            "%(n)s row already recorded was skipped.",
+            "%(n)s rows already recorded were skipped.",
+            result["skipped"],
+        ) % {"n": result["skipped"]}
+    messages.success(request, text)
+
+
+def _apply(request, batch, include_lines=()):
+    """Apply and say what happened; None when it was written (or handed to the worker)."""
+    try:
+        batch = import_batches.apply_batch(batch, user=request.user, include_lines=include_lines)
+    except import_batches.BatchRefused as exc:
+        return str(exc)
+    except DatabaseError:
+        # The checks mirror the database's limits; should one slip, the step was rolled back
+        # and the treasurer is told, not shown a 500.
+        return _("The file could not be written.")
+    if batch.status == ImportBatch.Status.RUNNING:
+        messages.success(request, _("The import runs in the background: follow it here."))
+    else:
+        _applied_message(request, batch)
+    return None
+
+
 def import_gifts(request):
-    """Bad input (an invalid form, a refused file, bad rows) answers 400 with the reasons and
-    writes nothing; only a clean, confirmed file is written."""
+    """Upload. Bad input (an invalid form, a refused file, the same file again, bad rows)
+    answers 400 with the reasons and writes nothing."""
     require_perm(request, "add_donation")
     form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
-    plan, status = None, 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            plan = plan_import(upload.read(), upload.name, form.cleaned_data["network"])
-            if plan.is_clean:
-                status = 200
-            if plan.is_clean and form.cleaned_data["confirm"]:
-                try:
-                    result = apply_import(plan, user=request.user)
-                except DatabaseError:
-                    # The checks mirror the database's limits; should one slip, nothing was
-                    # written (one transaction) and the treasurer is told, not shown a 500.
-                    plan.errors.append(RowError(0, _("The file could not be written.")))
-                    status = 400
-                else:
-                    messages.success(
-                        request,
-                        _("Imported %(donors)s new donors and %(gifts)s gifts.") % result,
-                    )
-                    return redirect("crm_donation:index")
-    return TemplateResponse(
-        request,
-        "crm/admin/import.html",
-        {"form": form, "plan": plan, "title": _("Import donors and gifts")},
-        status=status,
+    recent = ImportBatch.objects.for_user(request.user).select_related("created_by")[:20]
+    context = {"form": form, "title": _("Import donors and gifts"), "batches": recent}
+    if request.method != "POST":
+        return TemplateResponse(request, "crm/admin/import.html", context)
+    if not form.is_valid():
+        return TemplateResponse(request, "crm/admin/import.html", context, status=400)
+    upload = form.cleaned_data["file"]
+    try:
+        batch = import_batches.start_batch(
+            upload.read(), upload.name, form.cleaned_data["network"], user=request.user
+        )
+    except (FileRefused, import_batches.BatchRefused) as exc:
+        context["refused"] = str(exc)
+        return TemplateResponse(request, "crm/admin/import.html", context, status=400)
+    plan = import_batches.plan_batch(batch)
+    problem = None
+    if plan.is_clean and form.cleaned_data["confirm"]:
+        problem = _apply(request, batch)
+        if problem is None:
+            return redirect(_batch_url(batch))
+        plan.errors.append(RowError(0, problem))
+    return _batch_page(request, batch, plan, status=200 if plan.is_clean and not problem else 400)
+
+
+def _batch_page(request, batch, plan=None, mapping_form=None, status=200):
+    draft = batch.status == ImportBatch.Status.DRAFT
+    if plan is None and draft:
+        plan = import_batches.plan_batch(batch)
+    context = {
+        "title": _("Import: %(name)s") % {"name": batch.file_name},
+        "batch": batch,
+        "plan": plan,
+        "mapping_form": mapping_form or (MappingForm(batch=batch) if draft else None),
+        "running": batch.status == ImportBatch.Status.RUNNING,
+        "can_undo": batch.status in (ImportBatch.Status.APPLIED, ImportBatch.Status.FAILED),
+        "gifts_url": reverse("crm_donation:index") + f"?import_batch={batch.pk}",
+    }
+    if plan is not None:
+        rows = dict(plan.rows)
+        context["matched"] = [(line, donor, rows[line]) for line, donor in plan.matches.items()]
+        context["new_rows"] = [(line, row) for line, row in plan.rows if line not in plan.matches]
+        context["duplicates"] = [(line, rows[line]) for line in sorted(plan.duplicates)]
+    return TemplateResponse(request, "crm/admin/import_batch.html", context, status=status)
+
+
+def import_batch(request, pk):
+    """A batch: while a draft, its mapping and preview (POST `map` or `apply`); then what it
+    wrote, its progress on the worker, and its undo and receipts."""
+    require_perm(request, "add_donation")
+    batch = _batch(request, pk)
+    if request.method != "POST":
+        return _batch_page(request, batch)
+    if batch.status != ImportBatch.Status.DRAFT:
+        messages.error(request, _("This batch was already applied."))
+        return redirect(_batch_url(batch))
+    if "apply" not in request.POST:
+        form = MappingForm(request.POST, batch=batch)
+        if not form.is_valid():
+            return _batch_page(request, batch, mapping_form=form, status=400)
+        batch.mapping = form.mapping()
+        batch.save(update_fields=["mapping"])
+        return redirect(_batch_url(batch))
+    plan = import_batches.plan_batch(batch)
+    if not plan.is_clean:
+        return _batch_page(request, batch, plan, status=400)
+    include = [int(v) for v in request.POST.getlist("include") if v.isdigit()]
+    problem = _apply(request, batch, include_lines=[i for i in include if i in plan.duplicates])
+    if problem is not None:
+        messages.error(request, problem)
+        return _batch_page(request, batch, plan, status=400)
+    return redirect(_batch_url(batch))
+
+
+def import_undo(request, pk):
+    require_perm(request, "add_donation")
+    batch = _batch(request, pk)
+    if request.method != "POST":
+        notice = _("Its gifts, and the donors it created that have nothing else, are deleted.")
+        context = {"title": _("Undo this import"), "object": batch, "notice": notice}
+        return TemplateResponse(request, "crm/admin/confirm.html", context)
+    try:
+        batch = import_batches.undo_batch(batch, user=request.user)
+    except import_batches.BatchRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("Import undone: %(gifts)s gifts and %(donors)s donors deleted.")
+            % batch.result["undone"],
+        )
+    return redirect(_batch_url(batch))
+
+
+def import_receipts(request, pk):
+    """Issue a receipt for each gift of the batch not yet covered, emailed unless unticked."""
+    require_perm(request, "add_receipt")
+    batch = _batch(request, pk)
+    if request.method != "POST":
+        context = {"title": _("Issue this import's receipts"), "object": batch, "ask_email": True}
+        return TemplateResponse(request, "crm/admin/confirm.html", context)
+    email = request.POST.getlist("email", ["1"])[-1] == "1"
+    report = import_batches.issue_batch_receipts(batch, user=request.user, email=email)
+    messages.success(request, receipts_report(report))
+    return redirect(_batch_url(batch))
+
+
+def receipts_report(report):
+    """What an issue of many receipts did, as the treasurer reads it."""
+    text = ngettext("%(n)s receipt issued", "%(n)s receipts issued", len(report["issued"])) % {
+        "n": len(report["issued"])
+    }
+    text += ", " + ngettext("%(n)s emailed", "%(n)s emailed", report["emailed"]) % {
+        "n": report["emailed"]
+    }
+    covered = sum(1 for _gift, why in report["skipped"] if why == "covered")
+    other = len(report["skipped"]) - covered
+    if covered:
+        text += "; " + ngettext(
+            "%(n)s gift already had one", "%(n)s gifts already had one", covered
+        ) % {"n": covered}
+    if other:
+        text += "; " + ngettext(
+            "%(n)s gift cannot have one (not completed or without a donor)",
+            "%(n)s gifts cannot have one (not completed or without a donor)",
+            other,
+        ) % {"n": other}
+    return text + "."
+
+
+def import_receipts_zip(request, pk):
+    require_perm(request, "view_receipt")
+    batch = _batch(request, pk)
+    receipts = Receipt.objects.for_user(request.user).filter(
+        pk__in=Receipt.objects.filter(donations__in=batch.gift_ids).values("pk")
     )
+    return export_receipts_zip(receipts, f"receipts-import-{batch.pk}")
+
+
+class ImportBatchViewSet(ScopedModelViewSet):
+    """Imports (CRM → Imports): the batches of the user's networks, each with its page."""
+
+    model = ImportBatch
+    icon = "upload"
+    menu_label = _("Imports")
+    list_display = ["file_name", "created_at", "created_by", "row_count", "status", "network"]
+    url_names = {"index", "index_results"}
+
+    def get_extra_urlpatterns(self):
+        return [
+            path("new/", import_gifts, name="add"),
+            path("<int:pk>/", import_batch, name="batch"),
+            path("<int:pk>/undo/", import_undo, name="undo"),
+            path("<int:pk>/receipts/", import_receipts, name="receipts"),
+            path("<int:pk>/receipts.zip", import_receipts_zip, name="receipts_zip"),
+        ]
+
+    def get_index_view_kwargs(self, **kwargs):
+        kwargs = super().get_index_view_kwargs(**kwargs)
+        kwargs["add_url_name"] = self.get_url_name("add")
+        kwargs["inspect_url_name"] = self.get_url_name("batch")
+        return kwargs

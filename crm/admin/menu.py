@@ -8,6 +8,7 @@ from crm import extensions
 
 from .donors import DonorViewSet
 from .gifts import DonationViewSet
+from .imports import ImportBatchViewSet
 from .plans import RecurringPlanViewSet
 from .receipts import ReceiptViewSet
 from .yearly import YearViewSet
@@ -24,4 +25,5 @@ class CrmViewSetGroup(ModelViewSetGroup):
         RecurringPlanViewSet("crm_recurringplan", url_prefix="crm/recurring-plans"),
         ReceiptViewSet("crm_receipt", url_prefix="crm/receipts"),
         YearViewSet("crm_yearly", url_prefix="crm/year"),
+        ImportBatchViewSet("crm_importbatch", url_prefix="crm/imports"),
     )

@@ -19,23 +19,29 @@ from crm.models import Donation, Receipt
 from crm.outbox import queue_receipt_email
 from crm.receipt_files import receipt_pdf_response
 from crm.receipts import reissue_receipt, void_receipt
+from crm.search import search_receipts
 
 from .common import (
     ActionsInspectView,
+    BulkActionsMixin,
     ScopedIndexView,
     ScopedModelViewSet,
     network_filter,
     require_perm,
 )
+from .gifts import issued_message
 
 # --- Views --------------------------------------------------------------------------------------
 
 
-class ReceiptIndexView(ScopedIndexView):
+class ReceiptIndexView(BulkActionsMixin, ScopedIndexView):
     def get_base_queryset(self):
         # One EXISTS per page of rows, not a query per receipt.
         disputed = Donation.objects.open_disputes().filter(receipts=OuterRef("pk"))
         return super().get_base_queryset().annotate(open_dispute=Exists(disputed))
+
+    def search_queryset(self, queryset):
+        return search_receipts(queryset, self.search_query) if self.is_searching else queryset
 
 
 class ReceiptInspectView(ActionsInspectView):
@@ -76,7 +82,7 @@ def receipt_pdf(request, pk):
     return receipt_pdf_response(_receipt(request, pk))
 
 
-def _receipt_change(request, pk, verb, done):
+def _receipt_change(request, pk, verb, done, ask_email=False):
     """GET asks for a reason; POST with one calls `verb` (void or reissue)."""
     require_perm(request, "change_receipt")
     receipt = _receipt(request, pk)
@@ -84,13 +90,16 @@ def _receipt_change(request, pk, verb, done):
         return TemplateResponse(
             request,
             "crm/admin/confirm.html",
-            {"title": done, "object": receipt, "ask_reason": True},
+            {"title": done, "object": receipt, "ask_reason": True, "ask_email": ask_email},
         )
     reason = request.POST.get("reason", "").strip()
     if not reason:
         messages.error(request, _("Say why."))
         return redirect("crm_receipt:inspect", receipt.pk)
     result = verb(receipt, reason=reason, user=request.user)
+    if ask_email:
+        # A reissued receipt is a new document: emailed like any other, unless unticked.
+        done = issued_message(request, result)
     messages.success(request, done)
     return redirect("crm_receipt:inspect", getattr(result, "pk", receipt.pk))
 
@@ -100,7 +109,7 @@ def receipt_void(request, pk):
 
 
 def receipt_reissue(request, pk):
-    return _receipt_change(request, pk, reissue_receipt, _("Receipt reissued."))
+    return _receipt_change(request, pk, reissue_receipt, _("Receipt reissued."), ask_email=True)
 
 
 @require_POST
@@ -140,6 +149,8 @@ class ReceiptViewSet(ScopedModelViewSet):
     ]
     list_export = ["number", "issued_at", "kind", "status", "donor", "amount_cents"]
     export_filename = "receipts"
+    # Searched by crm.search.search_receipts (number, donor, gift reference).
+    search_fields = ["number"]
     inspect_view_fields_exclude = ["donor_snapshot", "entity_snapshot"]
     # Receipts are immutable once issued: corrections are void + reissue.
     url_names = {"index", "index_results", "history", "history_results", "inspect"}

@@ -7,6 +7,7 @@ treasurer sees belongs to exactly one network; querysets offer `for_user(user)` 
 from .email_templates import EmailTemplate
 from .giving import Donation, DonationQuerySet, Donor, RecurringPlan
 from .history import TenantLogEntry
+from .imports import ImportBatch
 from .network import Network, NetworkQuerySet, NetworkScopedQuerySet, Partner
 from .receipts import DonorEmail, Receipt, ReceiptCounter
 from .yearly import Refund, StatementRun
@@ -15,6 +16,7 @@ __all__ = [
     "Donation",
     "DonationQuerySet",
     "DonorEmail",
+    "ImportBatch",
     "Donor",
     "EmailTemplate",
     "Network",

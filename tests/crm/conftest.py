@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from campaigns.models import Payout, StripeEvent
-from crm.models import Donation, Donor, DonorEmail, Receipt, RecurringPlan
+from crm.models import Donation, Donor, DonorEmail, ImportBatch, Receipt, RecurringPlan
 
 # Strings that must never appear in a page or file served to the other network.
 SECRET_NAME = "Zebedeo"
@@ -91,10 +91,21 @@ def make_rows(network, first_name, email, receipt_number):
         net_cents=1234567,
         donation=donation,
     )
+    batch = ImportBatch.objects.create(
+        network=network,
+        file_name=f"{first_name}.csv",
+        sha256="0" * 64,
+        status=ImportBatch.Status.APPLIED,
+        table=[[1, ["Cognome", "Email"]], [2, [first_name, email]]],
+        mapping={"0": "last_name", "1": "email"},
+        row_count=1,
+        result={"gifts": 1, "donors": 0, "gift_ids": [donation.pk], "donor_ids": []},
+    )
     return {
         "payout": payout,
         "donor": donor,
         "donation": donation,
+        "importbatch": batch,
         "recurringplan": plan,
         "receipt": receipt,
         "stripeevent": event,

@@ -21,6 +21,7 @@ MODEL_OF_VIEWSET = {
     "campaigns_stripeevent": "stripeevent",
     "campaigns_payout": "payout",
     "crm_donor_chooser": "donor",
+    "crm_importbatch": "importbatch",
 }
 
 

@@ -69,11 +69,11 @@ def test_receipts_zip_holds_the_pdfs_and_index_of_the_period(
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     expected = {anna, bruno}
-    pdf_names = {f"{r.number.replace('/', '-')}.pdf" for r in expected}
+    pdf_names = {f"ricevuta-{r.number.replace('/', '-')}.pdf" for r in expected}
     assert set(archive.namelist()) == pdf_names | {"index.csv"}
     for receipt in expected:
         receipt.refresh_from_db()
-        data = archive.read(f"{receipt.number.replace('/', '-')}.pdf")
+        data = archive.read(f"ricevuta-{receipt.number.replace('/', '-')}.pdf")
         assert data.startswith(b"%PDF") and hashlib.sha256(data).hexdigest() == receipt.pdf_sha256
     index = list(
         csv.reader(io.StringIO(archive.read("index.csv").decode("utf-8-sig")), delimiter=";")
@@ -82,7 +82,7 @@ def test_receipts_zip_holds_the_pdfs_and_index_of_the_period(
     by_number = {row[0]: row for row in index[1:]}
     assert set(by_number) == {r.number for r in expected}
     assert by_number[anna.number][4] == "Anna Bianchi" and by_number[anna.number][6] == "10,00"
-    assert by_number[bruno.number][7] == f"{bruno.number.replace('/', '-')}.pdf"
+    assert by_number[bruno.number][7] == f"ricevuta-{bruno.number.replace('/', '-')}.pdf"
     assert carla.number not in by_number and dario.number not in by_number
 
 
@@ -96,7 +96,7 @@ def test_pdf_action_serves_the_stored_pdf_to_the_treasurer(
     body = b"".join(download.streaming_content)
     assert download["Content-Type"] == "application/pdf" and body.startswith(b"%PDF")
     number = receipt.number.replace("/", "-")
-    assert download["Content-Disposition"] == f'attachment; filename="{number}.pdf"'
+    assert download["Content-Disposition"] == f'attachment; filename="ricevuta-{number}.pdf"'
 
 
 def test_reissue_voids_and_replaces_with_current_details(

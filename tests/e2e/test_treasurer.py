@@ -62,8 +62,11 @@ def test_treasurer_records_a_transfer_receipts_it_and_exports_the_month(
     assert gift.amount_cents == 125050 and gift.method == "bank_transfer"
     assert gift.channel == "offline" and gift.reference == "CRO 0042 BONIFICO"
 
-    # and issues its receipt from the gift's page
-    page.locator(f'form[action$="/crm/donations/{gift.pk}/issue-receipt/"] button').click()
+    # and issues its receipt from the gift's page (it asks first, "email the donor" ticked)
+    page.locator(f'a[href$="/crm/donations/{gift.pk}/issue-receipt/"]').click()
+    page.wait_for_url(f"**/crm/donations/{gift.pk}/issue-receipt/")
+    assert page.locator('input[type=checkbox][name="email"]').is_checked()
+    page.locator("main form button[type=submit]").click()
     page.wait_for_url("**/crm/receipts/inspect/*/")
     receipt = Receipt.objects.get(donations=gift)
     assert page.get_by_text(receipt.number).first.is_visible()

@@ -168,7 +168,7 @@ def test_the_signed_link_serves_the_pdf_named_after_its_number(client, receipt):
     # then the PDF comes as a download named after the receipt's number, as stored
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     number = receipt.number.replace("/", "-")
-    assert response["Content-Disposition"] == f'attachment; filename="{number}.pdf"'
+    assert response["Content-Disposition"] == f'attachment; filename="ricevuta-{number}.pdf"'
     assert hashlib.sha256(body_of(response)).hexdigest() == receipt.pdf_sha256
     assert response["X-Robots-Tag"] == "noindex"
 
@@ -222,7 +222,7 @@ def test_the_admin_pdf_view_serves_only_the_receipts_own_treasurers(client, user
     response = client.get(url)
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     number = receipt.number.replace("/", "-")
-    assert response["Content-Disposition"] == f'attachment; filename="{number}.pdf"'
+    assert response["Content-Disposition"] == f'attachment; filename="ricevuta-{number}.pdf"'
     assert "no-store" in response["Cache-Control"]
     assert hashlib.sha256(body_of(response)).hexdigest() == receipt.pdf_sha256
 

@@ -1,0 +1,151 @@
+"""Bulk actions on the gifts and receipts lists: each asks, acts, says what it did, and never
+touches a row of another network (its ids are left out and change nothing)."""
+
+import io
+import zipfile
+
+from django.core import mail
+
+from crm.models import Donation, Receipt
+from crm.receipts import issue_receipt
+
+GIFTS = "/admin/bulk/crm/donation/"
+RECEIPTS = "/admin/bulk/crm/receipt/"
+
+
+def gift(donor, amount_cents=5000, reference=""):
+    return Donation.objects.create(
+        network=donor.network,
+        donor=donor,
+        amount_cents=amount_cents,
+        status="succeeded",
+        method="bank_transfer",
+        channel="offline",
+        reference=reference,
+    )
+
+
+def ids(*objects):
+    return "&".join(f"id={o.pk}" for o in objects)
+
+
+def test_lists_show_the_tick_boxes_and_actions(client, users, rows):
+    client.force_login(users["tesoreria-valle-serena"])
+    page = client.get("/admin/crm/donations/").content.decode()
+    assert "data-bulk-action-checkbox" in page and f"{GIFTS}issue_receipts/" in page
+    page = client.get("/admin/crm/receipts/").content.decode()
+    assert f"{RECEIPTS}void/" in page and f"{RECEIPTS}download/" in page
+
+
+def test_issue_receipts_asks_then_issues_and_emails(
+    client, users, rows, django_capture_on_commit_callbacks
+):
+    donor_b = rows["b"]["donor"]
+    gifts = [gift(donor_b, 1000), gift(donor_b, 2000)]
+    covered = rows["b"]["donation"]
+    secret = rows["a"]["donation"]
+    client.force_login(users["tesoreria-valle-serena"])
+    url = f"{GIFTS}issue_receipts/?{ids(*gifts, covered, secret)}&next=/admin/crm/donations/"
+    # it asks first: the rows it acts on, the one of network A left out, nothing issued yet
+    page = client.get(url).content.decode()
+    assert "This acts on 3 selected rows" in page and "Zebedeo" not in page
+    assert "1 selected row belongs to another network" in page
+    assert Receipt.objects.filter(donations__in=gifts).count() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"email": "on"}, follow=True)
+    text = response.content.decode()
+    assert "2 receipts issued, 2 emailed; 1 gift already had one." in text
+    assert "1 selected row of another network was left out." in text
+    assert Receipt.objects.filter(donations__in=gifts, status="issued").count() == 2
+    assert Receipt.objects.filter(donations=secret).count() == 1  # network A's own, unchanged
+    assert sorted(m.to[0] for m in mail.outbox) == ["bortolo@example.org"] * 2
+
+
+def test_issue_receipts_unticked_sends_nothing(client, users, rows):
+    one = gift(rows["b"]["donor"])
+    client.force_login(users["tesoreria-valle-serena"])
+    response = client.post(f"{GIFTS}issue_receipts/?{ids(one)}", {}, follow=True)
+    assert "1 receipt issued, 0 emailed." in response.content.decode()
+    assert Receipt.objects.filter(donations=one).exists() and mail.outbox == []
+
+
+def test_only_another_networks_ids_change_nothing(client, users, rows):
+    client.force_login(users["tesoreria-valle-serena"])
+    receipt_a = rows["a"]["receipt"]
+    for action, data in (("void", {"reason": "x"}), ("email", {}), ("download", {})):
+        response = client.post(f"{RECEIPTS}{action}/?{ids(receipt_a)}", data, follow=True)
+        assert response.status_code == 200
+        assert "Nothing selected that you may act on." in response.content.decode()
+    response = client.post(f"{GIFTS}export/?{ids(rows['a']['donation'])}", {"format": "csv"})
+    assert response.status_code == 302
+    receipt_a.refresh_from_db()
+    assert receipt_a.status == "issued" and receipt_a.emails.count() == 1
+
+
+def test_void_with_a_reason(client, users, rows):
+    donor_b = rows["b"]["donor"]
+    new = issue_receipt([gift(donor_b)])
+    old = rows["b"]["receipt"]
+    client.force_login(users["tesoreria-valle-serena"])
+    url = f"{RECEIPTS}void/?{ids(old, new, rows['a']['receipt'])}"
+    assert 'name="reason"' in client.get(url).content.decode()
+    refused = client.post(url, {"reason": ""})
+    assert refused.status_code == 200 and Receipt.objects.filter(status="void").count() == 0
+    response = client.post(url, {"reason": "wrong amount"}, follow=True)
+    assert "2 receipts voided." in response.content.decode()
+    assert set(Receipt.objects.filter(status="void").values_list("pk", flat=True)) == {
+        old.pk,
+        new.pk,
+    }
+    assert Receipt.objects.get(pk=new.pk).void_reason == "wrong amount"
+    assert Receipt.objects.get(pk=rows["a"]["receipt"].pk).status == "issued"
+
+
+def test_email_again_skips_void_receipts(client, users, rows, django_capture_on_commit_callbacks):
+    donor_b = rows["b"]["donor"]
+    void = issue_receipt([gift(donor_b)])
+    void.status = "void"
+    void.save()
+    client.force_login(users["tesoreria-valle-serena"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"{RECEIPTS}email/?{ids(rows['b']['receipt'], void)}", follow=True)
+    assert "1 receipt will be emailed. 1 was not (void, or no email address)." in (
+        response.content.decode()
+    )
+    assert rows["b"]["receipt"].emails.count() == 2 and void.emails.count() == 0
+
+
+def test_export_selection_and_zip(client, users, rows, django_capture_on_commit_callbacks):
+    donor_b = rows["b"]["donor"]
+    chosen = gift(donor_b, 4242, reference="SCELTO")
+    gift(donor_b, 999, reference="NON-SCELTO")
+    client.force_login(users["tesoreria-valle-serena"])
+    url = f"{GIFTS}export/?{ids(chosen, rows['a']['donation'])}"
+    body = b"".join(client.post(url, {"format": "csv"}).streaming_content).decode("utf-8-sig")
+    assert "SCELTO" in body and "NON-SCELTO" not in body and "Zebedeo" not in body
+    with django_capture_on_commit_callbacks(execute=True):
+        receipt = issue_receipt([chosen])
+    response = client.post(f"{RECEIPTS}download/?{ids(receipt, rows['a']['receipt'])}")
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    pdfs = [n for n in archive.namelist() if n.endswith(".pdf")]
+    assert len(pdfs) == 1 and receipt.number.replace("/", "-") in pdfs[0]
+    assert "OP-2026" not in archive.read("index.csv").decode("utf-8-sig")
+
+
+def test_select_all_follows_the_lists_search(client, users, rows):
+    donor_b = rows["b"]["donor"]
+    found = gift(donor_b, reference="CRO-TROVAMI")
+    other = gift(donor_b, reference="ALTRO")
+    client.force_login(users["tesoreria-valle-serena"])
+    url = f"{GIFTS}issue_receipts/?id=all&q=TROVAMI"
+    assert "This acts on 1 selected row" in client.get(url).content.decode()
+    client.post(url, {})
+    assert Receipt.objects.filter(donations=found).exists()
+    assert not Receipt.objects.filter(donations=other).exists()
+
+
+def test_communicators_cannot_run_bulk_actions(client, users, rows):
+    client.force_login(users["comunicazione-valle-serena"])
+    response = client.post(f"{RECEIPTS}void/?{ids(rows['b']['receipt'])}", {"reason": "x"})
+    assert response.status_code in (302, 403)
+    assert Receipt.objects.get(pk=rows["b"]["receipt"].pk).status == "issued"

@@ -1,0 +1,241 @@
+"""Imports that cannot double-count: the batch record, the same file refused, rows already
+recorded skipped unless chosen, the column mapping (campaign included), apply without a second
+upload, undo while no receipt exists, the batch's receipts emailed, large files on the worker."""
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from crm import import_batches
+from crm.extensions import campaign_pages
+from crm.import_batches import BatchRefused, apply_batch, start_batch, undo_batch
+from crm.models import Donation, Donor, ImportBatch, Network, Receipt
+
+URL = "/admin/crm/donations/import/"
+BATCHES = "/admin/crm/imports/"
+HEADER = "Nome;Cognome;Email;Codice fiscale;Importo;Data;Metodo;Riferimento;Campagna\n"
+
+
+def csv(*rows, header=HEADER):
+    return (header + "".join(rows)).encode()
+
+
+def campaign_of(network):
+    return campaign_pages(Network.objects.filter(pk=network.pk)).get()
+
+
+@pytest.fixture
+def network(demo):
+    return demo["oltre-il-ponte"]
+
+
+@pytest.fixture
+def treasurer(client, users):
+    client.force_login(users["tesoreria-oltre-il-ponte"])
+    return client
+
+
+def test_batch_records_who_when_file_and_hash(network, users):
+    user = users["tesoreria-oltre-il-ponte"]
+    data = csv("Mario;Rossi;m@example.org;;10;01/02/2026;bonifico;CRO 1;\n")
+    batch = start_batch(data, "banca.csv", network, user=user)
+    assert (batch.created_by, batch.file_name, batch.row_count) == (user, "banca.csv", 1)
+    assert batch.sha256 == import_batches.file_hash(data) and len(batch.sha256) == 64
+    assert batch.status == ImportBatch.Status.DRAFT and not Donation.objects.exists()
+    batch = apply_batch(batch, user=user)
+    assert batch.status == ImportBatch.Status.APPLIED and batch.applied_at
+    assert batch.result["gifts"] == 1 and batch.result["donors"] == 1
+    assert batch.gift_ids == [Donation.objects.get().pk]
+
+
+def test_same_file_refused_a_second_time_naming_the_earlier_batch(network, treasurer):
+    data = csv("Mario;Rossi;;;10;01/02/2026;bonifico;CRO 1;\n")
+    upload = {"network": network.pk, "confirm": "on"}
+    first = treasurer.post(URL, {**upload, "file": SimpleUploadedFile("a.csv", data)})
+    assert first.status_code == 302 and Donation.objects.count() == 1
+    earlier = ImportBatch.objects.get()
+    # the same bytes under another name, once more
+    again = treasurer.post(URL, {**upload, "file": SimpleUploadedFile("copia.csv", data)})
+    assert again.status_code == 400 and Donation.objects.count() == 1
+    text = again.content.decode()
+    assert "already imported" in text and f"batch {earlier.pk}" in text and "a.csv" in text
+    # and through the verb too
+    with pytest.raises(BatchRefused) as refused:
+        start_batch(data, "b.csv", network)
+    assert refused.value.earlier == earlier
+    # another network may bring the same file in
+    assert start_batch(data, "a.csv", Network.objects.exclude(pk=network.pk).first())
+
+
+def test_rows_already_recorded_are_skipped_unless_chosen(network, treasurer):
+    donor = Donor.objects.create(network=network, last_name="Rossi", email="m@example.org")
+    Donation.objects.create(
+        network=network,
+        donor=donor,
+        amount_cents=1000,
+        received_on=datetime.date(2026, 2, 1),
+        status="succeeded",
+        method="bank_transfer",
+        channel="offline",
+        reference="CRO 1",
+    )
+    data = csv(
+        "Mario;Rossi;m@example.org;;10;01/02/2026;bonifico;CRO 1;\n",  # already recorded
+        "Mario;Rossi;m@example.org;;10;01/02/2026;bonifico;CRO 2;\n",  # another reference
+        "Mario;Rossi;M@example.org;;10,00;01/02/2026;bonifico;CRO 1;\n",  # the same, again
+    )
+    response = treasurer.post(
+        URL, {"network": network.pk, "file": SimpleUploadedFile("x.csv", data)}
+    )
+    assert response.status_code == 200
+    batch = ImportBatch.objects.get()
+    page = response.content.decode()
+    assert "Already recorded" in page and 'name="include" value="2"' in page
+    assert 'name="include" value="4"' in page and 'value="3"' not in page
+    # apply without uploading again, choosing one of the two duplicates
+    response = treasurer.post(f"{BATCHES}{batch.pk}/", {"apply": "1", "include": ["4"]})
+    assert response.status_code == 302
+    batch.refresh_from_db()
+    assert batch.result["skipped"] == 1 and batch.result["gifts"] == 2
+    refs = sorted(
+        Donation.objects.filter(pk__in=batch.gift_ids).values_list("reference", flat=True)
+    )
+    assert refs == ["CRO 1", "CRO 2"] and Donation.objects.count() == 3
+    assert Donor.objects.count() == 1  # matched by email, not created
+
+
+def test_mapping_step_maps_campaign_receipt_method_and_reference(network, treasurer):
+    campaign = campaign_of(network)
+    header = "Chi;Posta;Quanto;Quando;Come;CRO;Progetto;Vuole la ricevuta\n"
+    data = csv(
+        f"Rossi;m@example.org;25;03/02/2026;contanti;CRO 9;{campaign.title};sì\n", header=header
+    )
+    response = treasurer.post(
+        URL, {"network": network.pk, "file": SimpleUploadedFile("x.csv", data)}
+    )
+    assert response.status_code == 400 and "No known column" in response.content.decode()
+    batch = ImportBatch.objects.get()
+    assert batch.table[1][1][6] == campaign.title  # the cells are kept: no second upload
+    mapping = {
+        "col_0": "last_name",
+        "col_1": "email",
+        "col_2": "amount",
+        "col_3": "received_on",
+        "col_4": "method",
+        "col_5": "reference",
+        "col_6": "campaign",
+        "col_7": "wants_receipt",
+    }
+    # a field taken from two columns is refused
+    twice = treasurer.post(f"{BATCHES}{batch.pk}/", {**mapping, "col_1": "last_name", "map": "1"})
+    assert twice.status_code == 400 and "one column only" in twice.content.decode()
+    assert treasurer.post(f"{BATCHES}{batch.pk}/", {**mapping, "map": "1"}).status_code == 302
+    preview = treasurer.get(f"{BATCHES}{batch.pk}/").content.decode()
+    assert "1 row is ready to import" in preview and campaign.title in preview
+    assert treasurer.post(f"{BATCHES}{batch.pk}/", {"apply": "1"}).status_code == 302
+    gift = Donation.objects.get()
+    assert gift.campaign_id == campaign.pk and gift.wants_receipt and gift.method == "cash"
+    assert gift.reference == "CRO 9" and gift.amount_cents == 2500
+
+
+def test_unknown_campaign_is_a_bad_row(network):
+    other = campaign_of(Network.objects.exclude(pk=network.pk).first())
+    batch = start_batch(
+        csv(f"Mario;Rossi;;;10;01/02/2026;bonifico;;{other.title}\n"), "x.csv", network
+    )
+    plan = import_batches.plan_batch(batch)
+    assert not plan.is_clean and "no campaign of this network" in plan.errors[0].message
+
+
+def test_preview_lists_matched_and_new_donors(network, treasurer):
+    Donor.objects.create(
+        network=network, first_name="Anna", last_name="Nota", codice_fiscale="RSSMRA85T10A562S"
+    )
+    data = csv(
+        "Anna;Nota;;rssmra85t10a562s;10;01/02/2026;bonifico;;\n",
+        "Bruno;Nuovo;b@example.org;;20;01/02/2026;bonifico;;\n",
+    )
+    page = treasurer.post(URL, {"network": network.pk, "file": SimpleUploadedFile("x.csv", data)})
+    text = page.content.decode()
+    assert "1 row of a donor already in the CRM" in text and "1 row of a new donor" in text
+    assert "Nota Anna" in text or "Anna Nota" in text
+    assert "b@example.org" in text
+
+
+def test_undo_while_no_receipt_then_refused_once_issued(network, users):
+    user = users["tesoreria-oltre-il-ponte"]
+    kept = Donor.objects.create(network=network, last_name="Vecchio", email="v@example.org")
+    data = csv(
+        "Mario;Rossi;m@example.org;;10;01/02/2026;bonifico;;\n",
+        "Vito;Vecchio;v@example.org;;20;01/02/2026;bonifico;;\n",
+    )
+    batch = apply_batch(start_batch(data, "x.csv", network, user=user), user=user)
+    assert Donation.objects.count() == 2 and Donor.objects.count() == 2
+    batch = undo_batch(batch, user=user)
+    assert batch.status == ImportBatch.Status.UNDONE
+    assert not Donation.objects.exists() and list(Donor.objects.all()) == [kept]
+    # once undone, the same file may come in again; with a receipt it cannot be undone
+    batch = apply_batch(start_batch(data, "x.csv", network, user=user), user=user)
+    report = import_batches.issue_batch_receipts(batch, user=user, email=False)
+    assert len(report["issued"]) == 2
+    with pytest.raises(BatchRefused):
+        undo_batch(batch, user=user)
+    assert Donation.objects.count() == 2
+
+
+def test_batch_receipts_are_emailed_unless_unticked(
+    network, treasurer, django_capture_on_commit_callbacks
+):
+    data = csv(
+        "Mario;Rossi;m@example.org;;10;01/02/2026;bonifico;;\n",
+        "Nina;Senzaposta;;;20;01/02/2026;bonifico;;\n",
+    )
+    treasurer.post(
+        URL, {"network": network.pk, "confirm": "on", "file": SimpleUploadedFile("x.csv", data)}
+    )
+    batch = ImportBatch.objects.get()
+    url = f"{BATCHES}{batch.pk}/receipts/"
+    assert 'name="email" value="1" checked' in treasurer.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = treasurer.post(url, {"email": ["0", "1"]}, follow=True)
+    assert "2 receipts issued, 1 emailed" in response.content.decode()
+    assert Receipt.objects.count() == 2
+    assert [m.to for m in mail.outbox] == [["m@example.org"]]
+    # a second run finds them covered; unticked, nothing is sent
+    mail.outbox.clear()
+    response = treasurer.post(url, {"email": "0"}, follow=True)
+    assert (
+        "0 receipts issued" in response.content.decode()
+        and "2 gifts already had one" in response.content.decode()
+    )
+    assert mail.outbox == []
+
+
+def test_large_files_run_on_the_worker_with_progress(
+    network, users, settings, django_capture_on_commit_callbacks
+):
+    settings.IMPORT_BACKGROUND_ROWS = 2
+    user = users["tesoreria-oltre-il-ponte"]
+    rows = [f"N{i};Cognome{i};;;{i + 1};01/02/2026;bonifico;R{i};\n" for i in range(5)]
+    batch = start_batch(csv(*rows), "big.csv", network, user=user)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        batch = apply_batch(batch, user=user)
+    assert batch.status == ImportBatch.Status.RUNNING and not Donation.objects.exists()
+    settings.IMPORT_STEP_ROWS = 2
+    for callback in callbacks:
+        callback()  # the immediate task backend runs the worker's task here
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.APPLIED and batch.progress == 5
+    assert Donation.objects.count() == 5 and batch.result["gifts"] == 5
+
+
+def test_another_networks_batch_is_a_404(network, client, users):
+    batch = start_batch(csv("Mario;Rossi;;;10;01/02/2026;bonifico;;\n"), "x.csv", network)
+    client.force_login(users["tesoreria-valle-serena"])
+    for suffix in ("", "undo/", "receipts/", "receipts.zip"):
+        assert client.get(f"{BATCHES}{batch.pk}/{suffix}").status_code == 404
+    assert client.post(f"{BATCHES}{batch.pk}/", {"apply": "1"}).status_code == 404
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.DRAFT and not Donation.objects.exists()
