@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django_filters import BooleanFilter, ChoiceFilter
 from wagtail.admin.filters import WagtailFilterSet
-from wagtail.admin.views.generic import InspectView
 
 from crm.merging import dismiss_duplicate, duplicate_suggestions, merge_donors
 from crm.models import Donor, DonorEmail
@@ -23,7 +22,13 @@ from crm.money import format_amount
 from crm.privacy import KEPT_NOTICE, anonymise_donor, donor_export
 from crm.search import search_donors
 
-from .common import ScopedIndexView, ScopedModelViewSet, network_filter, require_perm
+from .common import (
+    HumanInspectView,
+    ScopedIndexView,
+    ScopedModelViewSet,
+    network_filter,
+    require_perm,
+)
 from .gifts import record_gift
 
 # --- Views --------------------------------------------------------------------------------------
@@ -36,7 +41,7 @@ class DonorIndexView(ScopedIndexView):
         return search_donors(queryset, self.search_query)
 
 
-class DonorInspectView(InspectView):
+class DonorInspectView(HumanInspectView):
     template_name = "crm/admin/donor_inspect.html"
 
     def get_context_data(self, **kwargs):
@@ -99,7 +104,14 @@ def donor_anonymise(request, pk):
     return TemplateResponse(
         request,
         "crm/admin/confirm.html",
-        {"title": _("Anonymise donor"), "object": donor, "notice": KEPT_NOTICE},
+        {
+            "title": _("Anonymise %(donor)s?") % {"donor": donor},
+            "object": donor,
+            "notice": KEPT_NOTICE,
+            "confirm_label": _("Anonymise the donor"),
+            "back_url": reverse("crm_donor:inspect", args=[donor.pk]),
+            "danger": True,
+        },
     )
 
 

@@ -18,7 +18,13 @@ from crm.outbox import queue_receipt_email
 from crm.receipt_files import receipt_pdf_response
 from crm.receipts import reissue_receipt, void_receipt
 
-from .common import ActionsInspectView, ScopedModelViewSet, network_filter, require_perm
+from .common import (
+    ActionsInspectView,
+    ScopedModelViewSet,
+    donor_column,
+    network_filter,
+    require_perm,
+)
 
 # --- Views --------------------------------------------------------------------------------------
 
@@ -52,15 +58,24 @@ def receipt_pdf(request, pk):
     return receipt_pdf_response(_receipt(request, pk))
 
 
-def _receipt_change(request, pk, verb, done):
-    """GET asks for a reason; POST with one calls `verb` (void or reissue)."""
+def _receipt_change(request, pk, verb, done, ask):
+    """GET asks (what will happen, and why); POST with a reason calls `verb` (void or
+    reissue). `ask` is (question, what happens, confirm button), each with %(number)s."""
     require_perm(request, "change_receipt")
     receipt = _receipt(request, pk)
     if request.method != "POST":
+        question, notice, confirm = (str(text) % {"number": receipt.number} for text in ask)
         return TemplateResponse(
             request,
             "crm/admin/confirm.html",
-            {"title": done, "object": receipt, "ask_reason": True},
+            {
+                "title": question,
+                "object": receipt,
+                "notice": notice,
+                "confirm_label": confirm,
+                "back_url": reverse("crm_receipt:inspect", args=[receipt.pk]),
+                "ask_reason": True,
+            },
         )
     reason = request.POST.get("reason", "").strip()
     if not reason:
@@ -71,12 +86,31 @@ def _receipt_change(request, pk, verb, done):
     return redirect("crm_receipt:inspect", getattr(result, "pk", receipt.pk))
 
 
+VOID_ASK = (
+    _("Void receipt no. %(number)s?"),
+    _(
+        "The receipt stays on record, marked as void, with its number and PDF; the number is "
+        "never used again. The donor is not emailed. To correct a receipt, reissue it instead."
+    ),
+    _("Void the receipt"),
+)
+REISSUE_ASK = (
+    _("Reissue receipt no. %(number)s?"),
+    _(
+        "Receipt no. %(number)s is voided and a new receipt, with a new number, is issued for the "
+        "same gifts with the donor's current details. The new receipt is not emailed by itself: "
+        "use “Email again” on it to send it to the donor."
+    ),
+    _("Reissue the receipt"),
+)
+
+
 def receipt_void(request, pk):
-    return _receipt_change(request, pk, void_receipt, _("Receipt voided."))
+    return _receipt_change(request, pk, void_receipt, _("Receipt voided."), VOID_ASK)
 
 
 def receipt_reissue(request, pk):
-    return _receipt_change(request, pk, reissue_receipt, _("Receipt reissued."))
+    return _receipt_change(request, pk, reissue_receipt, _("Receipt reissued."), REISSUE_ASK)
 
 
 @require_POST
@@ -105,7 +139,7 @@ class ReceiptViewSet(ScopedModelViewSet):
     menu_label = _("Receipts")
     inspect_view_class = ReceiptInspectView
     filterset_class = ReceiptFilterSet
-    list_display = ["number", "donor", "issued_at", "kind", "status"]
+    list_display = ["number", donor_column(), "issued_at", "kind", "status"]
     list_export = ["number", "issued_at", "kind", "status", "donor", "amount_cents"]
     export_filename = "receipts"
     inspect_view_fields_exclude = ["donor_snapshot", "entity_snapshot"]

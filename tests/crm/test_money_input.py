@@ -1,7 +1,8 @@
-import pytest
 from django.utils import translation
-from crm.money import EuroField, CentsField
+
 from campaigns.models import CampaignPage
+from crm.money import EuroField
+
 
 def test_euro_field_reads_italian():
     f = EuroField()
@@ -9,6 +10,7 @@ def test_euro_field_reads_italian():
     assert f.clean("1.234,50") == 123450
     with translation.override("it"):
         assert f.widget.format_value(123450) == "1.234,50"
+
 
 def test_goal_formfield_is_euros():
     ff = CampaignPage._meta.get_field("goal_cents").formfield()
