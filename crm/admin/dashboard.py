@@ -6,15 +6,13 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import ExtractMonth
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.dates import MONTHS as MONTH_NAMES  # Django's own, translated
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.dates import MONTHS as MONTH_NAMES  # Django's own, translated
 from wagtail.admin.ui.components import Component
 
 from crm import extensions
 from crm.models import Donation, Network, Receipt, RecurringPlan
 from crm.money import format_amount
-
 
 
 def figures(networks, today=None):
