@@ -161,6 +161,9 @@ DONATION_FIELDS = (
     ("campaign__title", _("Campaign")),
     ("reference", _("Reference")),
     ("network__name", _("Network")),
+    # The codes as stored, for a machine (reconciliation scripts); people read the columns above.
+    ("method", _("Method (code)")),
+    ("status", _("Status (code)")),
 )
 _CENTS_FIELDS = {"amount_cents", "fee_cents", "refunded_cents"}
 # Codes written as the reader's words ("Bonifico bancario", not `bank_transfer`).
@@ -172,19 +175,22 @@ _CHOICE_FIELDS = {
 
 
 def donation_rows(queryset):
-    """Rows of the donations in `queryset` (already scoped and filtered), amounts in euro."""
-    fields = [name for name, _heading in DONATION_FIELDS]
-    cents_at = [i for i, name in enumerate(fields) if name in _CENTS_FIELDS]
-    choices_at = {
-        i: _CHOICE_FIELDS[name] for i, name in enumerate(fields) if name in _CHOICE_FIELDS
-    }
-    for row in queryset.order_by().values_list(*fields).iterator(chunk_size=CHUNK):
-        row = list(row)
-        for i in cents_at:
-            row[i] = cents_to_decimal(row[i])
-        for i, choices in choices_at.items():
-            labels = dict(choices.choices)
-            row[i] = str(labels.get(row[i], row[i]))
+    """Rows of the donations in `queryset` (already scoped and filtered), amounts in euro,
+    methods and statuses in the reader's words (then once more as codes, for a machine)."""
+    names = [name for name, _heading in DONATION_FIELDS]
+    fields = list(dict.fromkeys(names))
+    worded = {name: names.index(name) for name in _CHOICE_FIELDS if name in names}
+    labels = {name: dict(choices.choices) for name, choices in _CHOICE_FIELDS.items()}
+    for values in queryset.order_by().values_list(*fields).iterator(chunk_size=CHUNK):
+        record = dict(zip(fields, values, strict=True))
+        row = []
+        for i, name in enumerate(names):
+            value = record[name]
+            if name in _CENTS_FIELDS:
+                value = cents_to_decimal(value)
+            elif worded.get(name) == i:
+                value = str(labels[name].get(value, value))
+            row.append(value)
         yield row
 
 
