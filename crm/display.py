@@ -12,10 +12,14 @@ from django.db import models
 from django.template.defaultfilters import yesno
 from django.utils import timezone
 from django.utils.text import capfirst
+from django.utils.translation import gettext_noop
 
 from .money import format_amount
 
 EMPTY = "—"
+# Django 6.1's blank choice ("- Select an option -", shown by Wagtail's choice blocks and
+# selects) is not in Django's Italian catalogue yet: ours translates it until it is.
+BLANK_CHOICE_LABEL = gettext_noop("- Select an option -")
 DATE_FORMAT = "%d/%m/%Y"
 DATETIME_FORMAT = "%d/%m/%Y %H:%M"
 

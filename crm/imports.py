@@ -14,9 +14,10 @@ import zipfile
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from wagtail.log_actions import log
@@ -213,16 +214,26 @@ def _check_lengths(row, problems):
         problems.append(_("the reference is too long"))
 
 
+def _column_label(key):
+    """A column as the treasurer reads it ("Importo"), not its internal name (`amount`)."""
+    for model, name in ((Donor, key), (Donation, key), (Donation, f"{key}_cents")):
+        try:
+            return capfirst(model._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            continue
+    return key
+
+
 def _check_row(raw):
     """The clean values of one row, or ValidationError with every problem of the row."""
     problems, row = [], {}
     for key, value in raw.items():
         if isinstance(value, str):
             if len(value) > limit("IMPORT_MAX_CELL_CHARS"):
-                problems.append(_("“%s” is too long") % key)
+                problems.append(_("“%s” is too long") % _column_label(key))
                 continue
             if _is_formula(key, value):
-                problems.append(_("“%s” looks like a spreadsheet formula") % key)
+                problems.append(_("“%s” looks like a spreadsheet formula") % _column_label(key))
                 continue
             value = value.strip()
         row[key] = value

@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.timezone import localdate
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django_filters import BooleanFilter, ChoiceFilter
@@ -53,8 +54,8 @@ class DonorInspectView(HumanInspectView):
             Q(receipt__donor=donor) | Q(recurring_plan__donor=donor) | Q(donor=donor)
         ).select_related("receipt")
         timeline = [(d.received_on, "gift", d) for d in donations[:200]]
-        timeline += [(r.issued_at.date(), "receipt", r) for r in receipts[:200]]
-        timeline += [(e.created_at.date(), "email", e) for e in emails[:200]]
+        timeline += [(localdate(r.issued_at), "receipt", r) for r in receipts[:200]]
+        timeline += [(localdate(e.created_at), "email", e) for e in emails[:200]]
         timeline.sort(key=lambda item: item[0], reverse=True)
         context.update(
             donor=donor,
@@ -67,6 +68,7 @@ class DonorInspectView(HumanInspectView):
                 .values("year")
                 .annotate(total=Sum("amount_cents"), n=Count("id"))
             ],
+            plans=donor.recurring_plans.order_by("-created_at")[:50],
             record_gift_url=reverse("crm_donor:record_gift", args=[donor.pk]),
             export_json_url=reverse("crm_donor:export_json", args=[donor.pk]),
             anonymise_url=reverse("crm_donor:anonymise", args=[donor.pk]),

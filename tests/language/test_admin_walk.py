@@ -34,7 +34,7 @@ COMMUNICATOR = "comunicazione-oltre-il-ponte"
 MOMENT = datetime.datetime(2026, 11, 24, 23, 47, 13, 123456, tzinfo=datetime.UTC)
 UTC_CLOCK = "23:47"
 CENTS = 1234567  # € 12.345,67: "1234567" on a page is an amount in cents
-PER_SHAPE = 3
+PER_SHAPE = 2
 NEVER = (
     "/admin/logout/",
     "/admin/jsi18n/",
@@ -219,7 +219,8 @@ LINK = re.compile(r"""(?:href|action|data-[\w-]*url|"url")\s*[=:]\s*["'](/admin/
 def shape(url):
     parts = urlsplit(url)
     query = "?export" if "export=" in parts.query else ""
-    return re.sub(r"/\d+/", "/N/", parts.path) + query
+    # a list's "results/" (the same table, fetched by its filters) reads as the list itself
+    return re.sub(r"/\d+/", "/N/", parts.path).replace("/results/", "/") + query
 
 
 def keep(url):
