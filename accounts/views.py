@@ -2,6 +2,7 @@
 by POST, the throttled password reset, the second factor's set-up and verification, and the
 superusers' "Sign-in security" screen (blocked accounts and addresses, two-step devices)."""
 
+import functools
 import logging
 from urllib.parse import urlencode
 
@@ -16,12 +17,14 @@ from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from wagtail.admin.auth import require_admin_access
 from wagtail.admin.views import account
+from wagtail.users.models import UserProfile
 
 from . import lockouts, second_factor
 from .limits import allow_password_reset, client_ip
@@ -100,8 +103,26 @@ def _check_code(request, device, form):
     return 400
 
 
+def in_users_language(view):
+    """A signed-in page outside Wagtail's own views, in the admin language the user chose."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        language = None
+        if request.user.is_authenticated:
+            language = UserProfile.get_for_user(request.user).get_preferred_language()
+        with translation.override(language or translation.get_language()):
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+        return response
+
+    return wrapped
+
+
 @never_cache
 @login_required(login_url="wagtailadmin_login")
+@in_users_language
 def verify(request):
     """The second step of signing in, for a user with a confirmed device."""
     next_url = _next_url(request)
@@ -122,6 +143,7 @@ def verify(request):
 
 @never_cache
 @login_required(login_url="wagtailadmin_login")
+@in_users_language
 def two_step(request):
     """Account → Two-step verification: set it up (QR code and key, then a first code), or,
     once on, turn it off with a current code (to move to a new phone)."""

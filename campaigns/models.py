@@ -327,19 +327,26 @@ class StripeEvent(models.Model):
         IGNORED = "ignored", _("Acknowledged, nothing to do")
         FAILED = "failed", _("Failed")
 
-    event_id = models.CharField(max_length=255, unique=True)
-    type = models.CharField(max_length=100, db_index=True)
-    account = models.CharField(max_length=64, blank=True)
+    event_id = models.CharField(max_length=255, unique=True, verbose_name=_("Stripe event id"))
+    type = models.CharField(max_length=100, db_index=True, verbose_name=_("type"))
+    account = models.CharField(max_length=64, blank=True, verbose_name=_("Stripe account"))
     network = models.ForeignKey(
-        Network, null=True, blank=True, on_delete=models.SET_NULL, related_name="stripe_events"
+        Network,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="stripe_events",
+        verbose_name=_("network"),
     )
-    payload = models.JSONField()
+    payload = models.JSONField(verbose_name=_("payload"))
     created = models.DateTimeField(_("created at Stripe"), null=True, blank=True)
-    received_at = models.DateTimeField(auto_now_add=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=10, choices=Outcome, default=Outcome.PENDING)
-    error = models.TextField(blank=True)
-    attempts = models.PositiveIntegerField(default=0)
+    received_at = models.DateTimeField(auto_now_add=True, verbose_name=_("received at"))
+    processed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("processed at"))
+    outcome = models.CharField(
+        max_length=10, choices=Outcome, default=Outcome.PENDING, verbose_name=_("outcome")
+    )
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
 
     objects = NetworkScopedQuerySet.as_manager()
 

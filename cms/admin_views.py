@@ -42,7 +42,7 @@ from wagtail.images.views.bulk_actions.delete import DeleteBulkAction as ImageDe
 from wagtail.models import Page
 from wagtail.permissions import policy_registry
 
-from crm.exports import neutralise
+from crm.exports import ReadersExport, neutralise
 
 # What working in a collection means for seeing its images and documents.
 MEDIA_ACTIONS = ("change", "choose")
@@ -191,7 +191,7 @@ SCOPED_BULK_ACTIONS = [
 ]
 
 
-class NeutralisedExport:
+class NeutralisedExport(ReadersExport):
     """A Wagtail report whose CSV and XLSX exports neutralise text a spreadsheet would run as
     a formula (page titles and names are typed by communicators and donors), as every CRM
     export does (`crm.exports.neutralise`)."""

@@ -18,16 +18,31 @@ class HeadingBlock(blocks.StructBlock):
     class Meta:
         icon = "title"
         template = "cms/blocks/heading.html"
+        label = _("Heading")
+
+
+class LabelledImageBlock(ImageBlock):
+    """Wagtail's ImageBlock, whose chooser is labelled from its name ("Image", untranslated)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.child_blocks["image"].label = _("Image")
+
+    def deconstruct(self):
+        # Stored in migrations as Wagtail's own block: the label is not part of the data.
+        path, args, kwargs = super().deconstruct()
+        return "wagtail.images.blocks.ImageBlock", args, kwargs
 
 
 class ImageWithCaptionBlock(blocks.StructBlock):
-    image = ImageBlock(label=_("Image"))
+    image = LabelledImageBlock(label=_("Image"))
     caption = blocks.CharBlock(label=_("Caption"), required=False)
     credit = blocks.CharBlock(label=_("Photo credit"), required=False)
 
     class Meta:
         icon = "image"
         template = "cms/blocks/image.html"
+        label = _("Image")
 
 
 class QuoteBlock(blocks.StructBlock):
@@ -38,6 +53,7 @@ class QuoteBlock(blocks.StructBlock):
     class Meta:
         icon = "openquote"
         template = "cms/blocks/quote.html"
+        label = _("Quote")
 
 
 class KeyFigureBlock(blocks.StructBlock):
@@ -52,6 +68,7 @@ class KeyFiguresBlock(blocks.StructBlock):
     class Meta:
         icon = "list-ol"
         template = "cms/blocks/key_figures.html"
+        label = _("Key figures")
 
 
 class PartnerLogosBlock(blocks.StructBlock):
@@ -60,6 +77,7 @@ class PartnerLogosBlock(blocks.StructBlock):
     class Meta:
         icon = "group"
         template = "cms/blocks/partner_logos.html"
+        label = _("Partner logos")
         help_text = _("Shows the partners of this network, as entered in the network's settings.")
 
 
@@ -72,6 +90,7 @@ class CallToActionBlock(blocks.StructBlock):
     class Meta:
         icon = "link"
         template = "cms/blocks/call_to_action.html"
+        label = _("Call to action")
 
 
 class StoryStreamBlock(blocks.StreamBlock):

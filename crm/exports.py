@@ -14,10 +14,12 @@ from datetime import date, datetime
 
 from django.db.models import Count, F, OuterRef, Subquery, Sum
 from django.http import FileResponse, StreamingHttpResponse
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from .display import format_date, format_datetime
 from .formulas import neutralise
 from .models import Donation, Receipt
 from .money import cents_to_decimal
@@ -31,9 +33,9 @@ def _csv_value(value):
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime("%d/%m/%Y %H:%M")
+        return format_datetime(value)  # in the site's time zone, never UTC
     if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
+        return format_date(value)
     if hasattr(value, "quantize"):  # Decimal amounts, Italian style
         return f"{value:.2f}".replace(".", ",")
     return neutralise(str(value))
@@ -44,12 +46,22 @@ class _Echo:
         return value
 
 
-def stream_csv(headings, rows):
-    """Yield the CSV text line by line (UTF-8 with a BOM so Excel reads accents)."""
+def stream_csv(headings, rows, language=None):
+    """Yield the CSV text line by line (UTF-8 with a BOM so Excel reads accents), in
+    `language` (the reader's: a streamed body is written after the request's language is
+    gone)."""
+    language = language or translation.get_language()
     writer = csv.writer(_Echo(), delimiter=CSV_DELIMITER)
-    yield "\ufeff" + writer.writerow([str(h) for h in headings])
-    for row in rows:
-        yield writer.writerow([_csv_value(v) for v in row])
+    with translation.override(language):
+        yield "\ufeff" + writer.writerow([str(h) for h in headings])
+    iterator = iter(rows)
+    while True:
+        with translation.override(language):
+            row = next(iterator, None)
+            if row is None:
+                return
+            line = writer.writerow([_csv_value(v) for v in row])
+        yield line
 
 
 def write_xlsx(headings, rows, output):
@@ -64,16 +76,46 @@ def write_xlsx(headings, rows, output):
                 cell = WriteOnlyCell(sheet, neutralise(value))
                 cell.data_type = "s"  # never let openpyxl read "=…" as a formula
             else:
+                if isinstance(value, datetime) and timezone.is_aware(value):
+                    value = timezone.localtime(value).replace(tzinfo=None, microsecond=0)
                 cell = WriteOnlyCell(sheet, value)
-                if isinstance(value, date):
+                if isinstance(value, datetime):
+                    cell.number_format = "DD/MM/YYYY HH:MM"
+                elif isinstance(value, date):
                     cell.number_format = "DD/MM/YYYY"
             cells.append(cell)
         sheet.append(cells)
     workbook.save(output)
 
 
+def in_language(lines, language):
+    """Run a generator of CSV lines in `language`, one step at a time."""
+    iterator = iter(lines)
+    while True:
+        with translation.override(language):
+            line = next(iterator, None)
+        if line is None:
+            return
+        yield line
+
+
+class ReadersExport:
+    """For Wagtail's spreadsheet exports (reports, site history): the streamed CSV in the
+    reader's language, times in the site's time zone without seconds' fractions."""
+
+    def stream_csv(self, queryset):
+        return in_language(super().stream_csv(queryset), translation.get_language())
+
+    def preprocess_field_value(self, field, value, export_format):
+        if isinstance(value, datetime):
+            return format_datetime(value)
+        return super().preprocess_field_value(field, value, export_format)
+
+
 def csv_response(headings, rows, filename):
-    response = StreamingHttpResponse(stream_csv(headings, rows), content_type="text/csv")
+    response = StreamingHttpResponse(
+        stream_csv(headings, rows, translation.get_language()), content_type="text/csv"
+    )
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
 
@@ -124,23 +166,41 @@ DONATION_FIELDS = (
     ("stripe_charge_id", _("Stripe charge")),
     ("stripe_payout_id", _("Stripe payout")),
     ("net_amount_cents", _("Net (EUR)")),
+    # The codes as stored, for a machine (reconciliation scripts); people read the columns above.
+    ("method", _("Method (code)")),
+    ("status", _("Status (code)")),
 )
 _CENTS_FIELDS = {"amount_cents", "fee_cents", "refunded_cents", "net_amount_cents"}
+# Codes written as the reader's words ("Bonifico bancario", not `bank_transfer`).
+_CHOICE_FIELDS = {
+    "method": Donation.Method,
+    "channel": Donation.Channel,
+    "status": Donation.Status,
+}
 
 
 def donation_rows(queryset):
-    """Rows of the donations in `queryset` (already scoped and filtered), amounts in euro."""
-    fields = [name for name, _heading in DONATION_FIELDS]
-    cents_at = [i for i, name in enumerate(fields) if name in _CENTS_FIELDS]
+    """Rows of the donations in `queryset` (already scoped and filtered), amounts in euro,
+    methods and statuses in the reader's words (then once more as codes, for a machine)."""
+    names = [name for name, _heading in DONATION_FIELDS]
+    fields = list(dict.fromkeys(names))
+    worded = {name: names.index(name) for name in _CHOICE_FIELDS if name in names}
+    labels = {name: dict(choices.choices) for name, choices in _CHOICE_FIELDS.items()}
     receipts = Receipt.objects.filter(donations=OuterRef("pk"), status=Receipt.Status.ISSUED)
     queryset = queryset.annotate(
         receipt_number=Subquery(receipts.order_by("-issued_at").values("number")[:1]),
         net_amount_cents=F("amount_cents") - F("refunded_cents") - F("fee_cents"),
     )
-    for row in queryset.order_by().values_list(*fields).iterator(chunk_size=CHUNK):
-        row = list(row)
-        for i in cents_at:
-            row[i] = cents_to_decimal(row[i])
+    for values in queryset.order_by().values_list(*fields).iterator(chunk_size=CHUNK):
+        record = dict(zip(fields, values, strict=True))
+        row = []
+        for i, name in enumerate(names):
+            value = record[name]
+            if name in _CENTS_FIELDS:
+                value = cents_to_decimal(value)
+            elif worded.get(name) == i:
+                value = str(labels[name].get(value, value))
+            row.append(value)
         yield row
 
 

@@ -11,9 +11,11 @@ dates `dd/mm/yyyy`, `;` separators, files saved as Latin-1 or UTF-8 with a BOM.
 import datetime
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.log_actions import log
@@ -146,6 +148,16 @@ def _check_lengths(row, problems):
         problems.append(_("the reference is too long"))
 
 
+def _column_label(key):
+    """A column as the treasurer reads it ("Importo"), not its internal name (`amount`)."""
+    for model, name in ((Donor, key), (Donation, key), (Donation, f"{key}_cents")):
+        try:
+            return capfirst(model._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            continue
+    return key
+
+
 def _check_row(raw, campaigns=None):
     """The clean values of one row, or ValidationError with every problem of the row.
     `campaigns` names the network's campaigns (`campaigns_of`)."""
@@ -153,10 +165,10 @@ def _check_row(raw, campaigns=None):
     for key, value in raw.items():
         if isinstance(value, str):
             if len(value) > limit("IMPORT_MAX_CELL_CHARS"):
-                problems.append(_("“%s” is too long") % key)
+                problems.append(_("“%s” is too long") % _column_label(key))
                 continue
             if _is_formula(key, value):
-                problems.append(_("“%s” looks like a spreadsheet formula") % key)
+                problems.append(_("“%s” looks like a spreadsheet formula") % _column_label(key))
                 continue
             value = value.strip()
         row[key] = value

@@ -1,9 +1,10 @@
 """Registers the CRM in the Wagtail admin; the screens live in `crm.admin` (one module each)."""
 
 from django.db import models
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail.models import ModelLogEntry
 
 from . import plan_history  # noqa: F401 (registers the plan log actions)
@@ -12,6 +13,7 @@ from .admin.bulk_actions import BULK_ACTIONS
 from .admin.common import donor_chooser_viewset
 from .admin.dashboard import crm_homepage_panels
 from .admin.menu import CrmViewSetGroup
+from .extensions import CRM_MENU
 from .models import TenantLogEntry
 from .tenancy import MOVE_PAGE
 
@@ -30,6 +32,34 @@ def register_email_template_urls():
 @hooks.register("register_settings_menu_item")
 def register_emails_to_donors_menu_item():
     return email_templates.menu_item()
+
+
+class CrmMenuItem(MenuItem):
+    """A CRM screen that is not a list of its own, shown to people with `crm.<perm>`."""
+
+    def __init__(self, label, url, perm, **kwargs):
+        super().__init__(label, url, **kwargs)
+        self.perm = perm
+
+    def is_shown(self, request):
+        return request.user.has_perm(f"crm.{self.perm}")
+
+
+@hooks.register(CRM_MENU)
+def crm_exports_menu_item():
+    return CrmMenuItem(
+        _("Exports"), reverse_lazy("crm_donation:exports"), "view_donation", icon_name="download"
+    )
+
+
+@hooks.register(CRM_MENU)
+def crm_duplicates_menu_item():
+    return CrmMenuItem(
+        _("Possible duplicates"),
+        reverse_lazy("crm_donor:duplicates"),
+        "change_donor",
+        icon_name="user",
+    )
 
 
 @hooks.register("construct_homepage_panels")

@@ -16,19 +16,19 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.forms.models import modelform_factory
 from django.http import Http404
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django_filters import ModelChoiceFilter
 from wagtail.admin.forms.models import WagtailAdminModelForm
-from wagtail.admin.ui.tables import BulkActionsCheckboxColumn
+from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, TitleColumn
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic import chooser as chooser_views
 from wagtail.admin.viewsets.chooser import ChooserViewSet
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.log_actions import log
 
-from crm import extensions
+from crm import display, extensions
 from crm.exports import csv_response, xlsx_response
 from crm.models import Donor, Network, RecurringPlan
 from crm.search import search_donors
@@ -66,21 +66,37 @@ def _scoped_object_guard(model, view):
 # --- Views --------------------------------------------------------------------------------------
 
 
+def donor_column(name="donor", **kwargs):
+    """A list column whose donor's name opens the donor's page (their history)."""
+    return TitleColumn(
+        name,
+        label=kwargs.pop("label", _("Donor")),
+        get_url=lambda item: (
+            reverse("crm_donor:inspect", args=[item.donor_id]) if item.donor_id else None
+        ),
+        **kwargs,
+    )
+
+
 class ScopedIndexView(generic.IndexView):
     """An index (and its exports) that only ever starts from the user's networks' rows."""
 
     def get_base_queryset(self):
         return super().get_base_queryset().for_user(self.request.user)
 
+    def _get_title_column(self, field_name, column_class=TitleColumn, **kwargs):
+        # A row's title opens its page (a donor's history, a gift); editing is on that page
+        # and in the row's "more" menu.
+        column = super()._get_title_column(field_name, column_class, **kwargs)
+        column._get_url_func = lambda item: self.get_inspect_url(item) or self.get_edit_url(item)
+        return column
+
     def as_spreadsheet(self, queryset, spreadsheet_format):
         headings = [self.get_heading(queryset, field) for field in self.list_export]
 
         def rows():
             for item in queryset.iterator(chunk_size=2000):
-                yield [
-                    value if isinstance(value, (int, str)) or value is None else str(value)
-                    for value in self.to_row_dict(item).values()
-                ]
+                yield [display.field_value(item, field) for field in self.list_export]
 
         make = csv_response if spreadsheet_format == self.FORMAT_CSV else xlsx_response
         return make(headings, rows(), self.get_filename())
@@ -98,7 +114,27 @@ class BulkActionsMixin:
         return [BulkActionsCheckboxColumn("bulk_actions", obj_type=obj_type), *super().columns]
 
 
-class ActionsInspectView(generic.InspectView):
+class HumanInspectView(generic.InspectView):
+    """An object's page as people read it (`crm.display`): amounts, Sì/No, choice labels,
+    local times, "—"; Stripe ids and raw data folded in a "Technical details" section."""
+
+    template_name = "crm/admin/inspect.html"
+
+    def get_field_display_value(self, field_name, field):
+        value_func = getattr(self, f"get_{field_name}_display_value", None)
+        if callable(value_func):
+            return value_func()
+        return display.field_value(self.object, field_name)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        pairs = list(zip(self.fields, context.get("fields", []), strict=False))
+        context["fields"] = [f for name, f in pairs if not display.is_technical(name)]
+        context["technical_fields"] = [f for name, f in pairs if display.is_technical(name)]
+        return context
+
+
+class ActionsInspectView(HumanInspectView):
     """An inspect page with the object's actions as buttons (POST ones as small forms)."""
 
     template_name = "crm/admin/actions_inspect.html"
@@ -246,6 +282,7 @@ class ScopedModelViewSet(ModelViewSet):
     """A ModelViewSet whose every view is limited to the user's networks."""
 
     index_view_class = ScopedIndexView
+    inspect_view_class = HumanInspectView
     copy_view_enabled = False
     inspect_view_enabled = True
     #: URL names kept from the generic set; None keeps them all.

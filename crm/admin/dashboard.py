@@ -5,15 +5,14 @@ The monthly chart is plain server-side SVG (no JavaScript, nothing fetched)."""
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import ExtractMonth
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.dates import MONTHS as MONTH_NAMES  # Django's own, translated
 from wagtail.admin.ui.components import Component
 
 from crm import extensions
 from crm.models import Donation, Network, Receipt, RecurringPlan
 from crm.money import format_amount
-
-MONTHS = ("G", "F", "M", "A", "M", "G", "L", "A", "S", "O", "N", "D")
 
 
 def figures(networks, today=None):
@@ -46,6 +45,11 @@ def figures(networks, today=None):
             .exclude(status=RecurringPlan.Status.CANCELLED)
             .select_related("donor")[:8]
         ),
+        # What a treasurer acts on.
+        "awaiting_receipts": counted.filter(wants_receipt=True)
+        .exclude(receipts__status=Receipt.Status.ISSUED)
+        .count(),
+        "open_disputes": donations.filter(status=Donation.Status.DISPUTED).count(),
         "undelivered_receipts": list(
             Receipt.objects.filter(network__in=networks, status=Receipt.Status.ISSUED)
             .annotate(delivered=Count("emails", filter=Q(emails__status__in=("sent", "delivered"))))
@@ -64,25 +68,38 @@ def _same_day_last_year(today):
 
 
 def monthly_bars_svg(monthly, width=480, height=160):
-    """A bar per month, heights relative to the best month; labels in the SVG itself."""
+    """A bar per month, heights relative to the best month, its amount written above it; the
+    month's initial below. The table next to it (`monthly_rows`) says the same in words."""
     top = max(monthly) or 1
-    bar = width // 12
+    axis = 70  # room on the left for the scale's values
+    bar = (width - axis) // 12
+    plot = height - 14  # room above the bars for their values
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height + 20}" '
         f'width="{width}" height="{height + 20}" style="max-width:100%;height:auto" '
-        f'role="img" aria-label="{_("Gifts per month")}" class="crm-monthly">'
+        f'aria-hidden="true" class="crm-monthly">',
+        f'<line x1="{axis - 2}" y1="14" x2="{axis - 2}" y2="{height}" stroke="#888"/>',
+        f'<text x="{axis - 6}" y="18" font-size="10" text-anchor="end">{format_amount(top)}</text>',
+        f'<text x="{axis - 6}" y="{height}" font-size="10" text-anchor="end">'
+        f"{format_amount(0)}</text>",
     ]
     for i, cents in enumerate(monthly):
-        h = round(height * cents / top)
-        x = i * bar + 4
+        h = round(plot * cents / top)
+        x = axis + i * bar + 3
+        middle = x + (bar - 6) // 2
         parts.append(
-            f'<rect x="{x}" y="{height - h}" width="{bar - 8}" height="{h}" fill="#2e1f5e">'
-            f"<title>{format_amount(cents)}</title></rect>"
-            f'<text x="{x + (bar - 8) // 2}" y="{height + 15}" font-size="11" '
-            f'text-anchor="middle">{MONTHS[i]}</text>'
+            f'<rect x="{x}" y="{height - h}" width="{bar - 6}" height="{h}" fill="#2e1f5e">'
+            f"<title>{MONTH_NAMES[i + 1]}: {format_amount(cents)}</title></rect>"
+            f'<text x="{middle}" y="{height + 15}" font-size="11" '
+            f'text-anchor="middle">{str(MONTH_NAMES[i + 1])[:1]}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def monthly_rows(monthly):
+    """The chart as a table: (month, amount) for every month."""
+    return [(MONTH_NAMES[i + 1], format_amount(cents)) for i, cents in enumerate(monthly)]
 
 
 class CrmSummaryPanel(Component):
@@ -96,12 +113,15 @@ class CrmSummaryPanel(Component):
     def get_context_data(self, parent_context=None):
         data = figures(self.networks)
         data["chart"] = monthly_bars_svg(data["monthly"])
+        data["chart_rows"] = monthly_rows(data["monthly"])
         data["this_year_display"] = format_amount(data["this_year"])
         data["last_year_display"] = format_amount(data["last_year"])
         for campaign in data["campaigns"]:
             campaign["raised_display"] = format_amount(campaign["raised"])
             campaign["goal_display"] = format_amount(campaign["goal"]) if campaign["goal"] else ""
         data["networks"] = self.networks
+        gifts = reverse("crm_donation:index")
+        data["disputes_url"] = f"{gifts}?status={Donation.Status.DISPUTED}"
         data["year"] = timezone.localdate().year
         return data
 

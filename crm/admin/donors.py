@@ -11,11 +11,11 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.timezone import localdate
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django_filters import BooleanFilter, ChoiceFilter
 from wagtail.admin.filters import WagtailFilterSet
-from wagtail.admin.views.generic import InspectView
 
 from crm.merging import dismiss_duplicate, duplicate_suggestions, merge_donors
 from crm.models import Donor, DonorEmail
@@ -23,7 +23,13 @@ from crm.money import format_amount
 from crm.privacy import KEPT_NOTICE, anonymise_donor, donor_export
 from crm.search import search_donors
 
-from .common import ScopedIndexView, ScopedModelViewSet, network_filter, require_perm
+from .common import (
+    HumanInspectView,
+    ScopedIndexView,
+    ScopedModelViewSet,
+    network_filter,
+    require_perm,
+)
 from .gifts import record_gift
 
 # --- Views --------------------------------------------------------------------------------------
@@ -36,7 +42,7 @@ class DonorIndexView(ScopedIndexView):
         return search_donors(queryset, self.search_query)
 
 
-class DonorInspectView(InspectView):
+class DonorInspectView(HumanInspectView):
     template_name = "crm/admin/donor_inspect.html"
 
     def get_context_data(self, **kwargs):
@@ -51,8 +57,8 @@ class DonorInspectView(InspectView):
             | Q(donation__donor=donor)
         ).select_related("receipt")
         timeline = [(d.received_on, "gift", d) for d in donations[:200]]
-        timeline += [(r.issued_at.date(), "receipt", r) for r in receipts[:200]]
-        timeline += [(e.created_at.date(), "email", e) for e in emails[:200]]
+        timeline += [(localdate(r.issued_at), "receipt", r) for r in receipts[:200]]
+        timeline += [(localdate(e.created_at), "email", e) for e in emails[:200]]
         timeline.sort(key=lambda item: item[0], reverse=True)
         context.update(
             donor=donor,
@@ -65,6 +71,7 @@ class DonorInspectView(InspectView):
                 .values("year")
                 .annotate(total=Sum("amount_cents"), n=Count("id"))
             ],
+            plans=donor.recurring_plans.order_by("-created_at")[:50],
             record_gift_url=reverse("crm_donor:record_gift", args=[donor.pk]),
             export_json_url=reverse("crm_donor:export_json", args=[donor.pk]),
             anonymise_url=reverse("crm_donor:anonymise", args=[donor.pk]),
@@ -102,7 +109,14 @@ def donor_anonymise(request, pk):
     return TemplateResponse(
         request,
         "crm/admin/confirm.html",
-        {"title": _("Anonymise donor"), "object": donor, "notice": KEPT_NOTICE},
+        {
+            "title": _("Anonymise %(donor)s?") % {"donor": donor},
+            "object": donor,
+            "notice": KEPT_NOTICE,
+            "confirm_label": _("Anonymise the donor"),
+            "back_url": reverse("crm_donor:inspect", args=[donor.pk]),
+            "danger": True,
+        },
     )
 
 

@@ -3,7 +3,9 @@ the ZIP of a period's receipts. The files themselves are built by `crm.exports`.
 
 import datetime
 
+from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from crm.exports import export_receipts_zip, export_yearly_summary
 from crm.models import Donation, Receipt
@@ -16,6 +18,22 @@ def _year(request):
         return int(request.GET.get("year") or timezone.localdate().year)
     except ValueError:
         return timezone.localdate().year
+
+
+def exports_page(request):
+    """CRM → Exports: the yearly per-donor summary and the ZIP of a period's receipts."""
+    require_perm(request, "view_donation")
+    today = timezone.localdate()
+    return TemplateResponse(
+        request,
+        "crm/admin/exports.html",
+        {
+            "title": _("Exports"),
+            "year": today.year,
+            "start": datetime.date(today.year, 1, 1).isoformat(),
+            "end": today.isoformat(),
+        },
+    )
 
 
 def export_summary(request):

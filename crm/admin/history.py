@@ -16,7 +16,7 @@ from wagtail.admin.views.reports.audit_logging import (
     get_users_for_filter,
 )
 
-from crm.exports import neutralise
+from crm.exports import ReadersExport, neutralise
 
 
 class SiteHistoryFilterSet(SiteHistoryReportFilterSet):
@@ -24,7 +24,7 @@ class SiteHistoryFilterSet(SiteHistoryReportFilterSet):
         return get_users_for_filter(self.request.user)
 
 
-class SiteHistoryView(LogEntriesView):
+class SiteHistoryView(ReadersExport, LogEntriesView):
     filterset_class = SiteHistoryFilterSet
     custom_value_preprocess = {
         **LogEntriesView.custom_value_preprocess,

@@ -21,7 +21,7 @@ from crm.models import RecurringPlan
 from crm.money import format_amount
 from crm.plan_forms import PlanAmountForm, PlanIntervalForm
 
-from .common import ActionsInspectView, ScopedModelViewSet, require_perm
+from .common import ActionsInspectView, ScopedModelViewSet, donor_column, require_perm
 
 LIVE = (RecurringPlan.Status.ACTIVE, RecurringPlan.Status.PAST_DUE, RecurringPlan.Status.PAUSED)
 
@@ -251,7 +251,7 @@ class RecurringPlanViewSet(ScopedModelViewSet):
     model = RecurringPlan
     icon = "repeat"
     menu_label = _("Recurring plans")
-    list_display = ["donor", "__str__", "status", "failures", "started_at", "cancelled_at"]
+    list_display = ["__str__", donor_column(), "status", "failures", "started_at", "cancelled_at"]
     list_filter = ["status", "interval"]
     list_export = ["id", "donor", "amount_cents", "interval", "status", "failures", "started_at"]
     export_filename = "recurring-plans"

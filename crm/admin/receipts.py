@@ -26,6 +26,7 @@ from .common import (
     BulkActionsMixin,
     ScopedIndexView,
     ScopedModelViewSet,
+    donor_column,
     network_filter,
     require_perm,
 )
@@ -82,15 +83,26 @@ def receipt_pdf(request, pk):
     return receipt_pdf_response(_receipt(request, pk))
 
 
-def _receipt_change(request, pk, verb, done, ask_email=False):
-    """GET asks for a reason; POST with one calls `verb` (void or reissue)."""
+def _receipt_change(request, pk, verb, done, ask, ask_email=False):
+    """GET asks (what will happen, and why); POST with a reason calls `verb` (void or
+    reissue). `ask` is (question, what happens, confirm button), each with %(number)s;
+    `ask_email` offers to email the new receipt (ticked)."""
     require_perm(request, "change_receipt")
     receipt = _receipt(request, pk)
     if request.method != "POST":
+        question, notice, confirm = (str(text) % {"number": receipt.number} for text in ask)
         return TemplateResponse(
             request,
             "crm/admin/confirm.html",
-            {"title": done, "object": receipt, "ask_reason": True, "ask_email": ask_email},
+            {
+                "title": question,
+                "object": receipt,
+                "notice": notice,
+                "confirm_label": confirm,
+                "back_url": reverse("crm_receipt:inspect", args=[receipt.pk]),
+                "ask_reason": True,
+                "ask_email": ask_email,
+            },
         )
     reason = request.POST.get("reason", "").strip()
     if not reason:
@@ -104,12 +116,33 @@ def _receipt_change(request, pk, verb, done, ask_email=False):
     return redirect("crm_receipt:inspect", getattr(result, "pk", receipt.pk))
 
 
+VOID_ASK = (
+    _("Void receipt no. %(number)s?"),
+    _(
+        "The receipt stays on record, marked as void, with its number and PDF; the number is "
+        "never used again. The donor is not emailed. To correct a receipt, reissue it instead."
+    ),
+    _("Void the receipt"),
+)
+REISSUE_ASK = (
+    _("Reissue receipt no. %(number)s?"),
+    _(
+        "Receipt no. %(number)s is voided and a new receipt, with a new number, is issued for the "
+        "same gifts with the donor's current details. The new receipt is emailed to the donor "
+        "unless you untick the box below."
+    ),
+    _("Reissue the receipt"),
+)
+
+
 def receipt_void(request, pk):
-    return _receipt_change(request, pk, void_receipt, _("Receipt voided."))
+    return _receipt_change(request, pk, void_receipt, _("Receipt voided."), VOID_ASK)
 
 
 def receipt_reissue(request, pk):
-    return _receipt_change(request, pk, reissue_receipt, _("Receipt reissued."), ask_email=True)
+    return _receipt_change(
+        request, pk, reissue_receipt, _("Receipt reissued."), REISSUE_ASK, ask_email=True
+    )
 
 
 @require_POST
@@ -141,7 +174,7 @@ class ReceiptViewSet(ScopedModelViewSet):
     filterset_class = ReceiptFilterSet
     list_display = [
         "number",
-        "donor",
+        donor_column(),
         "issued_at",
         "kind",
         "status",

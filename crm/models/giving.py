@@ -22,7 +22,9 @@ class Donor(models.Model):
         PERSON = "person", _("Person")
         ORGANISATION = "organisation", _("Organisation")
 
-    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="donors")
+    network = models.ForeignKey(
+        Network, on_delete=models.PROTECT, related_name="donors", verbose_name=_("network")
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.PERSON)
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
@@ -55,7 +57,12 @@ class Donor(models.Model):
     tags = models.CharField(_("tags"), max_length=255, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_donors"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_donors",
+        verbose_name=_("merged into"),
     )
     possible_duplicate_of = models.ForeignKey(
         "self",
@@ -76,8 +83,8 @@ class Donor(models.Model):
         help_text=_("When the donor confirmed the newsletter from the link we emailed them."),
     )
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     # Who the donor is and how to reach them: merged, exported and erased together.
     NAME_FIELDS = ("first_name", "last_name", "organisation_name")
@@ -170,7 +177,9 @@ class Donation(models.Model):
     # Statuses whose money counts towards totals (net of refunds).
     COUNTED_STATUSES = (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED)
 
-    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="donations")
+    network = models.ForeignKey(
+        Network, on_delete=models.PROTECT, related_name="donations", verbose_name=_("network")
+    )
     donor = models.ForeignKey(
         Donor,
         null=True,
@@ -178,6 +187,7 @@ class Donation(models.Model):
         on_delete=models.PROTECT,
         related_name="donations",
         help_text=_("Empty while an online gift is pending: the donor is matched on success."),
+        verbose_name=_("donor"),
     )
     campaign = models.ForeignKey(
         "wagtailcore.Page",
@@ -185,11 +195,17 @@ class Donation(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="donations",
+        verbose_name=_("campaign"),
     )
     recurring_plan = models.ForeignKey(
-        "RecurringPlan", null=True, blank=True, on_delete=models.SET_NULL, related_name="donations"
+        "RecurringPlan",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="donations",
+        verbose_name=_("recurring plan"),
     )
-    amount_cents = models.PositiveIntegerField(_("amount (cents)"))
+    amount_cents = models.PositiveIntegerField(_("amount"))
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
     received_on = models.DateField(_("received on"), default=timezone.localdate)
     method = models.CharField(_("method"), max_length=20, choices=Method, default=Method.CARD)
@@ -216,21 +232,35 @@ class Donation(models.Model):
             "Untick only if the donor agreed, with this gift, to be named on the donor wall."
         ),
     )
-    fee_cents = models.PositiveIntegerField(_("fee (cents)"), default=0)
-    refunded_cents = models.PositiveIntegerField(_("refunded (cents)"), default=0)
+    fee_cents = models.PositiveIntegerField(_("Stripe fee"), default=0)
+    refunded_cents = models.PositiveIntegerField(_("refunded"), default=0)
     # What Stripe said was paid when it differed from the gift (status NEEDS_REVIEW).
     reported_amount_cents = models.PositiveIntegerField(
-        _("amount reported by Stripe (cents)"), null=True, blank=True
+        _("amount reported by Stripe"), null=True, blank=True
     )
     reported_currency = models.CharField(_("currency reported by Stripe"), max_length=3, blank=True)
     stripe_checkout_session_id = models.CharField(
-        max_length=255, null=True, blank=True, unique=True
+        max_length=255,
+        null=True,
+        blank=True,
+        unique=True,
+        verbose_name=_("Stripe Checkout session"),
     )
-    stripe_payment_intent_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    stripe_charge_id = models.CharField(max_length=255, blank=True, db_index=True)
-    stripe_invoice_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    stripe_subscription_id = models.CharField(max_length=255, blank=True, db_index=True)
-    stripe_balance_transaction_id = models.CharField(max_length=255, blank=True)
+    stripe_payment_intent_id = models.CharField(
+        max_length=255, null=True, blank=True, unique=True, verbose_name=_("Stripe payment intent")
+    )
+    stripe_charge_id = models.CharField(
+        max_length=255, blank=True, db_index=True, verbose_name=_("Stripe charge")
+    )
+    stripe_invoice_id = models.CharField(
+        max_length=255, null=True, blank=True, unique=True, verbose_name=_("Stripe invoice")
+    )
+    stripe_subscription_id = models.CharField(
+        max_length=255, blank=True, db_index=True, verbose_name=_("Stripe subscription")
+    )
+    stripe_balance_transaction_id = models.CharField(
+        max_length=255, blank=True, verbose_name=_("Stripe balance transaction")
+    )
     # From the payment's balance transaction: when Stripe makes the money available, and the
     # payout that brought it to the bank (`campaigns.payouts`).
     available_on = models.DateField(_("available on"), null=True, blank=True)
@@ -241,9 +271,10 @@ class Donation(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("recorded by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     objects = DonationQuerySet.as_manager()
 
@@ -301,33 +332,51 @@ class RecurringPlan(models.Model):
         PAUSED = "paused", _("Paused")
         CANCELLED = "cancelled", _("Cancelled")
 
-    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="recurring_plans")
+    network = models.ForeignKey(
+        Network, on_delete=models.PROTECT, related_name="recurring_plans", verbose_name=_("network")
+    )
     donor = models.ForeignKey(
-        Donor, null=True, blank=True, on_delete=models.PROTECT, related_name="recurring_plans"
+        Donor,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="recurring_plans",
+        verbose_name=_("donor"),
     )
     campaign = models.ForeignKey(
-        "wagtailcore.Page", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "wagtailcore.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("campaign"),
     )
-    amount_cents = models.PositiveIntegerField(_("amount (cents)"))
-    currency = models.CharField(max_length=3, default="EUR")
+    amount_cents = models.PositiveIntegerField(_("amount"))
+    currency = models.CharField(max_length=3, default="EUR", verbose_name=_("currency"))
     interval = models.CharField(
         _("interval"), max_length=10, choices=Interval, default=Interval.MONTH
     )
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.PENDING)
     failures = models.PositiveIntegerField(_("failed payments"), default=0)
-    stripe_subscription_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    stripe_customer_id = models.CharField(max_length=255, blank=True)
+    stripe_subscription_id = models.CharField(
+        max_length=255, null=True, blank=True, unique=True, verbose_name=_("Stripe subscription")
+    )
+    stripe_customer_id = models.CharField(
+        max_length=255, blank=True, verbose_name=_("Stripe customer")
+    )
     # The subscription's payment method as last seen: a new one is a card update.
-    stripe_payment_method_id = models.CharField(max_length=255, blank=True)
+    stripe_payment_method_id = models.CharField(
+        max_length=255, blank=True, verbose_name=_("Stripe payment method")
+    )
     # Each change we ask of Stripe stamps the subscription's metadata with the next revision:
     # a webhook carrying an older one describes a state already replaced, and is not applied.
-    stripe_revision = models.PositiveIntegerField(default=0)
+    stripe_revision = models.PositiveIntegerField(default=0, verbose_name=_("Stripe revision"))
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     # When Stripe will next charge (the subscription item's current period end).
     next_charge_at = models.DateTimeField(_("next charge"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     objects = NetworkScopedQuerySet.as_manager()
 

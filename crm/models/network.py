@@ -93,7 +93,12 @@ class Network(ClusterableModel):
         _("signer's role"), max_length=200, default="Legale rappresentante"
     )
     logo = models.ForeignKey(
-        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "wagtailimages.Image",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("logo"),
     )
     receipt_series = models.CharField(
         _("receipt series prefix"),
@@ -143,6 +148,7 @@ class Network(ClusterableModel):
         editable=False,
         on_delete=models.SET_NULL,
         related_name="communicator_of",
+        verbose_name=_("communicators' group"),
     )
     treasurers_group = models.OneToOneField(
         "auth.Group",
@@ -151,6 +157,7 @@ class Network(ClusterableModel):
         editable=False,
         on_delete=models.SET_NULL,
         related_name="treasurer_of",
+        verbose_name=_("treasurers' group"),
     )
     collection = models.OneToOneField(
         "wagtailcore.Collection",
@@ -160,8 +167,9 @@ class Network(ClusterableModel):
         on_delete=models.SET_NULL,
         related_name="network",
         help_text=_("Images and documents of this network."),
+        verbose_name=_("collection"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     objects = NetworkQuerySet.as_manager()
 
@@ -194,12 +202,19 @@ class Network(ClusterableModel):
 class Partner(Orderable):
     """A partner of a network (public body, cooperative, association), shown on its pages."""
 
-    network = ParentalKey(Network, on_delete=models.CASCADE, related_name="partners")
+    network = ParentalKey(
+        Network, on_delete=models.CASCADE, related_name="partners", verbose_name=_("network")
+    )
     name = models.CharField(_("name"), max_length=200)
     role = models.CharField(_("role in the network"), max_length=200, blank=True)
     website = models.URLField(_("website"), blank=True)
     logo = models.ForeignKey(
-        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "wagtailimages.Image",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("logo"),
     )
 
     class Meta(Orderable.Meta):

@@ -15,9 +15,11 @@ class ReceiptCounter(models.Model):
     """The last receipt sequence used by a network in a fiscal year. Issuing takes a row lock
     on it (`select_for_update`) in the transaction that writes the receipt: gapless numbers."""
 
-    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="+")
-    year = models.PositiveIntegerField()
-    last_sequence = models.PositiveIntegerField(default=0)
+    network = models.ForeignKey(
+        Network, on_delete=models.PROTECT, related_name="+", verbose_name=_("network")
+    )
+    year = models.PositiveIntegerField(verbose_name=_("year"))
+    last_sequence = models.PositiveIntegerField(default=0, verbose_name=_("last number"))
 
     class Meta:
         constraints = [
@@ -42,7 +44,9 @@ class Receipt(models.Model):
         ISSUED = "issued", _("Issued")
         VOID = "void", _("Void")
 
-    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="receipts")
+    network = models.ForeignKey(
+        Network, on_delete=models.PROTECT, related_name="receipts", verbose_name=_("network")
+    )
     year = models.PositiveIntegerField(_("fiscal year"))
     sequence = models.PositiveIntegerField(_("sequence"))
     number = models.CharField(_("number"), max_length=30)
@@ -50,14 +54,23 @@ class Receipt(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.ISSUED)
     issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("issued by"),
     )
-    donor = models.ForeignKey(Donor, on_delete=models.PROTECT, related_name="receipts")
-    donations = models.ManyToManyField(Donation, related_name="receipts")
-    amount_cents = models.PositiveIntegerField(_("amount (cents)"))
+    donor = models.ForeignKey(
+        Donor, on_delete=models.PROTECT, related_name="receipts", verbose_name=_("donor")
+    )
+    donations = models.ManyToManyField(
+        Donation, related_name="receipts", verbose_name=_("donations")
+    )
+    amount_cents = models.PositiveIntegerField(_("amount"))
     donor_snapshot = models.JSONField(_("donor details at issue"), default=dict)
     entity_snapshot = models.JSONField(_("issuing entity details at issue"), default=dict)
-    language = models.CharField(max_length=5, default="it")
+    language = models.CharField(max_length=5, default="it", verbose_name=_("language"))
     # On the private storage under a random name; served only by checked views (crm.storage).
     pdf = models.FileField(
         _("PDF"), upload_to=receipt_pdf_name, storage=private_storage, blank=True
@@ -68,11 +81,21 @@ class Receipt(models.Model):
     )
     voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
     voided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("voided by"),
     )
     void_reason = models.CharField(_("reason for voiding"), max_length=255, blank=True)
     replaces = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaced_by",
+        verbose_name=_("replaces"),
     )
 
     objects = NetworkScopedQuerySet.as_manager()
@@ -121,30 +144,54 @@ class DonorEmail(models.Model):
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.RECEIPT)
     receipt = models.ForeignKey(
-        Receipt, null=True, blank=True, on_delete=models.PROTECT, related_name="emails"
+        Receipt,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="emails",
+        verbose_name=_("receipt"),
     )
     recurring_plan = models.ForeignKey(
-        RecurringPlan, null=True, blank=True, on_delete=models.PROTECT, related_name="emails"
+        RecurringPlan,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="emails",
+        verbose_name=_("recurring plan"),
     )
     # The donor asked to confirm the newsletter (NEWSLETTER_CONFIRM).
     donor = models.ForeignKey(
-        Donor, null=True, blank=True, on_delete=models.PROTECT, related_name="emails"
+        Donor,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="emails",
+        verbose_name=_("donor"),
     )
     # The gift refunded (REFUND, with how much this refund gave back), or confirmed (GIFT,
     # PLAN_WELCOME: at most one each, see the constraint).
     donation = models.ForeignKey(
-        Donation, null=True, blank=True, on_delete=models.PROTECT, related_name="emails"
+        Donation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="emails",
+        verbose_name=_("donation"),
     )
-    amount_cents = models.PositiveIntegerField(null=True, blank=True)
-    to = models.EmailField()
-    status = models.CharField(max_length=12, choices=Status, default=Status.QUEUED)
-    message_id = models.CharField(max_length=255, blank=True, db_index=True)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    amount_cents = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("amount"))
+    to = models.EmailField(verbose_name=_("recipient"))
+    status = models.CharField(
+        max_length=12, choices=Status, default=Status.QUEUED, verbose_name=_("status")
+    )
+    message_id = models.CharField(
+        max_length=255, blank=True, db_index=True, verbose_name=_("message id")
+    )
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    next_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next attempt at"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,0 +1,97 @@
+"""How values read for people, on every screen and in every export: one place.
+
+Amounts as `€ 1.234,50` (never cents), dates `25/11/2026`, times in the site's time zone
+(`TIME_ZONE`, Europe/Rome) without seconds' fractions, "Sì"/"No" for booleans (Django's own
+translated words), choice labels instead of codes, "—" for nothing.
+"""
+
+import datetime
+import json
+
+from django.db import models
+from django.template.defaultfilters import yesno
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext_noop
+
+from .money import format_amount
+
+EMPTY = "—"
+# Django 6.1's blank choice ("- Select an option -", shown by Wagtail's choice blocks and
+# selects) is not in Django's Italian catalogue yet: ours translates it until it is.
+BLANK_CHOICE_LABEL = gettext_noop("- Select an option -")
+DATE_FORMAT = "%d/%m/%Y"
+DATETIME_FORMAT = "%d/%m/%Y %H:%M"
+
+# Fields only a developer or Stripe's dashboard needs: shown in a folded "technical" section.
+TECHNICAL_FIELDS = {
+    "currency",
+    "donor_details",
+    "payload",
+    "error",
+    "attempts",
+    "account",
+    "message_id",
+    "last_error",
+    "reported_currency",
+    "created_at",
+    "updated_at",
+}
+
+
+def is_technical(name):
+    return name in TECHNICAL_FIELDS or name.startswith("stripe_") or name.endswith("_snapshot")
+
+
+def format_date(value):
+    return value.strftime(DATE_FORMAT) if value else EMPTY
+
+
+def format_datetime(value):
+    """`25/11/2026 14:05` in the site's time zone."""
+    if not value:
+        return EMPTY
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return value.strftime(DATETIME_FORMAT)
+
+
+def yes_no(value):
+    return capfirst(yesno(bool(value)).split(",")[0]) if value is not None else EMPTY
+
+
+def human(value, field=None):
+    """`value` as a person reads it; `field` (a model field) tells amounts and choices apart."""
+    if field is not None and value not in (None, ""):
+        if getattr(field, "choices", None):
+            labels = {str(code): label for code, label in field.flatchoices}
+            return str(labels.get(str(value), value))
+        if field.name.endswith("_cents") and isinstance(value, int):
+            return format_amount(value)
+    if value is None or value == "" or value == {} or value == []:
+        return EMPTY
+    if isinstance(value, bool):
+        return yes_no(value)
+    if isinstance(value, datetime.datetime):
+        return format_datetime(value)
+    if isinstance(value, datetime.date):
+        return format_date(value)
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return value
+
+
+def field_value(obj, name):
+    """The value of `obj.<name>` as a person reads it."""
+    try:
+        field = obj._meta.get_field(name)
+    except Exception:  # noqa: BLE001 - a property or method, not a field
+        field = None
+    value = getattr(obj, name, None)
+    if callable(value):
+        value = value()
+    if isinstance(value, models.Manager):
+        return ", ".join(str(item) for item in value.all()) or EMPTY
+    return human(value, field)

@@ -1,0 +1,328 @@
+"""Walk every admin page a treasurer and a communicator reach, in Italian and in English, and
+read them as those people would: no English strings of ours on the Italian admin (nor Italian
+on the English one), no developer values (`None`, `True`, `{}`, cents, ISO times with
+microseconds) and no UTC times.
+
+Pages are discovered by following links from the admin home (the menu included) and from
+every page found, so screens added later are walked too. Each URL shape (numbers replaced by
+`N`) is read at most a few times: the walk stays fast with the Django test client.
+"""
+
+import csv
+import datetime
+import html.parser
+import io
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import get_language_info
+from wagtail.models import Page
+from wagtail.users.models import UserProfile
+
+from campaigns.models import StripeEvent
+from crm.models import Donation, Donor, DonorEmail, Receipt, RecurringPlan
+from tests.test_i18n import PO_PATH, read_po
+
+TREASURER = "tesoreria-oltre-il-ponte"
+COMMUNICATOR = "comunicazione-oltre-il-ponte"
+# A moment whose UTC clock (23:47) differs from Rome's (00:47 the next day): "23:47" on a
+# page is a UTC time.
+MOMENT = datetime.datetime(2026, 11, 24, 23, 47, 13, 123456, tzinfo=datetime.UTC)
+UTC_CLOCK = "23:47"
+CENTS = 1234567  # € 12.345,67: "1234567" on a page is an amount in cents
+PER_SHAPE = 2
+NEVER = (
+    "/admin/logout/",
+    "/admin/jsi18n/",
+    "/admin/login/",
+    "/admin/password_reset/",
+    "/admin/sprite",
+    "/admin/icon",
+    "/admin/api/",
+)
+OUR_APPS = ("crm", "campaigns", "cms", "accounts")
+# Field names that read the same in both languages (and that Wagtail shows in its own words).
+SAME_IN_ITALIAN = {"id", "account", "data"}
+
+
+@pytest.fixture
+def records(demo):
+    """A donor of Oltre il Ponte with a plan, a gift, a receipt, an email and a Stripe event,
+    all stamped at MOMENT."""
+    network = demo["oltre-il-ponte"]
+    donor = Donor.objects.create(
+        network=network,
+        first_name="Ermenegilda",
+        last_name="Rossi",
+        email="ermenegilda@example.org",
+        codice_fiscale="RSSMRA85T10A562S",
+        city="Lecco",
+        privacy_accepted_at=MOMENT,
+    )
+    plan = RecurringPlan.objects.create(
+        network=network,
+        donor=donor,
+        amount_cents=CENTS,
+        status=RecurringPlan.Status.PAST_DUE,
+        failures=2,
+        started_at=MOMENT,
+    )
+    donation = Donation.objects.create(
+        network=network,
+        donor=donor,
+        amount_cents=CENTS,
+        received_on=MOMENT.date(),
+        method=Donation.Method.BANK_TRANSFER,
+        channel=Donation.Channel.OFFLINE,
+        status=Donation.Status.SUCCEEDED,
+        recurring_plan=plan,
+        donor_details={},
+    )
+    receipt = Receipt.objects.create(
+        network=network,
+        year=2026,
+        sequence=90001,
+        number="OP-2026/90001",
+        donor=donor,
+        amount_cents=CENTS,
+        donor_snapshot={"name": "Ermenegilda Rossi"},
+        issued_at=MOMENT,
+    )
+    receipt.donations.add(donation)
+    DonorEmail.objects.create(receipt=receipt, to=donor.email)
+    StripeEvent.objects.create(
+        event_id="evt_walk",
+        type="payment_intent.succeeded",
+        network=network,
+        payload={"data": {"object": {"receipt_email": donor.email}}},
+    )
+    for model in (Donor, Donation, RecurringPlan, Receipt, DonorEmail, StripeEvent):
+        fields = {f.name for f in model._meta.concrete_fields}
+        stamps = {name: MOMENT for name in ("created_at", "updated_at") if name in fields}
+        if stamps:
+            model.objects.update(**stamps)
+    return {"donor": donor, "donation": donation, "receipt": receipt}
+
+
+# --- What the people read -----------------------------------------------------------------------
+
+
+class PageText(html.parser.HTMLParser):
+    """The text a person sees: text nodes outside script/style/template, plus the words of
+    buttons, placeholders and titles."""
+
+    HIDDEN = {"script", "style", "template", "noscript", "svg"}
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
+    SHOWN_ATTRS = ("placeholder", "title", "aria-label", "alt")
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.depth = 0
+        self.texts = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if self.depth or tag in self.HIDDEN or "hidden" in attrs:
+            if tag not in self.VOID:
+                self.depth += 1  # inside something hidden, every element nests
+            return
+        for name in self.SHOWN_ATTRS:
+            if attrs.get(name):
+                self.texts.append(attrs[name])
+        if tag == "input" and attrs.get("type") in ("submit", "button") and attrs.get("value"):
+            self.texts.append(attrs["value"])
+
+    def handle_endtag(self, tag):
+        if self.depth and tag not in self.VOID:
+            self.depth -= 1
+
+    def handle_data(self, data):
+        if not self.depth and data.strip():
+            self.texts.append(" ".join(data.split()))
+
+
+def visible_texts(body):
+    parser = PageText()
+    parser.feed(body)
+    return parser.texts
+
+
+def block_labels(body):
+    """StreamField block labels, which the admin renders from JSON in the page."""
+    return re.findall(r'&quot;label&quot;: ?&quot;([^&]+)&quot;|"label": ?"([^"]+)"', body)
+
+
+def catalogue():
+    """(English msgid → Italian) for our strings whose Italian differs."""
+    pairs = {}
+    for entry in read_po(PO_PATH):
+        if entry["msgid_plural"] or not entry["msgstr"].get(0):
+            continue
+        english, italian = entry["msgid"], entry["msgstr"][0]
+        if english.strip().lower() != italian.strip().lower() and re.search(r"[a-z]{3}", english):
+            pairs[english] = italian
+    return pairs
+
+
+def derived_field_names():
+    """Labels Django makes up from a field's name when we gave it none ("Created at")."""
+    names = set()
+    for app in OUR_APPS:
+        for model in apps.get_app_config(app).get_models():
+            for field in model._meta.get_fields():
+                verbose = getattr(field, "verbose_name", None)
+                if (
+                    field.name not in SAME_IN_ITALIAN
+                    and isinstance(verbose, str)
+                    and verbose == field.name.replace("_", " ")
+                ):
+                    names.add(verbose.lower())
+    return names
+
+
+DEVELOPER_VALUES = {"None", "True", "False", "{}", "[]", "null"}
+ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}|\d{2}:\d{2}:\d{2}\.\d+|\+00:00")
+CENTS_WORDS = re.compile(r"\(cents\)|centesimi|\bcents\b", re.IGNORECASE)
+
+
+def problems_in(texts, language, strings):
+    found = []
+    foreign, derived = strings
+    for text in texts:
+        bare = text.strip(" :*")
+        if bare in DEVELOPER_VALUES:
+            found.append(f"raw value {bare!r}")
+        if re.search(rf"\b{CENTS}\b", text):
+            found.append(f"amount in cents in {text!r}")
+        if CENTS_WORDS.search(text):
+            found.append(f"cents in {text!r}")
+        if UTC_CLOCK in text:
+            found.append(f"UTC time in {text!r}")
+        if ISO_TIME.search(text):
+            found.append(f"machine timestamp in {text!r}")
+        if bare in foreign:
+            found.append(f"{'English' if language == 'it' else 'Italian'} {bare!r}")
+        if bare.lower() in derived:
+            found.append(f"label made up from a field name: {bare!r}")
+    return found
+
+
+# --- The walk -----------------------------------------------------------------------------------
+
+LINK = re.compile(r"""(?:href|action|data-[\w-]*url|"url")\s*[=:]\s*["'](/admin/[^"'#\s]*)""")
+
+
+def shape(url):
+    parts = urlsplit(url)
+    query = "?export" if "export=" in parts.query else ""
+    # a list's "results/" (the same table, fetched by its filters) reads as the list itself
+    return re.sub(r"/\d+/", "/N/", parts.path).replace("/results/", "/") + query
+
+
+def keep(url):
+    parts = urlsplit(url)
+    if any(parts.path.startswith(prefix) for prefix in NEVER):
+        return False
+    # filters, ordering and pages of a list show the same words
+    return not parts.query or "export=" in parts.query
+
+
+def walk(client, start="/admin/"):
+    """Every admin page reachable from `start`: {url: (content type, text)}."""
+    seen_shapes, pages, queue, queued = {}, {}, [start], {start}
+    while queue:
+        url = queue.pop(0)
+        response = client.get(url)
+        if response.status_code != 200:
+            continue
+        content_type = response.get("Content-Type", "")
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        if "text/html" not in content_type and "text/csv" not in content_type:
+            continue
+        text = body.decode("utf-8-sig")
+        pages[url] = (content_type, text)
+        if "text/html" not in content_type:
+            continue
+        for link in LINK.findall(text.replace("&amp;", "&")):
+            link = link.replace("\\u002D", "-")
+            if link in queued or not keep(link):
+                continue
+            key = shape(link)
+            if seen_shapes.get(key, 0) >= PER_SHAPE:
+                continue
+            seen_shapes[key] = seen_shapes.get(key, 0) + 1
+            queued.add(link)
+            queue.append(link)
+    return pages
+
+
+def read_as(client, user, language):
+    profile = UserProfile.get_for_user(user)
+    profile.preferred_language = language
+    profile.save()
+    client.force_login(user)
+    pairs = catalogue()
+    if language == "it":
+        foreign = set(pairs)
+    else:  # Italian words also used in English ("Codice fiscale") and content are not ours
+        msgids = {entry["msgid"] for entry in read_po(PO_PATH)}
+        titles = set(Page.objects.values_list("title", flat=True))
+        foreign = set(pairs.values()) - msgids - titles
+    # each language is offered in its own name ("English" on the Italian account page)
+    foreign -= {get_language_info(code)["name_local"] for code, _name in settings.LANGUAGES}
+    derived = derived_field_names() if language == "it" else set()
+    pages = walk(client)
+    report = {}
+    for url, (content_type, body) in pages.items():
+        if "text/csv" in content_type:
+            dialect = csv.Sniffer().sniff(body.splitlines()[0], delimiters=";,")
+            cells = [cell for row in csv.reader(io.StringIO(body), dialect) for cell in row]
+            found = problems_in(cells, language, (foreign, derived))
+        else:
+            labels = [a or b for a, b in block_labels(body)]
+            found = problems_in(visible_texts(body) + labels, language, (foreign, derived))
+        if found:
+            report[url] = sorted(set(found))
+    return pages, report
+
+
+def format_report(report):
+    return "\n".join(f"{url}\n    " + "\n    ".join(found) for url, found in report.items())
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+@pytest.mark.parametrize("username", [TREASURER, COMMUNICATOR])
+def test_admin_speaks_the_users_language(client, demo, records, username, language):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(username=username)
+    pages, report = read_as(client, user, language)
+    # the walk did reach the screens of the role (a walk that finds nothing proves nothing)
+    reached = {shape(url) for url in pages}
+    if username == TREASURER:
+        assert {
+            "/admin/crm/donations/inspect/N/",
+            "/admin/crm/receipts/inspect/N/",
+            "/admin/crm/donors/inspect/N/",
+        } <= (reached), sorted(reached)
+    else:
+        assert any(s.startswith("/admin/pages/N/edit/") for s in reached), sorted(reached)
+    assert not report, f"{len(report)} of {len(pages)} pages:\n" + format_report(report)
+
+
+def test_the_walk_catches_what_it_looks_for():
+    """The checks themselves find an English label, a raw value, cents and a UTC time."""
+    strings = ({"Donor"}, {"created at"})
+    texts = visible_texts(
+        "<p>Donor</p><td>None</td><td>1234567</td><p>25/11/2026 23:47</p>"
+        "<th>Created at</th><script>var x = 'Donor';</script><p>Importo (centesimi)</p>"
+    )
+    found = problems_in(texts, "it", strings)
+    assert len(found) == 6, found
+    # the site's clock (Europe/Rome; tests run further east to make UTC stand out) is not UTC
+    assert timezone.localtime(MOMENT).strftime("%H:%M") != UTC_CLOCK
+    assert settings.TIME_ZONE != "UTC"
