@@ -59,6 +59,7 @@ def plan_verbs():
     return plan_changes
 
 
+@hooks.register("register_admin_urls")
 def donor_wall_urls():
     return [
         path("donor-wall/", donor_wall.moderation, name="campaigns_donor_wall"),

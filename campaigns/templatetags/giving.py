@@ -19,6 +19,7 @@ def money_decimal(value):
     return format_amount(int(value * 100))
 
 
+@register.filter
 def site_title(title):
     """A page's <title>: "Page · Trama", or just the title when it already names Trama (the
     home page's "Trama · reti di welfare di comunità"), never "Trama · … · Trama"."""
