@@ -11,7 +11,6 @@ dates `dd/mm/yyyy`, `;` separators, files saved as Latin-1 or UTF-8 with a BOM.
 import datetime
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
