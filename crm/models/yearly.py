@@ -20,7 +20,7 @@ class Refund(models.Model):
 
     network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="+")
     donation = models.ForeignKey(Donation, on_delete=models.PROTECT, related_name="refunds")
-    amount_cents = models.PositiveIntegerField(_("amount (cents)"))
+    amount_cents = models.PositiveIntegerField(_("amount"))
     refunded_on = models.DateField(_("refunded on"), default=timezone.localdate)
     reason = models.CharField(_("reason"), max_length=30, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -102,7 +102,7 @@ def test_a_monthly_gift_without_receipt_gets_a_welcome_then_a_confirmation_each_
     (welcome,) = mailoutbox
     assert "ha preso il via" in welcome.subject
     assert "€\xa015,00" in welcome.body and campaign.title in welcome.body
-    assert "/give/monthly/" in welcome.body
+    assert "/give/plan/" in welcome.body
     assert welcome.attachments == []
 
     # when the next month is paid
@@ -113,7 +113,7 @@ def test_a_monthly_gift_without_receipt_gets_a_welcome_then_a_confirmation_each_
     assert len(mailoutbox) == 2
     monthly = mailoutbox[1]
     assert "Grazie per il tuo dono" in monthly.subject
-    assert "/give/monthly/" in monthly.body and "€\xa015,00" in monthly.body
+    assert "/give/plan/" in monthly.body and "€\xa015,00" in monthly.body
     kinds = list(
         DonorEmail.objects.order_by("pk").values_list("kind", "donation__stripe_invoice_id")
     )
@@ -205,7 +205,7 @@ def test_a_failed_payment_email_offers_to_update_the_card(
         plans.record_plan_failure(plan)
     message = mailoutbox[-1]
     assert plan.status == RecurringPlan.Status.PAST_DUE
-    assert "aggiornare la carta" in message.body and "/give/monthly/" in message.body
+    assert "aggiornare la carta" in message.body and "/give/plan/" in message.body
 
 
 def test_an_import_of_past_gifts_sends_no_confirmations(

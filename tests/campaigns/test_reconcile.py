@@ -38,7 +38,8 @@ def test_reconcile_applies_missed_payments_and_refunds_once(client, campaign, st
     # when the treasurer reconciles
     report = _reconcile()
     # then both gifts are confirmed and the plan exists
-    assert "3 change(s) applied" in report  # two checkouts, one first invoice
+    # two checkouts, one first invoice, and the subscription (its card, first seen)
+    assert "4 change(s) applied" in report
     assert set(Donation.objects.values_list("status", flat=True)) == {"succeeded"}
     assert RecurringPlan.objects.get().status == "active"
     assert Donation.objects.exclude(stripe_invoice_id=None).count() == 1

@@ -119,7 +119,7 @@ def test_the_emailed_link_opens_the_donors_own_page(
     assert page.status_code == 200
     assert "€\xa012.345,67" in html or "€ 12.345,67" in html
     assert "OP-2026/00001" in html
-    assert "/give/monthly/" in html
+    assert "/give/plan/" in html
     assert "7.777,00" not in html and "Ottavio" not in html
     assert page["X-Robots-Tag"] == "noindex"
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import Donation, Donor, Receipt, StatementRun
+from crm.receipt_files import download_name
 from crm.statement_runs import carry_out, preview
 from crm.statement_tasks import run_yearly_statements
 from tests.pdfs import pdf_text
@@ -173,7 +174,7 @@ def test_a_run_issues_emails_and_zips_the_statements(
     response = client.get(reverse("crm_yearly:run_zip", args=[run.pk]))
     assert response.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
-    name = statement.number.replace("/", "-") + ".pdf"
+    name = download_name(statement)  # riepilogo-OP-2025-00001.pdf
     assert sorted(archive.namelist()) == sorted([name, "index.csv"])
     assert "Olga Rossi" in pdf_text(archive.read(name))
 

@@ -47,7 +47,7 @@ def test_a_monthly_donor_is_confirmed_then_manages_their_page(
     # then the welcome email confirms the gift, with the link to manage the plan
     welcome = wait_for_mail(mailoutbox, lambda m: m.to == ["lucia@example.org"])
     assert "€\xa025,00" in welcome.body and "Gentile Lucia," in welcome.body
-    assert "/give/monthly/" in welcome.body
+    assert "/give/plan/" in welcome.body
     assert welcome.attachments == []
 
     # when they ask for the link to their page
@@ -66,7 +66,7 @@ def test_a_monthly_donor_is_confirmed_then_manages_their_page(
     assert "25,00" in gifts
     plans = page.locator('[data-testid="portal-plans"]')
     assert "25,00" in plans.inner_text()
-    assert "/give/monthly/" in plans.get_by_role("link").first.get_attribute("href")
+    assert "/give/plan/" in plans.get_by_role("link").first.get_attribute("href")
 
     # when they give their codice fiscale (lower case, with spaces) and save
     page.fill("#id_details-codice_fiscale", " rssmra80a01h501u ")

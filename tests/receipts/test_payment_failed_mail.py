@@ -48,7 +48,7 @@ def test_italian_donor_is_told_with_the_link_to_stop(
     assert "non è andata a buon fine" in message.subject
     assert message.body.startswith("Gentile Lucia,")
     assert "€\xa025,00" in message.body
-    assert "/give/monthly/cancel/" in message.body
+    assert "/give/plan/" in message.body
     assert message.reply_to == ["tesoreria@ilponte.example"]
     email = DonorEmail.objects.get()
     assert (email.kind, email.status, email.recurring_plan) == ("payment_failed", "sent", plan)
@@ -60,7 +60,7 @@ def test_english_donor_reads_english(plan_factory, django_capture_on_commit_call
     (message,) = django_mail.outbox
     assert message.subject.startswith("Your monthly donation to Cooperativa Sociale Il Ponte ETS")
     assert message.body.startswith("Dear Mario,")
-    assert "/en/give/monthly/cancel/" in message.body
+    assert "/en/give/plan/" in message.body
 
 
 def test_donor_without_email_gets_nothing_and_nothing_breaks(
