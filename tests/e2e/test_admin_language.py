@@ -64,6 +64,7 @@ def test_treasurer_voids_a_receipt_through_the_question(live_server, demo, page,
     page.goto(f"{base}/admin/crm/receipts/inspect/{receipt.pk}/")
     # when they choose to void it
     page.get_by_role("link", name="Annulla", exact=True).click()
+    page.wait_for_url(f"**/crm/receipts/{receipt.pk}/void/")
     # then a page asks the question, says what will happen, and offers to go back
     body = page.locator("body").inner_text()
     assert f"Annullare la ricevuta n. {receipt.number}?" in body

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.utils import timezone
 
+from crm.receipt_files import download_name
 from tests.pdfs import pdf_text
 from tests.worker.conftest import (  # noqa: F401  (fixtures)
     mail_dir,
@@ -99,7 +100,7 @@ def test_treasurer_previews_confirms_watches_and_downloads_the_statements(
     download_info.value.save_as(path)
     archive = zipfile.ZipFile(path)
     statements = Receipt.objects.filter(kind="annual").order_by("sequence")
-    expected = [f"{r.number.replace('/', '-')}.pdf" for r in statements]
+    expected = [download_name(r) for r in statements]
     assert sorted(archive.namelist()) == sorted([*expected, "index.csv"])
     texts = " ".join(pdf_text(archive.read(name)) for name in expected)
     for name in names:
