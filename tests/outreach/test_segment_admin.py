@@ -10,7 +10,8 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.models import Donation, Donor
+from crm import extensions
+from crm.models import Donation, Donor, Network
 from outreach.models import Segment
 from outreach.segments import members
 
@@ -157,3 +158,18 @@ def test_the_networks_communicator_deletes_a_segment(client, users, valle):
     client.force_login(users[COMMUNICATOR])
     assert client.post(reverse("outreach_segments:delete", args=[segment.pk])).status_code == 302
     assert not Segment.objects.filter(pk=segment.pk).exists()
+
+
+def test_a_campaign_of_another_network_is_refused(client, users, valle, demo):
+    network, _, _ = valle
+    theirs = extensions.campaign_pages(Network.objects.filter(slug="oltre-il-ponte")).first()
+    ours = extensions.campaign_pages(Network.objects.filter(pk=network.pk)).first()
+    client.force_login(users["admin"])  # sees every campaign: the form still checks the network
+    data = {"network": network.pk, "name": "Wrong campaign", "campaign": theirs.pk}
+    response = client.post(reverse("outreach_segments:add"), data)
+    assert response.status_code == 400
+    assert "This campaign belongs to another network." in response.text
+    assert not Segment.objects.filter(name="Wrong campaign").exists()
+    data = {"network": network.pk, "name": "Right campaign", "campaign": ours.pk}
+    assert client.post(reverse("outreach_segments:add"), data).status_code == 302
+    assert Segment.objects.get(name="Right campaign").campaign_id == ours.pk
