@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
-from . import views
+from . import report_views, views
 from .access import networks_for
 
 
@@ -17,11 +17,21 @@ class OutreachMenuItem(MenuItem):
 
 @hooks.register("register_admin_urls")
 def register_segment_urls():
-    return [path("outreach/segments/", include((views.urlpatterns, "outreach_segments")))]
+    return [
+        path("outreach/segments/", include((views.urlpatterns, "outreach_segments"))),
+        path("outreach/report/", include((report_views.urlpatterns, "outreach_report"))),
+    ]
 
 
 @hooks.register("register_admin_menu_item")
 def segments_menu_item():
     return OutreachMenuItem(
         _("Segments"), reverse("outreach_segments:index"), icon_name="group", order=460
+    )
+
+
+@hooks.register("register_admin_menu_item")
+def report_menu_item():
+    return OutreachMenuItem(
+        _("Fundraising report"), reverse("outreach_report:index"), icon_name="table", order=461
     )

@@ -1,11 +1,15 @@
 """The fundraising report against a hand-computed network (figures worked out in comments)."""
 
+import csv
 import datetime
+import io
 
 import pytest
+from django.urls import reverse
 from wagtail.models import Page
 
-from crm.models import Donation, Donor, RecurringPlan
+from crm.models import Donation, Donor, Network, RecurringPlan
+from crm.tenancy import provision_network
 from outreach.report import fundraising_report, year_figures
 
 D = datetime.date
@@ -147,3 +151,80 @@ def test_a_year_without_gifts_and_an_even_median(network):
         )
     assert year_figures(network, 2019)["median_gift"] == 1500
     assert year_figures(network, 2020)["retention"] == 0
+
+
+# --- The screen and its CSV --------------------------------------------------------------------
+
+
+def read_csv(response):
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text), delimiter=";"))
+
+
+@pytest.fixture
+def people(network, django_user_model):
+    """A communicator of the report's network, and a treasurer of another one."""
+    net, _ = network
+    provision_network(net)
+    other = Network.objects.create(
+        slug="altra-rete",
+        name="Altra rete",
+        legal_name="Altra ETS",
+        codice_fiscale="92012340011",
+        entity_kind=Network.EntityKind.APS,
+        street_address="Via Roma 1",
+        postal_code="10100",
+        city="Torino",
+        signer_name="Luca Bianchi",
+    )
+    provision_network(other)
+    communicator = django_user_model.objects.create_user("com", password="x")
+    communicator.groups.add(net.communicators_group)
+    stranger = django_user_model.objects.create_user("tes", password="x")
+    stranger.groups.add(other.treasurers_group)
+    return communicator, stranger
+
+
+def test_the_communicator_reads_the_report_and_its_csv(client, network, people):
+    net, page = network
+    client.force_login(people[0])
+    query = {"network": net.pk, "year": 2026}
+    page_response = client.get(reverse("outreach_report:index"), query)
+    assert page_response.status_code == 200
+    text = page_response.text
+    assert "2026 against 2025" in text and "<svg" in text
+    assert "€\u00a0200.00" in text or "€\u00a0200,00" in text  # 2026's amount, 20000 cents
+    assert "66.7\u00a0%" in text or "66,7\u00a0%" in text  # retention
+    rows = read_csv(client.get(reverse("outreach_report:csv"), query))
+    assert rows[0] == ["Section", "Item", "Year", "Figure", "Value"]
+    figures = {(r[0], r[1], r[2], r[3]): r[4] for r in rows[1:]}
+    headline = "This year against last"
+    assert figures[(headline, "", "2026", "Amount")] == "200,00"
+    assert figures[(headline, "", "2026", "Retention rate")] == "66,67"
+    assert figures[(headline, "", "2026", "Median gift")] == "40,00"
+    assert figures[(headline, "", "2025", "Average gift")] == "33,33"
+    assert figures[(headline, "", "2026", "Recurring share")] == "40,00"
+    assert figures[("By year", "", "2024", "Donors")] == "1"
+    assert figures[("Recurring plans", "", "", "Monthly recurring revenue")] == "60,00"
+    assert figures[("By channel", "Offline", "2026", "Amount")] == "50,00"
+    assert figures[("By method", "Card", "2026", "Gifts")] == "3"
+    assert figures[("By campaign", page.title, "2025", "Amount")] == "30,00"
+    assert figures[("By campaign", "No campaign", "2026", "Donors")] == "3"
+    assert figures[("By month", "12", "2026", "Amount")] == "60,00"
+    # no person in the report: figures only
+    assert "Report" not in "".join(text for row in rows for text in row)
+
+
+def test_another_networks_treasurer_and_bad_input_get_400(client, network, people):
+    net, _ = network
+    client.force_login(people[1])
+    for name in ("index", "csv"):
+        response = client.get(reverse(f"outreach_report:{name}"), {"network": net.pk, "year": 2026})
+        assert response.status_code == 400
+        assert "€" not in response.text
+    client.force_login(people[0])
+    response = client.get(reverse("outreach_report:index"), {"network": net.pk, "year": "abc"})
+    assert response.status_code == 400
+    assert "Enter a whole number." in response.text
+    # without a query: the user's network, this year
+    assert client.get(reverse("outreach_report:index")).status_code == 200
