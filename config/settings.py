@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "cms",
     "campaigns",
     "accounts",
+    "outreach",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",

@@ -1,0 +1,37 @@
+"""Registers the outreach screens in the Wagtail admin: segments, for a network's treasurers
+and communicators."""
+
+from django.urls import include, path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+
+from . import report_views, views
+from .access import networks_for
+
+
+class OutreachMenuItem(MenuItem):
+    def is_shown(self, request):
+        return networks_for(request.user).exists()
+
+
+@hooks.register("register_admin_urls")
+def register_segment_urls():
+    return [
+        path("outreach/segments/", include((views.urlpatterns, "outreach_segments"))),
+        path("outreach/report/", include((report_views.urlpatterns, "outreach_report"))),
+    ]
+
+
+@hooks.register("register_admin_menu_item")
+def segments_menu_item():
+    return OutreachMenuItem(
+        _("Segments"), reverse("outreach_segments:index"), icon_name="group", order=460
+    )
+
+
+@hooks.register("register_admin_menu_item")
+def report_menu_item():
+    return OutreachMenuItem(
+        _("Fundraising report"), reverse("outreach_report:index"), icon_name="table", order=461
+    )
