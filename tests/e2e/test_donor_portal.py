@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from tests.e2e.test_campaign_page import _serious
 from tests.e2e.test_giving import CAMPAIGN_PATH, _fill_donor, giving_site  # noqa: F401
 
 PORTAL_PATH = "/my-giving/oltre-il-ponte/"
@@ -52,9 +53,12 @@ def test_a_monthly_donor_is_confirmed_then_manages_their_page(
 
     # when they ask for the link to their page
     page.goto(giving_site + PORTAL_PATH)
+    # (the donor's pages pass axe-core too: no serious or critical violation)
+    axe = {"asking for the link": _serious(page)}
     page.fill("#id_email", "lucia@example.org")
     page.get_by_role("button", name="Mandami il link").click()
     page.wait_for_selector('[data-testid="portal-sent"]')
+    axe["link sent"] = _serious(page)
     message = wait_for_mail(mailoutbox, lambda m: "/open/" in m.body)
     (link,) = re.findall(r"http://\S+/open/\S+/", message.body)
 
@@ -62,6 +66,7 @@ def test_a_monthly_donor_is_confirmed_then_manages_their_page(
     page.goto(link)
     page.wait_for_selector('[data-testid="portal-gifts"]')
     screenshot("donor-portal")
+    axe["the donor's page"] = _serious(page)
     gifts = page.locator('[data-testid="portal-gifts"]').inner_text()
     assert "25,00" in gifts
     plans = page.locator('[data-testid="portal-plans"]')
@@ -77,3 +82,9 @@ def test_a_monthly_donor_is_confirmed_then_manages_their_page(
     donor = Donor.objects.get(email="lucia@example.org")
     assert donor.codice_fiscale == "RSSMRA80A01H501U"
     assert page.input_value("#id_details-codice_fiscale") == "RSSMRA80A01H501U"
+
+    # and the plan's own page, reached from theirs, is as accessible
+    page.goto(plans.get_by_role("link").first.get_attribute("href"))
+    page.wait_for_load_state()
+    axe["the plan's page"] = _serious(page)
+    assert {where: found for where, found in axe.items() if found} == {}
