@@ -4,8 +4,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from wagtail import blocks
+from wagtail.fields import StreamField
+from wagtail.models import PreviewableMixin
 
-from crm.models import Network
+from cms.blocks import ImageWithCaptionBlock, KeyFiguresBlock
+from crm.models import Donor, Network
 from crm.models.network import NetworkScopedQuerySet
 from crm.money import CentsField
 
@@ -88,3 +92,208 @@ class Segment(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class MessageButtonBlock(blocks.StructBlock):
+    """A call to action: a button to a campaign page (or any address). Links to our own pages
+    carry the delivery's token, so a gift made through them is counted for the message."""
+
+    label = blocks.CharBlock(label=_("Button label"), max_length=60)
+    page = blocks.PageChooserBlock(label=_("Campaign or page"), required=False)
+    url = blocks.URLBlock(label=_("Or an external link"), required=False)
+
+    class Meta:
+        icon = "link"
+        label = _("Button")
+
+
+class MessageBody(blocks.StreamBlock):
+    """What a message to donors is made of. Rendered to email-safe HTML (inline styles, one
+    column) by `outreach.rendering`, and to plain text for the text part."""
+
+    paragraph = blocks.RichTextBlock(
+        label=_("Text"), features=["bold", "italic", "link", "ol", "ul", "h3"]
+    )
+    image = ImageWithCaptionBlock()
+    key_figures = KeyFiguresBlock()
+    button = MessageButtonBlock()
+
+
+class MessageQuerySet(NetworkScopedQuerySet):
+    def for_user(self, user):
+        """Messages of the networks the user reaches as treasurer or communicator."""
+        return self.filter(network__in=networks_for(user))
+
+
+class Message(PreviewableMixin, models.Model):
+    """An appeal or an update a communicator writes to a network's donors: in Italian, and in
+    English for the donors who chose English (else they get the Italian text). Sent to the
+    consenting members of `segment` (or, with no segment, to the consenting donors of
+    `campaign`) by the worker (`outreach.sending`), once per donor."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SCHEDULED = "scheduled", _("Scheduled")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    network = models.ForeignKey(
+        Network, on_delete=models.CASCADE, related_name="messages", verbose_name=_("network")
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    preheader = models.CharField(
+        _("preheader"),
+        max_length=200,
+        blank=True,
+        help_text=_("The line mail apps show after the subject, before the message is opened."),
+    )
+    body = StreamField(MessageBody(), verbose_name=_("message"))
+    subject_en = models.CharField(_("subject (English)"), max_length=200, blank=True)
+    preheader_en = models.CharField(_("preheader (English)"), max_length=200, blank=True)
+    body_en = StreamField(
+        MessageBody(),
+        blank=True,
+        verbose_name=_("message (English)"),
+        help_text=_("For the donors who chose English. Empty: they get the Italian message."),
+    )
+    segment = models.ForeignKey(
+        Segment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="messages",
+        verbose_name=_("segment"),
+        help_text=_("Who receives it: only the members who confirmed the newsletter."),
+    )
+    campaign = models.ForeignKey(
+        "wagtailcore.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("campaign"),
+        help_text=_(
+            "The campaign the message is about: named in it, and with no segment chosen, "
+            "its donors who confirmed the newsletter receive it."
+        ),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status, default=Status.DRAFT, db_index=True
+    )
+    send_at = models.DateTimeField(_("send at"), null=True, blank=True)
+    recipients = models.PositiveIntegerField(_("recipients"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("written by"),
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("sent by"),
+    )
+    started_at = models.DateTimeField(_("sending started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("message to donors")
+        verbose_name_plural = _("messages to donors")
+
+    def __str__(self):
+        return self.subject
+
+    @property
+    def editable(self):
+        return self.status in (self.Status.DRAFT, self.Status.SCHEDULED)
+
+
+class Delivery(models.Model):
+    """One message to one donor: created for every recipient when sending starts, then sent
+    once by whichever worker claims it (`outreach.sending`). Its `token` signs the links of
+    that email: unsubscribe, preferences, and the gifts made through its buttons."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("To send")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Not sent, will retry")
+        GAVE_UP = "gave_up", _("Not sent")
+        SKIPPED = "skipped", _("Not sent: no longer consenting")
+        DELIVERED = "delivered", _("Delivered")
+        BOUNCED = "bounced", _("Bounced")
+        COMPLAINED = "complained", _("Marked as spam")
+
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("message")
+    )
+    donor = models.ForeignKey(
+        Donor, on_delete=models.CASCADE, related_name="+", verbose_name=_("donor")
+    )
+    to = models.EmailField(_("to"))
+    language = models.CharField(_("language"), max_length=5, default="it")
+    token = models.CharField(max_length=32, unique=True, editable=False)
+    status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.PENDING)
+    claimed_by = models.CharField(max_length=64, blank=True, editable=False)
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    provider_message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
+    clicked_at = models.DateTimeField(_("clicked at"), null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(_("unsubscribed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["message", "pk"]
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [
+            models.UniqueConstraint(fields=["message", "donor"], name="one_delivery_per_donor")
+        ]
+        indexes = [models.Index(fields=["message", "status"], name="delivery_message_status")]
+
+    def __str__(self):
+        return f"{self.message} → {self.to}"
+
+
+class Suppression(models.Model):
+    """An address of a network that no message goes to any more: it bounced, or its owner
+    marked a message as spam (from anymail's tracking webhooks)."""
+
+    class Reason(models.TextChoices):
+        BOUNCED = "bounced", _("Bounced")
+        COMPLAINED = "complained", _("Marked as spam")
+
+    network = models.ForeignKey(
+        Network, on_delete=models.CASCADE, related_name="+", verbose_name=_("network")
+    )
+    email = models.EmailField(_("email"))
+    reason = models.CharField(_("reason"), max_length=12, choices=Reason)
+    detail = models.TextField(_("detail"), blank=True)
+    delivery = models.ForeignKey(
+        Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("suppressed address")
+        verbose_name_plural = _("suppressed addresses")
+        constraints = [
+            models.UniqueConstraint(fields=["network", "email"], name="one_suppression_per_address")
+        ]
+
+    def __str__(self):
+        return self.email
