@@ -78,3 +78,51 @@ def test_only_superusers_reach_networks(client, demo, username):
     network = demo["oltre-il-ponte"]
     for url in ("/admin/networks/", f"/admin/networks/edit/{network.pk}/", "/admin/networks/new/"):
         assert client.get(url).status_code in (302, 403), url
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_a_network_page_is_not_copied_but_explained(superuser_client, language):
+    """Each network has exactly one page: copying it would need a second network link."""
+    from cms.models import NetworkPage
+
+    page = NetworkPage.objects.order_by("pk").first()
+    pages_before = NetworkPage.objects.count()
+    from wagtail.users.models import UserProfile
+
+    profile = UserProfile.get_for_user(get_user_model().objects.get(username="admin"))
+    profile.preferred_language = language
+    profile.save()
+    url = f"/admin/pages/{page.pk}/copy/"
+    response = superuser_client.get(url, follow=True)
+    assert response.status_code == 200
+    text = response.content.decode()
+    expected = {
+        "it": "La pagina di una rete non si copia",
+        "en": "A network's page cannot be copied",
+    }[language]
+    assert expected in text.replace("&#x27;", "'")
+    response = superuser_client.post(
+        url,
+        {"new_title": "Copia", "new_slug": "copia", "new_parent_page": page.get_parent().pk},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert NetworkPage.objects.count() == pages_before
+
+
+def test_a_home_page_copy_with_network_pages_below_is_refused(superuser_client):
+    from cms.models import NetworkPage
+
+    home = NetworkPage.objects.order_by("pk").first().get_parent()
+    response = superuser_client.post(
+        f"/admin/pages/{home.pk}/copy/",
+        {
+            "new_title": "Copia",
+            "new_slug": "copia-home",
+            "new_parent_page": home.get_parent().pk,
+            "copy_subpages": "on",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert not type(home).objects.filter(slug="copia-home").exists()
