@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.html import escape
 from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -66,6 +67,64 @@ def csv_value(value, kind):
     return value
 
 
+CHARTED = ("amount", "average_gift", "retention", "recurring_share")
+
+
+def bars_svg(label, bars, median_value, kind, width=560):
+    """A horizontal bar per network (server-side SVG, as the dashboard's chart), the median as
+    a dashed line; a hidden figure has no bar, only "—". The table above says the same."""
+    row, left, right = 22, 170, 90
+    plot = width - left - right
+    top = max([value for _name, value in bars if value is not None] + [median_value or 0]) or 1
+    height = row * len(bars) + 30
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" style="max-width:100%;height:auto" role="img" '
+        f'aria-label="{escape(label)}" class="outreach-community-chart">',
+        f'<text x="0" y="14" font-size="13" font-weight="bold">{escape(label)}</text>',
+    ]
+    for i, (name, value) in enumerate(bars):
+        y = 22 + i * row
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 14}" font-size="11" text-anchor="end">'
+            f"{escape(name[:28])}</text>"
+        )
+        w = round(plot * value / top) if value is not None else 0
+        if value is not None:
+            parts.append(
+                f'<rect x="{left}" y="{y + 3}" width="{w}" height="{row - 8}" fill="#2e1f5e"/>'
+            )
+        value_text = escape(shown(value, kind))
+        parts.append(f'<text x="{left + w + 4}" y="{y + 14}" font-size="11">{value_text}</text>')
+    if median_value is not None:
+        x = left + round(plot * median_value / top)
+        median_text = escape(
+            gettext("Median of the networks: %(value)s") % {"value": shown(median_value, kind)}
+        )
+        parts.append(
+            f'<line x1="{x}" y1="20" x2="{x}" y2="{height}" stroke="#c0392b" '
+            f'stroke-dasharray="4 3"><title>{median_text}</title></line>'
+            f'<text x="{width}" y="14" font-size="11" fill="#c0392b" text-anchor="end">'
+            f"{median_text}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def charts(block):
+    """The main figures of a year as bar charts, networks side by side."""
+    return [
+        bars_svg(
+            label,
+            [(row["network"].name, row["cells"][key]) for row in block["rows"]],
+            block["medians"][key],
+            kind,
+        )
+        for key, label, kind in block["figures"]
+        if key in CHARTED
+    ]
+
+
 def _year(request):
     """The year asked for (this year by default), or the bound form with its errors."""
     form = YearForm(request.GET if "year" in request.GET else {"year": timezone.localdate().year})
@@ -106,6 +165,7 @@ def community_page(request):
                 "medians": [
                     shown(block["medians"][key], kind) for key, _l, kind in block["figures"]
                 ],
+                "charts": charts(block) if block is table["blocks"][0] and block["rows"] else [],
             }
             for block in table["blocks"]
         ],

@@ -1,6 +1,7 @@
 """Registers the outreach screens in the Wagtail admin: segments and the fundraising report, for
 a network's treasurers and communicators; the community of practice, for observers."""
 
+from django.contrib.auth.models import Permission
 from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -55,3 +56,9 @@ def community_menu_item():
         icon_name="site",
         order=462,
     )
+
+
+@hooks.register("register_permissions")
+def community_permission():
+    # Listed on Settings → Groups, so a superuser can give it to the funding foundation's group.
+    return Permission.objects.filter(content_type__app_label="outreach", codename="view_community")

@@ -211,6 +211,7 @@ def test_the_observer_sees_taking_part_networks_hidden_cells_and_no_person(
     assert rows[(YEAR, "Rete A")][5] == "100.0\u00a0%"  # retention
     assert rows[(YEAR, "Rete A")][-1] == "€\u00a050.00"  # monthly recurring revenue
     assert rows[(YEAR, "Rete D")][5] == "—" and rows[(YEAR, "Rete D")][-1] == "—"
+    assert html.count('class="outreach-community-chart"') == 4  # this year's charts
     median = rows[(YEAR, "Median of the networks")]
     assert median[:3] == ["6", "6", "€\u00a0150.00"]
 
