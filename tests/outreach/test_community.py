@@ -351,6 +351,10 @@ def test_only_observers_and_superusers_open_the_community(client, community, dja
     admin = django_user_model.objects.create_superuser("admin", password="x")
     client.force_login(admin)
     assert client.get(reverse("outreach_community:index")).status_code == 200
+    # the superuser gives the permission on the groups screen
+    observers = Group.objects.get(name=OBSERVERS)
+    group_screen = client.get(reverse("wagtailusers_groups:edit", args=[observers.pk]))
+    assert "Can see the figures of the community of practice" in group_screen.text
 
 
 def test_a_treasurer_sees_others_only_through_the_median(client, community, django_user_model):
