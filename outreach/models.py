@@ -297,3 +297,37 @@ class Suppression(models.Model):
 
     def __str__(self):
         return self.email
+
+
+class CommunityMembership(models.Model):
+    """Whether a network takes part in the community of practice: if it does, its yearly
+    figures (counts, sums and ratios, never a person, none built from fewer than 5 donors) are
+    shown to the observers and counted in the median every taking-part network sees. Off until
+    a treasurer of the network turns it on (`outreach.community.set_taking_part`)."""
+
+    network = models.OneToOneField(
+        Network,
+        on_delete=models.CASCADE,
+        related_name="community_membership",
+        verbose_name=_("network"),
+    )
+    takes_part = models.BooleanField(_("takes part in the community of practice"), default=False)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    changed_at = models.DateTimeField(_("changed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("community membership")
+        verbose_name_plural = _("community memberships")
+        permissions = [
+            ("view_community", _("Can see the figures of the community of practice")),
+        ]
+
+    def __str__(self):
+        return str(self.network)

@@ -21,6 +21,7 @@ from crm.models import Donation
 from crm.money import cents_to_decimal, format_amount
 
 from .access import networks_for
+from .community_views import median_shown, report_community
 from .report import fundraising_report
 
 FIGURES = (
@@ -118,13 +119,16 @@ def report_page(request):
     if not valid:
         return TemplateResponse(request, "outreach/report.html", context, status=400)
     report = fundraising_report(form.cleaned_data["network"], form.cleaned_data["year"])
+    community = report_community(request.user, report["network"], report["year"])
     context.update(
         report=report,
+        community=community,
         figures=[
             {
                 "label": label,
                 "this_year": _shown(report["this_year"][key], kind),
                 "last_year": _shown(report["last_year"][key], kind),
+                "median": median_shown(community, key, kind),
             }
             for key, label, kind in FIGURES
         ],

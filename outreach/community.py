@@ -1,0 +1,144 @@
+"""The community of practice: the yearly figures of the networks that chose to take part, side
+by side, and the median of them all, for the observers (the funding foundation, a network of
+networks) and for each taking-part network against itself.
+
+Only counts, sums and ratios built by `outreach.report` leave a network, never a person, and no
+figure built from fewer than `MIN_DONORS` donors: such a cell is hidden (None) everywhere, in
+the table, in the CSV and in the median, which is computed from the shown cells only. A
+network sees the median only when at least `MIN_NETWORKS` networks have the figure shown, so
+that nobody can work out another network's figure from it and their own.
+"""
+
+import statistics
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Network, RecurringPlan
+
+from .models import CommunityMembership
+from .report import by_year, monthly_recurring_revenue, year_figures
+
+MIN_DONORS = 5
+MIN_NETWORKS = 3
+OBSERVERS = "Observers"  # the group created by migration outreach 0004
+VIEW_COMMUNITY = "outreach.view_community"
+
+# (key, label, kind): kind is count, money or rate. The keys of `year_figures` but the last.
+FIGURES = (
+    ("donors", _("Donors"), "count"),
+    ("gifts", _("Gifts"), "count"),
+    ("amount", _("Amount"), "money"),
+    ("average_gift", _("Average gift"), "money"),
+    ("median_gift", _("Median gift"), "money"),
+    ("retention", _("Retention rate"), "rate"),
+    ("new_donors", _("New donors"), "count"),
+    ("recurring_share", _("Recurring share"), "rate"),
+)
+MRR = ("monthly_recurring_revenue", _("Monthly recurring revenue (active plans today)"), "money")
+
+
+def can_observe(user):
+    """Observers and superusers see the community screen."""
+    return user.is_authenticated and user.is_active and user.has_perm(VIEW_COMMUNITY)
+
+
+def taking_part():
+    """The networks that take part, by name."""
+    return Network.objects.filter(community_membership__takes_part=True).order_by("name")
+
+
+def takes_part(network):
+    return CommunityMembership.objects.filter(network=network, takes_part=True).exists()
+
+
+@transaction.atomic
+def set_taking_part(network, takes_part, user):
+    """A treasurer's (or a superuser's) choice for their network; remembered with who and when."""
+    membership, _ = CommunityMembership.objects.select_for_update().get_or_create(network=network)
+    membership.takes_part = takes_part
+    membership.changed_by = user
+    membership.changed_at = timezone.now()
+    membership.save()
+    return membership
+
+
+def plan_donors(network):
+    """How many distinct donors the network's active plans come from today."""
+    return RecurringPlan.objects.filter(
+        network=network, status=RecurringPlan.Status.ACTIVE
+    ).aggregate(donors=Count("donor", distinct=True))["donors"]
+
+
+def network_cells(network, year, *, with_mrr=False):
+    """The network's figures of `year`: {key: value}, None where the figure would be built from
+    fewer than MIN_DONORS donors (the year's donors; for retention also the year before's; for
+    the monthly recurring revenue, the donors of the active plans)."""
+    figures = year_figures(network, year)
+    if figures["donors"] < MIN_DONORS:
+        cells = dict.fromkeys((key for key, _label, _kind in FIGURES), None)
+    else:
+        cells = {key: figures[key] for key, _label, _kind in FIGURES}
+        donors_before = {row["year"]: row["donors"] for row in by_year(network)}.get(year - 1, 0)
+        if donors_before < MIN_DONORS:
+            cells["retention"] = None
+    if with_mrr:
+        shown = plan_donors(network) >= MIN_DONORS
+        cells[MRR[0]] = monthly_recurring_revenue(network) if shown else None
+    return cells
+
+
+def median(values, kind):
+    """The median of the shown values (None if there are none); cents stay whole."""
+    values = [value for value in values if value is not None]
+    if not values:
+        return None
+    middle = statistics.median(values)
+    return round(middle) if kind == "money" else middle
+
+
+def year_block(networks, year, *, with_mrr=False):
+    """One year of the community table: a row per network and the medians."""
+    figures = FIGURES + (MRR,) if with_mrr else FIGURES
+    rows = [
+        {"network": network, "cells": network_cells(network, year, with_mrr=with_mrr)}
+        for network in networks
+    ]
+    medians = {
+        key: median([row["cells"][key] for row in rows], kind) for key, _label, kind in figures
+    }
+    return {"year": year, "figures": figures, "rows": rows, "medians": medians}
+
+
+def community_table(year):
+    """What the observers see: `year` (with today's monthly recurring revenue) and the year
+    before, for the networks that take part; and how many networks do not."""
+    networks = list(taking_part())
+    return {
+        "year": year,
+        "blocks": [
+            year_block(networks, year, with_mrr=True),
+            year_block(networks, year - 1),
+        ],
+        "taking_part": len(networks),
+        "not_taking_part": Network.objects.count() - len(networks),
+    }
+
+
+def medians_for(network, year):
+    """What a taking-part network sees of the others: {key: median of the networks}, None for a
+    figure shown by fewer than MIN_NETWORKS networks; {} when fewer than MIN_NETWORKS networks
+    take part; None if the network itself does not take part."""
+    if not takes_part(network):
+        return None
+    networks = list(taking_part())
+    if len(networks) < MIN_NETWORKS:
+        return {}
+    block = year_block(networks, year, with_mrr=True)
+    medians = {}
+    for key, _label, kind in block["figures"]:
+        shown = [row["cells"][key] for row in block["rows"] if row["cells"][key] is not None]
+        medians[key] = median(shown, kind) if len(shown) >= MIN_NETWORKS else None
+    return medians
