@@ -232,6 +232,11 @@ class Donation(models.Model):
             "Untick only if the donor agreed, with this gift, to be named on the donor wall."
         ),
     )
+    # The token of the message (an email to donors) whose link the donor followed to give: a
+    # claim of where the gift came from, never who gave. Only the string: crm knows no messages.
+    message_token = models.CharField(
+        _("came through the email"), max_length=32, blank=True, db_index=True
+    )
     fee_cents = models.PositiveIntegerField(_("Stripe fee"), default=0)
     refunded_cents = models.PositiveIntegerField(_("refunded"), default=0)
     # What Stripe said was paid when it differed from the gift (status NEEDS_REVIEW).
