@@ -13,9 +13,11 @@ refunds):
 - monthly recurring revenue: active plans today, quarterly and yearly ones spread over months.
 """
 
+import contextlib
 import datetime
+import functools
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
     Count,
@@ -23,6 +25,7 @@ from django.db.models import (
     F,
     FloatField,
     IntegerField,
+    Max,
     Min,
     Q,
     Sum,
@@ -38,6 +41,41 @@ MONTHS_PER_INTERVAL = {
     RecurringPlan.Interval.YEAR: 12,
 }
 BREAKDOWNS = ("campaign", "channel", "method")
+
+
+# Room for the report's sorts and hashes in memory on PostgreSQL (the server's default, 4 MB,
+# sends a network's million gifts to disk), for the report's own transaction only.
+REPORT_WORK_MEM = "64MB"
+
+
+@contextlib.contextmanager
+def _postgresql_settings(**values):
+    """PostgreSQL settings for the queries inside, in a transaction: SET LOCAL ends with it,
+    and inside a caller's transaction the previous values are set back on the way out (an
+    error rolls the savepoint, and them, back). Elsewhere, nothing."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    names = list(values)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join("current_setting(%s)" for _ in names), names)
+        before = cursor.fetchone()
+        config = "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in names)
+        cursor.execute(config, [item for pair in values.items() for item in pair])
+        yield
+        cursor.execute(config, [item for pair in zip(names, before, strict=True) for item in pair])
+
+
+def _reading_many_rows(function):
+    """A figure of the report with room to sort and hash in memory and without JIT compilation
+    (compiling costs more than it saves on queries of well under a second)."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with _postgresql_settings(work_mem=REPORT_WORK_MEM, jit="off"):
+            return function(*args, **kwargs)
+
+    return wrapper
 
 
 class Median(Aggregate):
@@ -62,39 +100,91 @@ def _last_day(year):
     return datetime.date(year, 12, 31)
 
 
-def _totals(gifts):
-    """{year: {donors, gifts, amount, recurring_amount}} in one grouped query."""
-    rows = (
-        gifts.annotate(year=ExtractYear("received_on"))
+def _span(gifts):
+    """(first year, last year) with gifts, or None: a min and max per counted status, each one
+    index lookup on Donation (network, status, received_on)."""
+    days = []
+    for status in Donation.COUNTED_STATUSES:
+        row = gifts.filter(status=status).aggregate(
+            first=Min("received_on"), last=Max("received_on")
+        )
+        days += [day for day in row.values() if day]
+    return (min(days).year, max(days).year) if days else None
+
+
+def _totals(gifts, first, last):
+    """{year: {donors, gifts, amount, recurring_amount, new_donors, retained_donors}} of each
+    year from `first` to `last` (and of the year before `first`, whose donors the retention of
+    `first` needs), in two queries counted by the database: the gifts' sums grouped by year,
+    and the donors, grouped by donor (their first gift ever, whether they gave each year)."""
+    years = range(first - 1, last + 1)
+    sums = (
+        gifts.filter(received_on__range=(_first_day(first - 1), _last_day(last)))
+        .annotate(year=ExtractYear("received_on"))
         .values("year")
         .annotate(
-            donors=Count("donor", distinct=True),
-            gifts=Count("pk"),
+            gifts=Count("*"),
             amount=Sum(NET),
             recurring_amount=Sum(NET, filter=Q(recurring_plan__isnull=False)),
         )
-        .order_by("year")
+        .order_by()
     )
-    return {
-        row["year"]: {
-            "donors": row["donors"],
-            "gifts": row["gifts"],
-            "amount": row["amount"] or 0,
-            "recurring_amount": row["recurring_amount"] or 0,
-        }
-        for row in rows
+    totals = {year: {"donors": 0, "gifts": 0, "amount": 0, "recurring_amount": 0} for year in years}
+    for row in sums:
+        totals[row["year"]].update(
+            gifts=row["gifts"],
+            amount=row["amount"] or 0,
+            recurring_amount=row["recurring_amount"] or 0,
+        )
+    gave = {
+        f"gave_{year}": Count(
+            "received_on", filter=Q(received_on__range=(_first_day(year), _last_day(year)))
+        )
+        for year in years
     }
+    per_donor = (
+        gifts.filter(donor__isnull=False, received_on__lte=_last_day(last))
+        .values("donor")
+        .annotate(first_gift=Min("received_on"), **gave)
+        .order_by()
+    )
+    counts = {}
+    for year in years:
+        gave_then = Q(**{f"gave_{year}__gt": 0})
+        counts[f"donors_{year}"] = Count("donor", filter=gave_then)
+        counts[f"new_{year}"] = Count(
+            "donor", filter=Q(first_gift__range=(_first_day(year), _last_day(year)))
+        )
+        if year > first - 1:
+            counts[f"retained_{year}"] = Count(
+                "donor", filter=gave_then & Q(**{f"gave_{year - 1}__gt": 0})
+            )
+    # Streamed in donor order from the index donation_counted_by_donor: PostgreSQL guesses
+    # far fewer donors than there are and would rather hash them all (twice as slow).
+    with _postgresql_settings(enable_hashagg="off"):
+        row = per_donor.aggregate(**counts)
+    for year in years:
+        totals[year].update(
+            donors=row[f"donors_{year}"],
+            new_donors=row[f"new_{year}"],
+            retained_donors=row.get(f"retained_{year}", 0),
+        )
+    return totals
 
 
+@_reading_many_rows
 def by_year(network):
     """Every year with gifts: [{year, donors, gifts, amount}], oldest first."""
-    return _by_year(_totals(counted_gifts(network)))
+    gifts = counted_gifts(network)
+    span = _span(gifts)
+    return _by_year(_totals(gifts, *span)) if span else []
 
 
 def _by_year(totals):
     return [
         {"year": year, **{k: row[k] for k in ("donors", "gifts", "amount")}}
         for year, row in sorted(totals.items())
+        if row["gifts"]
     ]
 
 
@@ -127,54 +217,25 @@ def _medians(gifts, counts):
     return medians
 
 
-def _donor_counts(gifts, years):
-    """{year: (new, retained)} for each year: donors whose first counted gift ever is of that
-    year, and donors of that year who also gave the year before. One query grouping the
-    network's gifts up to the last year by donor, counted by the database."""
-    first, last = min(years), max(years)
-    window = {
-        f"in_{year}": Count("pk", filter=Q(received_on__year=year))
-        for year in range(first - 1, last + 1)
-    }
-    per_donor = (
-        gifts.filter(donor__isnull=False, received_on__lte=_last_day(last))
-        .values("donor")
-        .annotate(first_gift=Min("received_on"), **window)
-    )
-    counts = {}
-    for year in years:
-        counts[f"new_{year}"] = Count(
-            "donor", filter=Q(first_gift__range=(_first_day(year), _last_day(year)))
-        )
-        counts[f"retained_{year}"] = Count(
-            "donor", filter=Q(**{f"in_{year}__gt": 0, f"in_{year - 1}__gt": 0})
-        )
-    row = per_donor.aggregate(**counts)
-    return {year: (row[f"new_{year}"], row[f"retained_{year}"]) for year in years}
-
-
 def _year_figures(network, years, totals=None):
-    """{year: headline figures} of the given years, in a handful of queries whatever their
-    number of gifts: `totals` (of `_totals`) may come from the caller's own by-year query."""
+    """{year: headline figures} of the given years, in two queries whatever their number of
+    gifts: `totals` (of `_totals`, covering them) may come from the caller."""
     gifts = counted_gifts(network)
     if totals is None:
-        first, last = min(years) - 1, max(years)
-        totals = _totals(gifts.filter(received_on__range=(_first_day(first), _last_day(last))))
-    empty = {"donors": 0, "gifts": 0, "amount": 0, "recurring_amount": 0}
-    medians = _medians(gifts, {year: totals.get(year, empty)["gifts"] for year in years})
-    donor_counts = _donor_counts(gifts, years)
+        totals = _totals(gifts, min(years), max(years))
+    medians = _medians(gifts, {year: totals[year]["gifts"] for year in years})
     figures = {}
     for year in years:
-        this, previous = totals.get(year, empty), totals.get(year - 1, empty)
-        new, retained = donor_counts[year]
+        this, previous = totals[year], totals[year - 1]
         amount, count, recurring = this["amount"], this["gifts"], this["recurring_amount"]
+        retained = this["retained_donors"]
         figures[year] = {
             "year": year,
             "donors": this["donors"],
             "gifts": count,
             "amount": amount,
-            "new_donors": new,
-            "returning_donors": this["donors"] - new,
+            "new_donors": this["new_donors"],
+            "returning_donors": this["donors"] - this["new_donors"],
             "retained_donors": retained,
             "retention": retained / previous["donors"] if previous["donors"] else None,
             "average_gift": round(amount / count) if count else None,
@@ -185,6 +246,7 @@ def _year_figures(network, years, totals=None):
     return figures
 
 
+@_reading_many_rows
 def year_figures(network, year):
     """The headline figures of one year."""
     return _year_figures(network, [year])[year]
@@ -235,9 +297,13 @@ def monthly(network, year):
     return months
 
 
+@_reading_many_rows
 def fundraising_report(network, year):
     """Everything the report shows: this year, last year, the years, the breakdowns."""
-    totals = _totals(counted_gifts(network))  # every year: the years' row and the headlines
+    gifts = counted_gifts(network)
+    first, last = _span(gifts) or (year, year)
+    # One pass over every year: the years' rows and this year's and last year's headlines.
+    totals = _totals(gifts, min(first, year - 1), max(last, year))
     figures = _year_figures(network, [year - 1, year], totals)
     breakdowns = {field: _breakdowns(network, [year - 1, year], field) for field in BREAKDOWNS}
     return {

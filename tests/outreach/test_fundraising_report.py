@@ -367,3 +367,26 @@ def test_every_figure_matches_a_count_by_hand_on_many_donors(network_factory):
     methods = report["breakdowns"]["method"]["this_year"]
     assert sum(row["amount"] for row in methods.values()) == report["this_year"]["amount"]
     assert sum(report["monthly"]) == report["this_year"]["amount"]
+
+
+def test_the_reports_database_settings_end_with_it(network):
+    """On PostgreSQL the report sorts in memory without JIT inside its own transaction; inside
+    a caller's transaction the caller's settings are set back afterwards."""
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL settings")
+    net, _ = network
+
+    def settings():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('work_mem'), current_setting('jit'), "
+                "current_setting('enable_hashagg')"
+            )
+            return cursor.fetchone()
+
+    with transaction.atomic():
+        before = settings()
+        assert fundraising_report(net, 2026)["this_year"]["gifts"] == 5
+        assert settings() == before
