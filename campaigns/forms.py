@@ -1,5 +1,7 @@
 """The donation form on a campaign page. Works without JavaScript."""
 
+import re
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -14,6 +16,15 @@ from .fees import covered_fee_cents
 # Bump when the privacy notice text changes: each donor's consent records the version read.
 PRIVACY_NOTICE_VERSION = "2026-11"
 OTHER = "other"
+# A message's token as it comes on its links (`?m=`): short and url-safe, else not ours.
+MESSAGE_TOKEN = re.compile(r"[A-Za-z0-9_-]{4,32}")
+
+
+def message_token(value):
+    """The token of the email a donor says they came through (`?m=` on its links), or "" when
+    the value is not one: a wrong or tampered link still lets the donor give, unattributed."""
+    value = value if isinstance(value, str) else ""
+    return value if MESSAGE_TOKEN.fullmatch(value) else ""
 
 
 class DonationForm(forms.Form):
@@ -62,6 +73,8 @@ class DonationForm(forms.Form):
     )
     # Honeypot: hidden from people, filled in by bots.
     website = forms.CharField(required=False, label=_("Leave this field empty"))
+    # Carried from the page's `?m=` in a hidden input rendered outside the cached fragments.
+    message_token = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, campaign, **kwargs):
         super().__init__(*args, **kwargs)
@@ -120,6 +133,9 @@ class DonationForm(forms.Form):
     def clean_partita_iva(self):
         code = normalise_code(self.cleaned_data.get("partita_iva"))
         return code[2:] if code.startswith("IT") else code
+
+    def clean_message_token(self):
+        return message_token(self.cleaned_data.get("message_token"))
 
     def clean_province(self):
         return (self.cleaned_data.get("province") or "").upper()

@@ -21,7 +21,7 @@ from crm.models import Donation, Network, NetworkScopedQuerySet
 from crm.money import CentsField, parse_amount
 
 from .challenge import challenge_html
-from .forms import DonationForm
+from .forms import DonationForm, message_token
 from .payouts.models import Payout, PayoutLine  # noqa: F401 (the app's models live here)
 
 PROGRESS_CACHE_TIMEOUT = 600  # seconds; invalidated on every donation change anyway
@@ -263,6 +263,12 @@ class CampaignPage(Page):
         context["fragment_version"] = f"{self.live_revision_id}-{self.last_published_at}"
         context["fragment_timeout"] = FRAGMENT_CACHE_TIMEOUT
         context["challenge"] = challenge_html(request, self)
+        # The email the visitor came through (`?m=`, or the form sent back with errors): this
+        # visitor's own, so rendered outside every cached fragment and kept off the share links.
+        form = context["form"]
+        token = form.data.get("message_token") if form.is_bound else request.GET.get("m")
+        context["message_token"] = message_token(token)
+        context["share_url"] = _share_url(request)
         return context
 
     def serve(self, request, *args, **kwargs):
@@ -274,6 +280,15 @@ class CampaignPage(Page):
         return TemplateResponse(
             request, self.get_template(request, *args, **kwargs), context, status=status
         )
+
+
+def _share_url(request):
+    """The page's address to share, without the `?m=` of the email that brought this visitor
+    (a friend giving through a shared link did not come through that email)."""
+    query = request.GET.copy()
+    query.pop("m", None)
+    path = f"{request.path}?{query.urlencode()}" if query else request.path
+    return request.build_absolute_uri(path)
 
 
 def donor_wall(succeeded, size):

@@ -50,6 +50,8 @@ def create_checkout_session(donation, *, product_name, success_url, cancel_url, 
     `client_reference_id` and in the metadata of the session and of the payment or
     subscription, so every later event can find it."""
     metadata = {"donation_id": str(donation.pk), "network": donation.network.slug}
+    if donation.message_token:  # the email the donor came through, also on the subscription
+        metadata["message_token"] = donation.message_token
     price_data = {
         "currency": donation.currency.lower(),
         "unit_amount": donation.amount_cents,

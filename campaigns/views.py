@@ -111,6 +111,7 @@ def _pending_donation(campaign, form):
         donor_details=form.donor_details(),
         dedication=data.get("dedication", ""),
         anonymous=not data.get("public_mention"),
+        message_token=data.get("message_token", ""),
         status=Donation.Status.PENDING,
     )
 

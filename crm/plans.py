@@ -117,6 +117,8 @@ def record_plan_charge(plan, *, invoice_id, amount_cents, currency, origin=None,
         wants_receipt=template.wants_receipt if template else False,
         donor_details=template.donor_details if template else {},
         anonymous=template.anonymous if template else True,
+        # A plan started through an email keeps saying so on each of its gifts.
+        message_token=template.message_token if template else "",
         stripe_invoice_id=invoice_id,
         stripe_subscription_id=plan.stripe_subscription_id,
     )

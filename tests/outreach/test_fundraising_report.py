@@ -228,3 +228,165 @@ def test_another_networks_treasurer_and_bad_input_get_400(client, network, peopl
     assert "Enter a whole number." in response.text
     # without a query: the user's network, this year
     assert client.get(reverse("outreach_report:index")).status_code == 200
+
+
+# --- Figures computed by the database: the same as counting every gift by hand -----------------
+
+
+def _gift(network, donor, day, cents, **fields):
+    fields.setdefault("status", Donation.Status.SUCCEEDED)
+    return Donation.objects.create(
+        network=network, donor=donor, received_on=day, amount_cents=cents, **fields
+    )
+
+
+def test_median_of_odd_and_even_counts_net_of_refunds(network_factory):
+    network = network_factory("rete-mediana")
+    donor = Donor.objects.create(network=network, first_name="M", last_name="Median")
+    # two gifts: the mean of the middle ones, x.5 rounded as Python rounds (to the even cent)
+    _gift(network, donor, D(2030, 3, 1), 1000)
+    _gift(network, donor, D(2030, 4, 1), 1001)
+    assert year_figures(network, 2030)["median_gift"] == 1000  # 1000.5
+    _gift(network, donor, D(2031, 3, 1), 1001)
+    _gift(network, donor, D(2031, 4, 1), 1002)
+    assert year_figures(network, 2031)["median_gift"] == 1002  # 1001.5
+    # a partial refund moves a gift down the order by its net; a full refund leaves it out
+    _gift(
+        network,
+        donor,
+        D(2030, 5, 1),
+        9000,
+        status=Donation.Status.PARTIALLY_REFUNDED,
+        refunded_cents=8500,
+    )
+    _gift(network, donor, D(2030, 6, 1), 100, status=Donation.Status.REFUNDED, refunded_cents=100)
+    _gift(network, donor, D(2030, 7, 1), 50, status=Donation.Status.DISPUTED)
+    figures = year_figures(network, 2030)
+    assert (figures["gifts"], figures["amount"]) == (3, 2501)  # 500 1000 1001
+    assert figures["median_gift"] == 1000
+    assert figures["average_gift"] == 834  # 2501 / 3
+    # a single gift is its own median; gifts without a donor count in amounts, not donors
+    _gift(network, None, D(2032, 1, 1), 777)
+    figures = year_figures(network, 2032)
+    assert (figures["median_gift"], figures["gifts"], figures["donors"]) == (777, 1, 0)
+    assert (figures["new_donors"], figures["retained_donors"], figures["retention"]) == (0, 0, 0)
+
+
+def _by_hand(network, year):
+    """The report's definitions applied to every counted gift loaded in Python: what the
+    database's figures must equal."""
+    import statistics
+
+    gifts = list(
+        Donation.objects.filter(network=network, status__in=Donation.COUNTED_STATUSES).values(
+            "donor_id", "received_on", "amount_cents", "refunded_cents", "recurring_plan_id"
+        )
+    )
+
+    def donors(y):
+        return {g["donor_id"] for g in gifts if g["received_on"].year == y and g["donor_id"]}
+
+    first = {}
+    for g in sorted(gifts, key=lambda g: g["received_on"]):
+        if g["donor_id"]:
+            first.setdefault(g["donor_id"], g["received_on"].year)
+    amounts = [
+        g["amount_cents"] - g["refunded_cents"] for g in gifts if g["received_on"].year == year
+    ]
+    recurring = sum(
+        g["amount_cents"] - g["refunded_cents"]
+        for g in gifts
+        if g["received_on"].year == year and g["recurring_plan_id"]
+    )
+    this, previous = donors(year), donors(year - 1)
+    new = sum(1 for y in first.values() if y == year)
+    total = sum(amounts)
+    return {
+        "year": year,
+        "donors": len(this),
+        "gifts": len(amounts),
+        "amount": total,
+        "new_donors": new,
+        "returning_donors": len(this) - new,
+        "retained_donors": len(this & previous),
+        "retention": len(this & previous) / len(previous) if previous else None,
+        "average_gift": round(total / len(amounts)) if amounts else None,
+        "median_gift": round(statistics.median(amounts)) if amounts else None,
+        "recurring_amount": recurring,
+        "recurring_share": recurring / total if total else None,
+    }
+
+
+def test_every_figure_matches_a_count_by_hand_on_many_donors(network_factory):
+    import random
+
+    rng = random.Random(14)
+    network = network_factory("rete-molti")
+    donors = Donor.objects.bulk_create(
+        Donor(network=network, first_name=f"N{i}", last_name="Many") for i in range(60)
+    )
+    plan = RecurringPlan.objects.create(network=network, donor=donors[0], amount_cents=1500)
+    statuses = [Donation.Status.SUCCEEDED] * 8 + [
+        Donation.Status.PARTIALLY_REFUNDED,
+        Donation.Status.REFUNDED,
+        Donation.Status.FAILED,
+        Donation.Status.PENDING,
+    ]
+    gifts = []
+    for _ in range(700):
+        cents = rng.choice((500, 1000, 1001, 2500, 5000, 12345))
+        status = rng.choice(statuses)
+        refunded = {
+            Donation.Status.PARTIALLY_REFUNDED: rng.randrange(1, cents),
+            Donation.Status.REFUNDED: cents,
+        }.get(status, 0)
+        gifts.append(
+            Donation(
+                network=network,
+                donor=rng.choice([*donors, None]),
+                received_on=D(rng.choice((2022, 2023, 2024, 2025)), rng.randint(1, 12), 28)
+                + datetime.timedelta(days=rng.choice((0, 3, 4))),  # across year ends
+                amount_cents=cents,
+                refunded_cents=refunded,
+                status=status,
+                recurring_plan=plan if rng.random() < 0.2 else None,
+                channel=rng.choice((ONLINE, OFFLINE)),
+                method=rng.choice((M.CARD, M.CASH, M.SEPA_DEBIT)),
+            )
+        )
+    Donation.objects.bulk_create(gifts)
+    report = fundraising_report(network, 2025)
+    for year in (2021, 2022, 2023, 2024, 2025, 2026):
+        assert year_figures(network, year) == _by_hand(network, year), year
+    assert report["this_year"] == _by_hand(network, 2025)
+    assert report["last_year"] == _by_hand(network, 2024)
+    assert [row["year"] for row in report["by_year"]] == [2022, 2023, 2024, 2025, 2026]
+    assert sum(row["gifts"] for row in report["by_year"]) == sum(
+        _by_hand(network, y)["gifts"] for y in range(2022, 2027)
+    )
+    methods = report["breakdowns"]["method"]["this_year"]
+    assert sum(row["amount"] for row in methods.values()) == report["this_year"]["amount"]
+    assert sum(report["monthly"]) == report["this_year"]["amount"]
+
+
+def test_the_reports_database_settings_end_with_it(network):
+    """On PostgreSQL the report sorts in memory without JIT inside its own transaction; inside
+    a caller's transaction the caller's settings are set back afterwards."""
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL settings")
+    net, _ = network
+
+    def settings():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('work_mem'), current_setting('jit'), "
+                "current_setting('enable_hashagg')"
+            )
+            return cursor.fetchone()
+
+    with transaction.atomic():
+        before = settings()
+        assert fundraising_report(net, 2026)["this_year"]["gifts"] == 5
+        assert settings() == before
