@@ -30,7 +30,7 @@ from crm.mail import backoff
 from crm.models import Donation, Donor
 
 from .models import Delivery, Message, Suppression
-from .rendering import MessageRenderer, last_gifts, message_language, public_url
+from .rendering import MessageRenderer, last_gifts, message_language
 from .segments import reachable
 
 logger = logging.getLogger(__name__)
@@ -210,7 +210,7 @@ def build_email(renderer, delivery, last_gift=...):
     message = renderer.message
     rendered = renderer.for_delivery(delivery, delivery.donor, last_gift=last_gift)
     from_email, reply_to = sender_of(message.network)
-    unsubscribe = public_url("unsubscribe", delivery.token, delivery.language)
+    unsubscribe = renderer.unsubscribe_url(delivery)
     unsubscribe_header = f"<{unsubscribe}>"
     if message.network.email:
         unsubscribe_header += f", <mailto:{message.network.email}?subject=unsubscribe>"
