@@ -23,6 +23,7 @@ from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Exists, Min, OuterRef, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -161,8 +162,9 @@ def claimable(message_id, now):
 def claim(message_id, worker, size):
     """Take up to `size` deliveries to send, by compare-and-set: the UPDATE only takes rows
     still unclaimed, so of two workers reading the same ids one gets them and the other reads
-    again. Returns the claimed deliveries with their donors."""
-    for _round in range(5):
+    again (each lost round means another worker took rows: the loop ends). Returns the
+    claimed deliveries with their donors, or [] when nothing is left to claim."""
+    while True:
         now = timezone.now()
         ids = list(claimable(message_id, now).order_by("pk").values_list("pk", flat=True)[:size])
         if not ids:
@@ -176,7 +178,6 @@ def claim(message_id, worker, size):
                 .select_related("donor")
                 .order_by("pk")
             )
-    return []
 
 
 def _still_reachable(message, deliveries):
@@ -185,12 +186,12 @@ def _still_reachable(message, deliveries):
     donor_ids = [d.donor_id for d in deliveries]
     allowed = set(consenting(Donor.objects.filter(pk__in=donor_ids)).values_list("pk", flat=True))
     addresses = {d.to.lower() for d in deliveries}
-    suppressed = {
-        e.lower()
-        for e in Suppression.objects.filter(
-            network_id=message.network_id, email__in=addresses | {d.to for d in deliveries}
-        ).values_list("email", flat=True)
-    }
+    suppressed = set(
+        Suppression.objects.filter(network_id=message.network_id)
+        .annotate(address=Lower("email"))
+        .filter(address__in=addresses)
+        .values_list("address", flat=True)
+    )
     return {
         d.pk
         for d in deliveries

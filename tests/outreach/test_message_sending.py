@@ -369,3 +369,14 @@ def test_the_providers_unsubscribe_turns_the_news_off(world, django_capture_on_c
     delivery.refresh_from_db()
     assert delivery.unsubscribed_at is not None
     assert Donor.objects.get(pk=delivery.donor_id).newsletter is False
+
+
+def test_an_address_suppressed_after_the_start_is_skipped(world):
+    message = new_message(world, status=Message.Status.SENDING)
+    mailing.prepare(message.pk)
+    Suppression.objects.create(network=world["network"], email="Anna@Example.org", reason="bounced")
+
+    mailing.deliver(message.pk)
+
+    assert "anna@example.org" not in addresses() and len(addresses()) == 3
+    assert Delivery.objects.get(donor__first_name="Anna").status == Delivery.Status.SKIPPED
