@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('outreach', '0002_messages'),
+        ('outreach', '0004_observers_group'),
     ]
 
     operations = [
