@@ -273,6 +273,9 @@ class Donation(models.Model):
         related_name="+",
         verbose_name=_("recorded by"),
     )
+    # The token of the message delivery whose link the donor came through (outreach), so the
+    # message's results count the gift; no third-party tracker.
+    message_token = models.CharField(_("message link"), max_length=32, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
