@@ -1,13 +1,29 @@
-"""Registers the outreach screens in the Wagtail admin: segments, for a network's treasurers
-and communicators."""
+"""Registers the outreach screens in the Wagtail admin: segments, messages to donors and the
+fundraising report, for a network's treasurers and communicators."""
 
 from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.permissions import register_permission_policy
+
+from crm import extensions
 
 from . import report_views, views
 from .access import networks_for
+from .message_views import MessagePermissionPolicy, MessageViewSet
+from .models import Message
+
+# Every network's communicators and treasurers write, send and read its messages to donors
+# (`crm.tenancy` gives these to the network's groups; rows stay scoped by `networks_for`).
+MESSAGE_PERMISSIONS = [
+    ("outreach", "view_message"),
+    ("outreach", "add_message"),
+    ("outreach", "change_message"),
+    ("outreach", "delete_message"),
+]
+
+register_permission_policy(Message, MessagePermissionPolicy(Message))
 
 
 class OutreachMenuItem(MenuItem):
@@ -35,3 +51,18 @@ def report_menu_item():
     return OutreachMenuItem(
         _("Fundraising report"), reverse("outreach_report:index"), icon_name="table", order=461
     )
+
+
+@hooks.register("register_admin_viewset")
+def message_viewset():
+    return MessageViewSet("outreach_message", url_prefix="outreach/messages")
+
+
+@hooks.register(extensions.TREASURER_PERMISSIONS)
+def treasurer_permissions():
+    return MESSAGE_PERMISSIONS
+
+
+@hooks.register(extensions.COMMUNICATOR_PERMISSIONS)
+def communicator_permissions():
+    return MESSAGE_PERMISSIONS
