@@ -380,6 +380,19 @@ TASKS = {
 # A WORKER_SWEEP_INTERVAL of 0 sweeps only when the worker starts.
 WORKER_SWEEP_INTERVAL = env_int("WORKER_SWEEP_INTERVAL", 60)
 TASKS_STUCK_AFTER = env_int("TASKS_STUCK_AFTER", 900)
+# More sweep rules, from apps crm must not import: dotted paths of callables taking `now` and
+# returning counts (crm.sweep.run_sweep runs them after its own).
+WORKER_SWEEPS = ("outreach.sending.sweep",)
+
+# --- Messages to donors (outreach.sending) -------------------------------------------------------
+# How many worker runs share one message; deliveries each run claims at a time; seconds a run
+# sends before handing over to a fresh one (keep it well below TASKS_STUCK_AFTER); seconds after
+# which a claimed, unsent delivery counts as left by a dead worker and goes back to pending
+# (keep it above the time a batch takes).
+OUTREACH_SEND_WORKERS = env_int("OUTREACH_SEND_WORKERS", 2)
+OUTREACH_BATCH_SIZE = env_int("OUTREACH_BATCH_SIZE", 100)
+OUTREACH_TASK_SECONDS = env_int("OUTREACH_TASK_SECONDS", 300)
+OUTREACH_CLAIM_TIMEOUT = env_int("OUTREACH_CLAIM_TIMEOUT", 600)
 
 # --- The donor's page (crm.portal) ---------------------------------------------------------------
 # The emailed link opens the page for DONOR_PORTAL_LINK_MAX_AGE seconds after it was sent; once

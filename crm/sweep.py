@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import Min
 from django.tasks import TaskResultStatus
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django_tasks_db.models import DBTaskResult
 
 from . import tasks
@@ -27,13 +28,18 @@ PENDING = (TaskResultStatus.READY, TaskResultStatus.RUNNING)
 
 
 def run_sweep(now=None):
-    """Run every rule once. Returns how many tasks each rule requeued or enqueued."""
+    """Run every rule once, then the other apps' rules (`settings.WORKER_SWEEPS`: crm imports
+    no other app, so they are named there). Returns how many tasks each rule requeued or
+    enqueued."""
     now = now or timezone.now()
-    return {
+    counts = {
         "stuck_tasks_requeued": requeue_stuck_tasks(now),
         "pdfs_enqueued": enqueue_missing_pdfs(now),
         "emails_enqueued": enqueue_unsent_emails(now),
     }
+    for path in getattr(settings, "WORKER_SWEEPS", ()):
+        counts.update(import_string(path)(now))
+    return counts
 
 
 def requeue_stuck_tasks(now):

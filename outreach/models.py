@@ -200,6 +200,9 @@ class Message(PreviewableMixin, models.Model):
         verbose_name=_("sent by"),
     )
     started_at = models.DateTimeField(_("sending started at"), null=True, blank=True)
+    # Set once every recipient has its Delivery row (`outreach.sending.prepare`): only then may
+    # the message count as sent when no delivery is left to send.
+    prepared_at = models.DateTimeField(null=True, blank=True, editable=False)
     finished_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
@@ -258,6 +261,7 @@ class Delivery(models.Model):
     claimed_by = models.CharField(max_length=64, blank=True, editable=False)
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     provider_message_id = models.CharField(max_length=255, blank=True, db_index=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)

@@ -1,0 +1,356 @@
+"""The worker's part of sending a message to donors: who receives it, one `Delivery` per
+recipient, and sending them in batches shared between workers (the tasks in `outreach.tasks`
+run these; the admin's verbs are in `outreach.sending`, which says how a message goes out).
+
+Exactly once, and the one window left: each delivery is marked SENT in a transaction that
+is committed only after the mail backend accepted it; should the worker die in between (after
+the provider accepted, before our commit), the claim expires (`OUTREACH_CLAIM_TIMEOUT`), the
+delivery goes back to pending and is sent again. That second copy carries the same Message-ID
+(stable per delivery), so mail apps show one message. No queue can close that window without
+the provider's help.
+"""
+
+import logging
+import os
+import secrets
+import socket
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.db import transaction
+from django.db.models import Exists, Min, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.mail import backoff
+from crm.models import Donation, Donor
+
+from .models import Delivery, Message, Suppression
+from .rendering import MessageRenderer, last_gifts, message_language, public_url
+from .segments import reachable
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+# Deliveries written per INSERT while preparing.
+PREPARE_CHUNK = 2000
+STALE_AFTER = timedelta(minutes=2)
+TEST_PREFIX = "[TEST] "
+
+
+class SendingError(ValidationError):
+    """Why a message cannot be sent (shown to the communicator as it is)."""
+
+
+# --- Who receives it -----------------------------------------------------------------------
+
+
+def consenting(donors):
+    """Of `donors`: the ones who may be written to now (confirmed consent, an address, not
+    merged into another record nor erased)."""
+    return donors.filter(
+        newsletter=True,
+        newsletter_confirmed_at__isnull=False,
+        merged_into__isnull=True,
+        anonymised_at__isnull=True,
+    ).exclude(email="")
+
+
+def recipients_for(message):
+    """The donors who may receive the message: the consenting members of its segment, or (no
+    segment) the consenting donors of its campaign; never an address suppressed for the
+    network (bounced, or marked a message as spam)."""
+    network = message.network
+    if message.segment_id:
+        donors = reachable(message.segment)
+    elif message.campaign_id:
+        gave = Donation.objects.filter(
+            network=network,
+            donor=OuterRef("pk"),
+            campaign_id=message.campaign_id,
+            status__in=Donation.COUNTED_STATUSES,
+        )
+        donors = Donor.objects.filter(Exists(gave))
+    else:
+        return Donor.objects.none()
+    suppressed = Suppression.objects.filter(network=network, email__iexact=OuterRef("email"))
+    return consenting(donors.filter(network=network)).filter(~Exists(suppressed))
+
+
+def check_sendable(message):
+    if message.status not in (Message.Status.DRAFT, Message.Status.SCHEDULED):
+        raise SendingError(_("This message has already been sent or is being sent."))
+    if not message.segment_id and not message.campaign_id:
+        raise SendingError(_("Choose who receives it: a segment, or a campaign."))
+    if message.segment_id and message.segment.network_id != message.network_id:
+        raise SendingError(_("The segment belongs to another network."))
+    if not message.subject.strip() or not len(message.body):
+        raise SendingError(_("Write a subject and a message before sending."))
+
+
+def sender_of(network):
+    return settings.DEFAULT_FROM_EMAIL, [network.email] if network.email else []
+
+
+# --- The worker ----------------------------------------------------------------------------
+
+
+def _new_token():
+    return secrets.token_urlsafe(18)  # 24 characters, 144 random bits
+
+
+def prepare(message_id):
+    """Start a due scheduled message and write the deliveries of a sending one. Safe to run
+    twice. Returns how many deliveries it wrote, or None if the message is not sending."""
+    now = timezone.now()
+    Message.objects.filter(pk=message_id, status=Message.Status.SCHEDULED, send_at__lte=now).update(
+        status=Message.Status.SENDING, started_at=now, updated_at=now
+    )
+    message = Message.objects.select_related("segment", "network").filter(pk=message_id).first()
+    if message is None or message.status != Message.Status.SENDING:
+        return None
+    created = 0
+    if message.prepared_at is None:
+        english = message_language(message, "en") == "en"
+        rows = []
+        donors = recipients_for(message).order_by("pk").values_list("pk", "email", "language")
+        for donor_id, email, language in donors.iterator(chunk_size=PREPARE_CHUNK):
+            rows.append(
+                Delivery(
+                    message=message,
+                    donor_id=donor_id,
+                    to=email,
+                    language="en" if english and language == "en" else "it",
+                    token=_new_token(),
+                )
+            )
+            if len(rows) >= PREPARE_CHUNK:
+                created += _insert(rows)
+        created += _insert(rows)
+        Message.objects.filter(pk=message.pk, prepared_at__isnull=True).update(
+            prepared_at=timezone.now()
+        )
+    return created
+
+
+def _insert(rows):
+    if not rows:
+        return 0
+    # The unique (message, donor) keeps a second run from writing a second delivery.
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    count = len(rows)
+    rows.clear()
+    return count
+
+
+def worker_id():
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def claimable(message_id, now):
+    return Delivery.objects.filter(message_id=message_id, claimed_by="").filter(
+        Q(status=Delivery.Status.PENDING)
+        | Q(status=Delivery.Status.FAILED, next_attempt_at__lte=now)
+    )
+
+
+def claim(message_id, worker, size):
+    """Take up to `size` deliveries to send, by compare-and-set: the UPDATE only takes rows
+    still unclaimed, so of two workers reading the same ids one gets them and the other reads
+    again. Returns the claimed deliveries with their donors."""
+    for _round in range(5):
+        now = timezone.now()
+        ids = list(claimable(message_id, now).order_by("pk").values_list("pk", flat=True)[:size])
+        if not ids:
+            return []
+        taken = (
+            claimable(message_id, now).filter(pk__in=ids).update(claimed_by=worker, claimed_at=now)
+        )
+        if taken:
+            return list(
+                Delivery.objects.filter(pk__in=ids, claimed_by=worker)
+                .select_related("donor")
+                .order_by("pk")
+            )
+    return []
+
+
+def _still_reachable(message, deliveries):
+    """Of the claimed deliveries, the ids whose donor may still be written to at that address:
+    a donor who unsubscribed (or bounced) since the message started is skipped."""
+    donor_ids = [d.donor_id for d in deliveries]
+    allowed = set(consenting(Donor.objects.filter(pk__in=donor_ids)).values_list("pk", flat=True))
+    addresses = {d.to.lower() for d in deliveries}
+    suppressed = {
+        e.lower()
+        for e in Suppression.objects.filter(
+            network_id=message.network_id, email__in=addresses | {d.to for d in deliveries}
+        ).values_list("email", flat=True)
+    }
+    return {
+        d.pk
+        for d in deliveries
+        if d.donor_id in allowed and d.to.lower() not in suppressed and d.donor.email == d.to
+    }
+
+
+def message_id_header(delivery):
+    """One Message-ID per delivery whatever the attempt: a copy sent again after a crash shows
+    as the same message."""
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or "trama.local"
+    return f"<trama.message.{delivery.message_id}.{delivery.token}@{domain}>"
+
+
+def build_email(renderer, delivery, last_gift=...):
+    """The EmailMultiAlternatives of one delivery."""
+    message = renderer.message
+    rendered = renderer.for_delivery(delivery, delivery.donor, last_gift=last_gift)
+    from_email, reply_to = sender_of(message.network)
+    unsubscribe = public_url("unsubscribe", delivery.token, delivery.language)
+    unsubscribe_header = f"<{unsubscribe}>"
+    if message.network.email:
+        unsubscribe_header += f", <mailto:{message.network.email}?subject=unsubscribe>"
+    email = EmailMultiAlternatives(
+        subject=rendered.subject,
+        body=rendered.text,
+        from_email=from_email,
+        to=[delivery.to],
+        reply_to=reply_to,
+        headers={
+            "Message-ID": message_id_header(delivery),
+            # RFC 2369 and RFC 8058: the mail app's own "unsubscribe" button, one POST.
+            "List-Unsubscribe": unsubscribe_header,
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+    email.attach_alternative(rendered.html, "text/html")
+    # anymail: ties provider events back to the delivery; harmless for other backends.
+    email.metadata = {"delivery": delivery.token}
+    email.tags = ["message"]
+    return email
+
+
+def _send_one(email, delivery, worker, connection):
+    """Send one claimed delivery. Its SENT mark is written first and committed only once the
+    backend accepted the email: a worker killed before that leaves it pending (claimed), so it
+    is sent again; the module's docstring names the one window this leaves."""
+    now = timezone.now()
+    header_id = email.extra_headers["Message-ID"]
+    try:
+        with transaction.atomic():
+            marked = Delivery.objects.filter(
+                pk=delivery.pk,
+                claimed_by=worker,
+                status__in=(Delivery.Status.PENDING, Delivery.Status.FAILED),
+            ).update(
+                status=Delivery.Status.SENT,
+                sent_at=now,
+                attempts=delivery.attempts + 1,
+                provider_message_id=header_id,
+                last_error="",
+                next_attempt_at=None,
+                claimed_by="",
+                claimed_at=None,
+            )
+            if not marked:  # our claim expired and another worker took it
+                return False
+            # The batch's open connection of the default mailer (as `send(using="default")`).
+            connection.send_messages([email])
+            status = getattr(email, "anymail_status", None)
+            provider_id = status.message_id if status is not None else None
+            if provider_id and str(provider_id) != header_id:
+                Delivery.objects.filter(pk=delivery.pk).update(
+                    provider_message_id=str(provider_id)[:255]
+                )
+    except Exception as exc:  # noqa: BLE001  (recorded on the delivery, retried with backoff)
+        attempts = delivery.attempts + 1
+        logger.warning("delivery %s attempt %s failed: %s", delivery.pk, attempts, exc)
+        gave_up = attempts >= MAX_ATTEMPTS
+        Delivery.objects.filter(pk=delivery.pk, claimed_by=worker).update(
+            status=Delivery.Status.GAVE_UP if gave_up else Delivery.Status.FAILED,
+            attempts=attempts,
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            next_attempt_at=None if gave_up else timezone.now() + backoff(attempts),
+            claimed_by="",
+            claimed_at=None,
+        )
+        return False
+    return True
+
+
+def deliver(message_id, worker=None, seconds=None):
+    """Send the message's pending deliveries, batch after batch, until none is left or
+    `seconds` (OUTREACH_TASK_SECONDS) have passed. Returns (sent, state): state is "done" (the
+    message is sent), "more" (time is up: run again), "waiting" (only retries not yet due; at
+    `next_attempt_at`) or "stopped" (the message is not sending)."""
+    worker = worker or worker_id()
+    seconds = settings.OUTREACH_TASK_SECONDS if seconds is None else seconds
+    message = Message.objects.select_related("network", "campaign").filter(pk=message_id).first()
+    if message is None or message.status != Message.Status.SENDING:
+        return 0, "stopped"
+    renderer = MessageRenderer(message)
+    started = timezone.now()
+    sent = 0
+    with mailers["default"] as connection:  # one connection per run, reused by every batch
+        while True:
+            batch = claim(message_id, worker, settings.OUTREACH_BATCH_SIZE)
+            if not batch:
+                break
+            allowed = _still_reachable(message, batch)
+            skipped = [d.pk for d in batch if d.pk not in allowed]
+            if skipped:
+                Delivery.objects.filter(pk__in=skipped, claimed_by=worker).update(
+                    status=Delivery.Status.SKIPPED, claimed_by="", claimed_at=None
+                )
+            sending = [d for d in batch if d.pk in allowed]
+            gifts = last_gifts(message.network, [d.donor_id for d in sending])
+            for delivery in sending:
+                try:
+                    email = build_email(renderer, delivery, gifts.get(delivery.donor_id))
+                except Exception as exc:  # noqa: BLE001  (a bad block must not stop the others)
+                    email = None
+                    logger.exception("delivery %s could not be rendered", delivery.pk)
+                    error = exc
+                if email is None:
+                    Delivery.objects.filter(pk=delivery.pk, claimed_by=worker).update(
+                        status=Delivery.Status.GAVE_UP,
+                        attempts=delivery.attempts + 1,
+                        last_error=f"{type(error).__name__}: {error}"[:2000],
+                        claimed_by="",
+                        claimed_at=None,
+                    )
+                    continue
+                sent += _send_one(email, delivery, worker, connection)
+            if (timezone.now() - started).total_seconds() > seconds:
+                return sent, "more"
+    return sent, finish(message)
+
+
+def finish(message):
+    """The message is SENT once it was prepared and no delivery is left to send or retry.
+    Otherwise "waiting" (retries not due yet, or deliveries claimed by another worker)."""
+    left = Delivery.objects.filter(
+        message_id=message.pk, status__in=(Delivery.Status.PENDING, Delivery.Status.FAILED)
+    )
+    if (
+        left.exists()
+        or not Message.objects.filter(pk=message.pk, prepared_at__isnull=False).exists()
+    ):
+        return "waiting"
+    sent = Delivery.objects.filter(message_id=message.pk).exclude(
+        status__in=(Delivery.Status.SKIPPED, Delivery.Status.GAVE_UP)
+    )
+    now = timezone.now()
+    Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+        status=Message.Status.SENT, finished_at=now, recipients=sent.count(), updated_at=now
+    )
+    return "done"
+
+
+def next_retry(message_id):
+    """When the earliest failed delivery of the message is due again (None: none)."""
+    return Delivery.objects.filter(message_id=message_id, status=Delivery.Status.FAILED).aggregate(
+        due=Min("next_attempt_at")
+    )["due"]

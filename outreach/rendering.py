@@ -1,0 +1,411 @@
+"""A message to donors as each donor sees it: email-safe HTML (one column, inline styles: mail
+apps drop <style>) and a plain-text part with the same content.
+
+Rendering is split for speed (tens of thousands of recipients per message): `MessageRenderer`
+renders the blocks and the chrome ONCE per message and language, leaving markers where each
+donor's values go; `for_delivery` then fills them with plain string replacement. The
+communicator's placeholders (`{nome}`, `{ultimo_dono}`, `{campagna}`) are replaced by plain
+substitution too: no template code ever runs from what a communicator typed.
+
+Links to our own site (buttons to a page, links in the text) carry `?m=<delivery token>`, which
+attributes a gift made through them to the message; the footer's unsubscribe and preferences
+links carry it as their key. Without a delivery (preview, test) those links point to a sample
+token: well-formed, but they open the "link not valid" page.
+"""
+
+import html
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import formats, translation
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+from wagtail.rich_text import expand_db_html
+
+from crm.models import Donation
+from crm.money import format_amount
+
+# The placeholders a communicator may type in a message (subject, preheader, text).
+PLACEHOLDERS = {
+    "nome": _("the donor's first name"),
+    "ultimo_dono": _("the donor's last gift, e.g. € 25,00 on 25/11/2026"),
+    "campagna": _("the campaign of the message"),
+}
+SAMPLE_NAME = "Maria"
+SAMPLE_TOKEN = "anteprima"
+IMAGE_RENDITION = "width-600"
+
+# Markers left in the rendered message, filled per recipient. Characters no editor types.
+_NAME, _LAST_GIFT, _TOKEN = "\x01n\x01", "\x01g\x01", "\x01t\x01"
+_M_FIRST, _M_MORE = "\x01m?\x01", "\x01m&\x01"
+
+# Inline styles (mail apps drop <style> sheets).
+FONT = "font-family: Helvetica, Arial, sans-serif;"
+TEXT_STYLE = f"{FONT} font-size: 16px; line-height: 1.55; color: #1a1a1a; margin: 0 0 16px;"
+STYLES = {
+    "p": TEXT_STYLE,
+    "h3": f"{FONT} font-size: 19px; line-height: 1.3; color: #1a1a1a; margin: 24px 0 8px;",
+    "ul": f"{TEXT_STYLE} padding-left: 24px;",
+    "ol": f"{TEXT_STYLE} padding-left: 24px;",
+    "li": "margin: 0 0 6px;",
+    "a": "color: #0b5cad; text-decoration: underline;",
+}
+BUTTON_COLOUR = "#0b5cad"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    preheader: str
+    html: str
+    text: str
+
+
+def _site():
+    return settings.SITE_URL
+
+
+def _own_site(url):
+    site = urlsplit(_site())
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and parts.netloc == site.netloc
+
+
+def absolute(url):
+    """Our relative links and media made absolute (an email has no base address)."""
+    if url.startswith("/") and not url.startswith("//"):
+        return _site() + url
+    return url
+
+
+def tracked(url):
+    """`url` with the attribution marker if it is one of our own pages (filled per delivery
+    with `?m=<token>`, or removed for a preview)."""
+    url = absolute(url)
+    if not _own_site(url):
+        return url
+    base, hash_, fragment = url.partition("#")
+    marker = _M_MORE if "?" in base else _M_FIRST
+    return f"{base}{marker}{hash_}{fragment}"
+
+
+_TAG = re.compile(r"<(p|h3|ul|ol|li)(\s[^>]*)?>")
+_HREF = re.compile(r'<a\s([^>]*?)href="([^"]*)"([^>]*)>')
+_BLOCK_KEY = re.compile(r'\sdata-block-key="[^"]*"')
+
+
+def email_rich_text(source):
+    """Wagtail rich text (database form) as email HTML: page links expanded to absolute
+    addresses (our own ones tracked), an inline style on every element."""
+    markup = _BLOCK_KEY.sub("", expand_db_html(source))
+    markup = _TAG.sub(lambda m: f'<{m.group(1)} style="{STYLES[m.group(1)]}">', markup)
+
+    def link(match):
+        href = tracked(html.unescape(match.group(2)))
+        return f'<a href="{escape(href)}" style="{STYLES["a"]}">'
+
+    return _HREF.sub(link, markup)
+
+
+class _TextWriter(HTMLParser):
+    """Rich text as plain text: paragraphs apart, list items with a dash, links written out."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts, self.href = [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self.href = dict(attrs).get("href")
+        elif tag == "li":
+            self.parts.append("\n- ")
+        elif tag == "br":
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self.href:
+            self.parts.append(f" ({self.href})")
+            self.href = None
+        elif tag in ("p", "h3", "ul", "ol"):
+            self.parts.append("\n\n")
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+    def text(self):
+        lines = "".join(self.parts).split("\n")
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(line.strip() for line in lines)).strip()
+
+
+def rich_text_to_text(markup):
+    writer = _TextWriter()
+    writer.feed(markup)
+    writer.close()
+    return writer.text()
+
+
+def _image(value):
+    image = value["image"]
+    if image is None:
+        return "", ""
+    rendition = image.get_rendition(IMAGE_RENDITION)
+    alt = getattr(image, "contextual_alt_text", None) or ""
+    src = absolute(rendition.url)
+    caption = " ".join(
+        p for p in (value.get("caption"), value.get("credit") and "© " + value["credit"]) if p
+    )
+    markup = (
+        f'<img src="{escape(src)}" alt="{escape(alt)}" width="{min(rendition.width, 600)}"'
+        ' style="display: block; width: 100%; max-width: 600px; height: auto; border: 0;'
+        ' margin: 0 0 8px;">'
+    )
+    if caption:
+        style = f"{FONT} font-size: 13px; color: #555; margin: 0 0 16px;"
+        markup += f'<p style="{style}">{escape(caption)}</p>'
+    text = f"[{alt or _('Image')}]" + (f" {caption}" if caption else "")
+    return markup, text
+
+
+def _key_figures(value):
+    cells = "".join(
+        '<td style="padding: 8px; text-align: center; vertical-align: top;">'
+        f'<div style="{FONT} font-size: 26px; font-weight: bold; color: #0b5cad;">'
+        f"{escape(item['figure'])}</div>"
+        f'<div style="{FONT} font-size: 14px; color: #333;">{escape(item["label"])}</div></td>'
+        for item in value["figures"]
+    )
+    title = value.get("title") or ""
+    markup = (f'<h3 style="{STYLES["h3"]}">{escape(title)}</h3>' if title else "") + (
+        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"'
+        f' style="border-collapse: collapse; margin: 0 0 16px;"><tr>{cells}</tr></table>'
+    )
+    text = "\n".join(
+        ([title] if title else [])
+        + [f"{item['figure']}  {item['label']}" for item in value["figures"]]
+    )
+    return markup, text
+
+
+def button_url(value):
+    page = value.get("page")
+    if page is not None:
+        url = page.specific.full_url or page.url or ""
+        return tracked(url) if url else ""
+    return tracked(value.get("url") or "")
+
+
+def _button(value):
+    url = button_url(value)
+    if not url:
+        return "", ""
+    label = escape(value["label"])
+    # A "bulletproof" button: a table cell with the colour, so it shows in every mail app.
+    markup = (
+        '<table role="presentation" cellpadding="0" cellspacing="0" border="0"'
+        ' style="margin: 8px 0 24px;"><tr>'
+        f'<td align="center" bgcolor="{BUTTON_COLOUR}" style="border-radius: 6px;">'
+        f'<a href="{escape(url)}" target="_blank" style="display: inline-block; padding: 14px 28px;'
+        f" {FONT} font-size: 17px; font-weight: bold; color: #ffffff; text-decoration: none;"
+        f' border-radius: 6px;">{label}</a></td></tr></table>'
+    )
+    return markup, f"{value['label']}: {url}"
+
+
+def render_blocks(body):
+    """(html, text) of a message's blocks, with markers where per-donor values go."""
+    html_parts, text_parts = [], []
+    for block in body:
+        kind, value = block.block_type, block.value
+        if kind == "paragraph":
+            markup = email_rich_text(value.source)
+            markup_text = rich_text_to_text(markup)
+        elif kind == "image":
+            markup, markup_text = _image(value)
+        elif kind == "key_figures":
+            markup, markup_text = _key_figures(value)
+        elif kind == "button":
+            markup, markup_text = _button(value)
+        else:
+            continue
+        html_parts.append(markup)
+        if markup_text:
+            text_parts.append(markup_text)
+    return "".join(html_parts), "\n\n".join(text_parts)
+
+
+def public_url(name, token, language):
+    """Absolute address of a donor's page by delivery token, in their language."""
+    with translation.override(language):
+        return _site() + reverse(f"outreach_public:{name}", args=[token])
+
+
+def _marked_url(name, language):
+    # reverse() quotes the marker's control characters: put it in after.
+    return public_url(name, "TRAMATOKEN", language).replace("TRAMATOKEN", _TOKEN)
+
+
+def _placeholders(text, campaign, escape_values):
+    """The communicator's placeholders turned into markers ({campagna} filled at once)."""
+    value = escape(campaign) if escape_values else campaign
+    return (
+        (text or "")
+        .replace("{nome}", _NAME)
+        .replace("{ultimo_dono}", _LAST_GIFT)
+        .replace("{campagna}", value)
+    )
+
+
+def last_gift_text(donation, language):
+    """ "€ 25,00 del 25/11/2026" (in the donor's language), or "" for no gift."""
+    if donation is None:
+        return ""
+    with translation.override(language):
+        amount = format_amount(donation.amount_cents - donation.refunded_cents)
+        date = formats.date_format(donation.received_on, "d/m/Y")
+        return _("%(amount)s on %(date)s") % {"amount": amount, "date": date}
+
+
+def last_gifts(network, donor_ids):
+    """{donor id: their last counted gift} for a batch of donors, in one query."""
+    gifts = (
+        Donation.objects.filter(
+            network=network, donor_id__in=donor_ids, status__in=Donation.COUNTED_STATUSES
+        )
+        .order_by("donor_id", "-received_on", "-pk")
+        .only("donor_id", "amount_cents", "refunded_cents", "received_on")
+    )
+    found = {}
+    for gift in gifts:
+        found.setdefault(gift.donor_id, gift)
+    return found
+
+
+def message_language(message, language):
+    """English only for an English reader and a message written in English too."""
+    if language == "en" and message.subject_en and len(message.body_en):
+        return "en"
+    return "it"
+
+
+class _Template:
+    """One message in one language, rendered with markers."""
+
+    def __init__(self, message, language):
+        self.language = language
+        english = language == "en"
+        subject = message.subject_en if english else message.subject
+        preheader = (message.preheader_en if english else message.preheader) or ""
+        body = message.body_en if english else message.body
+        network = message.network
+        campaign = message.campaign.title if message.campaign_id else network.name
+        with translation.override(language):
+            blocks_html, blocks_text = render_blocks(body)
+            unsubscribe = _marked_url("unsubscribe", language)
+            preferences = _marked_url("preferences", language)
+            address = ", ".join(
+                part
+                for part in (
+                    network.street_address,
+                    " ".join(p for p in (network.postal_code, network.city) if p),
+                    network.province,
+                )
+                if part
+            )
+            context = {
+                "language": language,
+                "network": network,
+                "legal_name": network.legal_name or network.name,
+                "address": address,
+                "unsubscribe_url": unsubscribe,
+                "preferences_url": preferences,
+            }
+            self.subject = " ".join(_placeholders(subject, campaign, False).split())
+            self.preheader = " ".join(_placeholders(preheader, campaign, False).split())
+            context["subject"] = self.subject
+            context["preheader"] = self.preheader
+            # Built here from Wagtail's rich text (its editor keeps only the allowed tags) and
+            # escaped block values.
+            blocks_markup = _placeholders(blocks_html, campaign, True)
+            context["blocks"] = mark_safe(blocks_markup)  # noqa: S308
+            self.html = render_to_string("outreach/email/message.html", context)
+            context["blocks"] = _placeholders(blocks_text, campaign, False)
+            self.text = render_to_string("outreach/email/message.txt", context)
+
+    def fill(self, name, last_gift, token):
+        """The message for one donor: plain string replacement of the markers."""
+        if token:
+            first, more = "?m=" + token, "&m=" + token
+        else:
+            first = more = ""
+        subject = self.subject.replace(_NAME, name).replace(_LAST_GIFT, last_gift)
+        preheader = self.preheader.replace(_NAME, name).replace(_LAST_GIFT, last_gift)
+        token = token or SAMPLE_TOKEN
+        html_ = (
+            self.html.replace(_NAME, escape(name))
+            .replace(_LAST_GIFT, escape(last_gift))
+            .replace(_TOKEN, token)
+            .replace(_M_FIRST, first)
+            .replace(_M_MORE, more.replace("&", "&amp;"))
+        )
+        text = (
+            self.text.replace(_NAME, name)
+            .replace(_LAST_GIFT, last_gift)
+            .replace(_TOKEN, token)
+            .replace(_M_FIRST, first)
+            .replace(_M_MORE, more)
+        )
+        return Rendered(subject=subject, preheader=preheader, html=html_, text=text)
+
+
+class MessageRenderer:
+    """Renders one message for many donors: blocks and chrome once per language, then per
+    donor only string replacement (`for_delivery`)."""
+
+    def __init__(self, message):
+        self.message = message
+        self._templates = {}
+
+    def template(self, language):
+        language = message_language(self.message, language)
+        if language not in self._templates:
+            self._templates[language] = _Template(self.message, language)
+        return self._templates[language]
+
+    def for_delivery(self, delivery=None, donor=None, *, language=None, last_gift=...):
+        """The message as `donor` (or `delivery.donor`) sees it, in `language` (by default the
+        delivery's, else the donor's). `last_gift`: their last counted gift, when the caller
+        fetched it for a whole batch (`last_gifts`); else it is looked up here."""
+        if donor is None and delivery is not None:
+            donor = delivery.donor
+        if language is None:
+            language = (
+                delivery.language
+                if delivery is not None
+                else (donor.language if donor is not None else "it")
+            )
+        template = self.template(language)
+        if donor is None:
+            name = SAMPLE_NAME
+            with translation.override(template.language):
+                gift = _("%(amount)s on %(date)s") % {
+                    "amount": format_amount(2500),
+                    "date": "25/11/2026",
+                }
+        else:
+            name = donor.first_name or donor.display_name
+            if last_gift is ...:
+                last_gift = last_gifts(self.message.network, [donor.pk]).get(donor.pk)
+            gift = last_gift_text(last_gift, template.language)
+        token = delivery.token if delivery is not None else ""
+        return template.fill(name, gift, token)
+
+
+def render_message(message, *, language="it", delivery=None, donor=None):
+    """The email as the donor sees it (or, without a donor, with sample values: preview)."""
+    return MessageRenderer(message).for_delivery(delivery, donor, language=language)

@@ -1,0 +1,54 @@
+"""What a donor does from the links of a message, by the delivery's token (no login: the
+token, unguessable and unique to one email to one donor, is the key): stop the news, or choose
+whether and in which language to receive them. Consent itself is `crm`'s (`crm.portal`)."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from crm.models import Donor
+from crm.portal import set_newsletter
+
+from .models import Delivery
+
+LANGUAGES = ("it", "en")
+
+
+def delivery_for_token(token):
+    """The delivery a link's token names, or None (unknown, or its donor erased)."""
+    delivery = (
+        Delivery.objects.select_related("donor__network", "message__network")
+        .filter(token=token)
+        .first()
+    )
+    if delivery is None or delivery.donor.anonymised_at is not None:
+        return None
+    return delivery
+
+
+def unsubscribe(delivery):
+    """The donor stops the news (from the message's link or their mail app's one-click
+    button): newsletter consent off, and the unsubscription recorded on the delivery it came
+    from. Safe to repeat."""
+    with transaction.atomic():
+        set_newsletter(delivery.donor, False)
+        Delivery.objects.filter(pk=delivery.pk, unsubscribed_at__isnull=True).update(
+            unsubscribed_at=timezone.now()
+        )
+    delivery.donor.newsletter = False
+
+
+def set_preferences(delivery, newsletter, language):
+    """The donor's choice on the preferences page: news or not, Italian or English. Nothing
+    else of theirs changes (name, address, email stay as they are)."""
+    donor = delivery.donor
+    with transaction.atomic():
+        if not newsletter:
+            unsubscribe(delivery)
+        else:
+            # The link came to this address: it proves the mailbox is theirs (double opt-in).
+            set_newsletter(donor, True)
+        if language in LANGUAGES:
+            Donor.objects.filter(pk=donor.pk).exclude(language=language).update(
+                language=language, updated_at=timezone.now()
+            )
+    donor.refresh_from_db(fields=["newsletter", "newsletter_confirmed_at", "language"])
