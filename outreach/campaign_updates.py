@@ -12,7 +12,7 @@ class NoUpdate(Exception):
 
 
 def latest_update(page):
-    """The campaign page's most recent update (by its date; the later one of a same day), or None."""
+    """The campaign page's latest update (by date; of two on one day, the later), or None."""
     updates = [child.value for child in getattr(page.specific, "updates", None) or []]
     if not updates:
         return None

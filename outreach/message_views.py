@@ -9,7 +9,6 @@ Rendering and sending are `outreach.rendering` and `outreach.sending`; these vie
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -45,7 +44,7 @@ from .models import Message
 from .rendering import render_message
 from .results import message_results
 from .segments import members
-from .sending import cancel_schedule, recipients_for, send_test, start_sending
+from .sending import SendingError, cancel_schedule, recipients_for, send_test, start_sending
 
 LANGUAGES = {"it": _("Italian"), "en": _("English")}
 
@@ -369,19 +368,19 @@ def send(request, pk):
         if who is None or who["recipients"] == 0:
             status = 400
         else:
-            with transaction.atomic():
-                # Two clicks (or two tabs) on "Send": the second finds it no longer a draft.
-                locked = Message.objects.select_for_update().get(pk=message.pk)
-                if not locked.editable:
-                    messages.error(request, _not_sendable(locked))
-                    return _inspect(message)
-                count = start_sending(locked, request.user)
-            messages.success(
-                request,
-                _("Sending to %(count)s donors has started.") % {"count": number(count)},
-            )
-            return _inspect(message)
-    context = {"title": message.subject, "message": message, "audience": who}
+            try:
+                # Two clicks (or two tabs) on "Send": `start_sending` locks the message and
+                # the second finds it no longer a draft.
+                count = start_sending(message, request.user)
+            except SendingError as error:
+                refusal, status = " ".join(error.messages), 400
+            else:
+                messages.success(
+                    request,
+                    _("Sending to %(count)s donors has started.") % {"count": number(count)},
+                )
+                return _inspect(message)
+    context = {"title": message.subject, "message": message, "audience": who, "error": refusal}
     return TemplateResponse(request, "outreach/message_send.html", context, status=status)
 
 
@@ -400,25 +399,28 @@ def schedule(request, pk):
     form = ScheduleForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
-        if who is None or who["recipients"] == 0:
-            status = 400
-        elif not form.is_valid():
+        if who is None or who["recipients"] == 0 or not form.is_valid():
             status = 400
         else:
             send_at = form.cleaned_data["send_at"]
-            with transaction.atomic():
-                locked = Message.objects.select_for_update().get(pk=message.pk)
-                if not locked.editable:
-                    messages.error(request, _not_sendable(locked))
-                    return _inspect(message)
-                start_sending(locked, request.user, send_at=send_at)
-            messages.success(
-                request,
-                _("Scheduled: it will be sent on %(when)s.")
-                % {"when": display.format_datetime(send_at)},
-            )
-            return _inspect(message)
-    context = {"title": message.subject, "message": message, "audience": who, "form": form}
+            try:
+                start_sending(message, request.user, send_at=send_at)
+            except SendingError as error:
+                refusal, status = " ".join(error.messages), 400
+            else:
+                messages.success(
+                    request,
+                    _("Scheduled: it will be sent on %(when)s.")
+                    % {"when": display.format_datetime(send_at)},
+                )
+                return _inspect(message)
+    context = {
+        "title": message.subject,
+        "message": message,
+        "audience": who,
+        "form": form,
+        "error": refusal,
+    }
     return TemplateResponse(request, "outreach/message_schedule.html", context, status=status)
 
 
