@@ -82,6 +82,11 @@ def audience_label(message):
 
 
 def sent_label(message):
+    """When it went (or goes) out, Italian time."""
+    if message.status == Message.Status.SCHEDULED:
+        return gettext("Scheduled for %(when)s") % {
+            "when": display.format_datetime(message.send_at)
+        }
     return display.format_datetime(message.finished_at or message.started_at)
 
 
@@ -336,9 +341,10 @@ def audience(message):
         return None
     recipients = recipients_for(message).count()
     if message.segment_id:
-        label = gettext("“%(segment)s”") % {"segment": message.segment.name}
+        # "of …" so that languages can bind the preposition ("di «…»", "della campagna «…»")
+        label = gettext("of “%(segment)s”") % {"segment": message.segment.name}
     else:
-        label = gettext("the campaign “%(campaign)s”") % {"campaign": message.campaign.title}
+        label = gettext("of the campaign “%(campaign)s”") % {"campaign": message.campaign.title}
     return {
         "label": label,
         "recipients": recipients,
@@ -442,12 +448,12 @@ def results(request, pk):
     message = _message(request, pk, "view")
     figures = message_results(message)
     rows = [
-        (_("Sent"), number(figures["sent"])),
-        (_("Delivered"), number(figures["delivered"])),
-        (_("Opened"), number(figures["opened"])),
+        (_("Emails sent"), number(figures["sent"])),
+        (_("Emails delivered"), number(figures["delivered"])),
+        (_("Emails opened"), number(figures["opened"])),
         (_("Clicked a link"), number(figures["clicked"])),
         (_("Unsubscribed"), number(figures["unsubscribed"])),
-        (_("Bounced"), number(figures["bounced"])),
+        (_("Bounced (the address does not work)"), number(figures["bounced"])),
         (_("Marked as spam"), number(figures["complained"])),
         (_("Gifts through its links within 30 days"), number(figures["gifts"])),
         (_("Amount of these gifts"), format_amount(figures["gifts_cents"])),
@@ -519,7 +525,7 @@ class MessageViewSet(ScopedModelViewSet):
             label=_("Recipients"),
             accessor=lambda m: number(m.recipients) if m.recipients else display.EMPTY,
         ),
-        Column("sent", label=_("Sent on"), accessor=sent_label),
+        Column("sent", label=_("When"), accessor=sent_label),
         Column("opened", label=_("Opened"), accessor=lambda m: number(m.opened)),
         Column("clicked", label=_("Clicked"), accessor=lambda m: number(m.clicked)),
     ]
