@@ -14,11 +14,13 @@ import logging
 import os
 import secrets
 import socket
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, mailers
+from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Exists, Min, OuterRef, Q
 from django.utils import timezone
@@ -28,7 +30,7 @@ from crm.mail import backoff
 from crm.models import Donation, Donor
 
 from .models import Delivery, Message, Suppression
-from .rendering import MessageRenderer, last_gifts, message_language, public_url
+from .rendering import MessageRenderer, last_gifts, message_language
 from .segments import reachable
 
 logger = logging.getLogger(__name__)
@@ -208,7 +210,7 @@ def build_email(renderer, delivery, last_gift=...):
     message = renderer.message
     rendered = renderer.for_delivery(delivery, delivery.donor, last_gift=last_gift)
     from_email, reply_to = sender_of(message.network)
-    unsubscribe = public_url("unsubscribe", delivery.token, delivery.language)
+    unsubscribe = renderer.unsubscribe_url(delivery)
     unsubscribe_header = f"<{unsubscribe}>"
     if message.network.email:
         unsubscribe_header += f", <mailto:{message.network.email}?subject=unsubscribe>"
@@ -232,38 +234,61 @@ def build_email(renderer, delivery, last_gift=...):
     return email
 
 
+@contextmanager
+def _commits_without_waiting_for_disk():
+    """PostgreSQL: while sending, a commit does not wait for its WAL flush (a few ms each, the
+    cost of marking deliveries one by one). Only a crash of the database itself can lose such a
+    commit, and then the delivery is sent again with the same Message-ID: the window the
+    docstring above names."""
+    postgres = db_connection.vendor == "postgresql"
+    if postgres:
+        with db_connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        if postgres:
+            with db_connection.cursor() as cursor:
+                cursor.execute("RESET synchronous_commit")
+
+
+def _mark_sent_sql():
+    # Plain SQL: this runs once per email, and the ORM's query building would cost more than
+    # the statement itself.
+    table = db_connection.ops.quote_name(Delivery._meta.db_table)
+    # The table name is ours; every value is a parameter.
+    return (
+        f"UPDATE {table} SET status = %s, sent_at = %s, attempts = attempts + 1,"  # noqa: S608
+        " provider_message_id = %s, last_error = '', next_attempt_at = NULL,"
+        " claimed_by = '', claimed_at = NULL"
+        " WHERE id = %s AND claimed_by = %s AND status IN (%s, %s)"
+    )
+
+
 def _send_one(email, delivery, worker, connection):
     """Send one claimed delivery. Its SENT mark is written first and committed only once the
     backend accepted the email: a worker killed before that leaves it pending (claimed), so it
-    is sent again; the module's docstring names the one window this leaves."""
-    now = timezone.now()
+    is sent again; the module's docstring names the one window this leaves. Returns the
+    provider's message id (or our Message-ID), or None if it was not sent."""
     header_id = email.extra_headers["Message-ID"]
     try:
-        with transaction.atomic():
-            marked = Delivery.objects.filter(
-                pk=delivery.pk,
-                claimed_by=worker,
-                status__in=(Delivery.Status.PENDING, Delivery.Status.FAILED),
-            ).update(
-                status=Delivery.Status.SENT,
-                sent_at=now,
-                attempts=delivery.attempts + 1,
-                provider_message_id=header_id,
-                last_error="",
-                next_attempt_at=None,
-                claimed_by="",
-                claimed_at=None,
+        with transaction.atomic(), db_connection.cursor() as cursor:
+            cursor.execute(
+                _mark_sent_sql(),
+                [
+                    Delivery.Status.SENT,
+                    timezone.now(),
+                    header_id,
+                    delivery.pk,
+                    worker,
+                    Delivery.Status.PENDING,
+                    Delivery.Status.FAILED,
+                ],
             )
-            if not marked:  # our claim expired and another worker took it
-                return False
-            # The batch's open connection of the default mailer (as `send(using="default")`).
+            if not cursor.rowcount:  # our claim expired and another worker took it
+                return None
+            # The run's open connection of the default mailer (as `send(using="default")`).
             connection.send_messages([email])
-            status = getattr(email, "anymail_status", None)
-            provider_id = status.message_id if status is not None else None
-            if provider_id and str(provider_id) != header_id:
-                Delivery.objects.filter(pk=delivery.pk).update(
-                    provider_message_id=str(provider_id)[:255]
-                )
     except Exception as exc:  # noqa: BLE001  (recorded on the delivery, retried with backoff)
         attempts = delivery.attempts + 1
         logger.warning("delivery %s attempt %s failed: %s", delivery.pk, attempts, exc)
@@ -276,8 +301,22 @@ def _send_one(email, delivery, worker, connection):
             claimed_by="",
             claimed_at=None,
         )
-        return False
-    return True
+        return None
+    status = getattr(email, "anymail_status", None)
+    provider_id = status.message_id if status is not None else None
+    return str(provider_id)[:255] if provider_id else header_id
+
+
+def _record_provider_ids(sent):
+    """The provider's ids of a batch's emails, in one write (tracking events find a delivery
+    by the token in their metadata first; the id is for providers that do not echo it)."""
+    changed = [
+        Delivery(pk=delivery.pk, provider_message_id=provider_id)
+        for delivery, provider_id, header_id in sent
+        if provider_id != header_id
+    ]
+    if changed:
+        Delivery.objects.bulk_update(changed, ["provider_message_id"])
 
 
 def deliver(message_id, worker=None, seconds=None):
@@ -293,7 +332,8 @@ def deliver(message_id, worker=None, seconds=None):
     renderer = MessageRenderer(message)
     started = timezone.now()
     sent = 0
-    with mailers["default"] as connection:  # one connection per run, reused by every batch
+    # One mail connection per run, reused by every batch.
+    with mailers["default"] as connection, _commits_without_waiting_for_disk():
         while True:
             batch = claim(message_id, worker, settings.OUTREACH_BATCH_SIZE)
             if not batch:
@@ -306,6 +346,7 @@ def deliver(message_id, worker=None, seconds=None):
                 )
             sending = [d for d in batch if d.pk in allowed]
             gifts = last_gifts(message.network, [d.donor_id for d in sending])
+            done = []
             for delivery in sending:
                 try:
                     email = build_email(renderer, delivery, gifts.get(delivery.donor_id))
@@ -322,7 +363,11 @@ def deliver(message_id, worker=None, seconds=None):
                         claimed_at=None,
                     )
                     continue
-                sent += _send_one(email, delivery, worker, connection)
+                provider_id = _send_one(email, delivery, worker, connection)
+                if provider_id is not None:
+                    done.append((delivery, provider_id, email.extra_headers["Message-ID"]))
+            _record_provider_ids(done)
+            sent += len(done)
             if (timezone.now() - started).total_seconds() > seconds:
                 return sent, "more"
     return sent, finish(message)

@@ -325,6 +325,7 @@ class _Template:
                 "unsubscribe_url": unsubscribe,
                 "preferences_url": preferences,
             }
+            self.unsubscribe_url = unsubscribe
             self.subject = " ".join(_placeholders(subject, campaign, False).split())
             self.preheader = " ".join(_placeholders(preheader, campaign, False).split())
             context["subject"] = self.subject
@@ -376,6 +377,12 @@ class MessageRenderer:
         if language not in self._templates:
             self._templates[language] = _Template(self.message, language)
         return self._templates[language]
+
+    def unsubscribe_url(self, delivery):
+        """The delivery's unsubscribe page (for the List-Unsubscribe header), in its language;
+        without reversing the URL for every email."""
+        template = self.template(delivery.language)
+        return template.unsubscribe_url.replace(_TOKEN, delivery.token)
 
     def for_delivery(self, delivery=None, donor=None, *, language=None, last_gift=...):
         """The message as `donor` (or `delivery.donor`) sees it, in `language` (by default the

@@ -73,7 +73,11 @@ def start_sending(message, user, send_at=None):
     will receive it (for a scheduled message, how many would today). Raises SendingError."""
     now = timezone.now()
     with transaction.atomic():
-        message = Message.objects.select_for_update().select_related("segment").get(pk=message.pk)
+        message = (
+            Message.objects.select_for_update(of=("self",))
+            .select_related("segment")
+            .get(pk=message.pk)
+        )
         check_sendable(message)
         count = recipients_for(message).count()
         if not count:

@@ -47,7 +47,7 @@ _SUPPRESS = {
 
 def _delivery_of(event):
     token = (event.metadata or {}).get("delivery")
-    deliveries = Delivery.objects.select_for_update().select_related("message", "donor")
+    deliveries = Delivery.objects.select_for_update(of=("self",)).select_related("message", "donor")
     if token:
         return deliveries.filter(token=str(token)).first()
     if event.message_id:

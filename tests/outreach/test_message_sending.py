@@ -327,3 +327,45 @@ def test_a_bounce_suppresses_the_next_message(world, django_capture_on_commit_ca
 
     send(new_message(world), django_capture_on_commit_callbacks)
     assert "bruno@example.org" not in addresses() and len(addresses()) == 3
+
+
+def test_a_complaint_suppresses_and_a_late_delivery_does_not_hide_it(
+    world, django_capture_on_commit_callbacks
+):
+    delivery = sent_delivery(world, django_capture_on_commit_callbacks, "Carla")
+    base = {"MessageID": "pm-2", "Metadata": {"delivery": delivery.token}}
+    postmark(
+        {
+            **base,
+            "RecordType": "SpamComplaint",
+            "Email": delivery.to,
+            "BouncedAt": "2026-03-15T16:09:19Z",
+        }
+    )
+    postmark(
+        {
+            **base,
+            "RecordType": "Delivery",
+            "Recipient": delivery.to,
+            "DeliveredAt": "2026-03-14T16:33:54Z",
+        }
+    )
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.COMPLAINED and delivery.delivered_at is not None
+    assert Suppression.objects.get(email=delivery.to).reason == Suppression.Reason.COMPLAINED
+
+
+def test_the_providers_unsubscribe_turns_the_news_off(world, django_capture_on_commit_callbacks):
+    from anymail.signals import AnymailTrackingEvent, EventType, tracking
+
+    delivery = sent_delivery(world, django_capture_on_commit_callbacks, "Anna")
+    event = AnymailTrackingEvent(
+        event_type=EventType.UNSUBSCRIBED,
+        message_id="someone-elses-id",
+        metadata={"delivery": delivery.token},
+        timestamp=timezone.now(),
+    )
+    tracking.send(sender=object, event=event, esp_name="Test")
+    delivery.refresh_from_db()
+    assert delivery.unsubscribed_at is not None
+    assert Donor.objects.get(pk=delivery.donor_id).newsletter is False
