@@ -28,6 +28,7 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic.preview import PreviewOnCreate, PreviewOnEdit
 from wagtail.admin.widgets import HeaderButton
+from wagtail.log_actions import log
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import policy_registry
 from wagtail.utils.decorators import xframe_options_sameorigin_override
@@ -47,6 +48,9 @@ from .segments import members
 from .sending import SendingError, cancel_schedule, recipients_for, send_test, start_sending
 
 LANGUAGES = {"it": _("Italian"), "en": _("English")}
+# The message's history (registered in outreach.wagtail_hooks).
+LOG_TEST, LOG_SEND = "outreach.message.test", "outreach.message.send"
+LOG_SCHEDULE, LOG_UNSCHEDULE = "outreach.message.schedule", "outreach.message.unschedule"
 
 
 class MessagePermissionPolicy(ModelPermissionPolicy):
@@ -316,6 +320,7 @@ def test(request, pk):
         messages.error(request, _("Your account has no email address to send the test to."))
         return _inspect(message)
     send_test(message, request.user.email, language=language)
+    log(message, LOG_TEST, user=request.user, data={"to": request.user.email})
     messages.success(request, _("Test sent to %(email)s.") % {"email": request.user.email})
     return _inspect(message)
 
@@ -381,6 +386,7 @@ def send(request, pk):
             except SendingError as error:
                 refusal, status = " ".join(error.messages), 400
             else:
+                log(message, LOG_SEND, user=request.user, data={"recipients": count})
                 messages.success(
                     request,
                     _("Sending to %(count)s donors has started.") % {"count": number(count)},
@@ -414,6 +420,7 @@ def schedule(request, pk):
             except SendingError as error:
                 refusal, status = " ".join(error.messages), 400
             else:
+                log(message, LOG_SCHEDULE, user=request.user, data={"send_at": send_at.isoformat()})
                 messages.success(
                     request,
                     _("Scheduled: it will be sent on %(when)s.")
@@ -436,7 +443,8 @@ def cancel(request, pk):
     if message.status != Message.Status.SCHEDULED:
         messages.error(request, _("This message is not scheduled."))
         return _inspect(message)
-    cancel_schedule(message)
+    if cancel_schedule(message):
+        log(message, LOG_UNSCHEDULE, user=request.user)
     messages.success(request, _("Schedule cancelled: the message is a draft again."))
     return _inspect(message)
 
@@ -514,7 +522,8 @@ class MessageViewSet(ScopedModelViewSet):
     edit_view_class = MessageEditView
     delete_view_class = MessageDeleteView
     inspect_view_class = MessageInspectView
-    url_names = {"index", "index_results", "add", "edit", "delete", "inspect", "history"}
+    url_names = {"index", "index_results", "add", "edit", "delete", "inspect"}
+    url_names |= {"history", "history_results"}
     list_filter = ["status"]
     list_display = [
         "subject",

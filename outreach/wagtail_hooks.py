@@ -9,7 +9,7 @@ from wagtail.permissions import register_permission_policy
 
 from crm import extensions
 
-from . import report_views, views
+from . import message_views, report_views, views
 from .access import networks_for
 from .message_views import MessagePermissionPolicy, MessageViewSet
 from .models import Message
@@ -66,3 +66,15 @@ def treasurer_permissions():
 @hooks.register(extensions.COMMUNICATOR_PERMISSIONS)
 def communicator_permissions():
     return MESSAGE_PERMISSIONS
+
+
+@hooks.register("register_log_actions")
+def register_message_log_actions(actions):
+    actions.register_action(
+        message_views.LOG_TEST, _("Test sent"), _("Message sent as a test to the writer")
+    )
+    actions.register_action(message_views.LOG_SEND, _("Send"), _("Sending to the donors started"))
+    actions.register_action(message_views.LOG_SCHEDULE, _("Schedule"), _("Sending scheduled"))
+    actions.register_action(
+        message_views.LOG_UNSCHEDULE, _("Cancel the schedule"), _("Schedule cancelled")
+    )

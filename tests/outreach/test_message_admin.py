@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
-from wagtail.models import Page
+from wagtail.models import ModelLogEntry, Page
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 from wagtail.users.models import UserProfile
 
@@ -123,6 +123,13 @@ def test_another_networks_message_cannot_be_sent(client, users, valle, name):
     assert client.post(url(name, other.pk)).status_code == 404
     other.refresh_from_db()
     assert other.status == Message.Status.DRAFT and not mail.outbox
+
+
+def test_a_new_networks_communicators_and_treasurers_may_write_messages(network_factory):
+    network = network_factory("rete-nuova")
+    for group in (network.communicators_group, network.treasurers_group):
+        codenames = set(group.permissions.values_list("codename", flat=True))
+        assert {"view_message", "add_message", "change_message", "delete_message"} <= codenames
 
 
 def test_people_of_no_network_are_refused(client, valle):
@@ -250,6 +257,10 @@ def test_the_question_counts_the_consenting_members_and_one_post_sends_once(
     assert "already been sent" in second.text
     message.refresh_from_db()
     assert message.started_at == started_at
+    sends = ModelLogEntry.objects.filter(action="outreach.message.send", object_id=str(message.pk))
+    assert [entry.data for entry in sends] == [{"recipients": 2}]
+    history = client.get(url("history", message.pk))
+    assert history.status_code == 200 and "Sending to the donors started" in history.text
     assert Delivery.objects.filter(message=message).count() == 2
     assert sorted(d.to for d in Delivery.objects.filter(message=message)) == [
         "anna@example.org",
@@ -480,6 +491,7 @@ def test_no_developer_values_on_the_message_pages(client, users, sent_message, v
         url("send", draft.pk),
         url("schedule", draft.pk),
         url("campaign_update"),
+        url("history", draft.pk),
     ]
     for address in pages:
         response = client.get(address)
