@@ -97,6 +97,11 @@ def test_a_communicator_writes_previews_tests_and_sends_an_update(
         assert not [m for m in mailoutbox if m.to == ["carla@example.org"]]
         assert "Grazie Anna: da lunedì" in anna.body
         assert Delivery.objects.filter(message=message).count() == 2
+        admin.goto(base + "/admin/outreach/messages/")
+        assert "Il pulmino è arrivato" in admin.locator("table.listing").inner_text()
+        admin.screenshot(path=str(ARTIFACTS / "messages-list.png"))
+        admin.goto(f"{base}/admin/outreach/messages/{message.pk}/results/")
+        admin.screenshot(path=str(ARTIFACTS / "message-results.png"), full_page=True)
     finally:
         desk.close()
 

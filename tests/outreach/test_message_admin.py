@@ -492,6 +492,8 @@ def test_no_developer_values_on_the_message_pages(client, users, sent_message, v
         url("schedule", draft.pk),
         url("campaign_update"),
         url("history", draft.pk),
+        url("delete", draft.pk),
+        url("index") + "?status=sent",
     ]
     for address in pages:
         response = client.get(address)
