@@ -366,6 +366,23 @@ def _not_sendable(message):
     return None
 
 
+def _already_sent(message):
+    """When the same subject already went to the same audience (a campaign update sent twice)."""
+    earlier = (
+        Message.objects.filter(
+            network=message.network,
+            subject=message.subject,
+            segment=message.segment,
+            campaign=message.campaign,
+            status__in=(Message.Status.SENDING, Message.Status.SENT),
+        )
+        .exclude(pk=message.pk)
+        .order_by("-started_at")
+        .first()
+    )
+    return display.format_datetime(earlier.started_at) if earlier else None
+
+
 def send(request, pk):
     """The question ("Send … to 1.234 donors of …?"), then the sending, once."""
     message = _message(request, pk)
@@ -392,7 +409,13 @@ def send(request, pk):
                     _("Sending to %(count)s donors has started.") % {"count": number(count)},
                 )
                 return _inspect(message)
-    context = {"title": message.subject, "message": message, "audience": who, "error": refusal}
+    context = {
+        "title": message.subject,
+        "message": message,
+        "audience": who,
+        "error": refusal,
+        "already_sent": _already_sent(message),
+    }
     return TemplateResponse(request, "outreach/message_send.html", context, status=status)
 
 

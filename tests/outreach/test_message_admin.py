@@ -446,6 +446,14 @@ def test_a_campaign_update_becomes_a_draft_for_the_campaigns_consenting_donors(
         f"Send “Il tetto è finito” to 1 donor of the campaign “{campaign.title}”?" in question.text
     )
     assert "1 more have not confirmed" in question.text
+    assert "already went to these donors" not in question.text
+    # the same update sent before: the question says so
+    Message.objects.filter(pk=message.pk).update(
+        status=Message.Status.SENT, started_at=timezone.now()
+    )
+    client.post(url("campaign_update"), {"campaign": campaign.pk})
+    again = Message.objects.filter(subject="Il tetto è finito").latest("pk")
+    assert "already went to these donors" in client.get(url("send", again.pk)).text
 
 
 def test_another_networks_campaign_or_one_with_no_update_makes_no_message(client, users, valle):
