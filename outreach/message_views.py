@@ -134,8 +134,8 @@ def preview_response(message, mode):
 
 
 class MessagePreviewMixin:
-    """Wagtail's preview views, answering with `outreach.rendering`'s email (the model cannot
-    render itself: rendering depends on the models, not the other way round)."""
+    """Wagtail's preview views (form state, validation, the panel), answering with the email
+    `outreach.rendering` makes, so the model holds data only and never renders itself."""
 
     @method_decorator(xframe_options_sameorigin_override)
     def get(self, request, *args, **kwargs):
