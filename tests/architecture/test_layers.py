@@ -19,6 +19,7 @@ ALLOWED_LOCAL_IMPORTS = {
     ("crm/apps.py", "ready"),
     ("cms/apps.py", "ready"),
     ("campaigns/apps.py", "ready"),
+    ("outreach/apps.py", "ready"),
 }
 
 
