@@ -60,6 +60,26 @@ class SegmentForm(forms.ModelForm):
         return data
 
 
+class NetworkOptionsSelect(forms.Select):
+    """A select whose options say their network (`data-network`), so that the form's script
+    offers only the chosen network's segments and campaigns."""
+
+    def __init__(self, networks_of, attrs=None):
+        super().__init__({"data-network-options": "", **(attrs or {})})
+        self.networks_of = networks_of
+
+    @property
+    def media(self):
+        return forms.Media(js=["js/message_form.js"])
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        network = self.networks_of.get(getattr(value, "value", value))
+        if network is not None:
+            option["attrs"]["data-network"] = str(network)
+        return option
+
+
 class MessageForm(WagtailAdminModelForm):
     """A message's form (its panels are in `outreach.message_views`): the user's networks only;
     the segment and the campaign must be of the message's network."""
@@ -75,8 +95,20 @@ class MessageForm(WagtailAdminModelForm):
             if networks.count() == 1:
                 self.fields["network"].initial = networks.get()
         if "segment" in self.fields:
-            self.fields["segment"].queryset = Segment.objects.filter(network__in=networks)
+            segments = Segment.objects.filter(network__in=networks)
+            self.fields["segment"].widget = NetworkOptionsSelect(
+                dict(segments.values_list("pk", "network_id"))
+            )
+            self.fields["segment"].queryset = segments
         if "campaign" in self.fields:
+            campaigns_of = {
+                page_pk: network.pk
+                for network in networks
+                for page_pk in extensions.campaign_pages(
+                    Network.objects.filter(pk=network.pk)
+                ).values_list("pk", flat=True)
+            }
+            self.fields["campaign"].widget = NetworkOptionsSelect(campaigns_of)
             self.fields["campaign"].queryset = extensions.campaign_pages(networks)
 
     def clean(self):

@@ -6,7 +6,6 @@ through the hooks in `outreach.wagtail_hooks`), for the networks `networks_for` 
 Another network's message is a 404 (`ScopedModelViewSet` guards every URL with a `pk`).
 Rendering and sending are `outreach.rendering` and `outreach.sending`; these views only ask."""
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
@@ -567,7 +566,7 @@ class MessageViewSet(ScopedModelViewSet):
                 [
                     FieldPanel("network"),
                     FieldPanel("segment"),
-                    FieldPanel("campaign", widget=forms.Select),
+                    FieldPanel("campaign"),
                     FieldPanel("subject"),
                     FieldPanel("preheader"),
                     FieldPanel("body"),

@@ -114,3 +114,40 @@ def test_a_communicator_writes_previews_tests_and_sends_an_update(
     anna_record = Donor.objects.get(email="anna@example.org")
     assert anna_record.newsletter is False
     assert Delivery.objects.get(message=message, to="anna@example.org").unsubscribed_at
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_form_offers_only_the_chosen_networks_segments_and_campaigns(
+    live_server, demo, browser
+):
+    from campaigns.models import CampaignPage
+    from outreach.models import Segment
+
+    def campaigns_of(slug):
+        pages = CampaignPage.objects.descendant_of(demo[slug].page).order_by("path")
+        return [page.title for page in pages]
+
+    Segment.objects.create(network=demo["valle-serena"], name="Valle: tutti")
+    Segment.objects.create(network=demo["oltre-il-ponte"], name="Ponte: tutti")
+    desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="it-IT")
+    admin = desk.new_page()
+    try:
+        # a person of both networks (here the superuser) writes a new message
+        log_in(admin, live_server.url, "admin", "trama-admin")
+        admin.goto(live_server.url + "/admin/outreach/messages/new/")
+        admin.select_option("#id_network", label=demo["oltre-il-ponte"].name)
+
+        def offered(select):
+            return admin.eval_on_selector_all(
+                f"{select} option[data-network]",
+                "options => options.filter(o => !o.hidden && !o.disabled).map(o => o.text)",
+            )
+
+        # then only that network's segments and campaigns are offered
+        assert offered("#id_segment") == ["Ponte: tutti"]
+        assert offered("#id_campaign") == campaigns_of("oltre-il-ponte")
+        admin.select_option("#id_network", label=demo["valle-serena"].name)
+        assert offered("#id_segment") == ["Valle: tutti"]
+        assert offered("#id_campaign") == campaigns_of("valle-serena")
+    finally:
+        desk.close()
