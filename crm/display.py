@@ -32,6 +32,7 @@ TECHNICAL_FIELDS = {
     "attempts",
     "account",
     "message_id",
+    "message_token",
     "last_error",
     "reported_currency",
     "created_at",

@@ -23,6 +23,8 @@ PLAN_MANAGE_PATH = "crm_plan_manage_path"
 PLAN_CHANGES = "crm_plan_changes"
 # fn() -> [(app_label, codename)]: more model permissions for every network's treasurers.
 TREASURER_PERMISSIONS = "crm_treasurer_permissions"
+# fn() -> [(app_label, codename)]: more model permissions for every network's communicators.
+COMMUNICATOR_PERMISSIONS = "crm_communicator_permissions"
 # fn(request, donation) -> [(label, url, "get" | "post")]: more actions on a gift's admin page
 # (the giving app: "Refund", through Stripe).
 GIFT_ACTIONS = "crm_gift_actions"
@@ -63,6 +65,10 @@ def plan_changes():
 
 def treasurer_permissions():
     return [perm for provider in hooks.get_hooks(TREASURER_PERMISSIONS) for perm in provider()]
+
+
+def communicator_permissions():
+    return [perm for provider in hooks.get_hooks(COMMUNICATOR_PERMISSIONS) for perm in provider()]
 
 
 def gift_actions(request, donation):

@@ -73,6 +73,9 @@ def provision_network(network):
     # What the outer apps add (the giving app: its Stripe event log).
     for app_label, codename in extensions.treasurer_permissions():
         network.treasurers_group.permissions.add(_perm(app_label, codename))
+    # What the outer apps add for communicators (outreach: messages to donors).
+    for app_label, codename in extensions.communicator_permissions():
+        network.communicators_group.permissions.add(_perm(app_label, codename))
     for app_label, codename in COMMUNICATOR_COLLECTION_PERMISSIONS:
         GroupCollectionPermission.objects.get_or_create(
             group=network.communicators_group,

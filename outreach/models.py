@@ -221,6 +221,17 @@ class Message(PreviewableMixin, models.Model):
     def editable(self):
         return self.status in (self.Status.DRAFT, self.Status.SCHEDULED)
 
+    # The admin's preview panel (`outreach.message_views` renders them with
+    # `outreach.rendering`): the email in each language, and its plain-text part.
+    @property
+    def preview_modes(self):
+        return [
+            ("it", _("Email in Italian")),
+            ("en", _("Email in English")),
+            ("it-text", _("Plain text, Italian")),
+            ("en-text", _("Plain text, English")),
+        ]
+
 
 class Delivery(models.Model):
     """One message to one donor: created for every recipient when sending starts, then sent

@@ -1,15 +1,32 @@
-"""Registers the outreach screens in the Wagtail admin: segments and the fundraising report, for
-a network's treasurers and communicators; the community of practice, for observers."""
+"""Registers the outreach screens in the Wagtail admin: segments, messages to donors and the
+fundraising report, for a network's treasurers and communicators; the community of practice,
+for observers."""
 
 from django.contrib.auth.models import Permission
 from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.permissions import register_permission_policy
 
-from . import community_views, report_views, views
+from crm import extensions
+
+from . import community_views, message_views, report_views, views
 from .access import networks_for
 from .community import can_observe
+from .message_views import MessagePermissionPolicy, MessageViewSet
+from .models import Message
+
+# Every network's communicators and treasurers write, send and read its messages to donors
+# (`crm.tenancy` gives these to the network's groups; rows stay scoped by `networks_for`).
+MESSAGE_PERMISSIONS = [
+    ("outreach", "view_message"),
+    ("outreach", "add_message"),
+    ("outreach", "change_message"),
+    ("outreach", "delete_message"),
+]
+
+register_permission_policy(Message, MessagePermissionPolicy(Message))
 
 
 class CommunityMenuItem(MenuItem):
@@ -54,7 +71,7 @@ def community_menu_item():
         _("Community of practice"),
         reverse("outreach_community:index"),
         icon_name="site",
-        order=462,
+        order=463,
     )
 
 
@@ -62,3 +79,30 @@ def community_menu_item():
 def community_permission():
     # Listed on Settings → Groups, so a superuser can give it to the funding foundation's group.
     return Permission.objects.filter(content_type__app_label="outreach", codename="view_community")
+
+
+@hooks.register("register_admin_viewset")
+def message_viewset():
+    return MessageViewSet("outreach_message", url_prefix="outreach/messages")
+
+
+@hooks.register(extensions.TREASURER_PERMISSIONS)
+def treasurer_permissions():
+    return MESSAGE_PERMISSIONS
+
+
+@hooks.register(extensions.COMMUNICATOR_PERMISSIONS)
+def communicator_permissions():
+    return MESSAGE_PERMISSIONS
+
+
+@hooks.register("register_log_actions")
+def register_message_log_actions(actions):
+    actions.register_action(
+        message_views.LOG_TEST, _("Test sent"), _("Message sent as a test to the writer")
+    )
+    actions.register_action(message_views.LOG_SEND, _("Send"), _("Sending to the donors started"))
+    actions.register_action(message_views.LOG_SCHEDULE, _("Schedule"), _("Sending scheduled"))
+    actions.register_action(
+        message_views.LOG_UNSCHEDULE, _("Cancel the schedule"), _("Schedule cancelled")
+    )

@@ -1,0 +1,66 @@
+"""What a message achieved: its deliveries' fates, and the gifts made through its links.
+
+A gift is the message's when it carries the token of one of its deliveries (the donor came
+through that email's button, `Donation.message_token`), counts (`Donation.COUNTED_STATUSES`),
+and was made within 30 days after that email was sent. Amounts are net of refunds."""
+
+from datetime import timedelta
+
+from django.db.models import Count, DateTimeField, F, OuterRef, Q, Subquery, Sum
+
+from crm.models import Donation
+
+from .models import Delivery
+
+ATTRIBUTION_WINDOW = timedelta(days=30)
+
+SENT_STATUSES = (
+    Delivery.Status.SENT,
+    Delivery.Status.DELIVERED,
+    Delivery.Status.BOUNCED,
+    Delivery.Status.COMPLAINED,
+)
+
+
+def attributed_gifts(message):
+    """The counted gifts made through the message's links within 30 days of its sending."""
+    deliveries = Delivery.objects.filter(message=message)
+    sent_at = Subquery(
+        deliveries.filter(token=OuterRef("message_token")).values("sent_at")[:1],
+        output_field=DateTimeField(),
+    )
+    return (
+        Donation.objects.filter(
+            network=message.network,
+            status__in=Donation.COUNTED_STATUSES,
+            message_token__in=deliveries.exclude(sent_at=None).values("token"),
+        )
+        .exclude(message_token="")
+        .annotate(delivery_sent_at=sent_at)
+        .filter(
+            created_at__gte=F("delivery_sent_at"),
+            created_at__lte=F("delivery_sent_at") + ATTRIBUTION_WINDOW,
+        )
+    )
+
+
+def message_results(message):
+    """Every figure of the message's results page, as whole numbers (amounts in cents)."""
+    figures = Delivery.objects.filter(message=message).aggregate(
+        sent=Count("pk", filter=Q(status__in=SENT_STATUSES) | ~Q(sent_at=None)),
+        delivered=Count("pk", filter=Q(status=Delivery.Status.DELIVERED) | ~Q(delivered_at=None)),
+        opened=Count("pk", filter=~Q(opened_at=None)),
+        clicked=Count("pk", filter=~Q(clicked_at=None)),
+        unsubscribed=Count("pk", filter=~Q(unsubscribed_at=None)),
+        bounced=Count("pk", filter=Q(status=Delivery.Status.BOUNCED)),
+        complained=Count("pk", filter=Q(status=Delivery.Status.COMPLAINED)),
+        not_sent=Count(
+            "pk", filter=Q(status__in=[Delivery.Status.GAVE_UP, Delivery.Status.SKIPPED])
+        ),
+    )
+    gifts = attributed_gifts(message).aggregate(
+        count=Count("pk"), net=Sum(F("amount_cents") - F("refunded_cents"))
+    )
+    figures["gifts"] = gifts["count"]
+    figures["gifts_cents"] = gifts["net"] or 0
+    return figures
