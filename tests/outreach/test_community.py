@@ -166,6 +166,15 @@ def test_a_network_sees_the_median_only_with_three_networks_showing_the_figure(c
     assert medians_for(community["a"], YEAR) == {}  # A and B: too few to share a median
 
 
+def test_the_medians_follow_who_takes_part_at_once(community):
+    """The medians are kept for a while, but a network joining or leaving is seen at once."""
+    assert medians_for(community["a"], YEAR)["donors"] == 6  # A 6, C 5, D 7 (B hidden)
+    set_taking_part(community["e"], True, None)
+    assert medians_for(community["a"], YEAR)["donors"] == 6.5  # and E's 10
+    set_taking_part(community["d"], False, None)
+    assert medians_for(community["a"], YEAR)["donors"] == 6  # A 6, C 5, E 10
+
+
 def test_figures_read_in_italian():
     with translation.override("it"):
         assert shown(123450, "money") == "€\u00a01.234,50"
