@@ -3,11 +3,13 @@ second, for a network of 50,000 consenting donors, with ONE and with TWO real
 `manage.py run_worker` processes (outreach.mailing), and the workers' memory: peak RSS, and
 RSS over the first tenth of the sending against the last tenth (flat: no growth per message).
 
-Runs on a throw-away PostgreSQL database (DATABASE_URL, default trama_bench_messages, dropped
-and created again). Timed from the message queued to the message SENT (preparing the 50,000
-deliveries included), and the sending phase alone (prepared → finished).
+Runs on a throw-away PostgreSQL database (BENCH_MESSAGES_DATABASE_URL, default
+trama_bench_messages, dropped and created again). Timed from the message queued to the message
+SENT (preparing the 50,000 deliveries included), and the sending phase alone (prepared →
+finished). Then the fundraising report of a network with 1,000,000 gifts (bench/_report_scale.py,
+in its own process and database, BENCH_REPORT_DATABASE_URL).
 
-    .venv/bin/python bench/messages.py [--donors N]
+    .venv/bin/python bench/messages.py [--donors N] [--report-gifts N (0: skip)]
 """
 
 import argparse
@@ -184,6 +186,12 @@ def run(network, segment, workers, count):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--donors", type=int, default=50_000)
+    parser.add_argument(
+        "--report-gifts",
+        type=int,
+        default=1_000_000,
+        help="gifts of the network whose fundraising report is timed afterwards (0: skip)",
+    )
     args = parser.parse_args()
     fresh_database(DATABASE_URL)
     os.environ.update(
@@ -221,6 +229,15 @@ def main():
         )
     ratio = results[2]["send_rate"] / results[1]["send_rate"]
     print(f"  two workers / one: {ratio:.2f}x; target > {TARGET_PER_WORKER}/s per worker")
+    if args.report_gifts:
+        # Its own database and Django setup: a separate process.
+        sys.stdout.flush()
+        script = ROOT / "bench" / "_report_scale.py"
+        command = [sys.executable, str(script), "--gifts", str(args.report_gifts)]
+        report_database = os.environ.get(
+            "BENCH_REPORT_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trama_bench_report"
+        )
+        subprocess.run(command, check=True, env={**os.environ, "DATABASE_URL": report_database})
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ loading left them), then warm (best of three), and each figure's own query time.
 Gifts are loaded once with COPY (PostgreSQL), in the order they were received, and kept in
 their own database (`trama_bench_report`: drop it when done). Target (issue 14): < 2 s.
 
-    .venv/bin/python bench/report_scale.py                  # 1,000,000 gifts
-    .venv/bin/python bench/report_scale.py --gifts 200000   # a quicker network
+    .venv/bin/python bench/_report_scale.py                  # 1,000,000 gifts
+    .venv/bin/python bench/_report_scale.py --gifts 200000   # a quicker network
 DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/trama_bench_report.
 """
 
