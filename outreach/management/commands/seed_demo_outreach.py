@@ -1,0 +1,107 @@
+"""The demo's fundraising communication (run by `make demo` after `seed_demo`): per network, three
+donors who confirmed the newsletter, the segment of them, and a draft message to them, so a
+newcomer can preview, test and send one. Idempotent: running it again adds nothing twice."""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from wagtail.models import Page
+
+from crm.models import Donor, Network
+from outreach.models import Message, Segment
+
+DONORS = (
+    ("Lucia", "Ferri", "it"),
+    ("Paolo", "Conti", "it"),
+    ("Emma", "Walsh", "en"),
+)
+SEGMENT = "Iscritti alla newsletter"
+SUBJECT = "{nome}, ecco cosa abbiamo fatto insieme"
+
+
+def campaign_of(network):
+    """The network's first live campaign page (found by content type: outreach knows no
+    campaigns code)."""
+    page = getattr(network, "page", None)
+    if page is None:
+        return None
+    return (
+        Page.objects.descendant_of(page)
+        .live()
+        .filter(content_type__app_label="campaigns", content_type__model="campaignpage")
+        .first()
+    )
+
+
+class Command(BaseCommand):
+    help = "Seed demo donors who receive news, a segment and a draft message (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        for network in Network.objects.order_by("pk"):
+            self._donors(network)
+            segment, _created = Segment.objects.get_or_create(
+                network=network, name=SEGMENT, defaults={"consent": Segment.Consent.CONSENTED}
+            )
+            campaign = campaign_of(network)
+            if not Message.objects.filter(network=network, segment=segment).exists():
+                Message.objects.create(
+                    network=network,
+                    segment=segment,
+                    campaign=campaign,
+                    subject=SUBJECT,
+                    preheader="Tre numeri e un grazie, da {campagna}.",
+                    body=self._body(campaign),
+                    subject_en="{nome}, here is what we did together",
+                    preheader_en="Three figures and a thank-you.",
+                    body_en=self._body(campaign, english=True),
+                )
+        self.stdout.write("Demo messages ready: Messages to donors, in the admin.")
+
+    def _donors(self, network):
+        domain = f"{network.slug}.example"
+        for first, last, language in DONORS:
+            email = f"{first.lower()}.{last.lower()}@{domain}"
+            Donor.objects.get_or_create(
+                network=network,
+                email=email,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "language": language,
+                    "newsletter": True,
+                    "newsletter_confirmed_at": timezone.now(),
+                    "source": "demo",
+                },
+            )
+
+    def _body(self, campaign, english=False):
+        if english:
+            text = (
+                "<p>Dear {nome}, thank you: your last gift ({ultimo_dono}) kept the after-school "
+                "club open all autumn.</p>"
+            )
+            figures = [("38", "children every afternoon"), ("12", "volunteers")]
+            label = "Give again"
+        else:
+            text = (
+                "<p>Cara/o {nome}, grazie: il tuo ultimo dono ({ultimo_dono}) ha tenuto aperto "
+                "il doposcuola per tutto l'autunno.</p>"
+            )
+            figures = [("38", "bambini ogni pomeriggio"), ("12", "volontari")]
+            label = "Dona ancora"
+        body = [
+            {"type": "paragraph", "value": text},
+            {
+                "type": "key_figures",
+                "value": {
+                    "title": "",
+                    "figures": [{"figure": f, "label": what} for f, what in figures],
+                },
+            },
+        ]
+        if campaign is not None:
+            body.append(
+                {"type": "button", "value": {"label": label, "page": campaign.pk, "url": ""}}
+            )
+        return body
