@@ -20,7 +20,17 @@ def delivery_for_token(token):
         .filter(token=token)
         .first()
     )
-    if delivery is None or delivery.donor.anonymised_at is not None:
+    if delivery is None:
+        return None
+    # Merged since the message went out: the choice is the kept donor's (in memory only; the
+    # delivery stays the record of whom it was sent to).
+    for _hop in range(10):
+        if delivery.donor.merged_into_id is None:
+            break
+        delivery.donor = Donor.objects.select_related("network").get(
+            pk=delivery.donor.merged_into_id
+        )
+    if delivery.donor.anonymised_at is not None:
         return None
     return delivery
 

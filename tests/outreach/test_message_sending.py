@@ -380,3 +380,27 @@ def test_an_address_suppressed_after_the_start_is_skipped(world):
 
     assert "anna@example.org" not in addresses() and len(addresses()) == 3
     assert Delivery.objects.get(donor__first_name="Anna").status == Delivery.Status.SKIPPED
+
+
+def test_an_unsubscribe_after_a_merge_stops_the_kept_donor(
+    world, django_capture_on_commit_callbacks
+):
+    """The email went to a donor merged since into another: the kept donor stops the news."""
+    from crm.merging import merge_donors
+
+    message = new_message(world)
+    send(message, django_capture_on_commit_callbacks)
+    anna = world["members"][0]
+    delivery = Delivery.objects.get(message=message, donor=anna)
+    keeper = Donor.objects.create(
+        network=world["network"], first_name="Anna", last_name="Test", **CONFIRMED
+    )
+    merge_donors(keeper, anna)
+    response = Client(enforce_csrf_checks=True).post(
+        f"/news/unsubscribe/{delivery.token}/",
+        data="List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200
+    keeper.refresh_from_db()
+    assert keeper.newsletter is False
