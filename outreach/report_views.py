@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Page
 
@@ -21,7 +20,7 @@ from crm.models import Donation
 from crm.money import cents_to_decimal, format_amount
 
 from .access import networks_for
-from .community_views import median_shown, report_community
+from .community_views import median_shown, report_community, shown
 from .report import fundraising_report
 
 FIGURES = (
@@ -54,16 +53,6 @@ class ReportForm(forms.Form):
         self.fields["network"].queryset = networks
         self.fields["network"].initial = networks.first()
         self.fields["year"].initial = timezone.localdate().year
-
-
-def _shown(value, kind):
-    if value is None:
-        return EMPTY
-    if kind == "money":
-        return format_amount(value)
-    if kind == "rate":
-        return number_format(Decimal(value * 100).quantize(Decimal("0.1")), 1) + "\u00a0%"
-    return number_format(value, force_grouping=True)
 
 
 def _csv_value(value, kind):
@@ -126,8 +115,8 @@ def report_page(request):
         figures=[
             {
                 "label": label,
-                "this_year": _shown(report["this_year"][key], kind),
-                "last_year": _shown(report["last_year"][key], kind),
+                "this_year": shown(report["this_year"][key], kind),
+                "last_year": shown(report["last_year"][key], kind),
                 "median": median_shown(community, key, kind),
             }
             for key, label, kind in FIGURES
