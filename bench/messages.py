@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, days_ago, setup_django  # noqa: E402
+from _common import ROOT, bench_network, days_ago, setup_django  # noqa: E402
 
 DATABASE_URL = os.environ.get(
     "BENCH_MESSAGES_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trama_bench_messages"
@@ -200,21 +200,11 @@ def main():
         PYTHONPATH=os.pathsep.join([str(ROOT / "bench"), os.environ.get("PYTHONPATH", "")]),
     )
     setup_django(DATABASE_URL)
-    from crm.models import Network
     from outreach.models import Segment
 
-    network = Network.objects.create(
-        name="Rete Bench",
-        slug="bench",
-        legal_name="Associazione Bench ETS",
-        codice_fiscale="92012340011",
-        entity_kind="aps",
-        street_address="Via Verdi 1",
-        postal_code="20121",
-        city="Milano",
-        signer_name="Maria Rossi",
-        email="notizie@bench.example",
-    )
+    network = bench_network()
+    network.email = "notizie@bench.example"  # the sender of its news
+    network.save(update_fields=["email"])
     make_donors(network, args.donors)
     segment = Segment.objects.create(network=network, name="Tutti")
     results = {n: run(network, segment, n, args.donors) for n in (1, 2)}
@@ -233,7 +223,9 @@ def main():
         # Its own database and Django setup: a separate process.
         sys.stdout.flush()
         script = ROOT / "bench" / "_report_scale.py"
+        donors = max(args.report_gifts * 3 // 20, 50)  # 150,000 donors for 1,000,000 gifts
         command = [sys.executable, str(script), "--gifts", str(args.report_gifts)]
+        command += ["--donors", str(donors)]
         report_database = os.environ.get(
             "BENCH_REPORT_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trama_bench_report"
         )
