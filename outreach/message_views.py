@@ -252,7 +252,8 @@ class MessageDeleteView(generic.DeleteView):
 class MessageInspectView(ActionsInspectView):
     """The message's page: what it is, where it stands, and what can be done with it."""
 
-    fields = [
+    # The viewset passes its (empty) `inspect_view_fields` as `fields`: keep ours apart.
+    FIELDS = [
         "network",
         "subject",
         "preheader",
@@ -268,7 +269,7 @@ class MessageInspectView(ActionsInspectView):
     ]
 
     def get_fields(self):
-        return self.fields
+        return self.FIELDS
 
     def get_actions(self):
         message, url = self.object, self._url
