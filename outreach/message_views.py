@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.formats import number_format
 from django.utils.functional import cached_property
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from wagtail.admin.panels import FieldPanel, ObjectList, TabbedInterface
@@ -406,7 +406,12 @@ def send(request, pk):
                 log(message, LOG_SEND, user=request.user, data={"recipients": count})
                 messages.success(
                     request,
-                    _("Sending to %(count)s donors has started.") % {"count": number(count)},
+                    ngettext(
+                        "Sending to %(count)s donor has started.",
+                        "Sending to %(count)s donors has started.",
+                        count,
+                    )
+                    % {"count": number(count)},
                 )
                 return _inspect(message)
     context = {

@@ -195,7 +195,9 @@ def _key_figures(value):
 def button_url(value):
     page = value.get("page")
     if page is not None:
-        url = page.specific.full_url or page.url or ""
+        # The page's own path on SITE_URL (one site): with Wagtail's full URL a Site configured
+        # under another host name (the demo's `localhost`) would lose the attribution marker.
+        url = page.specific.url or ""
         return tracked(url) if url else ""
     return tracked(value.get("url") or "")
 
