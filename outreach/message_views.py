@@ -300,8 +300,15 @@ class MessageInspectView(ActionsInspectView):
     def get_segment_display_value(self):
         return audience_label(self.object)
 
+    def get_field_label(self, field_name, field):
+        if field_name == "segment":
+            # A segment, or a campaign's donors (`audience_label`).
+            return _("Who receives it")
+        return super().get_field_label(field_name, field)
+
     def get_recipients_display_value(self):
-        if self.object.status in (Message.Status.DRAFT, Message.Status.CANCELLED):
+        # Counted when sending starts: before that (scheduled too) there is no number yet.
+        if not self.object.recipients:
             return display.EMPTY
         return number(self.object.recipients)
 

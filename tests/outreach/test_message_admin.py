@@ -317,6 +317,22 @@ def test_a_message_is_scheduled_in_local_time_and_the_schedule_cancelled(client,
     assert message.status == Message.Status.DRAFT
 
 
+def test_the_messages_page_shows_what_it_is_and_where_it_stands(client, users, valle):
+    # given a draft to the segment "Everyone", then the same scheduled
+    message = valle["message"]
+    client.force_login(users[COMMUNICATOR])
+    texts = visible_texts(client.get(url("inspect", message.pk)).text)
+    # then its page reads its subject, audience and status, and no recipients yet
+    for shown in ("Subject", "Notizie di dicembre", "Who receives it", "Everyone", "Draft"):
+        assert shown in texts, shown
+    assert texts[texts.index("Recipients") + 1] == "—"
+    day = timezone.localdate() + datetime.timedelta(days=3)
+    client.post(url("schedule", message.pk), {"date": day.isoformat(), "time": "09:30"})
+    texts = visible_texts(client.get(url("inspect", message.pk)).text)
+    # scheduled: counted only when sending starts, so still no "0"
+    assert "Scheduled" in texts and texts[texts.index("Recipients") + 1] == "—"
+
+
 # --- Results ------------------------------------------------------------------------------------
 
 
