@@ -306,6 +306,12 @@ class MessageInspectView(ActionsInspectView):
             return _("Who receives it")
         return super().get_field_label(field_name, field)
 
+    def get_sent_by_display_value(self):
+        # Kept by a cancelled schedule; a draft has not been sent by anyone.
+        if self.object.status in (Message.Status.DRAFT, Message.Status.CANCELLED):
+            return display.EMPTY
+        return display.field_value(self.object, "sent_by")
+
     def get_recipients_display_value(self):
         # Counted when sending starts: before that (scheduled too) there is no number yet.
         if not self.object.recipients:

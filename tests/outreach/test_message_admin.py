@@ -331,6 +331,10 @@ def test_the_messages_page_shows_what_it_is_and_where_it_stands(client, users, v
     texts = visible_texts(client.get(url("inspect", message.pk)).text)
     # scheduled: counted only when sending starts, so still no "0"
     assert "Scheduled" in texts and texts[texts.index("Recipients") + 1] == "—"
+    # cancelled: a draft again, sent by nobody
+    client.post(url("cancel_schedule", message.pk))
+    texts = visible_texts(client.get(url("inspect", message.pk)).text)
+    assert "Draft" in texts and texts[texts.index("Sent by") + 1] == "—"
 
 
 # --- Results ------------------------------------------------------------------------------------
