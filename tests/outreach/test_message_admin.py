@@ -317,6 +317,14 @@ def test_a_message_is_scheduled_in_local_time_and_the_schedule_cancelled(client,
     assert message.status == Message.Status.DRAFT
 
 
+def test_the_form_tells_the_placeholders(client, users, valle):
+    client.force_login(users[COMMUNICATOR])
+    set_language(users[COMMUNICATOR], "it")
+    page = client.get(url("edit", valle["message"].pk)).text
+    for placeholder in ("{nome}", "{ultimo_dono}", "{campagna}"):
+        assert placeholder in page, placeholder
+
+
 def test_the_messages_page_shows_what_it_is_and_where_it_stands(client, users, valle):
     # given a draft to the segment "Everyone", then the same scheduled
     message = valle["message"]
