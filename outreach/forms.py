@@ -5,6 +5,7 @@ import datetime
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms.models import WagtailAdminModelForm
 from wagtail.models import Page
@@ -14,6 +15,7 @@ from crm.models import Network
 
 from .access import networks_for
 from .models import Segment
+from .rendering import PLACEHOLDERS
 
 FILTER_FIELDS = [
     "campaign",
@@ -80,6 +82,14 @@ class NetworkOptionsSelect(forms.Select):
         return option
 
 
+def placeholders_help():
+    """ "Each donor reads their own: {nome} (the donor's first name), …" for the form."""
+    listed = ", ".join(f"{{{key}}} ({meaning})" for key, meaning in PLACEHOLDERS.items())
+    return gettext("Here and in the text, each donor reads their own: %(placeholders)s.") % {
+        "placeholders": listed
+    }
+
+
 class MessageForm(WagtailAdminModelForm):
     """A message's form (its panels are in `outreach.message_views`): the user's networks only;
     the segment and the campaign must be of the message's network."""
@@ -90,6 +100,10 @@ class MessageForm(WagtailAdminModelForm):
         if self.instance.pk:
             # A written message stays in its network: its segment and campaign are chosen there.
             networks = networks.filter(pk=self.instance.network_id)
+        # The placeholders are listed nowhere else: the subject is where people first type.
+        for name in ("subject", "subject_en"):
+            if name in self.fields:
+                self.fields[name].help_text = placeholders_help()
         if "network" in self.fields:
             self.fields["network"].queryset = networks
             if networks.count() == 1:

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.formats import number_format
 from django.utils.functional import cached_property
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from wagtail.admin.panels import FieldPanel, ObjectList, TabbedInterface
@@ -252,7 +252,8 @@ class MessageDeleteView(generic.DeleteView):
 class MessageInspectView(ActionsInspectView):
     """The message's page: what it is, where it stands, and what can be done with it."""
 
-    fields = [
+    # The viewset passes its (empty) `inspect_view_fields` as `fields`: keep ours apart.
+    FIELDS = [
         "network",
         "subject",
         "preheader",
@@ -268,7 +269,7 @@ class MessageInspectView(ActionsInspectView):
     ]
 
     def get_fields(self):
-        return self.fields
+        return self.FIELDS
 
     def get_actions(self):
         message, url = self.object, self._url
@@ -299,8 +300,21 @@ class MessageInspectView(ActionsInspectView):
     def get_segment_display_value(self):
         return audience_label(self.object)
 
-    def get_recipients_display_value(self):
+    def get_field_label(self, field_name, field):
+        if field_name == "segment":
+            # A segment, or a campaign's donors (`audience_label`).
+            return _("Who receives it")
+        return super().get_field_label(field_name, field)
+
+    def get_sent_by_display_value(self):
+        # Kept by a cancelled schedule; a draft has not been sent by anyone.
         if self.object.status in (Message.Status.DRAFT, Message.Status.CANCELLED):
+            return display.EMPTY
+        return display.field_value(self.object, "sent_by")
+
+    def get_recipients_display_value(self):
+        # Counted when sending starts: before that (scheduled too) there is no number yet.
+        if not self.object.recipients:
             return display.EMPTY
         return number(self.object.recipients)
 
@@ -405,7 +419,12 @@ def send(request, pk):
                 log(message, LOG_SEND, user=request.user, data={"recipients": count})
                 messages.success(
                     request,
-                    _("Sending to %(count)s donors has started.") % {"count": number(count)},
+                    ngettext(
+                        "Sending to %(count)s donor has started.",
+                        "Sending to %(count)s donors has started.",
+                        count,
+                    )
+                    % {"count": number(count)},
                 )
                 return _inspect(message)
     context = {

@@ -173,8 +173,11 @@ def _image(value):
 
 
 def _key_figures(value):
+    # Equal columns: sized by their labels, the figures looked scattered across the row.
+    width = f"{100 // max(len(value['figures']), 1)}%"
     cells = "".join(
-        '<td style="padding: 8px; text-align: center; vertical-align: top;">'
+        f'<td width="{width}" style="width: {width}; padding: 8px; text-align: center;'
+        ' vertical-align: top;">'
         f'<div style="{FONT} font-size: 26px; font-weight: bold; color: #0b5cad;">'
         f"{escape(item['figure'])}</div>"
         f'<div style="{FONT} font-size: 14px; color: #333;">{escape(item["label"])}</div></td>'
@@ -195,7 +198,9 @@ def _key_figures(value):
 def button_url(value):
     page = value.get("page")
     if page is not None:
-        url = page.specific.full_url or page.url or ""
+        # The page's own path on SITE_URL (one site): with Wagtail's full URL a Site configured
+        # under another host name (the demo's `localhost`) would lose the attribution marker.
+        url = page.specific.url or ""
         return tracked(url) if url else ""
     return tracked(value.get("url") or "")
 

@@ -44,7 +44,8 @@ BREAKDOWN_TITLES = {
 
 
 class ReportForm(forms.Form):
-    network = forms.ModelChoiceField(queryset=None, label=_("Network"))
+    # Required and preset to the first network: no empty "choose" line.
+    network = forms.ModelChoiceField(queryset=None, label=_("Network"), empty_label=None)
     year = forms.IntegerField(label=_("Year"), min_value=1900, max_value=2999)
 
     def __init__(self, *args, user, **kwargs):

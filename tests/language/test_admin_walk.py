@@ -187,6 +187,8 @@ def derived_field_names():
 DEVELOPER_VALUES = {"None", "True", "False", "{}", "[]", "null"}
 ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}|\d{2}:\d{2}:\d{2}\.\d+|\+00:00")
 CENTS_WORDS = re.compile(r"\(cents\)|centesimi|\bcents\b", re.IGNORECASE)
+# Template code on the page: a `{# … #}` comment spanning lines is printed, not dropped.
+TEMPLATE_CODE = re.compile(r"\{#|#\}|\{%|%\}|\{\{\s|\s\}\}")
 
 
 def problems_in(texts, language, strings):
@@ -208,6 +210,8 @@ def problems_in(texts, language, strings):
             found.append(f"{'English' if language == 'it' else 'Italian'} {bare!r}")
         if bare.lower() in derived:
             found.append(f"label made up from a field name: {bare!r}")
+        if TEMPLATE_CODE.search(text):
+            found.append(f"template code in {text!r}")
     return found
 
 
@@ -320,9 +324,10 @@ def test_the_walk_catches_what_it_looks_for():
     texts = visible_texts(
         "<p>Donor</p><td>None</td><td>1234567</td><p>25/11/2026 23:47</p>"
         "<th>Created at</th><script>var x = 'Donor';</script><p>Importo (centesimi)</p>"
+        "<p>{# a note for developers #}</p>"
     )
     found = problems_in(texts, "it", strings)
-    assert len(found) == 6, found
+    assert len(found) == 7, found
     # the site's clock (Europe/Rome; tests run further east to make UTC stand out) is not UTC
     assert timezone.localtime(MOMENT).strftime("%H:%M") != UTC_CLOCK
     assert settings.TIME_ZONE != "UTC"

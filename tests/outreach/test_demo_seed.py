@@ -31,3 +31,7 @@ def test_the_demo_message_goes_to_its_three_donors_once_seeded_twice(
     ]
     body = next(m for m in mail.outbox if m.to[0].startswith("lucia")).body
     assert "None" not in body and "{" not in body
+    # Each demo donor gave once: the placeholder reads as a real gift, not "()".
+    assert "()" not in body and "50,00 del 2" in body
+    # The button leads to the campaign on this site, marked for attribution.
+    assert "/un-doposcuola-per-ogni-quartiere/?m=" in body

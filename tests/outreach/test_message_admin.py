@@ -317,6 +317,34 @@ def test_a_message_is_scheduled_in_local_time_and_the_schedule_cancelled(client,
     assert message.status == Message.Status.DRAFT
 
 
+def test_the_form_tells_the_placeholders(client, users, valle):
+    client.force_login(users[COMMUNICATOR])
+    set_language(users[COMMUNICATOR], "it")
+    page = client.get(url("edit", valle["message"].pk)).text
+    for placeholder in ("{nome}", "{ultimo_dono}", "{campagna}"):
+        assert placeholder in page, placeholder
+
+
+def test_the_messages_page_shows_what_it_is_and_where_it_stands(client, users, valle):
+    # given a draft to the segment "Everyone", then the same scheduled
+    message = valle["message"]
+    client.force_login(users[COMMUNICATOR])
+    texts = visible_texts(client.get(url("inspect", message.pk)).text)
+    # then its page reads its subject, audience and status, and no recipients yet
+    for shown in ("Subject", "Notizie di dicembre", "Who receives it", "Everyone", "Draft"):
+        assert shown in texts, shown
+    assert texts[texts.index("Recipients") + 1] == "—"
+    day = timezone.localdate() + datetime.timedelta(days=3)
+    client.post(url("schedule", message.pk), {"date": day.isoformat(), "time": "09:30"})
+    texts = visible_texts(client.get(url("inspect", message.pk)).text)
+    # scheduled: counted only when sending starts, so still no "0"
+    assert "Scheduled" in texts and texts[texts.index("Recipients") + 1] == "—"
+    # cancelled: a draft again, sent by nobody
+    client.post(url("cancel_schedule", message.pk))
+    texts = visible_texts(client.get(url("inspect", message.pk)).text)
+    assert "Draft" in texts and texts[texts.index("Sent by") + 1] == "—"
+
+
 # --- Results ------------------------------------------------------------------------------------
 
 

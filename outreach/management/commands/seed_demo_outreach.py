@@ -1,19 +1,23 @@
 """The demo's fundraising communication (run by `make demo` after `seed_demo`): per network, three
-donors who confirmed the newsletter, the segment of them, and a draft message to them, so a
+donors who confirmed the newsletter (each with a past gift, so `{ultimo_dono}` reads as in real
+life), the segment of them, and a draft message to them, so a
 newcomer can preview, test and send one. Idempotent: running it again adds nothing twice."""
+
+from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 from wagtail.models import Page
 
-from crm.models import Donor, Network
+from crm.models import Donation, Donor, Network
+from crm.offline import record_offline_gift
 from outreach.models import Message, Segment
 
 DONORS = (
-    ("Lucia", "Ferri", "it"),
-    ("Paolo", "Conti", "it"),
-    ("Emma", "Walsh", "en"),
+    ("Lucia", "Ferri", "it", 5000),
+    ("Paolo", "Conti", "it", 2500),
+    ("Emma", "Walsh", "en", 10000),
 )
 SEGMENT = "Iscritti alla newsletter"
 SUBJECT = "{nome}, ecco cosa abbiamo fatto insieme"
@@ -39,11 +43,11 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options):
         for network in Network.objects.order_by("pk"):
-            self._donors(network)
+            campaign = campaign_of(network)
+            self._donors(network, campaign)
             segment, _created = Segment.objects.get_or_create(
                 network=network, name=SEGMENT, defaults={"consent": Segment.Consent.CONSENTED}
             )
-            campaign = campaign_of(network)
             if not Message.objects.filter(network=network, segment=segment).exists():
                 Message.objects.create(
                     network=network,
@@ -58,11 +62,11 @@ class Command(BaseCommand):
                 )
         self.stdout.write("Demo messages ready: Messages to donors, in the admin.")
 
-    def _donors(self, network):
+    def _donors(self, network, campaign):
         domain = f"{network.slug}.example"
-        for first, last, language in DONORS:
+        for first, last, language, cents in DONORS:
             email = f"{first.lower()}.{last.lower()}@{domain}"
-            Donor.objects.get_or_create(
+            donor, _created = Donor.objects.get_or_create(
                 network=network,
                 email=email,
                 defaults={
@@ -74,6 +78,17 @@ class Command(BaseCommand):
                     "source": "demo",
                 },
             )
+            if not Donation.objects.filter(donor=donor).exists():
+                # A past bank transfer: recorded as an import (no confirmation email).
+                record_offline_gift(
+                    network=network,
+                    donor=donor,
+                    amount_cents=cents,
+                    received_on=timezone.localdate() - timedelta(days=40),
+                    method=Donation.Method.BANK_TRANSFER,
+                    campaign=campaign,
+                    confirm=False,
+                )
 
     def _body(self, campaign, english=False):
         if english:
