@@ -163,7 +163,14 @@ def plain_text(request, pk):
     if language not in LANGUAGES:
         raise Http404
     rendered = render_message(message, language=language)
-    return HttpResponse(rendered.text, content_type="text/plain; charset=utf-8")
+    context = {
+        "title": _("Plain text: %(subject)s") % {"subject": message.subject},
+        "message": message,
+        "rendered": rendered,
+        "language": language,
+        "languages": [("it", "Italiano"), ("en", "English")],
+    }
+    return TemplateResponse(request, "outreach/message_plain_text.html", context)
 
 
 # --- List, write, edit, delete -----------------------------------------------------------------

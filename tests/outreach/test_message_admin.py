@@ -215,7 +215,10 @@ def test_the_preview_shows_the_email_and_its_plain_text(client, users, valle):
     assert "Buone feste!" in text.text and "<p>" not in text.text.split("<pre", 1)[1]
     assert client.get(url("preview_on_edit", message.pk), {"mode": "xx"}).status_code == 404
     plain = client.get(url("text", message.pk))
-    assert plain["Content-Type"].startswith("text/plain") and "Ciao" in plain.text
+    assert plain.status_code == 200 and "Ciao" in plain.text
+    # a page of the admin, with the way back and the other language
+    assert url("inspect", message.pk) in plain.text and "?language=en" in plain.text
+    assert client.get(url("text", message.pk), {"language": "xx"}).status_code == 404
     message.refresh_from_db()
     assert message.subject == "Notizie di dicembre"  # previewing saves nothing
 
