@@ -4,11 +4,15 @@ chosen network; when to schedule a message; which campaign's update to send."""
 import datetime
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms.models import WagtailAdminModelForm
+from wagtail.blocks.stream_block import StreamBlockValidationError
+from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.models import Page
 
+from cms.models import NetworkPage
 from crm import extensions
 from crm.models import Network
 
@@ -121,7 +125,33 @@ class MessageForm(WagtailAdminModelForm):
             own = extensions.campaign_pages(Network.objects.filter(pk=network.pk))
             if not own.filter(pk=campaign.pk).exists():
                 self.add_error("campaign", _("This campaign belongs to another network."))
+        if network:
+            for field in ("body", "body_en"):
+                self._check_button_pages(field, data.get(field), network)
         return data
+
+    def _check_button_pages(self, field, body, network):
+        """A button leads to a page of the message's network (or to a page of no network, such
+        as the home page): the page chooser offers no other, and an id typed by hand must not
+        bring another network's page (its draft title, its address) into this message."""
+        errors = {}
+        for index, block in enumerate(body or []):
+            page = block.value.get("page") if block.block_type == "button" else None
+            if page is not None and _network_of_page(page) not in (None, network.pk):
+                errors[index] = StructBlockValidationError(
+                    block_errors={
+                        "page": ValidationError(_("This page belongs to another network."))
+                    }
+                )
+        if errors:
+            self.add_error(field, StreamBlockValidationError(block_errors=errors))
+
+
+def _network_of_page(page):
+    """The network whose page tree holds `page` (its NetworkPage or one above it), or None."""
+    steps = range(Page.steplen, len(page.path) + 1, Page.steplen)
+    home = NetworkPage.objects.filter(path__in=[page.path[:end] for end in steps]).first()
+    return home.network_id if home else None
 
 
 class ScheduleForm(forms.Form):

@@ -716,3 +716,131 @@ def test_a_button_to_a_javascript_address_is_refused(client, people, network_b):
     assert response.status_code == 200  # the form again, with the error
     message.refresh_from_db()
     assert "javascript" not in json.dumps(list(message.body.raw_data))
+
+
+# --- More of the admin: buttons, bulk actions, segment counts, the report ------------------------
+
+
+A_DRAFT = "Bozza riservata Ermengarda"
+
+
+@pytest.fixture
+def a_draft_page(network_a):
+    from cms.models import StandardPage
+
+    home = network_a["network"].page
+    return home.add_child(instance=StandardPage(title=A_DRAFT, slug="bozza-ermengarda", live=False))
+
+
+@pytest.mark.parametrize("field", ["body", "body_en"])
+def test_a_button_to_another_networks_page_is_refused(
+    client, people, network_b, a_draft_page, field
+):
+    """The page chooser offers only B's pages; posting A's page id by hand must not put it in
+    B's message (its edit form would then show A's draft title, its email A's address)."""
+    client.force_login(people[B_STAFF[0]])
+    message = network_b["message"]
+    button = [("button", {"label": "Dona", "page": a_draft_page.pk, "url": ""})]
+    extra = {}
+    if field == "body_en":
+        extra = {"subject_en": "News", "body_en": streamfield(button)}
+    form = message_form(
+        network_b["network"],
+        segment=network_b["segment"].pk,
+        body=button if field == "body" else None,
+    )
+    form.update(nested_form_data(extra))
+    response = client.post(url("edit", message.pk), form)
+    assert response.status_code == 200  # the form again, with the error
+    message.refresh_from_db()
+    assert str(a_draft_page.pk) not in json.dumps(
+        [list(message.body.raw_data), list(message.body_en.raw_data)]
+    ).replace(f'"id": "{a_draft_page.pk}"', "")
+    assert A_DRAFT not in client.get(url("edit", message.pk)).text
+    # nor through the preview
+    preview = url("preview_on_edit", message.pk)
+    assert client.post(preview, form).json()["is_valid"] is False
+    assert "bozza-ermengarda" not in client.get(preview, {"mode": "it"}).text
+
+
+def test_a_button_to_the_networks_own_page_is_kept(client, people, network_b):
+    client.force_login(people[B_STAFF[0]])
+    message = network_b["message"]
+    own = CampaignPage.objects.descendant_of(network_b["network"].page).first()
+    button = [("button", {"label": "Dona", "page": own.pk, "url": ""})]
+    form = message_form(network_b["network"], segment=network_b["segment"].pk, body=button)
+    assert client.post(url("edit", message.pk), form).status_code == 302
+    message.refresh_from_db()
+    assert message.body[0].value["page"].pk == own.pk
+
+
+@pytest.mark.parametrize("model", ["message", "segment", "delivery", "suppression"])
+@pytest.mark.parametrize("action", ["delete", "unpublish", "move", "add_to_collection"])
+def test_bulk_action_urls_change_nothing_of_another_network(
+    client, people, network_a, model, action
+):
+    client.force_login(people[B_STAFF[1]])
+    ids = {
+        "message": network_a["sent"].pk,
+        "segment": network_a["segment"].pk,
+        "delivery": network_a["deliveries"][0].pk,
+        "suppression": 1,
+    }[model]
+    address = f"/admin/bulk/outreach/{model}/{action}/?id={ids}"
+    for response in (client.get(address), client.post(address)):
+        assert response.status_code < 500
+        assert_no_secret(response.content.decode(), address)
+    assert Message.objects.filter(pk=network_a["sent"].pk).exists()
+    assert Segment.objects.filter(pk=network_a["segment"].pk).exists()
+    assert Delivery.objects.filter(message=network_a["sent"]).count() == 2
+
+
+def test_the_live_segment_count_refuses_another_networks_filters(client, people, network_a):
+    client.force_login(people[B_STAFF[0]])
+    for data in (
+        {"network": network_a["network"].pk},
+        {"network": people[B_STAFF[0]].pk, "campaign": network_a["campaign"].pk},
+    ):
+        response = client.post(reverse("outreach_segments:count"), data)
+        assert response.status_code == 400, data
+        assert "count" not in response.json()
+
+
+@pytest.mark.parametrize("name", ["index", "csv"])
+def test_the_report_of_another_network_is_refused(client, people, network_a, name):
+    client.force_login(people[B_STAFF[1]])
+    response = client.get(
+        reverse(f"outreach_report:{name}"), {"network": network_a["network"].pk, "year": 2026}
+    )
+    assert response.status_code == 400
+    assert not response.get("Content-Disposition")
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "{text}?language=xx",
+        "{text}?language=../../etc/passwd",
+    ],
+)
+def test_odd_languages_and_modes_are_a_404(client, people, network_b, address):
+    client.force_login(people[B_STAFF[0]])
+    pk = network_b["message"].pk
+    target = address.format(text=url("text", pk), preview=url("preview_on_edit", pk))
+    assert client.get(target).status_code in (400, 404)
+
+
+@pytest.mark.parametrize("mode", ["fr", "it-html", "en-text-x", "-text"])
+def test_odd_preview_modes_are_a_404(client, people, network_b, mode):
+    client.force_login(people[B_STAFF[0]])
+    preview = url("preview_on_edit", network_b["message"].pk)
+    form = message_form(network_b["network"], segment=network_b["segment"].pk)
+    assert client.post(preview, form).json()["is_valid"] is True
+    assert client.get(preview, {"mode": mode}).status_code == 404
+
+
+def test_a_test_in_an_odd_language_sends_nothing(client, people, network_b):
+    client.force_login(people[B_STAFF[0]])
+    response = client.post(url("send_test", network_b["message"].pk) + "?language=xx")
+    assert response.status_code == 404
+    assert not mail.outbox
