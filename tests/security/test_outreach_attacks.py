@@ -844,3 +844,61 @@ def test_a_test_in_an_odd_language_sends_nothing(client, people, network_b):
     response = client.post(url("send_test", network_b["message"].pk) + "?language=xx")
     assert response.status_code == 404
     assert not mail.outbox
+
+
+def test_a_text_link_to_another_networks_page_is_refused(client, people, network_b, a_draft_page):
+    client.force_login(people[B_STAFF[0]])
+    message = network_b["message"]
+    link = f'<p>Leggi <a linktype="page" id="{a_draft_page.pk}">qui</a></p>'
+    form = message_form(
+        network_b["network"],
+        segment=network_b["segment"].pk,
+        body=[("paragraph", rich_text(link))],
+    )
+    response = client.post(url("edit", message.pk), form)
+    assert response.status_code == 200  # the form again, with the error
+    message.refresh_from_db()
+    assert f'id="{a_draft_page.pk}"' not in message.body.raw_data[0]["value"]
+    assert "bozza-ermengarda" not in render_message(message).html
+    edit = client.get(url("edit", message.pk)).text
+    assert A_DRAFT not in edit and "bozza-ermengarda" not in edit
+
+
+@pytest.mark.parametrize("owner", [A, B])
+def test_an_image_of_another_networks_collection_is_refused(
+    client, people, network_a, network_b, owner
+):
+    import uuid
+
+    from django.core.files.base import ContentFile
+    from wagtail.images import get_image_model
+
+    from tests.security.test_wagtail_screens import PNG
+
+    image = get_image_model().objects.create(
+        title="Foto riservata Adalgisa",
+        file=ContentFile(PNG, name=f"foto-{uuid.uuid4().hex[:8]}.png"),
+        collection=(network_a if owner == A else network_b)["network"].collection,
+    )
+    try:
+        client.force_login(people[B_STAFF[0]])
+        message = network_b["message"]
+        block = {
+            "image": {"image": image.pk, "alt_text": "foto", "decorative": ""},
+            "caption": "",
+            "credit": "",
+        }
+        form = message_form(
+            network_b["network"], segment=network_b["segment"].pk, body=[("image", block)]
+        )
+        response = client.post(url("edit", message.pk), form)
+        message.refresh_from_db()
+        if owner == B:  # the network's own photo is welcome
+            assert response.status_code == 302
+            assert message.body[0].value["image"].pk == image.pk
+            return
+        assert response.status_code == 200  # the form again, with the error
+        assert "Adalgisa" not in client.get(url("edit", message.pk)).text
+        assert not any(b.block_type == "image" for b in message.body)
+    finally:
+        image.file.delete(save=False)
