@@ -902,3 +902,60 @@ def test_an_image_of_another_networks_collection_is_refused(
         assert not any(b.block_type == "image" for b in message.body)
     finally:
         image.file.delete(save=False)
+
+
+# --- What the public typed, carried into an email -------------------------------------------------
+
+
+def test_a_donors_name_cannot_inject_mail_headers(network_b, django_capture_on_commit_callbacks):
+    """A donor's name comes from a public form: a line break in it must not add a header (a
+    Bcc) to the subject, nor stop their email from going."""
+    network, segment = network_b["network"], network_b["segment"]
+    donor = consenting(network, "Zelinda")
+    Donor.objects.filter(pk=donor.pk).update(first_name="Zelinda\r\nBcc: evil@example.org")
+    message = Message.objects.create(
+        network=network,
+        subject="Ciao {nome}",
+        preheader="Per {nome}",
+        body=[{"type": "paragraph", "value": "<p>Cara {nome}</p>"}],
+        segment=segment,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        start_sending(message, None)
+    sent = [email for email in mail.outbox if "zelinda@example.org" in email.to]
+    assert len(sent) == 1
+    email = sent[0]
+    assert "evil@example.org" not in email.recipients()
+    assert "\n" not in email.subject and "\r" not in email.subject
+    assert email.message()["Bcc"] is None and not email.bcc
+    assert email.subject == "Ciao Zelinda Bcc: evil@example.org"  # one line, as text
+    assert Delivery.objects.get(message=message, donor=donor).status == Delivery.Status.SENT
+
+
+def test_a_gift_to_another_network_through_a_messages_link_is_not_its_result(network_a, network_b):
+    from outreach.results import message_results
+
+    delivery = network_a["deliveries"][0]
+    Delivery.objects.filter(pk=delivery.pk).update(sent_at=timezone.now())
+    Donation.objects.create(
+        network=network_b["network"],
+        amount_cents=99_900,
+        status=Donation.Status.SUCCEEDED,
+        message_token=delivery.token,
+    )
+    figures = message_results(network_a["sent"])
+    assert (figures["gifts"], figures["gifts_cents"]) == (0, 0)
+
+
+def test_a_treasurer_cannot_make_another_network_take_part(client, people, network_a):
+    from outreach.models import CommunityMembership
+
+    client.force_login(people[B_STAFF[1]])
+    response = client.post(
+        reverse("outreach_community:take_part"),
+        {"network": network_a["network"].pk, "takes_part": "on", "year": 2026},
+    )
+    assert response.status_code in (400, 403, 404)
+    assert not CommunityMembership.objects.filter(
+        network=network_a["network"], takes_part=True
+    ).exists()
