@@ -959,3 +959,25 @@ def test_a_treasurer_cannot_make_another_network_take_part(client, people, netwo
     assert not CommunityMembership.objects.filter(
         network=network_a["network"], takes_part=True
     ).exists()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?status=bogus",
+        "?ordering=created_by__password",
+        "?ordering=-network__name",
+        "?p=99999",
+        "?p=-1",
+        "?q=%00",
+        "?network=1&network__in=1,2,3",
+    ],
+)
+def test_odd_list_parameters_are_no_500_and_show_no_other_network(
+    client, people, network_a, network_b, query
+):
+    client.force_login(people[B_STAFF[0]])
+    for address in (url("index"), url("index_results")):
+        response = client.get(address + query)
+        assert response.status_code < 500, address + query
+        assert_no_secret(response.content.decode(), address + query)
