@@ -488,6 +488,8 @@ def bounce(**fields):
         bounce(Metadata=["delivery"]),
         bounce(Metadata="delivery"),
         bounce(MessageID=None),
+        bounce(MessageID="pm\u0000x"),
+        bounce(Email="a\u0000@example.org", Metadata={"delivery": "abc"}),
         bounce(MessageID=["pm-1"]),
         bounce(BouncedAt="not a date"),
         {"RecordType": "Bounce"},
