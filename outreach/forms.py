@@ -4,12 +4,19 @@ chosen network; when to schedule a message; which campaign's update to send."""
 import datetime
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms.models import WagtailAdminModelForm
+from wagtail.blocks.stream_block import StreamBlockValidationError
+from wagtail.blocks.struct_block import StructBlockValidationError
+from wagtail.images import get_image_model
 from wagtail.models import Page
+from wagtail.permissions import policy_registry
+from wagtail.rich_text.rewriters import FIND_A_TAG, extract_attrs
 
+from cms.models import NetworkPage
 from crm import extensions
 from crm.models import Network
 
@@ -135,7 +142,61 @@ class MessageForm(WagtailAdminModelForm):
             own = extensions.campaign_pages(Network.objects.filter(pk=network.pk))
             if not own.filter(pk=campaign.pk).exists():
                 self.add_error("campaign", _("This campaign belongs to another network."))
+        if network:
+            for field in ("body", "body_en"):
+                self._check_references(field, data.get(field), network)
         return data
+
+    def _check_references(self, field, body, network):
+        """What a message points at stays the network's: a button's or a text link's page is
+        of the message's network (or of none, such as the home page), an image is of a
+        collection the writer works in. The choosers offer nothing else, and an id typed by
+        hand must not bring another network's draft title, address or photo into the email."""
+        other_page = _("This page belongs to another network.")
+        errors = {}
+        for index, block in enumerate(body or []):
+            if block.block_type == "button":
+                page = block.value.get("page")
+                if page is not None and _network_of_page(page) not in (None, network.pk):
+                    errors[index] = StructBlockValidationError(
+                        block_errors={"page": ValidationError(other_page)}
+                    )
+            elif block.block_type == "paragraph":
+                pages = Page.objects.filter(pk__in=_linked_page_ids(block.value.source))
+                if any(_network_of_page(page) not in (None, network.pk) for page in pages):
+                    errors[index] = ValidationError(other_page)
+            elif block.block_type == "image":
+                image = block.value.get("image")
+                if image is not None and not self._may_use_image(image):
+                    errors[index] = StructBlockValidationError(
+                        block_errors={
+                            "image": ValidationError(_("This image belongs to another network."))
+                        }
+                    )
+        if errors:
+            self.add_error(field, StreamBlockValidationError(block_errors=errors))
+
+    def _may_use_image(self, image):
+        policy = policy_registry.get_by_type(get_image_model())
+        choosable = policy.instances_user_has_any_permission_for(self.for_user, ["choose"])
+        return choosable.filter(pk=image.pk).exists()
+
+
+def _linked_page_ids(source):
+    """The ids of the pages a rich text (database form) links to."""
+    ids = []
+    for match in FIND_A_TAG.finditer(source or ""):
+        attrs = extract_attrs(match.group(1))
+        if attrs.get("linktype") == "page" and attrs.get("id", "").isdigit():
+            ids.append(int(attrs["id"]))
+    return ids
+
+
+def _network_of_page(page):
+    """The network whose page tree holds `page` (its NetworkPage or one above it), or None."""
+    steps = range(Page.steplen, len(page.path) + 1, Page.steplen)
+    home = NetworkPage.objects.filter(path__in=[page.path[:end] for end in steps]).first()
+    return home.network_id if home else None
 
 
 class ScheduleForm(forms.Form):

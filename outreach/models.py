@@ -1,5 +1,7 @@
 """A segment: a saved, named filter over one network's donors (`outreach.segments.members`)."""
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -233,6 +235,9 @@ class Message(PreviewableMixin, models.Model):
         ]
 
 
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
+
 class Delivery(models.Model):
     """One message to one donor: created for every recipient when sending starts, then sent
     once by whichever worker claims it (`outreach.sending`). Its `token` signs the links of
@@ -281,6 +286,13 @@ class Delivery(models.Model):
 
     def __str__(self):
         return f"{self.message} → {self.to}"
+
+    @staticmethod
+    def is_token(value):
+        """Whether `value` can be a delivery's token (url-safe, as `outreach.mailing` makes
+        them). Anything else, from a link or a provider's event, is looked up nowhere: a NUL
+        character would make PostgreSQL fail, and a 500 is no answer to a stranger."""
+        return isinstance(value, str) and _TOKEN.fullmatch(value) is not None
 
 
 class Suppression(models.Model):

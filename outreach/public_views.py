@@ -90,6 +90,18 @@ def preferences(request, token):
     saved = False
     if request.method == "POST":
         form = PreferencesForm(request.POST)
+        if (
+            form.is_valid()
+            and form.cleaned_data["newsletter"]
+            and not subscriptions.proves_current_address(delivery)
+        ):
+            form.add_error(
+                "newsletter",
+                _(
+                    "This email went to an address we no longer use for you: the news can "
+                    "start again only from an email sent to your current address."
+                ),
+            )
         if form.is_valid():
             subscriptions.set_preferences(
                 delivery, form.cleaned_data["newsletter"], form.cleaned_data["language"]

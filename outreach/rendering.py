@@ -345,6 +345,9 @@ class _Template:
 
     def fill(self, name, last_gift, token):
         """The message for one donor: plain string replacement of the markers."""
+        # A name typed in a public form may hold line breaks: one line, or the subject
+        # becomes an invalid header and the donor never gets the email.
+        name = " ".join(name.split())
         if token:
             first, more = "?m=" + token, "&m=" + token
         else:

@@ -14,7 +14,9 @@ LANGUAGES = ("it", "en")
 
 
 def delivery_for_token(token):
-    """The delivery a link's token names, or None (unknown, or its donor erased)."""
+    """The delivery a link's token names, or None (unknown, malformed, or its donor erased)."""
+    if not Delivery.is_token(token):
+        return None
     delivery = (
         Delivery.objects.select_related("donor__network", "message__network")
         .filter(token=token)
@@ -47,6 +49,14 @@ def unsubscribe(delivery):
     delivery.donor.newsletter = False
 
 
+def proves_current_address(delivery):
+    """Whether the link's email went to the donor's address of today: only then does opening
+    it prove the mailbox (double opt-in). An old address (changed since, or a merge kept
+    another one) may stop the news, never start them."""
+    current = (delivery.donor.email or "").strip().lower()
+    return bool(current) and current == delivery.to.strip().lower()
+
+
 def set_preferences(delivery, newsletter, language):
     """The donor's choice on the preferences page: news or not, Italian or English. Nothing
     else of theirs changes (name, address, email stay as they are)."""
@@ -56,7 +66,9 @@ def set_preferences(delivery, newsletter, language):
             unsubscribe(delivery)
         else:
             # The link came to this address: it proves the mailbox is theirs (double opt-in).
-            set_newsletter(donor, True)
+            # From an old address (the page refuses it first) the news do not start.
+            if proves_current_address(delivery):
+                set_newsletter(donor, True)
         if language in LANGUAGES:
             Donor.objects.filter(pk=donor.pk).exclude(language=language).update(
                 language=language, updated_at=timezone.now()

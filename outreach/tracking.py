@@ -46,10 +46,14 @@ _SUPPRESS = {
 
 
 def _delivery_of(event):
-    token = (event.metadata or {}).get("delivery")
+    metadata = event.metadata if isinstance(event.metadata, dict) else {}
+    token = metadata.get("delivery")
     deliveries = Delivery.objects.select_for_update(of=("self",)).select_related("message", "donor")
     if token:
-        return deliveries.filter(token=str(token)).first()
+        # A token we never made is not ours (nor is the event, whatever its message id).
+        if not Delivery.is_token(token):
+            return None
+        return deliveries.filter(token=token).first()
     if event.message_id:
         return deliveries.filter(provider_message_id=str(event.message_id)).first()
     return None
