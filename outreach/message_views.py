@@ -403,14 +403,22 @@ def _already_sent(message):
     return display.format_datetime(earlier.started_at) if earlier else None
 
 
-def send(request, pk):
-    """The question ("Send … to 1.234 donors of …?"), then the sending, once."""
+def _sendable_message(request, pk):
+    """The message to send or schedule, and the way back to its page if it cannot be."""
     message = _message(request, pk)
     refusal = _not_sendable(message)
     if refusal:
         messages.error(request, refusal)
-        return _inspect(message)
-    who = audience(message)
+        return message, _inspect(message)
+    return message, None
+
+
+def send(request, pk):
+    """The question ("Send … to 1.234 donors of …?"), then the sending, once."""
+    message, refused = _sendable_message(request, pk)
+    if refused:
+        return refused
+    who, refusal = audience(message), None
     status = 200
     if request.method == "POST":
         if who is None or who["recipients"] == 0:
@@ -446,12 +454,10 @@ def send(request, pk):
 
 def schedule(request, pk):
     """Send later: a day and a time (local), in the future."""
-    message = _message(request, pk)
-    refusal = _not_sendable(message)
-    if refusal:
-        messages.error(request, refusal)
-        return _inspect(message)
-    who = audience(message)
+    message, refused = _sendable_message(request, pk)
+    if refused:
+        return refused
+    who, refusal = audience(message), None
     initial = {}
     if message.send_at:
         local = timezone.localtime(message.send_at)
