@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "campaigns",
     "accounts",
     "outreach",
+    "ops",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",

@@ -23,6 +23,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/setlang/", set_language, name="set_language"),
     *webhook_urlpatterns,
+    path("", include("ops.urls")),
     path("", include("crm.urls")),
 ]
 

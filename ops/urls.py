@@ -1,0 +1,3 @@
+"""Operations endpoints (outside i18n_patterns: monitors call fixed addresses)."""
+
+urlpatterns = []
