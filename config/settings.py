@@ -381,6 +381,10 @@ TASKS = {
 # A WORKER_SWEEP_INTERVAL of 0 sweeps only when the worker starts.
 WORKER_SWEEP_INTERVAL = env_int("WORKER_SWEEP_INTERVAL", 60)
 TASKS_STUCK_AFTER = env_int("TASKS_STUCK_AFTER", 900)
+# Task workers and the scheduler write a heartbeat row (ops.heartbeat) this often; one silent
+# for HEARTBEAT_SILENT_AFTER seconds has died, and /healthz says so.
+HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 10)
+HEARTBEAT_SILENT_AFTER = env_int("HEARTBEAT_SILENT_AFTER", 45)
 # More sweep rules, from apps crm must not import: dotted paths of callables taking `now` and
 # returning counts (crm.sweep.run_sweep runs them after its own).
 WORKER_SWEEPS = ("outreach.sending.sweep",)

@@ -1,0 +1,32 @@
+"""What the running service knows about itself."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ProcessBeat(models.Model):
+    """A long-running process (task worker, scheduler) that says it is alive.
+
+    Each process writes its row every `HEARTBEAT_SECONDS` (ops.heartbeat.beat) and removes it
+    when it stops gracefully. A row that stopped beating is a process that died: /healthz turns
+    red until a process of the same name beats again (the supervisor restarts it) or the row is
+    forgotten. Kept on Trama's own table, so it works with any tasks backend and any machine.
+    """
+
+    class Kind(models.TextChoices):
+        WORKER = "worker", _("Task worker")
+        SCHEDULER = "scheduler", _("Scheduler")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    host = models.CharField(_("host"), max_length=200)
+    pid = models.PositiveIntegerField(_("process id"))
+    started_at = models.DateTimeField(_("started at"))
+    beat_at = models.DateTimeField(_("last heartbeat"), db_index=True)
+
+    class Meta:
+        verbose_name = _("process heartbeat")
+        verbose_name_plural = _("process heartbeats")
+
+    def __str__(self):
+        return self.name
