@@ -405,6 +405,16 @@ HEARTBEAT_SILENT_AFTER = env_int("HEARTBEAT_SILENT_AFTER", 45)
 # returning counts (crm.sweep.run_sweep runs them after its own).
 WORKER_SWEEPS = ("outreach.sending.sweep",)
 
+# --- Retention (ops.pruning; notes: "Retention") ---------------------------------------------
+# Days after which a daily job deletes what is no longer needed. Receipts and their records,
+# gifts, refunds and payouts are never pruned (art. 2220 c.c.: ten years).
+TASK_RESULTS_RETENTION_DAYS = env_int("TASK_RESULTS_RETENTION_DAYS", 30)
+STRIPE_EVENTS_RETENTION_DAYS = env_int("STRIPE_EVENTS_RETENTION_DAYS", 90)
+DONOR_LINK_EMAILS_RETENTION_DAYS = env_int("DONOR_LINK_EMAILS_RETENTION_DAYS", 90)
+OUTREACH_DELIVERIES_RETENTION_DAYS = env_int("OUTREACH_DELIVERIES_RETENTION_DAYS", 365)
+# Periodic jobs the scheduler runs: (dotted path of a django.tasks task, every N seconds).
+PERIODIC_JOBS = (("ops.tasks.prune_old_records", 86400),)
+
 # --- Messages to donors (outreach.sending) -------------------------------------------------------
 # How many worker runs share one message; deliveries each run claims at a time; seconds a run
 # sends before handing over to a fresh one (keep it well below TASKS_STUCK_AFTER); seconds after
