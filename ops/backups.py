@@ -106,7 +106,10 @@ def make_backup(folder, *, database="default", storage=None, now=None):
 
 def walk(storage, folder=""):
     """Every file name in the storage, sorted (works for a folder and for an S3 bucket)."""
-    folders, files = storage.listdir(folder)
+    try:
+        folders, files = storage.listdir(folder)
+    except FileNotFoundError:  # a new install's private folder, before its first file
+        return []
     names = [str(PurePosixPath(folder, name)) if folder else name for name in files]
     for sub in folders:
         names.extend(walk(storage, str(PurePosixPath(folder, sub)) if folder else sub))

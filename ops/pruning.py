@@ -13,8 +13,10 @@ Pruned, after a set time (settings, days, env vars of the same names):
 - finished task results of the database queue (TASK_RESULTS_RETENTION_DAYS): the queue's own
   log, with the database backend only (django-tasks-db's pruning; RQ expires its own);
 - Stripe events applied or ignored (STRIPE_EVENTS_RETENTION_DAYS): the replay log; their
-  effects are on the gifts. Stripe retries a delivery for up to three days; events not
-  applied (pending, failed) are kept for a person to look at;
+  effects are on the gifts. Stripe "automatically resends the undelivered events to your
+  endpoint for up to three days" and lists events of the last 30 days only
+  (https://docs.stripe.com/webhooks/process-undelivered-events), so an older event is never
+  delivered again; events not applied (pending, failed) are kept for a person to look at;
 - emails that only carried a short-lived link (the donor's page, a plan's page:
   DONOR_LINK_EMAILS_RETENTION_DAYS), once sent or given up;
 - per-donor deliveries of messages to donors (OUTREACH_DELIVERIES_RETENTION_DAYS, at least the

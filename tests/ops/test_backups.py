@@ -250,3 +250,12 @@ def test_the_restore_command_refuses_a_tampered_backup_with_a_clear_message(rece
     message = str(refused.value)
     assert "does not match its manifest" in message and "nothing was restored" in message
     assert receipts[0].pdf.name in message
+
+
+def test_a_new_install_with_no_private_file_yet_backs_up(tmp_path):
+    # given a private folder not created yet (no receipt issued so far)
+    empty = FileSystemStorage(location=tmp_path / "not-yet")
+    # when the nightly backup runs, then it succeeds with the database and no file
+    backup = make_backup(tmp_path / "backups", storage=empty)
+    manifest = json.loads((backup / "manifest.json").read_text())
+    assert manifest["files"] == [] and (backup / manifest["database"]["path"]).exists()
