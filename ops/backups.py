@@ -78,6 +78,9 @@ def make_backup(folder, *, database="default", storage=None, now=None):
     partial.mkdir(parents=True)
     try:
         connection = connections[database]
+        # The database first, the files after: a receipt's PDF is stored before the row that
+        # records its SHA-256 commits, so every PDF the dump names is already there to copy
+        # (a file newer than the dump is copied too, harmlessly unreferenced).
         dump = dump_database(connection, partial)
         with open(dump, "rb") as fh:
             dump_sha, dump_size = sha256_of(fh)
