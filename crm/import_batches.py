@@ -187,9 +187,23 @@ def undo_batch(batch, *, user=None):
     return batch
 
 
-def issue_batch_receipts(batch, *, user=None, email=True):
-    """A receipt for each gift of the batch not yet covered, emailed unless `email` is false."""
-    gifts = list(
+def batch_gifts(batch):
+    """The gifts the batch recorded that are still there, in order."""
+    return list(
         Donation.objects.filter(pk__in=batch.gift_ids, network=batch.network).order_by("pk")
     )
-    return receipts.issue_receipts_for(gifts, issued_by=user, email=email)
+
+
+def issue_batch_receipts(
+    batch, *, user=None, email=True, include_not_asked=False, include_missing=False
+):
+    """A receipt for each gift of the batch not yet covered, as `receipts.issue_receipts_for`
+    chooses them (by default only where the donor asked and the data is there), emailed unless
+    `email` is false."""
+    return receipts.issue_receipts_for(
+        batch_gifts(batch),
+        issued_by=user,
+        email=email,
+        include_not_asked=include_not_asked,
+        include_missing=include_missing,
+    )
