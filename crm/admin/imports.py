@@ -14,7 +14,7 @@ from django.utils.translation import ngettext, ngettext_lazy
 
 from crm import import_batches, receipts
 from crm.exports import export_receipts_zip
-from crm.imports import FIELDS, FileRefused, RowError, limit
+from crm.imports import FIELDS, FileRefused, RowError, limit, receipt_forecast
 from crm.models import ImportBatch, Network, Receipt
 
 from .common import ScopedModelViewSet, require_perm
@@ -90,13 +90,24 @@ def _applied_message(request, batch):
             "%(n)s rows already recorded were skipped.",
             result["skipped"],
         ) % {"n": result["skipped"]}
+    issued = result.get("receipts", {})
+    if issued.get("issued") or issued.get("missing_data"):
+        text += " " + receipts_report(
+            {
+                "issued": [None] * issued["issued"],
+                "emailed": issued["emailed"],
+                "skipped": [(None, "missing_data")] * issued["missing_data"],
+            }
+        )
     messages.success(request, text)
 
 
-def _apply(request, batch, include_lines=()):
+def _apply(request, batch, include_lines=(), email_receipts=True):
     """Apply and say what happened; None when it was written (or handed to the worker)."""
     try:
-        batch = import_batches.apply_batch(batch, user=request.user, include_lines=include_lines)
+        batch = import_batches.apply_batch(
+            batch, user=request.user, include_lines=include_lines, email_receipts=email_receipts
+        )
     except import_batches.BatchRefused as exc:
         return str(exc)
     except DatabaseError:
@@ -130,16 +141,21 @@ def import_gifts(request):
         context["refused"] = str(exc)
         return TemplateResponse(request, "crm/admin/import.html", context, status=400)
     plan = import_batches.plan_batch(batch)
-    problem = None
+    problem = notice = None
     if plan.is_clean and form.cleaned_data["confirm"]:
-        problem = _apply(request, batch)
-        if problem is None:
-            return redirect(_batch_url(batch))
-        plan.errors.append(RowError(0, problem))
-    return _batch_page(request, batch, plan, status=200 if plan.is_clean and not problem else 400)
+        if receipt_forecast(plan).issued:
+            # Receipts are documents sent to donors: never issued by a file nobody previewed.
+            notice = _("Not written yet: this file issues receipts. Check the preview, then apply.")
+        else:
+            problem = _apply(request, batch)
+            if problem is None:
+                return redirect(_batch_url(batch))
+            plan.errors.append(RowError(0, problem))
+    status = 200 if plan.is_clean and not problem else 400
+    return _batch_page(request, batch, plan, status=status, notice=notice)
 
 
-def _batch_page(request, batch, plan=None, mapping_form=None, status=200):
+def _batch_page(request, batch, plan=None, mapping_form=None, status=200, notice=None):
     draft = batch.status == ImportBatch.Status.DRAFT
     if plan is None and draft:
         plan = import_batches.plan_batch(batch)
@@ -151,12 +167,17 @@ def _batch_page(request, batch, plan=None, mapping_form=None, status=200):
         "running": batch.status == ImportBatch.Status.RUNNING,
         "can_undo": batch.status in (ImportBatch.Status.APPLIED, ImportBatch.Status.FAILED),
         "gifts_url": reverse("crm_donation:index") + f"?import_batch={batch.pk}",
+        "notice": notice,
     }
     if plan is not None:
         rows = dict(plan.rows)
         context["matched"] = [(line, donor, rows[line]) for line, donor in plan.matches.items()]
         context["new_rows"] = [(line, row) for line, row in plan.rows if line not in plan.matches]
-        context["duplicates"] = [(line, rows[line]) for line in sorted(plan.duplicates)]
+        context["duplicates"] = [
+            (line, rows[line], plan.duplicate_of.get(line)) for line in sorted(plan.duplicates)
+        ]
+        if plan.is_clean:
+            context["forecast"] = receipt_forecast(plan)
     return TemplateResponse(request, "crm/admin/import_batch.html", context, status=status)
 
 
@@ -181,7 +202,13 @@ def import_batch(request, pk):
     if not plan.is_clean:
         return _batch_page(request, batch, plan, status=400)
     include = [int(v) for v in request.POST.getlist("include") if v.isdigit()]
-    problem = _apply(request, batch, include_lines=[i for i in include if i in plan.duplicates])
+    problem = _apply(
+        request,
+        batch,
+        include_lines=[i for i in include if i in plan.duplicates],
+        # The preview's "email the receipts" box: a hidden 0 before a ticked 1; absent is yes.
+        email_receipts=request.POST.getlist("email_receipts", ["1"])[-1] == "1",
+    )
     if problem is not None:
         messages.error(request, problem)
         return _batch_page(request, batch, plan, status=400)

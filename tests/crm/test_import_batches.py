@@ -425,7 +425,8 @@ def test_preview_says_how_many_receipts_are_issued_and_emailed(
     )
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Applying issues 2 receipts; 1 of them is emailed to its donor" in page
+    assert "Applying issues 2 receipts, for the gifts whose donor asked for one" in page
+    assert "1 of them will be emailed to the donor" in page
     assert "1 row asks for a receipt but its donor lacks a codice fiscale or address" in page
     assert 'name="email_receipts" value="1" checked' in page
     batch = ImportBatch.objects.get()
