@@ -24,7 +24,7 @@ WITHDRAWN = "crm.consent.withdrawn"
 ACTIONS = (REQUESTED, CONFIRMED, WITHDRAWN)
 
 # Why a confirmation was asked for, or who withdrew (the `by` / `reason` of a log entry).
-TICKED, EMAIL_CHANGED = "ticked_by_staff", "email_changed"
+TICKED, EMAIL_CHANGED, MERGED = "ticked_by_staff", "email_changed", "merged"
 BY_DONOR, BY_STAFF = "donor", "staff"
 
 
@@ -43,9 +43,10 @@ def log_consent(donor, action, *, user=None, **data):
 
 
 def request_newsletter(donor, *, reason, user=None):
-    """Staff want the news for `donor` (ticked the box, or changed the address of a donor who
-    had it): no consent until the donor confirms from the link emailed to their current
-    address. Returns the queued email, or None when the donor has no address."""
+    """Staff want the news for `donor` (ticked the box, changed the address of a donor who had
+    it, or merged into it a record whose other address confirmed them): no consent until the
+    donor confirms from the link emailed to their current address. Returns the queued email,
+    or None when the donor has no address."""
     Donor.objects.filter(pk=donor.pk).update(
         newsletter=False, newsletter_confirmed_at=None, updated_at=timezone.now()
     )

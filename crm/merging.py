@@ -22,6 +22,7 @@ from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import log
 
+from . import consent
 from .models import Donor
 from .validators import normalise_code
 
@@ -148,7 +149,9 @@ def duplicate_suggestions(donors, limit=50):
 @transaction.atomic
 def merge_donors(keep, duplicate, *, user=None):
     """Move the duplicate's gifts, plans and receipts to `keep`, fill `keep`'s empty fields
-    from it, carry the most recent consent, and mark the duplicate as merged."""
+    from it, carry the most recent consent, and mark the duplicate as merged. The newsletter
+    carries over only to the address that confirmed it; a kept address of its own is sent a
+    new confirmation (`crm.consent`)."""
     if keep.pk == duplicate.pk or keep.network_id != duplicate.network_id:
         raise ValueError("Only two different donors of the same network can be merged.")
     keep = Donor.objects.select_for_update().get(pk=keep.pk)
@@ -170,10 +173,14 @@ def merge_donors(keep, duplicate, *, user=None):
         keep.privacy_accepted_at = duplicate.privacy_accepted_at
         keep.privacy_notice_version = duplicate.privacy_notice_version
         keep.public_mention = duplicate.public_mention
+    confirmed_elsewhere = False
     if duplicate.newsletter and not keep.newsletter:
-        # Given only by a confirmation click (double opt-in), so it carries over as given.
-        keep.newsletter = True
-        keep.newsletter_confirmed_at = duplicate.newsletter_confirmed_at
+        if (keep.email or "").lower() == (duplicate.email or "").lower():
+            # Given by a click on a link sent to this very address, so it carries over.
+            keep.newsletter = True
+            keep.newsletter_confirmed_at = duplicate.newsletter_confirmed_at
+        else:
+            confirmed_elsewhere = True  # the kept address must confirm it itself (below)
     if keep.possible_duplicate_of_id == duplicate.pk:
         keep.possible_duplicate_of = None
     keep.save()
@@ -187,6 +194,8 @@ def merge_donors(keep, duplicate, *, user=None):
     data = {"kept": keep.pk, "merged": duplicate.pk, "moved": moved}
     log(keep, "crm.merge", user=user, data=data)
     log(duplicate, "crm.merge", user=user, data=data)
+    if confirmed_elsewhere:
+        consent.request_newsletter(keep, reason=consent.MERGED, user=user)
     return keep
 
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.log_actions import registry as log_registry
 
+from crm.merging import merge_donors
 from crm.models import Donor, DonorEmail
 from crm.portal import set_newsletter
 from outreach.mailing import consenting
@@ -152,3 +153,35 @@ def test_unticking_withdraws_and_an_edit_of_other_fields_changes_no_consent(
     save_form(client, subscriber, newsletter=False)
     assert not reachable(subscriber) and subscriber.newsletter_confirmed_at is None
     assert consent_log(subscriber) == [("crm.consent.withdrawn", "maria@example.org", user.pk)]
+
+
+def test_a_merge_carries_the_news_only_to_the_address_that_confirmed_them(
+    treasurer, subscriber, mailoutbox, django_capture_on_commit_callbacks
+):
+    user, network = treasurer
+    # given Maria's other record, with another address and no news
+    keep = Donor.objects.create(
+        network=network, first_name="Maria", last_name="Bianchi", email="m.bianchi@example.org"
+    )
+    # when the treasurer merges the subscribed record into it (keeping its address)
+    with django_capture_on_commit_callbacks(execute=True):
+        merge_donors(keep, subscriber, user=user)
+
+    # then the kept address, which never confirmed, gets no message until it confirms
+    keep.refresh_from_db()
+    assert keep.email == "m.bianchi@example.org" and not reachable(keep)
+    assert [m.to for m in mailoutbox if "/crm/newsletter/" in m.body] == [["m.bianchi@example.org"]]
+    entry = log_registry.get_logs_for_instance(keep).get(action="crm.consent.requested")
+    assert entry.user == user and entry.data["reason"] == "merged"
+
+    # while a record with the very address that confirmed carries the consent over as given
+    twin = Donor.objects.create(
+        network=network,
+        first_name="Maria",
+        email="m.bianchi@example.org",
+        newsletter=True,
+        newsletter_confirmed_at=timezone.now(),
+    )
+    merge_donors(keep, twin, user=user)
+    keep.refresh_from_db()
+    assert reachable(keep)
