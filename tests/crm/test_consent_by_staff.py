@@ -10,11 +10,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 from wagtail.log_actions import registry as log_registry
+from wagtail.rich_text import RichText
 
 from crm.merging import merge_donors
 from crm.models import Donor, DonorEmail
 from crm.portal import set_newsletter
-from outreach.mailing import consenting
+from outreach.mailing import consenting, recipients_for
+from outreach.models import Message, Segment
 from tests.security.test_identity_claims import donor_form_data
 
 pytestmark = pytest.mark.django_db
@@ -40,8 +42,19 @@ def subscriber(treasurer):
 
 
 def reachable(donor):
-    """Whether outreach may write to the donor now (what every send checks)."""
-    return consenting(Donor.objects.filter(pk=donor.pk)).exists()
+    """Whether outreach may write to the donor now: a consenting donor (what every send checks
+    again) and a recipient of a message to all the network's donors."""
+    segment = Segment.objects.create(network=donor.network, name=f"Tutti {Segment.objects.count()}")
+    message = Message.objects.create(
+        network=donor.network,
+        segment=segment,
+        subject="Notizie",
+        body=[("paragraph", RichText("<p>Notizie.</p>"))],
+    )
+    consents = consenting(Donor.objects.filter(pk=donor.pk)).exists()
+    receives = recipients_for(message).filter(pk=donor.pk).exists()
+    assert consents == receives
+    return receives
 
 
 def consent_log(donor):
