@@ -60,13 +60,15 @@ def queue_plan_link_email(plan):
     return _queue_plan_email(plan, DonorEmail.Kind.PLAN_LINK)
 
 
-def queue_newsletter_confirmation(donor):
+def queue_newsletter_confirmation(donor, *, again=False):
     """Queue the email whose signed link confirms the newsletter (double opt-in: a ticked box
     on a public form proves nothing about who owns the mailbox). Once per donor: None if they
-    already receive it, were already asked, or have no address."""
+    already receive it, were already asked (unless `again`: a treasurer's new request,
+    `crm.consent`), or have no address."""
     if donor.newsletter or not donor.email or donor.anonymised_at:
         return None
-    if DonorEmail.objects.filter(kind=DonorEmail.Kind.NEWSLETTER_CONFIRM, donor=donor).exists():
+    asked = DonorEmail.objects.filter(kind=DonorEmail.Kind.NEWSLETTER_CONFIRM, donor=donor)
+    if not again and asked.exists():
         return None
     email = DonorEmail.objects.create(
         kind=DonorEmail.Kind.NEWSLETTER_CONFIRM, donor=donor, to=donor.email
