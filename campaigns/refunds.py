@@ -60,9 +60,10 @@ def _stripe_refusal(exc, account=""):
             # "No such charge": as likely a test key in live, another account or a stand-in
             # that forgot, as a payment gone. Say where to look; conclude nothing.
             return _(
-                "Stripe does not know this payment (%(stripe)s) with the %(mode)s key on "
-                "%(account)s: nothing was refunded or changed. Check that the key (test or "
-                "live) and the network's Stripe account are those the gift was paid with."
+                "Stripe does not know this payment (%(stripe)s) with the %(mode)s key "
+                "(account: %(account)s): nothing was refunded or changed. Check that the key "
+                "(test or live) and the network's Stripe account are those the gift was paid "
+                "with."
             ) % {
                 "stripe": exc.user_message or exc,
                 "mode": _("live") if stripe_api.key_is_live() else _("test"),

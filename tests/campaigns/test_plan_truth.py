@@ -4,6 +4,7 @@ plan's frequency; and "No such subscription/charge" never stops a plan nor email
 plan is marked to check and the treasurer is told."""
 
 import datetime
+from html import unescape
 
 import pytest
 import requests
@@ -331,10 +332,17 @@ def test_a_refund_answered_no_such_charge_changes_nothing(client, paid_gift, mai
         {"amount": "25,00", "reason": "Asked", "seen": 0, "confirm": "1"},
         follow=True,
     )
-    html = response.content.decode()
+    html = unescape(response.content.decode())
     assert response.status_code == 200
-    assert "ch_forgotten" in html or "does not know this payment" in html or "non conosce" in html
-    assert "test" in html  # the key's mode is named
+    # the message says Stripe does not know it, with which key and account we asked
+    assert "ch_forgotten" in html
+    assert (
+        "Stripe non conosce questo pagamento" in html
+        and "con la chiave test (account: l'account della piattaforma)" in html
+    ) or (
+        "Stripe does not know this payment" in html
+        and "with the test key (account: the platform account)" in html
+    )
     donation.refresh_from_db()
     assert (donation.status, donation.refunded_cents) == ("succeeded", 0)
     assert donation.receipts.get().status == "issued"
