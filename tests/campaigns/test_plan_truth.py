@@ -348,3 +348,29 @@ def test_a_refund_answered_no_such_charge_changes_nothing(client, paid_gift, mai
     assert donation.receipts.get().status == "issued"
     assert not DonorEmail.objects.filter(kind="refund").exists()
     assert len(mailoutbox) == sent_before
+
+
+@pytest.mark.parametrize(
+    "interval,words", [("quarter", "ogni tre mesi"), ("year", "ogni anno"), ("month", "ogni mese")]
+)
+def test_the_thank_you_page_says_the_plans_frequency(client, campaign, interval, words):
+    from django.utils import translation
+
+    from campaigns.views import donation_token
+
+    plan = _paused_plan(campaign)
+    RecurringPlan.objects.filter(pk=plan.pk).update(interval=interval, status="active")
+    donation = Donation.objects.create(
+        network=campaign.network,
+        campaign=campaign,
+        amount_cents=1500,
+        status="succeeded",
+        recurring_plan=plan,
+        received_on=timezone.localdate(),
+    )
+    with translation.override("it"):
+        url = reverse("campaigns:thanks", args=[donation_token(donation)])
+    html = client.get(url).content.decode()
+    assert words in html
+    if interval != "month":
+        assert "ogni mese" not in html
