@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 import stripe
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -28,6 +29,7 @@ from crm import plans
 from crm.models import RecurringPlan
 
 from . import stripe_api
+from .models import StripeEvent
 
 log = logging.getLogger(__name__)
 # Subscription metadata key of our change counter (`RecurringPlan.stripe_revision`).
@@ -76,27 +78,50 @@ def state_of(subscription):
     return state
 
 
+def where_made(plan):
+    """(livemode, account) Stripe made the plan's subscription with: recorded on the plan, or
+    else read from the first stored event of its subscription (plans started before they
+    were recorded); None where unknown."""
+    livemode, account = plan.livemode, plan.stripe_account_id
+    if livemode is None or account is None:
+        sub_id = plan.stripe_subscription_id
+        first = (
+            StripeEvent.objects.filter(
+                Q(payload__data__object__subscription=sub_id) | Q(payload__data__object__id=sub_id)
+            )
+            .order_by("received_at", "pk")
+            .first()
+        )
+        if first is not None:
+            if livemode is None and isinstance(first.payload.get("livemode"), bool):
+                livemode = first.payload["livemode"]
+            if account is None:
+                account = first.account
+    return livemode, account
+
+
 def why_missing(plan):
     """What the treasurer reads about a subscription Stripe says it does not know: the key's
     mode against the one the plan was made in, the network's account against the one it was
     made on, or, when both agree, where to look."""
     key_live = stripe_api.key_is_live()
     account = plan.network.stripe_account_id or ""
+    made_live, made_on = where_made(plan)
     with translation.override(settings.LANGUAGE_CODE):
         modes = {True: _("live"), False: _("test")}
         lines = [
             _("Stripe answered “No such subscription” for %(id)s.")
             % {"id": plan.stripe_subscription_id}
         ]
-        if plan.livemode is not None and plan.livemode != key_live:
+        if made_live is not None and made_live != key_live:
             lines.append(
                 _(
                     "The secret key in use is a %(key)s key, but this subscription was made in "
                     "%(plan)s mode: check the key (STRIPE_SECRET_KEY) before anything else."
                 )
-                % {"key": modes[key_live], "plan": modes[plan.livemode]}
+                % {"key": modes[key_live], "plan": modes[made_live]}
             )
-        if plan.stripe_account_id is not None and plan.stripe_account_id != account:
+        if made_on is not None and made_on != account:
             lines.append(
                 _(
                     "The network's Stripe account is now %(now)s, but this subscription was "
@@ -104,7 +129,7 @@ def why_missing(plan):
                 )
                 % {
                     "now": account or _("the platform account"),
-                    "then": plan.stripe_account_id or _("the platform account"),
+                    "then": made_on or _("the platform account"),
                 }
             )
         if len(lines) == 1:

@@ -262,6 +262,25 @@ def test_another_account_than_the_plans_is_named(client, campaign):
     _nothing_told(plan)
 
 
+@pytest.mark.usefixtures("stripe_standin")
+def test_an_older_plan_is_compared_with_its_first_stored_event(client, campaign):
+    from campaigns.models import StripeEvent
+
+    # given a plan from before livemode was recorded, whose first event came in live mode
+    plan = _unknown_plan(campaign, sub_id="sub_old_live")
+    assert plan.livemode is None
+    body = event("customer.subscription.updated", payloads.subscription("sub_old_live"))
+    StripeEvent.objects.create(
+        event_id=body["id"], type=body["type"], payload={**body, "livemode": True}
+    )
+    # when the test key gets "No such subscription" for it
+    client.post(_path(plan_manage_url(plan)), {"action": "pause"})
+    # then the note names the key's mode
+    plan.refresh_from_db()
+    assert plan.status == "to_check" and "STRIPE_SECRET_KEY" in plan.check_note
+    _nothing_told(plan)
+
+
 def test_the_dashboard_lists_the_plans_to_check_of_the_treasurers_network(client, demo):
     networks = list(demo.values())
     mine, theirs = networks[0], networks[1]
