@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.components import Component
 
@@ -162,7 +163,16 @@ def _action_spec(plan, action):
             _NoFields,
         ),
     }
-    return specs[action]
+    question, consequence, form_class = specs[action]
+    if action in TOLD and donor_email:
+        consequence = format_lazy(
+            "{} {}", consequence, _("The donor receives an email confirming the change.")
+        )
+    return question, consequence, form_class
+
+
+# The changes the donor is told about by email (`crm.plans.update_plan`).
+TOLD = ("amount", "interval", "pause", "resume")
 
 
 def _act(request, plan, action, data):

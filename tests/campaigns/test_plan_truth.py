@@ -110,6 +110,9 @@ def test_the_treasurers_changes_are_confirmed_to_the_donor(
 ):
     plan = monthly_plan
     client.force_login(_treasurer(plan.network))
+    # the question page says the donor will be told
+    question = unescape(client.get(_admin("plan_pause", plan)).content.decode())
+    assert "Il donatore riceve un'email che conferma la modifica." in question
     assert client.post(_admin("plan_interval", plan), {"interval": "quarter"}).status_code == 302
     assert client.post(_admin("plan_pause", plan)).status_code == 302
     _relay_all(stripe_events, "customer.subscription.updated")

@@ -53,6 +53,8 @@ def test_welcome_with_the_first_charge_then_paused_by_the_treasurer_and_told(
     # when they pause it (a question first, then the change)
     page.locator(f'a[href$="/recurring-plans/{plan.pk}/pause/"]').click()
     page.wait_for_url(f"**/recurring-plans/{plan.pk}/pause/")
+    consequence = page.locator('[data-testid="consequence"]').inner_text()
+    assert "Il donatore riceve un'email che conferma la modifica." in consequence
     page.locator('[data-testid="confirm"]').click()
     page.wait_for_url(f"**/recurring-plans/inspect/{plan.pk}/")
 
