@@ -52,9 +52,23 @@ def can_refund(donation):
     )
 
 
-def _stripe_refusal(exc):
-    """What the treasurer reads when Stripe says no (or cannot be reached)."""
+def _stripe_refusal(exc, account=""):
+    """What the treasurer reads when Stripe says no (or cannot be reached); `account`: the
+    network's Stripe account the call was made on ('' for the platform)."""
     if isinstance(exc, stripe_api.InvalidRequestError):
+        if exc.code == "resource_missing":
+            # "No such charge": as likely a test key in live, another account or a stand-in
+            # that forgot, as a payment gone. Say where to look; conclude nothing.
+            return _(
+                "Stripe does not know this payment (%(stripe)s) with the %(mode)s key "
+                "(account: %(account)s): nothing was refunded or changed. Check that the key "
+                "(test or live) and the network's Stripe account are those the gift was paid "
+                "with."
+            ) % {
+                "stripe": exc.user_message or exc,
+                "mode": _("live") if stripe_api.key_is_live() else _("test"),
+                "account": account or _("the platform account"),
+            }
         if exc.code == "amount_too_large":
             return _("Stripe refused: the amount is more than what is left to refund.")
         if exc.code == "charge_already_refunded":
@@ -107,7 +121,8 @@ def refund_gift(donation_id, *, amount_cents, reason, user, seen_refunded_cents)
             )
         except (stripe_api.StripeError, ValueError) as exc:
             logger.warning("refund of donation %s refused: %s", donation.pk, exc)
-            raise RefundRefused(_stripe_refusal(exc)) from exc
+            refusal = _stripe_refusal(exc, donation.network.stripe_account_id)
+            raise RefundRefused(refusal) from exc
         charge = refund.get("charge")
         total = (
             charge.get("amount_refunded")

@@ -28,6 +28,13 @@ def _client(network=None, retries=1):
     return stripe.StripeClient(settings.STRIPE_SECRET_KEY, **options)
 
 
+def key_is_live():
+    """True if our secret key is a live one (`sk_live_…`, restricted `rk_live_…`): objects
+    made with a test key do not exist for it, and the other way round
+    (https://docs.stripe.com/keys#test-live-modes)."""
+    return str(settings.STRIPE_SECRET_KEY or "").startswith(("sk_live_", "rk_live_"))
+
+
 def verify_event(payload, sig_header):
     """The event as a plain dict if `payload` carries a valid, fresh signature made with our
     endpoint secret; raises SignatureVerificationError or ValueError otherwise.

@@ -123,7 +123,16 @@ def _payment_donation(payment_intent_id, account, metadata=None):
 def checkout_completed(session, account):
     donation = _session_donation(session, account)
     changed = _bind_session(donation, session)
-    if session.get("payment_status") == "paid":
+    sub_id = _id(session.get("subscription"))
+    monthly = session.get("mode") == "subscription" and sub_id
+    paid = session.get("payment_status") == "paid"
+    matches = gifts.payment_matches(donation, session.get("amount_total"), session.get("currency"))
+    if monthly and paid and matches and donation.recurring_plan_id is None:
+        # The plan first: this payment is its first charge, acknowledged with the plan's
+        # welcome (`crm.outbox.queue_gift_email`), not as a one-off gift.
+        donation.recurring_plan = _plan_of_session(session, donation, account)
+        changed = True
+    if paid:
         changed |= gifts.record_payment(
             donation,
             amount_cents=session.get("amount_total"),
@@ -140,15 +149,21 @@ def checkout_completed(session, account):
         donation.method = Donation.Method.SEPA_DEBIT
         donation.save(update_fields=["stripe_payment_intent_id", "method", "updated_at"])
         changed = True
-    sub_id = _id(session.get("subscription"))
-    if session.get("mode") == "subscription" and sub_id:
+    if monthly:
         if donation.status == Donation.Status.NEEDS_REVIEW:
             return changed  # no plan for a payment under review
-        plan = plans.plan_for_subscription(
-            sub_id, origin=donation, customer_id=_id(session.get("customer")) or ""
-        )
-        changed |= plans.attach_plan(plan, donation)
+        changed |= plans.attach_plan(_plan_of_session(session, donation, account), donation)
     return changed
+
+
+def _plan_of_session(session, donation, account):
+    return plans.plan_for_subscription(
+        _id(session["subscription"]),
+        origin=donation,
+        customer_id=_id(session.get("customer")) or "",
+        livemode=session.get("livemode"),
+        account=account or "",
+    )
 
 
 def _bind_session(donation, session):
@@ -208,7 +223,11 @@ def invoice_paid(invoice, account):
         origin = _guard(gifts.lock_donation(pk=origin_id), account)
         _check_origin(origin, sub_id)
     plan = plans.plan_for_subscription(
-        sub_id, origin=origin, customer_id=_id(invoice.get("customer"))
+        sub_id,
+        origin=origin,
+        customer_id=_id(invoice.get("customer")),
+        livemode=invoice.get("livemode"),
+        account=account or "",
     )
     if plan is None:
         raise NotOurs(f"unknown subscription {sub_id}")

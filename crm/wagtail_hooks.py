@@ -16,6 +16,7 @@ from .admin.bulk_actions import BULK_ACTIONS
 from .admin.common import donor_chooser_viewset
 from .admin.dashboard import crm_homepage_panels
 from .admin.menu import CrmViewSetGroup
+from .admin.plans import plans_to_check_panels
 from .extensions import CRM_MENU
 from .merging import SAME_PERSON
 from .models import TenantLogEntry
@@ -69,6 +70,11 @@ def crm_duplicates_menu_item():
 @hooks.register("construct_homepage_panels")
 def add_crm_panels(request, panels):
     panels[:0] = crm_homepage_panels(request)
+
+
+@hooks.register("construct_homepage_panels")
+def add_plans_to_check_notice(request, panels):
+    panels[:0] = plans_to_check_panels(request)
 
 
 @hooks.register("register_log_actions")
