@@ -6,10 +6,13 @@ connected accounts https://docs.stripe.com/connect/direct-charges (the `Stripe-A
 header), webhook signatures https://docs.stripe.com/webhooks#verify-events.
 """
 
+import functools
 import json
 
 import stripe
 from django.conf import settings
+
+from crm.outbound import check_no_transaction
 
 StripeError = stripe.StripeError
 SignatureVerificationError = stripe.SignatureVerificationError
@@ -18,9 +21,41 @@ APIConnectionError = stripe.APIConnectionError
 WEBHOOK_TOLERANCE_SECONDS = 300  # Stripe's default: older signatures are replays
 
 
-def _client(network=None, retries=1):
+class _HTTPClient(stripe.RequestsClient):
+    """stripe-python's `requests` client (its default) with our timeout, and the one point every
+    Stripe request passes through: none may leave while a database transaction is open
+    (`crm.outbound`). stripe-python takes a client of ours through `StripeClient(http_client=)`;
+    its `HTTPClient` is the "base HTTP client that custom clients can inherit from", and every
+    request, retries included, goes through `request` or `request_stream` (stripe/_http_client.py,
+    16.1)."""
+
+    def request(self, method, url, headers, post_data=None):
+        check_no_transaction(f"Stripe {method.upper()} {url}")
+        return super().request(method, url, headers, post_data)
+
+    def request_stream(self, method, url, headers, post_data=None):
+        check_no_transaction(f"Stripe {method.upper()} {url}")
+        return super().request_stream(method, url, headers, post_data)
+
+
+@functools.cache
+def _http_client(timeout):
+    """One per process and timeout (it keeps a `requests` session per thread)."""
+    return _HTTPClient(timeout=timeout)
+
+
+def _client(network=None, retries=None):
+    """A client for the network's account. `retries`: how many times the SDK repeats a request
+    that failed on the network or got 409/5xx (https://docs.stripe.com/error-low-level#idempotency);
+    the SDK gives each POST an idempotency key of its own, so its retries never create twice,
+    and our creating calls pass keys of ours, so that our own repeats do not either."""
     stripe.enable_telemetry = False  # else it writes ~/.config/stripe/telemetry_id
-    options = {"max_network_retries": retries}
+    if retries is None:
+        retries = settings.STRIPE_MAX_NETWORK_RETRIES
+    options = {
+        "max_network_retries": retries,
+        "http_client": _http_client(settings.STRIPE_TIMEOUT),
+    }
     if settings.STRIPE_API_BASE:
         options["base_addresses"] = {"api": settings.STRIPE_API_BASE}
     if network is not None and network.stripe_account_id:

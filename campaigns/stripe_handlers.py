@@ -6,6 +6,12 @@ transaction `campaigns.webhooks.receive_event` opened, and returns True if it ch
 Handlers are idempotent and order-tolerant: Stripe retries for days and does not guarantee
 order (https://docs.stripe.com/webhooks#event-ordering).
 
+Handlers never call Stripe: no transaction (and no row lock) waits on the network. What an event
+needs from Stripe is asked before the transaction by its `FETCH` function (a payment's fee, a
+refund's charge), whose answer the handler gets as `fetched`; what can only follow the record
+(a paid payout's balance transactions) runs after the commit, from `AFTER`. `prepare` and
+`follow_up` run them, for the webhook and for `stripe_reconcile` alike.
+
 A Stripe object is bound to the donation it was created for: the Checkout Session id is stored
 when the session is created (`campaigns.views.give`), the payment intent and subscription ids
 when its completion arrives. `metadata.donation_id` / `client_reference_id` are only hints
@@ -20,6 +26,7 @@ import datetime
 import logging
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -38,8 +45,14 @@ class NotOurs(Exception):
 
 
 class NotYet(Exception):
-    """The event refers to a payment we cannot place yet (its checkout event has not arrived):
-    answered with an error so that Stripe delivers it again later."""
+    """The event refers to something that has not arrived yet (the checkout that makes its plan,
+    the payment it refunds): kept as waiting and acknowledged, then applied when that arrives
+    (`campaigns.webhooks.apply_waiting`) or by the worker's sweep."""
+
+
+class Unreachable(Exception):
+    """Stripe did not answer a question the event needs: answered with an error, so that
+    Stripe delivers it again later."""
 
 
 def _id(value):
@@ -120,7 +133,7 @@ def _payment_donation(payment_intent_id, account, metadata=None):
 # `payment_status` is `paid`; delayed methods (SEPA) finish with `async_payment_succeeded`.
 
 
-def checkout_completed(session, account):
+def checkout_completed(session, account, fetched=None):
     donation = _session_donation(session, account)
     changed = _bind_session(donation, session)
     if session.get("payment_status") == "paid":
@@ -131,10 +144,7 @@ def checkout_completed(session, account):
             stripe_checkout_session_id=session["id"],
             stripe_payment_intent_id=_id(session.get("payment_intent")),
         )
-        if _id(session.get("payment_intent")):  # fee and net, one call (charge expanded)
-            changed |= money.fetch_payment_fee(
-                donation, payment_intent_id=_id(session["payment_intent"])
-            )
+        changed |= money.record_payment_fee(donation, (fetched or {}).get("charge"))
     elif _id(session.get("payment_intent")) and not donation.stripe_payment_intent_id:
         donation.stripe_payment_intent_id = _id(session["payment_intent"])
         donation.method = Donation.Method.SEPA_DEBIT
@@ -168,8 +178,8 @@ def _bind_session(donation, session):
     return bool(fields)
 
 
-def checkout_async_succeeded(session, account):
-    return checkout_completed({**session, "payment_status": "paid"}, account)
+def checkout_async_succeeded(session, account, fetched=None):
+    return checkout_completed({**session, "payment_status": "paid"}, account, fetched)
 
 
 def checkout_async_failed(session, account):
@@ -197,7 +207,7 @@ def _invoice_subscription(invoice):
     return _id(details.get("subscription")), details.get("metadata") or {}
 
 
-def invoice_paid(invoice, account):
+def invoice_paid(invoice, account, fetched=None):
     sub_id, metadata = _invoice_subscription(invoice)
     if not sub_id:
         raise NotOurs("invoice without a subscription")
@@ -230,7 +240,7 @@ def invoice_paid(invoice, account):
     plans.record_next_charge(plan, plan_changes.when(period_end))
     gift = Donation.objects.select_related("network").filter(stripe_invoice_id=invoice["id"])
     if (gift := gift.first()) is not None:
-        changed |= money.fetch_payment_fee(gift, invoice_id=invoice["id"])
+        changed |= money.record_payment_fee(gift, (fetched or {}).get("charge"))
     return changed
 
 
@@ -299,12 +309,13 @@ def subscription_deleted(subscription, account):
 # --- Refunds and disputes ----------------------------------------------------------------------
 
 
-def _charge_donation(charge_id, payment_intent_id, account):
+def _charge_donation(charge_id, payment_intent_id, account, fetched=None):
     donation = gifts.lock_donation(stripe_charge_id=charge_id) if charge_id else None
     if donation is None and payment_intent_id:
         donation = gifts.lock_donation(stripe_payment_intent_id=payment_intent_id)
-    if donation is None and payment_intent_id:
-        donation = _invoice_donation(payment_intent_id, account)
+    invoice_id = (fetched or {}).get("invoice_id")
+    if donation is None and invoice_id:
+        donation = gifts.lock_donation(stripe_invoice_id=invoice_id)
     if donation is None:
         raise NotYet(f"no donation for charge {charge_id} / {payment_intent_id} yet")
     donation = _guard(donation, account)
@@ -320,21 +331,26 @@ def _charge_donation(charge_id, payment_intent_id, account):
     return donation
 
 
-def _invoice_donation(payment_intent_id, account):
-    """A monthly charge: only its invoice is on record, and since API 2025-03-31 charges no
-    longer name their invoice, so ask Stripe (only networks with monthly plans need to)."""
+def _fetch_charge_invoice(charge_id, payment_intent_id, account):
+    """Before the transaction: a monthly charge has only its invoice on record, and since API
+    2025-03-31 charges no longer name their invoice, so ask Stripe which one it paid (only when
+    no gift holds the charge or its payment, on accounts with monthly plans)."""
+    known = Q(stripe_charge_id=charge_id) if charge_id else Q(pk__in=[])
+    if payment_intent_id:
+        known |= Q(stripe_payment_intent_id=payment_intent_id)
+    if not payment_intent_id or Donation.objects.filter(known).exists():
+        return {}
     network = (
         Network.objects.filter(stripe_account_id=account or "", recurring_plans__isnull=False)
         .distinct()
         .first()
     )
     if network is None:
-        return None
+        return {}
     try:
-        invoice_id = stripe_api.invoice_for_payment_intent(network, payment_intent_id)
+        return {"invoice_id": stripe_api.invoice_for_payment_intent(network, payment_intent_id)}
     except stripe_api.StripeError as exc:
-        raise NotYet(f"Stripe unreachable: {exc}") from exc
-    return gifts.lock_donation(stripe_invoice_id=invoice_id) if invoice_id else None
+        raise Unreachable(f"Stripe unreachable: {exc}") from exc
 
 
 def _refund_reason(refund_metadata):
@@ -345,28 +361,27 @@ def _refund_reason(refund_metadata):
         return str(reason or _("Refunded in Stripe"))[:255]
 
 
-def charge_refunded(charge, account):
-    donation = _charge_donation(charge["id"], _id(charge.get("payment_intent")), account)
+def charge_refunded(charge, account, fetched=None):
+    donation = _charge_donation(charge["id"], _id(charge.get("payment_intent")), account, fetched)
     return gifts.record_refunded_total(
         donation, int(charge.get("amount_refunded") or 0), reason=_refund_reason({})
     )
 
 
-def refund_changed(refund, account):
+def refund_changed(refund, account, fetched=None):
     """`refund.created` / `refund.updated` (https://docs.stripe.com/api/refunds/object): a
     refund names its charge but not the total refunded, so read it from the charge as Stripe
-    has it now; the same total as recorded (this refund already landed through
-    `charge.refunded`, or was made from Trama) changes nothing."""
+    has it now (`_fetch_refund`, before the transaction); the same total as recorded (this
+    refund already landed through `charge.refunded`, or was made from Trama) changes nothing."""
     donation = _charge_donation(
-        _id(refund.get("charge")), _id(refund.get("payment_intent")), account
+        _id(refund.get("charge")), _id(refund.get("payment_intent")), account, fetched
     )
     if refund.get("status") in ("failed", "canceled"):
         log.warning("refund %s of donation %s %s", refund.get("id"), donation.pk, refund["status"])
         return False
-    try:
-        charge = stripe_api.retrieve_charge(donation.network, _id(refund.get("charge")))
-    except stripe_api.StripeError as exc:
-        raise NotYet(f"Stripe unreachable: {exc}") from exc
+    charge = (fetched or {}).get("charge")
+    if charge is None:
+        raise Unreachable(f"the charge of refund {refund.get('id')} was not read from Stripe")
     return gifts.record_refunded_total(
         donation,
         int(charge.get("amount_refunded") or 0),
@@ -379,18 +394,18 @@ def refund_changed(refund, account):
 DISPUTE_KEPT = ("won", "warning_closed", "prevented")
 
 
-def dispute_created(dispute, account):
+def dispute_created(dispute, account, fetched=None):
     donation = _charge_donation(
-        _id(dispute.get("charge")), _id(dispute.get("payment_intent")), account
+        _id(dispute.get("charge")), _id(dispute.get("payment_intent")), account, fetched
     )
     if dispute.get("status") in (*DISPUTE_KEPT, "lost"):
-        return dispute_closed(dispute, account)
+        return dispute_closed(dispute, account, fetched)
     return gifts.record_dispute(donation)
 
 
-def dispute_closed(dispute, account):
+def dispute_closed(dispute, account, fetched=None):
     donation = _charge_donation(
-        _id(dispute.get("charge")), _id(dispute.get("payment_intent")), account
+        _id(dispute.get("charge")), _id(dispute.get("payment_intent")), account, fetched
     )
     if dispute.get("status") in DISPUTE_KEPT:
         return gifts.record_dispute_closed(donation, won=True)
@@ -401,11 +416,83 @@ def dispute_closed(dispute, account):
 
 def payout_changed(payout, account):
     """`payout.paid` / `payout.failed` / `payout.reconciliation_completed` (and the others):
-    our payout record and, once paid, its balance transactions (`campaigns.payouts`)."""
+    our payout record; once paid, its balance transactions follow the commit (`AFTER`)."""
+    return money.apply_payout(payout, account)
+
+
+def payout_lines(payout, account):
+    """After the commit: a paid payout's balance transactions, page by page, each batch in a
+    short transaction of its own (`campaigns.payouts.apply.fetch_lines`)."""
     try:
-        return money.apply_payout(payout, account)
+        return money.fetch_lines_if_due(payout["id"])
     except stripe_api.StripeError as exc:
-        raise NotYet(f"Stripe unreachable: {exc}") from exc
+        raise Unreachable(f"Stripe unreachable: {exc}") from exc
+
+
+# --- What each event asks Stripe, before the transaction ---------------------------------------
+
+
+def _network_of(account, donation=None):
+    if donation is not None:
+        return donation.network
+    return Network.objects.filter(stripe_account_id=account or "").first()
+
+
+def _fetch_payment_fee(gift, account, **ask):
+    """The payment's charge with its fee (one call), unless the gift's fee is known. Stripe
+    unreachable leaves the fee for `stripe_reconcile` and the payout's lines: the gift itself
+    is recorded regardless."""
+    if gift is not None and gift.stripe_balance_transaction_id:
+        return {}
+    network = _network_of(account, gift)
+    if network is None:
+        return {}
+    try:
+        return {"charge": money.ask_payment_charge(network, **ask)}
+    except stripe_api.StripeError as exc:
+        log.warning("fee of %s not read from Stripe, left for later: %s", ask, exc)
+        return {}
+
+
+def _fetch_checkout(session, account, *, paid=False):
+    intent = _id(session.get("payment_intent"))
+    if not intent or not (paid or session.get("payment_status") == "paid"):
+        return {}
+    found = Donation.objects.select_related("network").filter(
+        stripe_checkout_session_id=session["id"]
+    )
+    return _fetch_payment_fee(found.first(), account, payment_intent_id=intent)
+
+
+def _fetch_invoice(invoice, account):
+    found = Donation.objects.select_related("network").filter(stripe_invoice_id=invoice["id"])
+    return _fetch_payment_fee(found.first(), account, invoice_id=invoice["id"])
+
+
+def _fetch_charge(charge, account):
+    return _fetch_charge_invoice(charge["id"], _id(charge.get("payment_intent")), account)
+
+
+def _fetch_dispute(dispute, account):
+    return _fetch_charge_invoice(
+        _id(dispute.get("charge")), _id(dispute.get("payment_intent")), account
+    )
+
+
+def _fetch_refund(refund, account):
+    fetched = _fetch_charge_invoice(
+        _id(refund.get("charge")), _id(refund.get("payment_intent")), account
+    )
+    if refund.get("status") in ("failed", "canceled") or not _id(refund.get("charge")):
+        return fetched
+    network = _network_of(account)
+    if network is None:
+        return fetched
+    try:
+        charge = stripe_api.retrieve_charge(network, _id(refund.get("charge")))
+    except stripe_api.StripeError as exc:
+        raise Unreachable(f"Stripe unreachable: {exc}") from exc
+    return {**fetched, "charge": charge}
 
 
 HANDLERS = {
@@ -431,3 +518,37 @@ HANDLERS = {
     "payout.updated": payout_changed,
     "payout.reconciliation_completed": payout_changed,
 }
+
+FETCH = {
+    "checkout.session.completed": _fetch_checkout,
+    "checkout.session.async_payment_succeeded": lambda s, a: _fetch_checkout(s, a, paid=True),
+    "invoice.paid": _fetch_invoice,
+    "charge.refunded": _fetch_charge,
+    "refund.created": _fetch_refund,
+    "refund.updated": _fetch_refund,
+    "charge.dispute.created": _fetch_dispute,
+    "charge.dispute.updated": _fetch_dispute,
+    "charge.dispute.closed": _fetch_dispute,
+}
+
+AFTER = {kind: payout_lines for kind, handler in HANDLERS.items() if handler is payout_changed}
+
+
+def prepare(kind, obj, account):
+    """Before the transaction: what the event of type `kind` needs from Stripe (None if
+    nothing); raises Unreachable when Stripe does not answer a question the event needs."""
+    fetch = FETCH.get(kind)
+    return fetch(obj, account) if fetch else None
+
+
+def apply(kind, handler, obj, account, fetched):
+    """Inside the transaction: the handler, given what `prepare` fetched."""
+    if fetched is None:
+        return handler(obj, account)
+    return handler(obj, account, fetched=fetched)
+
+
+def follow_up(kind, obj, account):
+    """After the commit: the Stripe work that follows the record. True if it changed something."""
+    after = AFTER.get(kind)
+    return bool(after(obj, account)) if after else False
