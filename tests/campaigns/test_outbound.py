@@ -3,8 +3,6 @@ webhooks that never cry wolf: an event that comes before its plan waits without 
 
 import itertools
 import logging
-import socket
-import threading
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -23,30 +21,6 @@ from .conftest import event
 from .test_giving import FORM, _pay, give_url
 
 IN_TRANSACTION = "called inside a database transaction"
-
-
-@pytest.fixture
-def hanging_server():
-    """A TCP server that accepts connections and never answers a byte: a hanging provider."""
-    server = socket.create_server(("127.0.0.1", 0))
-    accepted, stop = [], threading.Event()
-
-    def serve():
-        server.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    for conn in accepted:
-        conn.close()
-    server.close()
 
 
 def _errors(caplog):
