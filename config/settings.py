@@ -337,6 +337,12 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "trama",  # the Redis may be shared with other applications
+            # Seconds to connect and for each answer: a hanging Redis fails a request clearly
+            # instead of holding it (redis-py waits forever by default).
+            "OPTIONS": {
+                "socket_connect_timeout": env_int("REDIS_TIMEOUT", 2),
+                "socket_timeout": env_int("REDIS_TIMEOUT", 2),
+            },
         }
     }
 else:
