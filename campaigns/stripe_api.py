@@ -38,10 +38,14 @@ class _HTTPClient(stripe.RequestsClient):
         return super().request_stream(method, url, headers, post_data)
 
 
+CONNECT_TIMEOUT = 5  # seconds: Stripe's API connects in well under one
+
+
 @functools.cache
 def _http_client(timeout):
-    """One per process and timeout (it keeps a `requests` session per thread)."""
-    return _HTTPClient(timeout=timeout)
+    """One per process and timeout (it keeps a `requests` session per thread). `requests`
+    takes (connect, read) timeouts; the read timeout bounds each wait for the answer."""
+    return _HTTPClient(timeout=(min(CONNECT_TIMEOUT, timeout), timeout))
 
 
 def _client(network=None, retries=None):
@@ -111,9 +115,9 @@ def create_checkout_session(donation, *, product_name, success_url, cancel_url, 
         params["submit_type"] = "donate"
         params["payment_intent_data"] = {"metadata": metadata}
     # Retries of this call reuse the session; the creation time keeps keys unique when a
-    # development database is reset and ids start again.
+    # development database is reset and ids start again. One retry: the donor is waiting.
     key = f"checkout-donation-{donation.pk}-{int(donation.created_at.timestamp() * 1e6)}"
-    session = _client(donation.network).v1.checkout.sessions.create(
+    session = _client(donation.network, retries=1).v1.checkout.sessions.create(
         params=params, options={"idempotency_key": key}
     )
     return {"id": session.id, "url": session.url}
@@ -153,7 +157,7 @@ def invoice_for_payment_intent(network, payment_intent_id):
     """The invoice a subscription payment belongs to: since API 2025-03-31 charges and
     payment intents no longer name their invoice; invoice payments do
     (https://docs.stripe.com/api/invoice-payment/list)."""
-    page = _client(network).v1.invoice_payments.list(
+    page = _client(network, retries=1).v1.invoice_payments.list(
         params={"payment": {"type": "payment_intent", "payment_intent": payment_intent_id}}
     )
     for payment in page.data:
@@ -266,8 +270,9 @@ def create_refund(donation, *, amount_cents, metadata, idempotency_key):
 
 
 def retrieve_charge(network, charge_id):
-    """A charge as Stripe has it now (its `amount_refunded` is the total refunded so far)."""
-    return _client(network).v1.charges.retrieve(charge_id).to_dict()
+    """A charge as Stripe has it now (its `amount_refunded` is the total refunded so far).
+    One retry: a webhook waits on it, and Stripe delivers the event again if it fails."""
+    return _client(network, retries=1).v1.charges.retrieve(charge_id).to_dict()
 
 
 # --- Plans: https://docs.stripe.com/api/subscriptions/update, billing portal sessions ----------
