@@ -145,7 +145,11 @@ def _after_commit(event, outcome):
     that Stripe delivers it again (applying it again changes nothing; the follow-up runs)."""
     obj = (event.get("data") or {}).get("object") or {}
     try:
-        stripe_handlers.follow_up(event["type"], obj, event.get("account") or "")
+        if stripe_handlers.follow_up(event["type"], obj, event.get("account") or ""):
+            # A platform payout becomes a network's once its lines name that network's gifts.
+            unattributed = StripeEvent.objects.filter(event_id=event["id"], network=None)
+            if unattributed.exists() and (network_id := network_for_event(event)):
+                unattributed.update(network_id=network_id)
     except Unreachable as exc:
         log.warning("Stripe event %s: follow-up left for a redelivery: %s", event["id"], exc)
         StripeEvent.objects.filter(event_id=event["id"]).update(
