@@ -12,7 +12,7 @@ from django.db import transaction
 from crm import gifts as gift_verbs
 from crm.models import Donation, Network
 
-from . import stripe_api, stripe_handlers
+from . import stripe_api, stripe_reads
 from .payouts import apply as money
 from .stripe_handlers import (
     NotOurs,
@@ -47,10 +47,10 @@ def _apply(kind, handler, obj, account, label, report, gifts=None):
     transaction, the follow-up after it); `gifts` are the donations the object is bound to, to
     tell a payment held for review from one applied."""
     try:
-        fetched = stripe_handlers.prepare(kind, obj, account)
+        fetched = stripe_reads.prepare(kind, obj, account)
         with transaction.atomic():
-            changed = stripe_handlers.apply(kind, handler, obj, account, fetched)
-        changed |= stripe_handlers.follow_up(kind, obj, account)
+            changed = stripe_reads.apply(kind, handler, obj, account, fetched)
+        changed |= stripe_reads.follow_up(kind, obj, account)
     except (NotOurs, NotYet, Unreachable) as exc:
         report.append(("skipped", label, str(exc)))
         return

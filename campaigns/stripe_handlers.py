@@ -7,10 +7,10 @@ Handlers are idempotent and order-tolerant: Stripe retries for days and does not
 order (https://docs.stripe.com/webhooks#event-ordering).
 
 Handlers never call Stripe: no transaction (and no row lock) waits on the network. What an event
-needs from Stripe is asked before the transaction by its `FETCH` function (a payment's fee, a
-refund's charge), whose answer the handler gets as `fetched`; what can only follow the record
-(a paid payout's balance transactions) runs after the commit, from `AFTER`. `prepare` and
-`follow_up` run them, for the webhook and for `stripe_reconcile` alike.
+needs from Stripe is asked before the transaction (`campaigns.stripe_reads.prepare`: a
+payment's fee, a refund's charge), and the handler gets the answer as `fetched`; what can only
+follow the record (a paid payout's balance transactions) runs after the commit
+(`campaigns.stripe_reads.follow_up`).
 
 A Stripe object is bound to the donation it was created for: the Checkout Session id is stored
 when the session is created (`campaigns.views.give`), the payment intent and subscription ids
@@ -26,14 +26,13 @@ import datetime
 import logging
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from crm import gifts, plans
-from crm.models import Donation, Network
+from crm.models import Donation
 
-from . import plan_changes, stripe_api
+from . import plan_changes
 from .payouts import apply as money
 
 log = logging.getLogger(__name__)
@@ -331,28 +330,6 @@ def _charge_donation(charge_id, payment_intent_id, account, fetched=None):
     return donation
 
 
-def _fetch_charge_invoice(charge_id, payment_intent_id, account):
-    """Before the transaction: a monthly charge has only its invoice on record, and since API
-    2025-03-31 charges no longer name their invoice, so ask Stripe which one it paid (only when
-    no gift holds the charge or its payment, on accounts with monthly plans)."""
-    known = Q(stripe_charge_id=charge_id) if charge_id else Q(pk__in=[])
-    if payment_intent_id:
-        known |= Q(stripe_payment_intent_id=payment_intent_id)
-    if not payment_intent_id or Donation.objects.filter(known).exists():
-        return {}
-    network = (
-        Network.objects.filter(stripe_account_id=account or "", recurring_plans__isnull=False)
-        .distinct()
-        .first()
-    )
-    if network is None:
-        return {}
-    try:
-        return {"invoice_id": stripe_api.invoice_for_payment_intent(network, payment_intent_id)}
-    except stripe_api.StripeError as exc:
-        raise Unreachable(f"Stripe unreachable: {exc}") from exc
-
-
 def _refund_reason(refund_metadata):
     """The receipt's void reason: the treasurer's own words for a refund made from Trama, else
     a note that it was made in Stripe (its dashboard, or another tool)."""
@@ -420,81 +397,6 @@ def payout_changed(payout, account):
     return money.apply_payout(payout, account)
 
 
-def payout_lines(payout, account):
-    """After the commit: a paid payout's balance transactions, page by page, each batch in a
-    short transaction of its own (`campaigns.payouts.apply.fetch_lines`)."""
-    try:
-        return money.fetch_lines_if_due(payout["id"])
-    except stripe_api.StripeError as exc:
-        raise Unreachable(f"Stripe unreachable: {exc}") from exc
-
-
-# --- What each event asks Stripe, before the transaction ---------------------------------------
-
-
-def _network_of(account, donation=None):
-    if donation is not None:
-        return donation.network
-    return Network.objects.filter(stripe_account_id=account or "").first()
-
-
-def _fetch_payment_fee(gift, account, **ask):
-    """The payment's charge with its fee (one call), unless the gift's fee is known. Stripe
-    unreachable leaves the fee for `stripe_reconcile` and the payout's lines: the gift itself
-    is recorded regardless."""
-    if gift is not None and gift.stripe_balance_transaction_id:
-        return {}
-    network = _network_of(account, gift)
-    if network is None:
-        return {}
-    try:
-        return {"charge": money.ask_payment_charge(network, **ask)}
-    except stripe_api.StripeError as exc:
-        log.warning("fee of %s not read from Stripe, left for later: %s", ask, exc)
-        return {}
-
-
-def _fetch_checkout(session, account, *, paid=False):
-    intent = _id(session.get("payment_intent"))
-    if not intent or not (paid or session.get("payment_status") == "paid"):
-        return {}
-    found = Donation.objects.select_related("network").filter(
-        stripe_checkout_session_id=session["id"]
-    )
-    return _fetch_payment_fee(found.first(), account, payment_intent_id=intent)
-
-
-def _fetch_invoice(invoice, account):
-    found = Donation.objects.select_related("network").filter(stripe_invoice_id=invoice["id"])
-    return _fetch_payment_fee(found.first(), account, invoice_id=invoice["id"])
-
-
-def _fetch_charge(charge, account):
-    return _fetch_charge_invoice(charge["id"], _id(charge.get("payment_intent")), account)
-
-
-def _fetch_dispute(dispute, account):
-    return _fetch_charge_invoice(
-        _id(dispute.get("charge")), _id(dispute.get("payment_intent")), account
-    )
-
-
-def _fetch_refund(refund, account):
-    fetched = _fetch_charge_invoice(
-        _id(refund.get("charge")), _id(refund.get("payment_intent")), account
-    )
-    if refund.get("status") in ("failed", "canceled") or not _id(refund.get("charge")):
-        return fetched
-    network = _network_of(account)
-    if network is None:
-        return fetched
-    try:
-        charge = stripe_api.retrieve_charge(network, _id(refund.get("charge")))
-    except stripe_api.StripeError as exc:
-        raise Unreachable(f"Stripe unreachable: {exc}") from exc
-    return {**fetched, "charge": charge}
-
-
 HANDLERS = {
     "checkout.session.completed": checkout_completed,
     "checkout.session.async_payment_succeeded": checkout_async_succeeded,
@@ -518,37 +420,3 @@ HANDLERS = {
     "payout.updated": payout_changed,
     "payout.reconciliation_completed": payout_changed,
 }
-
-FETCH = {
-    "checkout.session.completed": _fetch_checkout,
-    "checkout.session.async_payment_succeeded": lambda s, a: _fetch_checkout(s, a, paid=True),
-    "invoice.paid": _fetch_invoice,
-    "charge.refunded": _fetch_charge,
-    "refund.created": _fetch_refund,
-    "refund.updated": _fetch_refund,
-    "charge.dispute.created": _fetch_dispute,
-    "charge.dispute.updated": _fetch_dispute,
-    "charge.dispute.closed": _fetch_dispute,
-}
-
-AFTER = {kind: payout_lines for kind, handler in HANDLERS.items() if handler is payout_changed}
-
-
-def prepare(kind, obj, account):
-    """Before the transaction: what the event of type `kind` needs from Stripe (None if
-    nothing); raises Unreachable when Stripe does not answer a question the event needs."""
-    fetch = FETCH.get(kind)
-    return fetch(obj, account) if fetch else None
-
-
-def apply(kind, handler, obj, account, fetched):
-    """Inside the transaction: the handler, given what `prepare` fetched."""
-    if fetched is None:
-        return handler(obj, account)
-    return handler(obj, account, fetched=fetched)
-
-
-def follow_up(kind, obj, account):
-    """After the commit: the Stripe work that follows the record. True if it changed something."""
-    after = AFTER.get(kind)
-    return bool(after(obj, account)) if after else False

@@ -5,9 +5,9 @@ The money path, top to bottom, as plain calls ("go to definition" follows it):
 
 1. `stripe_webhook` checks the signature (`stripe_api.verify_event`; a bad one is a 400 that
    stores nothing) and calls `receive_event`, which asks Stripe what the event needs
-   (`stripe_handlers.prepare`, outside any transaction), then stores the `StripeEvent` (unique
+   (`stripe_reads.prepare`, outside any transaction), then stores the `StripeEvent` (unique
    by id: the idempotency key) and runs its handler in one transaction, then does what follows
-   the commit (`stripe_handlers.follow_up`: a paid payout's lines).
+   the commit (`stripe_reads.follow_up`: a paid payout's lines).
 2. The handler (`stripe_handlers.checkout_completed`, `invoice_paid`, `charge_refunded`, ...)
    finds and row-locks our donation, guards the Stripe account, and calls a crm verb:
    `crm.gifts.record_payment` / `record_payment_failure` / `record_refunded_total` /
@@ -40,7 +40,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from . import stripe_api, stripe_handlers
+from . import stripe_api, stripe_reads
 from .event_networks import network_for_event
 from .models import StripeEvent
 from .stripe_handlers import HANDLERS, NotOurs, NotYet, Unreachable
@@ -131,12 +131,12 @@ def _prepare(handler, event):
     if handler is None:
         return None
     obj = (event.get("data") or {}).get("object") or {}
-    return stripe_handlers.prepare(event["type"], obj, event.get("account") or "")
+    return stripe_reads.prepare(event["type"], obj, event.get("account") or "")
 
 
 def _apply(handler, event, fetched=None):
     obj = (event.get("data") or {}).get("object") or {}
-    stripe_handlers.apply(event["type"], handler, obj, event.get("account") or "", fetched)
+    stripe_reads.apply(event["type"], handler, obj, event.get("account") or "", fetched)
 
 
 def _after_commit(event, outcome):
@@ -145,7 +145,7 @@ def _after_commit(event, outcome):
     that Stripe delivers it again (applying it again changes nothing; the follow-up runs)."""
     obj = (event.get("data") or {}).get("object") or {}
     try:
-        if stripe_handlers.follow_up(event["type"], obj, event.get("account") or ""):
+        if stripe_reads.follow_up(event["type"], obj, event.get("account") or ""):
             # A platform payout becomes a network's once its lines name that network's gifts.
             unattributed = StripeEvent.objects.filter(event_id=event["id"], network=None)
             if unattributed.exists() and (network_id := network_for_event(event)):
