@@ -79,7 +79,14 @@ def test_anymail_and_django_take_the_timeout_from_the_mailer_options(settings):
 def test_a_gift_confirms_while_the_mail_provider_hangs(
     hanging_mail, alarm, pending_donation, deliver, django_capture_on_commit_callbacks
 ):
-    # given a donor who asked for a receipt, and a mail server that never answers
+    # given a running site (warm: an earlier gift already went through it) and a mail server
+    # that never answers
+    earlier = pending_donation(1000, email="primo@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(
+            event("checkout.session.completed", payloads.checkout_session(earlier, pi="pi_warm"))
+        )
+    # and a donor who asked for a receipt
     donation = pending_donation(2500, wants_receipt=True, codice_fiscale="RSSMRA80A01H501U")
     completed = event("checkout.session.completed", payloads.checkout_session(donation))
 
