@@ -15,6 +15,8 @@ product id; `proration_behavior=none`: no credit nor extra charge for the part o
 period already paid; `pause_collection`), https://docs.stripe.com/billing/subscriptions/pause-payment.
 """
 
+import hashlib
+import json
 import logging
 from datetime import UTC, datetime
 
@@ -37,10 +39,16 @@ REVISION_KEY = "trama_revision"
 
 
 def _update(plan, params):
-    """Update the subscription, stamped with the plan's next revision."""
+    """Update the subscription, stamped with the plan's next revision. The idempotency key is
+    the plan, its revision and the change: a double click or a retry of the same change is
+    one update at Stripe."""
     revision = plan.stripe_revision + 1
     params = {**params, "metadata": {REVISION_KEY: str(revision)}}
-    return stripe_api.update_subscription(plan.network, plan.stripe_subscription_id, params)
+    change = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
+    key = f"plan-{plan.pk}-{plan.stripe_subscription_id}-r{revision}-{change}"
+    return stripe_api.update_subscription(
+        plan.network, plan.stripe_subscription_id, params, idempotency_key=key
+    )
 
 
 def _locked(plan):

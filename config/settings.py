@@ -4,6 +4,7 @@ Every variable is read once here, with its type and a safe development default; 
 lists them all. With `DEBUG` off, the secrets below must be set or the process refuses to start.
 """
 
+import json
 import logging
 import os
 from datetime import timedelta
@@ -12,6 +13,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from config.mailers import SMTP_BACKEND, mailer
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -350,6 +353,12 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "trama",  # the Redis may be shared with other applications
+            # Seconds to connect and for each answer: a hanging Redis fails a request clearly
+            # instead of holding it (redis-py waits forever by default).
+            "OPTIONS": {
+                "socket_connect_timeout": env_int("REDIS_TIMEOUT", 2),
+                "socket_timeout": env_int("REDIS_TIMEOUT", 2),
+            },
         }
     }
 else:
@@ -403,7 +412,7 @@ HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 10)
 HEARTBEAT_SILENT_AFTER = env_int("HEARTBEAT_SILENT_AFTER", 45)
 # More sweep rules, from apps crm must not import: dotted paths of callables taking `now` and
 # returning counts (crm.sweep.run_sweep runs them after its own).
-WORKER_SWEEPS = ("outreach.sending.sweep",)
+WORKER_SWEEPS = ("outreach.sending.sweep", "campaigns.webhooks.sweep_waiting")
 
 # --- Retention (ops.pruning; notes: "Retention") ---------------------------------------------
 # Days after which a daily job deletes what is no longer needed. Receipts and their records,
@@ -434,18 +443,31 @@ DONOR_PORTAL_SESSION_MAX_AGE = env_int("DONOR_PORTAL_SESSION_MAX_AGE", 2 * 3600)
 # --- Mail ---------------------------------------------------------------------------------------
 # MAIL_BACKEND is a Django/anymail backend path: the console in development (ours prints headers,
 # text and attachment names, not base64), an anymail ESP in production (e.g.
-# anymail.backends.brevo.EmailBackend) whose keys go in ANYMAIL_* variables.
+# anymail.backends.brevo.EmailBackend) whose keys go in ANYMAIL_* variables, or Django's SMTP
+# backend with the SMTP_* variables. Every send gives up after EMAIL_TIMEOUT seconds (SMTP, the
+# ESP's HTTP API, or SES): a hanging provider never holds a worker for long, and the email stays
+# queued for its next attempt (crm.outbox). See config/mailers.py for how each backend takes it.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Trama <noreply@trama.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Not named EMAIL_TIMEOUT here: Django 6.1 refuses the deprecated EMAIL_* settings beside MAILERS.
+MAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 MAILERS = {
-    "default": {
-        "BACKEND": env_str(
+    "default": mailer(
+        env_str(
             "MAIL_BACKEND",
-            "config.console_mail.EmailBackend"
-            if DEBUG
-            else "django.core.mail.backends.smtp.EmailBackend",
+            "config.console_mail.EmailBackend" if DEBUG else SMTP_BACKEND,
         ),
-    }
+        timeout=MAIL_TIMEOUT,
+        smtp={
+            "host": env_str("SMTP_HOST", "localhost"),
+            "port": env_int("SMTP_PORT", 25),
+            "username": env_str("SMTP_USERNAME"),
+            "password": env_str("SMTP_PASSWORD"),
+            "use_tls": env_bool("SMTP_USE_TLS", False),
+            "use_ssl": env_bool("SMTP_USE_SSL", False),
+        },
+        ses_client_params=json.loads(env_str("ANYMAIL_AMAZON_SES_CLIENT_PARAMS") or "{}"),
+    )
 }
 ANYMAIL = {
     key: os.environ[f"ANYMAIL_{key}"]
@@ -455,7 +477,6 @@ ANYMAIL = {
         "MAILGUN_SENDER_DOMAIN",
         "POSTMARK_SERVER_TOKEN",
         "SENDGRID_API_KEY",
-        "AMAZON_SES_CLIENT_PARAMS",
         "WEBHOOK_SECRET",
     )
     if os.environ.get(f"ANYMAIL_{key}")
@@ -471,6 +492,15 @@ STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "sk_test_local_standin")
 STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "pk_test_local_standin")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "whsec_local_standin" if DEBUG else "")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")
+# Seconds a Stripe call waits to connect and for each answer (the SDK's own default is 80), and
+# how many times a call that failed on the network, or that Stripe asks us to repeat (409, 5xx),
+# is tried again; creating calls (checkout, refunds, plan changes) carry idempotency keys, so a
+# retry never makes a second one (campaigns.stripe_api).
+STRIPE_TIMEOUT = env_int("STRIPE_TIMEOUT", 15)
+STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
+# A call to an outside service made while a database transaction is open holds its locks for as
+# long as the service takes (crm.outbound): "raise" (development, tests) or "log" (production).
+OUTBOUND_IN_TRANSACTION = env_str("OUTBOUND_IN_TRANSACTION", "raise" if DEBUG else "log")
 if STRIPE_API_BASE:
     # The donation form redirects to Checkout's hosted page, on the stand-in's origin here:
     # CSP form-action also governs redirects after a form submission.

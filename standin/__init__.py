@@ -58,7 +58,7 @@ API (Stripe-shaped, ``/v1``)
 - Lists: newest first, ``limit``, ``starting_after``, ``ending_before``, ``created[gt|gte|lt|lte]``.
 - ``Stripe-Account: acct_...``: objects are created for that account, events carry
   ``account``, our lists only show that account's objects.
-- ``Idempotency-Key`` replays the first response.
+- ``Idempotency-Key`` replays the first response; while the first is in flight, 409.
 
 Hosted page
 -----------

@@ -41,6 +41,7 @@ log = logging.getLogger("standin")
 PUBLIC_PREFIXES = ("/_standin/", "/checkout/pay/", "/billing/portal/")
 _installed = False
 _idempotent: OrderedDict = OrderedDict()  # stripe-python sends a key with every POST: cap it
+_in_flight: set = set()  # keys of requests being answered
 IDEMPOTENCY_CACHE = 5000
 _thread_loop: asyncio.AbstractEventLoop | None = None  # aiohttp binds the app to one loop
 _thread_server: dict = {}
@@ -69,6 +70,19 @@ async def context_middleware(request, handler):
                 content_type="application/json",
                 headers={"Idempotent-Replayed": "true"},
             )
+        if key and request.method == "POST":
+            # Stripe answers a request whose key is still in use by another with 409
+            # (https://docs.stripe.com/error-low-level#idempotency); the SDK tries it again.
+            if key in _in_flight:
+                raise core.error(
+                    409,
+                    "There is currently another in-progress request using this Idempotent Key "
+                    "(that probably means you submitted twice, and the other request is still "
+                    "going through). Please retry this request later.",
+                    code="idempotency_key_in_use",
+                    type_="idempotency_error",
+                )
+            _in_flight.add(key)
     try:
         response = await handler(request)
     except (UserError, web.HTTPRedirection):
@@ -87,6 +101,9 @@ async def context_middleware(request, handler):
             {"error": {"type": "api_error", "message": f"standin internal error: {exc!r}"}},
             status=500,
         )
+    finally:
+        if key and request.method == "POST":
+            _in_flight.discard(key)
     if (
         key
         and isinstance(response, web.Response)
