@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import DateFromToRangeFilter, ModelChoiceFilter, NumberFilter
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
@@ -17,7 +16,7 @@ from wagtail.admin.widgets import HeaderButton
 from crm import extensions, receipts
 from crm.exports import export_donations
 from crm.models import Donation, Donor, ImportBatch, Receipt
-from crm.money import format_amount, parse_amount
+from crm.money import fiscal_today, format_amount, parse_amount
 from crm.offline import OFFLINE_METHODS, record_offline_gift
 from crm.search import search_gifts
 
@@ -44,6 +43,12 @@ def reverse_crm(name, *args):
 
 
 class DonationIndexView(BulkActionsMixin, ScopedIndexView):
+    """The gifts: money that arrived (or is held for review); checkout attempts have their own
+    list (`CheckoutAttemptViewSet`)."""
+
+    def get_base_queryset(self):
+        return super().get_base_queryset().gifts()
+
     def search_queryset(self, queryset):
         return search_gifts(queryset, self.search_query) if self.is_searching else queryset
 
@@ -149,7 +154,7 @@ def record_gift(request, pk=None):
     """Record a gift that did not come through Stripe; mounted as Donations → Add and on the
     donor's page (`pk` is then the donor)."""
     require_perm(request, "add_donation")
-    initial = {"received_on": timezone.localdate(), "method": Donation.Method.BANK_TRANSFER}
+    initial = {"received_on": fiscal_today(), "method": Donation.Method.BANK_TRANSFER}
     if pk is not None:
         initial["donor"] = get_object_or_404(Donor.objects.for_user(request.user), pk=pk)
     form = OfflineGiftForm(request.POST or None, initial=initial, user=request.user)
