@@ -8,12 +8,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
-from django_filters import DateFromToRangeFilter, ModelChoiceFilter, NumberFilter
+from django_filters import ChoiceFilter, DateFromToRangeFilter, ModelChoiceFilter, NumberFilter
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.tables import Column, StatusFlagColumn
 from wagtail.admin.widgets import HeaderButton
 
-from crm import extensions, receipts
+from crm import display, extensions, receipts
 from crm.exports import export_donations
 from crm.models import Donation, Donor, ImportBatch, Receipt
 from crm.money import fiscal_today, format_amount, parse_amount
@@ -82,6 +82,12 @@ class DonationInspectView(ActionsInspectView):
             f"{r.number} ({r.get_status_display()})" for r in self.object.receipts.order_by("id")
         ]
         return ", ".join(numbers) or _("No receipt")
+
+    def get_received_on_display_value(self):
+        # A checkout that never paid received nothing (it has its own list, crm.admin.attempts).
+        if self.object.is_checkout_attempt:
+            return "—"
+        return display.field_value(self.object, "received_on")
 
     def get_reported_amount_cents_display_value(self):
         if self.object.reported_amount_cents is None:
@@ -219,6 +225,10 @@ def issued_message(request, receipt):
 
 
 class DonationFilterSet(WagtailFilterSet):
+    status = ChoiceFilter(
+        label=_("Status"),
+        choices=[(s.value, s.label) for s in Donation.Status if s not in Donation.ATTEMPT_STATUSES],
+    )
     received_on = DateFromToRangeFilter(label=_("Period"), widget=DateRangePickerWidget)
     campaign = ModelChoiceFilter(
         label=_("Campaign"), queryset=lambda request: campaigns_for(request.user)

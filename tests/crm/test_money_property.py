@@ -17,7 +17,7 @@ import datetime
 import io
 import os
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from campaigns import stripe_handlers
+from campaigns.payouts import apply as money
+from campaigns.payouts.report import payout_totals
 from crm import gifts, plans
 from crm.admin.dashboard import figures
 from crm.models import Donation, Donor, Network, RecurringPlan
@@ -121,6 +123,8 @@ class Gift:
     amount: int
     method: str
     day: datetime.date  # the day in Rome
+    charge: str = ""  # a Stripe charge: the balance transactions below are Stripe's own record
+    txns: list = field(default_factory=list)  # (type, amount, fee) as Stripe's balance says
     refunded: int = 0
     disputed: bool = False
     fee: int = 0
@@ -217,9 +221,11 @@ def _pay_online(network, donor, event, n):
             currency="eur",
             received_on=stripe_handlers._date(int(event["moment"].timestamp())),
         )
-    # What the payment's balance transaction brings (campaigns.payouts.apply.fetch_payment_fee).
-    Donation.objects.filter(pk=donation.pk).update(
-        stripe_charge_id=charge, fee_cents=event["fee"], method=Donation.Method.CARD
+    # The payment's charge with its balance transaction, as `fetch_payment_fee` reads it.
+    donation.refresh_from_db()
+    money.record_charge_balance(
+        donation,
+        {"id": charge, "balance_transaction": {"id": f"txn_prop_{n}", "fee": event["fee"]}},
     )
     return charge
 
@@ -272,22 +278,34 @@ def apply_history(network, donors, history):
             continue
         charge = _pay_online(network, donor, event, n)
         ref = Gift(
-            event["donor"], event["amount"], "card", day, fee=event["fee"], wants_receipt=wants
+            event["donor"],
+            event["amount"],
+            "card",
+            day,
+            charge=charge,
+            fee=event["fee"],
+            wants_receipt=wants,
         )
+        ref.txns.append(("charge", event["amount"], event["fee"]))
         reference.append(ref)
         fate = event["fate"]
         if fate in ("partial", "partial_lost"):
             _refund_as_stripe_says(charge, event["partial"])
             ref.refunded = event["partial"]
+            ref.txns.append(("refund", -event["partial"], 0))
         if fate == "full":
             _refund_as_stripe_says(charge, event["amount"])
             ref.refunded = event["amount"]
+            ref.txns.append(("refund", -event["amount"], 0))
         if fate.startswith("dispute") or fate == "partial_lost":
             _dispute(charge, "needs_response")
             ref.disputed = True
+            # Stripe takes the disputed amount back when the dispute opens.
+            ref.txns.append(("adjustment", -(ref.amount - ref.refunded), 0))
         if fate == "dispute_won":
             _dispute(charge, "won")
             ref.disputed = False
+            ref.txns.append(("adjustment", ref.amount - ref.refunded, 0))
         if fate in ("dispute_lost", "partial_lost"):
             _dispute(charge, "lost")
             ref.disputed = False
@@ -389,10 +407,42 @@ def check_tax_data(network, reference, refund_year):
             if g.refunded and refund_year == year and reported:
                 refunds_by_cf[(cf, g.day.year)] += g.refunded
         assert {r.codice_fiscale: r.amount_cents for r in data.rows} == dict(gifts_by_cf)
-        assert {
-            (r.codice_fiscale, r.gift_year): r.amount_cents for r in data.refunds
-        } == dict(refunds_by_cf)
+        assert {(r.codice_fiscale, r.gift_year): r.amount_cents for r in data.refunds} == dict(
+            refunds_by_cf
+        )
         assert data.left_out_cents == left_out
+
+
+def check_payout(network, reference):
+    """One payout carries every balance transaction of the history: the payouts report's net
+    is what the network's online gifts raised less Stripe's fees, to the cent."""
+    online = [g for g in reference if g.charge]
+    txns = []
+    for g in online:
+        for i, (kind, amount, fee) in enumerate(g.txns):
+            category = "dispute" if kind == "adjustment" else kind
+            txns.append(
+                {
+                    "id": f"txn_{g.charge}_{i}",
+                    "type": kind,
+                    "reporting_category": category,
+                    "amount": amount,
+                    "fee": fee,
+                    "net": amount - fee,
+                    "source": g.charge,
+                }
+            )
+    expected_net = sum(g.net for g in online)
+    payout, _changed = money.upsert_payout(
+        {"id": "po_prop", "amount": expected_net, "status": "paid", "arrival_date": 1735689600},
+        "",
+    )
+    money._store(payout, txns)
+    totals = payout_totals(payout)
+    assert totals.gross == sum(g.amount for g in online)
+    assert totals.fees == sum(g.fee for g in online)
+    assert totals.refunds + totals.disputes == sum(g.amount - g.kept for g in online)
+    assert totals.net == expected_net and totals.difference == 0
 
 
 @pytest.mark.django_db
@@ -414,4 +464,5 @@ def test_every_figure_equals_an_independent_sum(history, network_factory, client
         check_gifts_export(client, network, reference)
         check_yearly_summary(client, network, donors, reference)
         check_tax_data(network, reference, refund_year)
+        check_payout(network, reference)
         transaction.set_rollback(True)
