@@ -10,6 +10,12 @@ summary, Agenzia Entrate data) must equal a reference computed here, in plain Py
 generated history, without calling the product's figure code.
 
 Bounded by default (`max_examples=25`); `TRAMA_HYPOTHESIS_EXAMPLES=500` runs more.
+
+Mutations seen to make it fail (each tried alone, then reverted): the yearly summary's total
+ignoring refunds; its deductible part ignoring the receipts; the dashboard ignoring refunds; the
+fundraising report ignoring refunds; the gifts list keeping checkout attempts; the gifts
+export's net ignoring fees; the Agenzia data counting only gifts that still count; a Stripe
+payment's day taken in the server's time zone; the payouts report's net ignoring disputes.
 """
 
 import csv
