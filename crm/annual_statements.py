@@ -34,7 +34,8 @@ PAGE = 500
 def _uncovered_gifts(year, network=None):
     gifts = (
         Donation.objects.succeeded()
-        .filter(received_on__year=year, donor__isnull=False)
+        .of_year(year)
+        .filter(donor__isnull=False)
         .exclude(receipts__status=Receipt.Status.ISSUED)
     )
     return gifts.filter(network=network) if network is not None else gifts

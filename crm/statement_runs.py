@@ -19,13 +19,13 @@ never issues a second number for a donor.
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .annual_statements import _uncovered_gifts, email_statements, issue_statements
-from .models import Donation, Donor, DonorEmail, StatementRun
-from .money import format_amount
+from .models import KEPT, Donation, Donor, DonorEmail, StatementRun
+from .money import fiscal_today, format_amount, gift_year_bounds
 
 # A running run whose worker has not reported for this long may be resumed by hand.
 STALE_AFTER = datetime.timedelta(minutes=2)
@@ -109,7 +109,7 @@ def preview(network, year):
         )
         .annotate(
             n=Count("id"),
-            total=Sum(F("amount_cents") - F("refunded_cents")),
+            total=Sum(KEPT),
             traceable=Count("id", filter=~Q(method=Donation.Method.CASH)),
         )
     )
@@ -117,7 +117,8 @@ def preview(network, year):
     if not network.annual_statement_for_all:
         asked = set(
             Donation.objects.succeeded()
-            .filter(network=network, received_on__year=year, wants_receipt=True)
+            .of_year(year)
+            .filter(network=network, wants_receipt=True)
             .order_by()
             .values_list("donor_id", flat=True)
             .distinct()
@@ -155,7 +156,7 @@ def preview(network, year):
 
 
 def year_is_over(year, today=None):
-    return (today or timezone.localdate()) > datetime.date(year, 12, 31)
+    return (today or fiscal_today()) > gift_year_bounds(year)[1]
 
 
 def active_run(network, year):
