@@ -40,8 +40,14 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 # Deliveries written per INSERT while preparing.
 PREPARE_CHUNK = 2000
-# While it sends, a worker refreshes its claims and the message's heartbeat this often.
-BEAT_SECONDS = 10
+
+
+def beat_seconds():
+    """While it sends, a worker refreshes its claims and the message's heartbeat this often:
+    several times within CLAIM_STALE_AFTER, so a live worker's claims never look stale."""
+    return min(10.0, settings.CLAIM_STALE_AFTER / 4)
+
+
 TEST_PREFIX = "[TEST] "
 
 
@@ -276,13 +282,14 @@ def _mark_sent_sql():
         f"UPDATE {table} SET status = %s, sent_at = %s, attempts = attempts + 1,"  # noqa: S608
         " provider_message_id = %s, last_error = '', next_attempt_at = NULL,"
         " claimed_by = '', claimed_at = NULL"
-        " WHERE id = %s AND claimed_by = %s AND status IN (%s, %s)"
+        " WHERE id = %s AND (claimed_by = %s OR claimed_by = '') AND status IN (%s, %s)"
     )
 
 
 def _send_one(email, delivery, worker, connection):
     """Send one claimed delivery: the mail backend is called outside any transaction (no lock
-    held while the provider answers), then the SENT mark is written while the claim is ours.
+    held while the provider answers), then the SENT mark is written while the claim is ours
+    (or was released and not yet taken again).
     A worker killed in between leaves it claimed: once the claim is stale it is sent again;
     the module's docstring names this window. Returns the provider's message id (or our
     Message-ID), or None if it was not sent."""
@@ -319,7 +326,8 @@ def _send_one(email, delivery, worker, connection):
             ],
         )
         if not cursor.rowcount:
-            # Our claim went stale and another worker took it: it may send it too.
+            # Our claim went stale and another worker took it (it may send it too): this
+            # worker stopped beating for CLAIM_STALE_AFTER.
             logger.warning("delivery %s: claim taken over while it was being sent", delivery.pk)
     return str(provider_id)[:255] if provider_id else header_id
 
@@ -374,7 +382,7 @@ def deliver(message_id, worker=None, seconds=None):
             done = []
             _beat(message_id, worker)
             for delivery in sending:
-                if time.monotonic() - beaten > BEAT_SECONDS:
+                if time.monotonic() - beaten > beat_seconds():
                     _beat(message_id, worker)
                     beaten = time.monotonic()
                 try:
