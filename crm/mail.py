@@ -12,12 +12,13 @@ import logging
 import os
 import secrets
 import socket
+import time
 from datetime import timedelta
 
 from anymail.signals import EventType, tracking
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import F, Q
 from django.dispatch import receiver
 from django.template.loader import render_to_string
@@ -32,6 +33,7 @@ from .receipt_files import download_name, ensure_receipt_pdf, read_receipt_pdf
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+RECORD_RETRY_SECONDS = 1
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=6)
 
@@ -402,11 +404,31 @@ def _record(email, worker, fields):
     values = {name: getattr(email, name) for name in fields}
     email.claimed_by, email.in_flight_since = "", None
     still_ours = Q(claimed_by=worker) | Q(in_flight_since__isnull=True)
-    recorded = (
-        DonorEmail.objects.filter(pk=email.pk)
-        .filter(still_ours, status__in=(DonorEmail.Status.QUEUED, DonorEmail.Status.FAILED))
-        .update(**values, claimed_by="", in_flight_since=None, updated_at=timezone.now())
+    rows = DonorEmail.objects.filter(pk=email.pk).filter(
+        still_ours, status__in=(DonorEmail.Status.QUEUED, DonorEmail.Status.FAILED)
     )
+    deadline = time.monotonic() + settings.CLAIM_STALE_AFTER
+    waited = False
+    while True:
+        # The email is out: its outcome must be written, even past a busy database (SQLite's
+        # "database is locked" behind a long import), for as long as the claim holds.
+        try:
+            recorded = rows.update(
+                **values, claimed_by="", in_flight_since=None, updated_at=timezone.now()
+            )
+            break
+        except OperationalError as exc:
+            if time.monotonic() > deadline:
+                raise
+            if not waited:  # once per stall, as the worker says it (ops run_worker)
+                logger.warning(
+                    "database is locked (%s): waiting for the other writer to finish"
+                    " to record email %s",
+                    exc,
+                    email.pk,
+                )
+                waited = True
+            time.sleep(RECORD_RETRY_SECONDS)
     if not recorded:
         logger.warning("email %s: claim taken over before its outcome was recorded", email.pk)
 

@@ -67,6 +67,7 @@ class WorkerProcess:
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, killed whole
             )
 
     def log(self):
@@ -77,8 +78,12 @@ class WorkerProcess:
         return self.process.poll() is None
 
     def kill(self):
-        """SIGKILL: no cleanup, no goodbye, as the OOM killer or a power cut would."""
-        self.process.kill()
+        """SIGKILL: no cleanup, no goodbye, as a power cut or the supervisor would (the whole
+        process group: RQ's worker forks a scheduler process beside it)."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self.process.wait(timeout=10)
 
     def stop(self):

@@ -3,6 +3,7 @@
 email. On the database queue and on RQ; on SQLite and on PostgreSQL."""
 
 import datetime
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -104,8 +105,14 @@ def test_a_worker_killed_mid_send_leaves_no_donor_without_and_none_with_two(
     # again by design: at least once, outreach.mailing)
     def killed():
         with worker_writes_held():
+            # Under the lock the worker soon waits at its next write: once the mail files stop
+            # growing, it is blocked there, and if every email written is marked SENT that
+            # write is not the SENT mark of an email already out.
             mailed = sum(mail_recipients(mail_dir).values())
-            if mailed == Delivery.objects.filter(status=Delivery.Status.SENT).count():
+            time.sleep(0.3)
+            still = sum(mail_recipients(mail_dir).values())
+            sent = Delivery.objects.filter(status=Delivery.Status.SENT).count()
+            if mailed == still == sent:
                 first.kill()
                 drop_dead_connections()
                 return True
