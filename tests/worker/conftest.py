@@ -10,6 +10,7 @@ PostgreSQL only (several machines share a server database); SQLite runs the data
 The worker processes see what the test commits, so the tests that start one are transactional
 (`django_db(transaction=True)`); on SQLite the test database is a file (tests/settings.py)."""
 
+import contextlib
 import datetime
 import email
 import os
@@ -80,10 +81,8 @@ class WorkerProcess:
     def kill(self):
         """SIGKILL: no cleanup, no goodbye, as a power cut or the supervisor would (the whole
         process group: RQ's worker forks a scheduler process beside it)."""
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.process.wait(timeout=10)
 
     def stop(self):
@@ -193,8 +192,7 @@ def start_worker(worker_env, tmp_path):
 
     yield start
     for worker in started:
-        if worker.alive:
-            worker.kill()
+        worker.kill()  # and whatever it left in its process group
 
 
 @pytest.fixture
@@ -213,8 +211,7 @@ def start_scheduler(worker_env, tmp_path):
 
     yield start
     for scheduler in started:
-        if scheduler.alive:
-            scheduler.kill()
+        scheduler.kill()
 
 
 def beating(name_prefix="worker@"):
