@@ -27,6 +27,7 @@ from django.tasks import (
 )
 from django.tasks.exceptions import InvalidTaskBackend
 from django.utils.crypto import get_random_string
+from django_rq.workers import get_worker
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.management.commands.db_worker import (
     Worker,
@@ -36,6 +37,7 @@ from django_tasks_db.management.commands.db_worker import (
 )
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
+from rq.logutils import setup_loghandlers
 from rq.worker import SimpleWorker
 
 from ops import heartbeat
@@ -171,10 +173,6 @@ def backend_kind(backend_name):
 
 
 def run_rq_worker(*, queue_names, batch, max_tasks, name, verbosity):
-    # Imported here: django_rq is an installed app only when RQ is the backend.
-    from django_rq.workers import get_worker
-    from rq.logutils import setup_loghandlers
-
     level = "DEBUG" if verbosity >= 2 else "WARNING" if verbosity == 0 else "INFO"
     setup_loghandlers(level)
     worker = get_worker(
