@@ -4,6 +4,7 @@ Every variable is read once here, with its type and a safe development default; 
 lists them all. With `DEBUG` off, the secrets below must be set or the process refuses to start.
 """
 
+import json
 import logging
 import os
 from datetime import timedelta
@@ -12,6 +13,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from config.mailers import SMTP_BACKEND, mailer
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -274,24 +277,40 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 # overwrite). Only checked views serve them (signed links, the admin, the documents' view).
 PRIVATE_ROOT = Path(env_str("PRIVATE_ROOT", str(BASE_DIR / "var" / "private")))
 PRIVATE_STORAGE_BUCKET = env_str("PRIVATE_STORAGE_BUCKET")
-if PRIVATE_STORAGE_BUCKET:
-    PRIVATE_STORAGE = {
+
+
+def s3_private_storage(bucket, *, location="", endpoint_url=None, region_name=None, **keys):
+    """The private alias on an S3-compatible bucket (django-storages): objects written with a
+    private ACL, read only with the keys (or a signed URL that expires in 5 minutes), never
+    overwritten. `keys`: access_key and secret_key (None: boto3's own credential chain)."""
+    return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": PRIVATE_STORAGE_BUCKET,
-            "location": env_str("PRIVATE_STORAGE_PREFIX"),
-            # Empty: AWS itself; e.g. https://s3.eu-south-1.amazonaws.com or a MinIO address.
-            "endpoint_url": env_str("PRIVATE_STORAGE_ENDPOINT_URL") or None,
-            "region_name": env_str("PRIVATE_STORAGE_REGION") or None,
-            # Empty: boto3's own credential chain (instance role, ~/.aws).
-            "access_key": env_str("PRIVATE_STORAGE_ACCESS_KEY_ID") or None,
-            "secret_key": env_str("PRIVATE_STORAGE_SECRET_ACCESS_KEY") or None,
+            "bucket_name": bucket,
+            "location": location,
+            "endpoint_url": endpoint_url,
+            "region_name": region_name,
+            "access_key": keys.get("access_key"),
+            "secret_key": keys.get("secret_key"),
             "default_acl": "private",
             "querystring_auth": True,
             "querystring_expire": 300,
             "file_overwrite": False,
         },
     }
+
+
+if PRIVATE_STORAGE_BUCKET:
+    PRIVATE_STORAGE = s3_private_storage(
+        PRIVATE_STORAGE_BUCKET,
+        location=env_str("PRIVATE_STORAGE_PREFIX"),
+        # Empty: AWS itself; e.g. https://s3.eu-south-1.amazonaws.com or a MinIO address.
+        endpoint_url=env_str("PRIVATE_STORAGE_ENDPOINT_URL") or None,
+        region_name=env_str("PRIVATE_STORAGE_REGION") or None,
+        # Empty: boto3's own credential chain (instance role, ~/.aws).
+        access_key=env_str("PRIVATE_STORAGE_ACCESS_KEY_ID") or None,
+        secret_key=env_str("PRIVATE_STORAGE_SECRET_ACCESS_KEY") or None,
+    )
 else:
     for public_root in (MEDIA_ROOT, STATIC_ROOT):
         if PRIVATE_ROOT.resolve().is_relative_to(Path(public_root).resolve()):
@@ -334,6 +353,12 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "trama",  # the Redis may be shared with other applications
+            # Seconds to connect and for each answer: a hanging Redis fails a request clearly
+            # instead of holding it (redis-py waits forever by default).
+            "OPTIONS": {
+                "socket_connect_timeout": env_int("REDIS_TIMEOUT", 2),
+                "socket_timeout": env_int("REDIS_TIMEOUT", 2),
+            },
         }
     }
 else:
@@ -401,13 +426,22 @@ HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 10)
 HEARTBEAT_SILENT_AFTER = env_int("HEARTBEAT_SILENT_AFTER", 45)
 # More sweep rules, from apps crm must not import: dotted paths of callables taking `now` and
 # returning counts (crm.sweep.run_sweep runs them after its own).
-WORKER_SWEEPS = ("outreach.sending.sweep",)
+WORKER_SWEEPS = ("outreach.sending.sweep", "campaigns.webhooks.sweep_waiting")
+
+# --- Retention (ops.pruning; notes: "Retention") ---------------------------------------------
+# Days after which a daily job deletes what is no longer needed. Receipts and their records,
+# gifts, refunds and payouts are never pruned (art. 2220 c.c.: ten years).
+TASK_RESULTS_RETENTION_DAYS = env_int("TASK_RESULTS_RETENTION_DAYS", 30)
+STRIPE_EVENTS_RETENTION_DAYS = env_int("STRIPE_EVENTS_RETENTION_DAYS", 90)
+DONOR_LINK_EMAILS_RETENTION_DAYS = env_int("DONOR_LINK_EMAILS_RETENTION_DAYS", 90)
+OUTREACH_DELIVERIES_RETENTION_DAYS = env_int("OUTREACH_DELIVERIES_RETENTION_DAYS", 365)
 # Periodic jobs: (dotted path of a django.tasks task, every so many seconds). `manage.py
 # run_scheduler` enqueues each when due, once across every scheduler running (ops.scheduler).
 SWEEP_INTERVAL = env_int("SWEEP_INTERVAL", 60)
 PERIODIC_JOBS = (
     ("crm.sweep.sweep", SWEEP_INTERVAL),
     ("outreach.tasks.start_due_messages", env_int("SCHEDULED_MESSAGES_INTERVAL", 30)),
+    ("ops.tasks.prune_old_records", 86400),
 )
 
 # --- Messages to donors (outreach.sending) -------------------------------------------------------
@@ -427,18 +461,31 @@ DONOR_PORTAL_SESSION_MAX_AGE = env_int("DONOR_PORTAL_SESSION_MAX_AGE", 2 * 3600)
 # --- Mail ---------------------------------------------------------------------------------------
 # MAIL_BACKEND is a Django/anymail backend path: the console in development (ours prints headers,
 # text and attachment names, not base64), an anymail ESP in production (e.g.
-# anymail.backends.brevo.EmailBackend) whose keys go in ANYMAIL_* variables.
+# anymail.backends.brevo.EmailBackend) whose keys go in ANYMAIL_* variables, or Django's SMTP
+# backend with the SMTP_* variables. Every send gives up after EMAIL_TIMEOUT seconds (SMTP, the
+# ESP's HTTP API, or SES): a hanging provider never holds a worker for long, and the email stays
+# queued for its next attempt (crm.outbox). See config/mailers.py for how each backend takes it.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Trama <noreply@trama.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Not named EMAIL_TIMEOUT here: Django 6.1 refuses the deprecated EMAIL_* settings beside MAILERS.
+MAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 MAILERS = {
-    "default": {
-        "BACKEND": env_str(
+    "default": mailer(
+        env_str(
             "MAIL_BACKEND",
-            "config.console_mail.EmailBackend"
-            if DEBUG
-            else "django.core.mail.backends.smtp.EmailBackend",
+            "config.console_mail.EmailBackend" if DEBUG else SMTP_BACKEND,
         ),
-    }
+        timeout=MAIL_TIMEOUT,
+        smtp={
+            "host": env_str("SMTP_HOST", "localhost"),
+            "port": env_int("SMTP_PORT", 25),
+            "username": env_str("SMTP_USERNAME"),
+            "password": env_str("SMTP_PASSWORD"),
+            "use_tls": env_bool("SMTP_USE_TLS", False),
+            "use_ssl": env_bool("SMTP_USE_SSL", False),
+        },
+        ses_client_params=json.loads(env_str("ANYMAIL_AMAZON_SES_CLIENT_PARAMS") or "{}"),
+    )
 }
 ANYMAIL = {
     key: os.environ[f"ANYMAIL_{key}"]
@@ -448,7 +495,6 @@ ANYMAIL = {
         "MAILGUN_SENDER_DOMAIN",
         "POSTMARK_SERVER_TOKEN",
         "SENDGRID_API_KEY",
-        "AMAZON_SES_CLIENT_PARAMS",
         "WEBHOOK_SECRET",
     )
     if os.environ.get(f"ANYMAIL_{key}")
@@ -464,6 +510,15 @@ STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "sk_test_local_standin")
 STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "pk_test_local_standin")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "whsec_local_standin" if DEBUG else "")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")
+# Seconds a Stripe call waits to connect and for each answer (the SDK's own default is 80), and
+# how many times a call that failed on the network, or that Stripe asks us to repeat (409, 5xx),
+# is tried again; creating calls (checkout, refunds, plan changes) carry idempotency keys, so a
+# retry never makes a second one (campaigns.stripe_api).
+STRIPE_TIMEOUT = env_int("STRIPE_TIMEOUT", 15)
+STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
+# A call to an outside service made while a database transaction is open holds its locks for as
+# long as the service takes (crm.outbound): "raise" (development, tests) or "log" (production).
+OUTBOUND_IN_TRANSACTION = env_str("OUTBOUND_IN_TRANSACTION", "raise" if DEBUG else "log")
 if STRIPE_API_BASE:
     # The donation form redirects to Checkout's hosted page, on the stand-in's origin here:
     # CSP form-action also governs redirects after a form submission.

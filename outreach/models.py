@@ -209,6 +209,10 @@ class Message(PreviewableMixin, models.Model):
     # them. The sweep queues its tasks again only once this is older than TASKS_LOST_AFTER.
     heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
     finished_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # The results page's figures (`outreach.results.message_results`), kept here when the
+    # per-donor deliveries are pruned (`prune_deliveries`, after the retention time): the
+    # message's totals outlive who opened or clicked what.
+    frozen_results = models.JSONField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 

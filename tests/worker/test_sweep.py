@@ -189,6 +189,8 @@ def test_the_sweep_reports_each_rule(give):
         "message_claims_released": 0,
         "messages_started": 0,
         "messages_resumed": 0,
+        # campaigns' rule: Stripe events waiting for their plan or payment
+        "stripe_events_applied": 0,
     }
 
 

@@ -19,7 +19,7 @@ def number_resends(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0011_donation_message_token_and_report_index'),
+        ('crm', '0013_plans_tell_the_truth'),
     ]
 
     operations = [
