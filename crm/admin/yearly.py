@@ -169,7 +169,10 @@ def run_resume(request, pk):
     elif not statement_runs.is_stale(run):
         messages.error(request, _t("This run is still working: wait for it."))
     else:
-        StatementRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now(), error="")
+        # Released: the task queued now claims it (its dead holder's claim is stale anyway).
+        StatementRun.objects.filter(pk=run.pk).update(
+            heartbeat_at=timezone.now(), claimed_by="", error=""
+        )
         resume_run(run)
         messages.success(request, _t("The run was queued again; it continues where it stopped."))
     return redirect("crm_yearly:run", pk=run.pk)
