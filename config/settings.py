@@ -438,11 +438,12 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Trama <noreply@trama.local>"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 MAILERS = {
     "default": {
-        "BACKEND": env_str(
-            "MAIL_BACKEND",
+        # Empty or unset: the console with DEBUG, plain SMTP (SMTP_* below) without.
+        "BACKEND": env_str("MAIL_BACKEND")
+        or (
             "config.console_mail.EmailBackend"
             if DEBUG
-            else "django.core.mail.backends.smtp.EmailBackend",
+            else "django.core.mail.backends.smtp.EmailBackend"
         ),
     }
 }
