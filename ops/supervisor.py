@@ -2,7 +2,8 @@
 
 Starts the web server (gunicorn with WEB_WORKERS workers), TASK_WORKERS task workers and one
 scheduler (SCHEDULERS=0 on machines that should run none), each through `bin/trama <role>`,
-and restarts any child that dies (after 1 s, doubling up to 30 s while it keeps dying quickly).
+and restarts any child that dies (after RESTART_DELAY seconds, default 1, doubling up to 30 s
+while it keeps dying quickly).
 Each child gets a stable PROCESS_NAME (`worker-1@<host>`): a restarted worker beats on its
 dead predecessor's heartbeat row, so /healthz turns green again. SIGTERM or SIGINT stops every
 child with SIGTERM (they finish their current task) and SIGKILLs what is left after
@@ -20,9 +21,8 @@ import time
 from pathlib import Path
 
 ENTRYPOINT = str(Path(__file__).resolve().parent.parent / "bin" / "trama")
-FIRST_DELAY = 1.0
 MAX_DELAY = 30.0
-# A child that ran this long before dying is restarted after FIRST_DELAY again.
+# A child that ran this long before dying is restarted after the first delay again.
 STABLE_AFTER = 60.0
 
 
@@ -35,7 +35,8 @@ class Child:
         self.name, self.argv, self.env = name, argv, env
         self.process = None
         self.started = 0.0
-        self.delay = FIRST_DELAY
+        self.first_delay = float(env.get("RESTART_DELAY", "1"))
+        self.delay = self.first_delay
         self.restart_at = 0.0
 
     def start(self):
@@ -50,10 +51,10 @@ class Child:
         code = self.process.returncode
         self.process = None
         if now - self.started >= STABLE_AFTER:
-            self.delay = FIRST_DELAY
+            self.delay = self.first_delay
         self.restart_at = now + self.delay
         say(f"{self.name} exited with {code}; restarting in {self.delay:.0f} s")
-        self.delay = min(self.delay * 2, MAX_DELAY)
+        self.delay = min(self.delay * 2, max(MAX_DELAY, self.first_delay))
         return True
 
 

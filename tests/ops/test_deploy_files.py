@@ -45,9 +45,7 @@ def test_an_unknown_role_says_how_to_use_it():
 
 def test_compose_runs_every_part_through_the_entrypoint(compose):
     services = compose["services"]
-    assert {"postgres", "redis", "release", "web", "worker", "scheduler", "caddy"} <= set(
-        services
-    )
+    assert {"postgres", "redis", "release", "web", "worker", "scheduler", "caddy"} <= set(services)
     roles = entrypoint_commands()
     for name in ("release", "web", "worker", "scheduler"):
         service = services[name]
@@ -55,9 +53,10 @@ def test_compose_runs_every_part_through_the_entrypoint(compose):
         (role,) = service["command"]
         assert role in roles, f"{name}: bin/trama {role} does not exist"
         env = service["environment"]
-        assert env["DATABASE_URL"].startswith("postgres://") and "@postgres:5432/" in env[
-            "DATABASE_URL"
-        ]
+        assert (
+            env["DATABASE_URL"].startswith("postgres://")
+            and "@postgres:5432/" in env["DATABASE_URL"]
+        )
         assert env["REDIS_URL"].startswith("redis://redis:6379/")
     assert services["web"]["environment"]["WEB_BIND"] == "0.0.0.0:8000"
     # the web and the workers wait for a finished release (migrations) before starting
