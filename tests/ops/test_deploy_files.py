@@ -79,9 +79,10 @@ def test_caddy_serves_the_static_files_the_release_collects(compose):
     caddyfile_path = caddy_volumes["./deploy/Caddyfile"]
     assert caddyfile_path == "/etc/caddy/Caddyfile"
     caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
-    assert "root * /srv/static" in caddyfile and "root * /srv/media" in caddyfile
+    assert "root * {$TRAMA_STATIC:/srv/static}" in caddyfile
+    assert "root * {$TRAMA_MEDIA:/srv/media}" in caddyfile
     port = services["web"]["environment"]["WEB_BIND"].rsplit(":", 1)[1]
-    assert f"reverse_proxy web:{port}" in caddyfile
+    assert f"reverse_proxy {{$TRAMA_UPSTREAM:web:{port}}}" in caddyfile
     # TLS: Caddy listens on 443 for the domain it gets from .env
     assert "443:443" in services["caddy"]["ports"] and "{$DOMAIN}" in caddyfile
     # the private files (receipts) are never mounted where Caddy could serve them
