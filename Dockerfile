@@ -19,11 +19,13 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-default-groups --no-install-project
 COPY . .
 # Production's static files (hashed names, ManifestStaticFilesStorage); placeholder secrets:
-# collectstatic reads no secret, but settings refuse to load without them.
+# collectstatic reads no secret, but settings refuse to load without them. Then the app's own
+# bytecode (the runtime user cannot write it next to the code, root owns /app).
 RUN DEBUG=0 SECRET_KEY=build-only STRIPE_WEBHOOK_SECRET=build-only \
     ANYMAIL_WEBHOOK_SECRET=build:only STATIC_ROOT=/app/static \
     /app/.venv/bin/python manage.py collectstatic --no-input --verbosity 0 \
- && rm -rf var tests bench docs standin .git
+ && rm -rf var tests bench docs standin .git \
+ && /app/.venv/bin/python -m compileall -q -x '/app/\.venv/' /app
 
 # --- runtime: the Python, WeasyPrint's system libraries, the app, a user without rights ----
 FROM ${PYTHON_IMAGE} AS runtime
