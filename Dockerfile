@@ -22,7 +22,7 @@ COPY . .
 # collectstatic reads no secret, but settings refuse to load without them. Then the app's own
 # bytecode (the runtime user cannot write it next to the code, root owns /app).
 RUN DEBUG=0 SECRET_KEY=build-only STRIPE_WEBHOOK_SECRET=build-only \
-    ANYMAIL_WEBHOOK_SECRET=build:only STATIC_ROOT=/app/static \
+    ANYMAIL_WEBHOOK_SECRET=build:only STATIC_ROOT=/static \
     /app/.venv/bin/python manage.py collectstatic --no-input --verbosity 0 \
  && rm -rf var tests bench docs standin .git \
  && /app/.venv/bin/python -m compileall -q -x '/app/\.venv/' /app
@@ -38,7 +38,7 @@ RUN groupadd --system --gid 10001 trama \
  && mkdir -p /var/lib/trama/static /var/lib/trama/media /var/lib/trama/private /tmp/trama-metrics \
  && chown -R trama:trama /var/lib/trama /tmp/trama-metrics
 COPY --from=build --chown=root:root /app /app
-COPY --from=build --chown=trama:trama /app/static /var/lib/trama/static
+COPY --from=build --chown=trama:trama /static /var/lib/trama/static
 WORKDIR /app
 ENV PATH=/app/.venv/bin:$PATH \
     PYTHON=/app/.venv/bin/python \

@@ -25,6 +25,9 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 SHARED_MEMORY = "/dev/shm"  # noqa: S108 (gunicorn's documented choice in containers)
 worker_tmp_dir = SHARED_MEMORY if os.path.isdir(SHARED_MEMORY) else None
 proc_name = "trama-web"
+# No control socket (gunicorn 24+): unused, and several servers on one machine would share
+# its default path in $HOME.
+control_socket_disable = True
 
 
 def child_exit(server, worker):

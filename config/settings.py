@@ -523,6 +523,7 @@ LOGGING = {
         },
         # Puts the id of the request being served (ops.middleware) on every record.
         "request_id": {"()": "ops.log.RequestIdFilter"},
+        "quiet_healthz": {"()": "ops.log.QuietHealthz"},
     },
     "handlers": {
         "console": {
@@ -536,6 +537,8 @@ LOGGING = {
         # Django's default config gives "django" a console handler of its own in DEBUG: every
         # django.* line (task lifecycle, autoreload) came twice, once unformatted. Root only.
         "django": {"handlers": []},
+        # A red /healthz is the monitor's answer, not a server error (ops.log.QuietHealthz).
+        "django.request": {"filters": ["quiet_healthz"]},
         "django.db.backends": {"level": "WARNING"},
         # One line when a task starts and one when it ends, from the worker (which sets these
         # loggers to INFO anyway: `run_worker` at verbosity 1).

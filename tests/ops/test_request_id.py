@@ -51,6 +51,7 @@ import django
 django.setup()
 from django.test import Client
 Client().get("/healthz", headers={"X-Request-ID": "req-abcdef12"})
+Client(raise_request_exception=False).get("/", headers={"X-Request-ID": "req-broken12"})
 import logging
 logging.getLogger("ops").warning("outside any request")
 """
@@ -66,6 +67,7 @@ def test_production_logs_are_json_lines_carrying_the_request_id(tmp_path):
         "STRIPE_WEBHOOK_SECRET": "whsec_test",
         "ANYMAIL_WEBHOOK_SECRET": "tracking:s3cret",
         "ALLOWED_HOSTS": "testserver",
+        "SECURE_SSL_REDIRECT": "0",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
         "PRIVATE_ROOT": str(tmp_path / "private"),
     }
@@ -82,6 +84,12 @@ def test_production_logs_are_json_lines_carrying_the_request_id(tmp_path):
     of_request = [line for line in lines if line["request_id"] == "req-abcdef12"]
     # the failed checks' errors and the request's own line, all with the request's id
     assert {"ops.health", "ops.requests"} <= {line["logger"] for line in of_request}
-    assert any(line["message"].startswith("health check ") for line in of_request)
+    failed_checks = [line for line in of_request if line["message"].startswith("health check ")]
+    assert failed_checks and {line["level"] for line in failed_checks} == {"WARNING"}
+    # a red /healthz is not logged as a server error (it would page on every poll)
+    assert not [line for line in lines if "Service Unavailable" in line["message"]]
+    # Django's own line about a failed request carries the request's id too
+    (server_error,) = [line for line in lines if line["logger"] == "django.request"]
+    assert server_error["level"] == "ERROR" and server_error["request_id"] == "req-broken12"
     (outside,) = [line for line in lines if line["message"] == "outside any request"]
     assert outside["request_id"] == "-" and outside["level"] == "WARNING"
