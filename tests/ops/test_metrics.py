@@ -90,3 +90,54 @@ def test_tasks_waiting_and_failed_on_the_database_queue(client, token, db, setti
 
     assert value(text, "trama_tasks_waiting") == 1
     assert value(text, "trama_tasks_failed") == 1
+
+
+RQ_SCRIPT = """
+import os
+import django
+django.setup()
+import django_rq
+from rq import SimpleWorker
+from ops.metrics import task_counts
+from ops.tasks import answer_probe
+
+queue_name = os.environ["RQ_TEST_QUEUE"]
+queue = django_rq.get_queue(queue_name)
+try:
+    # a task that fails (no such probe id: not a number), run by an RQ worker
+    answer_probe.using(queue_name=queue_name).enqueue("not-a-number")
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    # and two waiting for a worker
+    answer_probe.using(queue_name=queue_name).enqueue(1)
+    answer_probe.using(queue_name=queue_name).enqueue(2)
+    print("counts", task_counts())
+finally:
+    queue.empty()
+    for job_id in queue.failed_job_registry.get_job_ids():
+        queue.failed_job_registry.remove(job_id, delete_job=True)
+"""
+
+
+def test_tasks_waiting_and_failed_on_rq(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import uuid
+
+    from django.conf import settings as django_settings
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.ops.rq_settings",
+        "RQ_TEST_QUEUE": f"ops-metrics-{uuid.uuid4().hex}",
+        "RQ_TEST_REDIS_URL": "redis://127.0.0.1:6379/5",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", RQ_SCRIPT],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "counts (2, 1)" in result.stdout, result.stdout + result.stderr
