@@ -539,6 +539,9 @@ LOGGING = {
         "django": {"handlers": []},
         # A red /healthz is the monitor's answer, not a server error (ops.log.QuietHealthz).
         "django.request": {"filters": ["quiet_healthz"]},
+        # One line per request with its id, view, status and time (ops.middleware); in
+        # development runserver prints its own.
+        "ops.requests": {"level": "WARNING" if DEBUG else "INFO"},
         "django.db.backends": {"level": "WARNING"},
         # One line when a task starts and one when it ends, from the worker (which sets these
         # loggers to INFO anyway: `run_worker` at verbosity 1).
