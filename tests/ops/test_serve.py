@@ -162,7 +162,11 @@ def serve(standin_url, smtp, tmp_path):
     """Start `bin/trama serve` as production would run it (DEBUG off, secrets from the
     environment), on the test database, with the stand-in as Stripe and the sink as SMTP."""
     started = []
-    redis.Redis.from_url(REDIS_URL).flushdb()  # no rate-limit counts from an earlier run
+    # No rate-limit counts from an earlier run (the cache's keys only: the RQ test in
+    # test_metrics.py may be using this database at the same time).
+    cache = redis.Redis.from_url(REDIS_URL)
+    for key in cache.scan_iter("trama:*"):
+        cache.delete(key)
     requests.delete(f"{standin_url}/_config/data", timeout=5).raise_for_status()
 
     def start():
