@@ -290,24 +290,40 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 # overwrite). Only checked views serve them (signed links, the admin, the documents' view).
 PRIVATE_ROOT = Path(env_str("PRIVATE_ROOT", str(BASE_DIR / "var" / "private")))
 PRIVATE_STORAGE_BUCKET = env_str("PRIVATE_STORAGE_BUCKET")
-if PRIVATE_STORAGE_BUCKET:
-    PRIVATE_STORAGE = {
+
+
+def s3_private_storage(bucket, *, location="", endpoint_url=None, region_name=None, **keys):
+    """The private alias on an S3-compatible bucket (django-storages): objects written with a
+    private ACL, read only with the keys (or a signed URL that expires in 5 minutes), never
+    overwritten. `keys`: access_key and secret_key (None: boto3's own credential chain)."""
+    return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": PRIVATE_STORAGE_BUCKET,
-            "location": env_str("PRIVATE_STORAGE_PREFIX"),
-            # Empty: AWS itself; e.g. https://s3.eu-south-1.amazonaws.com or a MinIO address.
-            "endpoint_url": env_str("PRIVATE_STORAGE_ENDPOINT_URL") or None,
-            "region_name": env_str("PRIVATE_STORAGE_REGION") or None,
-            # Empty: boto3's own credential chain (instance role, ~/.aws).
-            "access_key": env_str("PRIVATE_STORAGE_ACCESS_KEY_ID") or None,
-            "secret_key": env_str("PRIVATE_STORAGE_SECRET_ACCESS_KEY") or None,
+            "bucket_name": bucket,
+            "location": location,
+            "endpoint_url": endpoint_url,
+            "region_name": region_name,
+            "access_key": keys.get("access_key"),
+            "secret_key": keys.get("secret_key"),
             "default_acl": "private",
             "querystring_auth": True,
             "querystring_expire": 300,
             "file_overwrite": False,
         },
     }
+
+
+if PRIVATE_STORAGE_BUCKET:
+    PRIVATE_STORAGE = s3_private_storage(
+        PRIVATE_STORAGE_BUCKET,
+        location=env_str("PRIVATE_STORAGE_PREFIX"),
+        # Empty: AWS itself; e.g. https://s3.eu-south-1.amazonaws.com or a MinIO address.
+        endpoint_url=env_str("PRIVATE_STORAGE_ENDPOINT_URL") or None,
+        region_name=env_str("PRIVATE_STORAGE_REGION") or None,
+        # Empty: boto3's own credential chain (instance role, ~/.aws).
+        access_key=env_str("PRIVATE_STORAGE_ACCESS_KEY_ID") or None,
+        secret_key=env_str("PRIVATE_STORAGE_SECRET_ACCESS_KEY") or None,
+    )
 else:
     for public_root in (MEDIA_ROOT, STATIC_ROOT):
         if PRIVATE_ROOT.resolve().is_relative_to(Path(public_root).resolve()):
@@ -408,8 +424,17 @@ WORKER_SWEEPS = ("outreach.sending.sweep",)
 # host and process id. The supervisor (`bin/trama serve`) gives each child a stable name
 # (`worker-1@host`), so a restarted worker takes over its dead predecessor's row.
 PROCESS_NAME = env_str("PROCESS_NAME")
-# Jobs the scheduler (`manage.py run_scheduler`) queues: (dotted task path, every N seconds).
+
+# --- Retention (ops.pruning; notes: "Retention") ---------------------------------------------
+# Days after which a daily job deletes what is no longer needed. Receipts and their records,
+# gifts, refunds and payouts are never pruned (art. 2220 c.c.: ten years).
+TASK_RESULTS_RETENTION_DAYS = env_int("TASK_RESULTS_RETENTION_DAYS", 30)
+STRIPE_EVENTS_RETENTION_DAYS = env_int("STRIPE_EVENTS_RETENTION_DAYS", 90)
+DONOR_LINK_EMAILS_RETENTION_DAYS = env_int("DONOR_LINK_EMAILS_RETENTION_DAYS", 90)
+OUTREACH_DELIVERIES_RETENTION_DAYS = env_int("OUTREACH_DELIVERIES_RETENTION_DAYS", 365)
+# Periodic jobs the scheduler runs: (dotted path of a django.tasks task, every N seconds).
 PERIODIC_JOBS = (
+    ("ops.tasks.prune_old_records", 86400),
     # The queue's wait, measured on our own rows whatever the tasks backend (/healthz).
     ("ops.tasks.probe_queue", env_int("QUEUE_PROBE_SECONDS", 60)),
 )

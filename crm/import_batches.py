@@ -2,7 +2,8 @@
 
 `start_batch` reads a file once and keeps its cells (so the columns can be mapped and the rows
 previewed without uploading it again) and refuses a file already applied to the network (by
-SHA-256). `apply_batch` writes it (large files on the worker, in steps with progress);
+SHA-256 of its bytes, or the fingerprint of its content: the same data saved again).
+`apply_batch` writes it (large files on the worker, in steps with progress);
 `undo_batch` takes its gifts and new donors back while none of its gifts has a receipt;
 `issue_batch_receipts` receipts (and emails) its gifts."""
 
@@ -10,13 +11,14 @@ import hashlib
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.tasks import task
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
 from . import receipts
-from .import_files import read_cells
+from .import_files import content_fingerprint, read_cells
 from .imports import ImportPlan, apply_import, default_mapping, plan_table
 from .models import Donation, Donor, ImportBatch, Receipt
 
@@ -38,17 +40,19 @@ def file_hash(data):
     return hashlib.sha256(data).hexdigest()
 
 
-def earlier_batch(network, sha256):
-    """The batch that already brought this file into the network (applied or being applied)."""
+def earlier_batch(network, sha256, content_hash=""):
+    """The batch that already brought this file into the network (applied or being applied):
+    the same bytes, or the same data saved again (`content_fingerprint`)."""
     live = (ImportBatch.Status.APPLIED, ImportBatch.Status.RUNNING)
-    return ImportBatch.objects.filter(network=network, sha256=sha256, status__in=live).first()
+    same = Q(sha256=sha256) | Q(content_hash=content_hash) if content_hash else Q(sha256=sha256)
+    return ImportBatch.objects.filter(same, network=network, status__in=live).first()
 
 
 def refused_again(earlier):
     when = timezone.localtime(earlier.applied_at or earlier.created_at)
     return _(
-        "This file was already imported: batch %(id)s, “%(name)s”, on %(date)s by %(user)s. "
-        "Undo that batch first if it must be imported again."
+        "This file, or the same data saved again, was already imported: batch %(id)s, "
+        "“%(name)s”, on %(date)s by %(user)s. Undo that batch first if it must be imported again."
     ) % {
         "id": earlier.pk,
         "name": earlier.file_name,
@@ -61,16 +65,18 @@ def start_batch(data, filename, network, *, user=None):
     """A draft batch for the file (its cells, the header's mapping). Raises BatchRefused when
     the same file was already applied to this network, FileRefused when it cannot be read."""
     sha256 = file_hash(data)
-    earlier = earlier_batch(network, sha256)
+    table = read_cells(data, filename)
+    fingerprint = content_fingerprint(table)
+    earlier = earlier_batch(network, sha256, fingerprint)
     if earlier is not None:
         raise BatchRefused(refused_again(earlier), earlier)
-    table = read_cells(data, filename)
     header = table[0][1] if table else []
     return ImportBatch.objects.create(
         network=network,
         created_by=user,
         file_name=filename[:255],
         sha256=sha256,
+        content_hash=fingerprint,
         table=table,
         mapping=default_mapping(header),
         row_count=max(len(table) - 1, 0),
@@ -81,20 +87,22 @@ def plan_batch(batch):
     return plan_table(batch.table, batch.network, batch.mapping)
 
 
-def apply_batch(batch, *, user=None, include_lines=()):
+def apply_batch(batch, *, user=None, include_lines=(), email_receipts=True):
     """Write a draft batch: inline for small files, on the worker for large ones (the batch is
-    then RUNNING and shows its progress). Raises BatchRefused."""
+    then RUNNING and shows its progress). The receipts it issues (`imports.receipt_forecast`)
+    are emailed unless `email_receipts` is false. Raises BatchRefused."""
     with transaction.atomic():
         batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
         if batch.status != ImportBatch.Status.DRAFT:
             raise BatchRefused(_("This batch was already applied."))
-        earlier = earlier_batch(batch.network, batch.sha256)
+        earlier = earlier_batch(batch.network, batch.sha256, batch.content_hash)
         if earlier is not None:
             raise BatchRefused(refused_again(earlier), earlier)
         batch.include_lines = sorted(set(include_lines))
+        batch.email_receipts = email_receipts
         batch.applied_by = user
         batch.status = ImportBatch.Status.RUNNING
-        batch.save(update_fields=["include_lines", "applied_by", "status"])
+        batch.save(update_fields=["include_lines", "email_receipts", "applied_by", "status"])
         background = batch.row_count > getattr(settings, "IMPORT_BACKGROUND_ROWS", BACKGROUND_ROWS)
         if background:
             batch_id = batch.pk
@@ -118,6 +126,7 @@ def run_batch(batch_id, step_rows=0):
         return batch
     plan = plan_batch(batch)
     result = {"donors": 0, "gifts": 0, "skipped": 0, "gift_ids": [], "donor_ids": []}
+    result["receipts"] = {"issued": 0, "emailed": 0, "missing_data": 0}
     if not plan.is_clean:
         _save(batch, status=ImportBatch.Status.FAILED, error=_("The file has bad rows."))
         return batch
@@ -132,7 +141,14 @@ def run_batch(batch_id, step_rows=0):
                 matches=plan.matches,
                 duplicates=plan.duplicates,
             )
-            apply_import(step, user=batch.applied_by, include_lines=batch.include_lines)
+            apply_import(
+                step,
+                user=batch.applied_by,
+                include_lines=batch.include_lines,
+                email_receipts=batch.email_receipts,
+            )
+            for name, count in step.receipts.items():
+                result["receipts"][name] += count
             result["gift_ids"] += step.gift_ids
             result["donor_ids"] += step.donor_ids
             result["skipped"] += step.skipped
@@ -187,9 +203,23 @@ def undo_batch(batch, *, user=None):
     return batch
 
 
-def issue_batch_receipts(batch, *, user=None, email=True):
-    """A receipt for each gift of the batch not yet covered, emailed unless `email` is false."""
-    gifts = list(
+def batch_gifts(batch):
+    """The gifts the batch recorded that are still there, in order."""
+    return list(
         Donation.objects.filter(pk__in=batch.gift_ids, network=batch.network).order_by("pk")
     )
-    return receipts.issue_receipts_for(gifts, issued_by=user, email=email)
+
+
+def issue_batch_receipts(
+    batch, *, user=None, email=True, include_not_asked=False, include_missing=False
+):
+    """A receipt for each gift of the batch not yet covered, as `receipts.issue_receipts_for`
+    chooses them (by default only where the donor asked and the data is there), emailed unless
+    `email` is false."""
+    return receipts.issue_receipts_for(
+        batch_gifts(batch),
+        issued_by=user,
+        email=email,
+        include_not_asked=include_not_asked,
+        include_missing=include_missing,
+    )

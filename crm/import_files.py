@@ -3,8 +3,13 @@ and time, before any row is checked (crm.imports)."""
 
 import csv
 import datetime
+import decimal
+import hashlib
 import io
+import json
+import re
 import time
+import unicodedata
 import zipfile
 
 from django.conf import settings
@@ -108,3 +113,64 @@ def read_cells(data, filename):
     """The file as [[line, [cell text, ...]], ...] (the header first), fit to be stored as JSON
     in an import batch. Raises FileRefused."""
     return [[line, [_text(v) for v in cells]] for line, cells in read_table(data, filename)]
+
+
+# --- The same data, however it was saved ----------------------------------------------------------
+
+_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})|(\d{4})-(\d{2})-(\d{2})")
+_ITALIAN_NUMBER = re.compile(r"[+-]?\d{1,3}(\.\d{3})*(,\d+)?|[+-]?\d+(,\d+)?")
+_DOTTED_NUMBER = re.compile(r"[+-]?\d+\.\d+")
+
+
+def _plain(value):
+    return " ".join(unicodedata.normalize("NFC", str(value)).split())
+
+
+def _canonical_cell(text):
+    """A cell's text as the data it holds: a date as ISO, a number without its formatting
+    (`10`, `10,00` and Excel's 10.0 are one amount), anything else with spaces collapsed."""
+    text = _plain(text)
+    date = _DATE.fullmatch(text)
+    if date:
+        day, month, year = date.group(1, 2, 3) if date.group(1) else date.group(6, 5, 4)
+        try:
+            return datetime.date(int(year), int(month), int(day)).isoformat()
+        except ValueError:
+            return text
+    if _ITALIAN_NUMBER.fullmatch(text):
+        number = text.replace(".", "").replace(",", ".")
+    elif _DOTTED_NUMBER.fullmatch(text):
+        number = text
+    else:
+        return text
+    try:
+        return format(decimal.Decimal(number).normalize(), "f")
+    except decimal.InvalidOperation:
+        return text
+
+
+def content_fingerprint(table):
+    """A SHA-256 of what a read file (`read_cells`) says, not of its bytes: each row as
+    {header name: value} (so the column order does not matter), the rows in any order, empty
+    cells and rows left out, values as `_canonical_cell` reads them. The same data saved
+    again (Windows line endings, Latin-1 or UTF-8 with or without a BOM, `;` or `,`, XLSX or
+    CSV, the columns moved) has the same fingerprint. "" for an empty file."""
+    if not table:
+        return ""
+    names, seen = [], {}
+    keys = [_plain(name).casefold() for name in table[0][1]]
+    for key in keys:
+        seen[key] = seen.get(key, 0) + 1
+        names.append(key if seen[key] == 1 else f"{key}#{seen[key]}")
+    rows = []
+    for _line, cells in table[1:]:
+        row = sorted(
+            (names[i] if i < len(names) else f"#{i}", _canonical_cell(cell))
+            for i, cell in enumerate(cells)
+            if _plain(cell)
+        )
+        if row:
+            rows.append(row)
+    headers = sorted(key for key in keys if key)
+    payload = json.dumps([headers, sorted(rows)], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()

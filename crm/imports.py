@@ -9,17 +9,19 @@ dates `dd/mm/yyyy`, `;` separators, files saved as Latin-1 or UTF-8 with a BOM.
 """
 
 import datetime
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.log_actions import log
 
-from . import extensions
+from . import extensions, receipts
 from .formulas import looks_like_formula
 from .import_files import FileRefused, limit, read_cells, read_table
 from .models import Donation, Donor, Network
@@ -27,7 +29,15 @@ from .money import parse_amount
 from .offline import record_offline_gift
 from .validators import normalise_code, validate_codice_fiscale
 
-__all__ = ["FileRefused", "apply_import", "limit", "plan_import", "plan_table", "read_table"]
+__all__ = [
+    "FileRefused",
+    "apply_import",
+    "limit",
+    "plan_import",
+    "plan_table",
+    "read_table",
+    "receipt_forecast",
+]
 
 HEADERS = {
     "nome": "first_name",
@@ -226,19 +236,41 @@ class ImportPlan:
     errors: list = field(default_factory=list)
     #: line → the existing donor a row matches (rows of new donors are absent).
     matches: dict = field(default_factory=dict)
-    #: lines of gift rows that look already recorded (same donor, date, amount, reference).
+    #: lines of gift rows that look already recorded (same donor, date, amount, reference; or,
+    #: without a reference, same donor, date, amount and method).
     duplicates: set = field(default_factory=set)
+    #: line → the recorded gift a row without a reference looks like.
+    duplicate_of: dict = field(default_factory=dict)
 
     @property
     def is_clean(self):
         return bool(self.rows) and not self.errors
 
 
+def header_key(name):
+    """A header as it is compared: spaces collapsed, case folded, Unicode composed."""
+    return " ".join(unicodedata.normalize("NFC", str(name)).split()).casefold()
+
+
+def known_headers():
+    """Header → field: the usual Italian names (`HEADERS`), the options the mapping step shows
+    (`FIELDS`, in Italian and in English: a file saved from another tool or a previous export
+    names its columns so), and the internal names (`wants_receipt`)."""
+    known = {header_key(k): v for k, v in HEADERS.items()}
+    for name, label in FIELDS:
+        known.setdefault(header_key(name), name)
+        known.setdefault(header_key(name.replace("_", " ")), name)
+        for language in ("it", "en"):
+            with translation.override(language):
+                known.setdefault(header_key(label), name)
+    return known
+
+
 def default_mapping(header):
     """Column index (as text) → field, from the header's known names."""
-    mapping = {}
+    known, mapping = known_headers(), {}
     for index, name in enumerate(header):
-        found = HEADERS.get(str(name).strip().lower())
+        found = known.get(header_key(name))
         if found and found not in mapping.values():
             mapping[str(index)] = found
     return mapping
@@ -351,6 +383,52 @@ def _match(plan):
             key = (donor.pk, row["received_on"], row["amount_cents"], row.get("reference", ""))
             if key in recorded:
                 plan.duplicates.add(line)
+    _match_unreferenced(plan)
+
+
+def _same_name(donor, row):
+    def name(*parts):
+        return " ".join(" ".join(str(p or "").split()) for p in parts).strip().casefold()
+
+    if row.get("organisation_name") and not row.get("last_name"):
+        return name(donor.organisation_name) == name(row["organisation_name"])
+    return bool(row.get("last_name")) and name(donor.first_name, donor.last_name) == name(
+        row.get("first_name"), row.get("last_name")
+    )
+
+
+def _match_unreferenced(plan):
+    """A row without a reference has nothing of the bank's to tell it apart: a gift already
+    recorded with the same amount, date and method, of the donor the row matches or of a donor
+    of the same name (a row with neither codice fiscale nor email matches no donor), is
+    probably this row again. Flagged in `plan.duplicates` (skipped unless the treasurer ticks
+    it), the gift kept in `plan.duplicate_of`."""
+    loose = [
+        (line, row)
+        for line, row in plan.rows
+        if "amount_cents" in row and not row.get("reference") and line not in plan.duplicates
+    ]
+    recorded = {}
+    dates = {row["received_on"] for _line, row in loose}
+    for chunk in _chunks(dates):
+        gifts = (
+            Donation.objects.filter(network=plan.network, received_on__in=chunk)
+            .exclude(status__in=[Donation.Status.PENDING, Donation.Status.FAILED])
+            .select_related("donor")
+            .order_by("pk")
+        )
+        for gift in gifts.filter(amount_cents__in={r["amount_cents"] for _l, r in loose}):
+            key = (gift.received_on, gift.amount_cents, gift.method)
+            recorded.setdefault(key, []).append(gift)
+    for line, row in loose:
+        matched = plan.matches.get(line)
+        for gift in recorded.get((row["received_on"], row["amount_cents"], row["method"]), []):
+            if gift.donor is None:
+                continue
+            if (matched is not None and gift.donor_id == matched.pk) or _same_name(gift.donor, row):
+                plan.duplicates.add(line)
+                plan.duplicate_of[line] = gift
+                break
 
 
 def _find_donor(network, row):
@@ -364,15 +442,74 @@ def _find_donor(network, row):
     return None
 
 
+def _new_donor(network, row):
+    donor = Donor(
+        network=network, source="import", **{f: str(row.get(f, "") or "") for f in DONOR_FIELDS}
+    )
+    if donor.organisation_name and not donor.last_name:
+        donor.kind = Donor.Kind.ORGANISATION
+    donor.province = donor.province.upper()
+    return donor
+
+
+@dataclass
+class ReceiptForecast:
+    """What applying a plan does about receipts (`receipt_forecast`), for its preview."""
+
+    issued: int = 0
+    emailed: int = 0
+    #: lines whose donor asked for a receipt but lacks a codice fiscale or address.
+    missing: list = field(default_factory=list)
+
+
+def receipt_forecast(plan, include_lines=()):
+    """The receipts applying `plan` issues (gifts whose donor asked for one, or every gift
+    where the network always issues them), how many are emailed (the donor has an email), and
+    the rows left without one because the donor lacks what a receipt needs. The donor is the
+    one the row matches, as `apply_import` finds it, or the new one the row makes."""
+    forecast = ReceiptForecast()
+    include = set(include_lines)
+    always = plan.network.always_issue_receipts
+    for line, row in plan.rows:
+        if "amount_cents" not in row or (line in plan.duplicates and line not in include):
+            continue
+        if not (row.get("wants_receipt") or always):
+            continue
+        donor = plan.matches.get(line) or _new_donor(plan.network, row)
+        if receipts.missing_receipt_data(donor):
+            forecast.missing.append(line)
+            continue
+        forecast.issued += 1
+        forecast.emailed += bool(donor.email)
+    return forecast
+
+
+def _receipt_gift(plan, gift, donor, email):
+    """Issue a just-imported gift's receipt when due (`receipts.should_issue_automatically`)
+    and the donor has what a receipt needs; the others wait for the treasurer."""
+    if not receipts.should_issue_automatically(gift):
+        return
+    if receipts.missing_receipt_data(donor):
+        plan.receipts["missing_data"] += 1
+        return
+    receipt = receipts.receipt_gift_if_due(gift, email=email)
+    if receipt is not None:
+        plan.receipts["issued"] += 1
+        plan.receipts["emailed"] += bool(email and receipt.donor.email)
+
+
 @transaction.atomic
-def apply_import(plan, *, user=None, include_lines=(), progress=None):
-    """Write a clean plan: match or create donors, record gifts. Rows already recorded are
-    skipped unless their line is in `include_lines`. `progress(done)` is told every 100 rows.
-    Returns counts; the ids written are left on the plan (`gift_ids`, `donor_ids`) for undo."""
+def apply_import(plan, *, user=None, include_lines=(), progress=None, email_receipts=True):
+    """Write a clean plan: match or create donors, record gifts, issue the receipts
+    `receipt_forecast` foretells (emailed unless `email_receipts` is false). Rows already
+    recorded are skipped unless their line is in `include_lines`. `progress(done)` is told
+    every 100 rows. Returns counts; the ids written are left on the plan (`gift_ids`,
+    `donor_ids`) for undo, the receipts' counts in `plan.receipts`."""
     if not plan.is_clean:
         raise ValueError("Only a clean import can be applied.")
     include = set(include_lines)
     plan.gift_ids, plan.donor_ids, plan.skipped = [], [], 0
+    plan.receipts = {"issued": 0, "emailed": 0, "missing_data": 0}
     for done, (line, row) in enumerate(plan.rows, start=1):
         if progress is not None and done % 100 == 0:
             progress(done)
@@ -381,14 +518,7 @@ def apply_import(plan, *, user=None, include_lines=(), progress=None):
             continue
         donor = _find_donor(plan.network, row)
         if donor is None:
-            donor = Donor(
-                network=plan.network,
-                source="import",
-                **{f: str(row.get(f, "") or "") for f in DONOR_FIELDS},
-            )
-            if donor.organisation_name and not donor.last_name:
-                donor.kind = Donor.Kind.ORGANISATION
-            donor.province = donor.province.upper()
+            donor = _new_donor(plan.network, row)
             donor.save()
             log(donor, "wagtail.create", user=user)
             plan.donor_ids.append(donor.pk)
@@ -404,6 +534,8 @@ def apply_import(plan, *, user=None, include_lines=(), progress=None):
                 wants_receipt=row.get("wants_receipt", False),
                 recorded_by=user,
                 confirm=False,  # past gifts: no confirmation emails for a whole bank file
+                auto_receipt=False,
             )
             plan.gift_ids.append(gift.pk)
+            _receipt_gift(plan, gift, donor, email_receipts)
     return {"donors": len(plan.donor_ids), "gifts": len(plan.gift_ids)}

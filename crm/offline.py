@@ -57,11 +57,13 @@ def record_offline_gift(
     dedication="",
     recorded_by=None,
     confirm=True,
+    auto_receipt=True,
 ):
     """Record a gift received outside Stripe as succeeded, log it, and receipt it if asked
     (or if the network always issues receipts), and email the donor its confirmation with the
     receipt attached (`crm.thanks`). An import of past gifts (`confirm=False`) confirms
-    nothing: only a receipt issued with a gift is emailed, as before. Returns the Donation."""
+    nothing: only a receipt issued with a gift is emailed, as before; with `auto_receipt`
+    false it issues none either (the import decides, `crm.imports`). Returns the Donation."""
     check_offline_gift(
         network=network,
         donor=donor,
@@ -87,6 +89,6 @@ def record_offline_gift(
     log(donation, "wagtail.create", user=recorded_by)
     if confirm:
         thanks.acknowledge_gift(donation)
-    else:
+    elif auto_receipt:
         receipts.receipt_gift_if_due(donation)
     return donation

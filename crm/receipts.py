@@ -10,9 +10,11 @@ a new one linked through `replaces`.
 """
 
 import logging
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from . import outbox, tasks
 from . import receipt_log_actions as history
@@ -25,7 +27,9 @@ __all__ = [
     "ReceiptError",
     "follow_refund",
     "issue_receipt",
+    "missing_receipt_data",
     "receipt_gift_if_due",
+    "sort_for_receipts",
     "reissue_receipt",
     "void_receipt",
 ]
@@ -95,11 +99,21 @@ def _receipted_amount(donation):
     return donation.amount_cents - donation.refunded_cents
 
 
-def issue_receipt(donations, *, kind="single", issued_by=None, enqueue_render=True, _replaces=None):
+def issue_receipt(
+    donations,
+    *,
+    kind="single",
+    issued_by=None,
+    enqueue_render=True,
+    confirmed_missing=(),
+    _replaces=None,
+):
     """Number and record a receipt for `donations` (succeeded gifts of one donor, one network,
     one fiscal year, none already covered by an issued receipt). The PDF is rendered after
     commit by a background task (unless `enqueue_render` is false: the caller renders it, as
-    the yearly statements' worker processes do). Returns the receipt."""
+    the yearly statements' worker processes do). `confirmed_missing` names the donor data the
+    treasurer confirmed issuing without (`missing_receipt_data`): kept in the receipt's
+    history. Returns the receipt."""
     ids = sorted({d.pk for d in donations})
     if not ids:
         raise ReceiptError("no gifts to receipt")
@@ -156,6 +170,7 @@ def issue_receipt(donations, *, kind="single", issued_by=None, enqueue_render=Tr
             amount_cents=amount,
             donations=ids,
             replaces=getattr(_replaces, "number", None),
+            **({"missing_data_confirmed": list(confirmed_missing)} if confirmed_missing else {}),
         )
         if enqueue_render:
             receipt_id = receipt.pk
@@ -250,30 +265,126 @@ def email_receipt(receipt, *, user=None):
     return True
 
 
-def issue_receipts_for(donations, *, issued_by=None, email=True):
-    """One receipt per gift for `donations` (the bulk action, an import batch): gifts already
-    covered, not completed or without a donor are skipped with the reason. Each receipt is
-    emailed to the donor unless `email` is false. Returns a report: `issued` (receipts),
-    `emailed` (count) and `skipped` (list of (gift, reason code))."""
-    report = {"issued": [], "emailed": 0, "skipped": []}
+# --- Who gets a receipt ------------------------------------------------------------------------
+
+CODICE_FISCALE, ADDRESS = "codice_fiscale", "address"
+MISSING_LABELS = {CODICE_FISCALE: _("codice fiscale"), ADDRESS: _("address")}
+
+
+def missing_receipt_data(donor):
+    """What a receipt needs of `donor` and the donor lacks, as codes (`CODICE_FISCALE`,
+    `ADDRESS`): a receipt names the donor by codice fiscale (an organisation's partita IVA will
+    do) and address (art. 83 D.Lgs. 117/2017 and the Agenzia's precompiled return; the same
+    rule as the donation form, campaigns.forms)."""
+    missing = []
+    if donor.kind == Donor.Kind.ORGANISATION:
+        if not (donor.codice_fiscale or donor.partita_iva):
+            missing.append(CODICE_FISCALE)
+    elif not donor.codice_fiscale:
+        missing.append(CODICE_FISCALE)
+    if not all(str(v or "").strip() for v in (donor.street_address, donor.postal_code, donor.city)):
+        missing.append(ADDRESS)
+    return missing
+
+
+def describe_missing(missing):
+    """ "codice fiscale, address", as the treasurer reads it."""
+    return ", ".join(str(MISSING_LABELS[code]) for code in missing)
+
+
+@dataclass
+class ReceiptSelection:
+    """Gifts sorted for a bulk issue (`sort_for_receipts`): which get a receipt by default and
+    why each of the others does not."""
+
+    #: (gift, asked, missing codes) for every gift that may have a receipt.
+    eligible: list = field(default_factory=list)
+    #: gifts already covered by an issued receipt.
+    covered: list = field(default_factory=list)
+    #: (gift, reason code): "cash", or "not_receiptable" (not completed, no donor, refunded).
+    not_eligible: list = field(default_factory=list)
+
+    @property
+    def ready(self):
+        """The gifts issued by default: the donor asked, and the data is there."""
+        return [g for g, asked, missing in self.eligible if asked and not missing]
+
+    @property
+    def not_asked(self):
+        return [g for g, asked, _missing in self.eligible if not asked]
+
+    @property
+    def missing_data(self):
+        """(gift, missing codes) of the gifts whose donor asked but lacks what a receipt needs."""
+        return [(g, missing) for g, asked, missing in self.eligible if asked and missing]
+
+    def chosen(self, *, include_not_asked=False, include_missing=False):
+        """(gift, missing codes) to issue; and (gift, reason code) left out."""
+        issue, left = [], [(g, "covered") for g in self.covered] + list(self.not_eligible)
+        for gift, asked, missing in self.eligible:
+            if not (asked or include_not_asked):
+                left.append((gift, "not_asked"))
+            elif missing and not include_missing:
+                left.append((gift, "missing_data"))
+            else:
+                issue.append((gift, missing))
+        return issue, left
+
+
+def donor_asked(gift):
+    """The donor asked for a receipt with this gift, or the network issues one for every gift."""
+    return bool(gift.wants_receipt or gift.network.always_issue_receipts)
+
+
+def sort_for_receipts(donations):
+    """Sort `donations` for a bulk issue (a few queries, whatever their number): covered, not
+    eligible (cash gives no tax benefit: art. 83 c.1 D.Lgs. 117/2017), or eligible with whether
+    the donor asked and what data is missing."""
+    ids = [d.pk for d in donations]
+    gifts = Donation.objects.filter(pk__in=ids).select_related("donor", "network").order_by("pk")
     covered = set(
-        Receipt.objects.filter(
-            donations__in=[d.pk for d in donations], status=Receipt.Status.ISSUED
-        ).values_list("donations", flat=True)
+        Receipt.objects.filter(donations__in=ids, status=Receipt.Status.ISSUED).values_list(
+            "donations", flat=True
+        )
     )
-    for gift in donations:
+    selection = ReceiptSelection()
+    for gift in gifts:
         if gift.pk in covered:
-            report["skipped"].append((gift, "covered"))
-        elif gift.status not in Donation.COUNTED_STATUSES or not gift.donor_id:
-            report["skipped"].append((gift, "not_receiptable"))
+            selection.covered.append(gift)
+        elif (
+            gift.status not in Donation.COUNTED_STATUSES
+            or not gift.donor_id
+            or _receipted_amount(gift) <= 0
+        ):
+            selection.not_eligible.append((gift, "not_receiptable"))
+        elif gift.method == Donation.Method.CASH:
+            selection.not_eligible.append((gift, "cash"))
         else:
-            try:
-                with transaction.atomic():
-                    receipt = issue_receipt([gift], issued_by=issued_by)
-                    if email and email_receipt(receipt):
-                        report["emailed"] += 1
-            except ReceiptError:
-                report["skipped"].append((gift, "not_receiptable"))
-                continue
-            report["issued"].append(receipt)
+            selection.eligible.append((gift, donor_asked(gift), missing_receipt_data(gift.donor)))
+    return selection
+
+
+def issue_receipts_for(
+    donations, *, issued_by=None, email=True, include_not_asked=False, include_missing=False
+):
+    """One receipt per gift for `donations` (the bulk action, an import batch): by default only
+    for gifts whose donor asked and whose donor data is complete; `include_not_asked` and
+    `include_missing` take the others too (an issue without the data is confirmed, and logged
+    as such). Gifts covered, paid in cash, not completed or without a donor are left out. Each
+    receipt is emailed to the donor unless `email` is false. Returns a report: `issued`
+    (receipts), `emailed` (count) and `skipped` (list of (gift, reason code))."""
+    issue, left = sort_for_receipts(donations).chosen(
+        include_not_asked=include_not_asked, include_missing=include_missing
+    )
+    report = {"issued": [], "emailed": 0, "skipped": left}
+    for gift, missing in issue:
+        try:
+            with transaction.atomic():
+                receipt = issue_receipt([gift], issued_by=issued_by, confirmed_missing=missing)
+                if email and email_receipt(receipt):
+                    report["emailed"] += 1
+        except ReceiptError:
+            report["skipped"].append((gift, "not_receiptable"))
+            continue
+        report["issued"].append(receipt)
     return report

@@ -176,6 +176,12 @@ def plain_text(request, pk):
 # --- List, write, edit, delete -----------------------------------------------------------------
 
 
+def _figure(message, name):
+    """A figure of the index: counted from the deliveries, or frozen when they were pruned."""
+    frozen = message.frozen_results
+    return frozen[name] if frozen is not None else getattr(message, name)
+
+
 class MessageIndexView(ScopedIndexView):
     def get_base_queryset(self):
         return (
@@ -589,8 +595,8 @@ class MessageViewSet(ScopedModelViewSet):
             accessor=lambda m: number(m.recipients) if m.recipients else display.EMPTY,
         ),
         Column("sent", label=_("When"), accessor=sent_label),
-        Column("opened", label=_("Opened"), accessor=lambda m: number(m.opened)),
-        Column("clicked", label=_("Clicked"), accessor=lambda m: number(m.clicked)),
+        Column("opened", label=_("Opened"), accessor=lambda m: number(_figure(m, "opened"))),
+        Column("clicked", label=_("Clicked"), accessor=lambda m: number(_figure(m, "clicked"))),
     ]
     edit_handler = TabbedInterface(
         [

@@ -206,6 +206,10 @@ class Message(PreviewableMixin, models.Model):
     # the message count as sent when no delivery is left to send.
     prepared_at = models.DateTimeField(null=True, blank=True, editable=False)
     finished_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # The results page's figures (`outreach.results.message_results`), kept here when the
+    # per-donor deliveries are pruned (`prune_deliveries`, after the retention time): the
+    # message's totals outlive who opened or clicked what.
+    frozen_results = models.JSONField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 

@@ -6,6 +6,7 @@ and was made within 30 days after that email was sent. Amounts are net of refund
 
 from datetime import timedelta
 
+from django.db import transaction
 from django.db.models import Count, DateTimeField, F, OuterRef, Q, Subquery, Sum
 
 from crm.models import Donation
@@ -45,7 +46,10 @@ def attributed_gifts(message):
 
 
 def message_results(message):
-    """Every figure of the message's results page, as whole numbers (amounts in cents)."""
+    """Every figure of the message's results page, as whole numbers (amounts in cents); once
+    its deliveries are pruned, the figures frozen at pruning."""
+    if message.frozen_results is not None:
+        return dict(message.frozen_results)
     figures = Delivery.objects.filter(message=message).aggregate(
         sent=Count("pk", filter=Q(status__in=SENT_STATUSES) | ~Q(sent_at=None)),
         delivered=Count("pk", filter=Q(status=Delivery.Status.DELIVERED) | ~Q(delivered_at=None)),
@@ -64,3 +68,18 @@ def message_results(message):
     figures["gifts"] = gifts["count"]
     figures["gifts_cents"] = gifts["net"] or 0
     return figures
+
+
+def prune_deliveries(message):
+    """Keep the message's figures on the message, then delete its per-donor deliveries (who
+    opened, clicked, bounced). Only for a message sent (or cancelled) longer ago than the
+    attribution window: no gift can be attributed to it any more. Returns how many went.
+    Unsubscribe links of those emails then lead to "link no longer valid"; the donor's
+    preferences stay reachable from any newer email and from the donor's page."""
+    with transaction.atomic():
+        locked = type(message).objects.select_for_update().get(pk=message.pk)
+        if locked.frozen_results is None:
+            locked.frozen_results = message_results(locked)
+            locked.save(update_fields=["frozen_results"])
+        deleted, _ = Delivery.objects.filter(message=locked).delete()
+    return deleted

@@ -18,7 +18,7 @@ from crm.search import search_gifts, search_receipts
 
 from .common import require_perm
 from .gifts import DonationFilterSet
-from .imports import receipts_report
+from .imports import receipts_report, selection_summary
 from .receipts import ReceiptFilterSet
 
 
@@ -104,18 +104,47 @@ class EmailChoiceForm(forms.Form):
     )
 
 
+class IssueReceiptsForm(EmailChoiceForm):
+    include_not_asked = forms.BooleanField(
+        label=_("Also issue receipts for the gifts whose donor did not ask for one"),
+        required=False,
+    )
+    include_missing = forms.BooleanField(
+        label=_(
+            "Also issue receipts for donors without a codice fiscale or address: the receipt "
+            "lacks what the law asks for, and your confirmation is kept in its history"
+        ),
+        required=False,
+    )
+
+
 class IssueReceiptsAction(GiftBulkAction):
+    """Says who gets a receipt and why the others do not; by default only the gifts whose
+    donor asked (or every gift where the network issues them always) and whose donor has the
+    data a receipt needs."""
+
     display_name = _("Issue receipts")
     action_type = "issue_receipts"
     aria_label = _("Issue a receipt for each selected gift")
     perm = "add_receipt"
-    form_class = EmailChoiceForm
+    form_class = IssueReceiptsForm
+    template_name = "crm/admin/bulk_issue_receipts.html"
     button_text = _("Issue the receipts")
     action_priority = 10
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        objects, _none = self.get_actionable_objects()
+        context["selection"] = selection_summary(receipts.sort_for_receipts(objects))
+        return context
+
     def act(self, objects, data):
         report = receipts.issue_receipts_for(
-            objects, issued_by=self.request.user, email=data["email"]
+            objects,
+            issued_by=self.request.user,
+            email=data["email"],
+            include_not_asked=data["include_not_asked"],
+            include_missing=data["include_missing"],
         )
         return receipts_report(report)
 

@@ -179,20 +179,58 @@ def record_gift(request, pk=None):
 
 
 def issue_receipt(request, pk):
-    """GET asks (with "email the donor" ticked); POST issues, and emails unless unticked
-    (`email=0`; a POST without the field emails)."""
+    """GET asks (with "email the donor" ticked, and a warning with a box to tick when the
+    donor lacks what a receipt needs); POST issues, and emails unless unticked (`email=0`; a
+    POST without the field emails). Without the data and without `confirm_missing`, nothing
+    is issued (400); a confirmed issue keeps the confirmation in the receipt's history."""
     require_perm(request, "add_receipt")
     donation = get_object_or_404(Donation.objects.for_user(request.user), pk=pk)
-    if request.method != "POST":
-        context = {"title": _("Issue receipt"), "object": donation, "ask_email": True}
-        return TemplateResponse(request, "crm/admin/confirm.html", context)
+    missing = receipts.missing_receipt_data(donation.donor) if donation.donor_id else []
+    confirmed = request.POST.get("confirm_missing") == "1"
+    if request.method != "POST" or (missing and not confirmed):
+        refused = request.method == "POST"
+        return TemplateResponse(
+            request,
+            "crm/admin/confirm.html",
+            _issue_context(donation, missing, refused),
+            status=400 if refused else 200,
+        )
     try:
-        receipt = receipts.issue_receipt([donation], issued_by=request.user)
+        receipt = receipts.issue_receipt(
+            [donation], issued_by=request.user, confirmed_missing=missing
+        )
     except (ValidationError, receipts.ReceiptError) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         return redirect("crm_donation:inspect", donation.pk)
     messages.success(request, issued_message(request, receipt))
     return redirect("crm_receipt:inspect", receipt.pk)
+
+
+def _issue_context(donation, missing, refused):
+    context = {"title": _("Issue receipt"), "object": donation, "ask_email": True}
+    notes = []
+    if donation.donor_id and not receipts.donor_asked(donation):
+        notes.append(_("The donor did not ask for a receipt for this gift."))
+    if donation.method == Donation.Method.CASH:
+        notes.append(_("Paid in cash: the receipt gives the donor no tax benefit."))
+    if missing:
+        notes.append(
+            _(
+                "The donor lacks what a receipt needs: %(missing)s. Complete the donor first, "
+                "or confirm below to issue it without them."
+            )
+            % {"missing": receipts.describe_missing(missing)}
+        )
+        context["ask_missing"] = _(
+            "Issue it without them: I confirm (kept in the receipt's history)"
+        )
+    if refused:
+        context["error"] = _(
+            "Nothing was issued: the donor lacks %(missing)s. Tick the box to issue it "
+            "without them, or complete the donor first."
+        ) % {"missing": receipts.describe_missing(missing)}
+    context["notice"] = " ".join(str(n) for n in notes)
+    return context
 
 
 def wants_email(request):

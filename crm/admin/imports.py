@@ -10,11 +10,11 @@ from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, ngettext_lazy
 
-from crm import import_batches
+from crm import import_batches, receipts
 from crm.exports import export_receipts_zip
-from crm.imports import FIELDS, FileRefused, RowError, limit
+from crm.imports import FIELDS, FileRefused, RowError, limit, receipt_forecast
 from crm.models import ImportBatch, Network, Receipt
 
 from .common import ScopedModelViewSet, require_perm
@@ -90,13 +90,24 @@ def _applied_message(request, batch):
             "%(n)s rows already recorded were skipped.",
             result["skipped"],
         ) % {"n": result["skipped"]}
+    issued = result.get("receipts", {})
+    if issued.get("issued") or issued.get("missing_data"):
+        text += " " + receipts_report(
+            {
+                "issued": [None] * issued["issued"],
+                "emailed": issued["emailed"],
+                "skipped": [(None, "missing_data")] * issued["missing_data"],
+            }
+        )
     messages.success(request, text)
 
 
-def _apply(request, batch, include_lines=()):
+def _apply(request, batch, include_lines=(), email_receipts=True):
     """Apply and say what happened; None when it was written (or handed to the worker)."""
     try:
-        batch = import_batches.apply_batch(batch, user=request.user, include_lines=include_lines)
+        batch = import_batches.apply_batch(
+            batch, user=request.user, include_lines=include_lines, email_receipts=email_receipts
+        )
     except import_batches.BatchRefused as exc:
         return str(exc)
     except DatabaseError:
@@ -130,16 +141,21 @@ def import_gifts(request):
         context["refused"] = str(exc)
         return TemplateResponse(request, "crm/admin/import.html", context, status=400)
     plan = import_batches.plan_batch(batch)
-    problem = None
+    problem = notice = None
     if plan.is_clean and form.cleaned_data["confirm"]:
-        problem = _apply(request, batch)
-        if problem is None:
-            return redirect(_batch_url(batch))
-        plan.errors.append(RowError(0, problem))
-    return _batch_page(request, batch, plan, status=200 if plan.is_clean and not problem else 400)
+        if receipt_forecast(plan).issued:
+            # Receipts are documents sent to donors: never issued by a file nobody previewed.
+            notice = _("Not written yet: this file issues receipts. Check the preview, then apply.")
+        else:
+            problem = _apply(request, batch)
+            if problem is None:
+                return redirect(_batch_url(batch))
+            plan.errors.append(RowError(0, problem))
+    status = 200 if plan.is_clean and not problem else 400
+    return _batch_page(request, batch, plan, status=status, notice=notice)
 
 
-def _batch_page(request, batch, plan=None, mapping_form=None, status=200):
+def _batch_page(request, batch, plan=None, mapping_form=None, status=200, notice=None):
     draft = batch.status == ImportBatch.Status.DRAFT
     if plan is None and draft:
         plan = import_batches.plan_batch(batch)
@@ -151,12 +167,17 @@ def _batch_page(request, batch, plan=None, mapping_form=None, status=200):
         "running": batch.status == ImportBatch.Status.RUNNING,
         "can_undo": batch.status in (ImportBatch.Status.APPLIED, ImportBatch.Status.FAILED),
         "gifts_url": reverse("crm_donation:index") + f"?import_batch={batch.pk}",
+        "notice": notice,
     }
     if plan is not None:
         rows = dict(plan.rows)
         context["matched"] = [(line, donor, rows[line]) for line, donor in plan.matches.items()]
         context["new_rows"] = [(line, row) for line, row in plan.rows if line not in plan.matches]
-        context["duplicates"] = [(line, rows[line]) for line in sorted(plan.duplicates)]
+        context["duplicates"] = [
+            (line, rows[line], plan.duplicate_of.get(line)) for line in sorted(plan.duplicates)
+        ]
+        if plan.is_clean:
+            context["forecast"] = receipt_forecast(plan)
     return TemplateResponse(request, "crm/admin/import_batch.html", context, status=status)
 
 
@@ -181,7 +202,13 @@ def import_batch(request, pk):
     if not plan.is_clean:
         return _batch_page(request, batch, plan, status=400)
     include = [int(v) for v in request.POST.getlist("include") if v.isdigit()]
-    problem = _apply(request, batch, include_lines=[i for i in include if i in plan.duplicates])
+    problem = _apply(
+        request,
+        batch,
+        include_lines=[i for i in include if i in plan.duplicates],
+        # The preview's "email the receipts" box: a hidden 0 before a ticked 1; absent is yes.
+        email_receipts=request.POST.getlist("email_receipts", ["1"])[-1] == "1",
+    )
     if problem is not None:
         messages.error(request, problem)
         return _batch_page(request, batch, plan, status=400)
@@ -209,16 +236,47 @@ def import_undo(request, pk):
 
 
 def import_receipts(request, pk):
-    """Issue a receipt for each gift of the batch not yet covered, emailed unless unticked."""
+    """Issue a receipt for each gift of the batch not yet covered: the page says who gets one
+    and why (as the bulk issue does); by default only gifts whose donor asked and has the
+    data a receipt needs; emailed unless unticked."""
     require_perm(request, "add_receipt")
     batch = _batch(request, pk)
     if request.method != "POST":
-        context = {"title": _("Issue this import's receipts"), "object": batch, "ask_email": True}
-        return TemplateResponse(request, "crm/admin/confirm.html", context)
-    email = request.POST.getlist("email", ["1"])[-1] == "1"
-    report = import_batches.issue_batch_receipts(batch, user=request.user, email=email)
+        gifts = import_batches.batch_gifts(batch)
+        context = {
+            "title": _("Issue this import's receipts"),
+            "object": batch,
+            "selection": selection_summary(receipts.sort_for_receipts(gifts)),
+            "back_url": _batch_url(batch),
+        }
+        return TemplateResponse(request, "crm/admin/import_receipts.html", context)
+
+    def ticked(name, default="0"):
+        return request.POST.getlist(name, [default])[-1] == "1"
+
+    report = import_batches.issue_batch_receipts(
+        batch,
+        user=request.user,
+        email=ticked("email", "1"),
+        include_not_asked=ticked("include_not_asked"),
+        include_missing=ticked("include_missing"),
+    )
     messages.success(request, receipts_report(report))
     return redirect(_batch_url(batch))
+
+
+def selection_summary(selection):
+    """A bulk issue's selection (`crm.receipts.sort_for_receipts`) as its confirmation shows
+    it: counts, and the gifts whose donor lacks data with what is missing (the first 200)."""
+    missing = selection.missing_data
+    return {
+        "ready": len(selection.ready),
+        "not_asked": len(selection.not_asked),
+        "missing": len(missing),
+        "missing_shown": [(g, receipts.describe_missing(codes)) for g, codes in missing[:200]],
+        "covered": len(selection.covered),
+        "not_eligible": len(selection.not_eligible),
+    }
 
 
 def receipts_report(report):
@@ -229,28 +287,42 @@ def receipts_report(report):
     text += ", " + ngettext("%(n)s emailed", "%(n)s emailed", report["emailed"]) % {
         "n": report["emailed"]
     }
-    covered = sum(1 for _gift, why in report["skipped"] if why == "covered")
-    other = len(report["skipped"]) - covered
-    if covered:
-        text += "; " + ngettext(
-            "%(n)s gift already had one", "%(n)s gifts already had one", covered
-        ) % {"n": covered}
-    if other:
-        text += "; " + ngettext(
-            "%(n)s gift cannot have one (not completed or without a donor)",
-            "%(n)s gifts cannot have one (not completed or without a donor)",
-            other,
-        ) % {"n": other}
+    reasons = [why for _gift, why in report["skipped"]]
+    for code, words in LEFT_OUT.items():
+        n = reasons.count(code) + (reasons.count("cash") if code == "not_receiptable" else 0)
+        if n:
+            text += "; " + words % {"n": n}
     return text + "."
+
+
+#: Why gifts were left out of a bulk issue, as `receipts_report` says it.
+LEFT_OUT = {
+    "covered": ngettext_lazy("%(n)s gift already had one", "%(n)s gifts already had one", "n"),
+    "not_asked": ngettext_lazy(
+        "%(n)s gift left out: the donor did not ask",
+        "%(n)s gifts left out: the donor did not ask",
+        "n",
+    ),
+    "missing_data": ngettext_lazy(
+        "%(n)s gift left out: the donor lacks a codice fiscale or address",
+        "%(n)s gifts left out: the donor lacks a codice fiscale or address",
+        "n",
+    ),
+    "not_receiptable": ngettext_lazy(
+        "%(n)s gift cannot have one (paid in cash, not completed or without a donor)",
+        "%(n)s gifts cannot have one (paid in cash, not completed or without a donor)",
+        "n",
+    ),
+}
 
 
 def import_receipts_zip(request, pk):
     require_perm(request, "view_receipt")
     batch = _batch(request, pk)
-    receipts = Receipt.objects.for_user(request.user).filter(
+    issued = Receipt.objects.for_user(request.user).filter(
         pk__in=Receipt.objects.filter(donations__in=batch.gift_ids).values("pk")
     )
-    return export_receipts_zip(receipts, f"receipts-import-{batch.pk}")
+    return export_receipts_zip(issued, f"receipts-import-{batch.pk}")
 
 
 class ImportBatchViewSet(ScopedModelViewSet):

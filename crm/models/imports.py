@@ -31,6 +31,13 @@ class ImportBatch(models.Model):
     created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
     file_name = models.CharField(_("file name"), max_length=255)
     sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    #: What the file says, not its bytes (`crm.import_files.content_fingerprint`): the same
+    #: data saved again (line endings, encoding, column order, XLSX or CSV) has the same one.
+    content_hash = models.CharField(
+        _("content fingerprint"), max_length=64, blank=True, db_index=True
+    )
+    #: Whether applying emails the receipts it issues (the preview's choice; the worker reads it).
+    email_receipts = models.BooleanField(_("email the receipts it issues"), default=True)
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.DRAFT)
     #: The file's cells as text: [header, row, row, ...] with the file's line numbers.
     table = models.JSONField(default=list)

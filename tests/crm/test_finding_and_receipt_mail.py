@@ -106,6 +106,8 @@ def test_receipt_issued_by_hand_is_emailed_unless_unticked(
     client, users, rows, django_capture_on_commit_callbacks
 ):
     donor = rows["b"]["donor"]
+    donor.street_address, donor.postal_code = "Via Roma 1", "23900"  # what a receipt needs
+    donor.save()
     emailed, kept = gift_of(donor), gift_of(donor, 4000)
     client.force_login(users[TREASURER_B])
     page = client.get(f"/admin/crm/donations/{emailed.pk}/issue-receipt/").content.decode()

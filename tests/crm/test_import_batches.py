@@ -115,8 +115,10 @@ def test_mapping_step_maps_campaign_receipt_method_and_reference(network, treasu
     response = treasurer.post(
         URL, {"network": network.pk, "file": SimpleUploadedFile("x.csv", data)}
     )
-    assert response.status_code == 400 and "No known column" in response.content.decode()
+    # the column headed like the option ("Vuole la ricevuta") is known; the others are not
+    assert response.status_code == 400 and "surname" in response.content.decode()
     batch = ImportBatch.objects.get()
+    assert batch.mapping == {"7": "wants_receipt"}
     assert batch.table[1][1][6] == campaign.title  # the cells are kept: no second upload
     mapping = {
         "col_0": "last_name",
@@ -178,7 +180,9 @@ def test_undo_while_no_receipt_then_refused_once_issued(network, users):
     assert not Donation.objects.exists() and list(Donor.objects.all()) == [kept]
     # once undone, the same file may come in again; with a receipt it cannot be undone
     batch = apply_batch(start_batch(data, "x.csv", network, user=user), user=user)
-    report = import_batches.issue_batch_receipts(batch, user=user, email=False)
+    report = import_batches.issue_batch_receipts(
+        batch, user=user, email=False, include_not_asked=True, include_missing=True
+    )
     assert len(report["issued"]) == 2
     with pytest.raises(BatchRefused):
         undo_batch(batch, user=user)
@@ -188,24 +192,29 @@ def test_undo_while_no_receipt_then_refused_once_issued(network, users):
 def test_batch_receipts_are_emailed_unless_unticked(
     network, treasurer, django_capture_on_commit_callbacks
 ):
+    header = "Nome;Cognome;Email;Codice fiscale;Indirizzo;CAP;Città;Importo;Data;Metodo\n"
     data = csv(
-        "Mario;Rossi;m@example.org;;10;01/02/2026;bonifico;;\n",
-        "Nina;Senzaposta;;;20;01/02/2026;bonifico;;\n",
+        "Mario;Rossi;m@example.org;RSSMRA85T10A562S;Via Po 1;10100;Torino;10;01/02/2026;\n",
+        "Nina;Senzaposta;;BNCNNI80A41F205C;Via Po 2;10100;Torino;20;01/02/2026;\n",
+        header=header,
     )
     treasurer.post(
         URL, {"network": network.pk, "confirm": "on", "file": SimpleUploadedFile("x.csv", data)}
     )
     batch = ImportBatch.objects.get()
     url = f"{BATCHES}{batch.pk}/receipts/"
-    assert 'name="email" value="1" checked' in treasurer.get(url).content.decode()
+    page = treasurer.get(url).content.decode()
+    assert 'name="email" value="1" checked' in page
+    # nobody asked (no such column): by default none, so the treasurer includes them
+    assert "2 gifts are left out: the donor did not ask for a receipt" in page
     with django_capture_on_commit_callbacks(execute=True):
-        response = treasurer.post(url, {"email": ["0", "1"]}, follow=True)
+        response = treasurer.post(url, {"email": ["0", "1"], "include_not_asked": "1"}, follow=True)
     assert "2 receipts issued, 1 emailed" in response.content.decode()
     assert Receipt.objects.count() == 2
     assert [m.to for m in mail.outbox] == [["m@example.org"]]
     # a second run finds them covered; unticked, nothing is sent
     mail.outbox.clear()
-    response = treasurer.post(url, {"email": "0"}, follow=True)
+    response = treasurer.post(url, {"email": "0", "include_not_asked": "1"}, follow=True)
     assert (
         "0 receipts issued" in response.content.decode()
         and "2 gifts already had one" in response.content.decode()
@@ -239,3 +248,216 @@ def test_another_networks_batch_is_a_404(network, client, users):
     assert client.post(f"{BATCHES}{batch.pk}/", {"apply": "1"}).status_code == 404
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.DRAFT and not Donation.objects.exists()
+
+
+# --- Imports see content, not bytes -------------------------------------------------------------
+
+SAME_HEADER = ["Nome", "Cognome", "Email", "Importo", "Data", "Metodo", "Riferimento"]
+SAME_ROWS = [
+    ["Niccolò", "D'Alò", "nd@example.org", "10", "01/02/2026", "bonifico", "CRO 1"],
+    ["Anna", "Bianchi", "", "25,50", "02/02/2026", "bonifico", ""],
+]
+
+
+def semicolons(header, rows, newline="\n"):
+    return newline.join(";".join(cells) for cells in [header, *rows]) + newline
+
+
+def xlsx(header, rows):
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.append(header)
+    for cells in rows:
+        typed = list(cells)
+        typed[3] = float(cells[3].replace(",", "."))  # Excel keeps amounts as numbers
+        day, month, year = (int(p) for p in cells[4].split("/"))
+        typed[4] = datetime.datetime(year, month, day)  # and dates as dates
+        workbook.active.append(typed)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def reordered(header, rows):
+    order = [6, 3, 0, 5, 1, 4, 2]
+    return semicolons([header[i] for i in order], [[r[i] for i in order] for r in rows])
+
+
+SAVED_AGAIN = {
+    "windows line endings": lambda: (
+        semicolons(SAME_HEADER, SAME_ROWS, "\r\n").encode(),
+        "banca.csv",
+    ),
+    "Latin-1": lambda: (semicolons(SAME_HEADER, SAME_ROWS).encode("latin-1"), "banca.csv"),
+    "UTF-8 with a BOM": lambda: (
+        b"\xef\xbb\xbf" + semicolons(SAME_HEADER, SAME_ROWS).encode(),
+        "banca.csv",
+    ),
+    "columns in another order": lambda: (reordered(SAME_HEADER, SAME_ROWS).encode(), "b.csv"),
+    "XLSX": lambda: (xlsx(SAME_HEADER, SAME_ROWS), "banca.xlsx"),
+    "commas, quotes and 25,50 as 25.50": lambda: (
+        (
+            "Nome,Cognome,Email,Importo,Data,Metodo,Riferimento\r\n"
+            'Niccolò,D\'Alò,nd@example.org,"10,00",01/02/2026,bonifico,CRO 1\r\n'
+            "Anna,Bianchi,,25.50,02/02/2026,bonifico,\r\n"
+        ).encode(),
+        "banca.csv",
+    ),
+}
+
+
+@pytest.mark.parametrize("how", list(SAVED_AGAIN))
+def test_the_same_data_saved_again_is_the_same_file(network, users, how):
+    # given the bank file applied once
+    user = users["tesoreria-oltre-il-ponte"]
+    original = semicolons(SAME_HEADER, SAME_ROWS).encode()
+    earlier = apply_batch(start_batch(original, "banca.csv", network, user=user), user=user)
+    assert Donation.objects.count() == 2 and Donor.objects.count() == 2
+    # when the same data comes back saved another way
+    data, name = SAVED_AGAIN[how]()
+    assert data != original
+    # then it is refused as the same file, naming the earlier batch, and nothing is written
+    with pytest.raises(BatchRefused) as refused:
+        start_batch(data, name, network, user=user)
+    assert refused.value.earlier == earlier and "already imported" in str(refused.value)
+    assert Donation.objects.count() == 2 and Donor.objects.count() == 2
+
+
+def test_a_changed_amount_is_another_file(network):
+    apply_batch(start_batch(semicolons(SAME_HEADER, SAME_ROWS).encode(), "a.csv", network))
+    changed = [SAME_ROWS[0], [*SAME_ROWS[1][:3], "25,60", *SAME_ROWS[1][4:]]]
+    assert start_batch(semicolons(SAME_HEADER, changed).encode(), "a.csv", network)
+
+
+def test_windows_copy_through_the_upload_screen_is_refused(network, treasurer):
+    upload = {"network": network.pk, "confirm": "on"}
+    data = semicolons(SAME_HEADER, SAME_ROWS).encode()
+    first = treasurer.post(URL, {**upload, "file": SimpleUploadedFile("a.csv", data)})
+    assert first.status_code == 302 and Donation.objects.count() == 2
+    crlf = semicolons(SAME_HEADER, SAME_ROWS, "\r\n").encode()
+    again = treasurer.post(URL, {**upload, "file": SimpleUploadedFile("a-win.csv", crlf)})
+    assert again.status_code == 400 and "already imported" in again.content.decode()
+    assert Donation.objects.count() == 2 and Donor.objects.count() == 2
+
+
+def test_a_row_without_reference_matching_a_recorded_gift_is_flagged(network, treasurer):
+    # given Anna's gift recorded by an earlier file (no reference, no email, no CF)
+    apply_batch(start_batch(semicolons(SAME_HEADER, SAME_ROWS[1:]).encode(), "a.csv", network))
+    assert Donation.objects.count() == 1 and Donor.objects.count() == 1
+    # when another file holds the same row (same name, amount, date, method) and a new one
+    rows = [
+        SAME_ROWS[1],
+        ["Anna", "Bianchi", "", "25,50", "02/02/2026", "contanti", ""],  # another method
+        ["Bruno", "Nuovo", "", "30", "02/02/2026", "bonifico", ""],
+    ]
+    data = semicolons(SAME_HEADER, rows).encode()
+    response = treasurer.post(
+        URL, {"network": network.pk, "file": SimpleUploadedFile("b.csv", data)}
+    )
+    # then the preview flags the row as already recorded, to be imported only if ticked
+    page = response.content.decode()
+    assert response.status_code == 200 and "Already recorded" in page
+    assert 'name="include" value="2"' in page
+    assert 'name="include" value="3"' not in page and 'name="include" value="4"' not in page
+    batch = ImportBatch.objects.get(file_name="b.csv")
+    assert treasurer.post(f"{BATCHES}{batch.pk}/", {"apply": "1"}).status_code == 302
+    batch.refresh_from_db()
+    assert batch.result["skipped"] == 1 and batch.result["gifts"] == 2
+    assert Donor.objects.filter(last_name="Bianchi").count() == 2  # the cash gift's new donor
+    assert Donation.objects.filter(amount_cents=2550, method="bank_transfer").count() == 1
+
+
+def test_a_flagged_row_is_imported_when_the_treasurer_ticks_it(network, treasurer):
+    apply_batch(start_batch(semicolons(SAME_HEADER, SAME_ROWS[1:]).encode(), "a.csv", network))
+    rows = [SAME_ROWS[1], ["Bruno", "Nuovo", "", "30", "02/02/2026", "bonifico", ""]]
+    batch = start_batch(semicolons(SAME_HEADER, rows).encode(), "b.csv", network)
+    assert import_batches.plan_batch(batch).duplicates == {2}
+    response = treasurer.post(f"{BATCHES}{batch.pk}/", {"apply": "1", "include": ["2"]})
+    assert response.status_code == 302
+    assert Donation.objects.filter(amount_cents=2550).count() == 2
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Cognome;Importo;Data di ricevimento;Vuole la ricevuta;Codice fiscale;"
+        "Nome dell'organizzazione",
+        "Last name;Amount;Date received;Wants a receipt;Codice fiscale;Organisation name",
+        "last_name;amount;received_on;wants_receipt;codice_fiscale;organisation_name",
+        "  COGNOME ; importo;Data  di ricevimento;VUOLE LA RICEVUTA;CF;Ragione sociale",
+    ],
+)
+def test_headers_named_like_the_visible_options_are_mapped(network, header):
+    data = (header + "\nRossi;10;01/02/2026;sì;RSSMRA85T10A562S;\n").encode()
+    batch = start_batch(data, "x.csv", network)
+    assert batch.mapping == {
+        "0": "last_name",
+        "1": "amount",
+        "2": "received_on",
+        "3": "wants_receipt",
+        "4": "codice_fiscale",
+        "5": "organisation_name",
+    }
+    plan = import_batches.plan_batch(batch)
+    assert plan.is_clean and plan.rows[0][1]["wants_receipt"] is True
+
+
+# --- An import's receipts, said in its preview --------------------------------------------------
+
+RECEIPT_HEADER = "Nome;Cognome;Email;Codice fiscale;Indirizzo;CAP;Città;Importo;Data;Ricevuta\n"
+RECEIPT_ROWS = (
+    "Mario;Rossi;m@example.org;RSSMRA85T10A562S;Via Po 1;10100;Torino;10;01/02/2026;sì\n",
+    "Nina;Senzaposta;;BNCNNI80A41F205C;Via Po 2;10100;Torino;20;01/02/2026;sì\n",
+    "Ugo;Senzacf;u@example.org;;Via Po 3;10100;Torino;30;01/02/2026;sì\n",
+    "Zeno;Noricevuta;z@example.org;;;;;40;01/02/2026;no\n",
+)
+
+
+def test_preview_says_how_many_receipts_are_issued_and_emailed(
+    network, treasurer, django_capture_on_commit_callbacks
+):
+    data = csv(*RECEIPT_ROWS, header=RECEIPT_HEADER)
+    response = treasurer.post(
+        URL, {"network": network.pk, "file": SimpleUploadedFile("r.csv", data)}
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Applying issues 2 receipts, for the gifts whose donor asked for one" in page
+    assert "1 of them will be emailed to the donor" in page
+    assert "1 row asks for a receipt but its donor lacks a codice fiscale or address" in page
+    assert 'name="email_receipts" value="1" checked' in page
+    batch = ImportBatch.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        applied = treasurer.post(f"{BATCHES}{batch.pk}/", {"apply": "1"}, follow=True)
+    assert "2 receipts issued, 1 emailed" in applied.content.decode()
+    assert Receipt.objects.count() == 2
+    assert [m.to for m in mail.outbox] == [["m@example.org"]]
+
+
+def test_an_import_can_issue_its_receipts_without_emailing_them(
+    network, treasurer, django_capture_on_commit_callbacks
+):
+    data = csv(*RECEIPT_ROWS, header=RECEIPT_HEADER)
+    treasurer.post(URL, {"network": network.pk, "file": SimpleUploadedFile("r.csv", data)})
+    batch = ImportBatch.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        applied = treasurer.post(
+            f"{BATCHES}{batch.pk}/", {"apply": "1", "email_receipts": "0"}, follow=True
+        )
+    assert "2 receipts issued, 0 emailed" in applied.content.decode()
+    assert Receipt.objects.count() == 2 and mail.outbox == []
+    assert not Receipt.objects.filter(donor__last_name="Senzacf").exists()
+
+
+def test_write_at_once_stops_at_the_preview_when_receipts_would_be_issued(network, treasurer):
+    data = csv(*RECEIPT_ROWS, header=RECEIPT_HEADER)
+    response = treasurer.post(
+        URL, {"network": network.pk, "confirm": "on", "file": SimpleUploadedFile("r.csv", data)}
+    )
+    assert response.status_code == 200 and not Donation.objects.exists()
+    page = response.content.decode()
+    assert "Not written yet: this file issues receipts" in page
+    assert "Applying issues 2 receipts" in page

@@ -1,6 +1,7 @@
 """A treasurer's import, in a real browser: upload a CSV, map its columns (the campaign too),
 preview, apply; the same file again is refused; the batch's receipts are issued in bulk from the
-gifts list and downloaded as a ZIP from the receipts list, PDFs read back as text."""
+gifts list (nobody asked: included explicitly) and downloaded as a ZIP from the receipts list,
+PDFs read back as text."""
 
 import io
 import zipfile
@@ -13,9 +14,12 @@ from tests.pdfs import pdf_text
 from .test_treasurer import TREASURER, log_in
 
 CSV = (
-    "Nome;Cognome;Posta elettronica;Importo;Data;Metodo;Riferimento;Campagna\n"
-    "Elena;Importata;elena.importata@example.org;40;02/02/2026;bonifico;CRO E2E-1;{campaign}\n"
-    "Fabio;Importato;fabio.importato@example.org;15,50;03/02/2026;bonifico;CRO E2E-2;{campaign}\n"
+    "Nome;Cognome;Posta elettronica;Importo;Data;Metodo;Riferimento;Campagna;"
+    "Codice fiscale;Indirizzo;CAP;Città\n"
+    "Elena;Importata;elena.importata@example.org;40;02/02/2026;bonifico;CRO E2E-1;{campaign};"
+    "RSSMRA85T10A562S;Via Po 1;10100;Torino\n"
+    "Fabio;Importato;fabio.importato@example.org;15,50;03/02/2026;bonifico;CRO E2E-2;{campaign};"
+    "BNCNNI80A41F205C;Via Po 2;10100;Torino\n"
 )
 
 
@@ -86,6 +90,15 @@ def test_treasurer_imports_applies_is_refused_again_and_receipts_in_bulk(
         page.locator('a[href*="/admin/bulk/crm/donation/issue_receipts/"]').click()
         page.wait_for_url("**/admin/bulk/crm/donation/issue_receipts/**")
         assert page.locator("input[name=email]").is_checked()
+        # the file had no "wants a receipt" column: the page says nobody asked, and by default
+        # none would be issued; the treasurer includes them explicitly
+        assert page.locator(".crm-receipt-selection li").count() == 2
+        include = page.locator("input[name=include_not_asked]")
+        assert (
+            not include.is_checked()
+            and not page.locator("input[name=include_missing]").is_checked()
+        )
+        include.check()
         page.locator("main form button[type=submit]").click()
         page.wait_for_url("**/admin/crm/donations/**")
         receipts = list(Receipt.objects.filter(donations__in=gifts).order_by("pk"))

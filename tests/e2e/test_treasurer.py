@@ -39,6 +39,9 @@ def test_treasurer_records_a_transfer_receipts_it_and_exports_the_month(
         last_name="D'Alò",
         email="giulia.dalo@example.org",
         codice_fiscale="DLAGLI80A41F205X",
+        # what a receipt needs (else issuing it asks for a confirmation)
+        street_address="Via Cavour 3",
+        postal_code="23900",
         city="Lecco",
     )
     today = timezone.localdate()
