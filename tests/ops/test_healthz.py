@@ -152,3 +152,17 @@ def test_the_storage_probe_leaves_no_file_behind(client, running, settings):
     read(client)
     storage = storages["private"]
     assert not storage.exists("healthz") or storage.listdir("healthz")[1] == []
+
+
+def test_the_storage_check_on_a_private_bucket(client, running, private_bucket):
+    # given private files on an S3 bucket (moto's server), the probe goes there and is removed
+    response, body = read(client)
+    assert body["checks"]["storage"] == {"ok": True}
+    listed = private_bucket["client"].list_objects_v2(Bucket=private_bucket["bucket"])
+    assert listed.get("KeyCount", 0) == 0
+    # when the bucket is gone, /healthz is red
+    private_bucket["client"].delete_bucket(Bucket=private_bucket["bucket"])
+    response, body = read(client)
+    assert response.status_code == 503
+    assert body["checks"]["storage"]["ok"] is False
+    assert private_bucket["bucket"] not in response.content.decode()
