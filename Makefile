@@ -38,7 +38,8 @@ install-production: | $(UV)
 
 # Production on this machine: migrate, collect static files, then gunicorn (WEB_WORKERS), task
 # workers (TASK_WORKERS) and the scheduler under a supervisor that restarts any that dies.
-# Reads its settings from the environment (.env.example); the same entrypoint as the image.
+# Settings from the environment and ./.env if present (see .env.example); the same entrypoint
+# as the image (bin/trama).
 serve:
 	@test -x $(PY) || $(MAKE) install-production
 	@if [ -f .env ]; then set -a; . ./.env; set +a; fi; exec bin/trama serve
