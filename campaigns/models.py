@@ -341,6 +341,10 @@ class StripeEvent(models.Model):
         APPLIED = "applied", _("Applied")
         IGNORED = "ignored", _("Acknowledged, nothing to do")
         FAILED = "failed", _("Failed")
+        # Came before what it refers to (an invoice or a subscription change before the
+        # checkout that makes the plan, a refund before its payment): kept, acknowledged, and
+        # applied when that arrives (campaigns.webhooks.apply_waiting) or by the sweep.
+        WAITING = "waiting", _("Waiting for its plan or payment")
 
     event_id = models.CharField(max_length=255, unique=True, verbose_name=_("Stripe event id"))
     type = models.CharField(max_length=100, db_index=True, verbose_name=_("type"))

@@ -4,26 +4,34 @@ plan page (through `crm.extensions.PLAN_CHANGES`) and the donor's signed plan pa
 
 Each verb calls Stripe on the network's connected account, then applies the subscription
 Stripe answered with through `crm.plans.update_plan`, which records each change once in the
-plan's history (the webhook that follows finds nothing new). When Stripe answers "No such
-subscription" (`resource_missing`), the plan is recorded as already stopped and
-`PlanGone` is raised: the person sees "already stopped", never "try again".
+plan's history and confirms it to the donor (the webhook that follows finds nothing new).
+A plan is stopped only when Stripe answers with a `canceled` subscription. "No such
+subscription" (`resource_missing`) is as likely a test key in live, another account or a
+stand-in that forgot as a subscription gone: the plan is marked to check with what was
+compared (`why_missing`), `PlanToCheck` is raised, and no donor is told anything.
 
 Shapes: https://docs.stripe.com/api/subscriptions/update (`items[][price_data]` needs a
 product id; `proration_behavior=none`: no credit nor extra charge for the part of the
 period already paid; `pause_collection`), https://docs.stripe.com/billing/subscriptions/pause-payment.
 """
 
+import hashlib
+import json
 import logging
 from datetime import UTC, datetime
 
 import stripe
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from crm import plans
 from crm.models import RecurringPlan
 
 from . import stripe_api
+from .models import StripeEvent
 
 log = logging.getLogger(__name__)
 # Subscription metadata key of our change counter (`RecurringPlan.stripe_revision`).
@@ -31,10 +39,16 @@ REVISION_KEY = "trama_revision"
 
 
 def _update(plan, params):
-    """Update the subscription, stamped with the plan's next revision."""
+    """Update the subscription, stamped with the plan's next revision. The idempotency key is
+    the plan, its revision and the change: a double click or a retry of the same change is
+    one update at Stripe."""
     revision = plan.stripe_revision + 1
     params = {**params, "metadata": {REVISION_KEY: str(revision)}}
-    return stripe_api.update_subscription(plan.network, plan.stripe_subscription_id, params)
+    change = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
+    key = f"plan-{plan.pk}-{plan.stripe_subscription_id}-r{revision}-{change}"
+    return stripe_api.update_subscription(
+        plan.network, plan.stripe_subscription_id, params, idempotency_key=key
+    )
 
 
 def _locked(plan):
@@ -72,16 +86,90 @@ def state_of(subscription):
     return state
 
 
+def where_made(plan):
+    """(livemode, account) Stripe made the plan's subscription with: recorded on the plan, or
+    else read from the first stored event of its subscription (plans started before they
+    were recorded); None where unknown."""
+    livemode, account = plan.livemode, plan.stripe_account_id
+    if livemode is None or account is None:
+        sub_id = plan.stripe_subscription_id
+        first = (
+            StripeEvent.objects.filter(
+                Q(payload__data__object__subscription=sub_id) | Q(payload__data__object__id=sub_id)
+            )
+            .order_by("received_at", "pk")
+            .first()
+        )
+        if first is not None:
+            if livemode is None and isinstance(first.payload.get("livemode"), bool):
+                livemode = first.payload["livemode"]
+            if account is None:
+                account = first.account
+    return livemode, account
+
+
+def why_missing(plan):
+    """What the treasurer reads about a subscription Stripe says it does not know: the key's
+    mode against the one the plan was made in, the network's account against the one it was
+    made on, or, when both agree, where to look."""
+    key_live = stripe_api.key_is_live()
+    account = plan.network.stripe_account_id or ""
+    made_live, made_on = where_made(plan)
+    with translation.override(settings.LANGUAGE_CODE):
+        modes = {True: _("live"), False: _("test")}
+        lines = [
+            _("Stripe answered “No such subscription” for %(id)s.")
+            % {"id": plan.stripe_subscription_id}
+        ]
+        if made_live is not None and made_live != key_live:
+            lines.append(
+                _(
+                    "The secret key in use is a %(key)s key, but this subscription was made in "
+                    "%(plan)s mode: check the key (STRIPE_SECRET_KEY) before anything else."
+                )
+                % {"key": modes[key_live], "plan": modes[made_live]}
+            )
+        if made_on is not None and made_on != account:
+            lines.append(
+                _(
+                    "The network's Stripe account is now %(now)s, but this subscription was "
+                    "made on %(then)s: check the network's Stripe account."
+                )
+                % {
+                    "now": account or _("the platform account"),
+                    "then": made_on or _("the platform account"),
+                }
+            )
+        if len(lines) == 1:
+            lines.append(
+                _(
+                    "The %(key)s key and the account (%(account)s) are those the plan was made "
+                    "with. Look for the subscription in Stripe's dashboard: if it was deleted "
+                    "there, stop the plan; if the payment service was reset (the demo's "
+                    "stand-in), nothing changed at Stripe. No donor was told anything."
+                )
+                % {"key": modes[key_live], "account": account or _("the platform account")}
+            )
+        return " ".join(str(line) for line in lines)
+
+
 def _stripe(plan, call, *, user, by):
-    """Run `call()` against Stripe. "No such subscription": the plan is recorded stopped and
-    PlanGone raised; any other Stripe failure: PlanServiceDown, nothing changed."""
+    """Run `call()` against Stripe. "No such subscription": the plan is marked to check and
+    PlanToCheck raised; any other Stripe failure: PlanServiceDown, nothing changed."""
     try:
         return call()
     except stripe.InvalidRequestError as exc:
         if exc.code == "resource_missing" and (exc.param in (None, "", "id")):
+            log.warning("Stripe does not know the subscription of plan %s: %s", plan.pk, exc)
             with transaction.atomic():
-                plans.cancel_plan(_locked(plan), user=user, by=by, gone=True)
-            raise plans.PlanGone(_("This gift was already stopped.")) from exc
+                locked = _locked(plan)
+                plans.mark_plan_to_check(locked, why_missing(locked), user=user, by=by)
+            raise plans.PlanToCheck(
+                _(
+                    "The payment service does not find this gift right now: nothing was "
+                    "changed. The association has been told and will check it."
+                )
+            ) from exc
         log.warning("Stripe refused a change to plan %s: %s", plan.pk, exc)
         raise plans.PlanServiceDown(
             _("The payment service refused the change: nothing was changed.")
@@ -108,14 +196,20 @@ def _require_live(plan):
 
 
 def cancel(plan, *, user=None, by=""):
-    """Stop now (https://docs.stripe.com/api/subscriptions/cancel). True if stopped now."""
+    """Stop now (https://docs.stripe.com/api/subscriptions/cancel). True if stopped now: only
+    when Stripe answers that the subscription is `canceled`."""
     _require_live(plan)
-    _stripe(
+    sub = _stripe(
         plan,
         lambda: stripe_api.cancel_subscription(plan.network, plan.stripe_subscription_id),
         user=user,
         by=by,
     )
+    if sub.get("status") != "canceled":
+        _apply(plan, sub, user=user, by=by)
+        raise plans.PlanServiceDown(
+            _("The payment service did not stop the gift: nothing was changed.")
+        )
     with transaction.atomic():
         return plans.cancel_plan(_locked(plan), user=user, by=by)
 
@@ -190,6 +284,26 @@ def resume(plan, *, user=None, by=""):
         by=by,
     )
     return _apply(plan, sub, user=user, by=by)
+
+
+def check(plan, *, user=None, by=""):
+    """Ask Stripe again about a plan to check: a subscription it knows brings the plan back to
+    what Stripe says (stopped only if `canceled`); still unknown, it stays to check
+    (`PlanToCheck`). Returns the plan."""
+    if plan.status == RecurringPlan.Status.CANCELLED:
+        raise plans.PlanGone(_("This gift was already stopped."))
+    network, sub_id = plan.network, plan.stripe_subscription_id
+    sub = _stripe(plan, lambda: stripe_api.retrieve_subscription(network, sub_id), user=user, by=by)
+    if sub.get("status") == "canceled":
+        with transaction.atomic():
+            locked = _locked(plan)
+            plans.cancel_plan(locked, user=user, by=by)
+        return locked
+    state = {**state_of(sub), "revision": None}  # what Stripe has now, whatever our counter
+    with transaction.atomic():
+        locked = _locked(plan)
+        plans.update_plan(locked, **state, user=user, by=by)
+    return locked
 
 
 def card_update_url(plan, *, return_url, language, by=""):

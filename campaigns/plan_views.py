@@ -4,8 +4,8 @@ give a new card on Stripe's page, stop. The older stop link (`crm.links.plan_can
 leads to the stop question, which links here.
 
 A forged link is a 404, an expired one a 410, each with a page that says what to do. A
-change that Stripe cannot make leaves everything as it was and says so (503); a plan Stripe
-no longer knows is shown as already stopped."""
+change that Stripe cannot make leaves everything as it was and says so (503); so does a plan
+Stripe does not know with our key and account (marked to check for the treasurer)."""
 
 import logging
 
@@ -94,7 +94,7 @@ def manage_plan(request, token):
             status = 409
     except plans.PlanGone:
         plan.refresh_from_db()
-    except plans.PlanServiceDown as exc:
+    except (plans.PlanServiceDown, plans.PlanToCheck) as exc:
         error, status = str(exc), 503
     plan.refresh_from_db()
     done = request.GET.get("done")
@@ -127,7 +127,7 @@ def cancel_plan(request, token):
             plan_changes.cancel(plan, by=BY_DONOR)
         except plans.PlanGone:
             pass
-        except plans.PlanServiceDown as exc:
+        except (plans.PlanServiceDown, plans.PlanToCheck) as exc:
             log.warning("could not stop plan %s: %s", plan.pk, exc)
             error = str(exc)
         plan.refresh_from_db()

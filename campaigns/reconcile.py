@@ -12,11 +12,12 @@ from django.db import transaction
 from crm import gifts as gift_verbs
 from crm.models import Donation, Network
 
-from . import stripe_api
+from . import stripe_api, stripe_reads
 from .payouts import apply as money
 from .stripe_handlers import (
     NotOurs,
     NotYet,
+    Unreachable,
     charge_refunded,
     checkout_completed,
     dispute_closed,
@@ -41,13 +42,16 @@ def _accounts():
 HELD = "held for review: the amount or currency paid is not the gift's"
 
 
-def _apply(handler, obj, account, label, report, gifts=None):
-    """Run one handler; `gifts` are the donations the object is bound to, to tell a payment
-    held for review from one applied."""
+def _apply(kind, handler, obj, account, label, report, gifts=None):
+    """Run one handler as the webhook runs the event of type `kind` (Stripe asked before the
+    transaction, the follow-up after it); `gifts` are the donations the object is bound to, to
+    tell a payment held for review from one applied."""
     try:
+        fetched = stripe_reads.prepare(kind, obj, account)
         with transaction.atomic():
-            changed = handler(obj, account)
-    except (NotOurs, NotYet) as exc:
+            changed = stripe_reads.apply(kind, handler, obj, account, fetched)
+        changed |= stripe_reads.follow_up(kind, obj, account)
+    except (NotOurs, NotYet, Unreachable) as exc:
         report.append(("skipped", label, str(exc)))
         return
     if changed:
@@ -64,14 +68,16 @@ def reconcile_since(created_gte):
             if session.get("status") == "complete":
                 label = f"checkout session {session['id']}"
                 bound = Donation.objects.filter(stripe_checkout_session_id=session["id"])
-                _apply(checkout_completed, session, account, label, report, bound)
+                kind = "checkout.session.completed"
+                _apply(kind, checkout_completed, session, account, label, report, bound)
         for invoice in stripe_api.list_paid_invoices(network, created_gte):
             if (invoice.get("parent") or {}).get("subscription_details"):
                 label = f"invoice {invoice['id']}"
                 bound = Donation.objects.filter(stripe_invoice_id=invoice["id"])
-                _apply(invoice_paid, invoice, account, label, report, bound)
+                _apply("invoice.paid", invoice_paid, invoice, account, label, report, bound)
         for charge in stripe_api.list_refunded_charges(network, created_gte):
-            _apply(charge_refunded, charge, account, f"refunds of charge {charge['id']}", report)
+            label = f"refunds of charge {charge['id']}"
+            _apply("charge.refunded", charge_refunded, charge, account, label, report)
         _money_since(network, account, created_gte, report)
     return report
 
@@ -79,11 +85,11 @@ def reconcile_since(created_gte):
 OPEN_DISPUTE = ("warning_needs_response", "warning_under_review", "needs_response", "under_review")
 
 
-def _dispute(dispute, account):
+def _dispute(dispute, account, fetched=None):
     """An open dispute flags the gift; a closed one (won or lost) settles it."""
     if dispute.get("status") in OPEN_DISPUTE:
-        return dispute_created(dispute, account)
-    return dispute_closed(dispute, account)
+        return dispute_created(dispute, account, fetched)
+    return dispute_closed(dispute, account, fetched)
 
 
 def _subscription(subscription, account):
@@ -111,11 +117,12 @@ def _charge_fee(txn, account):
 def _money_since(network, account, created_gte, report):
     """Disputes, subscriptions (status and cancellation), payouts and payments' fees."""
     for dispute in stripe_api.list_disputes(network, created_gte):
-        _apply(_dispute, dispute, account, f"dispute {dispute['id']}", report)
+        label = f"dispute {dispute['id']}"
+        _apply("charge.dispute.updated", _dispute, dispute, account, label, report)
     for subscription in stripe_api.list_subscriptions(network):
         label = f"subscription {subscription['id']}"
-        _apply(_subscription, subscription, account, label, report)
+        _apply("customer.subscription.updated", _subscription, subscription, account, label, report)
     for payout in stripe_api.list_payouts(network, created_gte):
-        _apply(payout_changed, payout, account, f"payout {payout['id']}", report)
+        _apply("payout.updated", payout_changed, payout, account, f"payout {payout['id']}", report)
     for txn in stripe_api.list_charge_transactions(network, created_gte):
-        _apply(_charge_fee, txn, account, f"fee of {txn['id']}", report)
+        _apply("balance_transaction", _charge_fee, txn, account, f"fee of {txn['id']}", report)

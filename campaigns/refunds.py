@@ -3,11 +3,15 @@ Refunds API (https://docs.stripe.com/api/refunds/create), on the network's conne
 when it has one, then the money is recorded through the crm verbs
 (`crm.gifts.record_refunded_total` → `crm.receipts.follow_refund`, the donor's email).
 
-Exactly once: the gift's row stays locked from the check to the record, the treasurer's form
-carries what was refunded when the question was asked (a second click, or a refund that landed
-meanwhile, finds it changed and refunds nothing), and the Stripe call carries an idempotency
-key. The webhook for the same refund (`charge.refunded`, `refund.created`) then finds the total
-already recorded and changes nothing; a refund made in Stripe's dashboard arrives only by it.
+Exactly once, and no row lock held while Stripe answers: the gift is checked under its row
+lock and the lock released (commit); Stripe is called; the answer is recorded under the lock
+again. The treasurer's form carries what was refunded when the question was asked (a click
+after a refund landed finds it changed and refunds nothing), and the idempotency key is made of
+that state alone: however many clicks, tabs or retries ask at the same moment, Stripe makes one
+refund for it (the same key replays the first answer; while the first is in flight Stripe
+answers 409 and the SDK asks again). The webhook for the same refund (`charge.refunded`,
+`refund.created`) then finds the total already recorded and changes nothing; a refund made in
+Stripe's dashboard arrives only by it.
 """
 
 import logging
@@ -52,9 +56,23 @@ def can_refund(donation):
     )
 
 
-def _stripe_refusal(exc):
-    """What the treasurer reads when Stripe says no (or cannot be reached)."""
+def _stripe_refusal(exc, account=""):
+    """What the treasurer reads when Stripe says no (or cannot be reached); `account`: the
+    network's Stripe account the call was made on ('' for the platform)."""
     if isinstance(exc, stripe_api.InvalidRequestError):
+        if exc.code == "resource_missing":
+            # "No such charge": as likely a test key in live, another account or a stand-in
+            # that forgot, as a payment gone. Say where to look; conclude nothing.
+            return _(
+                "Stripe does not know this payment (%(stripe)s) with the %(mode)s key "
+                "(account: %(account)s): nothing was refunded or changed. Check that the key "
+                "(test or live) and the network's Stripe account are those the gift was paid "
+                "with."
+            ) % {
+                "stripe": exc.user_message or exc,
+                "mode": _("live") if stripe_api.key_is_live() else _("test"),
+                "account": account or _("the platform account"),
+            }
         if exc.code == "amount_too_large":
             return _("Stripe refused: the amount is more than what is left to refund.")
         if exc.code == "charge_already_refunded":
@@ -72,8 +90,52 @@ def refund_gift(donation_id, *, amount_cents, reason, user, seen_refunded_cents)
     voided (or reissued for what remains), the donor emailed. `seen_refunded_cents` is what
     the treasurer saw refunded when they asked. Returns the gift; raises RefundRefused or
     ValidationError (a bad amount) with nothing changed."""
+    donation = _check(donation_id, amount_cents, seen_refunded_cents)
+    # One refund per state the treasurer saw: the amount is not in the key, so two clicks
+    # asking different amounts of the same state cannot both go through.
+    key = f"refund-donation-{donation.pk}-{seen_refunded_cents}-{_created_us(donation)}"
+    metadata = {
+        "donation_id": str(donation.pk),
+        "network": donation.network.slug,
+        "reason": reason[:500],
+        "refunded_by": user.get_username()[:500],
+    }
+    try:
+        refund = stripe_api.create_refund(
+            donation, amount_cents=amount_cents, metadata=metadata, idempotency_key=key
+        )
+    except (stripe_api.StripeError, ValueError) as exc:
+        logger.warning("refund of donation %s refused: %s", donation.pk, exc)
+        raise RefundRefused(_stripe_refusal(exc, donation.network.stripe_account_id)) from exc
+    charge = refund.get("charge")
+    total = (
+        charge.get("amount_refunded")
+        if isinstance(charge, dict)
+        else seen_refunded_cents + int(refund.get("amount") or amount_cents)
+    )
     with transaction.atomic():
-        # The row lock holds a second click (and the webhook of this refund) until we are done.
+        donation = gifts.lock_donation(pk=donation_id)
+        if isinstance(charge, dict) and not donation.stripe_charge_id:
+            donation.stripe_charge_id = charge["id"]
+            donation.save(update_fields=["stripe_charge_id", "updated_at"])
+        if gifts.record_refunded_total(donation, int(total), reason=reason, user=user):
+            log(
+                instance=donation,
+                action=REFUND_ACTION,
+                user=user,
+                data={"amount_cents": amount_cents, "reason": reason, "refund": refund.get("id")},
+            )
+    return donation
+
+
+def _created_us(donation):
+    return int(donation.created_at.timestamp() * 1e6)
+
+
+def _check(donation_id, amount_cents, seen_refunded_cents):
+    """The gift, if it can be refunded `amount_cents` from the state the treasurer saw;
+    RefundRefused or ValidationError otherwise."""
+    with transaction.atomic():
         donation = gifts.lock_donation(pk=donation_id)
         if donation is None:
             raise RefundRefused(_("This gift does not exist."))
@@ -91,37 +153,4 @@ def refund_gift(donation_id, *, amount_cents, reason, user, seen_refunded_cents)
             raise ValidationError(
                 _("A refund cannot be larger than the amount still to refund."), code="too_large"
             )
-        key = (
-            f"refund-donation-{donation.pk}-{seen_refunded_cents}-{amount_cents}"
-            f"-{int(donation.created_at.timestamp() * 1e6)}"
-        )
-        metadata = {
-            "donation_id": str(donation.pk),
-            "network": donation.network.slug,
-            "reason": reason[:500],
-            "refunded_by": user.get_username()[:500],
-        }
-        try:
-            refund = stripe_api.create_refund(
-                donation, amount_cents=amount_cents, metadata=metadata, idempotency_key=key
-            )
-        except (stripe_api.StripeError, ValueError) as exc:
-            logger.warning("refund of donation %s refused: %s", donation.pk, exc)
-            raise RefundRefused(_stripe_refusal(exc)) from exc
-        charge = refund.get("charge")
-        total = (
-            charge.get("amount_refunded")
-            if isinstance(charge, dict)
-            else seen_refunded_cents + amount_cents
-        )
-        if isinstance(charge, dict) and not donation.stripe_charge_id:
-            donation.stripe_charge_id = charge["id"]
-            donation.save(update_fields=["stripe_charge_id", "updated_at"])
-        gifts.record_refunded_total(donation, int(total), reason=reason, user=user)
-        log(
-            instance=donation,
-            action=REFUND_ACTION,
-            user=user,
-            data={"amount_cents": amount_cents, "reason": reason, "refund": refund.get("id")},
-        )
     return donation

@@ -6,10 +6,13 @@ connected accounts https://docs.stripe.com/connect/direct-charges (the `Stripe-A
 header), webhook signatures https://docs.stripe.com/webhooks#verify-events.
 """
 
+import functools
 import json
 
 import stripe
 from django.conf import settings
+
+from crm.outbound import check_no_transaction
 
 StripeError = stripe.StripeError
 SignatureVerificationError = stripe.SignatureVerificationError
@@ -18,14 +21,57 @@ APIConnectionError = stripe.APIConnectionError
 WEBHOOK_TOLERANCE_SECONDS = 300  # Stripe's default: older signatures are replays
 
 
-def _client(network=None, retries=1):
+class _HTTPClient(stripe.RequestsClient):
+    """stripe-python's `requests` client (its default) with our timeout, and the one point every
+    Stripe request passes through: none may leave while a database transaction is open
+    (`crm.outbound`). stripe-python takes a client of ours through `StripeClient(http_client=)`;
+    its `HTTPClient` is the "base HTTP client that custom clients can inherit from", and every
+    request, retries included, goes through `request` or `request_stream` (stripe/_http_client.py,
+    16.1)."""
+
+    def request(self, method, url, headers, post_data=None):
+        check_no_transaction(f"Stripe {method.upper()} {url}")
+        return super().request(method, url, headers, post_data)
+
+    def request_stream(self, method, url, headers, post_data=None):
+        check_no_transaction(f"Stripe {method.upper()} {url}")
+        return super().request_stream(method, url, headers, post_data)
+
+
+CONNECT_TIMEOUT = 5  # seconds: Stripe's API connects in well under one
+
+
+@functools.cache
+def _http_client(timeout):
+    """One per process and timeout (it keeps a `requests` session per thread). `requests`
+    takes (connect, read) timeouts; the read timeout bounds each wait for the answer."""
+    return _HTTPClient(timeout=(min(CONNECT_TIMEOUT, timeout), timeout))
+
+
+def _client(network=None, retries=None):
+    """A client for the network's account. `retries`: how many times the SDK repeats a request
+    that failed on the network or got 409/5xx (https://docs.stripe.com/error-low-level#idempotency);
+    the SDK gives each POST an idempotency key of its own, so its retries never create twice,
+    and our creating calls pass keys of ours, so that our own repeats do not either."""
     stripe.enable_telemetry = False  # else it writes ~/.config/stripe/telemetry_id
-    options = {"max_network_retries": retries}
+    if retries is None:
+        retries = settings.STRIPE_MAX_NETWORK_RETRIES
+    options = {
+        "max_network_retries": retries,
+        "http_client": _http_client(settings.STRIPE_TIMEOUT),
+    }
     if settings.STRIPE_API_BASE:
         options["base_addresses"] = {"api": settings.STRIPE_API_BASE}
     if network is not None and network.stripe_account_id:
         options["stripe_account"] = network.stripe_account_id
     return stripe.StripeClient(settings.STRIPE_SECRET_KEY, **options)
+
+
+def key_is_live():
+    """True if our secret key is a live one (`sk_live_…`, restricted `rk_live_…`): objects
+    made with a test key do not exist for it, and the other way round
+    (https://docs.stripe.com/keys#test-live-modes)."""
+    return str(settings.STRIPE_SECRET_KEY or "").startswith(("sk_live_", "rk_live_"))
 
 
 def verify_event(payload, sig_header):
@@ -76,9 +122,9 @@ def create_checkout_session(donation, *, product_name, success_url, cancel_url, 
         params["submit_type"] = "donate"
         params["payment_intent_data"] = {"metadata": metadata}
     # Retries of this call reuse the session; the creation time keeps keys unique when a
-    # development database is reset and ids start again.
+    # development database is reset and ids start again. One retry: the donor is waiting.
     key = f"checkout-donation-{donation.pk}-{int(donation.created_at.timestamp() * 1e6)}"
-    session = _client(donation.network).v1.checkout.sessions.create(
+    session = _client(donation.network, retries=1).v1.checkout.sessions.create(
         params=params, options={"idempotency_key": key}
     )
     return {"id": session.id, "url": session.url}
@@ -118,7 +164,7 @@ def invoice_for_payment_intent(network, payment_intent_id):
     """The invoice a subscription payment belongs to: since API 2025-03-31 charges and
     payment intents no longer name their invoice; invoice payments do
     (https://docs.stripe.com/api/invoice-payment/list)."""
-    page = _client(network).v1.invoice_payments.list(
+    page = _client(network, retries=1).v1.invoice_payments.list(
         params={"payment": {"type": "payment_intent", "payment_intent": payment_intent_id}}
     )
     for payment in page.data:
@@ -231,8 +277,9 @@ def create_refund(donation, *, amount_cents, metadata, idempotency_key):
 
 
 def retrieve_charge(network, charge_id):
-    """A charge as Stripe has it now (its `amount_refunded` is the total refunded so far)."""
-    return _client(network).v1.charges.retrieve(charge_id).to_dict()
+    """A charge as Stripe has it now (its `amount_refunded` is the total refunded so far).
+    One retry: a webhook waits on it, and Stripe delivers the event again if it fails."""
+    return _client(network, retries=1).v1.charges.retrieve(charge_id).to_dict()
 
 
 # --- Plans: https://docs.stripe.com/api/subscriptions/update, billing portal sessions ----------

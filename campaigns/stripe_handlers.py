@@ -6,6 +6,12 @@ transaction `campaigns.webhooks.receive_event` opened, and returns True if it ch
 Handlers are idempotent and order-tolerant: Stripe retries for days and does not guarantee
 order (https://docs.stripe.com/webhooks#event-ordering).
 
+Handlers never call Stripe: no transaction (and no row lock) waits on the network. What an event
+needs from Stripe is asked before the transaction (`campaigns.stripe_reads.prepare`: a
+payment's fee, a refund's charge), and the handler gets the answer as `fetched`; what can only
+follow the record (a paid payout's balance transactions) runs after the commit
+(`campaigns.stripe_reads.follow_up`).
+
 A Stripe object is bound to the donation it was created for: the Checkout Session id is stored
 when the session is created (`campaigns.views.give`), the payment intent and subscription ids
 when its completion arrives. `metadata.donation_id` / `client_reference_id` are only hints
@@ -24,9 +30,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from crm import gifts, plans
-from crm.models import Donation, Network
+from crm.models import Donation
 
-from . import plan_changes, stripe_api
+from . import plan_changes
 from .payouts import apply as money
 
 log = logging.getLogger(__name__)
@@ -38,8 +44,14 @@ class NotOurs(Exception):
 
 
 class NotYet(Exception):
-    """The event refers to a payment we cannot place yet (its checkout event has not arrived):
-    answered with an error so that Stripe delivers it again later."""
+    """The event refers to something that has not arrived yet (the checkout that makes its plan,
+    the payment it refunds): kept as waiting and acknowledged, then applied when that arrives
+    (`campaigns.webhooks.apply_waiting`) or by the worker's sweep."""
+
+
+class Unreachable(Exception):
+    """Stripe did not answer a question the event needs: answered with an error, so that
+    Stripe delivers it again later."""
 
 
 def _id(value):
@@ -120,10 +132,19 @@ def _payment_donation(payment_intent_id, account, metadata=None):
 # `payment_status` is `paid`; delayed methods (SEPA) finish with `async_payment_succeeded`.
 
 
-def checkout_completed(session, account):
+def checkout_completed(session, account, fetched=None):
     donation = _session_donation(session, account)
     changed = _bind_session(donation, session)
-    if session.get("payment_status") == "paid":
+    sub_id = _id(session.get("subscription"))
+    monthly = session.get("mode") == "subscription" and sub_id
+    paid = session.get("payment_status") == "paid"
+    matches = gifts.payment_matches(donation, session.get("amount_total"), session.get("currency"))
+    if monthly and paid and matches and donation.recurring_plan_id is None:
+        # The plan first: this payment is its first charge, acknowledged with the plan's
+        # welcome (`crm.outbox.queue_gift_email`), not as a one-off gift.
+        donation.recurring_plan = _plan_of_session(session, donation, account)
+        changed = True
+    if paid:
         changed |= gifts.record_payment(
             donation,
             amount_cents=session.get("amount_total"),
@@ -131,24 +152,27 @@ def checkout_completed(session, account):
             stripe_checkout_session_id=session["id"],
             stripe_payment_intent_id=_id(session.get("payment_intent")),
         )
-        if _id(session.get("payment_intent")):  # fee and net, one call (charge expanded)
-            changed |= money.fetch_payment_fee(
-                donation, payment_intent_id=_id(session["payment_intent"])
-            )
+        changed |= money.record_payment_fee(donation, (fetched or {}).get("charge"))
     elif _id(session.get("payment_intent")) and not donation.stripe_payment_intent_id:
         donation.stripe_payment_intent_id = _id(session["payment_intent"])
         donation.method = Donation.Method.SEPA_DEBIT
         donation.save(update_fields=["stripe_payment_intent_id", "method", "updated_at"])
         changed = True
-    sub_id = _id(session.get("subscription"))
-    if session.get("mode") == "subscription" and sub_id:
+    if monthly:
         if donation.status == Donation.Status.NEEDS_REVIEW:
             return changed  # no plan for a payment under review
-        plan = plans.plan_for_subscription(
-            sub_id, origin=donation, customer_id=_id(session.get("customer")) or ""
-        )
-        changed |= plans.attach_plan(plan, donation)
+        changed |= plans.attach_plan(_plan_of_session(session, donation, account), donation)
     return changed
+
+
+def _plan_of_session(session, donation, account):
+    return plans.plan_for_subscription(
+        _id(session["subscription"]),
+        origin=donation,
+        customer_id=_id(session.get("customer")) or "",
+        livemode=session.get("livemode"),
+        account=account or "",
+    )
 
 
 def _bind_session(donation, session):
@@ -168,8 +192,8 @@ def _bind_session(donation, session):
     return bool(fields)
 
 
-def checkout_async_succeeded(session, account):
-    return checkout_completed({**session, "payment_status": "paid"}, account)
+def checkout_async_succeeded(session, account, fetched=None):
+    return checkout_completed({**session, "payment_status": "paid"}, account, fetched)
 
 
 def checkout_async_failed(session, account):
@@ -197,7 +221,7 @@ def _invoice_subscription(invoice):
     return _id(details.get("subscription")), details.get("metadata") or {}
 
 
-def invoice_paid(invoice, account):
+def invoice_paid(invoice, account, fetched=None):
     sub_id, metadata = _invoice_subscription(invoice)
     if not sub_id:
         raise NotOurs("invoice without a subscription")
@@ -208,7 +232,11 @@ def invoice_paid(invoice, account):
         origin = _guard(gifts.lock_donation(pk=origin_id), account)
         _check_origin(origin, sub_id)
     plan = plans.plan_for_subscription(
-        sub_id, origin=origin, customer_id=_id(invoice.get("customer"))
+        sub_id,
+        origin=origin,
+        customer_id=_id(invoice.get("customer")),
+        livemode=invoice.get("livemode"),
+        account=account or "",
     )
     if plan is None:
         raise NotOurs(f"unknown subscription {sub_id}")
@@ -230,7 +258,7 @@ def invoice_paid(invoice, account):
     plans.record_next_charge(plan, plan_changes.when(period_end))
     gift = Donation.objects.select_related("network").filter(stripe_invoice_id=invoice["id"])
     if (gift := gift.first()) is not None:
-        changed |= money.fetch_payment_fee(gift, invoice_id=invoice["id"])
+        changed |= money.record_payment_fee(gift, (fetched or {}).get("charge"))
     return changed
 
 
@@ -299,12 +327,13 @@ def subscription_deleted(subscription, account):
 # --- Refunds and disputes ----------------------------------------------------------------------
 
 
-def _charge_donation(charge_id, payment_intent_id, account):
+def _charge_donation(charge_id, payment_intent_id, account, fetched=None):
     donation = gifts.lock_donation(stripe_charge_id=charge_id) if charge_id else None
     if donation is None and payment_intent_id:
         donation = gifts.lock_donation(stripe_payment_intent_id=payment_intent_id)
-    if donation is None and payment_intent_id:
-        donation = _invoice_donation(payment_intent_id, account)
+    invoice_id = (fetched or {}).get("invoice_id")
+    if donation is None and invoice_id:
+        donation = gifts.lock_donation(stripe_invoice_id=invoice_id)
     if donation is None:
         raise NotYet(f"no donation for charge {charge_id} / {payment_intent_id} yet")
     donation = _guard(donation, account)
@@ -320,23 +349,6 @@ def _charge_donation(charge_id, payment_intent_id, account):
     return donation
 
 
-def _invoice_donation(payment_intent_id, account):
-    """A monthly charge: only its invoice is on record, and since API 2025-03-31 charges no
-    longer name their invoice, so ask Stripe (only networks with monthly plans need to)."""
-    network = (
-        Network.objects.filter(stripe_account_id=account or "", recurring_plans__isnull=False)
-        .distinct()
-        .first()
-    )
-    if network is None:
-        return None
-    try:
-        invoice_id = stripe_api.invoice_for_payment_intent(network, payment_intent_id)
-    except stripe_api.StripeError as exc:
-        raise NotYet(f"Stripe unreachable: {exc}") from exc
-    return gifts.lock_donation(stripe_invoice_id=invoice_id) if invoice_id else None
-
-
 def _refund_reason(refund_metadata):
     """The receipt's void reason: the treasurer's own words for a refund made from Trama, else
     a note that it was made in Stripe (its dashboard, or another tool)."""
@@ -345,28 +357,27 @@ def _refund_reason(refund_metadata):
         return str(reason or _("Refunded in Stripe"))[:255]
 
 
-def charge_refunded(charge, account):
-    donation = _charge_donation(charge["id"], _id(charge.get("payment_intent")), account)
+def charge_refunded(charge, account, fetched=None):
+    donation = _charge_donation(charge["id"], _id(charge.get("payment_intent")), account, fetched)
     return gifts.record_refunded_total(
         donation, int(charge.get("amount_refunded") or 0), reason=_refund_reason({})
     )
 
 
-def refund_changed(refund, account):
+def refund_changed(refund, account, fetched=None):
     """`refund.created` / `refund.updated` (https://docs.stripe.com/api/refunds/object): a
     refund names its charge but not the total refunded, so read it from the charge as Stripe
-    has it now; the same total as recorded (this refund already landed through
-    `charge.refunded`, or was made from Trama) changes nothing."""
+    has it now (`_fetch_refund`, before the transaction); the same total as recorded (this
+    refund already landed through `charge.refunded`, or was made from Trama) changes nothing."""
     donation = _charge_donation(
-        _id(refund.get("charge")), _id(refund.get("payment_intent")), account
+        _id(refund.get("charge")), _id(refund.get("payment_intent")), account, fetched
     )
     if refund.get("status") in ("failed", "canceled"):
         log.warning("refund %s of donation %s %s", refund.get("id"), donation.pk, refund["status"])
         return False
-    try:
-        charge = stripe_api.retrieve_charge(donation.network, _id(refund.get("charge")))
-    except stripe_api.StripeError as exc:
-        raise NotYet(f"Stripe unreachable: {exc}") from exc
+    charge = (fetched or {}).get("charge")
+    if charge is None:
+        raise Unreachable(f"the charge of refund {refund.get('id')} was not read from Stripe")
     return gifts.record_refunded_total(
         donation,
         int(charge.get("amount_refunded") or 0),
@@ -379,18 +390,18 @@ def refund_changed(refund, account):
 DISPUTE_KEPT = ("won", "warning_closed", "prevented")
 
 
-def dispute_created(dispute, account):
+def dispute_created(dispute, account, fetched=None):
     donation = _charge_donation(
-        _id(dispute.get("charge")), _id(dispute.get("payment_intent")), account
+        _id(dispute.get("charge")), _id(dispute.get("payment_intent")), account, fetched
     )
     if dispute.get("status") in (*DISPUTE_KEPT, "lost"):
-        return dispute_closed(dispute, account)
+        return dispute_closed(dispute, account, fetched)
     return gifts.record_dispute(donation)
 
 
-def dispute_closed(dispute, account):
+def dispute_closed(dispute, account, fetched=None):
     donation = _charge_donation(
-        _id(dispute.get("charge")), _id(dispute.get("payment_intent")), account
+        _id(dispute.get("charge")), _id(dispute.get("payment_intent")), account, fetched
     )
     if dispute.get("status") in DISPUTE_KEPT:
         return gifts.record_dispute_closed(donation, won=True)
@@ -401,11 +412,8 @@ def dispute_closed(dispute, account):
 
 def payout_changed(payout, account):
     """`payout.paid` / `payout.failed` / `payout.reconciliation_completed` (and the others):
-    our payout record and, once paid, its balance transactions (`campaigns.payouts`)."""
-    try:
-        return money.apply_payout(payout, account)
-    except stripe_api.StripeError as exc:
-        raise NotYet(f"Stripe unreachable: {exc}") from exc
+    our payout record; once paid, its balance transactions follow the commit (`AFTER`)."""
+    return money.apply_payout(payout, account)
 
 
 HANDLERS = {

@@ -62,26 +62,36 @@ def give(request, page_id):
         response = campaign.serve(request, form=form, status=429)
         response["Retry-After"] = str(decision.retry_after)
         return response
+    # Mark, commit, call, record: the pending gift is committed before Stripe is asked (no
+    # transaction waits on Stripe), the session id recorded after. If Stripe fails, the pending
+    # gift is deleted (nothing half-written) and the donor reads that nothing was charged.
+    donation = _pending_donation(campaign, form)
     try:
-        with transaction.atomic():
-            donation = _pending_donation(campaign, form)
-            session = stripe_api.create_checkout_session(
-                donation,
-                product_name=_product_name(campaign, form),
-                success_url=_absolute(request, "campaigns:thanks", donation),
-                cancel_url=_absolute(request, "campaigns:cancelled", donation),
-                monthly=form.monthly,
-            )
-            donation.stripe_checkout_session_id = session["id"]
-            donation.save(update_fields=["stripe_checkout_session_id", "updated_at"])
+        session = stripe_api.create_checkout_session(
+            donation,
+            product_name=_product_name(campaign, form),
+            success_url=_absolute(request, "campaigns:thanks", donation),
+            cancel_url=_absolute(request, "campaigns:cancelled", donation),
+            monthly=form.monthly,
+        )
     except stripe_api.StripeError:
         log.exception("could not start a checkout for campaign %s", campaign.pk)
+        _not_started(donation)
         form.add_error(
             None,
             _("The payment service is not answering: nothing was charged. Please try again."),
         )
         return campaign.serve(request, form=form, status=503)
+    donation.stripe_checkout_session_id = session["id"]
+    donation.save(update_fields=["stripe_checkout_session_id", "updated_at"])
     return HttpResponseRedirect(session["url"], status=303)
+
+
+def _not_started(donation):
+    """Stripe gave the donor no checkout for this gift: no payment can arrive for it (a session
+    Stripe made before our timeout is never shown to anyone and expires; its events find no
+    gift and are acknowledged as not ours)."""
+    Donation.objects.filter(pk=donation.pk, status=Donation.Status.PENDING).delete()
 
 
 def _retry_message(seconds):

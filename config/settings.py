@@ -4,6 +4,7 @@ Every variable is read once here, with its type and a safe development default; 
 lists them all. With `DEBUG` off, the secrets below must be set or the process refuses to start.
 """
 
+import json
 import logging
 import os
 from datetime import timedelta
@@ -12,6 +13,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from config.mailers import SMTP_BACKEND, mailer
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -366,6 +369,12 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "trama",  # the Redis may be shared with other applications
+            # Seconds to connect and for each answer: a hanging Redis fails a request clearly
+            # instead of holding it (redis-py waits forever by default).
+            "OPTIONS": {
+                "socket_connect_timeout": env_int("REDIS_TIMEOUT", 2),
+                "socket_timeout": env_int("REDIS_TIMEOUT", 2),
+            },
         }
     }
 else:
@@ -419,7 +428,7 @@ HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 10)
 HEARTBEAT_SILENT_AFTER = env_int("HEARTBEAT_SILENT_AFTER", 45)
 # More sweep rules, from apps crm must not import: dotted paths of callables taking `now` and
 # returning counts (crm.sweep.run_sweep runs them after its own).
-WORKER_SWEEPS = ("outreach.sending.sweep",)
+WORKER_SWEEPS = ("outreach.sending.sweep", "campaigns.webhooks.sweep_waiting")
 # The name a worker or the scheduler beats under (ops.heartbeat.default_name); empty: its
 # host and process id. The supervisor (`bin/trama serve`) gives each child a stable name
 # (`worker-1@host`), so a restarted worker takes over its dead predecessor's row.
@@ -458,31 +467,30 @@ DONOR_PORTAL_SESSION_MAX_AGE = env_int("DONOR_PORTAL_SESSION_MAX_AGE", 2 * 3600)
 # --- Mail ---------------------------------------------------------------------------------------
 # MAIL_BACKEND is a Django/anymail backend path: the console in development (ours prints headers,
 # text and attachment names, not base64), an anymail ESP in production (e.g.
-# anymail.backends.brevo.EmailBackend) whose keys go in ANYMAIL_* variables.
+# anymail.backends.brevo.EmailBackend) whose keys go in ANYMAIL_* variables, or Django's SMTP
+# backend with the SMTP_* variables. Every send gives up after EMAIL_TIMEOUT seconds (SMTP, the
+# ESP's HTTP API, or SES): a hanging provider never holds a worker for long, and the email stays
+# queued for its next attempt (crm.outbox). See config/mailers.py for how each backend takes it.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Trama <noreply@trama.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Not named EMAIL_TIMEOUT here: Django 6.1 refuses the deprecated EMAIL_* settings beside MAILERS.
+MAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 MAILERS = {
-    "default": {
-        # Empty or unset: the console with DEBUG, plain SMTP (SMTP_* below) without.
-        "BACKEND": env_str("MAIL_BACKEND")
-        or (
-            "config.console_mail.EmailBackend"
-            if DEBUG
-            else "django.core.mail.backends.smtp.EmailBackend"
-        ),
-    }
+    "default": mailer(
+        # Empty or unset: the console with DEBUG, SMTP (SMTP_* below) without.
+        env_str("MAIL_BACKEND") or ("config.console_mail.EmailBackend" if DEBUG else SMTP_BACKEND),
+        timeout=MAIL_TIMEOUT,
+        smtp={
+            "host": env_str("SMTP_HOST", "localhost"),
+            "port": env_int("SMTP_PORT", 25),
+            "username": env_str("SMTP_USERNAME"),
+            "password": env_str("SMTP_PASSWORD"),
+            "use_tls": env_bool("SMTP_USE_TLS", False),
+            "use_ssl": env_bool("SMTP_USE_SSL", False),
+        },
+        ses_client_params=json.loads(env_str("ANYMAIL_AMAZON_SES_CLIENT_PARAMS") or "{}"),
+    )
 }
-# Plain SMTP (the production default without an anymail ESP): the relay's address and login.
-if MAILERS["default"]["BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":
-    MAILERS["default"]["OPTIONS"] = {
-        "host": env_str("SMTP_HOST", "127.0.0.1"),
-        "port": env_int("SMTP_PORT", 25),
-        "username": env_str("SMTP_USER"),
-        "password": env_str("SMTP_PASSWORD"),
-        "use_tls": env_bool("SMTP_STARTTLS", False),
-        "use_ssl": env_bool("SMTP_SSL", False),
-        "timeout": env_int("SMTP_TIMEOUT", 10),
-    }
 ANYMAIL = {
     key: os.environ[f"ANYMAIL_{key}"]
     for key in (
@@ -491,7 +499,6 @@ ANYMAIL = {
         "MAILGUN_SENDER_DOMAIN",
         "POSTMARK_SERVER_TOKEN",
         "SENDGRID_API_KEY",
-        "AMAZON_SES_CLIENT_PARAMS",
         "WEBHOOK_SECRET",
     )
     if os.environ.get(f"ANYMAIL_{key}")
@@ -507,6 +514,15 @@ STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "sk_test_local_standin")
 STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "pk_test_local_standin")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "whsec_local_standin" if DEBUG else "")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")
+# Seconds a Stripe call waits to connect and for each answer (the SDK's own default is 80), and
+# how many times a call that failed on the network, or that Stripe asks us to repeat (409, 5xx),
+# is tried again; creating calls (checkout, refunds, plan changes) carry idempotency keys, so a
+# retry never makes a second one (campaigns.stripe_api).
+STRIPE_TIMEOUT = env_int("STRIPE_TIMEOUT", 15)
+STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
+# A call to an outside service made while a database transaction is open holds its locks for as
+# long as the service takes (crm.outbound): "raise" (development, tests) or "log" (production).
+OUTBOUND_IN_TRANSACTION = env_str("OUTBOUND_IN_TRANSACTION", "raise" if DEBUG else "log")
 if STRIPE_API_BASE:
     # The donation form redirects to Checkout's hosted page, on the stand-in's origin here:
     # CSP form-action also governs redirects after a form submission.

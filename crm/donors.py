@@ -14,6 +14,7 @@ import unicodedata
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from wagtail.log_actions import log
 
 from .models import Donor
 from .validators import normalise_code
@@ -113,11 +114,29 @@ def match_or_create_donor(network, details):
 
 
 def confirm_newsletter(donor):
-    """The donor clicked the confirmation link: newsletter consent, with its time. Returns False
-    if it was already given."""
+    """The donor clicked the confirmation link: newsletter consent, with its time, in the
+    consent log (`crm.consent`). Returns False if it was already given."""
     if donor.newsletter:
         return False
     donor.newsletter = True
     donor.newsletter_confirmed_at = timezone.now()
     donor.save(update_fields=["newsletter", "newsletter_confirmed_at", "updated_at"])
+    log(donor, "crm.consent.confirmed", data={"email": donor.email})
     return True
+
+
+def flag_possible_duplicate(donor):
+    """A donor a treasurer typed (new, or given another codice fiscale, partita IVA or email)
+    is flagged as a possible duplicate of the donor of the network sharing one of them, as a
+    public gift's would be (`match_or_create_donor`): until a treasurer decides, their gifts
+    are not reported under a codice fiscale someone else has (`crm.merging`). Returns the
+    donor flagged against, or None."""
+    if donor.possible_duplicate_of_id is not None or donor.anonymised_at:
+        return None
+    values = _cleaned({field: getattr(donor, field) for field in DONOR_FIELDS})
+    others = [other for other in _candidates(donor.network, values) if other.pk != donor.pk]
+    if not others:
+        return None
+    donor.possible_duplicate_of = others[0]
+    Donor.objects.filter(pk=donor.pk).update(possible_duplicate_of=others[0])
+    return others[0]

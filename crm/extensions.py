@@ -19,7 +19,8 @@ PLAN_MANAGE_PATH = "crm_plan_manage_path"
 # fn() -> the giving app's plan verbs, each calling Stripe then recording the change:
 # an object with cancel(plan, *, user, by), change_amount(plan, amount_cents, *, user, by),
 # change_interval(plan, interval, *, user, by), pause(plan, *, user, by),
-# resume(plan, *, user, by). They raise `crm.plans.PlanGone` / `PlanServiceDown`.
+# resume(plan, *, user, by), check(plan, *, user, by) (ask Stripe again about a plan to
+# check). They raise `crm.plans.PlanGone` / `PlanToCheck` / `PlanServiceDown`.
 PLAN_CHANGES = "crm_plan_changes"
 # fn() -> [(app_label, codename)]: more model permissions for every network's treasurers.
 TREASURER_PERMISSIONS = "crm_treasurer_permissions"

@@ -18,10 +18,12 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from . import email_templates, links, portal_links
 from .links import newsletter_confirm_url, plan_cancel_url, receipt_download_url
-from .models import DonorEmail, Receipt
+from .models import DonorEmail, Receipt, RecurringPlan
 from .money import format_amount
 from .receipt_files import download_name, ensure_receipt_pdf, read_receipt_pdf
 
@@ -115,14 +117,17 @@ def build_payment_failed_message(email):
     the card or stop giving (the signed self-service link)."""
     plan = email.recurring_plan
     donor, network = plan.donor, plan.network
+    language = "en" if donor.language == "en" else "it"
+    with translation.override(language):
+        interval = plan.get_interval_display().lower()
     context = {
         "plan": plan,
         "donor_name": donor.first_name or donor.display_name,
         "amount": format_amount(plan.amount_cents),
+        "interval": interval,
         "entity": network,
         "manage_url": plan_manage_url(plan),
     }
-    language = "en" if donor.language == "en" else "it"
     return _message(email, "payment_failed", context, language, network.email, network)
 
 
@@ -142,6 +147,62 @@ def build_plan_message(email, template):
         "manage_url": plan_manage_url(plan) if template == "plan_link" else "",
     }
     return _message(email, template, context, language, network.email)
+
+
+def _interval_label(value):
+    return str(dict(RecurringPlan.Interval.choices).get(value, "—")).lower()
+
+
+def plan_change_lines(changes):
+    """What changed, one sentence each, in the active language (`crm.plans.update_plan`
+    lists the changes; they are kept on the email as they were made)."""
+    lines = []
+    for change in changes:
+        what = change.get("what")
+        if what == "amount":
+            lines.append(
+                _("The amount is now %(to)s (it was %(from)s), from the next payment.")
+                % {"to": format_amount(change["to"]), "from": format_amount(change["from"])}
+            )
+        elif what == "interval":
+            lines.append(
+                _("It is now %(to)s (it was %(from)s), from the next payment date.")
+                % {"to": _interval_label(change["to"]), "from": _interval_label(change["from"])}
+            )
+        elif what == "pause" and change.get("resumes_at"):
+            resumes = parse_datetime(change["resumes_at"])
+            lines.append(
+                _("It is paused: nothing will be charged until %(date)s.")
+                % {"date": _date(timezone.localtime(resumes)) if resumes else "—"}
+            )
+        elif what == "pause":
+            lines.append(_("It is paused: nothing will be charged until it is resumed."))
+        elif what == "resume":
+            lines.append(_("It is running again: payments start again from the next date."))
+    return lines
+
+
+def build_plan_changed_message(email):
+    """Confirms a change to the plan (amount, frequency, pause, resume), whoever made it: what
+    changed as it was made, what the plan is now, and the link to change it again."""
+    plan = email.recurring_plan
+    donor, network = plan.donor, plan.network
+    details = email.details or {}
+    next_charge = parse_datetime(details.get("next_charge_at") or "")
+    language = "en" if donor.language == "en" else "it"
+    with translation.override(language):
+        context = {
+            "plan": plan,
+            "donor_name": donor.first_name or donor.display_name,
+            "amount": format_amount(details.get("amount_cents") or plan.amount_cents),
+            "interval": _interval_label(details.get("interval") or plan.interval),
+            "changes": plan_change_lines(details.get("changes") or []),
+            "next_charge": _date(timezone.localtime(next_charge)) if next_charge else "",
+            "paused": bool(details.get("paused")),
+            "entity": network,
+            "manage_url": plan_manage_url(plan),
+        }
+    return _message(email, "plan_changed", context, language, network.email, network)
 
 
 def build_newsletter_confirm_message(email):
@@ -296,6 +357,8 @@ def build_message(email):
         return build_newsletter_confirm_message(email)
     if email.kind == DonorEmail.Kind.REFUND:
         return build_refund_message(email)
+    if email.kind == DonorEmail.Kind.PLAN_CHANGED:
+        return build_plan_changed_message(email)
     if email.kind in (DonorEmail.Kind.PLAN_STOPPED, DonorEmail.Kind.PLAN_LINK):
         return build_plan_message(email, email.kind)
     if email.kind in (DonorEmail.Kind.GIFT, DonorEmail.Kind.PLAN_WELCOME):

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 
 from . import receipt_log_actions as history
 from . import tasks
-from .models import DonorEmail
+from .models import Donation, DonorEmail
 from .receipt_files import ReceiptError
 
 
@@ -55,18 +55,45 @@ def queue_plan_stopped_email(plan):
     return _queue_plan_email(plan, DonorEmail.Kind.PLAN_STOPPED)
 
 
+def queue_plan_changed_email(plan, changes, *, by=""):
+    """Queue the confirmation of a change to the plan (amount, frequency, pause, resume), in
+    the transaction that recorded it: `changes` as `crm.plans.update_plan` lists them, kept
+    on the email. Whoever made it (`by`): the donor hears of a change they did not ask for
+    too. None without an address."""
+    if plan.donor_id is None or not plan.donor.email or plan.donor.anonymised_at:
+        return None
+    email = DonorEmail.objects.create(
+        kind=DonorEmail.Kind.PLAN_CHANGED,
+        recurring_plan=plan,
+        to=plan.donor.email,
+        details={
+            "changes": list(changes),
+            "by": by,
+            # The plan as it stands after this change, for the email to say it.
+            "amount_cents": plan.amount_cents,
+            "interval": plan.interval,
+            "paused": plan.status == plan.Status.PAUSED,
+            "next_charge_at": plan.upcoming_charge.isoformat() if plan.upcoming_charge else None,
+        },
+    )
+    _send_after_commit(email)
+    return email
+
+
 def queue_plan_link_email(plan):
     """Queue the email carrying the signed link to the plan's page. None without an address."""
     return _queue_plan_email(plan, DonorEmail.Kind.PLAN_LINK)
 
 
-def queue_newsletter_confirmation(donor):
+def queue_newsletter_confirmation(donor, *, again=False):
     """Queue the email whose signed link confirms the newsletter (double opt-in: a ticked box
     on a public form proves nothing about who owns the mailbox). Once per donor: None if they
-    already receive it, were already asked, or have no address."""
+    already receive it, were already asked (unless `again`: a treasurer's new request,
+    `crm.consent`), or have no address."""
     if donor.newsletter or not donor.email or donor.anonymised_at:
         return None
-    if DonorEmail.objects.filter(kind=DonorEmail.Kind.NEWSLETTER_CONFIRM, donor=donor).exists():
+    asked = DonorEmail.objects.filter(kind=DonorEmail.Kind.NEWSLETTER_CONFIRM, donor=donor)
+    if not again and asked.exists():
         return None
     email = DonorEmail.objects.create(
         kind=DonorEmail.Kind.NEWSLETTER_CONFIRM, donor=donor, to=donor.email
@@ -103,7 +130,10 @@ def queue_gift_email(donation, *, receipt=None):
     welcomed = DonorEmail.objects.filter(
         kind=DonorEmail.Kind.PLAN_WELCOME, donation__recurring_plan_id=plan_id
     )
-    if plan_id and not welcomed.exists():
+    # The welcome says "its first payment has arrived": only the plan's first gift (the one
+    # its checkout started, created before any charge) gets it, and only once.
+    earlier = Donation.objects.filter(recurring_plan_id=plan_id, pk__lt=donation.pk)
+    if plan_id and not welcomed.exists() and not earlier.exists():
         kind = DonorEmail.Kind.PLAN_WELCOME
     to = (receipt.donor_snapshot.get("email") if receipt else "") or donor.email
     try:

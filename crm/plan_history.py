@@ -21,7 +21,8 @@ RESUME = "crm.plan.resume"
 CARD = "crm.plan.card"
 STOP = "crm.plan.stop"
 LINK = "crm.plan.link"
-ACTIONS = (AMOUNT, INTERVAL, PAUSE, RESUME, CARD, STOP, LINK)
+CHECK = "crm.plan.check"
+ACTIONS = (AMOUNT, INTERVAL, PAUSE, RESUME, CARD, STOP, LINK, CHECK)
 
 # Who made a change: the words the treasurer reads.
 BY_TREASURER, BY_DONOR, BY_STRIPE = "treasurer", "donor", "stripe"
@@ -41,6 +42,9 @@ def register_plan_log_actions(actions):
     actions.register_action(CARD, _("Update payment method"), _("Payment method updated"))
     actions.register_action(STOP, _("Stop plan"), _("Plan stopped"))
     actions.register_action(LINK, _("Send manage link"), _("Manage link sent to the donor"))
+    actions.register_action(
+        CHECK, _("Mark plan to check"), _("Stripe does not know the subscription: to check")
+    )
 
 
 def log_plan(plan, action, *, user=None, by="", **data):
@@ -76,6 +80,8 @@ def describe(entry, interval_labels):
         text = gettext("Stripe no longer knows this subscription: recorded as already stopped")
     elif entry.action == LINK:
         text = data.get("to") or ""
+    elif entry.action == CHECK:
+        text = data.get("note") or ""
     elif entry.action == PAUSE and data.get("resumes_at"):
         resumes = parse_datetime(data["resumes_at"])
         text = gettext("until %(date)s") % {

@@ -34,17 +34,25 @@ class PlanError(Exception):
 
 
 class PlanGone(PlanError):
-    """Stripe no longer knows the plan's subscription: the plan is recorded as stopped."""
+    """The plan is already stopped: nothing to change."""
+
+
+class PlanToCheck(PlanError):
+    """Stripe does not know the plan's subscription with the key and account in use: the plan
+    is marked to check for the treasurer, nothing else changed, no donor told."""
 
 
 class PlanServiceDown(PlanError):
     """Stripe did not answer (or refused): nothing changed, the person may try again."""
 
 
-def plan_for_subscription(subscription_id, *, origin=None, customer_id=""):
+def plan_for_subscription(
+    subscription_id, *, origin=None, customer_id="", livemode=None, account=None
+):
     """The recurring plan of a Stripe subscription, row-locked, created from the donation that
-    started it (`origin`) if new. Two events of the same subscription can arrive together:
-    the unique subscription id decides which one creates it."""
+    started it (`origin`) if new, noting where Stripe made it (`livemode`, the connected
+    `account`, '' for the platform) if the event says. Two events of the same subscription
+    can arrive together: the unique subscription id decides which one creates it."""
     plan = (
         RecurringPlan.objects.select_for_update()
         .filter(stripe_subscription_id=subscription_id)
@@ -62,6 +70,8 @@ def plan_for_subscription(subscription_id, *, origin=None, customer_id=""):
                 status=RecurringPlan.Status.ACTIVE,
                 stripe_subscription_id=subscription_id,
                 stripe_customer_id=customer_id or "",
+                livemode=livemode if isinstance(livemode, bool) else None,
+                stripe_account_id=account,
                 started_at=timezone.now(),
             )
     except IntegrityError:
@@ -131,7 +141,13 @@ def record_plan_charge(plan, *, invoice_id, amount_cents, currency, origin=None,
 
 
 def _activate(plan):
-    if plan.status in (RecurringPlan.Status.PENDING, RecurringPlan.Status.PAST_DUE):
+    """A paid charge: the plan runs (a plan to check evidently exists at Stripe)."""
+    waiting = (
+        RecurringPlan.Status.PENDING,
+        RecurringPlan.Status.PAST_DUE,
+        RecurringPlan.Status.TO_CHECK,
+    )
+    if plan.status in waiting:
         plan.status = RecurringPlan.Status.ACTIVE
         plan.failures = 0
         plan.save(update_fields=["status", "failures", "updated_at"])
@@ -178,13 +194,14 @@ def update_plan(
     by=history.BY_STRIPE,
 ):
     """Apply a subscription's new state (from a webhook, or from the answer to our own call:
-    whichever comes first records each change, once, in the plan's history). A cancelled plan
-    stays cancelled. A new amount in another currency than the plan's is not taken (its
-    invoices will be held for review). `paused`: Stripe's `pause_collection` is set; the
-    subscription's status stays `active` while paused, so a paused plan stays paused until
-    Stripe says it is not (or cancelled, or failing). `revision`: the one our last change
-    stamped on the subscription; a state from before it (a late webhook) is not applied."""
-    changed = []
+    whichever comes first records each change, once, in the plan's history, and queues one
+    email confirming it to the donor, whoever made it). A cancelled plan stays cancelled. A
+    new amount in another currency than the plan's is not taken (its invoices will be held
+    for review). `paused`: Stripe's `pause_collection` is set; the subscription's status
+    stays `active` while paused, so a paused plan stays paused until Stripe says it is not
+    (or cancelled, or failing). `revision`: the one our last change stamped on the
+    subscription; a state from before it (a late webhook) is not applied."""
+    changed, told = [], []  # fields saved; changes the donor is told about
     if revision is not None:
         if revision < plan.stripe_revision:
             return False
@@ -197,6 +214,8 @@ def update_plan(
     if plan.status == RecurringPlan.Status.CANCELLED:
         return False
     was_paused = plan.status == RecurringPlan.Status.PAUSED
+    # Back from "to check": the state Stripe has is not news to the donor.
+    quiet = plan.status == RecurringPlan.Status.TO_CHECK
     if status == RecurringPlan.Status.ACTIVE and (paused or (paused is None and was_paused)):
         status = RecurringPlan.Status.PAUSED
     if status and status != plan.status:
@@ -208,22 +227,23 @@ def update_plan(
         elif status == RecurringPlan.Status.PAUSED:
             data = {"resumes_at": resumes_at.isoformat()} if resumes_at else {}
             history.log_plan(plan, history.PAUSE, user=user, by=by, **data)
+            told.append({"what": "pause", **data})
         elif was_paused and status == RecurringPlan.Status.ACTIVE:
             history.log_plan(plan, history.RESUME, user=user, by=by)
+            told.append({"what": "resume"})
+        if status != RecurringPlan.Status.TO_CHECK and plan.check_note:
+            plan.check_note = ""  # Stripe knows the subscription after all
+            changed.append("check_note")
     if amount_cents and amount_cents != plan.amount_cents:
-        history.log_plan(
-            plan,
-            history.AMOUNT,
-            user=user,
-            by=by,
-            **{"from": plan.amount_cents, "to": amount_cents},
-        )
+        change = {"from": plan.amount_cents, "to": amount_cents}
+        history.log_plan(plan, history.AMOUNT, user=user, by=by, **change)
+        told.append({"what": "amount", **change})
         plan.amount_cents = amount_cents
         changed.append("amount_cents")
     if interval and interval != plan.interval:
-        history.log_plan(
-            plan, history.INTERVAL, user=user, by=by, **{"from": plan.interval, "to": interval}
-        )
+        change = {"from": plan.interval, "to": interval}
+        history.log_plan(plan, history.INTERVAL, user=user, by=by, **change)
+        told.append({"what": "interval", **change})
         plan.interval = interval
         changed.append("interval")
     if next_charge_at and next_charge_at != plan.next_charge_at:
@@ -234,20 +254,39 @@ def update_plan(
     if "status" in changed and plan.status == RecurringPlan.Status.CANCELLED:
         history.log_plan(plan, history.STOP, user=user, by=by)
         outbox.queue_plan_stopped_email(plan)
+    elif told and not quiet:
+        outbox.queue_plan_changed_email(plan, told, by=by)
     return bool(changed)
 
 
-def cancel_plan(plan, *, user=None, by=history.BY_STRIPE, gone=False):
-    """The plan ends (the donor's link, a treasurer, or `customer.subscription.deleted`):
-    recorded once in its history, and the donor is told by a "plan stopped" email. `gone`:
-    Stripe answered "No such subscription", so it is recorded as already stopped."""
+def mark_plan_to_check(plan, note, *, user=None, by=history.BY_STRIPE):
+    """Stripe answered "No such subscription": that may mean a test key in live, another
+    account, or a stand-in that forgot, as much as a subscription gone. Nothing is concluded:
+    the plan waits for a treasurer (listed on the CRM dashboard) with `note` saying what was
+    compared; no donor is told. A cancelled plan stays cancelled."""
+    if plan.status == RecurringPlan.Status.CANCELLED:
+        return False
+    first = plan.status != RecurringPlan.Status.TO_CHECK
+    plan.status = RecurringPlan.Status.TO_CHECK
+    plan.check_note = note
+    plan.save(update_fields=["status", "check_note", "updated_at"])
+    if first:
+        history.log_plan(plan, history.CHECK, user=user, by=by, note=note)
+    return True
+
+
+def cancel_plan(plan, *, user=None, by=history.BY_STRIPE):
+    """The plan ends because Stripe says its subscription is `canceled` (the answer to our
+    own cancel call for the donor or a treasurer, or `customer.subscription.deleted`):
+    recorded once in its history, and the donor is told by a "plan stopped" email. Never
+    for a "No such subscription" answer (`mark_plan_to_check`)."""
     if plan.status == RecurringPlan.Status.CANCELLED:
         return False
     plan.status = RecurringPlan.Status.CANCELLED
     plan.cancelled_at = timezone.now()
     plan.next_charge_at = None
     plan.save(update_fields=["status", "cancelled_at", "next_charge_at", "updated_at"])
-    history.log_plan(plan, history.STOP, user=user, by=by, **({"gone": True} if gone else {}))
+    history.log_plan(plan, history.STOP, user=user, by=by)
     outbox.queue_plan_stopped_email(plan)
     return True
 

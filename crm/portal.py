@@ -15,7 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import outbox
-from .donors import confirm_newsletter
+from .consent import BY_DONOR, withdraw_newsletter
+from .donors import confirm_newsletter, flag_possible_duplicate
 from .models import Donation, Donor, Receipt
 from .privacy import donor_export
 from .throttle import take_ticket
@@ -102,6 +103,8 @@ def update_details(donor, cleaned):
             changed.append(field)
     if changed:
         locked.save(update_fields=[*changed, "updated_at"])
+    if "codice_fiscale" in changed:
+        flag_possible_duplicate(locked)  # another donor's code: held until a treasurer checks
     return changed
 
 
@@ -114,9 +117,8 @@ def set_newsletter(donor, wanted):
         return confirm_newsletter(locked)
     if not locked.newsletter:
         return False
-    locked.newsletter = False
-    locked.save(update_fields=["newsletter", "updated_at"])
-    return True
+    # The confirmation goes with the consent: only a new click can start the news again.
+    return withdraw_newsletter(locked, by=BY_DONOR)
 
 
 def export_json(donor):

@@ -9,7 +9,10 @@ Per issuing entity (network) and year:
   made; money given back is reported as a refund in the year it was given back;
 - the refunds made in the year, per codice fiscale and year of the refunded gift;
 - what is left out and why: cash, a method not known to be traceable, organisations (only
-  natural persons are reported), no codice fiscale, a codice fiscale failing validation.
+  natural persons are reported), no codice fiscale, a codice fiscale failing validation;
+- what is held back "to check": the gifts and refunds of a donor flagged as a possible
+  duplicate who shares a codice fiscale with another donor (`crm.merging.identity_holds`),
+  until a treasurer merges them or confirms they are the same person.
 
 What we ship is the dataset (CSV/XLSX) for the accountant or intermediary who sends it through
 Entratel/Fisconline. The telematic file's record layout (Allegato 1 of the 2018 Provvedimento)
@@ -27,6 +30,7 @@ from django.db.models import Count, Sum
 from django.db.models.functions import ExtractYear
 from django.utils.translation import gettext_lazy as _
 
+from .merging import identity_holds
 from .models import Donation, Donor, Refund
 from .money import format_amount
 from .validators import normalise_code, validate_codice_fiscale
@@ -110,12 +114,34 @@ class LeftOut:
 
 
 @dataclass
+class ToCheck:
+    """Gifts (or refunds) of one flagged donor, held back until a treasurer decides."""
+
+    what: str  # "gift" or "refund"
+    donor_id: int
+    name: str
+    codice_fiscale: str
+    hold: object  # crm.merging.Hold
+    count: int = 0
+    amount_cents: int = 0
+
+    @property
+    def amount(self):
+        return format_amount(self.amount_cents)
+
+    @property
+    def reason_label(self):
+        return self.hold.reason
+
+
+@dataclass
 class TaxData:
     network: object
     year: int
     rows: list = field(default_factory=list)
     refunds: list = field(default_factory=list)
     left_out: list = field(default_factory=list)
+    to_check: list = field(default_factory=list)
 
     @property
     def total_cents(self):
@@ -128,6 +154,10 @@ class TaxData:
     @property
     def left_out_cents(self):
         return sum(r.amount_cents for r in self.left_out if r.what == "gift")
+
+    @property
+    def to_check_cents(self):
+        return sum(r.amount_cents for r in self.to_check if r.what == "gift")
 
     @property
     def mandatory(self):
@@ -201,10 +231,19 @@ def _classify(left, what, method, donor_id, kind, cf, names, count, cents, key_e
     return None
 
 
+def _hold(held, holds, what, donor_id, cf, names, count, cents):
+    item = held.setdefault(
+        (what, donor_id), ToCheck(what, donor_id, _name(*names), cf or "", holds[donor_id])
+    )
+    item.count += count
+    item.amount_cents += cents
+
+
 def tax_data(network, year):
     """The AdE data of `network` for `year` (a TaxData)."""
     left = {}
     donors = {}
+    holds, held = identity_holds(network), {}
     gifts = (
         Donation.objects.filter(network=network, received_on__year=year, status__in=RECEIVED)
         .order_by()
@@ -213,7 +252,9 @@ def tax_data(network, year):
     )
     for donor_id, kind, cf, first, last, org, method, n, total in gifts.iterator(chunk_size=5000):
         key = _classify(left, "gift", method, donor_id, kind, cf, (first, last, org), n, total)
-        if key is not None:
+        if key is not None and donor_id in holds:
+            _hold(held, holds, "gift", donor_id, cf, (first, last, org), n, total)
+        elif key is not None:
             row = donors.setdefault(key[0], DonorRow(key[0], _name(first, last, org)))
             row.gifts += n
             row.amount_cents += total
@@ -234,7 +275,9 @@ def tax_data(network, year):
     for donor_id, kind, cf, first, last, org, method, gift_year, n, total in given_back:
         names = (first, last, org)
         key = _classify(left, "refund", method, donor_id, kind, cf, names, n, total, (gift_year,))
-        if key is not None:
+        if key is not None and donor_id in holds:
+            _hold(held, holds, "refund", donor_id, cf, names, n, total)
+        elif key is not None:
             row = refunds.setdefault(key, RefundRow(key[0], _name(*names), gift_year))
             row.amount_cents += total
 
@@ -244,4 +287,5 @@ def tax_data(network, year):
         rows=sorted(donors.values(), key=lambda r: r.codice_fiscale),
         refunds=sorted(refunds.values(), key=lambda r: (r.codice_fiscale, r.gift_year)),
         left_out=sorted(left.values(), key=lambda r: (r.what, r.reason, r.name, r.donor_id or 0)),
+        to_check=sorted(held.values(), key=lambda r: (r.what, r.name, r.donor_id)),
     )

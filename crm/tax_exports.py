@@ -1,5 +1,5 @@
 """The Agenzia Entrate data (crm.tax_data) as files for the accountant or intermediary: one CSV
-per part (gifts, refunds, left out) and one XLSX with a sheet per part. Text cells are
+per part (gifts, refunds, left out, to check) and one XLSX with a sheet per part. Text cells are
 neutralised against formula injection (crm.formulas); amounts are euros with two decimals."""
 
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +31,18 @@ PARTS = {
             _("Amount (EUR)"),
         ),
     ),
+    "to_check": (
+        _("To check"),
+        (
+            _("Gift or refund"),
+            _("Donor id"),
+            _("Donor"),
+            _("Codice fiscale"),
+            _("Reason"),
+            _("Count"),
+            _("Amount (EUR)"),
+        ),
+    ),
 }
 
 
@@ -42,7 +54,7 @@ def part_rows(data, part):
         for row in data.refunds:
             yield [row.codice_fiscale, row.name, row.gift_year, cents_to_decimal(row.amount_cents)]
     else:
-        for row in data.left_out:
+        for row in data.left_out if part == "left_out" else data.to_check:
             yield [
                 str(_("Gift") if row.what == "gift" else _("Refund")),
                 row.donor_id,

@@ -7,13 +7,18 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.models import ModelLogEntry
 
-from . import plan_history  # noqa: F401 (registers the plan log actions)
+from . import (
+    consent,  # noqa: F401 (registers the consent log actions)
+    plan_history,  # noqa: F401 (registers the plan log actions)
+)
 from .admin import email_templates
 from .admin.bulk_actions import BULK_ACTIONS
 from .admin.common import donor_chooser_viewset
 from .admin.dashboard import crm_homepage_panels
 from .admin.menu import CrmViewSetGroup
+from .admin.plans import plans_to_check_panels
 from .extensions import CRM_MENU
+from .merging import SAME_PERSON
 from .models import TenantLogEntry
 from .tenancy import MOVE_PAGE
 
@@ -67,10 +72,18 @@ def add_crm_panels(request, panels):
     panels[:0] = crm_homepage_panels(request)
 
 
+@hooks.register("construct_homepage_panels")
+def add_plans_to_check_notice(request, panels):
+    panels[:0] = plans_to_check_panels(request)
+
+
 @hooks.register("register_log_actions")
 def register_crm_log_actions(actions):
     actions.register_action("crm.anonymise", _("Anonymise donor"), _("Donor anonymised"))
     actions.register_action("crm.merge", _("Merge donors"), _("Donors merged"))
+    actions.register_action(
+        SAME_PERSON, _("Confirm same person"), _("Confirmed as the same person as another donor")
+    )
     actions.register_action(
         MOVE_PAGE, _("Move to another network"), _("Page assigned to another network")
     )

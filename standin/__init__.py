@@ -6,7 +6,7 @@ Starting it
 -----------
 Shell (logs to stdout; first line ``standin listening on http://127.0.0.1:8420``)::
 
-    .venv/bin/python -m standin --port 8420 [--host 127.0.0.1]
+    .venv/bin/python -m standin --port 8420 [--host 127.0.0.1] [--state PATH]
 
 Python::
 
@@ -16,8 +16,11 @@ Python::
     client = stripe.StripeClient("sk_test_x", base_addresses={"api": base_url})
 
 localstripe's store and app are module globals: one stand-in per process (use
-``start_subprocess`` to run several). Persistence is off (localstripe's pickle-to-/tmp is
-disabled). Any ``sk_test_...`` key is accepted.
+``start_subprocess`` to run several). Any ``sk_test_...`` key is accepted. State lives in
+memory (localstripe's pickle-to-/tmp on every write is disabled) unless a state file is given:
+``--state var/standin-state.pickle`` (or ``STANDIN_STATE_FILE``; ``bin/demo`` does) keeps it
+across restarts, saved atomically at most every ``STANDIN_SAVE_INTERVAL`` s (default 1) and at
+SIGTERM/SIGINT (see persist.py).
 
 Environment: ``STANDIN_WEBHOOK_DELAY`` (s before first delivery, default 0.1),
 ``STANDIN_WEBHOOK_RETRIES`` (back-off list, default ``1,2,4,8,16``), ``STANDIN_SEPA_DELAY``
@@ -55,7 +58,7 @@ API (Stripe-shaped, ``/v1``)
 - Lists: newest first, ``limit``, ``starting_after``, ``ending_before``, ``created[gt|gte|lt|lte]``.
 - ``Stripe-Account: acct_...``: objects are created for that account, events carry
   ``account``, our lists only show that account's objects.
-- ``Idempotency-Key`` replays the first response.
+- ``Idempotency-Key`` replays the first response; while the first is in flight, 409.
 
 Hosted page
 -----------

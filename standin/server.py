@@ -30,6 +30,7 @@ from . import (
     events,
     pages,
     payments,
+    persist,
     portal,
     prices,
     refunds,
@@ -40,6 +41,7 @@ log = logging.getLogger("standin")
 PUBLIC_PREFIXES = ("/_standin/", "/checkout/pay/", "/billing/portal/")
 _installed = False
 _idempotent: OrderedDict = OrderedDict()  # stripe-python sends a key with every POST: cap it
+_in_flight: set = set()  # keys of requests being answered
 IDEMPOTENCY_CACHE = 5000
 _thread_loop: asyncio.AbstractEventLoop | None = None  # aiohttp binds the app to one loop
 _thread_server: dict = {}
@@ -68,6 +70,19 @@ async def context_middleware(request, handler):
                 content_type="application/json",
                 headers={"Idempotent-Replayed": "true"},
             )
+        if key and request.method == "POST":
+            # Stripe answers a request whose key is still in use by another with 409
+            # (https://docs.stripe.com/error-low-level#idempotency); the SDK tries it again.
+            if key in _in_flight:
+                raise core.error(
+                    409,
+                    "There is currently another in-progress request using this Idempotent Key "
+                    "(that probably means you submitted twice, and the other request is still "
+                    "going through). Please retry this request later.",
+                    code="idempotency_key_in_use",
+                    type_="idempotency_error",
+                )
+            _in_flight.add(key)
     try:
         response = await handler(request)
     except (UserError, web.HTTPRedirection):
@@ -86,6 +101,9 @@ async def context_middleware(request, handler):
             {"error": {"type": "api_error", "message": f"standin internal error: {exc!r}"}},
             status=500,
         )
+    finally:
+        if key and request.method == "POST":
+            _in_flight.discard(key)
     if (
         key
         and isinstance(response, web.Response)
@@ -221,19 +239,24 @@ def start_subprocess(
     host: str = "127.0.0.1",
     env: dict | None = None,
     log_path: str | os.PathLike | None = None,
+    state_file: str | os.PathLike | None = None,
 ):
     """Start ``python -m standin`` in a subprocess; returns ``(base_url, stop)``.
 
     Its output goes to ``log_path`` if given (else kept in memory, last 200 lines, and
-    shown if startup fails).
+    shown if startup fails). With ``state_file`` it keeps its state there across restarts
+    (``persist.py``). ``stop()`` sends SIGTERM (``stop(signal.SIGKILL)`` to kill it).
     """
     package_parent = str(Path(__file__).resolve().parent.parent)
     full_env = {**os.environ, **(env or {})}
     full_env["PYTHONPATH"] = os.pathsep.join(
         p for p in (package_parent, full_env.get("PYTHONPATH")) if p
     )
+    args = [sys.executable, "-m", "standin", "--port", str(port), "--host", host]
+    if state_file is not None:
+        args += ["--state", str(state_file)]
     proc = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-        [sys.executable, "-m", "standin", "--port", str(port), "--host", host],
+        args,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -262,8 +285,8 @@ def start_subprocess(
 
     threading.Thread(target=drain, daemon=True).start()
 
-    def stop():
-        proc.terminate()
+    def stop(sig=signal.SIGTERM):
+        proc.send_signal(sig)
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
@@ -280,6 +303,11 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--port", type=int, default=8420)
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--state",
+        default=os.environ.get("STANDIN_STATE_FILE", ""),
+        help="keep the state in this file across restarts (default: in memory only)",
+    )
     args = parser.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)
     logging.basicConfig(
@@ -288,6 +316,14 @@ def main(argv=None) -> None:
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
     app = install()
+    if args.state:
+        persistence = persist.Persistence(args.state, persist.interval_from_env())
+        try:
+            persistence.load()
+        except persist.StateError as exc:
+            print(f"standin: {exc}", file=sys.stderr, flush=True)
+            sys.exit(2)
+        persistence.install(app)
 
     async def serve():
         runner = web.AppRunner(app, access_log=logging.getLogger("aiohttp.access"))

@@ -8,6 +8,7 @@ writes are idempotent. Stripe objects are plain dicts in the shapes of API 2026-
 import datetime
 import logging
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -61,21 +62,24 @@ def record_charge_balance(donation, charge):
     return bool(fields)
 
 
-def fetch_payment_fee(donation, *, payment_intent_id=None, invoice_id=None):
-    """Ask Stripe once for the payment's charge with its balance transaction expanded, on the
-    network's account. A gift whose fee is known is not asked again; Stripe unreachable
-    leaves the fee for `stripe_reconcile` (the payment itself is applied regardless)."""
-    if donation.stripe_balance_transaction_id or donation.status not in Donation.COUNTED_STATUSES:
+def ask_payment_charge(network, *, payment_intent_id=None, invoice_id=None):
+    """Ask Stripe once for a payment's charge with its balance transaction expanded, on the
+    network's account (outside any transaction: the webhook asks before applying). None if it
+    has no charge yet; raises StripeError when Stripe does not answer."""
+    if payment_intent_id:
+        return stripe_api.payment_charge(network, payment_intent_id)
+    if invoice_id:
+        return stripe_api.invoice_charge(network, invoice_id)
+    return None
+
+
+def record_payment_fee(donation, charge):
+    """Record the fee `ask_payment_charge` read, on a gift whose money arrived and whose fee is
+    not known yet. No charge (Stripe did not answer): nothing now; `stripe_reconcile` and the
+    payout's lines fill it in later. True if something changed."""
+    if charge is None or donation.stripe_balance_transaction_id:
         return False
-    try:
-        if payment_intent_id:
-            charge = stripe_api.payment_charge(donation.network, payment_intent_id)
-        elif invoice_id:
-            charge = stripe_api.invoice_charge(donation.network, invoice_id)
-        else:
-            return False
-    except stripe_api.StripeError as exc:
-        log.warning("fee of donation %s not recorded yet: %s", donation.pk, exc)
+    if donation.status not in Donation.COUNTED_STATUSES:
         return False
     return record_charge_balance(donation, charge)
 
@@ -167,28 +171,42 @@ def upsert_payout(obj, account):
 
 def apply_payout(obj, account):
     """A payout's event (`payout.paid`, `payout.failed`, `payout.reconciliation_completed`,
-    ...) or a payout found by reconcile: record it and, once paid, its balance transactions
-    (once). A failed payout's transactions go back to the balance: its lines are dropped.
-    Returns True if something changed."""
+    ...) or a payout found by reconcile: record it (in the caller's transaction). Its balance
+    transactions are read from Stripe after the commit (`fetch_lines_if_due`). A failed
+    payout's transactions go back to the balance: its lines are dropped. Returns True if
+    something changed."""
     payout, changed = upsert_payout(obj, account)
-    if payout.status == Payout.Status.FAILED and payout.lines_fetched_at:
-        Donation.objects.filter(stripe_payout_id=payout.stripe_payout_id).update(
-            stripe_payout_id=""
-        )
-        payout.lines.all().delete()
-        payout.lines_fetched_at = None
-        payout.save(update_fields=["lines_fetched_at", "updated_at"])
+    if payout.status == Payout.Status.FAILED and (payout.lines_fetched_at or payout.lines.exists()):
+        _drop_lines(payout)
         return True
-    if payout.status == Payout.Status.PAID and payout.lines_fetched_at is None:
-        fetch_lines(payout)
-        changed = True
     return changed
+
+
+def _drop_lines(payout):
+    Donation.objects.filter(stripe_payout_id=payout.stripe_payout_id).update(stripe_payout_id="")
+    payout.lines.all().delete()
+    payout.lines_fetched_at = None
+    payout.save(update_fields=["lines_fetched_at", "updated_at"])
+
+
+def fetch_lines_if_due(stripe_payout_id):
+    """After the payout's record committed: if it is paid and its lines were not read yet,
+    read them (`fetch_lines`). True if it did. Raises StripeError when Stripe does not answer
+    (the lines are read on the next event of the payout, its redelivery or reconcile)."""
+    payout = Payout.objects.select_related("network").filter(stripe_payout_id=stripe_payout_id)
+    payout = payout.first()
+    if payout is None or payout.status != Payout.Status.PAID or payout.lines_fetched_at:
+        return False
+    fetch_lines(payout)
+    return True
 
 
 def fetch_lines(payout):
     """Store the payout's balance transactions as lines linked to our gifts, batch by batch
     (memory stays flat for tens of thousands), and fill in what the gifts lack (fee,
-    available date) and the payout id on them."""
+    available date) and the payout id on them. Stripe is read outside any transaction; each
+    batch is written in a short one of its own (lines are unique by balance transaction, so a
+    second reader, or a run cut short and started again, writes each line once)."""
     network = payout.network or _network_for(payout.account)
     transactions = stripe_api.payout_transactions(network, payout.stripe_payout_id)
     networks = set()
@@ -196,15 +214,26 @@ def fetch_lines(payout):
     for txn in transactions:
         batch.append(txn)
         if len(batch) >= BATCH:
-            networks |= _store(payout, batch)
+            networks |= _store_batch(payout, batch)
             batch = []
-    networks |= _store(payout, batch)
-    fields = ["lines_fetched_at", "updated_at"]
-    payout.lines_fetched_at = timezone.now()
-    if payout.network_id is None and len(networks) == 1:
-        payout.network_id = networks.pop()
-        fields.append("network")
-    payout.save(update_fields=fields)
+    networks |= _store_batch(payout, batch)
+    with transaction.atomic():
+        # A failed payout meanwhile (its event applied while we read) keeps no lines.
+        current = Payout.objects.select_for_update().get(pk=payout.pk)
+        if current.status != Payout.Status.PAID:
+            _drop_lines(current)
+            return
+        fields = ["lines_fetched_at", "updated_at"]
+        current.lines_fetched_at = timezone.now()
+        if current.network_id is None and len(networks) == 1:
+            current.network_id = networks.pop()
+            fields.append("network")
+        current.save(update_fields=fields)
+
+
+def _store_batch(payout, transactions):
+    with transaction.atomic():
+        return _store(payout, transactions)
 
 
 def _store(payout, transactions):

@@ -29,6 +29,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.log_actions import log
 
 from crm import display, extensions
+from crm.donors import flag_possible_duplicate
 from crm.exports import csv_response, xlsx_response
 from crm.models import Donor, Network, RecurringPlan
 from crm.search import search_donors
@@ -221,6 +222,7 @@ class ScopedCreateView(TreasurersOnlyMixin, DonorCreationMixin, chooser_views.Cr
         donor.source = "admin"
         donor.save()
         log(donor, "wagtail.create", user=self.request.user)
+        flag_possible_duplicate(donor)  # another donor's code or email: for the treasurer
         return donor
 
 

@@ -16,8 +16,17 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django_filters import BooleanFilter, ChoiceFilter
 from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.views import generic
 
-from crm.merging import dismiss_duplicate, duplicate_suggestions, merge_donors
+from crm.consent import REQUESTED, WITHDRAWN, staff_saved_donor
+from crm.donors import flag_possible_duplicate
+from crm.merging import (
+    SharedCodiceFiscale,
+    confirm_same_person,
+    dismiss_duplicate,
+    duplicate_suggestions,
+    merge_donors,
+)
 from crm.models import Donor, DonorEmail
 from crm.money import format_amount
 from crm.privacy import KEPT_NOTICE, anonymise_donor, donor_export
@@ -40,6 +49,61 @@ class DonorIndexView(ScopedIndexView):
         if not self.is_searching:
             return queryset
         return search_donors(queryset, self.search_query)
+
+
+IDENTITY_FIELDS = ("codice_fiscale", "partita_iva", "email")
+
+
+def _after_staff_save(request, before, donor):
+    """What a treasurer's save of the donor's form sets off: a new double opt-in for a ticked
+    newsletter or a new address (`crm.consent`), and a flag when the donor now shares a code
+    or an email with another donor (`crm.donors.flag_possible_duplicate`)."""
+    outcome = staff_saved_donor(before, donor, user=request.user)
+    if outcome and outcome[0] == REQUESTED:
+        if outcome[1] is None:
+            messages.warning(
+                request,
+                _("The newsletter needs the donor's confirmation, and they have no email."),
+            )
+        else:
+            messages.info(
+                request,
+                _(
+                    "A confirmation email was sent to %(email)s: the newsletter starts only "
+                    "when the donor confirms it."
+                )
+                % {"email": donor.email},
+            )
+    elif outcome and outcome[0] == WITHDRAWN:
+        messages.info(request, _("Newsletter consent withdrawn."))
+    if before is None or any(
+        getattr(before, field) != getattr(donor, field) for field in IDENTITY_FIELDS
+    ):
+        other = flag_possible_duplicate(donor)
+        if other is not None:
+            messages.warning(
+                request,
+                _(
+                    "%(other)s has the same codice fiscale, partita IVA or email: flagged as a "
+                    "possible duplicate. Merge them or confirm they are the same person."
+                )
+                % {"other": other},
+            )
+
+
+class DonorCreateView(generic.CreateView):
+    def save_instance(self):
+        donor = super().save_instance()
+        _after_staff_save(self.request, None, donor)
+        return donor
+
+
+class DonorEditView(generic.EditView):
+    def save_instance(self):
+        before = Donor.objects.get(pk=self.form.instance.pk)
+        donor = super().save_instance()
+        _after_staff_save(self.request, before, donor)
+        return donor
 
 
 class DonorInspectView(HumanInspectView):
@@ -140,8 +204,22 @@ def donor_not_duplicate(request, pk):
     """A flagged donor is not the same person as the one flagged: the flag goes."""
     require_perm(request, "change_donor")
     donor = get_object_or_404(Donor.objects.for_user(request.user), pk=pk)
-    if dismiss_duplicate(donor, user=request.user):
-        messages.success(request, _("Marked as a different person."))
+    try:
+        if dismiss_duplicate(donor, user=request.user):
+            messages.success(request, _("Marked as a different person."))
+    except SharedCodiceFiscale as exc:
+        messages.error(request, str(exc))
+    return redirect("crm_donor:duplicates")
+
+
+@require_POST
+def donor_same_person(request, pk):
+    """A flagged donor is the same person as the one flagged, kept as a record of its own: the
+    flag goes and their gifts are reported together under their codice fiscale."""
+    require_perm(request, "change_donor")
+    donor = get_object_or_404(Donor.objects.for_user(request.user), pk=pk)
+    if confirm_same_person(donor, user=request.user):
+        messages.success(request, _("Confirmed as the same person."))
     return redirect("crm_donor:duplicates")
 
 
@@ -175,6 +253,8 @@ class DonorViewSet(ScopedModelViewSet):
     menu_label = _("Donors")
     index_view_class = DonorIndexView
     inspect_view_class = DonorInspectView
+    add_view_class = DonorCreateView
+    edit_view_class = DonorEditView
     filterset_class = DonorFilterSet
     search_fields = ["first_name", "last_name", "organisation_name", "email", "codice_fiscale"]
     list_display = ["display_name", "email", "codice_fiscale", "city", "network", "created_at"]
@@ -194,6 +274,7 @@ class DonorViewSet(ScopedModelViewSet):
             path("<int:pk>/anonymise/", donor_anonymise, name="anonymise"),
             path("<int:pk>/merge/", donor_merge, name="merge"),
             path("<int:pk>/not-duplicate/", donor_not_duplicate, name="not_duplicate"),
+            path("<int:pk>/same-person/", donor_same_person, name="same_person"),
             path("<int:pk>/record-gift/", record_gift, name="record_gift"),
             path("duplicates/", donor_duplicates, name="duplicates"),
         ]

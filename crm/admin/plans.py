@@ -14,7 +14,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.ui.components import Component
 
 from crm import extensions, plan_history, plans
 from crm.models import RecurringPlan
@@ -23,7 +25,12 @@ from crm.plan_forms import PlanAmountForm, PlanIntervalForm
 
 from .common import ActionsInspectView, ScopedModelViewSet, donor_column, require_perm
 
-LIVE = (RecurringPlan.Status.ACTIVE, RecurringPlan.Status.PAST_DUE, RecurringPlan.Status.PAUSED)
+LIVE = (
+    RecurringPlan.Status.ACTIVE,
+    RecurringPlan.Status.PAST_DUE,
+    RecurringPlan.Status.PAUSED,
+    RecurringPlan.Status.TO_CHECK,
+)
 
 
 def _url(name, pk):
@@ -44,6 +51,8 @@ class RecurringPlanInspectView(ActionsInspectView):
         plan, pk = self.object, self.object.pk
         actions = []
         stripe_managed = bool(plan.stripe_subscription_id) and extensions.plan_changes()
+        if plan.status == RecurringPlan.Status.TO_CHECK and stripe_managed:
+            actions.append((_("Check again with Stripe"), _url("plan_check", pk), "get"))
         if plan.status in LIVE and stripe_managed:
             actions.append((_("Change amount"), _url("plan_amount", pk), "get"))
             actions.append((_("Change how often"), _url("plan_interval", pk), "get"))
@@ -70,14 +79,13 @@ class RecurringPlanInspectView(ActionsInspectView):
             (_("Amount"), format_amount(plan.amount_cents)),
             (_("How often"), plan.get_interval_display()),
             (_("Status"), plan.get_status_display()),
-            (
-                _("Next charge"),
-                _date(plan.next_charge_at) if plan.status in LIVE else "—",
-            ),
+            (_("Next charge"), _date(plan.upcoming_charge)),
             (_("Failed payments"), str(plan.failures)),
             (_("Started"), _date(plan.started_at)),
             (_("Stopped"), _date(plan.cancelled_at)),
         ]
+        if plan.status == RecurringPlan.Status.TO_CHECK:
+            context["check_note"] = plan.check_note
         context["gifts"] = plan.donations.order_by("-received_on", "-id")[:100]
         context["history"] = [
             (entry, plan_history.describe(entry, labels))
@@ -97,7 +105,7 @@ class _NoFields(forms.Form):
 def _action_spec(plan, action):
     """(question, what will happen, form class) of an action."""
     amount = format_amount(plan.amount_cents)
-    next_charge = _date(plan.next_charge_at)
+    next_charge = _date(plan.upcoming_charge)
     donor_email = plan.donor.email if plan.donor_id else ""
     specs = {
         "cancel": (
@@ -136,6 +144,15 @@ def _action_spec(plan, action):
             _("Stripe charges %(amount)s again from the next charge date.") % {"amount": amount},
             _NoFields,
         ),
+        "check": (
+            _("Ask Stripe again about this plan?"),
+            _(
+                "Trama asks Stripe for the subscription with the key and account in use now. If "
+                "Stripe knows it, the plan takes the state Stripe has; if Stripe says it is "
+                "cancelled, the plan stops and the donor is told. Otherwise it stays to check."
+            ),
+            _NoFields,
+        ),
         "link": (
             _("Send the donor their manage link?"),
             _(
@@ -146,7 +163,16 @@ def _action_spec(plan, action):
             _NoFields,
         ),
     }
-    return specs[action]
+    question, consequence, form_class = specs[action]
+    if action in TOLD and donor_email:
+        consequence = format_lazy(
+            "{} {}", consequence, _("The donor receives an email confirming the change.")
+        )
+    return question, consequence, form_class
+
+
+# The changes the donor is told about by email (`crm.plans.update_plan`).
+TOLD = ("amount", "interval", "pause", "resume")
 
 
 def _act(request, plan, action, data):
@@ -159,6 +185,11 @@ def _act(request, plan, action, data):
     if verbs is None or not plan.stripe_subscription_id:
         raise Http404
     by = {"user": request.user, "by": plan_history.BY_TREASURER}
+    if action == "check":
+        checked = verbs.check(plan, **by)
+        return _("Stripe knows this subscription: the plan is %(status)s.") % {
+            "status": checked.get_status_display().lower()
+        }
     if action == "cancel":
         verbs.cancel(plan, **by)
         return _("The plan is stopped. The donor has been told.")
@@ -186,10 +217,12 @@ def _allowed(plan, action):
         return plan.status != RecurringPlan.Status.PAUSED
     if action == "resume":
         return plan.status == RecurringPlan.Status.PAUSED
+    if action == "check":
+        return plan.status == RecurringPlan.Status.TO_CHECK
     return True
 
 
-ACTIONS = ("cancel", "amount", "interval", "pause", "resume", "link")
+ACTIONS = ("cancel", "amount", "interval", "pause", "resume", "check", "link")
 
 
 def _action_view(action):
@@ -220,12 +253,14 @@ def plan_action(request, pk, action):
                 messages.success(request, _act(request, plan, action, form.cleaned_data))
                 return redirect(back)
             except plans.PlanGone:
+                messages.warning(request, _("This plan is already stopped."))
+                return redirect(back)
+            except plans.PlanToCheck:
+                plan.refresh_from_db()
                 messages.warning(
                     request,
-                    _(
-                        "Stripe no longer knows this subscription: the plan is recorded as "
-                        "already stopped."
-                    ),
+                    _("Nothing was changed and no donor was told: the plan is to check. %(note)s")
+                    % {"note": plan.check_note},
                 )
                 return redirect(back)
             except plans.PlanError as exc:
@@ -263,3 +298,33 @@ class RecurringPlanViewSet(ScopedModelViewSet):
             path(f"<int:pk>/{action}/", _action_view(action), name=f"plan_{action}")
             for action in ACTIONS
         ]
+
+
+# --- Plans to check, on the dashboard ---------------------------------------------------------
+
+
+class PlansToCheckPanel(Component):
+    """A notice on the admin home: the plans Stripe answered "No such subscription" for, with
+    what was compared, for the networks the user reaches. Shown only when there are some."""
+
+    name = "crm_plans_to_check"
+    order = 40
+    template_name = "crm/admin/plans_to_check_panel.html"
+
+    def __init__(self, plans_to_check):
+        self.plans = plans_to_check
+
+    def get_context_data(self, parent_context=None):
+        return {"plans": self.plans}
+
+
+def plans_to_check_panels(request):
+    if not request.user.has_perm("crm.view_recurringplan"):
+        return []
+    to_check = list(
+        RecurringPlan.objects.for_user(request.user)
+        .filter(status=RecurringPlan.Status.TO_CHECK)
+        .select_related("donor", "network")
+        .order_by("network__name", "pk")[:50]
+    )
+    return [PlansToCheckPanel(to_check)] if to_check else []

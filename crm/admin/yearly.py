@@ -207,10 +207,12 @@ def agenzia(request, network_id, year):
             "rows": data.rows[:100],
             "refunds": data.refunds[:100],
             "left_out": data.left_out[:200],
+            "to_check": data.to_check[:200],
             "totals": {
                 "reported": format_amount(data.total_cents),
                 "refunded": format_amount(data.refunded_cents),
                 "left_out": format_amount(data.left_out_cents),
+                "to_check": format_amount(data.to_check_cents),
             },
         },
     )

@@ -343,6 +343,9 @@ class RecurringPlan(models.Model):
         PAST_DUE = "past_due", _("Payment failing")
         PAUSED = "paused", _("Paused")
         CANCELLED = "cancelled", _("Cancelled")
+        # Stripe answered "No such subscription": a wrong key or account as likely as a gone
+        # subscription, so nothing is concluded (no donor is told) until a treasurer looks.
+        TO_CHECK = "to_check", _("To check")
 
     network = models.ForeignKey(
         Network, on_delete=models.PROTECT, related_name="recurring_plans", verbose_name=_("network")
@@ -385,8 +388,29 @@ class RecurringPlan(models.Model):
     stripe_revision = models.PositiveIntegerField(default=0, verbose_name=_("Stripe revision"))
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
-    # When Stripe will next charge (the subscription item's current period end).
+    # When Stripe will next charge (the subscription item's current period end); shown only
+    # while the plan charges (`upcoming_charge`).
     next_charge_at = models.DateTimeField(_("next charge"), null=True, blank=True)
+    # Where the subscription was made, as Stripe said when the plan started (None: not
+    # recorded): a later "No such subscription" is compared with the key and account in use.
+    livemode = models.BooleanField(
+        _("live mode"),
+        null=True,
+        blank=True,
+        help_text=_("Whether Stripe made the subscription in live mode (not test mode)."),
+    )
+    stripe_account_id = models.CharField(
+        _("Stripe account when started"),
+        max_length=255,
+        null=True,
+        blank=True,
+        help_text=_("The connected account the subscription was made on; empty: the platform."),
+    )
+    check_note = models.TextField(
+        _("what to check"),
+        blank=True,
+        help_text=_("Why the plan is to check: what Stripe answered and what was compared."),
+    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
@@ -402,3 +426,12 @@ class RecurringPlan(models.Model):
 
     def __str__(self):
         return f"{format_amount(self.amount_cents)} / {self.get_interval_display()}"
+
+    # Statuses in which Stripe charges on the next date (a failing plan is still retried).
+    CHARGING = (Status.ACTIVE, Status.PAST_DUE)
+
+    @property
+    def upcoming_charge(self):
+        """When the donor will next be charged, or None: never while paused, stopped or to
+        check, whatever date Stripe's current period has."""
+        return self.next_charge_at if self.status in self.CHARGING else None

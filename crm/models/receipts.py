@@ -127,6 +127,8 @@ class DonorEmail(models.Model):
         REFUND = "refund", _("Refund")
         PLAN_STOPPED = "plan_stopped", _("Plan stopped")
         PLAN_LINK = "plan_link", _("Plan manage link")
+        # A change of amount, frequency, pause or resume, whoever made it (`details`).
+        PLAN_CHANGED = "plan_changed", _("Plan changed")
         # One per succeeded gift (crm.thanks): amount, date, campaign, method, the receipt
         # attached when one is issued with it; a plan's first gift gets the welcome instead.
         GIFT = "gift", _("Gift confirmation")
@@ -179,6 +181,9 @@ class DonorEmail(models.Model):
         verbose_name=_("donation"),
     )
     amount_cents = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("amount"))
+    # PLAN_CHANGED: the change as it was made (`crm.plans.PlanChange`), so the email says that
+    # change even if another one follows before it is sent.
+    details = models.JSONField(default=dict, blank=True, verbose_name=_("details"))
     to = models.EmailField(verbose_name=_("recipient"))
     status = models.CharField(
         max_length=12, choices=Status, default=Status.QUEUED, verbose_name=_("status")
@@ -201,7 +206,10 @@ class DonorEmail(models.Model):
             models.CheckConstraint(
                 condition=(Q(kind="receipt") & Q(receipt__isnull=False))
                 | (Q(kind="payment_failed") & Q(recurring_plan__isnull=False))
-                | (Q(kind__in=("plan_stopped", "plan_link")) & Q(recurring_plan__isnull=False))
+                | (
+                    Q(kind__in=("plan_stopped", "plan_link", "plan_changed"))
+                    & Q(recurring_plan__isnull=False)
+                )
                 | (Q(kind="newsletter_confirm") & Q(donor__isnull=False))
                 | (Q(kind="refund") & Q(donation__isnull=False))
                 | (Q(kind__in=["gift", "plan_welcome"]) & Q(donation__isnull=False))

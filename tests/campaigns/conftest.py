@@ -7,6 +7,7 @@ import hmac
 import http.server
 import itertools
 import json
+import socket
 import threading
 import time
 
@@ -246,3 +247,27 @@ def paid_gift(client, campaign, stripe_events, effects, django_capture_on_commit
     assert donation.status == "succeeded"
     assert donation.receipts.get().status == "issued"
     return donation
+
+
+@pytest.fixture
+def hanging_server():
+    """A TCP server that accepts connections and never answers a byte: a hanging provider."""
+    server = socket.create_server(("127.0.0.1", 0))
+    accepted, stop = [], threading.Event()
+
+    def serve():
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in accepted:
+        conn.close()
+    server.close()

@@ -1,7 +1,7 @@
 """Recurring plans managed from Trama, through the Stripe stand-in and its webhooks: the donor's
 signed plan page and the treasurer's plan page change the amount or the interval, pause and
-resume, update the card and stop; each change is recorded once; "No such subscription" is
-recorded as already stopped; other networks and forged links get nothing."""
+resume, update the card and stop; each change is recorded once; "No such subscription" marks
+the plan to check (never stopped); other networks and forged links get nothing."""
 
 import time
 
@@ -220,7 +220,8 @@ def test_donor_stops_the_plan_and_is_told_once(client, monthly_plan, stripe_even
 
 
 @pytest.mark.usefixtures("stripe_standin")
-def test_no_such_subscription_is_shown_as_already_stopped(client, campaign):
+def test_no_such_subscription_is_to_check_not_stopped(client, campaign):
+    # "No such subscription" may be a test key in live or another account: never "stopped"
     plan = RecurringPlan.objects.create(
         network=campaign.network,
         amount_cents=1000,
@@ -229,19 +230,20 @@ def test_no_such_subscription_is_shown_as_already_stopped(client, campaign):
     )
     stop = _path(plan_cancel_url(plan))
     response = client.post(stop)
-    assert response.status_code == 200
-    assert 'data-status="cancelled"' in response.content.decode()
+    assert response.status_code == 503
+    assert 'data-status="cancelled"' not in response.content.decode()
     plan.refresh_from_db()
-    assert plan.status == "cancelled"
-    entry = ModelLogEntry.objects.get(object_id=str(plan.pk), action=plan_history.STOP)
-    assert entry.data["gone"] is True
-    # a second visit does not ask Stripe again nor say "try again"
+    assert plan.status == "to_check"
+    assert _history(plan) == [plan_history.CHECK]
+    # a second visit asks Stripe again: still to check, nothing more recorded
     again = client.post(stop)
-    assert again.status_code == 200 and "try again" not in again.content.decode().lower()
+    assert again.status_code == 503
+    plan.refresh_from_db()
+    assert plan.status == "to_check" and _history(plan) == [plan_history.CHECK]
 
 
 @pytest.mark.usefixtures("stripe_standin")
-def test_no_such_subscription_on_a_change_also_stops_it(client, campaign):
+def test_no_such_subscription_on_a_change_changes_nothing(client, campaign):
     plan = RecurringPlan.objects.create(
         network=campaign.network,
         amount_cents=1000,
@@ -249,10 +251,10 @@ def test_no_such_subscription_on_a_change_also_stops_it(client, campaign):
         stripe_subscription_id="sub_gone",
     )
     response = client.post(_path(plan_manage_url(plan)), {"action": "amount", "amount": "20"})
-    assert response.status_code == 200
-    assert 'data-testid="plan-stopped"' in response.content.decode()
+    assert response.status_code == 503
+    assert 'data-testid="plan-stopped"' not in response.content.decode()
     plan.refresh_from_db()
-    assert (plan.status, plan.amount_cents) == ("cancelled", 1000)
+    assert (plan.status, plan.amount_cents) == ("to_check", 1000)
 
 
 def test_stripe_down_changes_nothing_and_says_so(client, monthly_plan, settings):
@@ -385,7 +387,7 @@ def test_another_networks_treasurer_gets_404(client, monthly_plan):
 
 
 @pytest.mark.usefixtures("stripe_standin")
-def test_treasurer_sees_already_stopped_when_stripe_no_longer_knows_it(client, campaign):
+def test_treasurer_sees_to_check_when_stripe_does_not_know_it(client, campaign):
     plan = RecurringPlan.objects.create(
         network=campaign.network,
         amount_cents=1000,
@@ -396,5 +398,7 @@ def test_treasurer_sees_already_stopped_when_stripe_no_longer_knows_it(client, c
     response = client.post(_admin("plan_pause", plan), follow=True)
     assert response.status_code == 200
     plan.refresh_from_db()
-    assert plan.status == "cancelled"
-    assert _history(plan) == [plan_history.STOP]
+    assert plan.status == "to_check"
+    assert _history(plan) == [plan_history.CHECK]
+    assert 'data-testid="plan-check-note"' in response.content.decode()
+    assert not DonorEmail.objects.filter(recurring_plan=plan).exists()

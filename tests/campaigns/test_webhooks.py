@@ -5,8 +5,10 @@ import random
 import time
 
 import pytest
+from django.db import transaction
 
 from campaigns.models import StripeEvent
+from campaigns.stripe_handlers import checkout_completed
 from crm.models import Donation, Donor, DonorEmail, RecurringPlan
 
 from . import payloads
@@ -218,15 +220,19 @@ def test_dispute_opens_and_closes(deliver, paid_gift, result, status, refunded):
     assert (paid_gift.status, paid_gift.refunded_cents) == (status, refunded)
 
 
-def test_refund_for_a_payment_not_seen_yet_is_retried(deliver, pending_donation):
+def test_refund_for_a_payment_not_seen_yet_waits_for_it(deliver, pending_donation):
     # given a refund event delivered before the completion it refers to
     donation = pending_donation(5000)
     refund = event(
         "charge.refunded", payloads.charge("ch_Q", "pi_Q", amount=5000, amount_refunded=5000)
     )
-    assert deliver(refund).status_code == 500
-    # when the completion arrives and Stripe retries the refund
+    # then it is kept and acknowledged (no error for Stripe to retry, none in the log)
+    assert deliver(refund).status_code == 200
+    assert StripeEvent.objects.get(event_id=refund["id"]).outcome == "waiting"
+    # when the completion arrives, the waiting refund is applied with it
     deliver(event("checkout.session.completed", payloads.checkout_session(donation, pi="pi_Q")))
+    assert StripeEvent.objects.get(event_id=refund["id"]).outcome == "applied"
+    # and Stripe's redelivery changes nothing
     assert deliver(refund).status_code == 200
     # then the final state is the same as in order
     donation.refresh_from_db()
@@ -251,10 +257,12 @@ def test_first_monthly_charge_is_the_started_gift(order, deliver, pending_donati
         assert [deliver(completed).status_code, deliver(paid).status_code] == [200, 200]
     else:
         # the subscription is bound to the gift only by its checkout's completion: until then
-        # the invoice waits (answered 500, so Stripe retries), it never takes the gift itself
-        assert deliver(paid).status_code == 500
-        assert deliver(completed).status_code == 200
-        assert deliver(paid).status_code == 200  # Stripe's retry
+        # the invoice waits (kept and acknowledged), it never takes the gift itself
+        assert deliver(paid).status_code == 200
+        assert StripeEvent.objects.get(event_id=paid["id"]).outcome == "waiting"
+        assert deliver(completed).status_code == 200  # and applies the waiting invoice
+        assert StripeEvent.objects.get(event_id=paid["id"]).outcome == "applied"
+        assert deliver(paid).status_code == 200  # a redelivery changes nothing
     # then one donation, succeeded, tied to an active plan with its donor
     assert Donation.objects.count() == 1
     donation.refresh_from_db()
@@ -386,22 +394,24 @@ def test_superuser_applies_a_failed_event_again_from_the_admin(client, deliver, 
     from django.contrib.auth import get_user_model
     from django.urls import reverse
 
-    # given a refund that failed because its payment had not arrived yet
+    # given a refund that waits because its payment had not arrived yet
     donation = pending_donation(5000)
     refund = event(
         "charge.refunded", payloads.charge("ch_R", "pi_R", amount=5000, amount_refunded=5000)
     )
-    assert deliver(refund).status_code == 500
+    assert deliver(refund).status_code == 200
     stored = StripeEvent.objects.get(event_id=refund["id"])
-    assert stored.outcome == "failed"
-    deliver(event("checkout.session.completed", payloads.checkout_session(donation, pi="pi_R")))
+    assert stored.outcome == "waiting"
+    # and the payment recorded as `stripe_reconcile` does (which applies no waiting event)
+    with transaction.atomic():
+        checkout_completed(payloads.checkout_session(donation, pi="pi_R"), "")
 
     # when a treasurer tries, nothing happens; when a superuser clicks "apply again"
     url = f"/admin/crm/stripe-events/{stored.pk}/apply-again/"
     client.force_login(get_user_model().objects.get(username="tesoreria-oltre-il-ponte"))
     assert client.post(url).status_code in (403, 404)
     stored.refresh_from_db()
-    assert stored.outcome == "failed"
+    assert stored.outcome == "waiting"
     client.force_login(get_user_model().objects.get(username="admin"))
     inspect_url = reverse("campaigns_stripeevent:inspect", args=[stored.pk])
     inspect = client.get(inspect_url).content.decode()

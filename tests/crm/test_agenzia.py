@@ -237,7 +237,7 @@ def test_the_files_hold_the_data_and_neutralise_formulas(client, treasurer):
     response = client.get(reverse("crm_yearly:agenzia_export", args=[network.pk, Y, "all", "xlsx"]))
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
-    assert [s.title for s in book.worksheets] == ["Gifts", "Refunds", "Left out"]
+    assert [s.title for s in book.worksheets] == ["Gifts", "Refunds", "Left out", "To check"]
     gifts = list(book["Gifts"].iter_rows(values_only=True))
     assert gifts[1][0] == cf(4) and gifts[1][1] == "'=HYPERLINK(1)"
     assert float(gifts[1][3]) == 50.50

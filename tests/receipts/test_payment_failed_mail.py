@@ -45,7 +45,8 @@ def test_italian_donor_is_told_with_the_link_to_stop(
     # then one email tells them, in Italian, with the signed self-service link
     (message,) = django_mail.outbox
     assert message.to == ["mario.rossi@example.com"]
-    assert "non è andata a buon fine" in message.subject
+    assert "non è andato a buon fine" in message.subject
+    assert "donazione periodica (€\xa025,00, mensile)" in message.body
     assert message.body.startswith("Gentile Lucia,")
     assert "€\xa025,00" in message.body
     assert "/give/plan/" in message.body
@@ -58,7 +59,10 @@ def test_english_donor_reads_english(plan_factory, django_capture_on_commit_call
     plan = plan_factory(language="en")
     fail_payment(plan, django_capture_on_commit_callbacks)
     (message,) = django_mail.outbox
-    assert message.subject.startswith("Your monthly donation to Cooperativa Sociale Il Ponte ETS")
+    assert message.subject.startswith(
+        "A payment of your regular donation to Cooperativa Sociale Il Ponte ETS"
+    )
+    assert "(€\xa025,00, monthly)" in message.body
     assert message.body.startswith("Dear Mario,")
     assert "/en/give/plan/" in message.body
 

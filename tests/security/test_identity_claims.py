@@ -13,6 +13,8 @@ import pytest
 from django.core import signing
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from wagtail.log_actions import registry as log_registry
 
 from campaigns.models import WallName, invalidate_progress
 from crm.links import (
@@ -22,6 +24,7 @@ from crm.links import (
     newsletter_confirm_token,
 )
 from crm.models import Donation, Donor, DonorEmail, Receipt
+from crm.tax_data import tax_data
 from tests.campaigns import conftest as giving
 from tests.campaigns import payloads
 from tests.campaigns.conftest import event
@@ -282,9 +285,10 @@ def test_flagged_donors_come_first_on_the_duplicates_screen_and_merging_clears_t
 def test_not_the_same_person_clears_the_flag_only_by_post(
     campaign, give_and_pay, client, admin_user
 ):
-    # given a donor flagged as a possible duplicate of Maria
+    # given a donor flagged as a possible duplicate of Maria: a gift with her email (sharing a
+    # codice fiscale is another case: "not the same person" first wants one of them corrected)
     existing_donor(campaign)
-    stranger = give_and_pay(**STRANGER, codice_fiscale=MARIA["codice_fiscale"]).donor
+    stranger = give_and_pay(**{**STRANGER, "email": MARIA["email"]}).donor
     url = f"/admin/crm/donors/{stranger.pk}/not-duplicate/"
     client.force_login(admin_user)
     # when the treasurer follows the action by GET, nothing changes
@@ -447,3 +451,218 @@ def test_the_donor_wall_names_a_gift_only_with_its_own_consent(campaign, give_an
     html = client.get(campaign.url).content.decode()
     names = html.split('class="donor-wall"')[1].split("</ul>")[0]
     assert "Gino" in names and "Pia" not in names
+
+
+# --- the Agenzia Entrate data: a claimed codice fiscale is not reported until checked ----------
+
+
+def gift_of(donor, cents, *, method=Donation.Method.CARD):
+    """A succeeded gift of `donor` made today (as a treasurer or an earlier checkout left it)."""
+    return Donation.objects.create(
+        network=donor.network,
+        donor=donor,
+        amount_cents=cents,
+        received_on=timezone.localdate(),
+        method=method,
+        status=Donation.Status.SUCCEEDED,
+    )
+
+
+def reported(network, year):
+    """The Agenzia data as the accountant reads it: {codice fiscale: cents}, and the gifts held
+    back "to check" as (what, donor id, count, cents)."""
+    data = tax_data(network, year)
+    rows = {row.codice_fiscale: row.amount_cents for row in data.rows}
+    held = sorted((r.what, r.donor_id, r.count, r.amount_cents) for r in data.to_check)
+    return rows, held
+
+
+def test_a_strangers_public_gift_with_someones_codice_fiscale_is_held_to_check(
+    campaign, give_and_pay, client, admin_user
+):
+    # given Maria on record with a gift of 20 euros this year
+    maria = existing_donor(campaign)
+    gift_of(maria, 2000)
+    # when a stranger gives 50 euros online typing Maria's codice fiscale
+    gift = give_and_pay(**STRANGER, codice_fiscale=MARIA["codice_fiscale"])
+    stranger = gift.donor
+    year = gift.received_on.year
+
+    # then Maria's codice fiscale carries only Maria's gift; the stranger's is held to check
+    assert stranger.possible_duplicate_of == maria
+    assert reported(campaign.network, year) == (
+        {MARIA["codice_fiscale"]: 2000},
+        [("gift", stranger.pk, 1, 5000)],
+    )
+    (held,) = tax_data(campaign.network, year).to_check
+    assert "Maria Bianchi" in str(held.reason_label)
+
+    # and the treasurer sees it apart, with the reason, on the screen and in the files
+    client.force_login(admin_user)
+    network = campaign.network
+    page = client.get(reverse("crm_yearly:agenzia", args=[network.pk, year])).content.decode()
+    to_check = page.split('id="agenzia-to-check"')[1].split("</table>")[0]
+    assert "Mallory Intrusa" in to_check and "Maria Bianchi" in to_check
+    assert f"/admin/crm/donors/inspect/{stranger.pk}/" in to_check
+    rows = page.split('id="agenzia-rows"')[1].split("</table>")[0]
+    assert "Mallory" not in rows
+    url = reverse("crm_yearly:agenzia_export", args=[network.pk, year, "to_check", "csv"])
+    response = client.get(url)
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    (line,) = [row for row in text.splitlines()[1:] if row]
+    assert "Mallory Intrusa" in line and MARIA["codice_fiscale"] in line and "50,00" in line
+    gifts_csv = reverse("crm_yearly:agenzia_export", args=[network.pk, year, "gifts", "csv"])
+    assert "50,00" not in b"".join(client.get(gifts_csv).streaming_content).decode("utf-8-sig")
+
+    # when the treasurer merges the stranger into Maria, the gift is reported under her code
+    client.post(f"/admin/crm/donors/{maria.pk}/merge/", {"duplicate": stranger.pk})
+    assert reported(campaign.network, year) == ({MARIA["codice_fiscale"]: 7000}, [])
+
+
+def test_confirming_the_same_person_reports_the_gift_under_the_codice_fiscale(
+    campaign, give_and_pay, client, admin_user
+):
+    # given a gift held because it came with Maria's codice fiscale and another name
+    maria = existing_donor(campaign)
+    gift_of(maria, 2000)
+    gift = give_and_pay(**STRANGER, codice_fiscale=MARIA["codice_fiscale"])
+    stranger = gift.donor
+    year = gift.received_on.year
+    url = f"/admin/crm/donors/{stranger.pk}/same-person/"
+    client.force_login(admin_user)
+    # when the treasurer follows the action by GET, nothing changes
+    assert client.get(url).status_code == 405
+    assert reported(campaign.network, year)[1] == [("gift", stranger.pk, 1, 5000)]
+
+    # when they confirm (POST) it is the same person, keeping both records
+    assert client.post(url).status_code == 302
+
+    # then the flag is gone, the gifts count together, and the history says who confirmed it
+    stranger.refresh_from_db()
+    assert stranger.possible_duplicate_of is None and stranger.merged_into is None
+    assert reported(campaign.network, year) == ({MARIA["codice_fiscale"]: 7000}, [])
+    entry = log_registry.get_logs_for_instance(stranger).get(action="crm.same_person")
+    assert entry.user == admin_user and entry.data["same_as"] == maria.pk
+
+
+def test_not_the_same_person_is_refused_while_they_share_a_codice_fiscale(
+    campaign, give_and_pay, client, admin_user
+):
+    # given a gift held because it came with Maria's codice fiscale and another name
+    maria = existing_donor(campaign)
+    gift = give_and_pay(**STRANGER, codice_fiscale=MARIA["codice_fiscale"])
+    stranger = gift.donor
+    year = gift.received_on.year
+    client.force_login(admin_user)
+
+    # when the treasurer says they are different people without correcting either code
+    response = client.post(f"/admin/crm/donors/{stranger.pk}/not-duplicate/", follow=True)
+
+    # then they are told to correct the codice fiscale first, and the gift stays to check
+    assert response.status_code == 200
+    assert "codice fiscale" in response.content.decode()
+    stranger.refresh_from_db()
+    assert stranger.possible_duplicate_of == maria
+    assert reported(campaign.network, year)[1] == [("gift", stranger.pk, 1, 5000)]
+
+    # when the stranger's own code is put on their record, then "not the same person" works
+    # and each code carries its own person's gifts
+    Donor.objects.filter(pk=stranger.pk).update(codice_fiscale="RSSNNA80A41F205O")
+    client.post(f"/admin/crm/donors/{stranger.pk}/not-duplicate/")
+    stranger.refresh_from_db()
+    assert stranger.possible_duplicate_of is None
+    assert reported(campaign.network, year) == ({"RSSNNA80A41F205O": 5000}, [])
+
+
+def test_an_offline_gift_for_a_donor_the_treasurer_types_with_someones_code_is_held(
+    campaign, client, admin_user
+):
+    # given Maria on record with a gift this year
+    maria = existing_donor(campaign)
+    gift_of(maria, 2000)
+    client.force_login(admin_user)
+
+    # when the treasurer records a bank transfer, creating its donor from the gift form's
+    # donor chooser with Maria's codice fiscale but another name
+    response = client.post(
+        reverse("crm_donor_chooser:create"),
+        {
+            "network": campaign.network.pk,
+            "first_name": "Mallory",
+            "last_name": "Intrusa",
+            "email": "",
+            "codice_fiscale": MARIA["codice_fiscale"].lower(),
+        },
+    )
+    assert response.status_code == 200, response.content.decode()[:500]
+    stranger = Donor.objects.get(last_name="Intrusa")
+    response = client.post(
+        reverse("crm_donor:record_gift", args=[stranger.pk]),
+        {
+            "donor": stranger.pk,
+            "amount": "30,00",
+            "received_on": timezone.localdate().isoformat(),
+            "method": Donation.Method.BANK_TRANSFER,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+    # then the new donor is flagged against Maria and the transfer is held, not hers
+    stranger.refresh_from_db()
+    assert stranger.possible_duplicate_of == maria
+    year = timezone.localdate().year
+    assert reported(campaign.network, year) == (
+        {MARIA["codice_fiscale"]: 2000},
+        [("gift", stranger.pk, 1, 3000)],
+    )
+
+
+def test_a_donor_edited_to_someones_code_is_flagged_and_an_offline_gift_held(
+    campaign, give_and_pay, client, admin_user
+):
+    # given Maria, and a stranger already flagged by an online gift, who then gives by transfer
+    maria = existing_donor(campaign)
+    online = give_and_pay(**STRANGER, codice_fiscale=MARIA["codice_fiscale"])
+    stranger = online.donor
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("crm_donor:record_gift", args=[stranger.pk]),
+        {
+            "donor": stranger.pk,
+            "amount": "30,00",
+            "received_on": online.received_on.isoformat(),
+            "method": Donation.Method.BANK_TRANSFER,
+        },
+    )
+    assert response.status_code == 302
+    # and another donor on record, whose codice fiscale the treasurer changes to Maria's
+    ugo = Donor.objects.create(network=campaign.network, first_name="Ugo", last_name="Neri")
+    gift_of(ugo, 1000, method=Donation.Method.BANK_TRANSFER)
+    form = donor_form_data(ugo, codice_fiscale=MARIA["codice_fiscale"])
+    response = client.post(reverse("crm_donor:edit", args=[ugo.pk]), form)
+    assert response.status_code == 302, response.content.decode()[:3000]
+
+    # then both are held to check, and Maria's code carries none of their money
+    ugo.refresh_from_db()
+    assert ugo.possible_duplicate_of == maria
+    assert reported(campaign.network, online.received_on.year) == (
+        {},
+        sorted([("gift", stranger.pk, 2, 8000), ("gift", ugo.pk, 1, 1000)]),
+    )
+
+
+def donor_form_data(donor, **changes):
+    """The donor's edit form as the treasurer submits it: every field as it is, plus `changes`."""
+    from crm.admin.donors import DonorViewSet
+
+    form_class = DonorViewSet("probe").get_form_class(for_update=True)
+    data = {}
+    for name in form_class.base_fields:
+        value = changes.get(name, getattr(donor, f"{name}_id", None) or getattr(donor, name))
+        if isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        elif value is not None:
+            data[name] = value
+    return data

@@ -145,6 +145,8 @@ def test_an_email_already_waiting_in_the_queue_is_not_enqueued_again(give, queue
         "message_claims_released": 0,
         "messages_started": 0,
         "messages_resumed": 0,
+        # campaigns' rule: Stripe events waiting for their plan or payment
+        "stripe_events_applied": 0,
     }
     sends = DBTaskResult.objects.filter(task_path=tasks.send_donor_email.module_path)
     assert sorted(r.args_kwargs["args"][0] for r in sends) == [waiting.pk, lost.pk]

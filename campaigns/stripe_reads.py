@@ -1,0 +1,154 @@
+"""What a Stripe event needs from Stripe itself, asked outside any transaction: before it
+(`prepare`: a payment's fee, a refund's charge, which invoice a monthly charge paid) and after
+the commit (`follow_up`: a paid payout's balance transactions). The handlers
+(`campaigns.stripe_handlers`) never call Stripe; they get what was read as `fetched`. The
+webhook (`campaigns.webhooks`) and `stripe_reconcile` (`campaigns.reconcile`) both run an event
+as prepare, then the handler in a transaction (`apply`), then follow_up."""
+
+import logging
+
+from django.db.models import Q
+
+from crm.models import Donation, Network
+
+from . import stripe_api
+from .payouts import apply as money
+from .stripe_handlers import HANDLERS, Unreachable, payout_changed
+
+log = logging.getLogger(__name__)
+
+
+def _id(value):
+    return value.get("id") if isinstance(value, dict) else value
+
+
+def _fetch_charge_invoice(charge_id, payment_intent_id, account):
+    """Before the transaction: a monthly charge has only its invoice on record, and since API
+    2025-03-31 charges no longer name their invoice, so ask Stripe which one it paid (only when
+    no gift holds the charge or its payment, on accounts with monthly plans)."""
+    known = Q(stripe_charge_id=charge_id) if charge_id else Q(pk__in=[])
+    if payment_intent_id:
+        known |= Q(stripe_payment_intent_id=payment_intent_id)
+    if not payment_intent_id or Donation.objects.filter(known).exists():
+        return {}
+    network = (
+        Network.objects.filter(stripe_account_id=account or "", recurring_plans__isnull=False)
+        .distinct()
+        .first()
+    )
+    if network is None:
+        return {}
+    try:
+        return {"invoice_id": stripe_api.invoice_for_payment_intent(network, payment_intent_id)}
+    except stripe_api.StripeError as exc:
+        raise Unreachable(f"Stripe unreachable: {exc}") from exc
+
+
+def payout_lines(payout, account):
+    """After the commit: a paid payout's balance transactions, page by page, each batch in a
+    short transaction of its own (`campaigns.payouts.apply.fetch_lines`)."""
+    try:
+        return money.fetch_lines_if_due(payout["id"])
+    except stripe_api.StripeError as exc:
+        raise Unreachable(f"Stripe unreachable: {exc}") from exc
+
+
+# --- What each event asks Stripe, before the transaction ---------------------------------------
+
+
+def _network_of(account, donation=None):
+    if donation is not None:
+        return donation.network
+    return Network.objects.filter(stripe_account_id=account or "").first()
+
+
+def _fetch_payment_fee(gift, account, **ask):
+    """The payment's charge with its fee (one call), unless the gift's fee is known. Stripe
+    unreachable leaves the fee for `stripe_reconcile` and the payout's lines: the gift itself
+    is recorded regardless."""
+    if gift is not None and gift.stripe_balance_transaction_id:
+        return {}
+    network = _network_of(account, gift)
+    if network is None:
+        return {}
+    try:
+        return {"charge": money.ask_payment_charge(network, **ask)}
+    except stripe_api.StripeError as exc:
+        log.warning("fee of %s not read from Stripe, left for later: %s", ask, exc)
+        return {}
+
+
+def _fetch_checkout(session, account, *, paid=False):
+    intent = _id(session.get("payment_intent"))
+    if not intent or not (paid or session.get("payment_status") == "paid"):
+        return {}
+    found = Donation.objects.select_related("network").filter(
+        stripe_checkout_session_id=session["id"]
+    )
+    return _fetch_payment_fee(found.first(), account, payment_intent_id=intent)
+
+
+def _fetch_invoice(invoice, account):
+    found = Donation.objects.select_related("network").filter(stripe_invoice_id=invoice["id"])
+    return _fetch_payment_fee(found.first(), account, invoice_id=invoice["id"])
+
+
+def _fetch_charge(charge, account):
+    return _fetch_charge_invoice(charge["id"], _id(charge.get("payment_intent")), account)
+
+
+def _fetch_dispute(dispute, account):
+    return _fetch_charge_invoice(
+        _id(dispute.get("charge")), _id(dispute.get("payment_intent")), account
+    )
+
+
+def _fetch_refund(refund, account):
+    fetched = _fetch_charge_invoice(
+        _id(refund.get("charge")), _id(refund.get("payment_intent")), account
+    )
+    if refund.get("status") in ("failed", "canceled") or not _id(refund.get("charge")):
+        return fetched
+    network = _network_of(account)
+    if network is None:
+        return fetched
+    try:
+        charge = stripe_api.retrieve_charge(network, _id(refund.get("charge")))
+    except stripe_api.StripeError as exc:
+        raise Unreachable(f"Stripe unreachable: {exc}") from exc
+    return {**fetched, "charge": charge}
+
+
+FETCH = {
+    "checkout.session.completed": _fetch_checkout,
+    "checkout.session.async_payment_succeeded": lambda s, a: _fetch_checkout(s, a, paid=True),
+    "invoice.paid": _fetch_invoice,
+    "charge.refunded": _fetch_charge,
+    "refund.created": _fetch_refund,
+    "refund.updated": _fetch_refund,
+    "charge.dispute.created": _fetch_dispute,
+    "charge.dispute.updated": _fetch_dispute,
+    "charge.dispute.closed": _fetch_dispute,
+}
+
+AFTER = {kind: payout_lines for kind, handler in HANDLERS.items() if handler is payout_changed}
+
+
+def prepare(kind, obj, account):
+    """Before the transaction: what the event of type `kind` needs from Stripe (None if
+    nothing); raises Unreachable when Stripe does not answer a question the event needs."""
+    fetch = FETCH.get(kind)
+    return fetch(obj, account) if fetch else None
+
+
+def apply(kind, handler, obj, account, fetched):
+    """Inside the transaction: the handler, given what `prepare` fetched."""
+    if fetched is None:
+        return handler(obj, account)
+    return handler(obj, account, fetched=fetched)
+
+
+def follow_up(kind, obj, account):
+    """After the commit: the Stripe work that follows the record. True if it changed something."""
+    after = AFTER.get(kind)
+    return bool(after(obj, account)) if after else False
