@@ -7,11 +7,13 @@ while it keeps dying quickly).
 Each child gets a stable PROCESS_NAME (`worker-1@<host>`): a restarted worker beats on its
 dead predecessor's heartbeat row, so /healthz turns green again. SIGTERM or SIGINT stops every
 child with SIGTERM (they finish their current task) and SIGKILLs what is left after
-STOP_TIMEOUT seconds.
+STOP_TIMEOUT seconds. Each child runs in its own process group, killed whole when the child
+dies or stops: nothing it started (RQ's work horse) outlives it.
 
 Standard library only: it runs before (and without) Django.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -40,7 +42,8 @@ class Child:
         self.restart_at = 0.0
 
     def start(self):
-        self.process = subprocess.Popen(self.argv, env=self.env)  # noqa: S603
+        # Its own process group: what it starts (RQ's work horse and scheduler) goes with it.
+        self.process = subprocess.Popen(self.argv, env=self.env, start_new_session=True)  # noqa: S603
         self.started = time.monotonic()
         say(f"{self.name} started (pid {self.process.pid})")
 
@@ -49,6 +52,8 @@ class Child:
         if self.process is None or self.process.poll() is None:
             return False
         code = self.process.returncode
+        # Nothing it started outlives it (a task half-run by an orphan would run twice).
+        kill_group(self.process.pid)
         self.process = None
         if now - self.started >= STABLE_AFTER:
             self.delay = self.first_delay
@@ -56,6 +61,11 @@ class Child:
         say(f"{self.name} exited with {code}; restarting in {self.delay:.0f} s")
         self.delay = min(self.delay * 2, max(MAX_DELAY, self.first_delay))
         return True
+
+
+def kill_group(pgid):
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
 
 
 def children(environ):
@@ -102,8 +112,10 @@ def supervise(kids, stop_timeout):
         try:
             process.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
-            process.kill()
+            kill_group(process.pid)
             process.wait()
+    for process in running:
+        kill_group(process.pid)  # what a child that stopped left running
     say("stopped")
     return 0
 

@@ -11,10 +11,22 @@ import time
 from django.conf import settings
 
 CHILD = """#!/bin/sh
+sleep 1000 &
+echo "$!" > "$STARTS.$$.grandchild"
 echo "$1 ${PROCESS_NAME:-} $$" >> "$STARTS"
 trap 'echo "$1 stopped" >> "$STARTS"; exit 0' TERM
 while true; do sleep 0.1; done
 """
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie still answers: look at its state
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(") ", 1)[1][0] != "Z"
 
 
 def wait_for(condition, timeout=30):
@@ -65,14 +77,19 @@ def test_a_dead_child_is_restarted_under_its_name_and_sigterm_stops_all(tmp_path
         )
         # when worker-1 is killed, it is started again under the same name
         (killed,) = [line for line in lines() if "worker-1@" in line]
-        os.kill(int(killed.rsplit(" ", 1)[1]), signal.SIGKILL)
+        killed_pid = int(killed.rsplit(" ", 1)[1])
+        grandchild = int((tmp_path / f"starts.{killed_pid}.grandchild").read_text())
+        os.kill(killed_pid, signal.SIGKILL)
         wait_for(lambda: len([x for x in lines() if "worker-1@" in x]) == 2)
         assert len(lines()) == 5
+        # and what it had started went with it (killed with its process group)
+        assert not alive(grandchild)
         # and SIGTERM stops every child gracefully
         supervisor.send_signal(signal.SIGTERM)
         assert supervisor.wait(timeout=30) == 0
         assert len([x for x in lines() if x.endswith("stopped")]) == 4
         assert "worker-1@" in supervisor.stderr.read()
     finally:
-        if supervisor.poll() is None:
-            supervisor.kill()
+        if supervisor.poll() is None:  # the test failed midway: stop the children too
+            supervisor.send_signal(signal.SIGTERM)
+            supervisor.wait(timeout=30)
