@@ -152,9 +152,15 @@ class Serve:
         return self.process.wait(timeout=60)
 
     def kill_all(self):
+        """After a failure: the supervisor stops its children (each in its own process
+        group); only if it does not, it is killed."""
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
 
 
 @pytest.fixture
