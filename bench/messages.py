@@ -133,7 +133,6 @@ def run(network, segment, workers, count):
     env = {
         **os.environ,
         "OUTREACH_SEND_WORKERS": str(workers),
-        "WORKER_SWEEP_INTERVAL": "0",
         "LOG_LEVEL": "WARNING",
     }
     procs = [

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, F, Sum
+from django.db.models import Count, Sum
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject, cached_property
@@ -17,7 +17,7 @@ from wagtail.search import index
 
 from cms.blocks import StoryStreamBlock
 from cms.models import NetworkPage, StandardPage
-from crm.models import Donation, Network, NetworkScopedQuerySet
+from crm.models import KEPT, Donation, Network, NetworkScopedQuerySet
 from crm.money import CentsField, parse_amount
 
 from .challenge import challenge_html
@@ -239,7 +239,7 @@ class CampaignPage(Page):
     def _compute_progress(self):
         succeeded = Donation.objects.filter(campaign_id=self.pk).succeeded()
         totals = succeeded.aggregate(
-            raised=Sum(F("amount_cents") - F("refunded_cents")),
+            raised=Sum(KEPT),
             donors=Count("donor_id", distinct=True),
             gifts=Count("id"),
         )

@@ -4,7 +4,7 @@ in `campaigns.wagtail_hooks`): the campaign pages of some networks and their goa
 from django.db.models import OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from crm.models import Donation
+from crm.models import KEPT, Donation
 
 from .models import CampaignPage
 
@@ -28,7 +28,7 @@ def campaign_progress(networks):
         .filter(campaign=OuterRef("pk"))
         .order_by()
         .values("campaign")
-        .annotate(total=Sum("amount_cents"))
+        .annotate(total=Sum(KEPT))
         .values("total")
     )
     return [

@@ -26,11 +26,12 @@ import datetime
 import logging
 
 from django.conf import settings
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from crm import gifts, plans
 from crm.models import Donation
+from crm.money import fiscal_date
 
 from . import plan_changes
 from .payouts import apply as money
@@ -61,8 +62,8 @@ def _id(value):
 def _date(timestamp):
     if not timestamp:
         return None
-    moment = datetime.datetime.fromtimestamp(int(timestamp), tz=datetime.UTC)
-    return timezone.localdate(moment)
+    # The day in Italy: a gift paid at 23:30 on 31 December in Rome is of that year.
+    return fiscal_date(datetime.datetime.fromtimestamp(int(timestamp), tz=datetime.UTC))
 
 
 def _guard(donation, account):

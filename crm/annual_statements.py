@@ -34,7 +34,8 @@ PAGE = 500
 def _uncovered_gifts(year, network=None):
     gifts = (
         Donation.objects.succeeded()
-        .filter(received_on__year=year, donor__isnull=False)
+        .of_year(year)
+        .filter(donor__isnull=False)
         .exclude(receipts__status=Receipt.Status.ISSUED)
     )
     return gifts.filter(network=network) if network is not None else gifts
@@ -155,9 +156,10 @@ def email_statements(year, network=None, receipts=None):
     queued = 0
     for page in _id_pages(pending):
         for receipt in Receipt.objects.filter(pk__in=page).select_related("donor"):
+            # None: another run emailed it meanwhile (the unique constraint saw to it).
             with transaction.atomic():
-                queue_receipt_email(receipt)
-            queued += 1
+                email = queue_receipt_email(receipt, again=False)
+            queued += email is not None
     return queued
 
 

@@ -12,7 +12,7 @@ import tempfile
 import zipfile
 from datetime import date, datetime
 
-from django.db.models import Count, F, OuterRef, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Subquery, Sum
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -21,7 +21,7 @@ from openpyxl.cell import WriteOnlyCell
 
 from .display import format_date, format_datetime
 from .formulas import neutralise
-from .models import Donation, Receipt
+from .models import KEPT, Donation, Receipt
 from .money import cents_to_decimal
 from .receipt_files import download_name
 
@@ -187,9 +187,9 @@ def donation_rows(queryset):
     worded = {name: names.index(name) for name in _CHOICE_FIELDS if name in names}
     labels = {name: dict(choices.choices) for name, choices in _CHOICE_FIELDS.items()}
     receipts = Receipt.objects.filter(donations=OuterRef("pk"), status=Receipt.Status.ISSUED)
-    queryset = queryset.annotate(
+    # Net: what the gift raised less Stripe's fee (one definition, `Donation.objects.with_money`).
+    queryset = queryset.with_money().annotate(
         receipt_number=Subquery(receipts.order_by("-issued_at").values("number")[:1]),
-        net_amount_cents=F("amount_cents") - F("refunded_cents") - F("fee_cents"),
     )
     for values in queryset.order_by().values_list(*fields).iterator(chunk_size=CHUNK):
         record = dict(zip(fields, values, strict=True))
@@ -230,14 +230,18 @@ SUMMARY_HEADINGS = (
 
 
 def yearly_summary_rows(donations, year):
-    """One row per donor with their count and total of counted gifts in `year`, and how much of
-    it is deductible (cash excluded, art. 83 c.1 D.Lgs. 117/2017)."""
-    counted = donations.succeeded().filter(received_on__year=year)
+    """One row per donor with their counted gifts of fiscal `year`: how many, what they raised
+    (refunds taken off, `DonationQuerySet`), and the deductible part: what their valid (issued)
+    receipts cover of traceable gifts (cash is not deductible, art. 83 c.1 D.Lgs. 117/2017; a
+    void receipt covers nothing)."""
+    counted = donations.succeeded().of_year(year).filter(donor__isnull=False)
+    receipted = Receipt.objects.filter(donations=OuterRef("pk"), status=Receipt.Status.ISSUED)
     deductible = dict(
         counted.exclude(method=Donation.Method.CASH)
+        .filter(Exists(receipted))
         .order_by()
         .values_list("donor_id")
-        .annotate(total=Sum("amount_cents"))
+        .annotate(total=Sum(KEPT))
     )
     per_donor = (
         counted.order_by("donor__last_name", "donor__first_name", "donor_id")
@@ -249,7 +253,7 @@ def yearly_summary_rows(donations, year):
             "donor__email",
             "donor__codice_fiscale",
         )
-        .annotate(n=Count("id"), total=Sum("amount_cents"))
+        .annotate(n=Count("id"), total=Sum(KEPT))
     )
     for row in per_donor.iterator(chunk_size=CHUNK):
         *identity, n, total = row

@@ -15,12 +15,12 @@ treasurer settles it in Stripe.
 import logging
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import outbox, receipts, thanks
 from .donors import match_or_create_donor
 from .models import Donation, Refund
+from .money import fiscal_today
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def record_payment(donation, *, amount_cents, currency, received_on=None, **stri
     if matched:
         donation.donor = match_or_create_donor(donation.network, donation.donor_details)
     donation.status = Donation.Status.SUCCEEDED
-    donation.received_on = received_on or timezone.localdate()
+    donation.received_on = received_on or fiscal_today()
     fields += ["donor", "status", "received_on", "updated_at"]
     donation.save(update_fields=fields)
     thanks.acknowledge_gift(donation)
@@ -137,7 +137,7 @@ def _log_refund(donation, amount_cents, reason):
         network_id=donation.network_id,
         donation=donation,
         amount_cents=amount_cents,
-        refunded_on=timezone.localdate(),
+        refunded_on=fiscal_today(),
         reason=reason[:30],
     )
 

@@ -9,12 +9,17 @@ marked "gave up" and shown in the admin, where "resend" queues a new email.
 """
 
 import logging
+import os
+import secrets
+import socket
+import time
 from datetime import timedelta
 
 from anymail.signals import EventType, tracking
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import OperationalError, transaction
+from django.db.models import F, Q
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
@@ -30,6 +35,7 @@ from .receipt_files import download_name, ensure_receipt_pdf, read_receipt_pdf
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+RECORD_RETRY_SECONDS = 1
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=6)
 
@@ -369,9 +375,9 @@ def build_message(email):
 
 
 def _render_attachment_first(email_id):
-    """Render a receipt email's PDF before the row lock is taken: on SQLite that lock holds
-    every writer, and rendering takes a while. A failure here is left to the attempt itself,
-    which records it on the email."""
+    """Render a receipt email's PDF before the email is claimed: rendering takes a while and
+    is no part of the send. A failure here is left to the attempt itself, which records it on
+    the email."""
     receipt = Receipt.objects.filter(emails__pk=email_id).first()
     if receipt is not None and not receipt.pdf_sha256:
         try:
@@ -380,53 +386,114 @@ def _render_attachment_first(email_id):
             logger.info("email %s: the PDF will be rendered during the attempt", email_id)
 
 
+def claimer_id():
+    """Who holds a claim: this machine, this process, this call."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def _claim(email_id, worker):
+    """Mark the email in flight for `worker` by compare-and-set: of two workers (on two
+    machines) sending the same email, the UPDATE lets one through; the other sends nothing.
+    Committed at once (autocommit), before the mail backend is called."""
+    return DonorEmail.objects.filter(
+        pk=email_id,
+        status__in=(DonorEmail.Status.QUEUED, DonorEmail.Status.FAILED),
+        in_flight_since__isnull=True,
+    ).update(
+        claimed_by=worker,
+        in_flight_since=timezone.now(),
+        attempts=F("attempts") + 1,
+        updated_at=timezone.now(),
+    )
+
+
 def deliver_email(email_id):
-    """Send one queued email to a donor. Safe to run twice: the row is locked while sending and
-    a sent email is never sent again. Returns the DonorEmail; a failed one carries its
-    `next_attempt_at` (the caller, `crm.tasks.send_donor_email`, schedules the retry)."""
+    """Send one queued email to a donor, never twice and never under a lock:
+    1. claim it (compare-and-set, committed);
+    2. build and send it, outside any transaction (the provider may be slow: EMAIL_TIMEOUT);
+    3. record the outcome (one short write, only while the claim is ours).
+    Returns the DonorEmail; a failed one carries its `next_attempt_at` (the caller,
+    `crm.tasks.send_donor_email`, schedules the retry).
+
+    At least once: a worker killed between the provider's "accepted" and step 3 leaves the
+    email in flight; once its claim is stale (CLAIM_STALE_AFTER) the sweep queues it again and
+    it is sent a second time, with the same Message-ID, so the provider and the donor's mail
+    app can tell it is the same message. Losing a receipt's email silently would be worse."""
     _render_attachment_first(email_id)
-    with transaction.atomic():
-        email = (
-            DonorEmail.objects.select_for_update(of=("self",))
-            .select_related(
-                "receipt",
-                "recurring_plan__donor",
-                "recurring_plan__network",
-                "donor__network",
-                "donation__donor",
-                "donation__network",
-                "donation__recurring_plan",
-                "donation__campaign",
-            )
-            .get(pk=email_id)
-        )
-        if email.status not in (DonorEmail.Status.QUEUED, DonorEmail.Status.FAILED):
-            return email
-        email.attempts += 1
-        try:
-            message = build_message(email)
-            message.send(using="default")
-        except Exception as exc:
-            logger.warning("receipt email %s attempt %s failed: %s", email.pk, email.attempts, exc)
-            email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if email.attempts >= MAX_ATTEMPTS:
-                email.status = DonorEmail.Status.GAVE_UP
-                email.next_attempt_at = None
-            else:
-                email.status = DonorEmail.Status.FAILED
-                email.next_attempt_at = timezone.now() + backoff(email.attempts)
-        else:
-            status = getattr(message, "anymail_status", None)
-            email.message_id = str(
-                (status.message_id if status and status.message_id is not None else None)
-                or message.extra_headers["Message-ID"]
-            )
-            email.status = DonorEmail.Status.SENT
-            email.sent_at = timezone.now()
+    worker = claimer_id()
+    if not _claim(email_id, worker):
+        return DonorEmail.objects.get(pk=email_id)  # sent, given up, or another worker's
+    email = DonorEmail.objects.select_related(
+        "receipt",
+        "recurring_plan__donor",
+        "recurring_plan__network",
+        "donor__network",
+        "donation__donor",
+        "donation__network",
+        "donation__recurring_plan",
+        "donation__campaign",
+    ).get(pk=email_id)
+    try:
+        message = build_message(email)
+        message.send(using="default")
+    except Exception as exc:
+        logger.warning("receipt email %s attempt %s failed: %s", email.pk, email.attempts, exc)
+        email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if email.attempts >= MAX_ATTEMPTS:
+            email.status = DonorEmail.Status.GAVE_UP
             email.next_attempt_at = None
-            email.last_error = ""
-        email.save()
+        else:
+            email.status = DonorEmail.Status.FAILED
+            email.next_attempt_at = timezone.now() + backoff(email.attempts)
+        fields = ("status", "last_error", "next_attempt_at")
+    else:
+        status = getattr(message, "anymail_status", None)
+        email.message_id = str(
+            (status.message_id if status and status.message_id is not None else None)
+            or message.extra_headers["Message-ID"]
+        )
+        email.status = DonorEmail.Status.SENT
+        email.sent_at = timezone.now()
+        email.next_attempt_at = None
+        email.last_error = ""
+        fields = ("status", "message_id", "sent_at", "next_attempt_at", "last_error")
+    _record(email, worker, fields)
     return email
+
+
+def _record(email, worker, fields):
+    """Write the attempt's outcome and release the claim, if the claim is still ours (or was
+    only released, not taken by another worker: a send that outlived its claim still counts)."""
+    values = {name: getattr(email, name) for name in fields}
+    email.claimed_by, email.in_flight_since = "", None
+    still_ours = Q(claimed_by=worker) | Q(in_flight_since__isnull=True)
+    rows = DonorEmail.objects.filter(pk=email.pk).filter(
+        still_ours, status__in=(DonorEmail.Status.QUEUED, DonorEmail.Status.FAILED)
+    )
+    deadline = time.monotonic() + settings.CLAIM_STALE_AFTER
+    waited = False
+    while True:
+        # The email is out: its outcome must be written, even past a busy database (SQLite's
+        # "database is locked" behind a long import), for as long as the claim holds.
+        try:
+            recorded = rows.update(
+                **values, claimed_by="", in_flight_since=None, updated_at=timezone.now()
+            )
+            break
+        except OperationalError as exc:
+            if time.monotonic() > deadline:
+                raise
+            if not waited:  # once per stall, as the worker says it (ops run_worker)
+                logger.warning(
+                    "database is locked (%s): waiting for the other writer to finish"
+                    " to record email %s",
+                    exc,
+                    email.pk,
+                )
+                waited = True
+            time.sleep(RECORD_RETRY_SECONDS)
+    if not recorded:
+        logger.warning("email %s: claim taken over before its outcome was recorded", email.pk)
 
 
 @receiver(tracking, dispatch_uid="crm.mail.tracking")

@@ -4,12 +4,15 @@
 with the active locale.
 """
 
+import datetime
 import re
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
@@ -121,3 +124,25 @@ class CentsField(models.PositiveIntegerField):
         kwargs.setdefault("allow_zero", True)
         defaults = {k: v for k, v in kwargs.items() if k not in ("min_value", "max_value")}
         return models.Field.formfield(self, **defaults)
+
+
+# --- The fiscal year -----------------------------------------------------------------------------
+# A gift belongs to the year of the day it was paid in Italy (Europe/Rome), whatever the server's
+# TIME_ZONE: the receipt's year, the yearly statement's and the Agenzia Entrate data's.
+FISCAL_TZ = ZoneInfo("Europe/Rome")
+
+
+def fiscal_date(moment):
+    """The day in Italy of an aware datetime (a Stripe timestamp, `timezone.now()`)."""
+    return timezone.localdate(moment, FISCAL_TZ)
+
+
+def fiscal_today():
+    """Today in Italy."""
+    return timezone.localdate(timezone=FISCAL_TZ)
+
+
+def gift_year_bounds(year):
+    """The first and last day of fiscal year `year`: the range of `received_on` (a day in
+    Italy) of its gifts and of `refunded_on` of its refunds."""
+    return datetime.date(year, 1, 1), datetime.date(year, 12, 31)

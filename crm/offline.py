@@ -8,6 +8,7 @@ from wagtail.log_actions import log
 
 from . import receipts, thanks
 from .models import Donation
+from .money import fiscal_today
 
 OFFLINE_METHODS = (
     Donation.Method.BANK_TRANSFER,
@@ -28,7 +29,7 @@ def check_offline_gift(*, network, donor, amount_cents, received_on, method, cam
         errors["amount"] = _("The amount must be more than zero.")
     if received_on is None:
         errors["received_on"] = _("Enter the date the money was received.")
-    elif received_on > timezone.localdate():
+    elif received_on > max(fiscal_today(), timezone.localdate()):
         errors["received_on"] = _("The date cannot be in the future.")
     if method not in OFFLINE_METHODS:
         errors["method"] = _("Choose bank transfer, cash, cheque or other.")

@@ -3,6 +3,7 @@
 the worker is down: the row stays queued (or failed, with its next attempt) until sent."""
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from . import receipt_log_actions as history
 from . import tasks
@@ -15,18 +16,28 @@ def _send_after_commit(email):
     transaction.on_commit(lambda: tasks.send_donor_email.enqueue(email_id))
 
 
-def queue_receipt_email(receipt, *, user=None):
-    """Queue the thank-you email with the receipt's PDF attached. Each call is one more email;
-    a second one ("resend") is recorded in the receipt's history with `user`. It goes to the
-    address the receipt was issued to (its donor snapshot: the address given with the gift),
-    not to whatever address its donor has after a merge."""
+def queue_receipt_email(receipt, *, user=None, again=True):
+    """Queue the thank-you email with the receipt's PDF attached. Each call is one more email
+    (`again=False`: none if the receipt already has one, as a statement run asks); a second
+    one ("resend") is recorded in the receipt's history with `user`. It goes to the address
+    the receipt was issued to (its donor snapshot: the address given with the gift), not to
+    whatever address its donor has after a merge. Returns the email, or None."""
     to = receipt.donor_snapshot.get("email") or receipt.donor.email
     if not to:
         raise ReceiptError("the donor has no email address")
-    with transaction.atomic():
-        if receipt.emails.exists():
-            history.log_receipt(receipt, history.RESEND, user, to=to)
-        email = DonorEmail.objects.create(receipt=receipt, to=to)
+    earlier = receipt.emails.filter(kind=DonorEmail.Kind.RECEIPT).count()
+    if earlier and not again:
+        return None
+    try:
+        # The unique (receipt, resend) decides between two workers queueing the same email.
+        with transaction.atomic():
+            if earlier:
+                history.log_receipt(receipt, history.RESEND, user, to=to)
+            email = DonorEmail.objects.create(receipt=receipt, to=to, resend=earlier)
+    except IntegrityError:
+        if not again:
+            return None
+        raise ReceiptError(_("Another email of this receipt was just queued.")) from None
     _send_after_commit(email)
     return email
 

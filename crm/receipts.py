@@ -96,7 +96,8 @@ def entity_snapshot(network):
 
 
 def _receipted_amount(donation):
-    return donation.amount_cents - donation.refunded_cents
+    """What a receipt states of a gift: what the gift raised (`Donation.kept_cents`)."""
+    return donation.kept_cents
 
 
 def issue_receipt(

@@ -11,24 +11,29 @@ Who gets a statement: a donor with gifts of the year that no issued receipt cove
 
 A run is resumable: it issues through `crm.annual_statements.issue_statements`, which skips
 the gifts already covered, and records each statement in the run inside the statement's own
-transaction. A run stopped half-way (a killed worker) is taken up again on the same row, by
-the worker's sweep (the task goes back to ready) or by the treasurer's "Resume" button, and
-never issues a second number for a donor.
+transaction. One worker holds a run at a time (`claim`, compare-and-set) and writes its
+heartbeat while it works; a run whose heartbeat is stale (a killed worker) is taken over on
+the same row, by the sweep or by the treasurer's "Resume" button, never while it still beats.
+It never issues a second number for a donor (the gifts are covered under the counter's lock)
+and never emails a statement twice (a unique constraint on the email, crm.models).
 """
 
 import datetime
+import logging
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .annual_statements import _uncovered_gifts, email_statements, issue_statements
-from .models import Donation, Donor, DonorEmail, StatementRun
-from .money import format_amount
+from .mail import claimer_id
+from .models import KEPT, Donation, Donor, DonorEmail, StatementRun
+from .money import fiscal_today, format_amount, gift_year_bounds
 
-# A running run whose worker has not reported for this long may be resumed by hand.
-STALE_AFTER = datetime.timedelta(minutes=2)
+logger = logging.getLogger(__name__)
+
 PREVIEW_ROWS = 200
 PROGRESS_EVERY = 10
 
@@ -109,7 +114,7 @@ def preview(network, year):
         )
         .annotate(
             n=Count("id"),
-            total=Sum(F("amount_cents") - F("refunded_cents")),
+            total=Sum(KEPT),
             traceable=Count("id", filter=~Q(method=Donation.Method.CASH)),
         )
     )
@@ -117,7 +122,8 @@ def preview(network, year):
     if not network.annual_statement_for_all:
         asked = set(
             Donation.objects.succeeded()
-            .filter(network=network, received_on__year=year, wants_receipt=True)
+            .of_year(year)
+            .filter(network=network, wants_receipt=True)
             .order_by()
             .values_list("donor_id", flat=True)
             .distinct()
@@ -155,7 +161,7 @@ def preview(network, year):
 
 
 def year_is_over(year, today=None):
-    return (today or timezone.localdate()) > datetime.date(year, 12, 31)
+    return (today or fiscal_today()) > gift_year_bounds(year)[1]
 
 
 def active_run(network, year):
@@ -168,33 +174,85 @@ def active_run(network, year):
 
 
 def is_stale(run, now=None):
+    """A run not finished whose worker has not beaten for CLAIM_STALE_AFTER: it may be taken
+    over (by the sweep, or by hand)."""
     if run.finished:
         return False
     seen = run.heartbeat_at or run.created_at
-    return (now or timezone.now()) - seen > STALE_AFTER
+    return (now or timezone.now()) - seen > datetime.timedelta(seconds=settings.CLAIM_STALE_AFTER)
 
 
-def _save(run, **fields):
+class LostClaim(Exception):
+    """The run was taken over by another worker (this one had stopped beating): stop now."""
+
+
+class TimeUp(Exception):
+    """The run used its STATEMENT_RUN_SECONDS: hand over to a fresh task."""
+
+
+def claim(run, worker, now=None):
+    """Take the run for `worker` by compare-and-set: only if nobody holds it, or its holder's
+    heartbeat is stale. Of two workers (two machines, or a sweep's task beside a live one) one
+    gets it. Returns whether this one did."""
+    now = now or timezone.now()
+    free = (
+        Q(claimed_by="")
+        | Q(heartbeat_at__isnull=True)
+        | Q(heartbeat_at__lt=now - datetime.timedelta(seconds=settings.CLAIM_STALE_AFTER))
+    )
+    taken = (
+        StatementRun.objects.filter(pk=run.pk)
+        .exclude(status__in=(StatementRun.Status.DONE, StatementRun.Status.FAILED))
+        .filter(free)
+        .update(
+            claimed_by=worker,
+            heartbeat_at=now,
+            status=StatementRun.Status.RUNNING,
+            attempts=F("attempts") + 1,
+        )
+    )
+    if taken:
+        run.claimed_by, run.heartbeat_at, run.status = worker, now, StatementRun.Status.RUNNING
+    return bool(taken)
+
+
+def _save(run, worker, **fields):
+    """Write progress and the heartbeat, only while the claim is ours (else LostClaim)."""
     for name, value in fields.items():
         setattr(run, name, value)
     run.heartbeat_at = timezone.now()
-    StatementRun.objects.filter(pk=run.pk).update(heartbeat_at=run.heartbeat_at, **fields)
+    if not StatementRun.objects.filter(pk=run.pk, claimed_by=worker).update(
+        heartbeat_at=run.heartbeat_at, **fields
+    ):
+        raise LostClaim(run.pk)
 
 
-def carry_out(run, progress=None):
+def carry_out(run, progress=None, *, worker=None, seconds=None):
     """Issue (or go on issuing) the statements of `run`, then queue their emails. The PDFs are
-    rendered by the background worker(s), one task per statement, while this goes on."""
+    rendered by the background worker(s), one task per statement, while this goes on.
+
+    The run is claimed first (`claim`) and beats while it works; it stops at its next beat if
+    another worker took it over. It works for at most `seconds` (STATEMENT_RUN_SECONDS), then
+    releases its claim and returns "more": the caller queues a fresh task, which goes on
+    where it stopped. Returns "done", "more", or None (another worker holds it)."""
     if run.finished:
-        return run
+        return "done"
+    worker = worker or claimer_id()
+    seconds = settings.STATEMENT_RUN_SECONDS if seconds is None else seconds
+    if not claim(run, worker):
+        return None
+    started = timezone.now()
     network = run.network
     rows = preview(network, run.year)
     already = run.receipts.count()
-    _save(run, status=StatementRun.Status.RUNNING, total=already + len(rows.eligible))
+    _save(run, worker, total=already + len(rows.eligible), error="")
 
     def report(done, total):
         # Every PROGRESS_EVERY donors (one write less per donor for the database's lock).
         if done % PROGRESS_EVERY == 0 or done == total:
-            _save(run, done=already + done)
+            _save(run, worker, done=already + done)
+            if (timezone.now() - started).total_seconds() > seconds and done < total:
+                raise TimeUp
         if progress:
             progress(done, total)
 
@@ -210,18 +268,28 @@ def carry_out(run, progress=None):
             if run.send_email
             else 0
         )
+    except TimeUp:
+        StatementRun.objects.filter(pk=run.pk, claimed_by=worker).update(claimed_by="")
+        return "more"
+    except LostClaim:
+        logger.warning("statement run %s was taken over by another worker: stopping", run.pk)
+        return None
     except Exception as exc:
-        _save(run, error=f"{type(exc).__name__}: {exc}")
+        StatementRun.objects.filter(pk=run.pk, claimed_by=worker).update(
+            error=f"{type(exc).__name__}: {exc}", claimed_by=""
+        )
         raise
     _save(
         run,
+        worker,
         status=StatementRun.Status.DONE,
         done=run.receipts.count(),
         total=run.receipts.count(),
         emailed=run.emailed + emailed,
         finished_at=timezone.now(),
+        claimed_by="",
     )
-    return run
+    return "done"
 
 
 def results(run):

@@ -10,13 +10,16 @@ from .statement_runs import carry_out
 
 @task()
 def run_yearly_statements(run_id):
-    """Carry out (or take up again) one run; a finished run is left alone, so running the
+    """Carry out (or take up again) one run for at most STATEMENT_RUN_SECONDS, then queue the
+    next slice. A finished run, or one another worker holds, is left alone, so running the
     task twice is harmless."""
     run = StatementRun.objects.select_related("network").filter(pk=run_id).first()
     if run is None or run.finished:
         return None
-    carry_out(run)
-    return run.status
+    state = carry_out(run)
+    if state == "more":
+        run_yearly_statements.enqueue(run.pk)
+    return state
 
 
 def start_run(network, year, user, *, send_email=True):

@@ -1,106 +1,149 @@
 """The sweep: puts back on the queue what a dead worker, a lost task or a locked database left
-behind. `manage.py run_worker` runs it at start and every `WORKER_SWEEP_INTERVAL` seconds;
-`manage.py sweep` runs it once.
+behind. The scheduler (`manage.py run_scheduler`) enqueues the `sweep` task every
+SWEEP_INTERVAL seconds (settings.PERIODIC_JOBS); `manage.py sweep` runs it once.
+
+It decides from Trama's own rows only, never from the tasks backend's tables, so it works the
+same on the database queue and on RQ, on one machine or several:
+- a claim (an email in flight, a statement run) whose heartbeat is older than
+  CLAIM_STALE_AFTER lost its worker: it is released and its task queued again;
+- work whose task was queued longer than TASKS_LOST_AFTER ago and is still not done (an email
+  still queued, a receipt without its PDF) lost its task: queued again, and the time of that
+  is written on the row by compare-and-set, so two sweeps never both queue it and a long
+  backlog does not grow by one duplicate per sweep.
 
 Every rule only enqueues work that is safe to run twice: rendering stores a receipt's PDF once,
-and sending locks the email row and skips anything not queued or failed (`crm.mail`). The sweep
-still skips what already has a task waiting or running, so a long backlog does not grow by one
-duplicate per email per sweep (a duplicate of a failed email would also be an early attempt).
+and sending claims the email row first (`crm.mail`).
 """
 
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Min
-from django.tasks import TaskResultStatus
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.tasks import task
 from django.utils import timezone
 from django.utils.module_loading import import_string
-from django_tasks_db.models import DBTaskResult
 
 from . import tasks
-from .models import DonorEmail, Receipt
+from .models import DonorEmail, Receipt, StatementRun
 from .receipt_files import receipts_needing_pdf
+from .statement_tasks import run_yearly_statements
 
-# Work younger than this is left to the task enqueued after its commit (or to the yearly
-# statements' own renderers): only what is older counts as lost.
-STALE_AFTER = timedelta(minutes=2)
-PENDING = (TaskResultStatus.READY, TaskResultStatus.RUNNING)
+FINISHED = (StatementRun.Status.DONE, StatementRun.Status.FAILED)
+
+
+def lost_after():
+    return timedelta(seconds=settings.TASKS_LOST_AFTER)
+
+
+def stale_after():
+    return timedelta(seconds=settings.CLAIM_STALE_AFTER)
+
+
+@task()
+def sweep():
+    """The periodic job (settings.PERIODIC_JOBS)."""
+    return run_sweep()
 
 
 def run_sweep(now=None):
     """Run every rule once, then the other apps' rules (`settings.WORKER_SWEEPS`: crm imports
-    no other app, so they are named there). Returns how many tasks each rule requeued or
-    enqueued."""
+    no other app, so they are named there). Returns how many tasks each rule enqueued."""
     now = now or timezone.now()
     counts = {
-        "stuck_tasks_requeued": requeue_stuck_tasks(now),
+        "emails_released": release_stale_emails(now),
         "pdfs_enqueued": enqueue_missing_pdfs(now),
         "emails_enqueued": enqueue_unsent_emails(now),
+        "statement_runs_resumed": resume_stale_runs(now),
     }
     for path in getattr(settings, "WORKER_SWEEPS", ()):
         counts.update(import_string(path)(now))
     return counts
 
 
-def requeue_stuck_tasks(now):
-    """RUNNING for longer than `TASKS_STUCK_AFTER` seconds: its worker was killed mid-task.
-    Back to READY (our tasks are idempotent). A task that is merely slow runs twice at worst:
-    `TASKS_STUCK_AFTER` must stay above the longest task."""
-    started_before = now - timedelta(seconds=settings.TASKS_STUCK_AFTER)
-    # The status filter makes it one atomic compare-and-set per row: a task that finished
-    # meanwhile keeps its outcome.
-    return DBTaskResult.objects.filter(
-        status=TaskResultStatus.RUNNING, started_at__lt=started_before
-    ).update(status=TaskResultStatus.READY, started_at=None)
+def release_stale_emails(now):
+    """Emails in flight whose claim is older than CLAIM_STALE_AFTER: their worker died between
+    the claim and the outcome (maybe after the provider accepted: crm.mail says why they are
+    sent again). Released and queued again, each by the one sweep whose compare-and-set on
+    the claim goes through."""
+    cutoff = now - stale_after()
+    stale = DonorEmail.objects.filter(in_flight_since__lt=cutoff).values_list(
+        "pk", "claimed_by", "in_flight_since"
+    )
+    count = 0
+    for pk, claimed_by, since in list(stale):
+        released = DonorEmail.objects.filter(
+            pk=pk, claimed_by=claimed_by, in_flight_since=since
+        ).update(claimed_by="", in_flight_since=None, enqueued_at=now)
+        if released:
+            tasks.send_donor_email.enqueue(pk)
+            count += 1
+    return count
 
 
 def enqueue_missing_pdfs(now):
-    """Issued receipts with no stored PDF (the render task was lost or failed)."""
-    receipt_ids = (
+    """Issued receipts with no stored PDF whose render task was queued (at issue, or by a
+    sweep) longer than TASKS_LOST_AFTER ago: the task was lost, or rendering failed."""
+    cutoff = now - lost_after()
+    receipts = (
         receipts_needing_pdf()
-        .filter(status=Receipt.Status.ISSUED, issued_at__lte=now - STALE_AFTER)
-        .values_list("pk", flat=True)
+        .filter(status=Receipt.Status.ISSUED)
+        .annotate(last_queued=Coalesce("pdf_enqueued_at", "issued_at"))
+        .filter(last_queued__lte=cutoff)
+        .values_list("pk", "pdf_enqueued_at")
     )
-    return _enqueue_unless_pending(tasks.render_receipt_pdf, receipt_ids)
+    count = 0
+    for pk, queued_at in list(receipts):  # read them all before writing (SQLite)
+        if Receipt.objects.filter(pk=pk, pdf_enqueued_at=queued_at).update(pdf_enqueued_at=now):
+            tasks.render_receipt_pdf.enqueue(pk)
+            count += 1
+    return count
 
 
 def enqueue_unsent_emails(now):
-    """Failed emails whose next attempt is due, and emails still queued after STALE_AFTER
-    (the worker died before sending), unless a send task for them is waiting or running: the
-    database queue already holds the retry deferred by `crm.tasks.send_donor_email`."""
-    due = DonorEmail.objects.filter(status=DonorEmail.Status.FAILED, next_attempt_at__lte=now)
-    stale = DonorEmail.objects.filter(
-        status=DonorEmail.Status.QUEUED, created_at__lte=now - STALE_AFTER
+    """Emails to send that no task will send: still queued TASKS_LOST_AFTER after their task
+    was queued, or failed, due, and not queued since (a backend that cannot defer the retry).
+    An email in flight is its worker's (release_stale_emails)."""
+    cutoff = now - lost_after()
+    emails = (
+        DonorEmail.objects.filter(
+            status__in=(DonorEmail.Status.QUEUED, DonorEmail.Status.FAILED),
+            in_flight_since__isnull=True,
+        )
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .annotate(last_queued=Coalesce("enqueued_at", "created_at"))
+        .filter(
+            Q(last_queued__lte=cutoff)
+            | Q(status=DonorEmail.Status.FAILED, last_queued__lt=F("next_attempt_at"))
+        )
+        .values_list("pk", "enqueued_at")
     )
-    email_ids = (due | stale).values_list("pk", flat=True)
-    return _enqueue_unless_pending(tasks.send_donor_email, email_ids)
-
-
-def queue_backlog(now=None):
-    """What the queue holds right now: a worker that is alive keeps `oldest_ready_seconds` near
-    its polling interval."""
-    now = now or timezone.now()
-    ready = DBTaskResult.objects.ready()
-    oldest = ready.aggregate(oldest=Min("enqueued_at"))["oldest"]
-    return {
-        "ready": ready.count(),
-        "running": DBTaskResult.objects.running().count(),
-        "oldest_ready_seconds": round((now - oldest).total_seconds()) if oldest else 0,
-    }
-
-
-def _enqueue_unless_pending(task, ids):
-    """Enqueue `task(pk)` for each id that no READY or RUNNING run of `task` holds already.
-    Compared here rather than in SQL: the backlog may outgrow SQLite's query parameters."""
-    rows = DBTaskResult.objects.filter(status__in=PENDING, task_path=task.module_path)
-    pending = {
-        args_kwargs["args"][0]
-        for args_kwargs in rows.values_list("args_kwargs", flat=True)
-        if args_kwargs.get("args")
-    }
     count = 0
-    for pk in list(ids):  # read them all before writing (SQLite)
-        if pk not in pending:
-            task.enqueue(pk)
+    for pk, queued_at in list(emails):
+        # Compare-and-set on the last enqueue: only one sweep queues it.
+        if DonorEmail.objects.filter(pk=pk, enqueued_at=queued_at).update(enqueued_at=now):
+            tasks.send_donor_email.enqueue(pk)
+            count += 1
+    return count
+
+
+def resume_stale_runs(now):
+    """Statement runs not finished whose heartbeat (or start, for one never taken up) is older
+    than CLAIM_STALE_AFTER: their worker died, or their task was lost. Queued again; the task
+    takes the run over by compare-and-set (crm.statement_runs.claim) and goes on where it
+    stopped. The heartbeat is bumped in the same compare-and-set, so only one sweep queues it."""
+    cutoff = now - stale_after()
+    runs = (
+        StatementRun.objects.exclude(status__in=FINISHED)
+        .annotate(seen=Coalesce("heartbeat_at", "created_at"))
+        .filter(seen__lt=cutoff)
+        .values_list("pk", "heartbeat_at")
+    )
+    count = 0
+    for pk, heartbeat_at in list(runs):
+        if StatementRun.objects.filter(pk=pk, heartbeat_at=heartbeat_at).update(
+            heartbeat_at=now, claimed_by=""
+        ):
+            run_yearly_statements.enqueue(pk)
             count += 1
     return count

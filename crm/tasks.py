@@ -1,5 +1,6 @@
-"""Background tasks (Django's tasks API; `manage.py run_worker` runs them in the demo and in
-production). Each is queued with `transaction.on_commit` and safe to run twice."""
+"""Background tasks (Django's tasks API; `manage.py run_worker` runs them on the configured
+backend, database or RQ). Each is queued with `transaction.on_commit` and safe to run twice;
+what is done is read from our own rows, never from the backend (crm.sweep)."""
 
 from django.tasks import task
 
@@ -24,5 +25,7 @@ def send_donor_email(email_id):
     email = mail.deliver_email(email_id)
     failed = email.status == DonorEmail.Status.FAILED and email.next_attempt_at
     if failed and send_donor_email.get_backend().supports_defer:
+        # The sweep reads this: the retry is on the queue for then.
+        DonorEmail.objects.filter(pk=email.pk).update(enqueued_at=email.next_attempt_at)
         send_donor_email.using(run_after=email.next_attempt_at).enqueue(email.pk)
     return email.status

@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .merging import identity_holds
 from .models import Donation, Donor, Refund
-from .money import format_amount
+from .money import format_amount, gift_year_bounds
 from .validators import normalise_code, validate_codice_fiscale
 
 # Total yearly income above which sending the data is mandatory (DM 3 February 2021, art. 1).
@@ -45,13 +45,9 @@ TRACEABLE = (
     Donation.Method.BANK_TRANSFER,
     Donation.Method.CHEQUE,
 )
-# Gifts whose money arrived (a later refund or a lost dispute is reported as a refund).
-RECEIVED = (
-    Donation.Status.SUCCEEDED,
-    Donation.Status.PARTIALLY_REFUNDED,
-    Donation.Status.REFUNDED,
-    Donation.Status.DISPUTED,
-)
+# Gifts whose money arrived (a later refund or a lost dispute is reported as a refund):
+# `Donation.objects.received()`, crm's one definition.
+RECEIVED = Donation.RECEIVED_STATUSES
 
 
 class Reason:
@@ -245,7 +241,9 @@ def tax_data(network, year):
     donors = {}
     holds, held = identity_holds(network), {}
     gifts = (
-        Donation.objects.filter(network=network, received_on__year=year, status__in=RECEIVED)
+        Donation.objects.filter(network=network)
+        .received()
+        .of_year(year)
         .order_by()
         .values_list("donor_id", *DONOR_FIELDS, "method")
         .annotate(n=Count("id"), total=Sum("amount_cents"))
@@ -261,7 +259,7 @@ def tax_data(network, year):
 
     refunds = {}
     given_back = (
-        Refund.objects.filter(network=network, refunded_on__year=year)
+        Refund.objects.filter(network=network, refunded_on__range=gift_year_bounds(year))
         .order_by()
         .annotate(gift_year=ExtractYear("donation__received_on"))
         .values_list(

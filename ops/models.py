@@ -49,3 +49,20 @@ class QueueProbe(models.Model):
 
     def __str__(self):
         return f"probe {self.pk} enqueued at {self.enqueued_at:%Y-%m-%d %H:%M:%S}"
+
+
+class PeriodicJob(models.Model):
+    """One periodic job of `settings.PERIODIC_JOBS` (a task's dotted path) and when it was last
+    put on the queue. Several schedulers, on several machines, share these rows: each due run
+    is claimed by compare-and-set on `last_enqueued_at` (ops.scheduler), so only one of them
+    enqueues it."""
+
+    name = models.CharField(_("task"), max_length=200, unique=True)
+    last_enqueued_at = models.DateTimeField(_("last enqueued at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("periodic job")
+        verbose_name_plural = _("periodic jobs")
+
+    def __str__(self):
+        return self.name

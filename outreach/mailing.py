@@ -2,11 +2,13 @@
 recipient, and sending them in batches shared between workers (the tasks in `outreach.tasks`
 run these; the admin's verbs are in `outreach.sending`, which says how a message goes out).
 
-Exactly once, and the one window left: each delivery is marked SENT in a transaction that
-is committed only after the mail backend accepted it; should the worker die in between (after
-the provider accepted, before our commit), the claim expires (`OUTREACH_CLAIM_TIMEOUT`), the
-delivery goes back to pending and is sent again. That second copy carries the same Message-ID
-(stable per delivery), so mail apps show one message. No queue can close that window without
+Exactly once, and the one window left: a delivery is claimed (compare-and-set, committed),
+handed to the mail backend outside any transaction or lock, then marked SENT in one short
+write while the claim is still ours. The claim carries the worker's heartbeat (`claimed_at`,
+refreshed while it sends); should the worker die after the provider accepted and before that
+write, the claim goes stale (CLAIM_STALE_AFTER), the delivery goes back to pending and is sent
+again (at least once). That second copy carries the same Message-ID (stable per delivery), so
+providers and mail apps can tell it is one message. No queue can close that window without
 the provider's help.
 """
 
@@ -14,14 +16,13 @@ import logging
 import os
 import secrets
 import socket
+import time
 from contextlib import contextmanager
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import connection as db_connection
-from django.db import transaction
 from django.db.models import Exists, Min, OuterRef, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -39,7 +40,14 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 # Deliveries written per INSERT while preparing.
 PREPARE_CHUNK = 2000
-STALE_AFTER = timedelta(minutes=2)
+
+
+def beat_seconds():
+    """While it sends, a worker refreshes its claims and the message's heartbeat this often:
+    several times within CLAIM_STALE_AFTER, so a live worker's claims never look stale."""
+    return min(10.0, settings.CLAIM_STALE_AFTER / 4)
+
+
 TEST_PREFIX = "[TEST] "
 
 
@@ -104,13 +112,25 @@ def _new_token():
     return secrets.token_urlsafe(18)  # 24 characters, 144 random bits
 
 
+def start_due(now=None):
+    """Switch the scheduled messages whose time has come to sending, each by compare-and-set
+    (two schedulers' jobs never both start one). Returns the ids this call switched."""
+    now = now or timezone.now()
+    due = Message.objects.filter(status=Message.Status.SCHEDULED, send_at__lte=now)
+    return [pk for pk in list(due.values_list("pk", flat=True)) if _start(pk, now)]
+
+
+def _start(message_id, now):
+    return Message.objects.filter(
+        pk=message_id, status=Message.Status.SCHEDULED, send_at__lte=now
+    ).update(status=Message.Status.SENDING, started_at=now, heartbeat_at=now, updated_at=now)
+
+
 def prepare(message_id):
     """Start a due scheduled message and write the deliveries of a sending one. Safe to run
     twice. Returns how many deliveries it wrote, or None if the message is not sending."""
     now = timezone.now()
-    Message.objects.filter(pk=message_id, status=Message.Status.SCHEDULED, send_at__lte=now).update(
-        status=Message.Status.SENDING, started_at=now, updated_at=now
-    )
+    _start(message_id, now)
     message = Message.objects.select_related("segment", "network").filter(pk=message_id).first()
     if message is None or message.status != Message.Status.SENDING:
         return None
@@ -262,34 +282,21 @@ def _mark_sent_sql():
         f"UPDATE {table} SET status = %s, sent_at = %s, attempts = attempts + 1,"  # noqa: S608
         " provider_message_id = %s, last_error = '', next_attempt_at = NULL,"
         " claimed_by = '', claimed_at = NULL"
-        " WHERE id = %s AND claimed_by = %s AND status IN (%s, %s)"
+        " WHERE id = %s AND (claimed_by = %s OR claimed_by = '') AND status IN (%s, %s)"
     )
 
 
 def _send_one(email, delivery, worker, connection):
-    """Send one claimed delivery. Its SENT mark is written first and committed only once the
-    backend accepted the email: a worker killed before that leaves it pending (claimed), so it
-    is sent again; the module's docstring names the one window this leaves. Returns the
-    provider's message id (or our Message-ID), or None if it was not sent."""
+    """Send one claimed delivery: the mail backend is called outside any transaction (no lock
+    held while the provider answers), then the SENT mark is written while the claim is ours
+    (or was released and not yet taken again).
+    A worker killed in between leaves it claimed: once the claim is stale it is sent again;
+    the module's docstring names this window. Returns the provider's message id (or our
+    Message-ID), or None if it was not sent."""
     header_id = email.extra_headers["Message-ID"]
     try:
-        with transaction.atomic(), db_connection.cursor() as cursor:
-            cursor.execute(
-                _mark_sent_sql(),
-                [
-                    Delivery.Status.SENT,
-                    timezone.now(),
-                    header_id,
-                    delivery.pk,
-                    worker,
-                    Delivery.Status.PENDING,
-                    Delivery.Status.FAILED,
-                ],
-            )
-            if not cursor.rowcount:  # our claim expired and another worker took it
-                return None
-            # The run's open connection of the default mailer (as `send(using="default")`).
-            connection.send_messages([email])
+        # The run's open connection of the default mailer (as `send(using="default")`).
+        connection.send_messages([email])
     except Exception as exc:  # noqa: BLE001  (recorded on the delivery, retried with backoff)
         attempts = delivery.attempts + 1
         logger.warning("delivery %s attempt %s failed: %s", delivery.pk, attempts, exc)
@@ -305,7 +312,31 @@ def _send_one(email, delivery, worker, connection):
         return None
     status = getattr(email, "anymail_status", None)
     provider_id = status.message_id if status is not None else None
+    with db_connection.cursor() as cursor:
+        cursor.execute(
+            _mark_sent_sql(),
+            [
+                Delivery.Status.SENT,
+                timezone.now(),
+                header_id,
+                delivery.pk,
+                worker,
+                Delivery.Status.PENDING,
+                Delivery.Status.FAILED,
+            ],
+        )
+        if not cursor.rowcount:
+            # Our claim went stale and another worker took it (it may send it too): this
+            # worker stopped beating for CLAIM_STALE_AFTER.
+            logger.warning("delivery %s: claim taken over while it was being sent", delivery.pk)
     return str(provider_id)[:255] if provider_id else header_id
+
+
+def _beat(message_id, worker):
+    """The worker is alive: its claims and the message's heartbeat are fresh."""
+    now = timezone.now()
+    Delivery.objects.filter(message_id=message_id, claimed_by=worker).update(claimed_at=now)
+    Message.objects.filter(pk=message_id).update(heartbeat_at=now)
 
 
 def _record_provider_ids(sent):
@@ -332,6 +363,7 @@ def deliver(message_id, worker=None, seconds=None):
         return 0, "stopped"
     renderer = MessageRenderer(message)
     started = timezone.now()
+    beaten = time.monotonic()
     sent = 0
     # One mail connection per run, reused by every batch.
     with mailers["default"] as connection, _commits_without_waiting_for_disk():
@@ -348,7 +380,11 @@ def deliver(message_id, worker=None, seconds=None):
             sending = [d for d in batch if d.pk in allowed]
             gifts = last_gifts(message.network, [d.donor_id for d in sending])
             done = []
+            _beat(message_id, worker)
             for delivery in sending:
+                if time.monotonic() - beaten > beat_seconds():
+                    _beat(message_id, worker)
+                    beaten = time.monotonic()
                 try:
                     email = build_email(renderer, delivery, gifts.get(delivery.donor_id))
                 except Exception as exc:  # noqa: BLE001  (a bad block must not stop the others)

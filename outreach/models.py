@@ -205,6 +205,9 @@ class Message(PreviewableMixin, models.Model):
     # Set once every recipient has its Delivery row (`outreach.sending.prepare`): only then may
     # the message count as sent when no delivery is left to send.
     prepared_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The last sign of work on a sending message: its tasks queued, or a batch sent by one of
+    # them. The sweep queues its tasks again only once this is older than TASKS_LOST_AFTER.
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
     finished_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     # The results page's figures (`outreach.results.message_results`), kept here when the
     # per-donor deliveries are pruned (`prune_deliveries`, after the retention time): the

@@ -1,8 +1,9 @@
 """A network's fundraising report for a year, against the year before: pure figures from
 `crm` (integer cents, counts), built by the database where it can.
 
-Definitions (calendar years, by `received_on`; a gift counts when `crm` counts it, net of
-refunds):
+Definitions (fiscal years in Italy, `crm.money.gift_year_bounds`; a gift counts and its amount
+is what `crm` says it raised, `Donation.objects.succeeded()` and `KEPT`: net of refunds, nothing
+while in open dispute):
 - donors of a year: distinct donors with at least one counted gift that year;
 - new: their first counted gift ever is of that year; returning: the others;
 - retention: donors of the previous year who gave again this year, over donors of the
@@ -14,17 +15,13 @@ refunds):
 """
 
 import contextlib
-import datetime
 import functools
 
 from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
     Count,
-    ExpressionWrapper,
-    F,
     FloatField,
-    IntegerField,
     Max,
     Min,
     Q,
@@ -32,9 +29,11 @@ from django.db.models import (
 )
 from django.db.models.functions import ExtractMonth, ExtractYear
 
-from crm.models import Donation, RecurringPlan
+from crm.models import KEPT, Donation, RecurringPlan
+from crm.money import gift_year_bounds
 
-NET = ExpressionWrapper(F("amount_cents") - F("refunded_cents"), output_field=IntegerField())
+# What a gift raised: crm's one definition (amount less refunds, for a counted gift).
+NET = KEPT
 MONTHS_PER_INTERVAL = {
     RecurringPlan.Interval.MONTH: 1,
     RecurringPlan.Interval.QUARTER: 3,
@@ -89,15 +88,15 @@ class Median(Aggregate):
 
 
 def counted_gifts(network):
-    return Donation.objects.filter(network=network, status__in=Donation.COUNTED_STATUSES)
+    return Donation.objects.filter(network=network).succeeded()
 
 
 def _first_day(year):
-    return datetime.date(year, 1, 1)
+    return gift_year_bounds(year)[0]
 
 
 def _last_day(year):
-    return datetime.date(year, 12, 31)
+    return gift_year_bounds(year)[1]
 
 
 def _span(gifts):
@@ -208,7 +207,7 @@ def _medians(gifts, counts):
         count = counts[year]
         offset = (count - 1) // 2
         middle = list(
-            gifts.filter(received_on__year=year)
+            gifts.of_year(year)
             .annotate(net=NET)
             .order_by("net")
             .values_list("net", flat=True)[offset : offset + 2 - count % 2]
@@ -286,7 +285,7 @@ def monthly(network, year):
     months = [0] * 12
     rows = (
         counted_gifts(network)
-        .filter(received_on__year=year)
+        .of_year(year)
         .annotate(month=ExtractMonth("received_on"))
         .values("month")
         .annotate(amount=Sum(NET))

@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Count, DateTimeField, F, OuterRef, Q, Subquery, Sum
 
-from crm.models import Donation
+from crm.models import KEPT, Donation
 
 from .models import Delivery
 
@@ -62,9 +62,7 @@ def message_results(message):
             "pk", filter=Q(status__in=[Delivery.Status.GAVE_UP, Delivery.Status.SKIPPED])
         ),
     )
-    gifts = attributed_gifts(message).aggregate(
-        count=Count("pk"), net=Sum(F("amount_cents") - F("refunded_cents"))
-    )
+    gifts = attributed_gifts(message).aggregate(count=Count("pk"), net=Sum(KEPT))
     figures["gifts"] = gifts["count"]
     figures["gifts_cents"] = gifts["net"] or 0
     return figures

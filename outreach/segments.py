@@ -5,11 +5,11 @@ Years are calendar years: LYBUNT ("last year but unfortunately not this") gave l
 not this year; SYBUNT ("some year but unfortunately not this") gave before last year and
 neither last year nor this year. Merged and anonymised donors are never members."""
 
-from django.db.models import Exists, F, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models import Exists, IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
-from crm.models import Donation, Donor, RecurringPlan
+from crm.models import KEPT, Donation, Donor, RecurringPlan
+from crm.money import fiscal_today
 
 from .models import Segment
 
@@ -28,7 +28,7 @@ def _gifts(network):
 
 def members(segment, today=None):
     """The donors of the segment's network that match every filter it sets."""
-    year = (today or timezone.localdate()).year
+    year = (today or fiscal_today()).year
     gifts = _gifts(segment.network)
 
     def gave(**lookups):
@@ -62,11 +62,7 @@ def members(segment, today=None):
         counted = gifts
         if segment.gave_in_year:
             counted = counted.filter(received_on__year=segment.gave_in_year)
-        total = (
-            counted.values("donor")
-            .annotate(total=Sum(F("amount_cents") - F("refunded_cents")))
-            .values("total")
-        )
+        total = counted.values("donor").annotate(total=Sum(KEPT)).values("total")
         donors = donors.annotate(
             segment_total=Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
         )

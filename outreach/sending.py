@@ -10,6 +10,8 @@ How a message goes out, once per donor:
 3. `mailing.deliver` claims a batch of pending deliveries by compare-and-set (two workers never take
    the same row), checks consent and suppressed addresses once more, and sends each one; when
    none is left to send, the message is SENT.
+A scheduled message is started at its time by the periodic job
+`outreach.tasks.start_due_messages` (and, where the queue can defer, by its own deferred task).
 
 The worker's part, and how each donor gets the message exactly once, is `outreach.mailing`.
 """
@@ -19,14 +21,12 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.tasks import TaskResultStatus
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_tasks_db.models import DBTaskResult
 
 from . import tasks
 from .mailing import (
-    STALE_AFTER,
     SendingError,
     check_sendable,
     claimable,
@@ -90,7 +90,9 @@ def start_sending(message, user, send_at=None):
             message.status = Message.Status.SENDING
             message.send_at = None
             message.started_at = now
-        message.save(update_fields=["status", "send_at", "started_at", "sent_by", "updated_at"])
+        message.heartbeat_at = now
+        fields = ["status", "send_at", "started_at", "sent_by", "heartbeat_at", "updated_at"]
+        message.save(update_fields=fields)
         transaction.on_commit(lambda: _queue_prepare(message))
     return count
 
@@ -100,7 +102,7 @@ def _queue_prepare(message):
     if message.status == Message.Status.SCHEDULED:
         if prepare_message.get_backend().supports_defer:
             prepare_message.using(run_after=message.send_at).enqueue(message.pk)
-        # Otherwise the sweep starts it when due.
+        # Otherwise the periodic job starts it when due (tasks.start_due_messages).
         return
     prepare_message.enqueue(message.pk)
 
@@ -116,60 +118,59 @@ def cancel_schedule(message):
     return bool(changed)
 
 
-# --- The sweep (run by `manage.py run_worker` through settings.WORKER_SWEEPS) ---------------
-
-
-def _pending_task_messages(task):
-    """Message ids a READY or RUNNING run of `task` holds."""
-    rows = DBTaskResult.objects.filter(
-        status__in=(TaskResultStatus.READY, TaskResultStatus.RUNNING), task_path=task.module_path
-    ).values_list("args_kwargs", flat=True)
-    return {row["args"][0] for row in rows if row.get("args")}
+# --- The sweep (crm.sweep.run_sweep runs it through settings.WORKER_SWEEPS) -----------------
 
 
 def sweep(now=None):
-    """What a dead worker or a lost task left behind, put back on the queue:
-    - claims older than OUTREACH_CLAIM_TIMEOUT go back to pending (the worker died mid-batch);
-    - scheduled messages that are due, and sending ones never prepared, are (re)started;
-    - sending messages with deliveries left and no worker on them get their workers again.
+    """What a dead worker or a lost task left behind, put back on the queue, decided from our
+    own rows (never the tasks backend's):
+    - deliveries whose claim's heartbeat is older than CLAIM_STALE_AFTER go back to pending
+      (the worker died mid-batch);
+    - a sending message with no sign of work (`heartbeat_at`) for TASKS_LOST_AFTER gets its
+      tasks again: preparing if it was never prepared, else its workers (also when nothing is
+      left: its last worker died before marking it sent). The heartbeat is bumped by
+      compare-and-set first, so only one sweep queues them.
+    Scheduled messages are started by their own periodic job (outreach.tasks.start_due_messages).
     Returns counts, as `crm.sweep.run_sweep` reports them."""
-    deliver_message, prepare_message = tasks.deliver_message, tasks.prepare_message
     now = now or timezone.now()
     released = (
         Delivery.objects.filter(
             status__in=(Delivery.Status.PENDING, Delivery.Status.FAILED),
-            claimed_at__lt=now - timedelta(seconds=settings.OUTREACH_CLAIM_TIMEOUT),
+            claimed_at__lt=now - timedelta(seconds=settings.CLAIM_STALE_AFTER),
         )
         .exclude(claimed_by="")
         .update(claimed_by="", claimed_at=None)
     )
-    preparing = _pending_task_messages(prepare_message)
-    due = Message.objects.filter(status=Message.Status.SCHEDULED, send_at__lte=now)
-    unprepared = Message.objects.filter(
-        status=Message.Status.SENDING, prepared_at__isnull=True, started_at__lte=now - STALE_AFTER
+    quiet = (
+        Message.objects.filter(status=Message.Status.SENDING)
+        .annotate(seen=Coalesce("heartbeat_at", "started_at"))
+        .filter(seen__lte=now - timedelta(seconds=settings.TASKS_LOST_AFTER))
+        .values_list("pk", "heartbeat_at", "prepared_at")
     )
-    started = 0
-    for pk in list((due | unprepared).values_list("pk", flat=True)):
-        if pk not in preparing:
-            prepare_message.enqueue(pk)
-            started += 1
-    delivering = _pending_task_messages(deliver_message)
-    workers = 0
-    sending = Message.objects.filter(
-        status=Message.Status.SENDING, prepared_at__lte=now - STALE_AFTER
-    ).values_list("pk", flat=True)
-    for pk in list(sending):
-        if pk in delivering or pk in preparing:
+    started = resumed = 0
+    for pk, heartbeat_at, prepared_at in list(quiet):
+        if prepared_at is None:
+            if _bump(pk, heartbeat_at, now):
+                tasks.prepare_message.enqueue(pk)
+                started += 1
             continue
         has_work = claimable(pk, now).exists()
         has_nothing_left = not Delivery.objects.filter(
             message_id=pk, status__in=(Delivery.Status.PENDING, Delivery.Status.FAILED)
         ).exists()
-        if has_work or has_nothing_left:  # nothing left: its last worker died before finishing
+        # Nothing left: its last worker died before finishing.
+        if (has_work or has_nothing_left) and _bump(pk, heartbeat_at, now):
             tasks.queue_workers(pk, None if has_work else 1)
-            workers += 1
+            resumed += 1
     return {
         "message_claims_released": released,
         "messages_started": started,
-        "messages_resumed": workers,
+        "messages_resumed": resumed,
     }
+
+
+def _bump(message_id, heartbeat_at, now):
+    """Compare-and-set on the message's heartbeat: whether this sweep queues its tasks."""
+    return bool(
+        Message.objects.filter(pk=message_id, heartbeat_at=heartbeat_at).update(heartbeat_at=now)
+    )

@@ -3,8 +3,10 @@ them). Queued after commit; each is safe to run twice (`outreach.mailing`)."""
 
 from django.conf import settings
 from django.tasks import task
+from django.utils import timezone
 
 from . import mailing
+from .models import Message
 
 
 @task()
@@ -33,7 +35,19 @@ def deliver_message(message_id):
     return {"sent": sent, "state": state}
 
 
+@task()
+def start_due_messages():
+    """The periodic job (settings.PERIODIC_JOBS) that starts scheduled messages at their time:
+    each due one is switched to sending by compare-and-set, and only the run that switched it
+    queues its preparation. Returns how many it started."""
+    started = mailing.start_due()
+    for message_id in started:
+        prepare_message.enqueue(message_id)
+    return len(started)
+
+
 def queue_workers(message_id, count=None):
     """Queue the runs that share the sending of a message (OUTREACH_SEND_WORKERS)."""
+    Message.objects.filter(pk=message_id).update(heartbeat_at=timezone.now())
     for _i in range(count or settings.OUTREACH_SEND_WORKERS):
         deliver_message.enqueue(message_id)

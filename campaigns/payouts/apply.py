@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from crm.models import Donation, Network
+from crm.money import fiscal_date
 
 from .. import stripe_api
 from .models import Payout, PayoutLine
@@ -28,7 +29,8 @@ def _id(value):
 def _day(timestamp):
     if not timestamp:
         return None
-    return timezone.localdate(datetime.datetime.fromtimestamp(int(timestamp), tz=datetime.UTC))
+    # The day in Italy (a payout's arrival date decides its year in the payouts report).
+    return fiscal_date(datetime.datetime.fromtimestamp(int(timestamp), tz=datetime.UTC))
 
 
 def _moment(timestamp):

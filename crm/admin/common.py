@@ -69,6 +69,8 @@ def _scoped_object_guard(model, view):
 
 def donor_column(name="donor", **kwargs):
     """A list column whose donor's name opens the donor's page (their history)."""
+    # No donor yet (a payment held for review, a checkout): a dash, never "None".
+    kwargs.setdefault("accessor", lambda item: getattr(item, name, None) or "—")
     return TitleColumn(
         name,
         label=kwargs.pop("label", _("Donor")),

@@ -6,34 +6,33 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import ExtractMonth
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.dates import MONTHS as MONTH_NAMES  # Django's own, translated
 from wagtail.admin.ui.components import Component
 
 from crm import extensions
-from crm.models import Donation, Network, Receipt, RecurringPlan
-from crm.money import format_amount
+from crm.models import KEPT, Donation, Network, Receipt, RecurringPlan
+from crm.money import fiscal_today, format_amount, gift_year_bounds
 
 
 def figures(networks, today=None):
-    """The dashboard's numbers for `networks` (a scoped queryset)."""
-    today = today or timezone.localdate()
+    """The dashboard's numbers for `networks` (a scoped queryset): money raised as
+    `DonationQuerySet` defines it, in the fiscal year of `today` (a day in Italy)."""
+    today = today or fiscal_today()
     donations = Donation.objects.filter(network__in=networks)
     counted = donations.succeeded()
-    this_year = counted.filter(received_on__year=today.year)
+    this_year = counted.of_year(today.year)
     last_year_to_date = counted.filter(
-        received_on__year=today.year - 1,
-        received_on__lte=_same_day_last_year(today),
+        received_on__range=(gift_year_bounds(today.year - 1)[0], _same_day_last_year(today))
     )
     monthly = dict(
         this_year.annotate(month=ExtractMonth("received_on"))
         .order_by()
         .values_list("month")
-        .annotate(total=Sum("amount_cents"))
+        .annotate(total=Sum(KEPT))
     )
     return {
-        "this_year": this_year.aggregate(s=Sum("amount_cents"))["s"] or 0,
-        "last_year": last_year_to_date.aggregate(s=Sum("amount_cents"))["s"] or 0,
+        "this_year": this_year.raised(),
+        "last_year": last_year_to_date.raised(),
         "gifts_this_year": this_year.count(),
         "monthly": [monthly.get(m, 0) for m in range(1, 13)],
         # Lent by the giving app (`crm.extensions`): the core knows no campaign model.
@@ -122,7 +121,7 @@ class CrmSummaryPanel(Component):
         data["networks"] = self.networks
         gifts = reverse("crm_donation:index")
         data["disputes_url"] = f"{gifts}?status={Donation.Status.DISPUTED}"
-        data["year"] = timezone.localdate().year
+        data["year"] = fiscal_today().year
         return data
 
     def render_html(self, parent_context=None):

@@ -27,7 +27,7 @@ from crm.merging import (
     duplicate_suggestions,
     merge_donors,
 )
-from crm.models import Donor, DonorEmail
+from crm.models import KEPT, Donor, DonorEmail
 from crm.money import format_amount
 from crm.privacy import KEPT_NOTICE, anonymise_donor, donor_export
 from crm.search import search_donors
@@ -133,7 +133,7 @@ class DonorInspectView(HumanInspectView):
                 .annotate(year=ExtractYear("received_on"))
                 .order_by("-year")
                 .values("year")
-                .annotate(total=Sum("amount_cents"), n=Count("id"))
+                .annotate(total=Sum(KEPT), n=Count("id"))
             ],
             plans=donor.recurring_plans.order_by("-created_at")[:50],
             record_gift_url=reverse("crm_donor:record_gift", args=[donor.pk]),

@@ -4,26 +4,26 @@ the ZIP of a period's receipts. The files themselves are built by `crm.exports`.
 import datetime
 
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.exports import export_receipts_zip, export_yearly_summary
 from crm.models import Donation, Receipt
+from crm.money import fiscal_today
 
 from .common import require_perm
 
 
 def _year(request):
     try:
-        return int(request.GET.get("year") or timezone.localdate().year)
+        return int(request.GET.get("year") or fiscal_today().year)
     except ValueError:
-        return timezone.localdate().year
+        return fiscal_today().year
 
 
 def exports_page(request):
     """CRM → Exports: the yearly per-donor summary and the ZIP of a period's receipts."""
     require_perm(request, "view_donation")
-    today = timezone.localdate()
+    today = fiscal_today()
     return TemplateResponse(
         request,
         "crm/admin/exports.html",

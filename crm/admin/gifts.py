@@ -7,17 +7,16 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_filters import DateFromToRangeFilter, ModelChoiceFilter, NumberFilter
+from django_filters import ChoiceFilter, DateFromToRangeFilter, ModelChoiceFilter, NumberFilter
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.tables import Column, StatusFlagColumn
 from wagtail.admin.widgets import HeaderButton
 
-from crm import extensions, receipts
+from crm import display, extensions, receipts
 from crm.exports import export_donations
 from crm.models import Donation, Donor, ImportBatch, Receipt
-from crm.money import format_amount, parse_amount
+from crm.money import fiscal_today, format_amount, parse_amount
 from crm.offline import OFFLINE_METHODS, record_offline_gift
 from crm.search import search_gifts
 
@@ -44,6 +43,12 @@ def reverse_crm(name, *args):
 
 
 class DonationIndexView(BulkActionsMixin, ScopedIndexView):
+    """The gifts: money that arrived (or is held for review); checkout attempts have their own
+    list (`CheckoutAttemptViewSet`)."""
+
+    def get_base_queryset(self):
+        return super().get_base_queryset().gifts()
+
     def search_queryset(self, queryset):
         return search_gifts(queryset, self.search_query) if self.is_searching else queryset
 
@@ -77,6 +82,12 @@ class DonationInspectView(ActionsInspectView):
             f"{r.number} ({r.get_status_display()})" for r in self.object.receipts.order_by("id")
         ]
         return ", ".join(numbers) or _("No receipt")
+
+    def get_received_on_display_value(self):
+        # A checkout that never paid received nothing (it has its own list, crm.admin.attempts).
+        if self.object.is_checkout_attempt:
+            return "—"
+        return display.field_value(self.object, "received_on")
 
     def get_reported_amount_cents_display_value(self):
         if self.object.reported_amount_cents is None:
@@ -149,7 +160,7 @@ def record_gift(request, pk=None):
     """Record a gift that did not come through Stripe; mounted as Donations → Add and on the
     donor's page (`pk` is then the donor)."""
     require_perm(request, "add_donation")
-    initial = {"received_on": timezone.localdate(), "method": Donation.Method.BANK_TRANSFER}
+    initial = {"received_on": fiscal_today(), "method": Donation.Method.BANK_TRANSFER}
     if pk is not None:
         initial["donor"] = get_object_or_404(Donor.objects.for_user(request.user), pk=pk)
     form = OfflineGiftForm(request.POST or None, initial=initial, user=request.user)
@@ -252,6 +263,10 @@ def issued_message(request, receipt):
 
 
 class DonationFilterSet(WagtailFilterSet):
+    status = ChoiceFilter(
+        label=_("Status"),
+        choices=[(s.value, s.label) for s in Donation.Status if s not in Donation.ATTEMPT_STATUSES],
+    )
     received_on = DateFromToRangeFilter(label=_("Period"), widget=DateRangePickerWidget)
     campaign = ModelChoiceFilter(
         label=_("Campaign"), queryset=lambda request: campaigns_for(request.user)

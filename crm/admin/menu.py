@@ -6,6 +6,7 @@ from wagtail.admin.viewsets.model import ModelViewSetGroup
 
 from crm import extensions
 
+from .attempts import CheckoutAttemptViewSet
 from .donors import DonorViewSet
 from .gifts import DonationViewSet
 from .imports import ImportBatchViewSet
@@ -22,6 +23,7 @@ class CrmViewSetGroup(ModelViewSetGroup):
     items = (
         DonorViewSet("crm_donor", url_prefix="crm/donors"),
         DonationViewSet("crm_donation", url_prefix="crm/donations"),
+        CheckoutAttemptViewSet("crm_checkout_attempt", url_prefix="crm/checkout-attempts"),
         RecurringPlanViewSet("crm_recurringplan", url_prefix="crm/recurring-plans"),
         ReceiptViewSet("crm_receipt", url_prefix="crm/receipts"),
         YearViewSet("crm_yearly", url_prefix="crm/year"),

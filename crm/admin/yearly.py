@@ -19,7 +19,7 @@ from wagtail.admin.viewsets.base import ViewSet
 from crm import statement_runs, tax_data, tax_exports
 from crm.exports import export_receipts_zip
 from crm.models import Network, StatementRun
-from crm.money import format_amount
+from crm.money import fiscal_today, format_amount
 from crm.statement_tasks import resume_run, start_run
 
 from .common import require_perm
@@ -44,7 +44,7 @@ def _run(request, pk):
 def index(request):
     """The user's networks, each with its statements and Agenzia data of recent years."""
     require_perm(request, "view_receipt")
-    this_year = timezone.localdate().year
+    this_year = fiscal_today().year
     networks = Network.objects.for_user(request.user)
     runs = StatementRun.objects.for_user(request.user).select_related("network")[:20]
     return TemplateResponse(
@@ -169,7 +169,10 @@ def run_resume(request, pk):
     elif not statement_runs.is_stale(run):
         messages.error(request, _t("This run is still working: wait for it."))
     else:
-        StatementRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now(), error="")
+        # Released: the task queued now claims it (its dead holder's claim is stale anyway).
+        StatementRun.objects.filter(pk=run.pk).update(
+            heartbeat_at=timezone.now(), claimed_by="", error=""
+        )
         resume_run(run)
         messages.success(request, _t("The run was queued again; it continues where it stopped."))
     return redirect("crm_yearly:run", pk=run.pk)

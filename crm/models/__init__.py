@@ -5,7 +5,7 @@ treasurer sees belongs to exactly one network; querysets offer `for_user(user)` 
 """
 
 from .email_templates import EmailTemplate
-from .giving import Donation, DonationQuerySet, Donor, RecurringPlan
+from .giving import KEPT, NET, Donation, DonationQuerySet, Donor, Money, RecurringPlan
 from .history import TenantLogEntry
 from .imports import ImportBatch
 from .network import Network, NetworkQuerySet, NetworkScopedQuerySet, Partner
@@ -13,6 +13,9 @@ from .receipts import DonorEmail, Receipt, ReceiptCounter
 from .yearly import Refund, StatementRun
 
 __all__ = [
+    "KEPT",
+    "NET",
+    "Money",
     "Donation",
     "DonationQuerySet",
     "DonorEmail",

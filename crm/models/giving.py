@@ -1,13 +1,15 @@
 """The giving record: donors, donations and recurring plans.
 Money is integer euro cents (`*_cents`; see `crm.money`)."""
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Count, F, Q, Sum, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..money import format_amount
+from ..money import format_amount, gift_year_bounds
 from ..validators import normalise_code, validate_codice_fiscale, validate_partita_iva
 from .network import Network, NetworkScopedQuerySet
 
@@ -128,9 +130,64 @@ class Donor(models.Model):
         self.email = (self.email or "").strip().lower()
 
 
+@dataclass(frozen=True)
+class Money:
+    """The money of a set of gifts, in cents (see `DonationQuerySet`)."""
+
+    received: int = 0
+    refunded: int = 0
+    disputed: int = 0
+    fees: int = 0
+    gifts: int = 0
+
+    @property
+    def raised(self):
+        """What counts: received, less what was given back and what is in open dispute."""
+        return self.received - self.refunded - self.disputed
+
+    @property
+    def net(self):
+        """What stays with the network after Stripe's fees."""
+        return self.raised - self.fees
+
+
 class DonationQuerySet(NetworkScopedQuerySet):
+    """One truth for the money: every screen, export and report sums gifts with these.
+
+    - a **checkout attempt** (pending, failed, cancelled) is not a gift: no money arrived;
+    - **received**: the gifts whose money arrived (succeeded, partially refunded, refunded,
+      disputed), at their full amount; a gift held for review is not received until settled;
+    - **refunded**: what was given back of them (a lost dispute included);
+    - **disputed**: what is still kept of the gifts in open dispute;
+    - **raised** (the "raccolto" of every screen): received − refunded − disputed, i.e. each
+      counted gift's amount less its refunds (`KEPT`);
+    - **fee**: Stripe's fees on received gifts; **net**: raised − fees;
+    - a **gift of the year** is received on a day of that year in Italy
+      (`crm.money.gift_year_bounds`; `received_on` is a day in Europe/Rome).
+    """
+
+    def checkout_attempts(self):
+        """Checkouts started and not (yet) paid: kept for the treasurer, never a gift."""
+        return self.filter(status__in=Donation.ATTEMPT_STATUSES)
+
+    def gifts(self):
+        """What the gifts list shows: everything but checkout attempts (a payment held for
+        review is there, for the treasurer to settle)."""
+        return self.exclude(status__in=Donation.ATTEMPT_STATUSES)
+
+    def received(self):
+        """Gifts whose money arrived, whatever happened after (refund, dispute)."""
+        return self.filter(status__in=Donation.RECEIVED_STATUSES)
+
     def succeeded(self):
+        """Gifts that count now: received and neither wholly refunded nor in open dispute."""
         return self.filter(status__in=Donation.COUNTED_STATUSES)
+
+    counted = succeeded
+
+    def of_year(self, year):
+        """Gifts received in fiscal year `year` (Italy's calendar year)."""
+        return self.filter(received_on__range=gift_year_bounds(year))
 
     def deductible(self):
         """Gifts that give a tax benefit: succeeded and paid by a traceable method (cash is not
@@ -141,6 +198,28 @@ class DonationQuerySet(NetworkScopedQuerySet):
         """Gifts whose payment the donor's bank disputes (chargeback) and that are not settled
         yet: they do not count, and their receipts are flagged until the dispute closes."""
         return self.filter(status=Donation.Status.DISPUTED)
+
+    def with_money(self):
+        """Each gift with `kept_amount_cents` (what counts of it) and `net_amount_cents`
+        (that less Stripe's fee)."""
+        return self.annotate(kept_amount_cents=KEPT, net_amount_cents=NET)
+
+    def raised(self):
+        """The cents raised by these gifts (see the class): one aggregate."""
+        return self.aggregate(raised=Sum(KEPT))["raised"] or 0
+
+    def money(self):
+        """The `Money` of these gifts, one aggregate query."""
+        received = Q(status__in=Donation.RECEIVED_STATUSES)
+        disputed = Q(status=Donation.Status.DISPUTED)
+        row = self.aggregate(
+            received=Sum("amount_cents", filter=received),
+            refunded=Sum("refunded_cents", filter=received),
+            disputed=Sum(F("amount_cents") - F("refunded_cents"), filter=disputed),
+            fees=Sum("fee_cents", filter=received),
+            gifts=Count("pk", filter=Q(status__in=Donation.COUNTED_STATUSES)),
+        )
+        return Money(**{key: value or 0 for key, value in row.items()})
 
 
 class Donation(models.Model):
@@ -176,6 +255,10 @@ class Donation(models.Model):
 
     # Statuses whose money counts towards totals (net of refunds).
     COUNTED_STATUSES = (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED)
+    # The money arrived (a refund or a dispute may have taken some or all of it back since).
+    RECEIVED_STATUSES = (*COUNTED_STATUSES, Status.REFUNDED, Status.DISPUTED)
+    # A checkout started on the giving form and not paid: not a gift (crm_checkout_attempt).
+    ATTEMPT_STATUSES = (Status.PENDING, Status.FAILED, Status.CANCELLED)
 
     network = models.ForeignKey(
         Network, on_delete=models.PROTECT, related_name="donations", verbose_name=_("network")
@@ -314,8 +397,22 @@ class Donation(models.Model):
         return f"{format_amount(self.amount_cents)} · {self.received_on:%d/%m/%Y}"
 
     @property
+    def kept_cents(self):
+        """What counts of this gift (`KEPT`): its amount less refunds, nothing while in open
+        dispute, nothing for a checkout that never paid."""
+        if self.status not in self.COUNTED_STATUSES:
+            return 0
+        return self.amount_cents - self.refunded_cents
+
+    @property
     def net_cents(self):
-        return self.amount_cents - self.refunded_cents - self.fee_cents
+        """What stays with the network (`NET`): kept less Stripe's fee on a received gift."""
+        fee = self.fee_cents if self.status in self.RECEIVED_STATUSES else 0
+        return self.kept_cents - fee
+
+    @property
+    def is_checkout_attempt(self):
+        return self.status in self.ATTEMPT_STATUSES
 
     @property
     def in_dispute(self):
@@ -325,6 +422,23 @@ class Donation(models.Model):
     @property
     def is_deductible(self):
         return self.status in self.COUNTED_STATUSES and self.method != self.Method.CASH
+
+
+# The two per-gift figures as database expressions (see DonationQuerySet), for sums and
+# annotations: what counts of a gift, and that less Stripe's fee.
+KEPT = Case(
+    When(
+        status__in=Donation.COUNTED_STATUSES,
+        then=F("amount_cents") - F("refunded_cents"),
+    ),
+    default=0,
+    output_field=models.IntegerField(),
+)
+NET = KEPT - Case(
+    When(status__in=Donation.RECEIVED_STATUSES, then=F("fee_cents")),
+    default=0,
+    output_field=models.IntegerField(),
+)
 
 
 class RecurringPlan(models.Model):

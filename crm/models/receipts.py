@@ -79,6 +79,9 @@ class Receipt(models.Model):
     pdf_error = models.TextField(
         _("PDF rendering error"), blank=True, help_text=_("Last rendering failure, if any.")
     )
+    # When the sweep last put its rendering back on the queue (None: only at issue): the sweep
+    # enqueues it again only once TASKS_LOST_AFTER has passed since (crm.sweep).
+    pdf_enqueued_at = models.DateTimeField(null=True, blank=True, editable=False)
     voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
     voided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -194,6 +197,16 @@ class DonorEmail(models.Model):
     attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
     last_error = models.TextField(blank=True, verbose_name=_("last error"))
     next_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next attempt at"))
+    # The claim of the worker sending it (crm.mail.deliver_email): taken by compare-and-set,
+    # committed before the mail backend is called, cleared when the outcome is recorded. A
+    # claim older than CLAIM_STALE_AFTER lost its worker (crm.sweep).
+    claimed_by = models.CharField(max_length=100, blank=True, editable=False)
+    in_flight_since = models.DateTimeField(null=True, blank=True, editable=False)
+    # When a send task was last put on the queue for it by the sweep or a deferred retry
+    # (None: once, after it was created).
+    enqueued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # 0: the receipt's own email; n: the n-th one a treasurer asked for again ("resend").
+    resend = models.PositiveSmallIntegerField(default=0, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
@@ -220,6 +233,13 @@ class DonorEmail(models.Model):
                 fields=["donation"],
                 condition=Q(kind__in=["gift", "plan_welcome"]),
                 name="one_confirmation_per_gift",
+            ),
+            # A statement (or any receipt) is emailed once, then once per resend asked for: two
+            # workers, or a run taken over while it still ran, cannot queue it twice.
+            models.UniqueConstraint(
+                fields=["receipt", "resend"],
+                condition=Q(kind="receipt"),
+                name="one_email_per_receipt_send",
             ),
         ]
 

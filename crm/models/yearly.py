@@ -60,7 +60,12 @@ class StatementRun(models.Model):
     )
     created_at = models.DateTimeField(_("started at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # The worker carrying it out (crm.statement_runs.carry_out) claims it by compare-and-set
+    # and writes `heartbeat_at` while it works; a run whose heartbeat is older than
+    # CLAIM_STALE_AFTER lost its worker and is taken over (never while it still beats).
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=100, blank=True, editable=False)
+    attempts = models.PositiveIntegerField(default=0, editable=False)
     total = models.PositiveIntegerField(_("donors to do"), default=0)
     done = models.PositiveIntegerField(_("donors done"), default=0)
     rendered = models.PositiveIntegerField(_("PDFs rendered"), default=0)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from crm.models import Donation, Donor, Receipt, StatementRun
 from crm.receipt_files import download_name
-from crm.statement_runs import carry_out, preview
+from crm.statement_runs import carry_out, claim, preview
 from crm.statement_tasks import run_yearly_statements
 from tests.pdfs import pdf_text
 
@@ -274,3 +274,46 @@ def test_the_command_follows_the_same_rules(cases, network):
     )
     assert list(Receipt.objects.values_list("donor", flat=True)) == [cases["ok"].pk]
     assert "5 donors left out" in out.getvalue()
+
+
+def test_a_run_that_still_beats_is_not_taken_over_and_a_stale_one_is(network, make):
+    donor, gift = make
+    for i in range(3):
+        gift(donor(f"B{i}"))
+    run = StatementRun.objects.create(network=network, year=LAST_YEAR)
+
+    # given a worker holding the run, its heartbeat fresh
+    assert claim(run, "worker-a")
+
+    # when another worker (the sweep's task, a click on "Resume") tries to take it
+    # then it cannot, and leaves the run alone
+    assert not claim(StatementRun.objects.get(pk=run.pk), "worker-b")
+    assert carry_out(StatementRun.objects.get(pk=run.pk), worker="worker-b") is None
+    assert not Receipt.objects.exists()
+
+    # when the holder stops beating for longer than CLAIM_STALE_AFTER
+    stale = timezone.now() - datetime.timedelta(seconds=121)
+    StatementRun.objects.filter(pk=run.pk).update(heartbeat_at=stale)
+
+    # then the other takes it over and finishes it; the first, should it wake up, has lost it
+    assert carry_out(StatementRun.objects.get(pk=run.pk), worker="worker-b") == "done"
+    run.refresh_from_db()
+    assert (run.status, run.claimed_by, run.attempts) == (StatementRun.Status.DONE, "", 2)
+    assert Receipt.objects.count() == 3
+
+
+def test_a_run_works_within_its_time_limit_then_hands_over(network, make, settings):
+    donor, gift = make
+    for i in range(12):
+        gift(donor(f"T{i}"))
+    run = StatementRun.objects.create(network=network, year=LAST_YEAR, send_email=False)
+
+    # when a run may work no time at all: it stops after its first progress report
+    assert carry_out(run, seconds=0) == "more"
+    run.refresh_from_db()
+    assert run.status == StatementRun.Status.RUNNING and run.claimed_by == ""
+    assert Receipt.objects.count() == 10  # PROGRESS_EVERY
+
+    # then the next slice goes on where it stopped
+    assert carry_out(StatementRun.objects.get(pk=run.pk), seconds=0) == "done"
+    assert Receipt.objects.count() == 12

@@ -15,6 +15,12 @@ from wagtail.documents import get_document_model
 from config.settings import s3_private_storage
 from crm.models import Donation, Donor, Receipt
 from crm.receipts import issue_receipt
+from tests.worker.conftest import (  # noqa: F401  (the worker tests' fixtures)
+    mail_dir,
+    start_scheduler,
+    tasks_backend,
+    worker_env,
+)
 
 KEYS = {"access_key": "trama-test-key", "secret_key": "trama-test-secret"}
 REGION = "eu-south-1"

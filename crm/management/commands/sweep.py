@@ -1,15 +1,13 @@
-"""`manage.py sweep`: run the worker's sweep once (crm.sweep) and show the queue's backlog."""
+"""`manage.py sweep`: run the sweep once (crm.sweep), as the scheduler's periodic job does."""
 
 from django.core.management.base import BaseCommand
 
-from crm.sweep import queue_backlog, run_sweep
+from crm.sweep import run_sweep
 
 
 class Command(BaseCommand):
-    help = "Requeue stuck tasks, enqueue missing receipt PDFs and unsent emails; show the queue."
+    help = "Queue again what a dead worker or a lost task left: emails, receipt PDFs, runs."
 
     def handle(self, **options):
         counts = run_sweep()
-        backlog = queue_backlog()
         self.stdout.write(" ".join(f"{name}={count}" for name, count in counts.items()))
-        self.stdout.write(" ".join(f"{name}={count}" for name, count in backlog.items()))

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ops', '0001_process_beats'),
+        ('ops', '0002_periodic_jobs'),
     ]
 
     operations = [

@@ -1,34 +1,48 @@
-"""`manage.py run_worker`: the task worker of production and of the demo.
-
-django-tasks-db's own worker loop (`db_worker`), made to survive two things that stopped it:
-- SQLite's "database is locked" when another process holds a write for longer than the busy
+"""`manage.py run_worker`: the task worker of production and of the demo, for the configured
+tasks backend:
+- the database queue (django-tasks-db): its own worker loop (`db_worker`), made to survive
+  SQLite's "database is locked" when another process holds a write for longer than the busy
   timeout (a 5,000-row import did it): the worker logs one warning, waits for the other writer
   to finish, and carries on; a task whose outcome could not be written goes back to READY.
-- a worker killed mid-task: the sweep (crm.sweep), at start and every WORKER_SWEEP_INTERVAL
-  seconds, puts back what it left behind.
-SIGTERM and SIGINT stop it gracefully after the current task, as `db_worker` does.
+- RQ on Redis (django-tasks-rq, several machines): RQ's worker, as django-rq's `rqworker`
+  starts it, with django-tasks-rq's job class and RQ's scheduler for deferred tasks (retries,
+  scheduled messages). A `SimpleWorker`: each task runs in this process, not in a forked
+  child that would outlive a killed worker and go on sending.
+Either way it beats (ops.heartbeat, as a WORKER, from a background thread) every
+HEARTBEAT_SECONDS, and SIGTERM or SIGINT stop it gracefully after the current task, after
+which its heartbeat row is forgotten. What a killed worker leaves behind is found by the sweep
+(crm.sweep, a periodic job of `manage.py run_scheduler`) from Trama's own rows.
 """
 
 import logging
-import threading
 import time
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import OperationalError, connections, router
-from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME, TaskResultStatus
+from django.db import OperationalError, close_old_connections, router
+from django.tasks import (
+    DEFAULT_TASK_BACKEND_ALIAS,
+    DEFAULT_TASK_QUEUE_NAME,
+    TaskResultStatus,
+    task_backends,
+)
+from django.tasks.exceptions import InvalidTaskBackend
 from django.utils.crypto import get_random_string
+from django_rq.workers import get_worker
+from django_tasks_db import DatabaseBackend
 from django_tasks_db.management.commands.db_worker import (
     Worker,
-    valid_backend_name,
     valid_interval,
     valid_max_tasks,
     validate_worker_id,
 )
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
+from rq.logutils import setup_loghandlers
+from rq.worker import SimpleWorker
 
-from crm.sweep import run_sweep
+from ops import heartbeat
+from ops.beating import Beating
+from ops.models import ProcessBeat
 
 logger = logging.getLogger(__name__)
 
@@ -130,45 +144,49 @@ def requeue(db_task_result):
     )
 
 
-class Sweeper(threading.Thread):
-    """Runs the sweep every `interval` seconds beside the worker loop, on its own database
-    connection, so a long task does not delay it. A daemon: it stops with the worker."""
+class DjangoSimpleWorker(SimpleWorker):
+    """RQ's in-process worker, with Django's connection hygiene around each task (as a request
+    has): a connection the database dropped meanwhile is not reused."""
 
-    def __init__(self, interval):
-        super().__init__(name="sweep", daemon=True)
-        self.interval = interval
-
-    def run(self):
-        locked = False
-        while True:
-            time.sleep(self.interval)
-            locked = sweep_once(locked)
+    def perform_job(self, job, queue, *args, **kwargs):
+        close_old_connections()
+        try:
+            return super().perform_job(job, queue, *args, **kwargs)
+        finally:
+            close_old_connections()
 
 
-def sweep_once(locked=False):
-    """One sweep, logged when it did something. Never raises: the worker must outlive a bad
-    sweep. Returns whether the database was locked (to warn once per stall)."""
+def backend_kind(backend_name):
+    """ "db" or "rq": which worker the configured backend needs."""
     try:
-        counts = run_sweep()
-    except OperationalError as exc:
-        if not is_locked_database_exception(exc):
-            logger.exception("sweep failed")
-            return False
-        if not locked:
-            logger.warning("sweep skipped: database is locked (%s)", exc)
-        return True
-    except Exception:
-        logger.exception("sweep failed")
-        return False
-    finally:
-        connections.close_all()  # this thread's connections only: none stays open idle
-    if any(counts.values()):
-        logger.warning("sweep put work back on the queue: %s", counts)
-    return False
+        backend = task_backends[backend_name]
+    except InvalidTaskBackend as exc:
+        raise CommandError(exc.args[0]) from exc
+    if isinstance(backend, DatabaseBackend):
+        return "db"
+    if type(backend).__module__.startswith("django_tasks_rq"):
+        return "rq"
+    raise CommandError(
+        f"run_worker runs the database queue or RQ, not {type(backend).__name__}"
+        f" (TASKS[{backend_name!r}])"
+    )
+
+
+def run_rq_worker(*, queue_names, batch, max_tasks, name, verbosity):
+    level = "DEBUG" if verbosity >= 2 else "WARNING" if verbosity == 0 else "INFO"
+    setup_loghandlers(level)
+    worker = get_worker(
+        *queue_names,
+        job_class="django_tasks_rq.Job",
+        worker_class=DjangoSimpleWorker,
+        name=name,
+    )
+    close_old_connections()
+    worker.work(burst=batch, with_scheduler=True, logging_level=level, max_jobs=max_tasks)
 
 
 class Command(BaseCommand):
-    help = "Run the task worker (django-tasks-db's, surviving a locked database) and the sweep."
+    help = "Run the task worker of the configured backend (database queue or RQ), beating."
     # Django's checks probe SQLite's JSON support in a write transaction: behind another
     # process's long write they time out and report "SQLite does not support JSONFields" (and
     # stop the worker). `manage.py check` runs at deploy; the worker starts regardless.
@@ -201,8 +219,13 @@ class Command(BaseCommand):
             "--backend",
             dest="backend_name",
             default=DEFAULT_TASK_BACKEND_ALIAS,
-            type=valid_backend_name,
-            help="The database task backend (default: %(default)r).",
+            type=str,
+            help="The task backend (default: %(default)r).",
+        )
+        parser.add_argument(
+            "--name",
+            default=None,
+            help="This process's heartbeat name (default: worker@host:pid).",
         )
         parser.add_argument(
             "--worker-id",
@@ -211,22 +234,40 @@ class Command(BaseCommand):
             help="Unique across the running workers (default: a random one).",
         )
 
-    def handle(self, *, queue_name, interval, batch, max_tasks, backend_name, worker_id, **_):
+    def handle(
+        self, *, queue_name, interval, batch, max_tasks, backend_name, worker_id, name, **options
+    ):
         if not queue_name:
             raise CommandError("--queue-name must name at least one queue")
-        worker = SurvivingWorker(
-            queue_names=queue_name.split(","),
-            interval=interval,
-            batch=batch,
-            backend_name=backend_name,
-            startup_delay=not batch,
-            max_tasks=max_tasks,
-            worker_id=worker_id or get_random_string(32),
-            excluded_queue_names=[],
-        )
-        worker.configure_signals()
-        # First what a dead worker left behind, then every interval beside the loop.
-        sweep_once()
-        if not batch and settings.WORKER_SWEEP_INTERVAL > 0:
-            Sweeper(settings.WORKER_SWEEP_INTERVAL).start()
-        worker.run()
+        kind = backend_kind(backend_name)
+        name = name or heartbeat.default_name(ProcessBeat.Kind.WORKER)
+        beating = Beating(name, ProcessBeat.Kind.WORKER)
+        beating.start()
+        try:
+            if kind == "rq":
+                queues = queue_name.split(",")
+                if queues == ["*"]:
+                    queues = sorted(task_backends[backend_name].queues)
+                run_rq_worker(
+                    queue_names=queues,
+                    batch=batch,
+                    max_tasks=max_tasks,
+                    name=name,
+                    verbosity=options["verbosity"],
+                )
+            else:
+                worker = SurvivingWorker(
+                    queue_names=queue_name.split(","),
+                    interval=interval,
+                    batch=batch,
+                    backend_name=backend_name,
+                    startup_delay=not batch,
+                    max_tasks=max_tasks,
+                    worker_id=worker_id or get_random_string(32),
+                    excluded_queue_names=[],
+                )
+                worker.configure_signals()
+                worker.run()
+        finally:
+            # Reached on a graceful stop (SIGTERM, SIGINT, --batch done): nothing left silent.
+            beating.stop(forget=True)
