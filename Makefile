@@ -10,7 +10,7 @@ DEMO_PORT ?= 8000
 STANDIN_PORT ?= 8420
 SYSTEM_PACKAGES := chromium poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0
 
-.PHONY: install check-production system-packages demo test test-sqlite lint bench clean
+.PHONY: install install-production serve check-production system-packages demo test test-sqlite lint bench clean
 
 .tools/bin/uv:
 	@python=$$(bin/find-python) || exit 1; \
@@ -30,6 +30,19 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	@touch $@
 
 install: $(VENV)/.installed
+
+# The runtime dependencies only, in .venv: what a production machine installs.
+install-production: | $(UV)
+	@python=$$(bin/find-python) || exit 1; \
+	$(UV) sync --frozen --no-default-groups --python "$$python"
+
+# Production on this machine: migrate, collect static files, then gunicorn (WEB_WORKERS), task
+# workers (TASK_WORKERS) and the scheduler under a supervisor that restarts any that dies.
+# Settings from the environment and ./.env if present (see .env.example); the same entrypoint
+# as the image (bin/trama).
+serve:
+	@test -x $(PY) || $(MAKE) install-production
+	@if [ -f .env ]; then set -a; . ./.env; set +a; fi; exec bin/trama serve
 
 check-production: | $(UV)
 	@python=$$(bin/find-python) || exit 1; \

@@ -13,8 +13,9 @@ PASSWORD_RESET_LIMITS = {"email": (3, 3600), "ip": (10, 3600)}
 
 def client_ip(request):
     """The client's address, the same rule as the giving rate limits (campaigns.ratelimit):
-    REMOTE_ADDR only. Behind a proxy, configure the proxy to set it; X-Forwarded-For is never
-    trusted. django-axes reads it through AXES_CLIENT_IP_CALLABLE."""
+    REMOTE_ADDR only. Behind a front server, list it in TRUSTED_PROXIES: ops.middleware then
+    sets REMOTE_ADDR from what that proxy appended to X-Forwarded-For (nothing else of the
+    header is believed). django-axes reads it through AXES_CLIENT_IP_CALLABLE."""
     return request.META.get("REMOTE_ADDR") or None
 
 

@@ -28,7 +28,7 @@ def limits():
 
 
 def client_ip(request):
-    # Behind a proxy, configure it to set REMOTE_ADDR (we do not trust X-Forwarded-For).
+    # Behind a front server, list it in TRUSTED_PROXIES (ops.middleware sets REMOTE_ADDR).
     return request.META.get("REMOTE_ADDR", "")
 
 

@@ -126,7 +126,16 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every log line of a request carries its id (X-Request-ID, echoed back), and
+    # every response, even one a middleware below answers, is counted and timed (/metrics).
+    "ops.middleware.RequestIdMiddleware",
+    "ops.middleware.MetricsMiddleware",
+    # The client's address from X-Forwarded-For, only when the peer is a TRUSTED_PROXIES.
+    "ops.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the web process itself when no front server serves /static/ first
+    # (production only; runserver serves them in development).
+    *([] if DEBUG else ["whitenoise.middleware.WhiteNoiseMiddleware"]),
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -220,6 +229,11 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Monitors and Prometheus call the web processes directly, inside the private network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+# The front servers in front of the web processes (addresses or networks, e.g. 127.0.0.1 or
+# 172.28.0.0/24): only from them is X-Forwarded-For believed (ops.middleware). Empty: nobody.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
@@ -267,7 +281,9 @@ USE_TZ = True
 
 # --- Static and media ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+# `manage.py collectstatic` copies the static files here; the front server (Caddy, nginx)
+# serves them at /static/, or WhiteNoise from the web process when there is none.
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "var" / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
@@ -427,6 +443,10 @@ HEARTBEAT_SILENT_AFTER = env_int("HEARTBEAT_SILENT_AFTER", 45)
 # More sweep rules, from apps crm must not import: dotted paths of callables taking `now` and
 # returning counts (crm.sweep.run_sweep runs them after its own).
 WORKER_SWEEPS = ("outreach.sending.sweep", "campaigns.webhooks.sweep_waiting")
+# The name a worker or the scheduler beats under (ops.heartbeat.default_name); empty: its
+# host and process id. The supervisor (`bin/trama serve`) gives each child a stable name
+# (`worker-1@host`), so a restarted worker takes over its dead predecessor's row.
+PROCESS_NAME = env_str("PROCESS_NAME")
 
 # --- Retention (ops.pruning; notes: "Retention") ---------------------------------------------
 # Days after which a daily job deletes what is no longer needed. Receipts and their records,
@@ -442,6 +462,8 @@ PERIODIC_JOBS = (
     ("crm.sweep.sweep", SWEEP_INTERVAL),
     ("outreach.tasks.start_due_messages", env_int("SCHEDULED_MESSAGES_INTERVAL", 30)),
     ("ops.tasks.prune_old_records", 86400),
+    # The queue's wait, measured on our own rows whatever the tasks backend (/healthz).
+    ("ops.tasks.probe_queue", env_int("QUEUE_PROBE_SECONDS", 60)),
 )
 
 # --- Messages to donors (outreach.sending) -------------------------------------------------------
@@ -471,10 +493,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 MAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 MAILERS = {
     "default": mailer(
-        env_str(
-            "MAIL_BACKEND",
-            "config.console_mail.EmailBackend" if DEBUG else SMTP_BACKEND,
-        ),
+        # Empty or unset: the console with DEBUG, SMTP (SMTP_* below) without.
+        env_str("MAIL_BACKEND") or ("config.console_mail.EmailBackend" if DEBUG else SMTP_BACKEND),
         timeout=MAIL_TIMEOUT,
         smtp={
             "host": env_str("SMTP_HOST", "localhost"),
@@ -537,22 +557,48 @@ def _not_housekeeping(record):
     return record.levelno >= logging.WARNING or not any(t in message for t in HOUSEKEEPING_TASKS)
 
 
+# LOG_FORMAT: `json` (one object a line, with the request's id: for a log collector) by
+# default in production, `plain` with DEBUG.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain" if DEBUG else "json")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be plain or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
     "filters": {
         "not_housekeeping": {
             "()": "django.utils.log.CallbackFilter",
             "callback": _not_housekeeping,
+        },
+        # Puts the id of the request being served (ops.middleware) on every record.
+        "request_id": {"()": "ops.log.RequestIdFilter"},
+        "quiet_healthz": {"()": "ops.log.QuietHealthz"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
         }
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # Django's default config gives "django" a console handler of its own in DEBUG: every
         # django.* line (task lifecycle, autoreload) came twice, once unformatted. Root only.
         "django": {"handlers": []},
+        # A red /healthz is the monitor's answer, not a server error (ops.log.QuietHealthz).
+        "django.request": {"filters": ["quiet_healthz"]},
+        # One line per request with its id, view, status and time (ops.middleware); in
+        # development runserver prints its own.
+        "ops.requests": {"level": "WARNING" if DEBUG else "INFO"},
         "django.db.backends": {"level": "WARNING"},
         # One line when a task starts and one when it ends, from the worker (which sets these
         # loggers to INFO anyway: `run_worker` at verbosity 1).
@@ -565,3 +611,16 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# --- Watching it (ops/) -------------------------------------------------------------------------
+# /metrics (Prometheus) answers only with `Authorization: Bearer <METRICS_TOKEN>`; without a
+# token set it answers 404. Under gunicorn, PROMETHEUS_MULTIPROC_DIR (bin/trama sets one) lets
+# every web worker count into shared files.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+# /healthz turns red when the oldest waiting probe task (ops.tasks.probe_queue) has waited this
+# many seconds.
+QUEUE_WAIT_LIMIT = env_int("QUEUE_WAIT_LIMIT", 300)
+# Errors to Sentry (sentry-sdk) when SENTRY_DSN is set; no personal data is sent.
+SENTRY_DSN = env_str("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "production")
+SENTRY_TRACES_SAMPLE_RATE = float(env_str("SENTRY_TRACES_SAMPLE_RATE", "0") or 0)

@@ -9,3 +9,11 @@ class OpsConfig(AppConfig):
     name = "ops"
     verbose_name = _("Operations")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from django.conf import settings
+
+        if settings.SENTRY_DSN:
+            from .errors import start_sentry
+
+            start_sentry(settings)

@@ -16,8 +16,10 @@ from .models import ProcessBeat
 
 
 def default_name(kind):
-    """A name unique to this process on this machine, e.g. `worker@web-1:4242`."""
-    return f"{kind}@{socket.gethostname()}:{os.getpid()}"
+    """`settings.PROCESS_NAME` when the supervisor gave one (stable across restarts, so a
+    restarted worker beats on its dead predecessor's row), else a name unique to this process
+    on this machine, e.g. `worker@web-1:4242`."""
+    return settings.PROCESS_NAME or f"{kind}@{socket.gethostname()}:{os.getpid()}"
 
 
 def beat(name, kind, *, started_at=None):

@@ -32,6 +32,25 @@ class ProcessBeat(models.Model):
         return self.name
 
 
+class QueueProbe(models.Model):
+    """A tiny task sent through the queue to measure how long work waits for a worker.
+
+    The scheduler's periodic job (ops.tasks.probe_queue) writes a row and queues a task that
+    stamps `answered_at`: the age of the oldest unanswered row is the queue's wait, read the
+    same way with any tasks backend (/healthz, /metrics).
+    """
+
+    enqueued_at = models.DateTimeField(_("enqueued at"), db_index=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("queue probe")
+        verbose_name_plural = _("queue probes")
+
+    def __str__(self):
+        return f"probe {self.pk} enqueued at {self.enqueued_at:%Y-%m-%d %H:%M:%S}"
+
+
 class PeriodicJob(models.Model):
     """One periodic job of `settings.PERIODIC_JOBS` (a task's dotted path) and when it was last
     put on the queue. Several schedulers, on several machines, share these rows: each due run

@@ -1,3 +1,11 @@
 """Operations endpoints (outside i18n_patterns: monitors call fixed addresses)."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import views
+
+app_name = "ops"
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("metrics", views.metrics_view, name="metrics"),
+]
