@@ -57,7 +57,7 @@ class PeriodicJob(models.Model):
     is claimed by compare-and-set on `last_enqueued_at` (ops.scheduler), so only one of them
     enqueues it."""
 
-    name = models.CharField(_("task"), max_length=200, unique=True)
+    name = models.CharField(_("periodic task"), max_length=200, unique=True)
     last_enqueued_at = models.DateTimeField(_("last enqueued at"), null=True, blank=True)
 
     class Meta:

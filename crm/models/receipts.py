@@ -81,7 +81,9 @@ class Receipt(models.Model):
     )
     # When the sweep last put its rendering back on the queue (None: only at issue): the sweep
     # enqueues it again only once TASKS_LOST_AFTER has passed since (crm.sweep).
-    pdf_enqueued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    pdf_enqueued_at = models.DateTimeField(
+        _("PDF rendering queued again at"), null=True, blank=True, editable=False
+    )
     voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
     voided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -3,6 +3,7 @@ the receipt issued with it is attached to that very email; a plan's emails carry
 link; a plan's first gift is its welcome."""
 
 import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail as django_mail
@@ -49,7 +50,9 @@ def test_a_one_off_gift_without_receipt_gets_its_confirmation(
     assert message.to == ["anna.rossi@example.org"]
     assert "Grazie per il tuo dono" in message.subject
     assert "€\xa042,50" in message.body
-    assert timezone.localdate().strftime("%d/%m/%Y") in message.body
+    # (the day of a payment is the day in Rome, whatever the server's time zone)
+    rome_today = timezone.localdate(timezone=ZoneInfo("Europe/Rome"))
+    assert rome_today.strftime("%d/%m/%Y") in message.body
     assert campaign.title in message.body
     assert "Carta" in message.body
     assert "/my-giving/oltre-il-ponte/" in message.body

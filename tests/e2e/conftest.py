@@ -24,6 +24,17 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache(db):
+    """Each browser test starts with empty giving limits and page fragments: the cache (a
+    database table or Redis) outlives a test's rows, and a donor's email used by many tests
+    would otherwise reach its limit of checkout starts ("Too Many Requests")."""
+    from django.core.cache import caches
+
+    for alias in ("default", "fragments"):
+        caches[alias].clear()
+
+
 @pytest.fixture(scope="session")
 def browser():
     # Playwright's sync API runs an event loop; Django must allow sync ORM calls beside it.

@@ -69,9 +69,11 @@ def test_a_communicator_writes_previews_tests_and_sends_an_update(
         admin.goto(f"{base}/admin/outreach/messages/edit/{message.pk}/")
         admin.locator('[data-side-panel-toggle="preview"]').click()
         admin.locator('.w-preview__size-button:has(input[value="mobile"])').click()
-        frame = admin.frame_locator(".w-preview__iframe")
+        # (while it reloads, Wagtail keeps the old iframe and loads a "proxy" one beside it)
+        preview = ".w-preview__iframe:not(.w-preview__proxy)"
+        frame = admin.frame_locator(preview)
         frame.get_by_text("da lunedì il pulmino porta gli anziani").wait_for()
-        width = admin.locator(".w-preview__iframe").evaluate("e => e.getBoundingClientRect().width")
+        width = admin.locator(preview).evaluate("e => e.getBoundingClientRect().width")
         assert width < 500
         ARTIFACTS.mkdir(exist_ok=True)
         admin.screenshot(path=str(ARTIFACTS / "message-preview-phone.png"))

@@ -15,11 +15,18 @@ from tests.worker.conftest import (  # noqa: F401  (fixtures)
     mail_dir,
     queue_in_database,
     start_worker,
+    worker_env,
 )
 
 from .test_treasurer import TREASURER, log_in
 
 LAST_YEAR = timezone.localdate().year - 1
+
+
+@pytest.fixture
+def tasks_backend(queue_in_database):  # noqa: F811
+    """The treasurer's walk runs on the database queue (the worker tests cover RQ too)."""
+    return "db"
 
 
 @pytest.mark.django_db(transaction=True)
