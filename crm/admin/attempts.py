@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_filters import ChoiceFilter, DateFromToRangeFilter
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
+from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
 
 from crm.display import format_datetime
@@ -37,8 +38,19 @@ class CheckoutAttemptFilterSet(WagtailFilterSet):
         fields = ["created_at", "status", "network"]
 
 
+class CheckoutAttemptPaginator(WagtailPaginator):
+    """Counts attempts as attempts ("3 checkout attempts"), not as the model's donations."""
+
+    verbose_name = _("checkout attempt")
+    verbose_name_plural = _("checkout attempts")
+
+
 class CheckoutAttemptIndexView(ScopedIndexView):
     page_title = _("Checkout attempts")
+    # The empty list and the count speak of attempts, not of the model's donations.
+    verbose_name = _("checkout attempt")
+    verbose_name_plural = _("checkout attempts")
+    paginator_class = CheckoutAttemptPaginator
 
     def get_base_queryset(self):
         return super().get_base_queryset().checkout_attempts().select_related("campaign")

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from django_filters import BooleanFilter, ChoiceFilter
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.views import generic
+from wagtail.log_actions import registry as log_registry
 
 from crm.consent import REQUESTED, WITHDRAWN, staff_saved_donor
 from crm.donors import flag_possible_duplicate
@@ -141,8 +142,27 @@ class DonorInspectView(HumanInspectView):
             anonymise_url=reverse("crm_donor:anonymise", args=[donor.pk]),
             possible_duplicate_of=_live_flag(donor),
             duplicates_url=reverse("crm_donor:duplicates"),
+            newsletter_asked_on=_newsletter_asked_on(donor),
         )
         return context
+
+
+def _newsletter_asked_on(donor):
+    """When the confirmation the donor has not yet clicked was emailed (None if none waits):
+    the last one sent since the news were last withdrawn."""
+    if donor.newsletter:
+        return None
+    asked = (
+        DonorEmail.objects.filter(donor=donor, kind=DonorEmail.Kind.NEWSLETTER_CONFIRM)
+        .order_by("-created_at")
+        .first()
+    )
+    if asked is None:
+        return None
+    withdrawn = log_registry.get_logs_for_instance(donor).filter(
+        action=WITHDRAWN, timestamp__gte=asked.created_at
+    )
+    return None if withdrawn.exists() else asked.created_at
 
 
 def _live_flag(donor):

@@ -218,7 +218,12 @@ def issue_receipt(request, pk):
 
 
 def _issue_context(donation, missing, refused):
-    context = {"title": _("Issue receipt"), "object": donation, "ask_email": True}
+    context = {
+        "title": _("Issue receipt"),
+        "object": donation,
+        "ask_email": True,
+        "back_url": reverse("crm_donation:inspect", args=[donation.pk]),
+    }
     notes = []
     if donation.donor_id and not receipts.donor_asked(donation):
         notes.append(_("The donor did not ask for a receipt for this gift."))
@@ -232,6 +237,7 @@ def _issue_context(donation, missing, refused):
             )
             % {"missing": receipts.describe_missing(missing)}
         )
+        context["complete_url"] = reverse("crm_donor:edit", args=[donation.donor_id])
         context["ask_missing"] = _(
             "Issue it without them: I confirm (kept in the receipt's history)"
         )

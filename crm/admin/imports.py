@@ -173,6 +173,7 @@ def _batch_page(request, batch, plan=None, mapping_form=None, status=200, notice
         rows = dict(plan.rows)
         context["matched"] = [(line, donor, rows[line]) for line, donor in plan.matches.items()]
         context["new_rows"] = [(line, row) for line, row in plan.rows if line not in plan.matches]
+        context["skipped_lines"] = plan.duplicates
         context["duplicates"] = [
             (line, rows[line], plan.duplicate_of.get(line)) for line in sorted(plan.duplicates)
         ]

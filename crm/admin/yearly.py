@@ -45,6 +45,11 @@ def index(request):
     """The user's networks, each with its statements and Agenzia data of recent years."""
     require_perm(request, "view_receipt")
     this_year = fiscal_today().year
+    years = [this_year - 1, this_year]
+    # Another year, typed in the box on the screen; anything but a plausible year is ignored.
+    asked = request.GET.get("year", "").strip()
+    if asked.isdecimal() and 2000 <= int(asked) <= this_year + 1 and int(asked) not in years:
+        years = sorted([*years, int(asked)])
     networks = Network.objects.for_user(request.user)
     runs = StatementRun.objects.for_user(request.user).select_related("network")[:20]
     return TemplateResponse(
@@ -53,7 +58,9 @@ def index(request):
         {
             "title": _("Yearly statements and Agenzia Entrate data"),
             "networks": networks,
-            "years": [this_year - 1, this_year],
+            "years": years,
+            "asked_year": asked,
+            "max_year": this_year + 1,
             "runs": runs,
         },
     )

@@ -84,6 +84,9 @@ def test_re_ticking_news_for_someone_who_unsubscribed_needs_their_new_confirmati
     set_newsletter(subscriber, False)
     subscriber.refresh_from_db()
     assert not reachable(subscriber)
+    client.force_login(user)
+    page = client.get(reverse("crm_donor:inspect", args=[subscriber.pk])).content.decode()
+    assert "waiting for the confirmation" not in page
 
     # when the treasurer ticks "newsletter" again on her record and saves
     client.force_login(user)
@@ -92,6 +95,9 @@ def test_re_ticking_news_for_someone_who_unsubscribed_needs_their_new_confirmati
 
     # then outreach still may not write to her: the old confirmation does not count
     assert not reachable(subscriber)
+    # and her page says the news wait for her confirmation (not a bare "no")
+    page = client.get(reverse("crm_donor:inspect", args=[subscriber.pk])).content.decode()
+    assert "no, waiting for the confirmation emailed on" in page
     assert subscriber.newsletter_confirmed_at is None
     # and she was sent a new confirmation email, at her address
     (message,) = [m for m in mailoutbox if "/crm/newsletter/" in m.body]

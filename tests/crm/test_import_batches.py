@@ -461,3 +461,35 @@ def test_write_at_once_stops_at_the_preview_when_receipts_would_be_issued(networ
     page = response.content.decode()
     assert "Not written yet: this file issues receipts" in page
     assert "Applying issues 2 receipts" in page
+
+
+def test_a_row_already_recorded_says_so_in_the_donors_table_too(network, treasurer):
+    # given a gift of Lucia Ferri recorded without email, and a file with the same gift again
+    # (no email: matched by her name) and a gift of a new donor
+    donor = Donor.objects.create(network=network, first_name="Lucia", last_name="Ferri")
+    Donation.objects.create(
+        network=network,
+        donor=donor,
+        amount_cents=5000,
+        received_on=datetime.date(2026, 10, 25),
+        status="succeeded",
+        method="bank_transfer",
+        channel="offline",
+    )
+    data = csv(
+        "Lucia;Ferri;;;50,00;25/10/2026;bonifico;;\n",
+        "Anna;Neri;anna@example.org;;20;26/10/2026;bonifico;;\n",
+    )
+    response = treasurer.post(
+        URL, {"network": network.pk, "file": SimpleUploadedFile("x.csv", data)}
+    )
+    page = response.content.decode()
+    assert 'name="include" value="2"' in page
+    # the row shows in the donors table as skipped, not as one more new donor, names in the
+    # order the rest of the CRM writes them
+    new_donors = page[page.index("rows of new donors") :]
+    assert "Lucia Ferri" in new_donors and "Ferri Lucia" not in page
+    lucia = new_donors[new_donors.index("Lucia Ferri") :][:300]
+    assert "already recorded: skipped unless ticked above" in lucia
+    anna = new_donors[new_donors.index("Anna Neri") :][:300]
+    assert "already recorded" not in anna

@@ -172,6 +172,16 @@ def test_checkout_attempts_have_their_own_list_scoped_to_the_network(
         assert reverse("crm_donation:inspect", args=[attempt.pk]) not in page
     assert reverse("crm_donation:inspect", args=[real.pk]) not in page
     assert not re.search(r">\s*None\s*<", page)
+    # counted as attempts, not as gifts
+    assert f"{len(mine)} checkout attempts" in page
+    assert f"{len(mine)} donations" not in page
+    # and a filter that finds none says so in the same words
+    empty = client.get(
+        reverse("crm_checkout_attempt:index"),
+        {"created_at_from": "2000-01-01", "created_at_to": "2000-01-02"},
+    ).content.decode()
+    assert "No checkout attempts match your query." in empty
+    assert "No donations match" not in empty
     # in the CRM menu, in Italian too
     with translation.override("it"):
         from django.utils.translation import gettext

@@ -57,6 +57,9 @@ def test_a_receipt_without_codice_fiscale_or_address_needs_a_confirmation(client
     page = client.get(url).content.decode()
     assert "lacks what a receipt needs: codice fiscale, address" in page
     assert 'name="confirm_missing"' in page
+    # with a way to complete the donor and a way back to the gift
+    assert f'href="/admin/crm/donors/edit/{bare.pk}/"' in page and "Complete the donor" in page
+    assert f'href="/admin/crm/donations/inspect/{donation.pk}/"' in page and "Go back" in page
     # and issuing without confirming is refused, nothing issued
     refused = client.post(url, {"email": "0"})
     assert refused.status_code == 400 and not Receipt.objects.filter(donations=donation)

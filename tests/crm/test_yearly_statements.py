@@ -261,6 +261,25 @@ def test_another_networks_treasurer_gets_404(client, users, demo, network, make)
     assert demo["valle-serena"].name in page and network.name not in page
 
 
+def test_another_year_is_chosen_on_the_screen_not_in_the_address(client, treasurer, network):
+    client.force_login(treasurer)
+    page = client.get(reverse("crm_yearly:index")).content.decode()
+    assert "change the year in the page" not in page
+    assert 'name="year"' in page
+    # a year typed in the box gets its links
+    older = LAST_YEAR - 5
+    page = client.get(reverse("crm_yearly:index"), {"year": str(older)}).content.decode()
+    assert reverse("crm_yearly:agenzia", args=[network.pk, older]) in page
+    assert reverse("crm_yearly:statements", args=[network.pk, older]) in page
+    # nonsense is ignored, never a 500
+    for bad in ("abc", "-3", "²", "99999999999999999999", "1200"):
+        response = client.get(reverse("crm_yearly:index"), {"year": bad})
+        assert response.status_code == 200, bad
+        assert reverse("crm_yearly:agenzia", args=[network.pk, LAST_YEAR]) in (
+            response.content.decode()
+        )
+
+
 def test_the_command_follows_the_same_rules(cases, network):
     out = io.StringIO()
     call_command(
