@@ -32,6 +32,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": os.path.join(tempfile.gettempdir(), f"trama-test-{os.getpid()}.sqlite3")
     }
 
+# A transaction some thread leaves open must not hang the suite: the flush after a
+# transactional test waits for every lock, so PostgreSQL ends sessions idle in a transaction
+# for over a minute (no test holds one that long on purpose).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        "-c idle_in_transaction_session_timeout=60000"
+    )
+
 # Tests never reach the real Stripe: without the stand-in fixture, calls fail at once.
 # (Processes started with STRIPE_API_BASE in their environment keep it.)
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or "http://127.0.0.1:9"
