@@ -20,6 +20,12 @@ ALLOWED_LOCAL_IMPORTS = {
     ("cms/apps.py", "ready"),
     ("campaigns/apps.py", "ready"),
     ("outreach/apps.py", "ready"),
+    ("ops/apps.py", "ready"),
+    # Only the configured tasks backend's own package is imported: django_rq needs RQ's
+    # settings, django_tasks_db's models an installed app.
+    ("ops/metrics.py", "task_counts"),
+    # gunicorn reads its config before Django starts; the client only with multiprocess metrics.
+    ("config/gunicorn.py", "child_exit"),
 }
 
 
