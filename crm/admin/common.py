@@ -290,7 +290,7 @@ class ScopedModelViewSet(ModelViewSet):
     copy_view_enabled = False
     inspect_view_enabled = True
     #: URL names kept from the generic set; None keeps them all.
-    url_names = None
+    url_names: set[str] | None = None
 
     def get_form_class(self, for_update=False):
         return modelform_factory(
