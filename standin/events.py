@@ -112,10 +112,12 @@ def sign(payload: bytes, secret: str, timestamp: int) -> str:
 
 
 class Deliverer:
-    """One ordered queue per endpoint, so a slow or dead endpoint never delays the others."""
+    """One queue per endpoint, so a slow or dead endpoint never delays the others; ordered
+    unless ``settings["webhook_concurrency"]`` lets several deliveries fly at once."""
 
     def __init__(self):
         self.queues: dict[int, asyncio.Queue] = {}  # id(endpoint) -> queue
+        self.consumers: dict[int, int] = {}  # id(endpoint) -> tasks taking from its queue
         self.session: aiohttp.ClientSession | None = None
         self.tasks: set[asyncio.Task] = set()
         self.busy = 0  # events being processed + posts in flight
@@ -149,6 +151,10 @@ class Deliverer:
             queue = self.queues.get(id(endpoint))
             if queue is None:
                 queue = self.queues[id(endpoint)] = asyncio.Queue()
+                self.consumers[id(endpoint)] = 0
+            # One consumer per delivery allowed in flight (settings["webhook_concurrency"]).
+            while self.consumers[id(endpoint)] < core.settings["webhook_concurrency"]:
+                self.consumers[id(endpoint)] += 1
                 self._spawn(self._run(endpoint, queue))
             queue.put_nowait((time.monotonic(), event))
 
