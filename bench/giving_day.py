@@ -52,6 +52,7 @@ import itertools
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import socketserver
@@ -855,7 +856,7 @@ def main():
         driver.refresh = args.refresh
         print(
             f"driving {args.rate:g} gifts/s for {args.seconds:.0f} s over {len(campaigns)}"
-            f" campaigns (logs in {tmp})",
+            f" campaigns (logs in {tmp}, kept with --keep)",
             flush=True,
         )
         driver.run()
@@ -892,6 +893,7 @@ def main():
         if not args.keep:
             with contextlib.suppress(Exception):
                 recreate_database(db_url, drop_only=True)
+            shutil.rmtree(tmp, ignore_errors=True)
     if args.keep:
         print(f"kept: database {db_url}, logs in {tmp}")
     return 1 if bad else 0
