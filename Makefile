@@ -83,6 +83,8 @@ test: install system-packages lint
 test-sqlite: install
 	env -u DATABASE_URL $(PY) -m pytest -n auto -q
 
+# bench/giving_day.py plays a giving day on `bin/trama serve` with the stand-in (PostgreSQL; a
+# short run here, `--minutes 10` for the issue's target; exits non-zero if its audit differs).
 bench: install
 	@for b in bench/[!_]*.py; do echo "== $$b"; DEBUG=1 $(PY) $$b || exit 1; done
 

@@ -23,7 +23,9 @@ across restarts, saved atomically at most every ``STANDIN_SAVE_INTERVAL`` s (def
 SIGTERM/SIGINT (see persist.py).
 
 Environment: ``STANDIN_WEBHOOK_DELAY`` (s before first delivery, default 0.1),
-``STANDIN_WEBHOOK_RETRIES`` (back-off list, default ``1,2,4,8,16``), ``STANDIN_SEPA_DELAY``
+``STANDIN_WEBHOOK_RETRIES`` (back-off list, default ``1,2,4,8,16``),
+``STANDIN_WEBHOOK_CONCURRENCY`` (deliveries in flight per endpoint, default 1: in order; more:
+concurrent and unordered, like Stripe), ``STANDIN_SEPA_DELAY``
 (s before SEPA debits settle, default 2), ``STANDIN_PUBLIC_URL`` (base of Checkout ``url``;
 default: the request's Host). Tests can also change ``standin.core.settings``.
 

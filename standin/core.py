@@ -36,6 +36,10 @@ settings = {
     "webhook_retries": [
         float(x) for x in os.environ.get("STANDIN_WEBHOOK_RETRIES", "1,2,4,8,16").split(",") if x
     ],
+    # Deliveries in flight at once per endpoint. 1 (the default): one after the other, in
+    # emission order. More: like Stripe, which delivers concurrently and in no set order
+    # (https://docs.stripe.com/webhooks#event-ordering); bench/giving_day.py uses it.
+    "webhook_concurrency": max(1, int(_float_env("STANDIN_WEBHOOK_CONCURRENCY", 1))),
     # Seconds before a SEPA Direct Debit payment settles.
     "sepa_delay": _float_env("STANDIN_SEPA_DELAY", 2.0),
     # Public base URL for hosted pages (default: taken from the request's Host header).

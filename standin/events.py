@@ -112,7 +112,8 @@ def sign(payload: bytes, secret: str, timestamp: int) -> str:
 
 
 class Deliverer:
-    """One ordered queue per endpoint, so a slow or dead endpoint never delays the others."""
+    """One queue per endpoint, so a slow or dead endpoint never delays the others; ordered
+    unless ``settings["webhook_concurrency"]`` lets several deliveries fly at once."""
 
     def __init__(self):
         self.queues: dict[int, asyncio.Queue] = {}  # id(endpoint) -> queue
@@ -143,6 +144,7 @@ class Deliverer:
         task = asyncio.ensure_future(coro)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+        return task
 
     def enqueue(self, event):
         for endpoint in _endpoints_for(event.type):
@@ -153,24 +155,35 @@ class Deliverer:
             queue.put_nowait((time.monotonic(), event))
 
     async def _run(self, endpoint, queue):
+        """Take the endpoint's events in order; at most ``settings["webhook_concurrency"]``
+        deliveries in flight (1: each waits for the one before, so they arrive in order)."""
+        in_flight: set[asyncio.Task] = set()
         while True:
             queued_at, event = await queue.get()
             self.busy += 1
-            try:
-                wait = queued_at + core.settings["webhook_delay"] - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                if event._generation != core.generation[0]:
-                    continue
-                if endpoint not in ls_webhooks._webhooks.values():
-                    continue  # unregistered or replaced meanwhile
-                payload = (json.dumps(event._export(), indent=2, sort_keys=True) + "\n").encode()
-                if not await self._post(endpoint, event, payload):
-                    self._spawn(self._retry(endpoint, event, payload))
-            except Exception:  # never let one bad event stop deliveries
-                log.exception("webhook delivery of %s failed", getattr(event, "id", "?"))
-            finally:
-                self.busy -= 1
+            while True:
+                in_flight = {task for task in in_flight if not task.done()}
+                if len(in_flight) < core.settings["webhook_concurrency"]:
+                    break
+                await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            in_flight.add(self._spawn(self._deliver(endpoint, queued_at, event)))
+
+    async def _deliver(self, endpoint, queued_at, event):
+        try:
+            wait = queued_at + core.settings["webhook_delay"] - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if event._generation != core.generation[0]:
+                return
+            if endpoint not in ls_webhooks._webhooks.values():
+                return  # unregistered or replaced meanwhile
+            payload = (json.dumps(event._export(), indent=2, sort_keys=True) + "\n").encode()
+            if not await self._post(endpoint, event, payload):
+                self._spawn(self._retry(endpoint, event, payload))
+        except Exception:  # never let one bad event stop deliveries
+            log.exception("webhook delivery of %s failed", getattr(event, "id", "?"))
+        finally:
+            self.busy -= 1
 
     async def _post(self, endpoint, event, payload: bytes) -> bool:
         headers = {

@@ -1,12 +1,15 @@
 """Connect accounts, webhook signatures and retries, idempotency, reset, subprocess launcher."""
 
+import http.server
 import json
+import threading
 import time
 
 import pytest
 import requests
 import stripe
 
+from standin import core
 from standin.events import sign
 
 pytestmark = []
@@ -62,6 +65,58 @@ def test_webhook_retried_when_receiver_fails(client, make_params, receiver):
         time.sleep(0.02)
     assert stored.type == "checkout.session.expired"
     assert stored.pending_webhooks <= event["pending_webhooks"] - 1
+
+
+class SlowReceiver:
+    """Answers 200 after `pause` seconds and counts how many deliveries it holds at once."""
+
+    def __init__(self, pause):
+        self.lock = threading.Lock()
+        self.in_flight = self.most = self.received = 0
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers["Content-Length"]))
+                with receiver.lock:
+                    receiver.in_flight += 1
+                    receiver.most = max(receiver.most, receiver.in_flight)
+                time.sleep(pause)
+                with receiver.lock:
+                    receiver.in_flight -= 1
+                    receiver.received += 1
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/webhook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.mark.parametrize("concurrency,most", [(1, 1), (4, 4)])
+def test_webhook_concurrency_per_endpoint(standin_url, client, concurrency, most, monkeypatch):
+    # given an endpoint that takes 0.2 s to answer, and deliveries `concurrency` at a time
+    monkeypatch.setitem(core.settings, "webhook_concurrency", concurrency)
+    slow = SlowReceiver(pause=0.2)
+    name = f"slow-{concurrency}"
+    requests.post(
+        f"{standin_url}/_config/webhooks/{name}",
+        data={"url": slow.url, "secret": "whsec_slow", "events[]": "customer.created"},
+        timeout=5,
+    ).raise_for_status()
+    try:
+        # when eight events are emitted at once
+        for i in range(8):
+            client.v1.customers.create(params={"email": f"c{i}@example.org"})
+        assert requests.post(f"{standin_url}/_standin/webhooks/flush", timeout=15).ok
+        # then all arrive, never more than `concurrency` at once (and that many when allowed)
+        assert (slow.received, slow.most) == (8, most)
+    finally:
+        requests.delete(f"{standin_url}/_config/webhooks/{name}", timeout=5)
+        slow.server.shutdown()
 
 
 def test_events_api_lists_newest_first(client, make_params, pay, receiver):
