@@ -43,8 +43,8 @@ def passes(request, campaign):
 
 class ProofOfWork:
     """The donor's browser finds a number `n` such that SHA-256("<puzzle>:<n>") starts with
-    `difficulty` zero bits (static/js/giving.js, about 2^difficulty hashes: a second or two on a
-    phone at 16), then sends the form again by itself. We check it with one hash. A puzzle is
+    `difficulty` zero bits (static/js/giving.js: 2^difficulty hashes on average, 65,536 at 16),
+    then sends the form again by itself. We check it with one hash. A puzzle is
     signed (not stored), names its campaign, expires after PUZZLE_MAX_AGE seconds and is
     accepted once (its nonce taken in the shared cache): a card tester pays the work for
     every start instead of once."""
