@@ -262,7 +262,9 @@ class CampaignPage(Page):
         context["network"] = SimpleLazyObject(lambda: self.network)
         context["fragment_version"] = f"{self.live_revision_id}-{self.last_published_at}"
         context["fragment_timeout"] = FRAGMENT_CACHE_TIMEOUT
-        context["challenge"] = challenge_html(request, self)
+        # Only on a form refused for want of it (campaigns.views.give): the page itself is the
+        # same for every visitor.
+        context["challenge"] = challenge_html(request, self) if kwargs.get("challenge") else ""
         # The email the visitor came through (`?m=`, or the form sent back with errors): this
         # visitor's own, so rendered outside every cached fragment and kept off the share links.
         form = context["form"]
@@ -274,7 +276,8 @@ class CampaignPage(Page):
     def serve(self, request, *args, **kwargs):
         form = kwargs.pop("form", None)
         status = kwargs.pop("status", 200)
-        context = self.get_context(request, *args, form=form, **kwargs)
+        ask = kwargs.pop("challenge", False)
+        context = self.get_context(request, *args, form=form, challenge=ask, **kwargs)
         if form is not None:
             context["form"] = form
         return TemplateResponse(

@@ -51,9 +51,14 @@ def give(request, page_id):
     if not campaign.is_open:
         form.add_error(None, _("This campaign is closed."))
         return campaign.serve(request, form=form, status=400)
-    if not challenge.passes(request, campaign):
+    # A busy campaign (past its threshold: a giving day or an attack from many addresses) asks
+    # every start to pass the challenge instead of refusing everyone. Failing it counts nothing,
+    # writes nothing and never reaches Stripe.
+    if ratelimit.campaign_busy(campaign.pk) and not challenge.passes(request, campaign):
         form.add_error(None, _("Please complete the check above the button and try again."))
-        return campaign.serve(request, form=form, status=400)
+        return campaign.serve(request, form=form, status=400, challenge=True)
+    # Per client (an IPv4 address or an IPv6 /64) and per email: refused with a 429, before any
+    # row or Checkout Session exists.
     decision = ratelimit.check_all(
         ip=ratelimit.client_ip(request), email=form.cleaned_data["email"], campaign_id=campaign.pk
     )

@@ -211,8 +211,9 @@ AXES_RESET_ON_SUCCESS = False
 # The database handler: counted once across all web processes (the cache handler would be too,
 # with Redis, but the database is always there).
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
-# REMOTE_ADDR only, as the giving rate limits: behind a proxy, make the proxy set it.
-AXES_CLIENT_IP_CALLABLE = "accounts.limits.client_ip"
+# REMOTE_ADDR only, as the giving rate limits: behind a proxy, make the proxy set it. An IPv6
+# client is its /64 (crm.throttle.client_key), as in every per-client limit.
+AXES_CLIENT_IP_CALLABLE = "accounts.limits.sign_in_client"
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"  # a translated 429 in the admin's look
 # No log of every successful sign-in (username, address, browser) kept forever; the failures
 # are kept only for the cool-off.
@@ -405,8 +406,11 @@ GIVING_RATE_LIMITS = {
     "email": (env_int("GIVING_LIMIT_PER_EMAIL", 5), _GIVING_WINDOW),
     "campaign": (env_int("GIVING_LIMIT_PER_CAMPAIGN", 600), _GIVING_WINDOW),
 }
-# Dotted path of a challenge class for networks under attack (campaigns.challenge); off if empty.
+# Past the campaign's threshold, every start must pass a challenge instead of being refused: the
+# dotted path of a challenge class (campaigns.challenge); empty: the built-in proof of work, of
+# GIVING_CHALLENGE_DIFFICULTY bits (about 2^bits hashes in the donor's browser).
 GIVING_CHALLENGE = env_str("GIVING_CHALLENGE", "")
+GIVING_CHALLENGE_DIFFICULTY = env_int("GIVING_CHALLENGE_DIFFICULTY", 16)
 
 # --- Background tasks ---------------------------------------------------------------------------
 # TASKS_BACKEND: the database queue (django-tasks-db, one machine or a shared database) or RQ on
@@ -455,6 +459,7 @@ TASK_RESULTS_RETENTION_DAYS = env_int("TASK_RESULTS_RETENTION_DAYS", 30)
 STRIPE_EVENTS_RETENTION_DAYS = env_int("STRIPE_EVENTS_RETENTION_DAYS", 90)
 DONOR_LINK_EMAILS_RETENTION_DAYS = env_int("DONOR_LINK_EMAILS_RETENTION_DAYS", 90)
 OUTREACH_DELIVERIES_RETENTION_DAYS = env_int("OUTREACH_DELIVERIES_RETENTION_DAYS", 365)
+CHECKOUT_ATTEMPTS_RETENTION_DAYS = env_int("CHECKOUT_ATTEMPTS_RETENTION_DAYS", 30)
 # Periodic jobs: (dotted path of a django.tasks task, every so many seconds). `manage.py
 # run_scheduler` enqueues each when due, once across every scheduler running (ops.scheduler).
 SWEEP_INTERVAL = env_int("SWEEP_INTERVAL", 60)

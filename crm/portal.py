@@ -19,7 +19,7 @@ from .consent import BY_DONOR, withdraw_newsletter
 from .donors import confirm_newsletter, flag_possible_duplicate
 from .models import Donation, Donor, Receipt
 from .privacy import donor_export
-from .throttle import take_ticket
+from .throttle import client_key, take_ticket
 from .validators import normalise_code
 
 # At most this many links per address and per client an hour: enough for a typo and a retry.
@@ -44,8 +44,10 @@ def normalise_email(value):
 
 def may_ask(network, email, client):
     """Take a ticket for one more link; False when the client or the address asked too often.
-    Counted whether or not we know the address: the answer must not tell."""
-    return take_ticket("portal:client", client or "", LINKS_PER_CLIENT, WINDOW) and take_ticket(
+    Counted whether or not we know the address: the answer must not tell. `client` is
+    counted by `client_key` (an IPv6 /64 is one client)."""
+    client = client_key(client)
+    return take_ticket("portal:client", client, LINKS_PER_CLIENT, WINDOW) and take_ticket(
         "portal:address", f"{network.pk}:{email}", LINKS_PER_ADDRESS, WINDOW
     )
 

@@ -7,11 +7,33 @@ database cache it is a read then a write, and concurrent attempts would count as
 """
 
 import hashlib
+import ipaddress
 import math
 import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
+
+# One client, for every per-client limit: an IPv4 address, or an IPv6 /64. A home or a phone
+# gets a whole /64 (RFC 6177: at least a /64 per site; RFC 8981: the client's own addresses in
+# it change at will), so counting IPv6 addresses would count one attacker as thousands of donors.
+IPV6_CLIENT_PREFIX = 64
+
+
+def client_key(address):
+    """The key that per-client limits count `address` under: the IPv4 address itself, or the
+    first address of its IPv6 /64 (written as an address, so a field or a log made for
+    addresses still takes it). An IPv4 client seen through IPv6 (`::ffff:a.b.c.d`) is its IPv4
+    address. Anything that is not an address is counted as written (one key for all garbage)."""
+    try:
+        ip = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        return address or ""
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/{IPV6_CLIENT_PREFIX}", strict=False).network_address)
+    return str(ip)
 
 
 def take_ticket(scope, value, limit, window):
@@ -59,11 +81,7 @@ def sliding_window(scope, value, limit, window, *, now=None):
     tests; default: time.time(). Works on any shared cache with an atomic `add` (database
     cache, Redis)."""
     now = time.time() if now is None else now
-    width = max(1, -(-window // SLICES))  # seconds per slice, rounded up
-    slices = -(-window // width)
-    current = int(now // width)
-    digest = hashlib.sha256(f"{scope}:{value}".encode()).hexdigest()[:32]
-    base = f"throttle:{scope}:{digest}:s{width}"
+    base, width, slices, current = _slice_keys(scope, value, window, now)
     past = [f"{base}:{index}" for index in range(current - slices + 1, current)]
     counts = _count_slices(past)
     used = sum(counts)
@@ -76,6 +94,23 @@ def sliding_window(scope, value, limit, window, *, now=None):
                 return Decision(True)
     current_count = _count_slices([key])[0]
     return Decision(False, _retry_after(counts + [current_count], limit, width, current, now))
+
+
+def window_has_room(scope, value, limit, window, *, now=None):
+    """True if `sliding_window` would allow one more attempt of `value` now; counts nothing."""
+    now = time.time() if now is None else now
+    base, _width, slices, current = _slice_keys(scope, value, window, now)
+    keys = [f"{base}:{index}" for index in range(current - slices + 1, current + 1)]
+    return sum(_count_slices(keys)) < limit
+
+
+def _slice_keys(scope, value, window, now):
+    """The key prefix of `value`'s slices, the slice width in seconds, how many slices make the
+    window, and the index of the current slice."""
+    width = max(1, -(-window // SLICES))  # seconds per slice, rounded up
+    slices = -(-window // width)
+    digest = hashlib.sha256(f"{scope}:{value}".encode()).hexdigest()[:32]
+    return f"throttle:{scope}:{digest}:s{width}", width, slices, int(now // width)
 
 
 def _count_slices(keys):

@@ -20,7 +20,12 @@ Pruned, after a set time (settings, days, env vars of the same names):
 - emails that only carried a short-lived link (the donor's page, a plan's page:
   DONOR_LINK_EMAILS_RETENTION_DAYS), once sent or given up;
 - per-donor deliveries of messages to donors (OUTREACH_DELIVERIES_RETENTION_DAYS, at least the
-  attribution window), after the message's figures are frozen on it.
+  attribution window), after the message's figures are frozen on it;
+- checkout attempts that never reached a payment (CHECKOUT_ATTEMPTS_RETENTION_DAYS, at least a
+  week): started on the giving form and left pending or cancelled, with no payment, invoice or
+  subscription at Stripe and no donor; no gift and no figure counts them. A Checkout Session
+  expires within 24 hours and its events are resent for up to three days, so none can be paid
+  after that. Failed payments stay (the treasurer's answer to "my card was refused").
 
 `prune(now)` runs every rule; the scheduler calls it daily (`ops.tasks.prune_old_records` in
 settings.PERIODIC_JOBS), `manage.py prune` once.
@@ -36,7 +41,7 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 from campaigns.models import StripeEvent
-from crm.models import DonorEmail
+from crm.models import Donation, DonorEmail
 from outreach.models import Message
 from outreach.results import ATTRIBUTION_WINDOW, prune_deliveries
 
@@ -99,11 +104,29 @@ def prune_outreach_deliveries(now):
     return sum(prune_deliveries(message) for message in finished)
 
 
+def prune_checkout_attempts(now):
+    cutoff = days_ago(now, max(settings.CHECKOUT_ATTEMPTS_RETENTION_DAYS, 7))
+    never_paid = Donation.objects.filter(
+        status__in=(Donation.Status.PENDING, Donation.Status.CANCELLED),
+        channel=Donation.Channel.ONLINE,
+        donor__isnull=True,
+        recurring_plan__isnull=True,
+        stripe_subscription_id="",
+        created_at__lt=cutoff,
+    )
+    for field in ("stripe_payment_intent_id", "stripe_invoice_id"):  # null or blank: none
+        never_paid = never_paid.filter(Q(**{f"{field}__isnull": True}) | Q(**{field: ""}))
+    # Belt and braces: nothing that points at it (an email, a refund, a receipt).
+    never_paid = never_paid.filter(emails__isnull=True, refunds__isnull=True, receipts__isnull=True)
+    return never_paid.delete()[0]
+
+
 RULES = {
     "task_results": prune_task_results,
     "stripe_events": prune_stripe_events,
     "link_emails": prune_link_emails,
     "outreach_deliveries": prune_outreach_deliveries,
+    "checkout_attempts": prune_checkout_attempts,
 }
 
 

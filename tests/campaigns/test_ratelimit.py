@@ -107,17 +107,30 @@ def test_variants_of_one_gmail_address_share_one_count(shared_cache, settings):
     assert ratelimit.hit("email", "other@gmail.com", now=T0)
 
 
-def test_the_campaign_limit_stops_many_addresses_and_emails_on_one_campaign(shared_cache, settings):
+def test_the_campaign_threshold_asks_the_challenge_of_everyone_and_refuses_no_one(
+    shared_cache, settings
+):
     settings.GIVING_RATE_LIMITS = {"campaign": (20, HOUR)}
-    decisions = [
-        ratelimit.check_all(
+    busy = []
+    for i in range(25):
+        busy.append(ratelimit.campaign_busy(7, now=T0))
+        decision = ratelimit.check_all(
             ip=f"198.51.100.{i}", email=f"donor{i}@example.org", campaign_id=7, now=T0
         )
-        for i in range(25)
-    ]
-    assert [bool(d) for d in decisions] == [True] * 20 + [False] * 5
+        assert decision
+    # the first 20 starts fill the threshold; from then on the campaign is busy (challenge)
+    assert busy == [False] * 20 + [True] * 5
     # another campaign is not affected
-    assert ratelimit.check_all(ip="198.51.100.1", email="x@example.org", campaign_id=8, now=T0)
+    assert not ratelimit.campaign_busy(8, now=T0)
+    # the threshold's window slides: an hour later the campaign is calm again
+    assert not ratelimit.campaign_busy(7, now=T0 + HOUR + 60)
+
+
+def test_starts_refused_per_client_do_not_fill_the_campaign_threshold(shared_cache, settings):
+    settings.GIVING_RATE_LIMITS = {"campaign": (3, HOUR), "ip": (1, HOUR)}
+    for i in range(10):
+        ratelimit.check_all(ip="2001:db8::1", email=f"d{i}@example.org", campaign_id=7, now=T0)
+    assert not ratelimit.campaign_busy(7, now=T0)
 
 
 def test_the_defaults_let_an_event_on_shared_wifi_through(shared_cache):
@@ -187,7 +200,8 @@ def test_an_event_passes_and_one_email_is_stopped_with_a_time_to_retry(client, c
 
 
 class RefuseEveryone:
-    """A challenge a network under attack might plug in: here, one nobody passes."""
+    """A challenge a network might plug in instead of the built-in one: here, one nobody passes
+    without the right answer."""
 
     def html(self, request, campaign):
         return '<div class="challenge" data-testid="challenge">Prove you are human</div>'
@@ -196,12 +210,17 @@ class RefuseEveryone:
         return request.POST.get("challenge") == "solved"
 
 
-def test_the_optional_challenge_is_off_by_default_and_pluggable(client, campaign, settings):
+def test_a_pluggable_challenge_is_asked_only_while_the_campaign_is_busy(client, campaign, settings):
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"
-    assert 'data-testid="challenge"' not in client.get(campaign.url).content.decode()
     settings.GIVING_CHALLENGE = f"{__name__}.RefuseEveryone"
-    assert 'data-testid="challenge"' in client.get(campaign.url).content.decode()
     form = {**FORM, "email": "anna@example.org"}
+    # a calm campaign: no challenge on the page, none asked
+    assert 'data-testid="challenge"' not in client.get(campaign.url).content.decode()
+    assert client.post(give_url(campaign), form).status_code == 503
+    # a busy campaign (threshold 0: every start): the page is the same for every visitor, and
+    # the challenge is asked on the form sent
+    settings.GIVING_RATE_LIMITS = {"campaign": (0, HOUR)}
+    assert 'data-testid="challenge"' not in client.get(campaign.url).content.decode()
     refused = client.post(give_url(campaign), form)
     assert refused.status_code == 400
     assert 'data-testid="challenge"' in refused.content.decode()

@@ -288,3 +288,41 @@ def test_manage_py_prune_runs_it_once(db, donor):
     call_command("prune", stdout=out)
     assert "link_emails: 1" in out.getvalue()
     assert not DonorEmail.objects.filter(pk=email.pk).exists()
+
+
+# --- Checkout attempts ----------------------------------------------------------------------------
+
+
+def test_checkout_attempts_never_paid_go_after_their_time_gifts_and_failures_stay(
+    db, settings, network, donor
+):
+    def donation(status, **fields):
+        return Donation.objects.create(
+            network=network, amount_cents=2500, status=status, donor_details={}, **fields
+        )
+
+    S = Donation.Status
+    abandoned = donation(S.PENDING, stripe_checkout_session_id="cs_1")
+    cancelled = donation(S.CANCELLED, stripe_checkout_session_id="cs_2")
+    recent = donation(S.PENDING, stripe_checkout_session_id="cs_3")
+    sepa_on_its_way = donation(S.PENDING, stripe_payment_intent_id="pi_4")
+    refused_card = donation(S.FAILED, stripe_payment_intent_id="pi_5")
+    gift = donation(S.SUCCEEDED, donor=donor, stripe_payment_intent_id="pi_6")
+    days = settings.CHECKOUT_ATTEMPTS_RETENTION_DAYS
+    aged(Donation.objects.exclude(pk=recent.pk), days + 1)
+    aged(Donation.objects.filter(pk=recent.pk), days - 1)
+    assert pruning.prune_checkout_attempts(NOW) == 2
+    kept = set(Donation.objects.values_list("pk", flat=True))
+    assert kept == {recent.pk, sepa_on_its_way.pk, refused_card.pk, gift.pk}
+    assert abandoned.pk not in kept and cancelled.pk not in kept
+
+
+def test_checkout_attempts_stay_a_week_whatever_the_setting(db, settings, network):
+    settings.CHECKOUT_ATTEMPTS_RETENTION_DAYS = 1
+    attempt = Donation.objects.create(
+        network=network, amount_cents=2500, status=Donation.Status.PENDING, donor_details={}
+    )
+    aged(Donation.objects.filter(pk=attempt.pk), 6)
+    assert pruning.prune_checkout_attempts(NOW) == 0
+    aged(Donation.objects.filter(pk=attempt.pk), 8)
+    assert pruning.prune_checkout_attempts(NOW) == 1

@@ -9,7 +9,8 @@ from ops.pruning import prune
 class Command(BaseCommand):
     help = (
         "Delete what the retention policy no longer keeps: old finished task results, applied "
-        "Stripe events, link-only emails, per-donor deliveries of old messages. Receipts and "
+        "Stripe events, link-only emails, per-donor deliveries of old messages, checkout "
+        "attempts that never reached a payment. Receipts and "
         "their records are never pruned."
     )
 
