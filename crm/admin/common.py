@@ -271,7 +271,7 @@ class ScopedModelViewSet(ModelViewSet):
     copy_view_enabled = False
     inspect_view_enabled = True
     #: URL names kept from the generic set; None keeps them all.
-    url_names = None
+    url_names: set[str] | None = None
 
     @cached_property
     def permission_policy(self):
