@@ -12,13 +12,11 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from crm.admin.common import require_perm
 from crm.models import Donation, Receipt
 from crm.money import EuroField, format_amount
+from crm.tenancy import network_view, policy_for, reached
 
 from .refunds import RefundRefused, can_refund, refund_gift, remaining_cents
-
-PERMISSION = "refund_donation"
 
 
 class RefundForm(forms.Form):
@@ -55,7 +53,9 @@ class RefundForm(forms.Form):
 
 def refund_actions(request, donation):
     """The gift page's "Refund" button, for those who may refund a gift Stripe can refund."""
-    if not request.user.has_perm(f"crm.{PERMISSION}") or not can_refund(donation):
+    if not policy_for(Donation).user_has_permission(request.user, "refund"):
+        return []
+    if not can_refund(donation):
         return []
     url = reverse("campaigns_refund", args=[donation.pk])
     return [(pgettext_lazy("refund action", "Refund"), url, "get")]
@@ -87,12 +87,11 @@ def _consequences(donation, amount):
     return lines
 
 
+@network_view(Donation, "refund")
 def refund(request, pk):
     """GET: the form. POST: the question page; POST with `confirm`: the refund."""
-    require_perm(request, PERMISSION)
-    donation = get_object_or_404(
-        Donation.objects.for_user(request.user).select_related("donor", "network"), pk=pk
-    )
+    gifts = reached(request.user, Donation, "refund").select_related("donor", "network")
+    donation = get_object_or_404(gifts, pk=pk)
     gift_url = reverse("crm_donation:inspect", args=[donation.pk])
     if not can_refund(donation):
         messages.error(request, _("This gift cannot be refunded from Trama."))

@@ -9,9 +9,12 @@ from django.views.decorators.http import require_POST
 
 from crm import extensions
 from crm.admin.common import ActionsInspectView, ScopedModelViewSet
+from crm.tenancy import network_view, reached, register_network_policy
 
 from .models import StripeEvent
 from .webhooks import apply_stored
+
+register_network_policy(StripeEvent)
 
 
 class StripeEventInspectView(ActionsInspectView):
@@ -22,13 +25,14 @@ class StripeEventInspectView(ActionsInspectView):
         return [(_("Apply again"), url, "post")]
 
 
+@network_view(StripeEvent, "view")
 @require_POST
 def apply_again(request, pk):
     """Apply a stored event again (the replay log): a failed one is retried, one already applied
     is left as it is, exactly as a repeated delivery from Stripe would be."""
     if not request.user.is_superuser:
         raise PermissionDenied
-    event = get_object_or_404(StripeEvent.objects.for_user(request.user), pk=pk)
+    event = get_object_or_404(reached(request.user, StripeEvent, "view"), pk=pk)
     outcome = apply_stored(event.payload)
     event.refresh_from_db()
     if outcome == StripeEvent.Outcome.FAILED:

@@ -1,13 +1,31 @@
-"""Provisioning of a network's people: its two Wagtail groups, its media collection, and the
-page permissions communicators get on the network's own page subtree (and nowhere else)."""
+"""Tenancy: the provisioning of a network's people (its two Wagtail groups, its media
+collection, the page permissions communicators get on the network's own page subtree and
+nowhere else), and the one network permission policy every CRM admin screen asks."""
 
+import functools
+from dataclasses import dataclass
+
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from wagtail.log_actions import log
 from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import policy_registry, register_permission_policy
 
 from . import extensions
-from .models import Network
+from .models import (
+    Donation,
+    Donor,
+    EmailTemplate,
+    ImportBatch,
+    Network,
+    Receipt,
+    RecurringPlan,
+    StatementRun,
+)
 
 # The history entry of `move_page_to_network` (registered in crm.wagtail_hooks).
 MOVE_PAGE = "crm.page.move_network"
@@ -120,3 +138,166 @@ def move_page_to_network(page, network, *, user=None):
     if previous != network.pk:
         log(page, MOVE_PAGE, user=user, data={"from": previous, "to": network.pk})
     return page
+
+
+# --- Who reaches what: the one network permission policy of the admin ---------------------------
+
+#: The actions of an object's own screens: an object URL answers only for rows the user may do at
+#: least one of them on (which one a screen needs, the screen asks).
+ANY_ACTION = ("view", "add", "change", "delete")
+TREASURERS, MEMBERS = "treasurers", "members"  # members: treasurers and communicators
+
+
+class NetworkPermissionPolicy(ModelPermissionPolicy):
+    """The most important rule of Trama, in one place: which actions a user may do on a model
+    (the Django permissions their groups give, as Wagtail's `ModelPermissionPolicy` decides)
+    and on which rows: those of the networks they reach (`for_user`), never another network's.
+    Who reaches no network may do nothing, whatever their permissions.
+
+    Every CRM admin screen asks it: viewsets through `permission_policy`, custom views through
+    `network_view`, bulk actions, choosers, menus and dashboard panels through `policy_for`.
+
+    `members`: the networks' treasurers (the CRM) or MEMBERS, treasurers and communicators
+    (the emails to donors, whose screens ask no model permission: `model_permissions=False`).
+    `auth_model`: the model whose permissions decide (a statement run: the receipts')."""
+
+    def __init__(self, model, auth_model=None, *, members=TREASURERS, model_permissions=True):
+        super().__init__(model, auth_model=auth_model)
+        self.members = members
+        self.model_permissions = model_permissions
+
+    def networks_for(self, user):
+        """The networks whose rows the user may reach through this policy."""
+        if not user.is_authenticated or not user.is_active:
+            return Network.objects.none()
+        networks = Network.objects.for_user(user)
+        if self.members == MEMBERS and not user.is_superuser:
+            networks = (networks | Network.objects.edited_by(user)).distinct()
+        return networks
+
+    def _reaches_a_network(self, user):
+        # Asked once per request (the user object is the request's), not once per list row.
+        reach = user.__dict__.setdefault("_trama_network_reach", {})
+        if self.members not in reach:
+            reach[self.members] = self.networks_for(user).exists()
+        return reach[self.members]
+
+    def user_has_permission(self, user, action):
+        if self.model_permissions and not super().user_has_permission(user, action):
+            return False
+        return self._reaches_a_network(user)
+
+    def user_has_any_permission(self, user, actions):
+        return any(self.user_has_permission(user, action) for action in actions)
+
+    def scope(self, queryset, user, actions=ANY_ACTION):
+        """`queryset` narrowed to the rows the user may do one of `actions` on."""
+        if not self.user_has_any_permission(user, actions):
+            return queryset.none()
+        return queryset.for_user(user)
+
+    def instances_user_has_any_permission_for(self, user, actions):
+        return self.scope(self.model._default_manager.all(), user, actions)
+
+    def instances_user_has_permission_for(self, user, action):
+        return self.instances_user_has_any_permission_for(user, [action])
+
+    def user_has_any_permission_for_instance(self, user, actions, instance):
+        rows = self.instances_user_has_any_permission_for(user, actions)
+        return rows.filter(pk=instance.pk).exists()
+
+    def user_has_permission_for_instance(self, user, action, instance):
+        return self.user_has_any_permission_for_instance(user, [action], instance)
+
+
+def register_network_policy(model, policy=None):
+    """Register `model`'s policy with Wagtail (its generic views and choosers ask the registry)."""
+    policy = policy or NetworkPermissionPolicy(model)
+    register_permission_policy(model, policy, exact_class=True)
+    return policy
+
+
+def policy_for(model):
+    """The network permission policy of `model` (ImproperlyConfigured if it has none: a CRM
+    screen never falls back to Wagtail's unscoped model policy)."""
+    policy = policy_registry.get_by_type(model, fallback=False)
+    if not isinstance(policy, NetworkPermissionPolicy):
+        raise ImproperlyConfigured(f"{model.__name__} has no network permission policy.")
+    return policy
+
+
+for _model in (Donor, Donation, RecurringPlan, Receipt, ImportBatch):
+    register_network_policy(_model)
+# A statement run is a batch of receipts: the receipts' permissions decide.
+register_network_policy(StatementRun, NetworkPermissionPolicy(StatementRun, auth_model=Receipt))
+# Every network's treasurers and communicators write its emails; no model permission is asked.
+register_network_policy(
+    EmailTemplate,
+    NetworkPermissionPolicy(EmailTemplate, members=MEMBERS, model_permissions=False),
+)
+
+
+# --- Screens routed through the policy -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NetworkCheck:
+    """What a screen asks the policy (set as `network_policy` on the view, for the coverage
+    test): `action` on `model` (None: any action, the screen's own view asks which), and the
+    rows its URL names: `pk` one of `pk_model`, `network_id` one of the networks reached."""
+
+    model: type
+    action: str | None
+    pk_model: type
+
+
+def _named_object_reached(user, check, kwargs):
+    if "pk" in kwargs:
+        pk = unquote(str(kwargs["pk"]))
+        rows = policy_for(check.pk_model).instances_user_has_any_permission_for(user, ANY_ACTION)
+        try:
+            if not rows.filter(pk=pk).exists():
+                return False
+        except (ValueError, ValidationError):  # not a key at all: no such row either
+            return False
+    if "network_id" in kwargs:
+        networks = policy_for(check.model).networks_for(user)
+        if not networks.filter(pk=kwargs["network_id"]).exists():
+            return False
+    return True
+
+
+def network_view(model, action=None, *, pk=None):
+    """Route an admin view through the policy of `model`: 403 unless the user may do `action`
+    (None: any action), 404 when the URL names a row (`pk`, of the `pk` model, default
+    `model`; `network_id`) outside the networks the user reaches."""
+    check = NetworkCheck(model, action, pk or model)
+
+    def decorate(view):
+        @functools.wraps(view)
+        def checked(request, *args, **kwargs):
+            policy = policy_for(model)
+            actions = ANY_ACTION if action is None else [action]
+            if not policy.user_has_any_permission(request.user, actions):
+                raise PermissionDenied
+            if not _named_object_reached(request.user, check, kwargs):
+                raise Http404
+            return view(request, *args, **kwargs)
+
+        checked.network_policy = check
+        return checked
+
+    return decorate
+
+
+def require(user, model, action):
+    """PermissionDenied unless the policy of `model` gives `user` the `action` (for a view
+    whose methods ask more than its `network_view`, e.g. a POST that adds)."""
+    if not policy_for(model).user_has_permission(user, action):
+        raise PermissionDenied
+
+
+def reached(user, model, action=None):
+    """The rows of `model` the user may do `action` on (any action when None)."""
+    actions = ANY_ACTION if action is None else [action]
+    return policy_for(model).instances_user_has_any_permission_for(user, actions)

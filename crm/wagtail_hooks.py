@@ -19,8 +19,8 @@ from .admin.menu import CrmViewSetGroup
 from .admin.plans import plans_to_check_panels
 from .extensions import CRM_MENU
 from .merging import SAME_PERSON
-from .models import TenantLogEntry
-from .tenancy import MOVE_PAGE
+from .models import Donation, Donor, TenantLogEntry
+from .tenancy import MOVE_PAGE, policy_for
 
 
 @hooks.register("register_admin_viewset")
@@ -40,20 +40,21 @@ def register_emails_to_donors_menu_item():
 
 
 class CrmMenuItem(MenuItem):
-    """A CRM screen that is not a list of its own, shown to people with `crm.<perm>`."""
+    """A CRM screen that is not a list of its own, shown to people the network permission
+    policy of `model` gives `action`."""
 
-    def __init__(self, label, url, perm, **kwargs):
+    def __init__(self, label, url, model, action, **kwargs):
         super().__init__(label, url, **kwargs)
-        self.perm = perm
+        self.model, self.action = model, action
 
     def is_shown(self, request):
-        return request.user.has_perm(f"crm.{self.perm}")
+        return policy_for(self.model).user_has_permission(request.user, self.action)
 
 
 @hooks.register(CRM_MENU)
 def crm_exports_menu_item():
     return CrmMenuItem(
-        _("Exports"), reverse_lazy("crm_donation:exports"), "view_donation", icon_name="download"
+        _("Exports"), reverse_lazy("crm_donation:exports"), Donation, "view", icon_name="download"
     )
 
 
@@ -62,7 +63,8 @@ def crm_duplicates_menu_item():
     return CrmMenuItem(
         _("Possible duplicates"),
         reverse_lazy("crm_donor:duplicates"),
-        "change_donor",
+        Donor,
+        "change",
         icon_name="user",
     )
 

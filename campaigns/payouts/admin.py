@@ -2,7 +2,6 @@
 report as CSV, XLSX or a printable page, and the year's payouts. Every view is scoped to the
 user's networks (`Payout.objects.for_user`; a payout of another network is a 404)."""
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -14,6 +13,7 @@ from wagtail.admin.filters import WagtailFilterSet
 
 from crm import extensions
 from crm.admin.common import ActionsInspectView, ScopedModelViewSet, network_filter
+from crm.tenancy import network_view, reached, register_network_policy
 
 from . import report
 from .models import Payout
@@ -21,10 +21,7 @@ from .models import Payout
 FORMATS = ("csv", "xlsx", "html")
 PRINT_LINES = 5000  # the printable page lists this many lines; the files carry them all
 
-
-def _require(request):
-    if not request.user.has_perm("campaigns.view_payout"):
-        raise PermissionDenied
+register_network_policy(Payout)
 
 
 def _format(request):
@@ -52,9 +49,9 @@ class PayoutInspectView(ActionsInspectView):
         return context
 
 
+@network_view(Payout, "view")
 def payout_report(request, pk):
-    _require(request)
-    payout = get_object_or_404(Payout.objects.for_user(request.user), pk=pk)
+    payout = get_object_or_404(reached(request.user, Payout, "view"), pk=pk)
     export_format = _format(request)
     if export_format != "html":
         return report.export_payout(payout, export_format)
@@ -74,13 +71,13 @@ def payout_report(request, pk):
     )
 
 
+@network_view(Payout, "view")
 def year_report(request):
-    _require(request)
     try:
         year = int(request.GET.get("year") or timezone.localdate().year)
     except ValueError:
         raise Http404 from None
-    payouts = report.payouts_of_year(Payout.objects.for_user(request.user), year)
+    payouts = report.payouts_of_year(reached(request.user, Payout, "view"), year)
     if request.GET.get("network", "").isdigit():
         payouts = payouts.filter(network_id=int(request.GET["network"]))
     export_format = _format(request)

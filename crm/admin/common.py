@@ -1,21 +1,19 @@
 """What every CRM admin screen shares.
 
-Tenant isolation happens in three places, on purpose redundant:
-1. every URL of a viewset that names an object (`pk`) is wrapped by `_scoped_object_guard`,
-   which answers 404 unless the object is in `Model.objects.for_user(user)`;
-2. index views (and thus list exports, search and filters) start from the scoped queryset;
-3. form fields and filters that list related rows (network, donor, campaign) are scoped too.
-Custom views still load their objects through `for_user` and check permissions with
-`require_perm`.
+Tenant isolation is decided in one place, `crm.tenancy.NetworkPermissionPolicy`, and every
+screen asks it:
+1. every URL of a viewset goes through `network_view` (403 without any of the model's actions,
+   404 for an object outside the user's networks), and its views get the policy as their
+   `permission_policy` (which action each screen needs);
+2. index views (and thus list exports, search and filters) start from the policy's rows;
+3. form fields and filters that list related rows (network, donor, campaign) are scoped too;
+4. custom views are decorated with `network_view(Model, action)` and load their rows through
+   `reached(user, Model, action)`; `tests/crm/test_policy_coverage.py` fails for a screen
+   that does not.
 """
 
-import functools
-
 from django import forms
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
 from django.forms.models import modelform_factory
-from django.http import Http404
 from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -31,37 +29,19 @@ from wagtail.log_actions import log
 from crm import display, extensions
 from crm.donors import flag_possible_duplicate
 from crm.exports import csv_response, xlsx_response
-from crm.models import Donor, Network, RecurringPlan
+from crm.models import Donor, RecurringPlan
 from crm.search import search_donors
+from crm.tenancy import network_view, policy_for, reached
+
+
+def networks_for(user):
+    """The networks whose CRM the user reaches (the policy's treasurers' networks)."""
+    return policy_for(Donor).networks_for(user)
 
 
 def campaigns_for(user):
     """Campaign pages under the network pages of the user's networks."""
-    return extensions.campaign_pages(Network.objects.for_user(user))
-
-
-def require_perm(request, perm):
-    """PermissionDenied unless the user has `crm.<perm>` and reaches at least one network."""
-    if (
-        not request.user.has_perm(f"crm.{perm}")
-        or not Network.objects.for_user(request.user).exists()
-    ):
-        raise PermissionDenied
-
-
-def _scoped_object_guard(model, view):
-    """Wrap an admin view so that an object outside the user's networks is a 404."""
-
-    @functools.wraps(view)
-    def guarded(request, *args, **kwargs):
-        pk = kwargs.get("pk")
-        if pk is not None:
-            visible = model._default_manager.for_user(request.user)
-            if not visible.filter(pk=unquote(str(pk))).exists():
-                raise Http404
-        return view(request, *args, **kwargs)
-
-    return guarded
+    return extensions.campaign_pages(networks_for(user))
 
 
 # --- Views --------------------------------------------------------------------------------------
@@ -85,7 +65,7 @@ class ScopedIndexView(generic.IndexView):
     """An index (and its exports) that only ever starts from the user's networks' rows."""
 
     def get_base_queryset(self):
-        return super().get_base_queryset().for_user(self.request.user)
+        return self.permission_policy.scope(super().get_base_queryset(), self.request.user)
 
     def _get_title_column(self, field_name, column_class=TitleColumn, **kwargs):
         # A row's title opens its page (a donor's history, a gift); editing is on that page
@@ -154,17 +134,6 @@ class ActionsInspectView(HumanInspectView):
 # --- Donor chooser ------------------------------------------------------------------------------
 
 
-class TreasurersOnlyMixin:
-    """The donor chooser answers only people who may view donors of at least one network."""
-
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.has_perm("crm.view_donor") or not (
-            Network.objects.for_user(request.user).exists()
-        ):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
-
-
 class DonorCreationForm(forms.ModelForm):
     """A new donor from the chooser ("Create" tab): in one of the user's networks."""
 
@@ -175,7 +144,7 @@ class DonorCreationForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        networks = Network.objects.for_user(user)
+        networks = networks_for(user)
         self.fields["network"].queryset = networks
         if networks.count() == 1:
             self.fields["network"].initial = networks.get()
@@ -194,31 +163,31 @@ class DonorCreationMixin:
         return {**super().get_creation_form_kwargs(), "user": self.request.user}
 
 
-class ScopedChooseView(TreasurersOnlyMixin, DonorCreationMixin, chooser_views.ChooseView):
+class ScopedChooseView(DonorCreationMixin, chooser_views.ChooseView):
     def get_object_list(self):
-        return search_donors(Donor.objects.for_user(self.request.user), "")
+        return search_donors(reached(self.request.user, Donor, "view"), "")
 
 
-class ScopedChooseResultsView(TreasurersOnlyMixin, chooser_views.ChooseResultsView):
+class ScopedChooseResultsView(chooser_views.ChooseResultsView):
     def get_object_list(self):
-        return Donor.objects.for_user(self.request.user)
+        return reached(self.request.user, Donor, "view")
 
     def filter_object_list(self, objects):
         query = self.request.GET.get("q")
         return search_donors(objects, query) if query else objects
 
 
-class ScopedChosenView(TreasurersOnlyMixin, chooser_views.ChosenView):
+class ScopedChosenView(chooser_views.ChosenView):
     def get_object(self, pk):
-        return Donor.objects.for_user(self.request.user).get(pk=pk)
+        return reached(self.request.user, Donor, "view").get(pk=pk)
 
 
-class ScopedChosenMultipleView(TreasurersOnlyMixin, chooser_views.ChosenMultipleView):
+class ScopedChosenMultipleView(chooser_views.ChosenMultipleView):
     def get_objects(self, pks):
-        return Donor.objects.for_user(self.request.user).filter(pk__in=pks)
+        return reached(self.request.user, Donor, "view").filter(pk__in=pks)
 
 
-class ScopedCreateView(TreasurersOnlyMixin, DonorCreationMixin, chooser_views.CreateView):
+class ScopedCreateView(DonorCreationMixin, chooser_views.CreateView):
     def save_form(self, form):
         donor = form.save(commit=False)
         donor.source = "admin"
@@ -242,6 +211,14 @@ class DonorChooserViewSet(ChooserViewSet):
     create_action_label = _("Create the donor")
     creation_tab_label = _("New donor")
 
+    def get_urlpatterns(self):
+        # Every step through the policy: the chooser answers people who may view donors of
+        # at least one network (as before: creating from the chooser asks the same).
+        return [
+            path(str(p.pattern), network_view(Donor, "view")(p.callback), name=p.name)
+            for p in super().get_urlpatterns()
+        ]
+
 
 donor_chooser_viewset = DonorChooserViewSet("crm_donor_chooser", url_prefix="crm/donor-chooser")
 
@@ -256,9 +233,9 @@ class ScopedForm(WagtailAdminModelForm):
         super().__init__(*args, **kwargs)
         user = self.for_user
         scopes = {
-            "network": lambda: Network.objects.for_user(user),
-            "donor": lambda: Donor.objects.for_user(user),
-            "recurring_plan": lambda: RecurringPlan.objects.for_user(user),
+            "network": lambda: networks_for(user),
+            "donor": lambda: reached(user, Donor),
+            "recurring_plan": lambda: reached(user, RecurringPlan),
             "campaign": lambda: campaigns_for(user),
         }
         for name, scope in scopes.items():
@@ -275,7 +252,7 @@ class ScopedForm(WagtailAdminModelForm):
 def network_filter():
     """A filter on the network, offering only the user's networks."""
     return ModelChoiceFilter(
-        label=_("Network"), queryset=lambda request: Network.objects.for_user(request.user)
+        label=_("Network"), queryset=lambda request: networks_for(request.user)
     )
 
 
@@ -283,7 +260,11 @@ def network_filter():
 
 
 class ScopedModelViewSet(ModelViewSet):
-    """A ModelViewSet whose every view is limited to the user's networks."""
+    """A ModelViewSet whose every view asks the model's network permission policy (registered
+    by `crm.tenancy.register_network_policy`): which actions, and which rows.
+
+    Its own extra views (`get_extra_urlpatterns`) are decorated one by one with
+    `network_view(Model, action)`: each says what it needs."""
 
     index_view_class = ScopedIndexView
     inspect_view_class = HumanInspectView
@@ -291,6 +272,10 @@ class ScopedModelViewSet(ModelViewSet):
     inspect_view_enabled = True
     #: URL names kept from the generic set; None keeps them all.
     url_names: set[str] | None = None
+
+    @cached_property
+    def permission_policy(self):
+        return policy_for(self.model)
 
     def get_form_class(self, for_update=False):
         return modelform_factory(
@@ -322,13 +307,12 @@ class ScopedModelViewSet(ModelViewSet):
         return []
 
     def get_urlpatterns(self):
+        # Wagtail's generic views: any of the model's actions (each view asks its own through
+        # `permission_policy`), on a row of the user's networks (404 else).
+        scoped = network_view(self.model)
         patterns = [
-            p
+            path(str(p.pattern), scoped(p.callback), name=p.name)
             for p in super().get_urlpatterns()
             if self.url_names is None or p.name in self.url_names
         ]
-        patterns += self.get_extra_urlpatterns()
-        return [
-            path(str(p.pattern), _scoped_object_guard(self.model, p.callback), name=p.name)
-            for p in patterns
-        ]
+        return patterns + self.get_extra_urlpatterns()

@@ -10,8 +10,9 @@ from django.utils.dates import MONTHS as MONTH_NAMES  # Django's own, translated
 from wagtail.admin.ui.components import Component
 
 from crm import extensions
-from crm.models import KEPT, Donation, Network, Receipt, RecurringPlan
+from crm.models import KEPT, Donation, Receipt, RecurringPlan
 from crm.money import fiscal_today, format_amount, gift_year_bounds
+from crm.tenancy import policy_for
 
 
 def figures(networks, today=None):
@@ -129,7 +130,7 @@ class CrmSummaryPanel(Component):
 
 
 def crm_homepage_panels(request):
-    networks = Network.objects.for_user(request.user)
-    if not request.user.has_perm("crm.view_donation") or not networks.exists():
+    policy = policy_for(Donation)
+    if not policy.user_has_permission(request.user, "view"):
         return []
-    return [CrmSummaryPanel(networks)]
+    return [CrmSummaryPanel(policy.networks_for(request.user))]

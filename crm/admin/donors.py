@@ -32,15 +32,15 @@ from crm.models import KEPT, Donor, DonorEmail
 from crm.money import format_amount
 from crm.privacy import KEPT_NOTICE, anonymise_donor, donor_export
 from crm.search import search_donors
+from crm.tenancy import network_view, reached
 
 from .common import (
     HumanInspectView,
     ScopedIndexView,
     ScopedModelViewSet,
     network_filter,
-    require_perm,
 )
-from .gifts import record_gift
+from .gifts import record_gift_for_donor
 
 # --- Views --------------------------------------------------------------------------------------
 
@@ -174,18 +174,18 @@ def _live_flag(donor):
     return other
 
 
+@network_view(Donor, "view")
 def donor_json_export(request, pk):
-    require_perm(request, "view_donor")
-    donor = get_object_or_404(Donor.objects.for_user(request.user), pk=pk)
+    donor = get_object_or_404(reached(request.user, Donor, "view"), pk=pk)
     body = json.dumps(donor_export(donor), indent=2, ensure_ascii=False)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="donor-{donor.pk}.json"'
     return response
 
 
+@network_view(Donor, "change")
 def donor_anonymise(request, pk):
-    require_perm(request, "change_donor")
-    donor = get_object_or_404(Donor.objects.for_user(request.user), pk=pk)
+    donor = get_object_or_404(reached(request.user, Donor, "change"), pk=pk)
     if request.method == "POST":
         anonymise_donor(donor, user=request.user)
         messages.success(request, KEPT_NOTICE)
@@ -204,10 +204,10 @@ def donor_anonymise(request, pk):
     )
 
 
+@network_view(Donor, "change")
 @require_POST
 def donor_merge(request, pk):
-    require_perm(request, "change_donor")
-    donors = Donor.objects.for_user(request.user)
+    donors = reached(request.user, Donor, "change")
     keep = get_object_or_404(donors, pk=pk)
     duplicate = get_object_or_404(donors, pk=request.POST.get("duplicate"))
     try:
@@ -219,11 +219,11 @@ def donor_merge(request, pk):
     return redirect("crm_donor:inspect", keep.pk)
 
 
+@network_view(Donor, "change")
 @require_POST
 def donor_not_duplicate(request, pk):
     """A flagged donor is not the same person as the one flagged: the flag goes."""
-    require_perm(request, "change_donor")
-    donor = get_object_or_404(Donor.objects.for_user(request.user), pk=pk)
+    donor = get_object_or_404(reached(request.user, Donor, "change"), pk=pk)
     try:
         if dismiss_duplicate(donor, user=request.user):
             messages.success(request, _("Marked as a different person."))
@@ -232,20 +232,20 @@ def donor_not_duplicate(request, pk):
     return redirect("crm_donor:duplicates")
 
 
+@network_view(Donor, "change")
 @require_POST
 def donor_same_person(request, pk):
     """A flagged donor is the same person as the one flagged, kept as a record of its own: the
     flag goes and their gifts are reported together under their codice fiscale."""
-    require_perm(request, "change_donor")
-    donor = get_object_or_404(Donor.objects.for_user(request.user), pk=pk)
+    donor = get_object_or_404(reached(request.user, Donor, "change"), pk=pk)
     if confirm_same_person(donor, user=request.user):
         messages.success(request, _("Confirmed as the same person."))
     return redirect("crm_donor:duplicates")
 
 
+@network_view(Donor, "change")
 def donor_duplicates(request):
-    require_perm(request, "change_donor")
-    pairs = duplicate_suggestions(Donor.objects.for_user(request.user))
+    pairs = duplicate_suggestions(reached(request.user, Donor, "change"))
     return TemplateResponse(request, "crm/admin/duplicates.html", {"pairs": pairs})
 
 
@@ -295,6 +295,6 @@ class DonorViewSet(ScopedModelViewSet):
             path("<int:pk>/merge/", donor_merge, name="merge"),
             path("<int:pk>/not-duplicate/", donor_not_duplicate, name="not_duplicate"),
             path("<int:pk>/same-person/", donor_same_person, name="same_person"),
-            path("<int:pk>/record-gift/", record_gift, name="record_gift"),
+            path("<int:pk>/record-gift/", record_gift_for_donor, name="record_gift"),
             path("duplicates/", donor_duplicates, name="duplicates"),
         ]

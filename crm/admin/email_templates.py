@@ -1,11 +1,11 @@
 """Settings → Emails to donors: each network's communicators and treasurers write the subject
 and body of every email to its donors, in Italian and English, with placeholders such as
 `{nome}` (crm.email_templates), see a preview with sample data and send themselves a test.
-A user only ever reaches the networks they are a communicator or treasurer of (404 else)."""
+A user only ever reaches the networks they are a communicator or treasurer of (404 else): the
+network permission policy of `EmailTemplate` decides (`crm.tenancy`)."""
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -14,16 +14,13 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.menu import MenuItem
 
 from crm import email_templates, mail
-from crm.models import DonorEmail, EmailTemplate, Network
+from crm.models import DonorEmail, EmailTemplate
+from crm.tenancy import network_view, policy_for
 
 
 def networks_of(user):
     """The networks whose emails `user` may edit: theirs as treasurer or communicator."""
-    if not user.is_authenticated or not user.is_active:
-        return Network.objects.none()
-    if user.is_superuser:
-        return Network.objects.all()
-    return (Network.objects.for_user(user) | Network.objects.edited_by(user)).distinct()
+    return policy_for(EmailTemplate).networks_for(user)
 
 
 class EmailTemplateForm(forms.Form):
@@ -53,17 +50,16 @@ class EmailTemplateForm(forms.Form):
 
 class EmailsMenuItem(MenuItem):
     def is_shown(self, request):
-        return networks_of(request.user).exists()
+        return policy_for(EmailTemplate).user_has_permission(request.user, "change")
 
 
 def _kinds():
     return list(DonorEmail.Kind.choices)
 
 
+@network_view(EmailTemplate, "change")
 def index(request):
     networks = list(networks_of(request.user).order_by("name"))
-    if not networks:
-        raise PermissionDenied
     saved = {
         (t.network_id, t.kind, t.language)
         for t in EmailTemplate.objects.filter(network__in=networks)
@@ -95,6 +91,7 @@ def index(request):
     return TemplateResponse(request, "crm/admin/email_templates.html", context)
 
 
+@network_view(EmailTemplate, "change")
 def edit(request, network_id, kind, language):
     network = get_object_or_404(networks_of(request.user), pk=network_id)
     if kind not in DonorEmail.Kind.values or language not in EmailTemplate.Language.values:

@@ -9,8 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.exports import export_receipts_zip, export_yearly_summary
 from crm.models import Donation, Receipt
 from crm.money import fiscal_today
-
-from .common import require_perm
+from crm.tenancy import network_view, reached
 
 
 def _year(request):
@@ -20,9 +19,9 @@ def _year(request):
         return fiscal_today().year
 
 
+@network_view(Donation, "view")
 def exports_page(request):
     """CRM → Exports: the yearly per-donor summary and the ZIP of a period's receipts."""
-    require_perm(request, "view_donation")
     today = fiscal_today()
     return TemplateResponse(
         request,
@@ -36,16 +35,16 @@ def exports_page(request):
     )
 
 
+@network_view(Donation, "view")
 def export_summary(request):
-    require_perm(request, "view_donation")
     export_format = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
     return export_yearly_summary(
-        Donation.objects.for_user(request.user), _year(request), export_format
+        reached(request.user, Donation, "view"), _year(request), export_format
     )
 
 
+@network_view(Receipt, "view")
 def export_receipts(request):
-    require_perm(request, "view_receipt")
 
     def day(name, default):
         try:
@@ -56,7 +55,7 @@ def export_receipts(request):
     year = _year(request)
     start = day("from", datetime.date(year, 1, 1))
     end = day("to", datetime.date(year, 12, 31))
-    receipts = Receipt.objects.for_user(request.user).filter(
+    receipts = reached(request.user, Receipt, "view").filter(
         issued_at__date__gte=start, issued_at__date__lte=end
     )
     return export_receipts_zip(receipts, f"receipts-{start}-{end}")

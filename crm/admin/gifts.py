@@ -21,6 +21,7 @@ from crm.models import Donation, Donor, ImportBatch, Receipt
 from crm.money import fiscal_today, format_amount, parse_amount
 from crm.offline import OFFLINE_METHODS, record_offline_gift
 from crm.search import search_gifts
+from crm.tenancy import network_view, reached
 
 from .common import (
     ActionsInspectView,
@@ -31,7 +32,6 @@ from .common import (
     donor_chooser_viewset,
     donor_column,
     network_filter,
-    require_perm,
 )
 from .exports import export_receipts, export_summary, exports_page
 from .imports import import_gifts
@@ -149,9 +149,7 @@ class OfflineGiftForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["donor"].queryset = Donor.objects.for_user(user).filter(
-            anonymised_at__isnull=True
-        )
+        self.fields["donor"].queryset = reached(user, Donor).filter(anonymised_at__isnull=True)
         self.fields["donor"].widget = donor_chooser_viewset.widget_class()
         self.fields["campaign"].queryset = campaigns_for(user)
         self.fields["method"].choices = [(m.value, m.label) for m in OFFLINE_METHODS]
@@ -162,11 +160,10 @@ class OfflineGiftForm(forms.Form):
 
 def record_gift(request, pk=None):
     """Record a gift that did not come through Stripe; mounted as Donations → Add and on the
-    donor's page (`pk` is then the donor)."""
-    require_perm(request, "add_donation")
+    donor's page (`pk` is then the donor: `record_gift_for_donor`)."""
     initial = {"received_on": fiscal_today(), "method": Donation.Method.BANK_TRANSFER}
     if pk is not None:
-        initial["donor"] = get_object_or_404(Donor.objects.for_user(request.user), pk=pk)
+        initial["donor"] = get_object_or_404(reached(request.user, Donor), pk=pk)
     form = OfflineGiftForm(request.POST or None, initial=initial, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -193,13 +190,17 @@ def record_gift(request, pk=None):
     )
 
 
+record_gift_for_donor = network_view(Donation, "add", pk=Donor)(record_gift)
+record_gift = network_view(Donation, "add")(record_gift)
+
+
+@network_view(Receipt, "add", pk=Donation)
 def issue_receipt(request, pk):
     """GET asks (with "email the donor" ticked, and a warning with a box to tick when the
     donor lacks what a receipt needs); POST issues, and emails unless unticked (`email=0`; a
     POST without the field emails). Without the data and without `confirm_missing`, nothing
     is issued (400); a confirmed issue keeps the confirmation in the receipt's history."""
-    require_perm(request, "add_receipt")
-    donation = get_object_or_404(Donation.objects.for_user(request.user), pk=pk)
+    donation = get_object_or_404(reached(request.user, Donation), pk=pk)
     missing = receipts.missing_receipt_data(donation.donor) if donation.donor_id else []
     confirmed = request.POST.get("confirm_missing") == "1"
     if request.method != "POST" or (missing and not confirmed):
@@ -292,7 +293,7 @@ class DonationFilterSet(WagtailFilterSet):
 
     def filter_import_batch(self, queryset, name, value):
         """The gifts an import batch of the user's networks recorded (none for another's)."""
-        batch = ImportBatch.objects.for_user(self.request.user).filter(pk=value).first()
+        batch = reached(self.request.user, ImportBatch).filter(pk=value).first()
         return queryset.filter(pk__in=batch.gift_ids if batch else [])
 
 

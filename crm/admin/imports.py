@@ -15,9 +15,10 @@ from django.utils.translation import ngettext, ngettext_lazy
 from crm import import_batches, receipts
 from crm.exports import export_receipts_zip
 from crm.imports import FIELDS, FileRefused, RowError, limit, receipt_forecast
-from crm.models import ImportBatch, Network, Receipt
+from crm.models import Donation, ImportBatch, Network, Receipt
+from crm.tenancy import network_view, reached
 
-from .common import ScopedModelViewSet, require_perm
+from .common import ScopedModelViewSet, networks_for
 
 
 class ImportForm(forms.Form):
@@ -30,7 +31,7 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        networks = Network.objects.for_user(user)
+        networks = networks_for(user)
         self.fields["network"].queryset = networks
         if networks.count() == 1:
             self.fields["network"].initial = networks.get()
@@ -74,7 +75,7 @@ class MappingForm(forms.Form):
 
 
 def _batch(request, pk):
-    return get_object_or_404(ImportBatch.objects.for_user(request.user), pk=pk)
+    return get_object_or_404(reached(request.user, ImportBatch), pk=pk)
 
 
 def _batch_url(batch):
@@ -121,12 +122,12 @@ def _apply(request, batch, include_lines=(), email_receipts=True):
     return None
 
 
+@network_view(Donation, "add")
 def import_gifts(request):
     """Upload. Bad input (an invalid form, a refused file, the same file again, bad rows)
     answers 400 with the reasons and writes nothing."""
-    require_perm(request, "add_donation")
     form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
-    recent = ImportBatch.objects.for_user(request.user).select_related("created_by")[:20]
+    recent = reached(request.user, ImportBatch).select_related("created_by")[:20]
     context = {"form": form, "title": _("Import donors and gifts"), "batches": recent}
     if request.method != "POST":
         return TemplateResponse(request, "crm/admin/import.html", context)
@@ -182,10 +183,10 @@ def _batch_page(request, batch, plan=None, mapping_form=None, status=200, notice
     return TemplateResponse(request, "crm/admin/import_batch.html", context, status=status)
 
 
+@network_view(Donation, "add", pk=ImportBatch)
 def import_batch(request, pk):
     """A batch: while a draft, its mapping and preview (POST `map` or `apply`); then what it
     wrote, its progress on the worker, and its undo and receipts."""
-    require_perm(request, "add_donation")
     batch = _batch(request, pk)
     if request.method != "POST":
         return _batch_page(request, batch)
@@ -216,8 +217,8 @@ def import_batch(request, pk):
     return redirect(_batch_url(batch))
 
 
+@network_view(Donation, "add", pk=ImportBatch)
 def import_undo(request, pk):
-    require_perm(request, "add_donation")
     batch = _batch(request, pk)
     if request.method != "POST":
         notice = _("Its gifts, and the donors it created that have nothing else, are deleted.")
@@ -236,11 +237,11 @@ def import_undo(request, pk):
     return redirect(_batch_url(batch))
 
 
+@network_view(Receipt, "add", pk=ImportBatch)
 def import_receipts(request, pk):
     """Issue a receipt for each gift of the batch not yet covered: the page says who gets one
     and why (as the bulk issue does); by default only gifts whose donor asked and has the
     data a receipt needs; emailed unless unticked."""
-    require_perm(request, "add_receipt")
     batch = _batch(request, pk)
     if request.method != "POST":
         gifts = import_batches.batch_gifts(batch)
@@ -317,10 +318,10 @@ LEFT_OUT = {
 }
 
 
+@network_view(Receipt, "view", pk=ImportBatch)
 def import_receipts_zip(request, pk):
-    require_perm(request, "view_receipt")
     batch = _batch(request, pk)
-    issued = Receipt.objects.for_user(request.user).filter(
+    issued = reached(request.user, Receipt, "view").filter(
         pk__in=Receipt.objects.filter(donations__in=batch.gift_ids).values("pk")
     )
     return export_receipts_zip(issued, f"receipts-import-{batch.pk}")

@@ -4,8 +4,8 @@ pause and resume, send the donor their manage link. Each action asks first (a qu
 page that says what will happen), then acts.
 
 The actions that call Stripe are the giving app's (`crm.extensions.plan_changes()`); the
-core only asks for them. Every view is scoped to the user's networks (another network's
-plan is a 404, see `common._scoped_object_guard`)."""
+core only asks for them. Every view asks the network permission policy (another network's
+plan is a 404, see `crm.tenancy.network_view`)."""
 
 from django import forms
 from django.contrib import messages
@@ -22,8 +22,9 @@ from crm import extensions, plan_history, plans
 from crm.models import RecurringPlan
 from crm.money import format_amount
 from crm.plan_forms import PlanAmountForm, PlanIntervalForm
+from crm.tenancy import network_view, reached
 
-from .common import ActionsInspectView, ScopedModelViewSet, donor_column, require_perm
+from .common import ActionsInspectView, ScopedModelViewSet, donor_column
 
 LIVE = (
     RecurringPlan.Status.ACTIVE,
@@ -230,14 +231,12 @@ def _action_view(action):
         return plan_action(request, pk, action)
 
     view.__name__ = f"plan_{action}"
-    return view
+    return network_view(RecurringPlan, "change")(view)
 
 
 def plan_action(request, pk, action):
-    require_perm(request, "change_recurringplan")
-    plan = get_object_or_404(
-        RecurringPlan.objects.for_user(request.user).select_related("donor", "network"), pk=pk
-    )
+    plans_reached = reached(request.user, RecurringPlan, "change")
+    plan = get_object_or_404(plans_reached.select_related("donor", "network"), pk=pk)
     back = _url("inspect", plan.pk)
     if not _allowed(plan, action):
         messages.warning(request, _("This action is no longer possible for this plan."))
@@ -319,10 +318,8 @@ class PlansToCheckPanel(Component):
 
 
 def plans_to_check_panels(request):
-    if not request.user.has_perm("crm.view_recurringplan"):
-        return []
     to_check = list(
-        RecurringPlan.objects.for_user(request.user)
+        reached(request.user, RecurringPlan, "view")
         .filter(status=RecurringPlan.Status.TO_CHECK)
         .select_related("donor", "network")
         .order_by("network__name", "pk")[:50]

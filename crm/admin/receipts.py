@@ -20,6 +20,7 @@ from crm.outbox import queue_receipt_email
 from crm.receipt_files import receipt_pdf_response
 from crm.receipts import reissue_receipt, void_receipt
 from crm.search import search_receipts
+from crm.tenancy import network_view, reached
 
 from .common import (
     ActionsInspectView,
@@ -28,7 +29,6 @@ from .common import (
     ScopedModelViewSet,
     donor_column,
     network_filter,
-    require_perm,
 )
 from .gifts import issued_message
 
@@ -70,25 +70,24 @@ class ReceiptInspectView(ActionsInspectView):
         return actions
 
 
-def _receipt(request, pk):
-    return get_object_or_404(Receipt.objects.for_user(request.user), pk=pk)
+def _receipt(request, pk, action):
+    return get_object_or_404(reached(request.user, Receipt, action), pk=pk)
 
 
 @never_cache
+@network_view(Receipt, "view")
 def receipt_pdf(request, pk):
     """The stored PDF, served here to a treasurer of the receipt's network (404 for any other
     receipt): no signed link lands in the browser's history, and a void receipt's PDF is still
     the document as issued."""
-    require_perm(request, "view_receipt")
-    return receipt_pdf_response(_receipt(request, pk))
+    return receipt_pdf_response(_receipt(request, pk, "view"))
 
 
 def _receipt_change(request, pk, verb, done, ask, ask_email=False):
     """GET asks (what will happen, and why); POST with a reason calls `verb` (void or
     reissue). `ask` is (question, what happens, confirm button), each with %(number)s;
     `ask_email` offers to email the new receipt (ticked)."""
-    require_perm(request, "change_receipt")
-    receipt = _receipt(request, pk)
+    receipt = _receipt(request, pk, "change")
     if request.method != "POST":
         question, notice, confirm = (str(text) % {"number": receipt.number} for text in ask)
         return TemplateResponse(
@@ -135,20 +134,22 @@ REISSUE_ASK = (
 )
 
 
+@network_view(Receipt, "change")
 def receipt_void(request, pk):
     return _receipt_change(request, pk, void_receipt, _("Receipt voided."), VOID_ASK)
 
 
+@network_view(Receipt, "change")
 def receipt_reissue(request, pk):
     return _receipt_change(
         request, pk, reissue_receipt, _("Receipt reissued."), REISSUE_ASK, ask_email=True
     )
 
 
+@network_view(Receipt, "view")
 @require_POST
 def receipt_resend(request, pk):
-    require_perm(request, "view_receipt")
-    queue_receipt_email(_receipt(request, pk), user=request.user)
+    queue_receipt_email(_receipt(request, pk, "view"), user=request.user)
     messages.success(request, _("The receipt will be emailed again."))
     return redirect("crm_receipt:inspect", pk)
 

@@ -1,7 +1,7 @@
 """The treasurer's year in the CRM menu: the yearly statements (preview, confirmation, a run on
 the background worker with its progress, result and ZIP) and the Agenzia Entrate data
-(summary, CSV and XLSX). Every network and run is looked up among the user's own networks:
-another network's is a 404."""
+(summary, CSV and XLSX). Every view asks the network permission policy (`network_view`):
+another network's network or run is a 404."""
 
 from django import forms
 from django.contrib import messages
@@ -18,17 +18,16 @@ from wagtail.admin.viewsets.base import ViewSet
 
 from crm import statement_runs, tax_data, tax_exports
 from crm.exports import export_receipts_zip
-from crm.models import Network, StatementRun
+from crm.models import Donation, Receipt, StatementRun
 from crm.money import fiscal_today, format_amount
 from crm.statement_tasks import resume_run, start_run
-
-from .common import require_perm
+from crm.tenancy import network_view, policy_for, reached, require
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
-def _network(request, network_id):
-    return get_object_or_404(Network.objects.for_user(request.user), pk=network_id)
+def _network(request, network_id, model):
+    return get_object_or_404(policy_for(model).networks_for(request.user), pk=network_id)
 
 
 def _check_year(year):
@@ -37,21 +36,21 @@ def _check_year(year):
 
 
 def _run(request, pk):
-    runs = StatementRun.objects.for_user(request.user).select_related("network")
+    runs = reached(request.user, StatementRun).select_related("network")
     return get_object_or_404(runs, pk=pk)
 
 
+@network_view(Receipt, "view")
 def index(request):
     """The user's networks, each with its statements and Agenzia data of recent years."""
-    require_perm(request, "view_receipt")
     this_year = fiscal_today().year
     years = [this_year - 1, this_year]
     # Another year, typed in the box on the screen; anything but a plausible year is ignored.
     asked = request.GET.get("year", "").strip()
     if asked.isdecimal() and 2000 <= int(asked) <= this_year + 1 and int(asked) not in years:
         years = sorted([*years, int(asked)])
-    networks = Network.objects.for_user(request.user)
-    runs = StatementRun.objects.for_user(request.user).select_related("network")[:20]
+    networks = policy_for(Receipt).networks_for(request.user)
+    runs = reached(request.user, StatementRun, "view").select_related("network")[:20]
     return TemplateResponse(
         request,
         "crm/admin/yearly_index.html",
@@ -91,16 +90,16 @@ class StartRunForm(forms.Form):
         return data
 
 
+@network_view(Receipt, "view")
 def statements(request, network_id, year):
     """The preview of a network's statements of a year, and the form that starts a run."""
-    require_perm(request, "view_receipt")
     _check_year(year)
-    network = _network(request, network_id)
+    network = _network(request, network_id, Receipt)
     year_over = statement_runs.year_is_over(year)
     active = statement_runs.active_run(network, year)
     status = 200
     if request.method == "POST":
-        require_perm(request, "add_receipt")
+        require(request.user, Receipt, "add")
         form = StartRunForm(request.POST, year_over=year_over)
         if active is not None:
             return redirect("crm_yearly:run", pk=active.pk)
@@ -147,8 +146,8 @@ def _status(run):
     }
 
 
+@network_view(StatementRun, "view")
 def run_detail(request, pk):
-    require_perm(request, "view_receipt")
     run = _run(request, pk)
     return TemplateResponse(
         request,
@@ -162,14 +161,14 @@ def run_detail(request, pk):
     )
 
 
+@network_view(StatementRun, "view")
 def run_status(request, pk):
-    require_perm(request, "view_receipt")
     return JsonResponse(_status(_run(request, pk)))
 
 
+@network_view(StatementRun, "add")
 @require_POST
 def run_resume(request, pk):
-    require_perm(request, "add_receipt")
     run = _run(request, pk)
     if run.finished:
         messages.error(request, _t("This run is finished: there is nothing to resume."))
@@ -185,19 +184,19 @@ def run_resume(request, pk):
     return redirect("crm_yearly:run", pk=run.pk)
 
 
+@network_view(StatementRun, "view")
 def run_zip(request, pk):
-    require_perm(request, "view_receipt")
     run = _run(request, pk)
     return export_receipts_zip(
         run.receipts.all(), f"statements-{run.network.slug}-{run.year}-run-{run.pk}"
     )
 
 
+@network_view(Donation, "view")
 def agenzia(request, network_id, year):
     """The summary of the Agenzia Entrate data of a network and year."""
-    require_perm(request, "view_donation")
     _check_year(year)
-    network = _network(request, network_id)
+    network = _network(request, network_id, Donation)
     data = tax_data.tax_data(network, year)
     return TemplateResponse(
         request,
@@ -228,10 +227,10 @@ def agenzia(request, network_id, year):
     )
 
 
+@network_view(Donation, "view")
 def agenzia_export(request, network_id, year, part, export_format):
-    require_perm(request, "view_donation")
     _check_year(year)
-    network = _network(request, network_id)
+    network = _network(request, network_id, Donation)
     if export_format == "xlsx" and part == "all":
         return tax_exports.xlsx_export(tax_data.tax_data(network, year))
     if export_format == "csv" and part in tax_exports.PARTS:
@@ -241,8 +240,7 @@ def agenzia_export(request, network_id, year, part, export_format):
 
 class YearMenuItem(MenuItem):
     def is_shown(self, request):
-        user = request.user
-        return user.has_perm("crm.view_receipt") and Network.objects.for_user(user).exists()
+        return policy_for(Receipt).user_has_permission(request.user, "view")
 
 
 class YearViewSet(ViewSet):
