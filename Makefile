@@ -72,13 +72,20 @@ lint: install
 	DEBUG=1 $(VENV)/bin/mypy
 
 # The whole suite. With DATABASE_URL set (CI: PostgreSQL) it runs there and on SQLite too.
-test: install system-packages lint
-	DEBUG=1 $(PY) manage.py check
-	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
-	@if [ -n "$$DATABASE_URL" ]; then \
-	  echo "== Suite on $${DATABASE_URL%%:*}"; $(PY) -m pytest -n auto -q || exit $$?; \
-	  echo "== Suite on SQLite (no browser tests)"; env -u DATABASE_URL $(PY) -m pytest -n auto -q -m "not e2e"; \
-	else $(PY) -m pytest -n auto -q; fi
+# Each stage prints its seconds, and the last line the total (the CI log keeps them).
+test: install system-packages
+	@start=$$SECONDS; \
+	timed() { local t=$$SECONDS title=$$1; echo "== $$title"; shift; "$$@"; local rc=$$?; \
+	  echo "== $$title: $$((SECONDS - t)) s"; return $$rc; }; \
+	timed "Lint" $(MAKE) --no-print-directory lint \
+	&& timed "Django checks" env DEBUG=1 $(PY) manage.py check \
+	&& timed "Migrations up to date" env DEBUG=1 $(PY) manage.py makemigrations --check --dry-run \
+	&& if [ -n "$$DATABASE_URL" ]; then \
+	  timed "Suite on $${DATABASE_URL%%:*}" $(PY) -m pytest -n auto -q \
+	  && timed "Suite on SQLite (no browser tests)" env -u DATABASE_URL $(PY) -m pytest -n auto -q -m "not e2e"; \
+	else timed "Suite" $(PY) -m pytest -n auto -q; fi; \
+	rc=$$?; [ $$rc = 0 ] && result=passed || result=FAILED; \
+	echo "== make test took $$((SECONDS - start)) s ($$result)"; exit $$rc
 
 test-sqlite: install
 	env -u DATABASE_URL $(PY) -m pytest -n auto -q
