@@ -55,9 +55,9 @@ SERVER_SETTINGS = """from config.settings import *  # noqa
 STORAGES = {**STORAGES, "staticfiles": {
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 if "KEY_PREFIX" in CACHES["default"]:
-    CACHES["default"]["KEY_PREFIX"] = "bench-PREFIX"
+    CACHES["default"]["KEY_PREFIX"] = "bench-RUN_ID"
 ROOT_URLCONF = "trama_bench_urls"
-""".replace("PREFIX", uuid.uuid4().hex[:8])
+""".replace("RUN_ID", uuid.uuid4().hex[:8])
 SERVER_URLS = """from django.http import HttpResponse
 from django.urls import path
 
@@ -297,6 +297,8 @@ def drive(port, path, requests, concurrency):
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
+    if not timings:
+        raise SystemExit(f"no request of {path} answered 200: {errors[:5]}")
     print(json.dumps({"rps": len(timings) / wall, **summarise(timings), "errors": errors}))
 
 
@@ -314,8 +316,9 @@ def drive_from_client(port, path, requests, concurrency):
         [sys.executable, __file__, "--client", str(port), path, str(requests)] + [str(concurrency)],
         capture_output=True,
         text=True,
-        check=True,
     )
+    if out.returncode:
+        raise RuntimeError(f"the client failed on {path}:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

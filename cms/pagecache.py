@@ -31,6 +31,7 @@ from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.http import HttpResponse
+from django.urls import ResolverMatch
 from django.utils.cache import patch_cache_control
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,14 @@ CONTENT_VERSION_KEY = "pagecache:content-version"
 # Query parameters that never change a page (campaign tracking): the cached page is served.
 HARMLESS_PARAMS = {"fbclid", "gclid", "mc_cid", "mc_eid", "ref"}
 HIT_HEADER = "X-Page-Cache"
+
+
+def _served_from_cache(request):  # never called: names the view of a hit in logs and /metrics
+    raise NotImplementedError
+
+
+# A hit is counted and logged (ops.middleware) as the view "cms:page_cache".
+HIT_MATCH = ResolverMatch(_served_from_cache, (), {}, url_name="page_cache", namespaces=["cms"])
 
 
 def enabled():
@@ -145,6 +154,7 @@ class PublicPageCacheMiddleware:
         if entry is not None:
             response = HttpResponse(entry["content"], status=200, headers=entry["headers"])
             response[HIT_HEADER] = "hit"
+            request.resolver_match = HIT_MATCH
             return response
         request.page_cache_candidate = True
         response = self.get_response(request)
