@@ -286,7 +286,8 @@ def drive(port, path, requests, concurrency):
                 )
 
     for _ in range(min(20, requests)):  # warm up each worker (templates, caches)
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        # a worker loads the application on its first request: slow on a loaded machine
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
         conn.request("GET", path, headers={"Host": "127.0.0.1"})
         conn.getresponse().read()
         conn.close()
