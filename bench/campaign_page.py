@@ -1,5 +1,5 @@
 """Campaign page figures with 100 and 100,000 succeeded gifts: requests per second, p50 and
-p99 latency and SQL queries per request, with production settings (DEBUG off, no page cache).
+p99 latency and SQL queries per request, with production settings (DEBUG off).
 
 Two measurements:
 - in process (Django's test client, no HTTP): "cold" clears the cached totals before every
@@ -7,6 +7,12 @@ Two measurements:
   gift changes). Queries per request are counted here.
 - a real server: gunicorn with 2 sync workers on 127.0.0.1, driven over HTTP by a separate
   client process (one keep-alive-less connection per worker, a bounded number of requests).
+
+The page cache (cms.pagecache), measured in one run on the same gunicorn (2 sync workers,
+DEBUG off, the shared cache on Redis as in production): a trivial Django view (the same
+middleware, no template, no query) as the baseline, the campaign page rendered for every
+request (PAGE_CACHE_SECONDS=0), and the campaign page served from the cache; req/s and ratios.
+Target (issue 21): cached > 1,000 req/s and > 5x uncached. `--cache-only` runs only this.
 
 And a mobile, Lighthouse-like figure: Chromium (Playwright) on a phone viewport with the CPU
 slowed 4x (CDP `Emulation.setCPUThrottlingRate`) and a slow 4G network (CDP
@@ -19,7 +25,9 @@ and media files from the same process (gzip off: a front server would compress).
 Runs on a throw-away SQLite database, or on a throw-away PostgreSQL database next to
 `DATABASE_URL=postgres://...` if that is set.
 
-    .venv/bin/python bench/campaign_page.py [--requests N] [--server-requests N] [--loads N]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/trama_bench \
+        .venv/bin/python bench/campaign_page.py [--requests N] [--server-requests N] [--loads N]
+        [--cache-only]
 """
 
 import argparse
@@ -34,16 +42,36 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 2
 # gunicorn runs config.settings with DEBUG off; this thin override only swaps the manifest
 # static storage (it needs `collectstatic` first) for the plain one: same page, same queries.
+# Its own key prefix on the shared Redis (other runs may use it), and a trivial view beside the
+# application's URLs for the baseline.
 SERVER_SETTINGS = """from config.settings import *  # noqa
 STORAGES = {**STORAGES, "staticfiles": {
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+if "KEY_PREFIX" in CACHES["default"]:
+    CACHES["default"]["KEY_PREFIX"] = "bench-RUN_ID"
+ROOT_URLCONF = "trama_bench_urls"
+""".replace("RUN_ID", uuid.uuid4().hex[:8])
+SERVER_URLS = """from django.http import HttpResponse
+from django.urls import path
+
+from config.urls import urlpatterns as application
+
+
+def trivial(request):
+    return HttpResponse("ok")
+
+
+urlpatterns = [path("bench/trivial/", trivial), *application]
 """
+TRIVIAL_PATH = "/bench/trivial/"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 # For the browser figure: the same application, also serving /static/ and /media/ (in
 # production a front server does), so the page loads whole.
 BROWSER_WSGI = """import mimetypes
@@ -95,6 +123,8 @@ PRODUCTION_ENV = {
     "MAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     "TASKS_BACKEND": "django.tasks.backends.immediate.ImmediateBackend",
     "LOG_LEVEL": "ERROR",
+    # Every page rendered (the figures above); measure_page_cache turns the cache on.
+    "PAGE_CACHE_SECONDS": "0",
 }
 
 
@@ -102,6 +132,7 @@ def setup_django(tmp):
     sys.path.insert(0, str(tmp))
     sys.path.insert(0, str(ROOT))
     (tmp / "trama_bench_settings.py").write_text(SERVER_SETTINGS)
+    (tmp / "trama_bench_urls.py").write_text(SERVER_URLS)
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp / 'bench.sqlite3'}")
     os.environ.update(
         PRODUCTION_ENV, DJANGO_SETTINGS_MODULE="trama_bench_settings", MEDIA_ROOT=str(tmp)
@@ -195,13 +226,14 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_server(tmp, port, app="config.wsgi:application"):
+def start_server(tmp, port, app="config.wsgi:application", extra_env=None):
     env = {
         **os.environ,
         **PRODUCTION_ENV,
         "DJANGO_SETTINGS_MODULE": "trama_bench_settings",
         "DATABASE_URL": server_database_url(),
         "PYTHONPATH": f"{tmp}{os.pathsep}{ROOT}",
+        **(extra_env or {}),
     }
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), app]
@@ -254,7 +286,8 @@ def drive(port, path, requests, concurrency):
                 )
 
     for _ in range(min(20, requests)):  # warm up each worker (templates, caches)
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        # a worker loads the application on its first request: slow on a loaded machine
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
         conn.request("GET", path, headers={"Host": "127.0.0.1"})
         conn.getresponse().read()
         conn.close()
@@ -265,6 +298,8 @@ def drive(port, path, requests, concurrency):
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
+    if not timings:
+        raise SystemExit(f"no request of {path} answered 200: {errors[:5]}")
     print(json.dumps({"rps": len(timings) / wall, **summarise(timings), "errors": errors}))
 
 
@@ -272,16 +307,60 @@ def measure_server(tmp, path, requests, concurrency):
     port = free_port()
     server = start_server(tmp, port)
     try:
-        out = subprocess.run(
-            [sys.executable, __file__, "--client", str(port), path, str(requests)]
-            + [str(concurrency)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        return drive_from_client(port, path, requests, concurrency)
     finally:
         stop_server(server)
+
+
+def drive_from_client(port, path, requests, concurrency):
+    out = subprocess.run(
+        [sys.executable, __file__, "--client", str(port), path, str(requests)] + [str(concurrency)],
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode:
+        raise RuntimeError(f"the client failed on {path}:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure_page_cache(tmp, path, requests, concurrency):
+    """The trivial view, the page uncached and the page from the cache, each server with the
+    shared cache on Redis (production's shape); the trivial view on both servers."""
+    figures = {}
+    for label, page_cache_seconds in (("uncached", "0"), ("cached", "120")):
+        port = free_port()
+        env = {"REDIS_URL": REDIS_URL, "PAGE_CACHE_SECONDS": page_cache_seconds}
+        server = start_server(tmp, port, extra_env=env)
+        try:
+            figures[f"trivial ({label} server)"] = drive_from_client(
+                port, TRIVIAL_PATH, requests, concurrency
+            )
+            figures[label] = drive_from_client(port, path, requests, concurrency)
+        finally:
+            stop_server(server)
+    return figures
+
+
+def print_page_cache(figures, requests, concurrency):
+    trivial = max(
+        figures["trivial (uncached server)"]["rps"], figures["trivial (cached server)"]["rps"]
+    )
+    print(
+        f"page cache: gunicorn, {WORKERS} sync workers, {concurrency} client connections, "
+        f"{requests} requests each, Redis cache, load average {os.getloadavg()[0]:.1f}:"
+    )
+    for label, m in figures.items():
+        print(
+            f"  {label:<26} {m['rps']:6.0f} req/s  p50 {m['p50']:5.1f} ms  p99 {m['p99']:5.1f} ms"
+            f"  {m['rps'] / trivial:5.2f}x trivial"
+            + (f"  ERRORS {m['errors'][:5]}" if m["errors"] else "")
+        )
+    cached, uncached = figures["cached"]["rps"], figures["uncached"]["rps"]
+    print(
+        f"  cached page {cached / uncached:.1f}x the uncached page "
+        f"(targets: > 1,000 req/s: {'yes' if cached > 1000 else 'NO'}; "
+        f"> 5x uncached: {'yes' if cached > 5 * uncached else 'NO'})"
+    )
 
 
 def measure_mobile(tmp, path, loads):
@@ -355,6 +434,7 @@ def main():
     parser.add_argument("--concurrency", type=int, default=WORKERS)
     parser.add_argument("--loads", type=int, default=5, help="cold loads on the phone")
     parser.add_argument("--mobile-only", action="store_true", help="only the phone figure")
+    parser.add_argument("--cache-only", action="store_true", help="only the page cache figures")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="trama-bench-campaign-"))
     setup_django(tmp)
@@ -371,6 +451,14 @@ def main():
         add_gifts(campaign, 100)
         connection.close()
         return print_mobile(measure_mobile(tmp, campaign.url, args.loads), args.loads)
+    if args.cache_only:
+        add_gifts(campaign, 100)
+        connection.close()
+        cached = measure_page_cache(tmp, campaign.url, args.server_requests, args.concurrency)
+        if connection.vendor == "postgresql":
+            connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
+        print(f"database: {connection.vendor}, cores: {os.cpu_count()}")
+        return print_page_cache(cached, args.server_requests, args.concurrency)
     client = Client()
     rows, served = [], []
     for gifts in (100, 100_000):
@@ -381,6 +469,7 @@ def main():
         connection.close()  # the bench holds no transaction open while gunicorn reads
         m = measure_server(tmp, campaign.url, args.server_requests, args.concurrency)
         served.append((gifts, m, rows[-1][2]["queries"]))
+    cached = measure_page_cache(tmp, campaign.url, args.server_requests, args.concurrency)
     mobile = measure_mobile(tmp, campaign.url, args.loads)
     if connection.vendor == "postgresql":
         connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
@@ -401,6 +490,7 @@ def main():
             f"p99 {m['p99']:5.1f} ms  {queries} queries/request"
             + (f"  ERRORS {m['errors'][:5]}" if m["errors"] else "")
         )
+    print_page_cache(cached, args.server_requests, args.concurrency)
     print_mobile(mobile, args.loads)
     same = {m["queries"] for g, k, m in rows if k == "cold"}
     print(

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from wagtail.admin.menu import MenuItem
 
+from cms import pagecache
 from crm.models import Donation, Network
 
 from .models import WallName, invalidate_progress
@@ -63,6 +64,8 @@ def decide(request, donation_id):
             },
         )
     invalidate_progress(donation.campaign_id)
+    # The wall is written in the campaign page: a decision shows at once, as a publish does.
+    pagecache.bump_content_version()
     if approved:
         messages.success(request, _("%(name)s is shown on the donor wall.") % _named(donation))
     else:

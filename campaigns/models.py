@@ -62,8 +62,15 @@ def progress_cache_key(campaign_id):
     return f"campaigns:progress:{campaign_id}"
 
 
+def live_figures_key(campaign_id, language):
+    return f"campaigns:live:{campaign_id}:{language}"
+
+
 def invalidate_progress(campaign_id):
-    cache.delete(progress_cache_key(campaign_id))
+    cache.delete_many(
+        [progress_cache_key(campaign_id)]
+        + [live_figures_key(campaign_id, code) for code, _name in settings.LANGUAGES]
+    )
 
 
 class CampaignPage(Page):
@@ -165,6 +172,9 @@ class CampaignPage(Page):
     ]
     parent_page_types = ["cms.NetworkPage"]
     subpage_types: list[str] = []
+    # Anonymous visitors get it whole from the shared cache (cms.pagecache); its live figures
+    # and the form's CSRF token come from `live_figures` and `csrf_token` (campaigns.views).
+    cache_whole_page = True
 
     class Meta:
         verbose_name = _("campaign page")
@@ -257,6 +267,7 @@ class CampaignPage(Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["progress"] = self.get_progress()
+        context["live_refresh"] = settings.LIVE_FIGURES_REFRESH
         context.setdefault("form", kwargs.get("form") or DonationForm(campaign=self))
         # Lazy: the template reads it inside cached fragments, so a warm page never asks.
         context["network"] = SimpleLazyObject(lambda: self.network)

@@ -10,6 +10,8 @@ from . import plan_views, views, webhooks
 app_name = "campaigns"
 urlpatterns = [
     path("give/<int:page_id>/", views.give, name="give"),
+    path("give/<int:page_id>/live/", views.live_figures, name="live_figures"),
+    path("give/token/", views.csrf_token, name="csrf_token"),
     path("give/thanks/<str:token>/", views.thanks, name="thanks"),
     path("give/cancelled/<str:token>/", views.cancelled, name="cancelled"),
     path("give/monthly/cancel/<str:token>/", plan_views.cancel_plan, name="cancel_plan"),

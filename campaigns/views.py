@@ -4,14 +4,20 @@ in `campaigns.plan_views`, the Stripe webhook in `campaigns.webhooks`."""
 import logging
 import math
 
+from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.db import transaction
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
+from django.views.csrf import csrf_failure as django_csrf_failure
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
 
 from crm import gifts
 from crm.models import Donation
@@ -19,7 +25,7 @@ from crm.money import format_amount
 
 from . import challenge, ratelimit, stripe_api
 from .forms import DonationForm
-from .models import CampaignPage
+from .models import CampaignPage, live_figures_key
 
 log = logging.getLogger(__name__)
 DONATION_SALT = "campaigns.donation"
@@ -90,6 +96,71 @@ def give(request, page_id):
     donation.stripe_checkout_session_id = session["id"]
     donation.save(update_fields=["stripe_checkout_session_id", "updated_at"])
     return HttpResponseRedirect(session["url"], status=303)
+
+
+@require_GET
+def live_figures(request, page_id):
+    """The campaign's live figures (raised, donors, days left), written as the page writes
+    them in the visitor's language: the campaign page's script refreshes its cached copy from
+    here every few seconds. Kept LIVE_FIGURES_MAX_AGE seconds in the shared cache (dropped at
+    once when a gift of the campaign changes: `invalidate_progress`) and by browsers or a CDN."""
+    key = live_figures_key(page_id, get_language())
+    figures = cache.get(key)
+    if figures is None:
+        campaign = get_object_or_404(CampaignPage.objects.live().public(), pk=page_id)
+        figures = _live_figures(campaign)
+        cache.set(key, figures, settings.LIVE_FIGURES_MAX_AGE)
+    response = JsonResponse(figures)
+    patch_cache_control(response, public=True, max_age=settings.LIVE_FIGURES_MAX_AGE)
+    return response
+
+
+def _live_figures(campaign):
+    progress = campaign.get_progress()
+    days_left = progress["days_left"]
+    return {
+        "raised_cents": progress["raised_cents"],
+        "raised": format_amount(progress["raised_cents"]),
+        "donors": progress["donors"],
+        "donors_text": ngettext("%(counter)s donor", "%(counter)s donors", progress["donors"])
+        % {"counter": progress["donors"]},
+        "percent": progress["percent"],
+        "days_left": days_left,
+        "days_left_text": ""
+        if days_left is None
+        else ngettext("%(counter)s day left", "%(counter)s days left", days_left)
+        % {"counter": days_left},
+        "open": campaign.is_open,
+    }
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW. A donation form sent from a page served from the page cache by a
+    browser without JavaScript carries no token (cms.pagecache): the donor gets the form back,
+    filled in, with their own token and a sentence saying to press the button again. Nothing
+    was started. Any other refusal is Django's own page."""
+    match = getattr(request, "resolver_match", None)
+    if match is not None and match.view_name == "campaigns:give" and request.method == "POST":
+        campaign = CampaignPage.objects.live().public().filter(pk=match.kwargs["page_id"]).first()
+        if campaign is not None:
+            form = DonationForm(request.POST, campaign=campaign)
+            form.add_error(
+                None,
+                _(
+                    "Your gift was not started: nothing was charged. Please check the form "
+                    "and press the button again."
+                ),
+            )
+            return campaign.serve(request, form=form, status=403)
+    return django_csrf_failure(request, reason=reason)
+
+
+@never_cache
+@require_GET
+def csrf_token(request):
+    """A CSRF token for the forms of a cached page (which carry none: cms.pagecache), with the
+    cookie it belongs to. Never stored anywhere: each visitor gets their own."""
+    return JsonResponse({"token": get_token(request)})
 
 
 def _not_started(donation):

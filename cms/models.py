@@ -23,6 +23,9 @@ class HomePage(Page):
     parent_page_types = ["wagtailcore.Page"]
     max_count = 1
 
+    # Anonymous visitors get it whole from the shared cache (cms.pagecache).
+    cache_whole_page = True
+
     class Meta:
         verbose_name = _("home page")
 
@@ -75,6 +78,9 @@ class NetworkPage(Page):
     parent_page_types = ["cms.HomePage"]
     subpage_types = ["cms.StandardPage", "cms.NewsIndexPage", "campaigns.CampaignPage"]
 
+    # Anonymous visitors get it whole from the shared cache (cms.pagecache).
+    cache_whole_page = True
+
     class Meta:
         verbose_name = _("network page")
 
@@ -119,6 +125,9 @@ class StandardPage(Page):
     content_panels = [*Page.content_panels, FieldPanel("body")]
     subpage_types = ["cms.StandardPage"]
 
+    # Anonymous visitors get it whole from the shared cache (cms.pagecache).
+    cache_whole_page = True
+
     class Meta:
         verbose_name = _("standard page")
 
@@ -131,6 +140,9 @@ class NewsIndexPage(Page):
     content_panels = [*Page.content_panels, FieldPanel("intro")]
     parent_page_types = ["cms.NetworkPage"]
     subpage_types = ["cms.NewsPage"]
+
+    # Anonymous visitors get it whole from the shared cache (cms.pagecache).
+    cache_whole_page = True
 
     class Meta:
         verbose_name = _("news index")
@@ -157,6 +169,9 @@ class NewsPage(Page):
     ]
     parent_page_types = ["cms.NewsIndexPage"]
     subpage_types: list[str] = []
+
+    # Anonymous visitors get it whole from the shared cache (cms.pagecache).
+    cache_whole_page = True
 
     class Meta:
         verbose_name = _("news item")

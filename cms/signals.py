@@ -1,8 +1,11 @@
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from wagtail.models import Page
+from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from crm.tenancy import sync_page_grants
 
+from . import pagecache
 from .models import NetworkPage
 
 
@@ -16,3 +19,13 @@ def network_page_saved(sender, instance, raw=False, **kwargs):
     stored = NetworkPage.objects.filter(pk=instance.pk).select_related("network").first()
     if stored is not None:
         sync_page_grants(stored.network, stored)
+
+
+# Cached public pages show the published tree: a change to it makes every cached page stale
+# (menus, listings and a network's campaigns show other pages). Not on the money path.
+page_published.connect(pagecache.bump_content_version, dispatch_uid="cms.pagecache_published")
+page_unpublished.connect(pagecache.bump_content_version, dispatch_uid="cms.pagecache_unpublished")
+post_page_move.connect(pagecache.bump_content_version, dispatch_uid="cms.pagecache_moved")
+post_delete.connect(
+    pagecache.bump_content_version, sender=Page, dispatch_uid="cms.pagecache_deleted"
+)

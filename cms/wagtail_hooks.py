@@ -3,7 +3,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from wagtail import hooks
 
-from . import admin_views
+from . import admin_views, pagecache
 from .documents import check_document_download
 from .models import NetworkPage
 from .viewsets import NetworkViewSet
@@ -23,6 +23,8 @@ hooks.register("construct_admin_api", admin_views.scope_admin_api, order=AFTER_W
 for action_class in admin_views.SCOPED_BULK_ACTIONS:
     hooks.register("register_bulk_action", action_class, order=AFTER_WAGTAIL)
 hooks.register("before_serve_document", check_document_download)
+# Anonymous visitors' story and campaign pages are stored whole (cms.pagecache).
+hooks.register("before_serve_page", lambda page, request, *args: pagecache.mark_page(page, request))
 
 
 @hooks.register("before_copy_page")

@@ -136,6 +136,9 @@ MIDDLEWARE = [
     # Static files from the web process itself when no front server serves /static/ first
     # (production only; runserver serves them in development).
     *([] if DEBUG else ["whitenoise.middleware.WhiteNoiseMiddleware"]),
+    # Anonymous visitors' public pages whole from the shared cache, before sessions, CSRF and
+    # Wagtail's routing (cms.pagecache; PAGE_CACHE_* below).
+    "cms.pagecache.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -170,6 +173,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "wagtail.contrib.settings.context_processors.settings",
+                # No CSRF token in a page rendered for the page cache (cms.pagecache).
+                "cms.pagecache.context",
             ],
         },
     },
@@ -238,6 +243,9 @@ TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
+# A donation form sent without a token (a page from the page cache, no JavaScript) comes back
+# filled in with the donor's own token (campaigns.views.csrf_failure); other refusals as Django's.
+CSRF_FAILURE_VIEW = "campaigns.views.csrf_failure"
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "SAMEORIGIN"  # Wagtail's preview panel shows the page in a same-origin iframe.
 SILENCED_SYSTEM_CHECKS = ["security.W019"]  # ...so DENY would break the editors' preview.
@@ -395,6 +403,26 @@ CACHES["fragments"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "fragments",
 }
+# Wagtail looks up each image rendition in the "renditions" cache and sets it again on a miss:
+# in each process's memory (renditions never change once made), not a shared-cache write (a
+# database write transaction with the database cache) on a page view.
+CACHES["renditions"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "renditions",
+    "OPTIONS": {"MAX_ENTRIES": 5000},
+}
+# Whole public pages for anonymous visitors, from the shared cache above (cms.pagecache):
+# seconds an entry lives (0: off; publishing, unpublishing, moving or deleting a page drops
+# them all anyway), and the Cache-Control given to browsers (max-age) and to a CDN or front
+# cache (s-maxage). Raise PAGE_CACHE_CDN_SECONDS only with a purge on publish configured
+# (wagtail.contrib.frontend_cache, WAGTAILFRONTENDCACHE).
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 120)
+PAGE_CACHE_MAX_AGE = env_int("PAGE_CACHE_MAX_AGE", 60)
+PAGE_CACHE_CDN_SECONDS = env_int("PAGE_CACHE_CDN_SECONDS", PAGE_CACHE_MAX_AGE)
+# Seconds browsers and a CDN may keep a campaign's live figures (campaigns.views.live_figures);
+# pages refresh them every LIVE_FIGURES_REFRESH seconds.
+LIVE_FIGURES_MAX_AGE = env_int("LIVE_FIGURES_MAX_AGE", 5)
+LIVE_FIGURES_REFRESH = env_int("LIVE_FIGURES_REFRESH", 10)
 
 # --- Giving: card-testing limits and an optional challenge (campaigns.ratelimit) ---------------
 # Checkout starts allowed per sliding window of GIVING_LIMIT_WINDOW seconds: per client address

@@ -161,7 +161,12 @@ def test_the_checkout_limit_counts_once_across_processes(demo, shared_cache, gun
         give = gunicorn.url + reverse("campaigns:give", args=[campaign.pk])
     # given a donor's browser holding the campaign page's CSRF cookie
     browser = requests.Session()
-    assert browser.get(gunicorn.url + campaign.url, timeout=30).status_code == 200
+    page = browser.get(gunicorn.url + campaign.url, timeout=30)
+    assert page.status_code == 200
+    # (a page from the page cache carries no token: the browser asks for its own, as the
+    # page's script does)
+    token_url = re.search(r'data-csrf-url="([^"]+)"', page.text).group(1)
+    assert browser.get(gunicorn.url + token_url, timeout=30).status_code == 200
     form = {
         "amount": "other",
         "other_amount": "25",

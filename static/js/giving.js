@@ -70,3 +70,41 @@
     });
   }
 })();
+
+// The campaign's figures, refreshed every few seconds from the live figures endpoint: the page
+// itself may come from the page cache, written when it was stored (cms.pagecache).
+(function () {
+  "use strict";
+  var box = document.querySelector("[data-live-url]");
+  if (!box || !window.fetch) return;
+  var url = box.getAttribute("data-live-url");
+  var every = Math.max(2, parseInt(box.getAttribute("data-live-refresh"), 10) || 10) * 1000;
+  var timer = null;
+  function show(figures) {
+    Array.prototype.forEach.call(box.querySelectorAll("[data-live]"), function (element) {
+      var value = figures[element.getAttribute("data-live")];
+      if (value === undefined || value === null || value === "") return;
+      if (element.tagName === "PROGRESS") {
+        element.value = value;
+        element.textContent = value + "%";
+      } else {
+        element.textContent = value;
+      }
+    });
+  }
+  function refresh() {
+    timer = null;
+    fetch(url, { credentials: "omit" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (figures) { if (figures) show(figures); })
+      .catch(function () {})
+      .then(schedule);
+  }
+  function schedule() {
+    if (!timer && !document.hidden) timer = window.setTimeout(refresh, every);
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && !timer) refresh();
+  });
+  refresh();
+})();

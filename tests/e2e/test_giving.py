@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from django.utils import translation
 
 CAMPAIGN_PATH = "/oltre-il-ponte/un-doposcuola-per-ogni-quartiere/"
 WEBHOOK_ENDPOINT = "e2e-live-server"
@@ -112,3 +113,45 @@ def test_one_off_gift_with_receipt_then_a_cancelled_checkout(giving_site, page):
     page.wait_for_selector('[data-testid="cancelled"]')
     cancelled = Donation.objects.exclude(pk=gift.pk).get()
     assert (cancelled.status, cancelled.amount_cents) == ("cancelled", 1000)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_gift_from_a_page_served_from_the_cache(giving_site, page):
+    """Issue 21: the campaign page comes whole from the page cache, without a token of the
+    donor's own; the page's script fetches one, errors are shown, the gift goes through and the
+    cached page's figures follow it."""
+    from campaigns.models import CampaignPage
+    from crm.models import Donation
+    from crm.money import format_amount
+
+    # given the page stored by an earlier visitor
+    assert requests.get(giving_site + CAMPAIGN_PATH, timeout=10).headers["X-Page-Cache"] == "miss"
+    # when a donor opens it from the cache and sends the form without ticking the privacy box
+    opened = page.goto(giving_site + CAMPAIGN_PATH)
+    assert opened.headers["x-page-cache"] == "hit"
+    page.check('input[name=amount][value="2500"]')
+    page.fill("#id_first_name", "Carla")
+    page.fill("#id_last_name", "Neri")
+    page.fill("#id_email", "carla@example.org")
+    page.click("#give-button")
+    # then the error is shown in Italian (a page of their own, with their token)
+    page.wait_for_selector("#error-summary")
+    assert "Correggi" in page.locator("#error-summary").inner_text()
+    # and once corrected, the gift goes through Checkout and is confirmed
+    page.check("#id_privacy")
+    page.click("#give-button")
+    page.wait_for_selector("#card-number")
+    page.click("#pay")
+    page.wait_for_selector('[data-status="confirmed"]', timeout=15_000)
+    assert Donation.objects.get().amount_cents == 2500
+    # and the cached page, still served from the cache, shows the new total by itself
+    campaign = CampaignPage.objects.get(url_path__endswith="/un-doposcuola-per-ogni-quartiere/")
+    with translation.override("it"):
+        raised = format_amount(campaign.get_progress()["raised_cents"])
+    again = page.goto(giving_site + CAMPAIGN_PATH)
+    assert again.headers["x-page-cache"] == "hit"
+    page.wait_for_function(
+        "(raised) => document.querySelector('[data-testid=raised]').textContent === raised",
+        arg=raised,
+        timeout=10_000,
+    )

@@ -239,9 +239,13 @@ def give(base):
     page = donor.get(base + CAMPAIGN_PATH, timeout=30)
     assert page.status_code == 200, page.text[:2000]
     action = re.search(r'<form[^>]*action="([^"]*/give/\d+/)"', page.text).group(1)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    # The page may come from the page cache, without a token: the donor's browser asks for its
+    # own, as the page's script does (static/js/forms.js).
+    token_url = re.search(r'data-csrf-url="([^"]+)"', page.text).group(1)
+    fetched = donor.get(base + token_url, timeout=30)
+    token = fetched.json()["token"]
     # The CSRF cookie is Secure (production): a browser behind HTTPS sends it back.
-    cookie = page.cookies["csrftoken"]
+    cookie = fetched.cookies["csrftoken"]
     started = donor.post(
         base + action,
         data={

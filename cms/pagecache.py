@@ -1,0 +1,181 @@
+"""Whole public pages from the shared cache, for anonymous visitors (a giving day's crowd).
+
+A GET of a story or campaign page (`cache_whole_page = True` on its model) by a visitor with no
+session and no pending messages is answered from the shared cache (`CACHES["default"]`: Redis
+in production), before any session, routing or page query: one cache read for the site's
+content version, one for the page. The first such visit renders the page normally and stores
+it, so a page is written to the cache once per content version, never once per view.
+
+The key: the content version (bumped when any page is published, unpublished, moved or
+deleted: `bump_content_version`), host, path (language included: `/en/...`). An entry lives at
+most PAGE_CACHE_SECONDS, so what a page shows from elsewhere (a network's name, an image) lags
+at most that long. Live figures (raised, donors, days left) are not in the key: the page's
+script refreshes them from a small endpoint (`campaigns.views.live_figures`) every few seconds,
+and the figures written in the cached HTML (for visitors without JavaScript) are at most
+PAGE_CACHE_SECONDS old. Likewise the CSRF token: cached pages carry none; the script fetches one
+(`campaigns.views.csrf_token`, no-store) before a form is sent.
+
+Never stored: a request with a query string (except tracking parameters, which are ignored on
+the way in), a POST, a preview, anything but a 200, a response that sets a cookie or says
+private/no-store. Cached pages say `Cache-Control: public, max-age=PAGE_CACHE_MAX_AGE,
+s-maxage=PAGE_CACHE_CDN_SECONDS` and vary on nothing a CDN would split on (the language is in
+the path; the session cookie is absent by construction: a CDN must bypass its cache when the
+visitor sends Django's `sessionid`).
+"""
+
+import hashlib
+import logging
+import uuid
+
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.urls import ResolverMatch
+from django.utils.cache import patch_cache_control
+
+log = logging.getLogger(__name__)
+
+CONTENT_VERSION_KEY = "pagecache:content-version"
+# Query parameters that never change a page (campaign tracking): the cached page is served.
+HARMLESS_PARAMS = {"fbclid", "gclid", "mc_cid", "mc_eid", "ref"}
+HIT_HEADER = "X-Page-Cache"
+
+
+def _served_from_cache(request):  # never called: names the view of a hit in logs and /metrics
+    raise NotImplementedError
+
+
+# A hit is counted and logged (ops.middleware) as the view "cms:page_cache".
+HIT_MATCH = ResolverMatch(_served_from_cache, (), {}, url_name="page_cache", namespaces=["cms"])
+
+
+def enabled():
+    return settings.PAGE_CACHE_SECONDS > 0
+
+
+def content_version():
+    version = cache.get(CONTENT_VERSION_KEY)
+    if version is None:
+        version = uuid.uuid4().hex[:12]
+        # add(): two processes starting at once agree on one version.
+        cache.add(CONTENT_VERSION_KEY, version, None)
+        version = cache.get(CONTENT_VERSION_KEY) or version
+    return version
+
+
+def bump_content_version(**kwargs):
+    """Every cached page is stale: a page was published, unpublished, moved or deleted (its
+    own page, menus and listings elsewhere may change with it). Old entries expire unread."""
+    cache.set(CONTENT_VERSION_KEY, uuid.uuid4().hex[:12], None)
+
+
+def _harmless(name):
+    return name.startswith("utm_") or name in HARMLESS_PARAMS
+
+
+def _candidate(request):
+    """A request the cache may answer: an anonymous GET of a plain address."""
+    if request.method != "GET" or getattr(request, "is_dummy", False):
+        return False
+    cookies = request.COOKIES
+    if settings.SESSION_COOKIE_NAME in cookies or CookieStorage.cookie_name in cookies:
+        return False
+    return all(_harmless(name) for name in request.GET)
+
+
+def _key(request, version):
+    address = f"{request.get_host()}{request.path}"
+    return f"pagecache:{version}:{hashlib.sha256(address.encode()).hexdigest()}"
+
+
+def is_cacheable(request):
+    """True while rendering a page that will be stored (set by `mark_page`): the page must
+    not depend on the visitor (no CSRF token, no session)."""
+    return getattr(request, "page_cache_storable", False)
+
+
+def mark_page(page, request):
+    """Wagtail's before_serve_page hook: this page, served to this request, may be stored."""
+    if (
+        getattr(request, "page_cache_candidate", False)
+        and not request.GET
+        and getattr(page.specific_class, "cache_whole_page", False)
+        and not page.get_view_restrictions().exists()
+    ):
+        request.page_cache_storable = True
+
+
+def _storable(request, response):
+    if not is_cacheable(request) or response.status_code != 200 or response.streaming:
+        return False
+    if response.cookies or getattr(request, "is_preview", False):
+        return False
+    control = response.get("Cache-Control", "")
+    return not any(word in control for word in ("private", "no-store", "no-cache"))
+
+
+def _public_headers(response):
+    patch_cache_control(
+        response,
+        public=True,
+        max_age=settings.PAGE_CACHE_MAX_AGE,
+        s_maxage=settings.PAGE_CACHE_CDN_SECONDS,
+    )
+    # Rendered for a visitor without session (the user bar touched an empty one) in the
+    # language of its path: neither the cookie nor Accept-Language changes it.
+    vary = [
+        v.strip()
+        for v in response.get("Vary", "").split(",")
+        if v.strip() and v.strip().lower() not in {"cookie", "accept-language"}
+    ]
+    if vary:
+        response["Vary"] = ", ".join(vary)
+    elif "Vary" in response:
+        del response["Vary"]
+
+
+class PublicPageCacheMiddleware:
+    """Placed right after SecurityMiddleware (and WhiteNoise): a hit skips sessions, locale,
+    CSRF, authentication and Wagtail's routing; HSTS and the request id still apply."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not enabled() or not _candidate(request):
+            return self.get_response(request)
+        try:
+            key = _key(request, content_version())
+            entry = cache.get(key)
+        except Exception:  # a cache that does not answer serves pages uncached, never a 500
+            log.exception("page cache unavailable")
+            return self.get_response(request)
+        if entry is not None:
+            response = HttpResponse(entry["content"], status=200, headers=entry["headers"])
+            response[HIT_HEADER] = "hit"
+            request.resolver_match = HIT_MATCH
+            return response
+        request.page_cache_candidate = True
+        response = self.get_response(request)
+        if _storable(request, response):
+            _public_headers(response)
+            entry = {"content": response.content, "headers": dict(response.headers)}
+            try:
+                cache.set(key, entry, settings.PAGE_CACHE_SECONDS)
+            except Exception:
+                log.exception("page cache unavailable")
+            response[HIT_HEADER] = "miss"
+        return response
+
+
+# What {% csrf_token %} writes in a page rendered for the cache, instead of a token: the page's
+# script (static/js/forms.js) puts the visitor's own in its place; sent as it is, Django refuses
+# it as any missing token (wrong length).
+TOKEN_PLACEHOLDER = "from-the-page-script"
+
+
+def context(request):
+    """Context processor: a page being rendered for the cache carries no CSRF token (it would
+    be the first visitor's, and asking for one sets a cookie); see TOKEN_PLACEHOLDER."""
+    return {"csrf_token": TOKEN_PLACEHOLDER} if is_cacheable(request) else {}
