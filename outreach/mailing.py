@@ -147,6 +147,7 @@ def prepare(message_id):
                     to=email,
                     language="en" if english and language == "en" else "it",
                     token=_new_token(),
+                    attribution=_new_token(),
                 )
             )
             if len(rows) >= PREPARE_CHUNK:
@@ -223,7 +224,8 @@ def message_id_header(delivery):
     """One Message-ID per delivery whatever the attempt: a copy sent again after a crash shows
     as the same message."""
     domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or "trama.local"
-    return f"<trama.message.{delivery.message_id}.{delivery.token}@{domain}>"
+    # The attribution marker, not the preferences key: a forwarded or replied email carries it.
+    return f"<trama.message.{delivery.message_id}.{delivery.attribution}@{domain}>"
 
 
 def build_email(renderer, delivery, last_gift=...):
