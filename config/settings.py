@@ -206,8 +206,8 @@ SIGN_IN_ADDRESS_FAILURE_LIMIT = env_int("SIGN_IN_ADDRESS_FAILURE_LIMIT", 20)
 SIGN_IN_COOLOFF = timedelta(minutes=env_int("AXES_COOLOFF", 15))
 AXES_COOLOFF_TIME = "accounts.lockouts.cool_off"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-# The log of blocks (not of every attempt) makes the next block of the same pair longer; kept a
-# day (accounts.lockouts.SignInHandler).
+# The log of failed sign-ins (username, address, browser): the blocks recorded in it make the next
+# block of the same account and address longer. Kept a day (accounts.lockouts.SignInHandler).
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # Attempts while blocked are refused without counting: the block ends on time, as the page says.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
