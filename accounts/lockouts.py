@@ -1,45 +1,148 @@
 """Sign-in lockouts (django-axes, database handler): who is blocked now, and lifting a block.
 
-Axes counts failed sign-ins per username and per client address (AXES_LOCKOUT_PARAMETERS in
-config/settings.py): AXES_FAILURE_LIMIT failures on one account from anywhere, or from one
-address on any accounts, block further attempts until AXES_COOLOFF_TIME has passed since the
-last counted failure. A superuser lifts a block early from Settings → Sign-in security (or
-`manage.py axes_reset_username <name>` / `axes_reset_ip <address>`).
+Guessing is stopped where it comes from, never at the account: a block never keeps a colleague
+out from their own connection.
+
+- An account from one address: AXES_FAILURE_LIMIT failures (username AND client address,
+  AXES_LOCKOUT_PARAMETERS in config/settings.py) block that account from that address only.
+  The block lasts SIGN_IN_COOLOFF after the last counted failure the first time, and twice as
+  long each time it comes back within a day (`cool_off`), up to a day: a guesser gets a few
+  dozen tries a day from an address, the colleague at the office signs in all the same.
+- One address on any accounts (spraying): ADDRESS_FAILURE_LIMIT failures, a coarser limit
+  (an office or a school may share one address), block the address.
+- One account from many addresses (a botnet): each address is stopped at its own limit; the
+  account itself is never blocked (anyone could then keep its owner out). The second factor
+  (ops: TWO_STEP_REQUIRED for superusers and treasurers) is what a guessed password still
+  cannot pass.
+
+A superuser lifts a block early from Settings → Sign-in security (or `manage.py
+axes_reset_username <name>` / `axes_reset_ip <address>`). The failed attempts are kept for
+the block's time; the log of blocks (AccessFailureLog, which makes them grow) for a day.
 """
 
+import datetime
 import logging
 
+from axes.handlers.database import AxesDatabaseHandler
 from axes.handlers.proxy import AxesProxyHandler
-from axes.helpers import get_cool_off
-from axes.models import AccessAttempt
+from axes.helpers import get_client_username, get_cool_off, get_failure_limit
+from axes.models import AccessAttempt, AccessFailureLog
 from django.conf import settings
 from django.db.models import Max, Sum
 from django.utils import timezone
 
+from .limits import sign_in_client
+
 logger = logging.getLogger(__name__)
 
 
-def _blocked(field):
-    """Values of `field` (username or ip_address) whose failures within the cool-off reach
-    the limit, with their count and last attempt, newest first; each row also names its
-    value `value` (one table template serves both lists)."""
-    recent = AccessAttempt.objects.filter(attempt_time__gte=timezone.now() - get_cool_off())
-    rows = (
-        recent.exclude(**{f"{field}__isnull": True})
-        .values(field)
-        .annotate(failures=Sum("failures_since_start"), last_attempt=Max("attempt_time"))
-        .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
-        .order_by("-last_attempt")
-    )
-    return [{**row, "value": row[field]} for row in rows]
+ADDRESS_FAILURE_LIMIT = getattr(settings, "SIGN_IN_ADDRESS_FAILURE_LIMIT", 20)
+# Blocks of an account from an address come back within this time: each one lasts twice the
+# one before (up to MAX_COOL_OFF).
+ROUNDS_WINDOW = datetime.timedelta(days=1)
+MAX_COOL_OFF = datetime.timedelta(days=1)
+
+
+def _base_cool_off():
+    return settings.SIGN_IN_COOLOFF
+
+
+def _who(request):
+    """(username, client address) of a sign-in request, as axes reads them."""
+    credentials = getattr(request, "axes_credentials", None)
+    username = get_client_username(request, credentials)
+    address = getattr(request, "axes_ip_address", None) or sign_in_client(request)
+    return username, address
+
+
+def rounds(username, address, now=None):
+    """How many times this account was blocked from this address within ROUNDS_WINDOW."""
+    now = now or timezone.now()
+    return AccessFailureLog.objects.filter(
+        username=username,
+        ip_address=address,
+        locked_out=True,
+        attempt_time__gte=now - ROUNDS_WINDOW,
+    ).count()
+
+
+def cool_off(request=None):
+    """AXES_COOLOFF_TIME: SIGN_IN_COOLOFF, doubled for each earlier block of the same account
+    from the same address within a day (the first block: SIGN_IN_COOLOFF). Without a request
+    (the lists below), the base time."""
+    base = _base_cool_off()
+    if request is None:
+        return base
+    username, address = _who(request)
+    if username is None or address is None:
+        return base
+    earlier = max(rounds(username, address) - 1, 0)
+    return min(base * 2 ** min(earlier, 16), MAX_COOL_OFF)
+
+
+class SignInHandler(AxesDatabaseHandler):
+    """axes' database handler, counting by account and address, and by address alone against
+    the coarser ADDRESS_FAILURE_LIMIT."""
+
+    def get_failures(self, request, credentials=None):
+        pair = super().get_failures(request, credentials)
+        threshold = request.axes_attempt_time - get_cool_off(request)
+        address = (
+            AccessAttempt.objects.filter(
+                ip_address=request.axes_ip_address, attempt_time__gte=threshold
+            ).aggregate(failures=Sum("failures_since_start"))["failures"]
+            or 0
+        )
+        if address >= ADDRESS_FAILURE_LIMIT:
+            return max(pair, get_failure_limit(request, credentials))
+        return pair
+
+    def user_login_failed(self, sender, credentials, request=None, **kwargs):
+        super().user_login_failed(sender, credentials, request=request, **kwargs)
+        # The log of blocks is kept only while it makes them grow.
+        AccessFailureLog.objects.filter(attempt_time__lt=timezone.now() - ROUNDS_WINDOW).delete()
+
+
+def _recent():
+    return AccessAttempt.objects.filter(attempt_time__gte=timezone.now() - get_cool_off())
 
 
 def blocked_usernames():
-    return _blocked("username")
+    """Accounts blocked from at least one address, with their failures, the addresses they are
+    blocked from (`from`) and last attempt, newest first (`value`: one table template serves
+    both lists)."""
+    pairs = (
+        _recent()
+        .exclude(username__isnull=True)
+        .values("username", "ip_address")
+        .annotate(failures=Sum("failures_since_start"), last_attempt=Max("attempt_time"))
+        .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
+    )
+    accounts = {}
+    for pair in pairs:
+        row = accounts.setdefault(
+            pair["username"],
+            {"username": pair["username"], "value": pair["username"], "failures": 0},
+        )
+        row["failures"] += pair["failures"]
+        row.setdefault("from", []).append(pair["ip_address"])
+        row["last_attempt"] = max(
+            row.get("last_attempt", pair["last_attempt"]), pair["last_attempt"]
+        )
+    return sorted(accounts.values(), key=lambda row: row["last_attempt"], reverse=True)
 
 
 def blocked_addresses():
-    return _blocked("ip_address")
+    """Addresses over ADDRESS_FAILURE_LIMIT, as `blocked_usernames`."""
+    rows = (
+        _recent()
+        .exclude(ip_address__isnull=True)
+        .values("ip_address")
+        .annotate(failures=Sum("failures_since_start"), last_attempt=Max("attempt_time"))
+        .filter(failures__gte=ADDRESS_FAILURE_LIMIT)
+        .order_by("-last_attempt")
+    )
+    return [{**row, "value": row["ip_address"]} for row in rows]
 
 
 def lift_lockout(*, by, username=None, ip_address=None):
@@ -48,6 +151,10 @@ def lift_lockout(*, by, username=None, ip_address=None):
     if (username is None) == (ip_address is None):
         raise ValueError("lift_lockout takes a username or an ip_address")
     count = AxesProxyHandler.reset_attempts(username=username, ip_address=ip_address)
+    # and the blocks that made the next one longer
+    AccessFailureLog.objects.filter(
+        **{"username": username} if username is not None else {"ip_address": ip_address}
+    ).delete()
     logger.info(
         "sign-in lockout lifted by %s: username=%s ip_address=%s (%d records)",
         by.get_username(),

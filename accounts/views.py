@@ -193,6 +193,7 @@ def security(request):
         "addresses": lockouts.blocked_addresses(),
         "devices": second_factor.confirmed_devices(),
         "cooloff_minutes": int(get_cool_off().total_seconds() // 60),
+        "address_limit": lockouts.ADDRESS_FAILURE_LIMIT,
     }
     return TemplateResponse(request, "accounts/security.html", context)
 

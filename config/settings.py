@@ -200,14 +200,20 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Sign-in lockout (django-axes 8, https://django-axes.readthedocs.io/en/latest/4_configuration.html)
-# AXES_FAILURE_LIMIT failed sign-ins on one account (from anywhere: guessing one password) or
-# from one address (on any accounts: spraying many) block that account or address for
-# AXES_COOLOFF minutes after the last counted failure; then the block lifts by itself.
-# Superusers lift one early in Settings → Sign-in security (or `manage.py axes_reset_username`).
+# Sign-in lockout (django-axes 8, https://django-axes.readthedocs.io/en/latest/4_configuration.html;
+# the rules in accounts/lockouts.py). AXES_FAILURE_LIMIT failed sign-ins on one account from one
+# address block that account from that address (a colleague elsewhere still signs in) for
+# AXES_COOLOFF minutes after the last counted failure, twice as long each time it comes back
+# within a day; SIGN_IN_ADDRESS_FAILURE_LIMIT failures from one address on any accounts block the
+# address. Superusers lift one early in Settings → Sign-in security.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF", 15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+SIGN_IN_ADDRESS_FAILURE_LIMIT = env_int("SIGN_IN_ADDRESS_FAILURE_LIMIT", 20)
+SIGN_IN_COOLOFF = timedelta(minutes=env_int("AXES_COOLOFF", 15))
+AXES_COOLOFF_TIME = "accounts.lockouts.cool_off"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The log of failed sign-ins (username, address, browser): the blocks recorded in it make the next
+# block of the same account and address longer. Kept a day (accounts.lockouts.SignInHandler).
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # Attempts while blocked are refused without counting: the block ends on time, as the page says.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # A success does not wipe the failures (it would let anyone with one account reset the count of
@@ -215,7 +221,7 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = False
 # The database handler: counted once across all web processes (the cache handler would be too,
 # with Redis, but the database is always there).
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_HANDLER = "accounts.lockouts.SignInHandler"
 # REMOTE_ADDR only, as the giving rate limits: behind a proxy, make the proxy set it. An IPv6
 # client is its /64 (crm.throttle.client_key), as in every per-client limit.
 AXES_CLIENT_IP_CALLABLE = "accounts.limits.sign_in_client"

@@ -70,6 +70,20 @@ def _xlsx_rows(data):
     yield from sheet.iter_rows(max_col=limit("IMPORT_MAX_COLUMNS"), values_only=True)
 
 
+def _csv_errors_refused(rows):
+    """The rows, with the csv module's own refusals (a cell over its 131,072 characters, a NUL
+    character) said as a refused file, not a 500."""
+    try:
+        yield from rows
+    except csv.Error as exc:
+        raise FileRefused(
+            _(
+                "The file cannot be read as a table: a cell is too long or holds characters "
+                "a table cannot. Check the file, save it again as CSV and retry."
+            )
+        ) from exc
+
+
 def read_table(data, filename):
     """Yield (line number, list of cells) from CSV or XLSX bytes; the first is the header.
     Raises FileRefused when the file breaks a limit (rows, columns, size, time)."""
@@ -85,6 +99,7 @@ def read_table(data, filename):
     # Empty lines count too: reading them costs time all the same.
     max_lines = limit("IMPORT_MAX_ROWS") + 1_000
     deadline = time.monotonic() + limit("IMPORT_MAX_SECONDS")
+    rows = _csv_errors_refused(rows)
     for number, row in enumerate(rows, start=1):
         if number > max_lines or time.monotonic() > deadline:
             raise FileRefused(_("The file has too many rows: split it into smaller files."))

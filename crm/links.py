@@ -5,6 +5,7 @@ import hashlib
 
 from django.conf import settings
 from django.core import signing
+from django.db.models import F
 from django.urls import reverse
 from django.utils import translation
 
@@ -49,8 +50,13 @@ def receipt_download_url(receipt):
     return f"{settings.SITE_URL}{path}"
 
 
+def plan_link_token(plan):
+    """The key of the plan's page: the plan and the version of its links (revoking raises it)."""
+    return signing.dumps({"p": plan.pk, "v": plan.link_version}, salt=PLAN_CANCEL_SALT)
+
+
 def _plan_url(plan, page):
-    token = signing.dumps(plan.pk, salt=PLAN_CANCEL_SALT)
+    token = plan_link_token(plan)
     language = (plan.donor.language if plan.donor_id else "") or settings.LANGUAGE_CODE
     with translation.override(language):
         path = page(token)
@@ -72,9 +78,37 @@ def plan_manage_url(plan):
     return _plan_url(plan, extensions.plan_manage_path)
 
 
+def _plan_link(data):
+    """(plan id, link version) of a link's payload; the links sent before links had a version
+    carry the bare id, version 0. Raises signing.BadSignature for anything else."""
+    if isinstance(data, int) and not isinstance(data, bool):
+        return data, 0
+    if isinstance(data, dict):
+        pk, version = data.get("p"), data.get("v")
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in (pk, version)):
+            return pk, version
+    raise signing.BadSignature("not a plan link")
+
+
 def plan_from_cancel_token(token):
-    """The plan id in a cancel link; raises signing.BadSignature (or SignatureExpired)."""
-    return signing.loads(token, salt=PLAN_CANCEL_SALT, max_age=PLAN_CANCEL_MAX_AGE)
+    """(plan id, link version) of a plan's link; raises signing.BadSignature (or
+    SignatureExpired)."""
+    return _plan_link(signing.loads(token, salt=PLAN_CANCEL_SALT, max_age=PLAN_CANCEL_MAX_AGE))
+
+
+def plan_of_old_link(token):
+    """The plan id of a well-signed link however old (to say where to ask for a new one), or
+    None."""
+    try:
+        return _plan_link(signing.loads(token, salt=PLAN_CANCEL_SALT))[0]
+    except signing.BadSignature:
+        return None
+
+
+def revoke_plan_links(plan):
+    """Every link to the plan's page sent so far stops working; links made from now on work."""
+    type(plan).objects.filter(pk=plan.pk).update(link_version=F("link_version") + 1)
+    plan.refresh_from_db(fields=["link_version"])
 
 
 def _address_key(email):

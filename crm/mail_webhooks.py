@@ -2,12 +2,20 @@
 reads: a payload anymail cannot parse (not JSON, a list or a string where an object goes) or
 one carrying a NUL character (PostgreSQL refuses it in a query) is a 400, never a 500. The
 provider signs its posts (basic auth), so only a broken or forged sender gets here; a 500 would
-make the provider retry it forever. Errors past parsing, in our receivers (`crm.mail`,
+make the provider retry it forever. A provider this site is not set up for (its signing key
+missing) is a 404: nothing of ours is there. Errors past parsing, in our receivers (`crm.mail`,
 `outreach.tracking`), stay 500s: the provider retries those, as it should."""
 
+import functools
+import logging
+
 from anymail import urls as anymail_urls
+from anymail.exceptions import AnymailConfigurationError
 from django.core.exceptions import SuspiciousOperation
+from django.http import Http404
 from django.urls import URLPattern
+
+logger = logging.getLogger(__name__)
 
 
 class MalformedPayload(SuspiciousOperation):
@@ -41,9 +49,25 @@ def strict(view_class):
     return StrictWebhookView
 
 
+def configured_only(view):
+    """anymail checks a provider's settings when its webhook is called: not set up here, a 404
+    (logged, for whoever set the webhook up at the provider), not a 500."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except AnymailConfigurationError as error:
+            logger.warning("mail webhook %s called but not set up: %s", request.path, error)
+            raise Http404("This mail provider is not set up.") from error
+
+    return wrapper
+
+
 def _strict_pattern(pattern):
     view = pattern.callback
     callback = strict(view.view_class).as_view(**getattr(view, "view_initkwargs", {}))
+    callback = configured_only(callback)
     return URLPattern(pattern.pattern, callback, pattern.default_args, pattern.name)
 
 

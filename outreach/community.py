@@ -4,9 +4,19 @@ networks) and for each taking-part network against itself.
 
 Only counts, sums and ratios built by `outreach.report` leave a network, never a person, and no
 figure built from fewer than `MIN_DONORS` donors: such a cell is hidden (None) everywhere, in
-the table, in the CSV and in the median, which is computed from the shown cells only. A
-network sees the median only when at least `MIN_NETWORKS` networks have the figure shown, so
-that nobody can work out another network's figure from it and their own.
+the table, in the CSV and in the median, which is computed from the shown cells only. A cell
+derived from a hidden one is hidden with it: the recurring share times the amount is the total
+of the recurring gifts, and one minus it times the amount the total of the others, so the share
+shows only when both the donors who gave through a plan and those who gave otherwise are at
+least `MIN_DONORS`, and the monthly recurring revenue (near a twelfth of the recurring total)
+only with the share (tests/security/test_fourth_round_attacks.py tries the combinations).
+
+A network sees the median of a figure only when at least `MIN_NETWORKS` (5) networks show it.
+With three, the median is the middle network's own figure, and with four it is the mean of two
+of them: a network that knows its own figure (and some of the others') would read another's.
+With five or more it is still one network's figure, but that network is one of four others
+that nobody can tell apart. The observers see every network's row, so their table's median
+tells them nothing new and is shown from the shown cells whatever their number.
 """
 
 import hashlib
@@ -14,17 +24,18 @@ import statistics
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Network, RecurringPlan
+from crm.models import Donation, Network, RecurringPlan
+from crm.money import gift_year_bounds
 
 from .models import CommunityMembership
 from .report import by_year, monthly_recurring_revenue, year_figures
 
 MIN_DONORS = 5
-MIN_NETWORKS = 3
+MIN_NETWORKS = 5
 # Each network's report shows the medians of all: computed once per year and set of taking-part
 # networks, then kept this long (a gift shows in the medians within a quarter of an hour).
 MEDIANS_CACHE_SECONDS = 900
@@ -77,10 +88,24 @@ def plan_donors(network):
     ).aggregate(donors=Count("donor", distinct=True))["donors"]
 
 
+def recurring_split(network, year):
+    """(donors who gave through a plan, donors who gave otherwise) in `year`: the two groups
+    whose totals the recurring share and the amount give away together."""
+    gifts = Donation.objects.filter(
+        network=network, received_on__range=gift_year_bounds(year), donor__isnull=False
+    ).succeeded()
+    counts = gifts.aggregate(
+        recurring=Count("donor", distinct=True, filter=Q(recurring_plan__isnull=False)),
+        other=Count("donor", distinct=True, filter=Q(recurring_plan__isnull=True)),
+    )
+    return counts["recurring"], counts["other"]
+
+
 def network_cells(network, year, *, with_mrr=False):
     """The network's figures of `year`: {key: value}, None where the figure would be built from
     fewer than MIN_DONORS donors (the year's donors; for retention also the year before's; for
-    the monthly recurring revenue, the donors of the active plans)."""
+    the recurring share, the donors through a plan and the others, unless a group is empty; for
+    the monthly recurring revenue, the donors of the active plans, and the share shown)."""
     figures = year_figures(network, year)
     if figures["donors"] < MIN_DONORS:
         cells = dict.fromkeys((key for key, _label, _kind in FIGURES), None)
@@ -89,8 +114,17 @@ def network_cells(network, year, *, with_mrr=False):
         donors_before = {row["year"]: row["donors"] for row in by_year(network)}.get(year - 1, 0)
         if donors_before < MIN_DONORS:
             cells["retention"] = None
+        # A group of none gives nothing away (its total is 0, the other's the amount).
+        if any(0 < count < MIN_DONORS for count in recurring_split(network, year)):
+            cells["recurring_share"] = None
     if with_mrr:
-        shown = plan_donors(network) >= MIN_DONORS
+        # The monthly recurring revenue times the months is near the recurring total, and the
+        # amount less that near the few others' total: hidden with the share it stands for.
+        shown = (
+            plan_donors(network) >= MIN_DONORS
+            and figures["donors"] >= MIN_DONORS
+            and cells["recurring_share"] is not None
+        )
         cells[MRR[0]] = monthly_recurring_revenue(network) if shown else None
     return cells
 

@@ -147,6 +147,7 @@ def prepare(message_id):
                     to=email,
                     language="en" if english and language == "en" else "it",
                     token=_new_token(),
+                    attribution=_new_token(),
                 )
             )
             if len(rows) >= PREPARE_CHUNK:
@@ -219,7 +220,8 @@ def _still_reachable(message, deliveries):
 def message_id_header(delivery):
     """One Message-ID per delivery whatever the attempt: a copy sent again after a crash shows
     as the same message."""
-    return email_message_id("message", delivery.message_id, delivery.token)
+    # The attribution marker, not the preferences key: a forwarded or replied email carries it.
+    return email_message_id("message", delivery.message_id, delivery.attribution)
 
 
 def build_email(renderer, delivery, last_gift=...):

@@ -1,6 +1,7 @@
 """A segment: a saved, named filter over one network's donors (`outreach.segments.members`)."""
 
 import re
+import secrets
 
 from django.conf import settings
 from django.db import models
@@ -245,10 +246,19 @@ class Message(PreviewableMixin, models.Model):
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
+def new_token():
+    """A delivery's secret (url-safe, 24 characters, 144 random bits)."""
+    return secrets.token_urlsafe(18)
+
+
 class Delivery(models.Model):
     """One message to one donor: created for every recipient when sending starts, then sent
-    once by whichever worker claims it (`outreach.sending`). Its `token` signs the links of
-    that email: unsubscribe, preferences, and the gifts made through its buttons."""
+    once by whichever worker claims it (`outreach.sending`). Two secrets of that email:
+    `token`, the key of its unsubscribe and preferences pages (in the footer and the
+    List-Unsubscribe header only); `attribution`, the `?m=` of its links to our pages, which
+    counts a gift made through them for the message and opens nothing (a forwarded email's
+    link gives a stranger no door to the donor's settings). Deliveries made before the two
+    were apart have both the same: their emails are already out."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("To send")
@@ -269,6 +279,9 @@ class Delivery(models.Model):
     to = models.EmailField(_("to"))
     language = models.CharField(_("language"), max_length=5, default="it")
     token = models.CharField(max_length=32, unique=True, editable=False)
+    attribution = models.CharField(
+        _("attribution marker"), max_length=32, unique=True, editable=False, default=new_token
+    )
     status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.PENDING)
     claimed_by = models.CharField(max_length=64, blank=True, editable=False)
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -7,10 +7,11 @@ donor's values go; `for_delivery` then fills them with plain string replacement.
 communicator's placeholders (`{nome}`, `{ultimo_dono}`, `{campagna}`) are replaced by plain
 substitution too: no template code ever runs from what a communicator typed.
 
-Links to our own site (buttons to a page, links in the text) carry `?m=<delivery token>`, which
-attributes a gift made through them to the message; the footer's unsubscribe and preferences
-links carry it as their key. Without a delivery (preview, test) those links point to a sample
-token: well-formed, but they open the "link not valid" page.
+Links to our own site (buttons to a page, links in the text) carry `?m=<delivery attribution>`,
+which attributes a gift made through them to the message; the footer's unsubscribe and
+preferences links carry the delivery's other secret, its token, as their key (a forwarded link
+to a page must not open the donor's settings). Without a delivery (preview, test) those links
+point to a sample token: well-formed, but they open the "link not valid" page.
 """
 
 import html
@@ -343,13 +344,14 @@ class _Template:
             context["blocks"] = _placeholders(blocks_text, campaign, False)
             self.text = render_to_string("outreach/email/message.txt", context)
 
-    def fill(self, name, last_gift, token):
-        """The message for one donor: plain string replacement of the markers."""
+    def fill(self, name, last_gift, token, attribution=""):
+        """The message for one donor: plain string replacement of the markers (`token` in the
+        footer's pages, `attribution` as the `?m=` of the links to our site)."""
         # A name typed in a public form may hold line breaks: one line, or the subject
         # becomes an invalid header and the donor never gets the email.
         name = " ".join(name.split())
-        if token:
-            first, more = "?m=" + token, "&m=" + token
+        if attribution:
+            first, more = "?m=" + attribution, "&m=" + attribution
         else:
             first = more = ""
         subject = self.subject.replace(_NAME, name).replace(_LAST_GIFT, last_gift)
@@ -417,8 +419,9 @@ class MessageRenderer:
             if last_gift is ...:
                 last_gift = last_gifts(self.message.network, [donor.pk]).get(donor.pk)
             gift = last_gift_text(last_gift, template.language)
-        token = delivery.token if delivery is not None else ""
-        return template.fill(name, gift, token)
+        if delivery is None:
+            return template.fill(name, gift, "")
+        return template.fill(name, gift, delivery.token, delivery.attribution)
 
 
 def render_message(message, *, language="it", delivery=None, donor=None):

@@ -1,8 +1,9 @@
 """What a message achieved: its deliveries' fates, and the gifts made through its links.
 
-A gift is the message's when it carries the token of one of its deliveries (the donor came
-through that email's button, `Donation.message_token`), counts (`Donation.COUNTED_STATUSES`),
-and was made within 30 days after that email was sent. Amounts are net of refunds."""
+A gift is the message's when it carries the attribution marker of one of its deliveries (the
+donor came through that email's button, `Donation.message_token`), counts
+(`Donation.COUNTED_STATUSES`), and was made within 30 days after that email was sent. Amounts
+are net of refunds."""
 
 from datetime import timedelta
 
@@ -27,14 +28,14 @@ def attributed_gifts(message):
     """The counted gifts made through the message's links within 30 days of its sending."""
     deliveries = Delivery.objects.filter(message=message)
     sent_at = Subquery(
-        deliveries.filter(token=OuterRef("message_token")).values("sent_at")[:1],
+        deliveries.filter(attribution=OuterRef("message_token")).values("sent_at")[:1],
         output_field=DateTimeField(),
     )
     return (
         Donation.objects.filter(
             network=message.network,
             status__in=Donation.COUNTED_STATUSES,
-            message_token__in=deliveries.exclude(sent_at=None).values("token"),
+            message_token__in=deliveries.exclude(sent_at=None).values("attribution"),
         )
         .exclude(message_token="")
         .annotate(delivery_sent_at=sent_at)

@@ -1,6 +1,7 @@
 """Admin screens for segments: a list with counts, add/edit with a live count, delete and a CSV
-of the members. Everything starts from `Segment.objects.for_user`: another network's segment
-is a 404, and people who reach no network get 403."""
+of the members who confirmed the newsletter (the others' emails never leave through it).
+Everything starts from `Segment.objects.for_user`: another network's segment is a 404, and
+people who reach no network get 403."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -132,9 +133,11 @@ EXPORT_HEADINGS = (
 
 
 def export_rows(segment, today=None):
-    """One row per member, as people read it: name, email, language, consent, total, last gift."""
+    """One row per member who may be written to (confirmed newsletter consent and an email:
+    what a segment is for), as people read it: name, email, language, consent, total, last
+    gift. The others' addresses and totals stay in the CRM, for the people who may see them."""
     languages = dict(Segment._meta.get_field("language").choices)
-    donors = members(segment, today).annotate(
+    donors = reachable(segment, today).annotate(
         last_gift=Max("donations__received_on", filter=_counted()),
         total_given=Sum(
             F("donations__amount_cents") - F("donations__refunded_cents"), filter=_counted()
@@ -158,7 +161,8 @@ def _counted():
 def export(request, pk):
     segment = _segment(request, pk)
     stamp = timezone.localdate().isoformat()
-    filename = f"{slugify(segment.name) or 'segment'}-{stamp}"
+    # The name says whom the file holds: the members with a confirmed newsletter consent.
+    filename = f"{slugify(segment.name) or 'segment'}-newsletter-{stamp}"
     return csv_response(EXPORT_HEADINGS, export_rows(segment), filename)
 
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.components import Component
 
 from crm import extensions, plan_history, plans
+from crm.links import revoke_plan_links
 from crm.models import RecurringPlan
 from crm.money import format_amount
 from crm.plan_forms import PlanAmountForm, PlanIntervalForm
@@ -64,6 +65,7 @@ class RecurringPlanInspectView(ActionsInspectView):
             actions.append((_("Stop the plan"), _url("plan_cancel", pk), "get"))
         if plan.status != RecurringPlan.Status.CANCELLED and plan.donor_id and plan.donor.email:
             actions.append((_("Send the donor their manage link"), _url("plan_link", pk), "get"))
+        actions.append((_("Make the donor's links stop working"), _url("plan_revoke", pk), "get"))
         if plan.donor_id:
             actions.append((_("Donor"), reverse("crm_donor:inspect", args=[plan.donor_id]), "get"))
         return actions
@@ -154,6 +156,16 @@ def _action_spec(plan, action):
             ),
             _NoFields,
         ),
+        "revoke": (
+            _("Make the donor's links to this plan stop working?"),
+            _(
+                "Every link to this plan's page sent so far (in receipts, confirmations and "
+                "reminders) stops working: whoever has one of them can no longer change or stop "
+                "the plan. The plan itself does not change. The donor gets a new link from "
+                "their page on the site, or from you (Send the donor their manage link)."
+            ),
+            _NoFields,
+        ),
         "link": (
             _("Send the donor their manage link?"),
             _(
@@ -178,6 +190,9 @@ TOLD = ("amount", "interval", "pause", "resume")
 
 def _act(request, plan, action, data):
     """Run the action; returns the success message."""
+    if action == "revoke":
+        revoke_plan_links(plan)
+        return _("The links sent so far no longer work.")
     if action == "link":
         if plans.send_manage_link(plan, user=request.user) is None:
             raise plans.PlanError(_("The donor has no email address."))
@@ -208,6 +223,8 @@ def _act(request, plan, action, data):
 
 
 def _allowed(plan, action):
+    if action == "revoke":
+        return True
     if action == "link":
         return plan.status != RecurringPlan.Status.CANCELLED and bool(
             plan.donor_id and plan.donor.email
@@ -223,7 +240,7 @@ def _allowed(plan, action):
     return True
 
 
-ACTIONS = ("cancel", "amount", "interval", "pause", "resume", "check", "link")
+ACTIONS = ("cancel", "amount", "interval", "pause", "resume", "check", "link", "revoke")
 
 
 def _action_view(action):

@@ -500,6 +500,9 @@ class RecurringPlan(models.Model):
     # Each change we ask of Stripe stamps the subscription's metadata with the next revision:
     # a webhook carrying an older one describes a state already replaced, and is not applied.
     stripe_revision = models.PositiveIntegerField(default=0, verbose_name=_("Stripe revision"))
+    # Signed into the donor's links to the plan's page (`crm.links`): raising it revokes every
+    # link sent so far (the donor's or a treasurer's choice); the next email carries a new one.
+    link_version = models.PositiveIntegerField(default=0, verbose_name=_("version of the links"))
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     # When Stripe will next charge (the subscription item's current period end); shown only

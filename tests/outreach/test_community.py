@@ -91,6 +91,27 @@ def community(network_factory):
 
 
 @pytest.fixture
+def two_more(community, network_factory):
+    """Two more networks take part, so that a network sees medians (at least 5 must show a
+    figure): F 5 × € 4 and G 9 × € 80 in 2026. With A, C, D (B hidden) the median donors stay 6
+    and the median amount C's € 150, as without them when 3 networks were enough."""
+    for slug, count, cents in (("f", 5, 400), ("g", 9, 8000)):
+        network = network_factory(f"rete-{slug}", name=f"Rete {slug.upper()}")
+        for first in names(slug, count):
+            donor = Donor.objects.create(network=network, first_name=first, last_name=SURNAME)
+            Donation.objects.create(
+                network=network,
+                donor=donor,
+                received_on=datetime.date(YEAR, 6, 1),
+                amount_cents=cents,
+                status=Donation.Status.SUCCEEDED,
+            )
+        set_taking_part(network, True, None)
+        community[slug] = network
+    return community
+
+
+@pytest.fixture
 def observer(django_user_model):
     user = django_user_model.objects.create_user("fondazione", password="x")
     user.groups.add(Group.objects.get(name=OBSERVERS))
@@ -155,24 +176,29 @@ def test_fewer_than_five_donors_hide_every_figure_and_the_median_ignores_them(co
     assert "monthly_recurring_revenue" not in last_year["medians"]
 
 
-def test_a_network_sees_the_median_only_with_three_networks_showing_the_figure(community):
+def test_a_network_sees_the_median_only_with_five_networks_showing_the_figure(two_more):
+    community = two_more
     medians = medians_for(community["a"], YEAR)
-    assert medians["amount"] == 15000 and medians["donors"] == 6
+    assert medians["amount"] == 15000 and medians["donors"] == 6  # A, C, D, F, G (B hidden)
     assert medians["retention"] is None  # only A and C show it
     assert medians["monthly_recurring_revenue"] is None  # only A
     assert medians_for(community["e"], YEAR) is None  # does not take part
+    set_taking_part(community["g"], False, None)
+    # A, B, C, D, F take part but only 4 show the amount: with 4 the median is the mean of
+    # two networks' figures
+    assert medians_for(community["a"], YEAR)["amount"] is None
     set_taking_part(community["c"], False, None)
-    set_taking_part(community["d"], False, None)
-    assert medians_for(community["a"], YEAR) == {}  # A and B: too few to share a median
+    assert medians_for(community["a"], YEAR) == {}  # 4 take part: too few to share a median
 
 
-def test_the_medians_follow_who_takes_part_at_once(community):
+def test_the_medians_follow_who_takes_part_at_once(two_more):
     """The medians are kept for a while, but a network joining or leaving is seen at once."""
-    assert medians_for(community["a"], YEAR)["donors"] == 6  # A 6, C 5, D 7 (B hidden)
+    community = two_more
+    assert medians_for(community["a"], YEAR)["donors"] == 6  # A 6, C 5, D 7, F 5, G 9
     set_taking_part(community["e"], True, None)
     assert medians_for(community["a"], YEAR)["donors"] == 6.5  # and E's 10
     set_taking_part(community["d"], False, None)
-    assert medians_for(community["a"], YEAR)["donors"] == 6  # A 6, C 5, E 10
+    assert medians_for(community["a"], YEAR)["donors"] == 6  # A 6, C 5, E 10, F 5, G 9
 
 
 def test_figures_read_in_italian():
@@ -369,7 +395,8 @@ def test_only_observers_and_superusers_open_the_community(client, community, dja
     assert "Can see the figures of the community of practice" in group_screen.text
 
 
-def test_a_treasurer_sees_others_only_through_the_median(client, community, django_user_model):
+def test_a_treasurer_sees_others_only_through_the_median(client, two_more, django_user_model):
+    community = two_more
     treasurer = django_user_model.objects.create_user("tesoriere-a", password="x")
     treasurer.groups.add(community["a"].treasurers_group)
     client.force_login(treasurer)
@@ -429,7 +456,7 @@ def test_a_communicator_reads_the_choice_but_cannot_change_it(client, community,
     assert community["a"].community_membership.takes_part
 
 
-def test_with_fewer_than_three_networks_a_network_sees_no_median(
+def test_with_fewer_than_five_networks_a_network_sees_no_median(
     client, community, django_user_model
 ):
     for slug in ("b", "c"):
@@ -441,4 +468,4 @@ def test_with_fewer_than_three_networks_a_network_sees_no_median(
         reverse("outreach_report:index"), {"network": community["a"].pk, "year": YEAR}
     ).text
     assert "Median of the networks" not in page
-    assert "appears when at least 3 networks take part" in page
+    assert "appears when at least 5 networks take part" in page

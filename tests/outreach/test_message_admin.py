@@ -397,7 +397,7 @@ def sent_message(valle):
             refunded_cents=refunded,
             received_on=timezone.localdate(),
             status=status,
-            message_token=delivery.token,
+            message_token=delivery.attribution,
         )
         Donation.objects.filter(pk=donation.pk).update(
             created_at=sent + datetime.timedelta(days=after_days)

@@ -63,15 +63,19 @@ def test_delivery_personalises_and_tracks_own_links(message, settings):
         received_on=datetime.date(2026, 3, 2),
         status=Donation.Status.SUCCEEDED,
     )
-    delivery = Delivery.objects.create(message=message, donor=donor, to=donor.email, token="tok123")
+    delivery = Delivery.objects.create(
+        message=message, donor=donor, to=donor.email, token="tok123", attribution="att456"
+    )
     rendered = MessageRenderer(message).for_delivery(delivery, donor)
     assert rendered.subject.startswith("Giulia, grazie per €\xa040,00")
     assert rendered.subject.endswith("02/03/2026")
-    assert f"{settings.SITE_URL}/chi-siamo/?m=tok123" in rendered.html
+    # the links to our pages carry the attribution marker, the footer's pages the token
+    assert f"{settings.SITE_URL}/chi-siamo/?m=att456" in rendered.html
     assert 'https://example.com/x"' in rendered.html  # someone else's site: untouched
     assert "/news/unsubscribe/tok123/" in rendered.text
     assert "/news/preferences/tok123/" in rendered.html
-    assert "?m=tok123" in rendered.text
+    assert "?m=att456" in rendered.text
+    assert "m=tok123" not in rendered.html and "m=tok123" not in rendered.text
 
 
 def test_english_when_written_in_english(message):
