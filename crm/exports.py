@@ -208,7 +208,7 @@ def donation_headings():
     return [heading for _name, heading in DONATION_FIELDS]
 
 
-def export_donations(queryset, export_format, filename="donations"):
+def export_donations(queryset, export_format, filename="donazioni"):
     """The HTTP response for the donations export in `export_format` ("csv" or "xlsx")."""
     make = csv_response if export_format == "csv" else xlsx_response
     return make(donation_headings(), donation_rows(queryset), filename)

@@ -158,7 +158,7 @@ def _counted():
 def export(request, pk):
     segment = _segment(request, pk)
     stamp = timezone.localdate().isoformat()
-    filename = f"{slugify(segment.name) or 'segment'}-{stamp}"
+    filename = f"{slugify(segment.name) or 'segmento'}-{stamp}"
     return csv_response(EXPORT_HEADINGS, export_rows(segment), filename)
 
 

@@ -154,6 +154,7 @@ def upsert_payout(obj, account):
             :255
         ],
         "trace_id": ((trace.get("value") if isinstance(trace, dict) else trace) or "")[:255],
+        "failure_code": (obj.get("failure_code") or "")[:64],
         "failure_message": (obj.get("failure_message") or "")[:500],
         "reconciliation_status": obj.get("reconciliation_status") or "",
     }
