@@ -25,6 +25,7 @@ class HomePage(Page):
 
     class Meta:
         verbose_name = _("home page")
+        verbose_name_plural = _("home pages")
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -77,6 +78,7 @@ class NetworkPage(Page):
 
     class Meta:
         verbose_name = _("network page")
+        verbose_name_plural = _("network pages")
 
     def with_content_json(self, content):
         """A revision never carries the network: it is the page's tenancy, not its content,
@@ -121,6 +123,7 @@ class StandardPage(Page):
 
     class Meta:
         verbose_name = _("standard page")
+        verbose_name_plural = _("standard pages")
 
 
 class NewsIndexPage(Page):
@@ -134,6 +137,7 @@ class NewsIndexPage(Page):
 
     class Meta:
         verbose_name = _("news index")
+        verbose_name_plural = _("news indexes")
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -160,3 +164,4 @@ class NewsPage(Page):
 
     class Meta:
         verbose_name = _("news item")
+        verbose_name_plural = _("news items")

@@ -267,7 +267,7 @@ def yearly_summary_rows(donations, year):
 
 def export_yearly_summary(donations, year, export_format):
     make = csv_response if export_format == "csv" else xlsx_response
-    return make(SUMMARY_HEADINGS, yearly_summary_rows(donations, year), f"donors-{year}")
+    return make(SUMMARY_HEADINGS, yearly_summary_rows(donations, year), f"donatori-{year}")
 
 
 # --- Receipts of a period -----------------------------------------------------------------------
