@@ -69,6 +69,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
+	DEBUG=1 $(VENV)/bin/mypy
 
 # The whole suite. With DATABASE_URL set (CI: PostgreSQL) it runs there and on SQLite too.
 test: install system-packages lint

@@ -164,7 +164,7 @@ class CampaignPage(Page):
         FieldPanel("updates"),
     ]
     parent_page_types = ["cms.NetworkPage"]
-    subpage_types = []
+    subpage_types: list[str] = []
 
     class Meta:
         verbose_name = _("campaign page")

@@ -15,6 +15,7 @@ Stripe's dashboard arrives only by it.
 """
 
 import logging
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -27,6 +28,10 @@ from crm.money import format_amount
 
 from . import stripe_api
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django_stubs_ext import StrOrPromise
+
 logger = logging.getLogger(__name__)
 
 REFUND_ACTION = "campaigns.refund"
@@ -37,11 +42,11 @@ class RefundRefused(Exception):
     message is for the treasurer."""
 
 
-def remaining_cents(donation):
+def remaining_cents(donation: Donation) -> int:
     return donation.amount_cents - donation.refunded_cents
 
 
-def can_refund(donation):
+def can_refund(donation: Donation) -> bool:
     """An online gift whose money arrived (and is not all refunded or disputed) and whose
     payment Stripe knows."""
     return bool(
@@ -56,7 +61,7 @@ def can_refund(donation):
     )
 
 
-def _stripe_refusal(exc, account=""):
+def _stripe_refusal(exc: Exception, account: str = "") -> "StrOrPromise":
     """What the treasurer reads when Stripe says no (or cannot be reached); `account`: the
     network's Stripe account the call was made on ('' for the platform)."""
     if isinstance(exc, stripe_api.InvalidRequestError):
@@ -89,7 +94,14 @@ def _stripe_refusal(exc, account=""):
     return _("Stripe could not make the refund: nothing was refunded. Try again later.")
 
 
-def refund_gift(donation_id, *, amount_cents, reason, user, seen_refunded_cents):
+def refund_gift(
+    donation_id: int,
+    *,
+    amount_cents: int,
+    reason: str,
+    user: "User",
+    seen_refunded_cents: int,
+) -> Donation:
     """Refund `amount_cents` of gift `donation_id` through Stripe and record it: the receipt
     voided (or reissued for what remains), the donor emailed. `seen_refunded_cents` is what
     the treasurer saw refunded when they asked. Returns the gift; raises RefundRefused or
@@ -113,7 +125,7 @@ def refund_gift(donation_id, *, amount_cents, reason, user, seen_refunded_cents)
         raise RefundRefused(_stripe_refusal(exc, donation.network.stripe_account_id)) from exc
     charge = refund.get("charge")
     total = (
-        charge.get("amount_refunded")
+        int(charge.get("amount_refunded") or 0)
         if isinstance(charge, dict)
         else seen_refunded_cents + int(refund.get("amount") or amount_cents)
     )
@@ -132,11 +144,11 @@ def refund_gift(donation_id, *, amount_cents, reason, user, seen_refunded_cents)
     return donation
 
 
-def _created_us(donation):
+def _created_us(donation: Donation) -> int:
     return int(donation.created_at.timestamp() * 1e6)
 
 
-def _check(donation_id, amount_cents, seen_refunded_cents):
+def _check(donation_id: int, amount_cents: int, seen_refunded_cents: int) -> Donation:
     """The gift, if it can be refunded `amount_cents` from the state the treasurer saw;
     RefundRefused or ValidationError otherwise."""
     with transaction.atomic():

@@ -160,7 +160,7 @@ class NewsPage(Page):
         FieldPanel("body"),
     ]
     parent_page_types = ["cms.NewsIndexPage"]
-    subpage_types = []
+    subpage_types: list[str] = []
 
     class Meta:
         verbose_name = _("news item")

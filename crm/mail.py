@@ -2,6 +2,12 @@
 any django-anymail ESP backend configured there works; delivery status comes back through
 anymail's normalised `tracking` signal (webhook URLs under /crm/anymail/).
 
+One policy for every email to a donor, the gift emails here and the network's messages
+(`outreach.mailing`) alike: the same retries (`MAX_ATTEMPTS`, `backoff`), the same status
+order (`status_rank`, `TRACKING_STATUS`), the same Message-ID rule (`message_id_header`) and
+one suppression list (`suppress_address`, `suppressed`): a bounce or a spam complaint on any of
+them stops the network's newsletters and messages to that address.
+
 Emails are queued as `DonorEmail` rows by `crm.outbox` and sent here by the worker
 (`crm.tasks.send_donor_email` → `deliver_email`). A send that raises is recorded on its row
 (attempts, error, next attempt) and retried with exponential backoff; after MAX_ATTEMPTS it is
@@ -18,8 +24,8 @@ from datetime import timedelta
 from anymail.signals import EventType, tracking
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import OperationalError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import F, Q, QuerySet
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
@@ -28,7 +34,7 @@ from django.utils.translation import gettext as _
 
 from . import email_templates, links, portal_links
 from .links import newsletter_confirm_url, plan_cancel_url, receipt_download_url
-from .models import DonorEmail, Receipt, RecurringPlan
+from .models import DonorEmail, Receipt, RecurringPlan, SuppressedAddress
 from .money import format_amount
 from .receipt_files import download_name, ensure_receipt_pdf, read_receipt_pdf
 
@@ -40,25 +46,60 @@ BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=6)
 
 # Delivery status only moves forward: webhooks arrive in any order (a late "sent" must not hide
-# a "delivered"); a bounce or complaint after delivery is news and wins.
-_RANK = {
-    DonorEmail.Status.QUEUED: 0,
-    DonorEmail.Status.FAILED: 0,
-    DonorEmail.Status.GAVE_UP: 0,
-    DonorEmail.Status.SENT: 1,
-    DonorEmail.Status.DELIVERED: 2,
-    DonorEmail.Status.BOUNCED: 3,
-    DonorEmail.Status.COMPLAINED: 3,
+# a "delivered"); a bounce or complaint after delivery is news and wins. By status value, shared
+# by the gift emails (`DonorEmail.Status`) and the messages' deliveries (outreach); anything
+# not yet out (queued, pending, failed, gave up, skipped) ranks 0.
+_RANK = {"sent": 1, "delivered": 2, "bounced": 3, "complained": 3}
+# What a provider's event says of an email's status, by status value.
+TRACKING_STATUS = {
+    EventType.SENT: "sent",
+    EventType.QUEUED: "sent",
+    EventType.DELIVERED: "delivered",
+    EventType.BOUNCED: "bounced",
+    EventType.REJECTED: "bounced",
+    EventType.FAILED: "bounced",
+    EventType.COMPLAINED: "complained",
 }
-_TRACKING_STATUS = {
-    EventType.SENT: DonorEmail.Status.SENT,
-    EventType.QUEUED: DonorEmail.Status.SENT,
-    EventType.DELIVERED: DonorEmail.Status.DELIVERED,
-    EventType.BOUNCED: DonorEmail.Status.BOUNCED,
-    EventType.REJECTED: DonorEmail.Status.BOUNCED,
-    EventType.FAILED: DonorEmail.Status.BOUNCED,
-    EventType.COMPLAINED: DonorEmail.Status.COMPLAINED,
+# The statuses that suppress the address for the network.
+SUPPRESSING = {
+    "bounced": SuppressedAddress.Reason.BOUNCED,
+    "complained": SuppressedAddress.Reason.COMPLAINED,
 }
+
+
+def status_rank(status: str) -> int:
+    """How far an email got: a status only ever moves to a higher rank."""
+    return _RANK.get(str(status), 0)
+
+
+def message_id_header(kind: str, key: object, stamp: object) -> str:
+    """One Message-ID per email whatever the attempt: should a crash ever make us send the
+    same email twice, mail clients see one message."""
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or "trama.local"
+    return f"<trama.{kind}.{key}.{stamp}@{domain}>"
+
+
+def suppressed(network_id: int) -> "QuerySet[SuppressedAddress]":
+    """The network's suppressed addresses (`email` lower-case)."""
+    return SuppressedAddress.objects.filter(network_id=network_id)
+
+
+def suppress_address(
+    network_id: int, email: str, reason: str, *, detail: str = "", source: str = ""
+) -> None:
+    """No later newsletter or message of the network goes to `email`. Idempotent (a second
+    event for the same address, or a concurrent one, keeps the first row)."""
+    if not network_id or not email:
+        return
+    try:
+        with transaction.atomic():
+            SuppressedAddress.objects.get_or_create(
+                network_id=network_id,
+                email=email.strip().lower(),
+                defaults={"reason": reason, "detail": detail[:2000], "source": source},
+            )
+    except IntegrityError:  # the same address suppressed by a concurrent event
+        pass
 
 
 def recurring_cancel_url(receipt):
@@ -100,16 +141,13 @@ def _message(email, template, context, language, reply_to, network=None):
             subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
             text = render_to_string(f"emails/{template}.txt", context)
             html = render_to_string(f"emails/{template}.html", context)
-    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or "trama.local"
     stamp = int(email.created_at.timestamp())
     message = EmailMultiAlternatives(
         subject=" ".join(subject.split()),
         body=text,
         to=[email.to],
         reply_to=[reply_to] if reply_to else [],
-        # One Message-ID per email whatever the attempt: should a crash ever make us send the
-        # same email twice, mail clients see one message.
-        headers={"Message-ID": f"<trama.{email.kind}.{email.pk}.{stamp}@{domain}>"},
+        headers={"Message-ID": message_id_header(email.kind, email.pk, stamp)},
     )
     message.attach_alternative(html, "text/html")
     # anymail: ties provider events to this email; harmless for other backends.
@@ -499,15 +537,23 @@ def _record(email, worker, fields):
 @receiver(tracking, dispatch_uid="crm.mail.tracking")
 def record_tracking_event(sender, event, esp_name, **kwargs):
     """anymail tracking webhook → the DonorEmail's delivery status (by provider message id)."""
-    status = _TRACKING_STATUS.get(event.event_type)
+    status = TRACKING_STATUS.get(event.event_type)
     if status is None or not event.message_id:
         return
     with transaction.atomic():
         for email in DonorEmail.objects.select_for_update().filter(
             message_id=str(event.message_id)
         ):
-            if _RANK[status] > _RANK[email.status]:
+            if status_rank(status) > status_rank(email.status):
                 email.status = status
-                if status in (DonorEmail.Status.BOUNCED, DonorEmail.Status.COMPLAINED):
+                if status in SUPPRESSING:
                     email.last_error = (event.description or event.mta_response or "")[:2000]
                 email.save(update_fields=["status", "last_error", "updated_at"])
+            if status in SUPPRESSING and (network := _network_of(email)) is not None:
+                suppress_address(
+                    network.pk,
+                    email.to,
+                    SUPPRESSING[status],
+                    detail=event.description or event.mta_response or "",
+                    source=SuppressedAddress.Source.GIFT_EMAIL,
+                )

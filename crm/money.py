@@ -7,6 +7,7 @@ with the active locale.
 import datetime
 import re
 from decimal import Decimal, InvalidOperation
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -22,7 +23,7 @@ _AMOUNT_RE = re.compile(r"^[1-9]\d{0,2}(?:([.,' ])\d{3})*(?:[.,]\d{1,2})?$|^\d+(
 _SPACES = re.compile(r"[\s\u00a0\u202f]")
 
 
-def parse_amount(text):
+def parse_amount(text: object) -> int:
     """Return the amount in cents for input like `10`, `10,50`, `1.000`, `1.000,50`,
     `1,000.50`, `€ 25`. Raise ValidationError with a translated message otherwise."""
     raw = _SPACES.sub("", str(text or "")).replace("€", "").replace("EUR", "")
@@ -54,11 +55,11 @@ def parse_amount(text):
     return cents
 
 
-def cents_to_decimal(cents):
+def cents_to_decimal(cents: int) -> Decimal:
     return (Decimal(cents) / 100).quantize(Decimal("0.01"))
 
 
-def format_amount(cents, currency="EUR"):
+def format_amount(cents: int | None, currency: str = "EUR") -> str:
     """`€ 1.234,50` in Italian, `€ 1,234.50` in English; a negative amount (a refund, a fee in
     a payout) `− € 10,50`, the sign before the symbol, never `€ -10,50`."""
     cents = cents or 0
@@ -76,10 +77,10 @@ class EuroInput(forms.TextInput):
 
     input_type = "text"
 
-    def __init__(self, attrs=None):
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__({"inputmode": "decimal", "autocomplete": "off", **(attrs or {})})
 
-    def format_value(self, value):
+    def format_value(self, value: Any) -> str:
         if value in (None, ""):
             return ""
         if isinstance(value, int):
@@ -93,12 +94,14 @@ class EuroField(forms.Field):
     widget = EuroInput
     default_error_messages = {"max_value": _("The amount can be at most %(limit)s.")}
 
-    def __init__(self, *, max_cents=None, allow_zero=False, **kwargs):
+    def __init__(
+        self, *, max_cents: int | None = None, allow_zero: bool = False, **kwargs: Any
+    ) -> None:
         self.max_cents = max_cents
         self.allow_zero = allow_zero
         super().__init__(**kwargs)
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> int | None:
         if isinstance(value, int):
             return value
         if value in self.empty_values or not str(value).strip():
@@ -114,7 +117,7 @@ class EuroField(forms.Field):
             )
         return cents
 
-    def prepare_value(self, value):
+    def prepare_value(self, value: Any) -> Any:
         return value
 
 
@@ -122,7 +125,7 @@ class CentsField(models.PositiveIntegerField):
     """An amount stored as integer euro cents; forms (Django's, Wagtail's panels) show and read
     it in euros with `EuroField`, so nobody types cents."""
 
-    def formfield(self, **kwargs):
+    def formfield(self, **kwargs: Any) -> Any:
         kwargs.setdefault("form_class", EuroField)
         kwargs.setdefault("allow_zero", True)
         defaults = {k: v for k, v in kwargs.items() if k not in ("min_value", "max_value")}
@@ -135,17 +138,17 @@ class CentsField(models.PositiveIntegerField):
 FISCAL_TZ = ZoneInfo("Europe/Rome")
 
 
-def fiscal_date(moment):
+def fiscal_date(moment: datetime.datetime) -> datetime.date:
     """The day in Italy of an aware datetime (a Stripe timestamp, `timezone.now()`)."""
     return timezone.localdate(moment, FISCAL_TZ)
 
 
-def fiscal_today():
+def fiscal_today() -> datetime.date:
     """Today in Italy."""
     return timezone.localdate(timezone=FISCAL_TZ)
 
 
-def gift_year_bounds(year):
+def gift_year_bounds(year: int) -> tuple[datetime.date, datetime.date]:
     """The first and last day of fiscal year `year`: the range of `received_on` (a day in
     Italy) of its gifts and of `refunded_on` of its refunds."""
     return datetime.date(year, 1, 1), datetime.date(year, 12, 31)

@@ -1,5 +1,8 @@
 """Offline gifts: a bank transfer, cash or a cheque a treasurer records by hand."""
 
+import datetime
+from typing import TYPE_CHECKING, Any
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -7,8 +10,11 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import log
 
 from . import receipts, thanks
-from .models import Donation
+from .models import Donation, Donor, Network
 from .money import fiscal_today
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 OFFLINE_METHODS = (
     Donation.Method.BANK_TRANSFER,
@@ -18,7 +24,15 @@ OFFLINE_METHODS = (
 )
 
 
-def check_offline_gift(*, network, donor, amount_cents, received_on, method, campaign=None):
+def check_offline_gift(
+    *,
+    network: Network,
+    donor: Donor | None,
+    amount_cents: int,
+    received_on: datetime.date | None,
+    method: str,
+    campaign: Any = None,
+) -> None:
     """Raise ValidationError (by field) if the gift cannot be recorded as given."""
     errors = {}
     if donor is None or donor.network_id != network.pk:
@@ -39,7 +53,7 @@ def check_offline_gift(*, network, donor, amount_cents, received_on, method, cam
         raise ValidationError(errors)
 
 
-def _campaign_of(campaign, network):
+def _campaign_of(campaign: Any, network: Network) -> bool:
     page = getattr(network, "page", None)
     return page is not None and campaign.path.startswith(page.path)
 
@@ -47,19 +61,19 @@ def _campaign_of(campaign, network):
 @transaction.atomic
 def record_offline_gift(
     *,
-    network,
-    donor,
-    amount_cents,
-    received_on,
-    method,
-    reference="",
-    campaign=None,
-    wants_receipt=False,
-    dedication="",
-    recorded_by=None,
-    confirm=True,
-    auto_receipt=True,
-):
+    network: Network,
+    donor: Donor,
+    amount_cents: int,
+    received_on: datetime.date,
+    method: str,
+    reference: str = "",
+    campaign: Any = None,  # a campaign page (crm knows no other app)
+    wants_receipt: bool = False,
+    dedication: str = "",
+    recorded_by: "User | None" = None,
+    confirm: bool = True,
+    auto_receipt: bool = True,
+) -> Donation:
     """Record a gift received outside Stripe as succeeded, log it, and receipt it if asked
     (or if the network always issues receipts), and email the donor its confirmation with the
     receipt attached (`crm.thanks`). An import of past gifts (`confirm=False`) confirms

@@ -28,16 +28,16 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.mail import backoff
+from crm.mail import MAX_ATTEMPTS, backoff, suppressed
+from crm.mail import message_id_header as email_message_id
 from crm.models import Donation, Donor
 
-from .models import Delivery, Message, Suppression
+from .models import Delivery, Message
 from .rendering import MessageRenderer, last_gifts, message_language
 from .segments import reachable
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
 # Deliveries written per INSERT while preparing.
 PREPARE_CHUNK = 2000
 
@@ -86,8 +86,8 @@ def recipients_for(message):
         donors = Donor.objects.filter(Exists(gave))
     else:
         return Donor.objects.none()
-    suppressed = Suppression.objects.filter(network=network, email__iexact=OuterRef("email"))
-    return consenting(donors.filter(network=network)).filter(~Exists(suppressed))
+    stopped = suppressed(network.pk).filter(email=Lower(OuterRef("email")))
+    return consenting(donors.filter(network=network)).filter(~Exists(stopped))
 
 
 def check_sendable(message):
@@ -206,24 +206,20 @@ def _still_reachable(message, deliveries):
     donor_ids = [d.donor_id for d in deliveries]
     allowed = set(consenting(Donor.objects.filter(pk__in=donor_ids)).values_list("pk", flat=True))
     addresses = {d.to.lower() for d in deliveries}
-    suppressed = set(
-        Suppression.objects.filter(network_id=message.network_id)
-        .annotate(address=Lower("email"))
-        .filter(address__in=addresses)
-        .values_list("address", flat=True)
+    stopped = set(
+        suppressed(message.network_id).filter(email__in=addresses).values_list("email", flat=True)
     )
     return {
         d.pk
         for d in deliveries
-        if d.donor_id in allowed and d.to.lower() not in suppressed and d.donor.email == d.to
+        if d.donor_id in allowed and d.to.lower() not in stopped and d.donor.email == d.to
     }
 
 
 def message_id_header(delivery):
     """One Message-ID per delivery whatever the attempt: a copy sent again after a crash shows
     as the same message."""
-    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or "trama.local"
-    return f"<trama.message.{delivery.message_id}.{delivery.token}@{domain}>"
+    return email_message_id("message", delivery.message_id, delivery.token)
 
 
 def build_email(renderer, delivery, last_gift=...):

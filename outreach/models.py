@@ -302,37 +302,6 @@ class Delivery(models.Model):
         return isinstance(value, str) and _TOKEN.fullmatch(value) is not None
 
 
-class Suppression(models.Model):
-    """An address of a network that no message goes to any more: it bounced, or its owner
-    marked a message as spam (from anymail's tracking webhooks)."""
-
-    class Reason(models.TextChoices):
-        BOUNCED = "bounced", _("Bounced")
-        COMPLAINED = "complained", _("Marked as spam")
-
-    network = models.ForeignKey(
-        Network, on_delete=models.CASCADE, related_name="+", verbose_name=_("network")
-    )
-    email = models.EmailField(_("email"))
-    reason = models.CharField(_("reason"), max_length=12, choices=Reason)
-    detail = models.TextField(_("detail"), blank=True)
-    delivery = models.ForeignKey(
-        Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
-
-    class Meta:
-        ordering = ["-created_at"]
-        verbose_name = _("suppressed address")
-        verbose_name_plural = _("suppressed addresses")
-        constraints = [
-            models.UniqueConstraint(fields=["network", "email"], name="one_suppression_per_address")
-        ]
-
-    def __str__(self):
-        return self.email
-
-
 class CommunityMembership(models.Model):
     """Whether a network takes part in the community of practice: if it does, its yearly
     figures (counts, sums and ratios, never a person, none built from fewer than 5 donors) are

@@ -4,6 +4,7 @@ CSV of every figure. A network's communicators and treasurers see it; another ne
 clear 400 on the form (its figures are never computed)."""
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied
@@ -45,7 +46,9 @@ BREAKDOWN_TITLES = {
 
 class ReportForm(forms.Form):
     # Required and preset to the first network: no empty "choose" line.
-    network = forms.ModelChoiceField(queryset=None, label=_("Network"), empty_label=None)
+    network: "forms.ModelChoiceField[Any]" = forms.ModelChoiceField(
+        queryset=None, label=_("Network"), empty_label=None
+    )
     year = forms.IntegerField(label=_("Year"), min_value=1900, max_value=2999)
 
     def __init__(self, *args, user, **kwargs):

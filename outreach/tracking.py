@@ -5,43 +5,26 @@ other's events (ours carry the delivery's token in their metadata).
 
 Events arrive in any order: each stamps its own time once, and the status only moves forward
 (a late "sent" never hides "delivered"; a bounce or complaint after delivery is news and wins).
-A bounce or a complaint also suppresses the address for the network, so no later message goes
-to it; an unsubscribe from the provider's own link turns the newsletter consent off."""
+A bounce or a complaint also suppresses the address for the network (`crm.mail`'s one list,
+which a bounced gift email feeds too), so no later message goes to it; an unsubscribe from the
+provider's own link turns the newsletter consent off."""
 
 from anymail.signals import EventType, tracking
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
+from crm.mail import SUPPRESSING, TRACKING_STATUS, status_rank, suppress_address
+from crm.models import SuppressedAddress
 from crm.portal import set_newsletter
 
-from .models import Delivery, Suppression
+from .models import Delivery
 
-_RANK = {
-    Delivery.Status.PENDING: 0,
-    Delivery.Status.FAILED: 0,
-    Delivery.Status.GAVE_UP: 0,
-    Delivery.Status.SKIPPED: 0,
-    Delivery.Status.SENT: 1,
-    Delivery.Status.DELIVERED: 2,
-    Delivery.Status.BOUNCED: 3,
-    Delivery.Status.COMPLAINED: 3,
-}
-_STATUS = {
-    EventType.DELIVERED: Delivery.Status.DELIVERED,
-    EventType.BOUNCED: Delivery.Status.BOUNCED,
-    EventType.REJECTED: Delivery.Status.BOUNCED,
-    EventType.COMPLAINED: Delivery.Status.COMPLAINED,
-}
 _STAMP = {
     EventType.DELIVERED: "delivered_at",
     EventType.OPENED: "opened_at",
     EventType.CLICKED: "clicked_at",
     EventType.UNSUBSCRIBED: "unsubscribed_at",
-}
-_SUPPRESS = {
-    Delivery.Status.BOUNCED: Suppression.Reason.BOUNCED,
-    Delivery.Status.COMPLAINED: Suppression.Reason.COMPLAINED,
 }
 
 
@@ -74,33 +57,26 @@ def record_event(event):
         if event.event_type == EventType.CLICKED and delivery.opened_at is None:
             delivery.opened_at = when  # a click is an open the pixel missed
             changed.append("opened_at")
-        status = _STATUS.get(event.event_type)
-        if status is not None and _RANK[status] > _RANK[delivery.status]:
+        status = TRACKING_STATUS.get(event.event_type)
+        if status is not None and status_rank(status) > status_rank(delivery.status):
             delivery.status = status
             changed.append("status")
-            if status in _SUPPRESS:
+            if status in SUPPRESSING:
                 delivery.last_error = (event.description or event.mta_response or "")[:2000]
                 changed.append("last_error")
         if changed:
             delivery.save(update_fields=changed)
-        if status in _SUPPRESS:
-            suppress(delivery, _SUPPRESS[status], delivery.last_error)
+        if status in SUPPRESSING:
+            suppress_address(
+                delivery.message.network_id,
+                delivery.to,
+                SUPPRESSING[status],
+                detail=delivery.last_error,
+                source=SuppressedAddress.Source.MESSAGE,
+            )
     if event.event_type == EventType.UNSUBSCRIBED:
         set_newsletter(delivery.donor, False)
     return delivery
-
-
-def suppress(delivery, reason, detail=""):
-    """No later message of the network goes to this address."""
-    try:
-        with transaction.atomic():
-            Suppression.objects.get_or_create(
-                network_id=delivery.message.network_id,
-                email=delivery.to.lower(),
-                defaults={"reason": reason, "detail": detail, "delivery": delivery},
-            )
-    except IntegrityError:  # the same address suppressed by a concurrent event
-        pass
 
 
 @receiver(tracking, dispatch_uid="outreach.tracking")

@@ -67,7 +67,7 @@ class Payout(models.Model):
             return ""
         return str(FAILURES.get(self.failure_code, FAILURE_OTHER))
 
-    failure_text.fget.short_description = _("Failure")
+    failure_text.fget.short_description = _("Failure")  # type: ignore[attr-defined]
 
 
 # https://docs.stripe.com/api/payouts/failures

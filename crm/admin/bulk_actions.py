@@ -3,6 +3,9 @@ action, confirm). Each asks, then acts, then says what it did. Only rows of the 
 are ever touched: ids of another network are left out (and counted as such), whatever the
 request says."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.http import HttpResponseBase
@@ -28,9 +31,9 @@ class ScopedBulkAction(BulkAction):
     the user's networks."""
 
     template_name = "crm/admin/bulk_confirm.html"
-    perm = None
-    filterset_class = None
-    search = None
+    perm: str | None = None
+    filterset_class: type | None = None
+    search: Callable[[Any, Any], Any] | None = None
     button_text = _("Confirm")
 
     def dispatch(self, request, *args, **kwargs):

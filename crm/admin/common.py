@@ -351,7 +351,7 @@ class ScopedModelViewSet(ModelViewSet):
     copy_view_enabled = False
     inspect_view_enabled = True
     #: URL names kept from the generic set; None keeps them all.
-    url_names = None
+    url_names: set[str] | None = None
     #: What the list says when it is empty (see ScopedIndexView.empty_message).
     empty_message = _("Nothing here yet.")
 

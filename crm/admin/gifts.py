@@ -1,6 +1,8 @@
 """Donations in the admin: the list (with import and exports), the gift page with its actions,
 the offline gift form and "issue receipt"."""
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -140,7 +142,9 @@ class OfflineGiftForm(forms.Form):
     )
     method = forms.ChoiceField(label=_("Method"))
     reference = forms.CharField(label=_("Reference (CRO/TRN, cheque no.)"), required=False)
-    campaign = forms.ModelChoiceField(queryset=None, required=False, label=_("Campaign"))
+    campaign: "forms.ModelChoiceField[Any]" = forms.ModelChoiceField(
+        queryset=None, required=False, label=_("Campaign")
+    )
     wants_receipt = forms.BooleanField(label=_("Issue a receipt"), required=False)
 
     def __init__(self, *args, user, **kwargs):

@@ -9,7 +9,7 @@ from .giving import KEPT, NET, Donation, DonationQuerySet, Donor, Money, Recurri
 from .history import TenantLogEntry
 from .imports import ImportBatch
 from .network import Network, NetworkQuerySet, NetworkScopedQuerySet, Partner
-from .receipts import DonorEmail, Receipt, ReceiptCounter
+from .receipts import DonorEmail, Receipt, ReceiptCounter, SuppressedAddress
 from .yearly import Refund, StatementRun
 
 __all__ = [
@@ -31,5 +31,6 @@ __all__ = [
     "RecurringPlan",
     "Refund",
     "StatementRun",
+    "SuppressedAddress",
     "TenantLogEntry",
 ]

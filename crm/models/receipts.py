@@ -247,3 +247,44 @@ class DonorEmail(models.Model):
 
     def __str__(self):
         return f"{self.to} ({self.get_status_display()})"
+
+
+class SuppressedAddress(models.Model):
+    """An address of a network that no newsletter or message goes to any more: the mail provider
+    reported that an email of ours to it bounced, or that its owner marked one as spam,
+    whichever email it was (a gift's confirmation, a receipt, a message). One list for every
+    email to donors (`crm.mail.suppress_address`); the emails a donor is owed for a gift or a
+    plan are not marketing and still go (a treasurer sees their bounce on the email)."""
+
+    class Reason(models.TextChoices):
+        BOUNCED = "bounced", _("Bounced")
+        COMPLAINED = "complained", _("Marked as spam")
+
+    class Source(models.TextChoices):
+        GIFT_EMAIL = "gift_email", _("an email about a gift or plan")
+        MESSAGE = "message", _("a message to donors")
+
+    network = models.ForeignKey(
+        Network, on_delete=models.CASCADE, related_name="+", verbose_name=_("network")
+    )
+    # Kept lower-case: one row per address whatever the case it was typed in.
+    email = models.EmailField(_("email"))
+    reason = models.CharField(_("reason"), max_length=12, choices=Reason)
+    detail = models.TextField(_("what the provider said"), blank=True)
+    source = models.CharField(_("caused by"), max_length=12, choices=Source, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("suppressed address")
+        verbose_name_plural = _("suppressed addresses")
+        constraints = [
+            models.UniqueConstraint(fields=["network", "email"], name="one_suppressed_address")
+        ]
+
+    def __str__(self):
+        return self.email
+
+    def save(self, *args, **kwargs):
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)

@@ -2,6 +2,8 @@
 in a year with the year of the refunded gift) and the runs of yearly statements started from
 the admin (crm.annual_statements, crm.admin.yearly)."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -72,7 +74,9 @@ class StatementRun(models.Model):
     failed = models.PositiveIntegerField(_("PDFs failed"), default=0)
     emailed = models.PositiveIntegerField(_("emails queued"), default=0)
     error = models.TextField(_("error"), blank=True)
-    receipts = models.ManyToManyField("Receipt", related_name="statement_runs", blank=True)
+    receipts: "models.ManyToManyField[Any, Any]" = models.ManyToManyField(
+        "Receipt", related_name="statement_runs", blank=True
+    )
 
     objects = NetworkScopedQuerySet.as_manager()
 

@@ -12,9 +12,10 @@ from django.utils import timezone
 from wagtail.rich_text import RichText
 
 from campaigns.models import CampaignPage
-from crm.models import Donation, Donor
+from crm.models import Donation, Donor, DonorEmail, SuppressedAddress
+from crm.offline import record_offline_gift
 from outreach import mailing
-from outreach.models import Delivery, Message, Segment, Suppression
+from outreach.models import Delivery, Message, Segment
 from outreach.sending import (
     SendingError,
     cancel_schedule,
@@ -51,7 +52,7 @@ def world(db, network_factory, settings):
     donor("elena", newsletter=True)  # asked, never confirmed
     donor("fabio", email="", **CONFIRMED)  # no address
     suppressed = donor("gina", **CONFIRMED)
-    Suppression.objects.create(network=network, email="GINA@example.org", reason="bounced")
+    SuppressedAddress.objects.create(network=network, email="GINA@example.org", reason="bounced")
     donor("ugo", net=other, **CONFIRMED)  # another network's
     keeper = donor("ivo", **CONFIRMED, email="ivo2@example.org")
     donor("ivo", **CONFIRMED, email="ivo@example.org", merged_into=keeper)
@@ -325,10 +326,54 @@ def test_a_bounce_suppresses_the_next_message(world, django_capture_on_commit_ca
     assert response.status_code == 200
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.BOUNCED
-    assert Suppression.objects.filter(network=world["network"], email="bruno@example.org").exists()
+    assert SuppressedAddress.objects.filter(
+        network=world["network"], email="bruno@example.org"
+    ).exists()
 
     send(new_message(world), django_capture_on_commit_callbacks)
     assert "bruno@example.org" not in addresses() and len(addresses()) == 3
+
+
+def test_a_bounce_on_a_gift_email_stops_the_next_newsletter(
+    world, django_capture_on_commit_callbacks
+):
+    # given a gift of Bruno's, confirmed by email with its receipt (one pipeline, one list)
+    bruno = Donor.objects.get(network=world["network"], first_name="Bruno")
+    with django_capture_on_commit_callbacks(execute=True):
+        gift = record_offline_gift(
+            network=world["network"],
+            donor=bruno,
+            amount_cents=2500,
+            received_on=datetime.date(2026, 3, 2),
+            method=Donation.Method.BANK_TRANSFER,
+        )
+    email = DonorEmail.objects.get(donation=gift)
+    assert email.status == DonorEmail.Status.SENT and email.message_id
+    django_mail.outbox = []
+
+    # when the provider reports that this email bounced
+    response = postmark(
+        {
+            "RecordType": "Bounce",
+            "Type": "HardBounce",
+            "TypeCode": 1,
+            "MessageID": email.message_id,
+            "Email": "Bruno@example.org",
+            "BouncedAt": "2026-03-15T16:09:19Z",
+            "Description": "unknown user",
+        }
+    )
+
+    # then the email shows it, the address is suppressed for the network (not for another)
+    assert response.status_code == 200
+    email.refresh_from_db()
+    assert email.status == DonorEmail.Status.BOUNCED
+    suppression = SuppressedAddress.objects.get(email="bruno@example.org")
+    assert suppression.network == world["network"]
+    assert suppression.source == SuppressedAddress.Source.GIFT_EMAIL
+    # and the next newsletter goes to everybody else, not to Bruno
+    send(new_message(world), django_capture_on_commit_callbacks)
+    assert addresses() == sorted(d.email for d in world["members"] if d.first_name != "Bruno")
 
 
 def test_a_complaint_suppresses_and_a_late_delivery_does_not_hide_it(
@@ -354,7 +399,10 @@ def test_a_complaint_suppresses_and_a_late_delivery_does_not_hide_it(
     )
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.COMPLAINED and delivery.delivered_at is not None
-    assert Suppression.objects.get(email=delivery.to).reason == Suppression.Reason.COMPLAINED
+    assert (
+        SuppressedAddress.objects.get(email=delivery.to).reason
+        == SuppressedAddress.Reason.COMPLAINED
+    )
 
 
 def test_the_providers_unsubscribe_turns_the_news_off(world, django_capture_on_commit_callbacks):
@@ -376,7 +424,9 @@ def test_the_providers_unsubscribe_turns_the_news_off(world, django_capture_on_c
 def test_an_address_suppressed_after_the_start_is_skipped(world):
     message = new_message(world, status=Message.Status.SENDING)
     mailing.prepare(message.pk)
-    Suppression.objects.create(network=world["network"], email="Anna@Example.org", reason="bounced")
+    SuppressedAddress.objects.create(
+        network=world["network"], email="Anna@Example.org", reason="bounced"
+    )
 
     mailing.deliver(message.pk)
 

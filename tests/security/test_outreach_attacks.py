@@ -23,9 +23,9 @@ from wagtail.models import ModelLogEntry
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
 from campaigns.models import CampaignPage
-from crm.models import Donation, Donor
+from crm.models import Donation, Donor, SuppressedAddress
 from outreach.community import OBSERVERS
-from outreach.models import Delivery, Message, Segment, Suppression
+from outreach.models import Delivery, Message, Segment
 from outreach.rendering import render_message
 from outreach.sending import start_sending
 
@@ -502,7 +502,7 @@ def bounce(**fields):
 def test_odd_tracking_payloads_change_nothing_and_never_500(network_a, payload):
     response = postmark(payload)
     assert response.status_code < 500
-    assert not Suppression.objects.exists()
+    assert not SuppressedAddress.objects.exists()
     assert all(
         d.status == Delivery.Status.SENT for d in Delivery.objects.filter(message=network_a["sent"])
     )
@@ -510,7 +510,7 @@ def test_odd_tracking_payloads_change_nothing_and_never_500(network_a, payload):
 
 def test_a_tracking_body_that_is_not_json_is_refused(network_a):
     assert postmark("{not json", raw=True).status_code < 500
-    assert not Suppression.objects.exists()
+    assert not SuppressedAddress.objects.exists()
 
 
 def test_a_bounce_suppresses_only_its_own_networks_address(network_a, network_b):
@@ -519,7 +519,7 @@ def test_a_bounce_suppresses_only_its_own_networks_address(network_a, network_b)
     delivery = network_a["deliveries"][0]
     response = postmark(bounce(Email="bertoldo@example.org", Metadata={"delivery": delivery.token}))
     assert response.status_code == 200
-    assert list(Suppression.objects.values_list("network_id", "email")) == [
+    assert list(SuppressedAddress.objects.values_list("network_id", "email")) == [
         (network_a["network"].pk, delivery.to.lower())
     ]
 
@@ -532,7 +532,7 @@ def test_unsigned_tracking_events_are_refused(network_a):
         content_type="application/json",
     )
     assert response.status_code in (400, 401, 403)
-    assert not Suppression.objects.exists()
+    assert not SuppressedAddress.objects.exists()
 
 
 # --- `?m=` on a campaign page -------------------------------------------------------------------

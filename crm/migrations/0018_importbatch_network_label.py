@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0016_groups_in_italian'),
+        ('crm', '0017_groups_in_italian'),
     ]
 
     operations = [

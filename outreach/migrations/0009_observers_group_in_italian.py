@@ -16,6 +16,6 @@ def rename(old, new):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("outreach", "0007_message_heartbeat")]
+    dependencies = [("outreach", "0008_suppressions_move_to_crm")]
 
     operations = [migrations.RunPython(rename(OLD, NEW), rename(NEW, OLD))]

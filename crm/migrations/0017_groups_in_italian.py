@@ -26,6 +26,6 @@ def rename(forwards):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("crm", "0015_labels"), ("auth", "0012_alter_user_first_name_max_length")]
+    dependencies = [("crm", "0016_suppressed_addresses"), ("auth", "0012_alter_user_first_name_max_length")]
 
     operations = [migrations.RunPython(rename(True), rename(False))]
