@@ -29,7 +29,7 @@ RUN DEBUG=0 SECRET_KEY=build-only STRIPE_WEBHOOK_SECRET=build-only \
 
 # --- runtime: the Python, WeasyPrint's system libraries, the app, a user without rights ----
 FROM ${PYTHON_IMAGE} AS runtime
-# Pango and its fonts for WeasyPrint's receipt PDFs (stack.md).
+# Pango and its fonts for WeasyPrint's receipt PDFs (docs/design/stack.md).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/*

@@ -3,11 +3,11 @@ through the admin's code (crm.exports.export_donations, consumed as the HTTP res
 be). Each export runs in a child process that reports its own peak RSS (VmHWM), next to the RSS
 of a child that only starts Django (the baseline), so the difference is what the export costs.
 
-Rows are loaded once with COPY (PostgreSQL) and kept. Target (design/quality.md): 1,000,000
+Rows are loaded once with COPY (PostgreSQL) and kept. Target (docs/design/quality.md): 1,000,000
 donations as CSV in < 30 s with peak memory < 200 MB, flat.
 
     .venv/bin/python bench/exports.py                           # 200,000 CSV, 20,000 XLSX
-    .venv/bin/python bench/exports.py --csv 1000000 --xlsx 100000  # the figures of quality.md
+    .venv/bin/python bench/exports.py --csv 1000000 --xlsx 100000  # docs/design/quality.md's sizes
 DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/trama_bench.
 """
 

@@ -6,7 +6,7 @@ from the admin's path (a `StatementRun` queued and carried out by `--workers` re
 data (crm.tax_data and its XLSX) for `--ade-donors` donors.
 
 Runs on a throw-away SQLite database and media folder. Default sizes are small so `make bench`
-stays quick; `--full` (or `--donors 10000`) uses the sizes of design/quality.md.
+stays quick; `--full` (or `--donors 10000`) uses the sizes of docs/design/quality.md.
 
     .venv/bin/python bench/receipts.py [--full] [--receipts N] [--donors N] [--workers N]
         [--run-donors N] [--ade-donors N]

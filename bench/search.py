@@ -3,11 +3,11 @@ a search (crm.search.search_donors, then the count and the first page of 20), wi
 0002's trigram indexes against the same queries before them (the old per-column query, no
 trigram indexes; dropped inside a transaction that is rolled back).
 
-Donors are loaded once with COPY and kept for the next run. Target (design/quality.md): p50 <
+Donors are loaded once with COPY and kept for the next run. Target (docs/design/quality.md): p50 <
 30 ms among 1,000,000 donors.
 
     .venv/bin/python bench/search.py                   # 200,000 donors, quick
-    .venv/bin/python bench/search.py --donors 1000000  # the figure of design/quality.md
+    .venv/bin/python bench/search.py --donors 1000000  # the figure of docs/design/quality.md
 DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/trama_bench.
 """
 

@@ -105,9 +105,10 @@ class DonationForm(forms.Form):
         return gift, covered_fee_cents(gift)
 
     def error_summary(self):
-        """Each error with the id of the field to jump to (None for the form's own errors), in
-        the order of the page: the summary at the top of the form links them."""
-        errors = [(None, "", error) for error in self.non_field_errors()]
+        """Each field's error with the id of the field to jump to, in the order of the page: the
+        summary at the top of the form links them. The form's own errors (the payment service
+        not answering, a closed campaign) are not things to correct: the page says them apart."""
+        errors = []
         for name, field in self.fields.items():
             for error in self.errors.get(name, []):
                 anchor = self[name].auto_id

@@ -178,6 +178,7 @@ class CampaignPage(Page):
 
     class Meta:
         verbose_name = _("campaign page")
+        verbose_name_plural = _("campaign pages")
 
     @cached_property
     def network(self):

@@ -69,12 +69,11 @@ def _stripe_refusal(exc: Exception, account: str = "") -> "StrOrPromise":
             # "No such charge": as likely a test key in live, another account or a stand-in
             # that forgot, as a payment gone. Say where to look; conclude nothing.
             return _(
-                "Stripe does not know this payment (%(stripe)s) with the %(mode)s key "
+                "Stripe does not know this payment with the %(mode)s key "
                 "(account: %(account)s): nothing was refunded or changed. Check that the key "
                 "(test or live) and the network's Stripe account are those the gift was paid "
                 "with."
             ) % {
-                "stripe": exc.user_message or exc,
                 "mode": _("live") if stripe_api.key_is_live() else _("test"),
                 "account": account or _("the platform account"),
             }
@@ -84,7 +83,12 @@ def _stripe_refusal(exc: Exception, account: str = "") -> "StrOrPromise":
             return _("Stripe refused: this payment is already fully refunded.")
         if exc.code == "charge_disputed":
             return _("Stripe refused: the donor's bank disputes this payment.")
-        return _("Stripe refused the refund: %(reason)s") % {"reason": exc.user_message or exc}
+        # Stripe's own sentence is English and for developers: in the log, not on the screen.
+        logger.warning("Stripe refused a refund: %s", exc.user_message or exc)
+        return _(
+            "Stripe refused the refund: nothing was refunded. The payment's page in Stripe's "
+            "dashboard says why."
+        )
     if isinstance(exc, stripe_api.APIConnectionError):
         return _("Stripe could not be reached: nothing was refunded. Try again in a few minutes.")
     return _("Stripe could not make the refund: nothing was refunded. Try again later.")

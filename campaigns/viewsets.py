@@ -48,12 +48,13 @@ class StripeEventViewSet(ScopedModelViewSet):
     model = StripeEvent
     icon = "code"
     menu_label = _("Stripe events")
+    empty_message = _("No Stripe events yet.")
     menu_hook = extensions.CRM_MENU  # in the CRM menu, after the core's screens
     menu_order = 900
     list_display = ["type", "event_id", "network", "received_at", "outcome"]
     list_filter = ["outcome", "type"]
     list_export = ["event_id", "type", "network", "received_at", "processed_at", "outcome"]
-    export_filename = "stripe-events"
+    export_filename = "eventi-stripe"
     url_names = {"index", "index_results", "inspect"}
     inspect_view_class = StripeEventInspectView
 

@@ -28,6 +28,7 @@ class HomePage(Page):
 
     class Meta:
         verbose_name = _("home page")
+        verbose_name_plural = _("home pages")
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -83,6 +84,7 @@ class NetworkPage(Page):
 
     class Meta:
         verbose_name = _("network page")
+        verbose_name_plural = _("network pages")
 
     def with_content_json(self, content):
         """A revision never carries the network: it is the page's tenancy, not its content,
@@ -130,6 +132,7 @@ class StandardPage(Page):
 
     class Meta:
         verbose_name = _("standard page")
+        verbose_name_plural = _("standard pages")
 
 
 class NewsIndexPage(Page):
@@ -146,6 +149,7 @@ class NewsIndexPage(Page):
 
     class Meta:
         verbose_name = _("news index")
+        verbose_name_plural = _("news indexes")
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -175,3 +179,4 @@ class NewsPage(Page):
 
     class Meta:
         verbose_name = _("news item")
+        verbose_name_plural = _("news items")

@@ -293,6 +293,13 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Rome")
 USE_I18N = True
 USE_TZ = True
+# Dates in the admin's date pickers (page editor, filters) as people write them: 24/11/2026, not
+# 2026-11-24. English keeps the day first too (config/formats/en), so that "04/12/2026" reads
+# and parses as the 4th of December in both languages.
+WAGTAIL_DATE_FORMAT = "%d/%m/%Y"
+WAGTAIL_DATETIME_FORMAT = "%d/%m/%Y %H:%M"
+WAGTAIL_TIME_FORMAT = "%H:%M"
+FORMAT_MODULE_PATH = ["config.formats"]
 
 # --- Static and media ---------------------------------------------------------------------------
 STATIC_URL = "/static/"

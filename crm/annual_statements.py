@@ -1,5 +1,5 @@
-"""Yearly statements (domain.md, flow 2): in January, one `annual` receipt per donor for the
-gifts of the previous year that no issued receipt covers yet.
+"""Yearly statements (docs/design/domain.md, flow 2): in January, one `annual` receipt per donor
+for the gifts of the previous year that no issued receipt covers yet.
 
 Three passes, each resumable because it starts from what the database already holds:
 

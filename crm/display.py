@@ -20,6 +20,30 @@ EMPTY = "—"
 # Django 6.1's blank choice ("- Select an option -", shown by Wagtail's choice blocks and
 # selects) is not in Django's Italian catalogue yet: ours translates it until it is.
 BLANK_CHOICE_LABEL = gettext_noop("- Select an option -")
+# Italian writes months and weekdays in lowercase ("5 dicembre 2026", "sabato 5 dicembre"), and
+# Django's Italian catalogue capitalises them ("5 Dicembre"). Ours (LOCALE_PATHS) is read first
+# and lowercases them; these marks keep the entries in it. Start of a cell or a sentence: capfirst.
+CALENDAR_WORDS = (
+    gettext_noop("January"),
+    gettext_noop("February"),
+    gettext_noop("March"),
+    gettext_noop("April"),
+    gettext_noop("May"),
+    gettext_noop("June"),
+    gettext_noop("July"),
+    gettext_noop("August"),
+    gettext_noop("September"),
+    gettext_noop("October"),
+    gettext_noop("November"),
+    gettext_noop("December"),
+    gettext_noop("Monday"),
+    gettext_noop("Tuesday"),
+    gettext_noop("Wednesday"),
+    gettext_noop("Thursday"),
+    gettext_noop("Friday"),
+    gettext_noop("Saturday"),
+    gettext_noop("Sunday"),
+)
 DATE_FORMAT = "%d/%m/%Y"
 DATETIME_FORMAT = "%d/%m/%Y %H:%M"
 

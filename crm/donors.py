@@ -1,6 +1,6 @@
 """Who gave: finding the donor a gift's details belong to, or creating one.
 
-What a donor types on the public form is a claim, not a fact (docs: domain.md, "Identity and
+What a donor types on the public form is a claim, not a fact (docs/design/domain.md, "Identity and
 trust"). It never overwrites, nor fills in, an existing donor's name, email, address or
 consents: a gift is attached to an existing donor only when every detail it gives is already
 theirs (`same_person`); a gift whose codice fiscale, partita IVA or email matches a donor with

@@ -208,7 +208,7 @@ def donation_headings():
     return [heading for _name, heading in DONATION_FIELDS]
 
 
-def export_donations(queryset, export_format, filename="donations"):
+def export_donations(queryset, export_format, filename="donazioni"):
     """The HTTP response for the donations export in `export_format` ("csv" or "xlsx")."""
     make = csv_response if export_format == "csv" else xlsx_response
     return make(donation_headings(), donation_rows(queryset), filename)
@@ -267,7 +267,7 @@ def yearly_summary_rows(donations, year):
 
 def export_yearly_summary(donations, year, export_format):
     make = csv_response if export_format == "csv" else xlsx_response
-    return make(SUMMARY_HEADINGS, yearly_summary_rows(donations, year), f"donors-{year}")
+    return make(SUMMARY_HEADINGS, yearly_summary_rows(donations, year), f"donatori-{year}")
 
 
 # --- Receipts of a period -----------------------------------------------------------------------

@@ -60,10 +60,13 @@ def cents_to_decimal(cents: int) -> Decimal:
 
 
 def format_amount(cents: int | None, currency: str = "EUR") -> str:
-    """`€ 1.234,50` in Italian, `€ 1,234.50` in English."""
-    value = number_format(cents_to_decimal(cents or 0), 2, use_l10n=True, force_grouping=True)
+    """`€ 1.234,50` in Italian, `€ 1,234.50` in English; a negative amount (a refund, a fee in
+    a payout) `− € 10,50`, the sign before the symbol, never `€ -10,50`."""
+    cents = cents or 0
+    value = number_format(cents_to_decimal(abs(cents)), 2, use_l10n=True, force_grouping=True)
     symbol = "€" if currency == "EUR" else currency
-    return f"{symbol}\u00a0{value}"
+    sign = "\u2212\u00a0" if cents < 0 else ""
+    return f"{sign}{symbol}\u00a0{value}"
 
 
 _ZEROS = ("0", "0,00", "0.00", "0,0", "0.0")

@@ -1,5 +1,5 @@
-"""Receipts in Wagtail's history log (domain.md: every change to receipts is logged). The
-actions are registered with the `register_log_actions` hook; this module is imported from
+"""Receipts in Wagtail's history log (docs/design/domain.md: every change to receipts is logged).
+The actions are registered with the `register_log_actions` hook; this module is imported from
 `crm.receipt_receivers` (so from `CrmConfig.ready()`), before Wagtail first scans the hook."""
 
 from django.utils.translation import gettext_lazy as _

@@ -1,4 +1,4 @@
-"""Donor search, the treasurer's most frequent action (design/quality.md: p50 < 30 ms among
+"""Donor search, the treasurer's most frequent action (docs/design/quality.md: p50 < 30 ms among
 1,000,000 donors on PostgreSQL).
 
 On PostgreSQL every branch is written as the exact expression a pg_trgm GIN index of migration

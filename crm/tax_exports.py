@@ -66,8 +66,17 @@ def part_rows(data, part):
             ]
 
 
+# The parts in the files' names, in Italian as the rest of the name.
+FILE_PARTS = {
+    "gifts": "donazioni",
+    "refunds": "rimborsi",
+    "left_out": "escluse",
+    "to_check": "da-controllare",
+}
+
+
 def _filename(data, part=None):
-    suffix = f"-{part.replace('_', '-')}" if part else ""
+    suffix = f"-{FILE_PARTS.get(part, part)}" if part else ""
     return f"agenzia-entrate-{data.network.slug}-{data.year}{suffix}"
 
 

@@ -68,12 +68,12 @@ def provision_network(network):
     changed = False
     if network.communicators_group_id is None:
         network.communicators_group, _ = Group.objects.get_or_create(
-            name=f"{network.name} · communicators"
+            name=f"{network.name} · comunicazione"
         )
         changed = True
     if network.treasurers_group_id is None:
         network.treasurers_group, _ = Group.objects.get_or_create(
-            name=f"{network.name} · treasurers"
+            name=f"{network.name} · tesoreria"
         )
         changed = True
     if network.collection_id is None:

@@ -39,7 +39,7 @@ MIN_NETWORKS = 5
 # Each network's report shows the medians of all: computed once per year and set of taking-part
 # networks, then kept this long (a gift shows in the medians within a quarter of an hour).
 MEDIANS_CACHE_SECONDS = 900
-OBSERVERS = "Observers"  # the group created by migration outreach 0004
+OBSERVERS = "Osservatori"  # the group created by migration outreach 0004 (renamed by 0009)
 VIEW_COMMUNITY = "outreach.view_community"
 
 # (key, label, kind): kind is count, money or rate. The keys of `year_figures` but the last.

@@ -575,6 +575,7 @@ class MessageViewSet(ScopedModelViewSet):
     model = Message
     icon = "mail"
     menu_label = _("Messages to donors")
+    empty_message = _("No messages yet.")
     add_to_admin_menu = True
     menu_order = 462
     index_view_class = MessageIndexView

@@ -162,7 +162,7 @@ def export(request, pk):
     segment = _segment(request, pk)
     stamp = timezone.localdate().isoformat()
     # The name says whom the file holds: the members with a confirmed newsletter consent.
-    filename = f"{slugify(segment.name) or 'segment'}-newsletter-{stamp}"
+    filename = f"{slugify(segment.name) or 'segmento'}-newsletter-{stamp}"
     return csv_response(EXPORT_HEADINGS, export_rows(segment), filename)
 
 

@@ -110,6 +110,9 @@ class PayoutViewSet(ScopedModelViewSet):
     model = Payout
     icon = "doc-full"
     menu_label = _("Payouts")
+    empty_message = _(
+        "No payouts yet: Stripe pays the gifts into the network's bank account every few days."
+    )
     menu_hook = extensions.CRM_MENU
     menu_order = 850
     list_display = ["arrival_date", "__str__", "status", "trace_id", "network"]
@@ -123,7 +126,7 @@ class PayoutViewSet(ScopedModelViewSet):
         "statement_descriptor",
         "network",
     ]
-    export_filename = "payouts"
+    export_filename = "versamenti-stripe"
     url_names = {"index", "index_results", "inspect"}
     inspect_view_class = PayoutInspectView
     inspect_view_fields = [
@@ -133,7 +136,7 @@ class PayoutViewSet(ScopedModelViewSet):
         "status",
         "statement_descriptor",
         "trace_id",
-        "failure_message",
+        "failure_text",
     ]
 
     def get_extra_urlpatterns(self):

@@ -154,6 +154,7 @@ def upsert_payout(obj, account):
             :255
         ],
         "trace_id": ((trace.get("value") if isinstance(trace, dict) else trace) or "")[:255],
+        "failure_code": (obj.get("failure_code") or "")[:64],
         "failure_message": (obj.get("failure_message") or "")[:500],
         "reconciliation_status": obj.get("reconciliation_status") or "",
     }
@@ -210,7 +211,13 @@ def fetch_lines(payout):
     batch is written in a short one of its own (lines are unique by balance transaction, so a
     second reader, or a run cut short and started again, writes each line once)."""
     network = payout.network or _network_for(payout.account)
-    transactions = stripe_api.payout_transactions(network, payout.stripe_payout_id)
+    record_lines(payout, stripe_api.payout_transactions(network, payout.stripe_payout_id))
+
+
+def record_lines(payout, transactions):
+    """Store `transactions` (Stripe's balance transactions of the payout, an iterable read as
+    it goes) as the payout's lines, batch by batch, then mark the lines read; the payout takes
+    the network of its gifts when they are all of one."""
     networks = set()
     batch = []
     for txn in transactions:

@@ -39,7 +39,10 @@ class Payout(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.PENDING)
     statement_descriptor = models.CharField(_("bank statement text"), max_length=255, blank=True)
     trace_id = models.CharField(_("bank reference"), max_length=255, blank=True)
-    failure_message = models.CharField(_("failure"), max_length=500, blank=True)
+    # Stripe's code (`account_closed`) is what the screens translate (`failure_text`); its
+    # English message is kept for Stripe's support only.
+    failure_code = models.CharField(_("failure code"), max_length=64, blank=True)
+    failure_message = models.CharField(_("Stripe's failure message"), max_length=500, blank=True)
     reconciliation_status = models.CharField(max_length=20, blank=True)
     lines_fetched_at = models.DateTimeField(_("lines fetched at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -56,6 +59,33 @@ class Payout(models.Model):
     def __str__(self):
         day = f"{self.arrival_date:%d/%m/%Y}" if self.arrival_date else "—"
         return f"{format_amount(self.amount_cents)} · {day}"
+
+    @property
+    def failure_text(self):
+        """Why the bank did not receive it, in the reader's language (never Stripe's English)."""
+        if not (self.failure_code or self.failure_message or self.status == self.Status.FAILED):
+            return ""
+        return str(FAILURES.get(self.failure_code, FAILURE_OTHER))
+
+    failure_text.fget.short_description = _("Failure")  # type: ignore[attr-defined]
+
+
+# https://docs.stripe.com/api/payouts/failures
+FAILURES = {
+    "account_closed": _("The bank account has been closed."),
+    "account_frozen": _("The bank account is frozen."),
+    "bank_account_restricted": _("The bank account does not accept this kind of payment."),
+    "bank_ownership_changed": _("The bank account has changed owner."),
+    "could_not_process": _("The bank could not process the payout."),
+    "debit_not_authorized": _("The bank did not authorise the transfer."),
+    "declined": _("The bank declined the payout."),
+    "incorrect_account_holder_name": _("The account holder's name does not match."),
+    "insufficient_funds": _("The Stripe balance was not enough for the payout."),
+    "invalid_account_number": _("The IBAN is not valid."),
+    "invalid_currency": _("The bank account does not accept euros."),
+    "no_account": _("The bank account does not exist."),
+}
+FAILURE_OTHER = _("The payout did not reach the bank: see the payout in Stripe's dashboard.")
 
 
 class PayoutLine(models.Model):

@@ -108,6 +108,39 @@ def summary_rows(totals):
     ]
 
 
+# What a balance transaction is, in the reader's words: Stripe's `type`
+# (https://docs.stripe.com/api/balance_transactions/object#balance_transaction_object-type) and
+# the descriptions Stripe writes on a subscription's charges. Stripe's own text ("REFUND FOR
+# CHARGE (…)", "Subscription creation") never reaches a report.
+TYPES = {
+    "charge": _("Card payment"),
+    "payment": _("Payment"),
+    "refund": _("Refund"),
+    "payment_refund": _("Refund"),
+    "payment_failure_refund": _("Refund of a failed payment"),
+    "refund_failure": _("Failed refund returned"),
+    "stripe_fee": _("Stripe fee"),
+    "application_fee": _("Platform fee"),
+    "tax_fee": _("Tax on Stripe's fees"),
+    "adjustment": _("Adjustment"),
+    "payout": _("Payout"),
+    "payout_cancel": _("Cancelled payout returned"),
+    "payout_failure": _("Failed payout returned"),
+    "transfer": _("Transfer"),
+}
+DESCRIPTIONS = {
+    "subscription creation": _("First payment of a recurring gift"),
+    "subscription update": _("Payment of a recurring gift"),
+    "subscription cycle": _("Payment of a recurring gift"),
+}
+
+
+def describe(stripe_type, description=""):
+    """A balance transaction's description as a treasurer reads it."""
+    known = DESCRIPTIONS.get((description or "").strip().lower())
+    return str(known or TYPES.get(stripe_type) or _("Other Stripe movement"))
+
+
 LINE_HEADINGS = (
     _("Date"),
     _("Kind"),
@@ -131,6 +164,7 @@ def line_rows(payout):
         .values_list(
             "created",
             "kind",
+            "type",
             "description",
             "donation_id",
             "donation__donor__first_name",
@@ -144,12 +178,13 @@ def line_rows(payout):
         )
     )
     for row in lines.iterator(chunk_size=CHUNK):
-        created, kind, description, gift, first, last, org, charge, txn, amount, fee, net = row
+        created, kind, stripe_type, description, gift, first, last, org = row[:8]
+        charge, txn, amount, fee, net = row[8:]
         donor = org or f"{first or ''} {last or ''}".strip()
         yield [
             created.date() if created else None,
             kinds.get(kind, kind),
-            description,
+            describe(stripe_type, description),
             gift,
             donor,
             charge,
@@ -215,13 +250,13 @@ def year_rows(rows, total):
 def export_payout(payout, export_format):
     totals = payout_totals(payout)
     make = csv_response if export_format == "csv" else xlsx_response
-    return make(LINE_HEADINGS, payout_rows(payout, totals), f"payout-{payout.stripe_payout_id}")
+    return make(LINE_HEADINGS, payout_rows(payout, totals), f"versamento-{payout.stripe_payout_id}")
 
 
 def export_year(payouts, year, export_format):
     rows, total = year_totals(payouts)
     make = csv_response if export_format == "csv" else xlsx_response
-    return make(YEAR_HEADINGS, year_rows(rows, total), f"payouts-{year}")
+    return make(YEAR_HEADINGS, year_rows(rows, total), f"versamenti-{year}")
 
 
 def payouts_of_year(queryset, year):

@@ -62,6 +62,7 @@ class CheckoutAttemptViewSet(ScopedModelViewSet):
     model = Donation
     icon = "warning"
     menu_label = _("Checkout attempts")
+    empty_message = _("No checkout attempts yet.")
     add_to_admin_menu = False
     index_view_class = CheckoutAttemptIndexView
     filterset_class = CheckoutAttemptFilterSet

@@ -10,8 +10,9 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpResponseBase
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 from wagtail.admin.views.bulk_action import BulkAction
 
 from crm import receipts
@@ -205,7 +206,7 @@ class ReasonForm(forms.Form):
 
 
 class VoidReceiptsAction(ReceiptBulkAction):
-    display_name = _("Void")
+    display_name = pgettext_lazy("receipt action", "Void")  # the verb, not the status
     action_type = "void"
     aria_label = _("Void the selected receipts")
     network_policy = (Receipt, "change")
@@ -238,7 +239,9 @@ class DownloadReceiptsAction(ReceiptBulkAction):
 
     def act(self, objects, data):
         selection = Receipt.objects.filter(pk__in=[o.pk for o in objects])
-        return export_receipts_zip(selection, "receipts-selection")
+        return export_receipts_zip(
+            selection, f"ricevute-selezionate-{timezone.localdate():%Y-%m-%d}"
+        )
 
 
 BULK_ACTIONS = (

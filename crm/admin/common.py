@@ -16,10 +16,13 @@ from django import forms
 from django.forms.models import modelform_factory
 from django.urls import path, reverse
 from django.utils.functional import cached_property
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django_filters import ModelChoiceFilter
+from wagtail.admin.forms.choosers import BaseFilterForm
 from wagtail.admin.forms.models import WagtailAdminModelForm
-from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, TitleColumn
+from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, Column, TitleColumn
+from wagtail.admin.utils import get_latest_str
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic import chooser as chooser_views
 from wagtail.admin.viewsets.chooser import ChooserViewSet
@@ -64,6 +67,11 @@ def donor_column(name="donor", **kwargs):
 class ScopedIndexView(generic.IndexView):
     """An index (and its exports) that only ever starts from the user's networks' rows."""
 
+    results_template_name = "crm/admin/index_results.html"
+    #: What an empty list says, set by the viewset: Wagtail's one sentence for every model
+    #: cannot agree in gender ("Non c'è nessun importazioni").
+    empty_message = None
+
     def get_base_queryset(self):
         return self.permission_policy.scope(super().get_base_queryset(), self.request.user)
 
@@ -102,6 +110,20 @@ class HumanInspectView(generic.InspectView):
     local times, "—"; Stripe ids and raw data folded in a "Technical details" section."""
 
     template_name = "crm/admin/inspect.html"
+
+    def get_page_title(self):
+        """The object's name (a receipt's number, a donor's name), not Wagtail's "Inspect"."""
+        return get_latest_str(self.object)
+
+    def get_page_subtitle(self):
+        return ""
+
+    def get_breadcrumbs_items(self):
+        items = [{"url": "", "label": self.get_page_title()}]
+        if self.index_url_name:
+            plural = capfirst(self.model._meta.verbose_name_plural)
+            items.insert(0, {"url": reverse(self.index_url_name), "label": plural})
+        return self.breadcrumbs_items + items
 
     def get_field_display_value(self, field_name, field):
         value_func = getattr(self, f"get_{field_name}_display_value", None)
@@ -163,18 +185,53 @@ class DonorCreationMixin:
         return {**super().get_creation_form_kwargs(), "user": self.request.user}
 
 
-class ScopedChooseView(DonorCreationMixin, chooser_views.ChooseView):
+class DonorSearchForm(BaseFilterForm):
+    """The chooser's search box: the donor search of the Donors list (name, email, code)."""
+
+    q = forms.CharField(
+        label=_("Search donors"),
+        widget=forms.TextInput(attrs={"placeholder": _("Name, email or codice fiscale")}),
+        required=False,
+    )
+
+    def filter(self, objects):
+        query = (self.cleaned_data.get("q") or "").strip()
+        if query:
+            self.is_searching, self.search_query = True, query
+            return search_donors(objects, query)
+        return objects
+
+
+class DonorColumnsMixin:
+    """The chooser's table: the donor, with what tells two namesakes apart."""
+
+    filter_form_class = DonorSearchForm
+
     def get_object_list(self):
-        return search_donors(reached(self.request.user, Donor, "view"), "")
+        return reached(self.request.user, Donor, "view").select_related("network")
+
+    @property
+    def title_column(self):
+        column = super().title_column
+        column.label = _("Donor")
+        return column
+
+    @property
+    def columns(self):
+        return [
+            self.title_column,
+            Column("email", label=_("Email")),
+            Column("city", label=_("City")),
+            Column("network", label=_("Network"), accessor="network.name"),
+        ]
 
 
-class ScopedChooseResultsView(chooser_views.ChooseResultsView):
-    def get_object_list(self):
-        return reached(self.request.user, Donor, "view")
+class ScopedChooseView(DonorCreationMixin, DonorColumnsMixin, chooser_views.ChooseView):
+    pass
 
-    def filter_object_list(self, objects):
-        query = self.request.GET.get("q")
-        return search_donors(objects, query) if query else objects
+
+class ScopedChooseResultsView(DonorColumnsMixin, chooser_views.ChooseResultsView):
+    pass
 
 
 class ScopedChosenView(chooser_views.ChosenView):
@@ -272,6 +329,11 @@ class ScopedModelViewSet(ModelViewSet):
     inspect_view_enabled = True
     #: URL names kept from the generic set; None keeps them all.
     url_names: set[str] | None = None
+    #: What the list says when it is empty (see ScopedIndexView.empty_message).
+    empty_message = _("Nothing here yet.")
+
+    def get_index_view_kwargs(self, **kwargs):
+        return super().get_index_view_kwargs(empty_message=self.empty_message, **kwargs)
 
     @cached_property
     def permission_policy(self):

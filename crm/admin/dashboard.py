@@ -7,6 +7,7 @@ from django.db.models.functions import ExtractMonth
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.dates import MONTHS as MONTH_NAMES  # Django's own, translated
+from django.utils.text import capfirst
 from wagtail.admin.ui.components import Component
 
 from crm import extensions
@@ -89,9 +90,9 @@ def monthly_bars_svg(monthly, width=480, height=160):
         middle = x + (bar - 6) // 2
         parts.append(
             f'<rect x="{x}" y="{height - h}" width="{bar - 6}" height="{h}" fill="#2e1f5e">'
-            f"<title>{MONTH_NAMES[i + 1]}: {format_amount(cents)}</title></rect>"
+            f"<title>{capfirst(MONTH_NAMES[i + 1])}: {format_amount(cents)}</title></rect>"
             f'<text x="{middle}" y="{height + 15}" font-size="11" '
-            f'text-anchor="middle">{str(MONTH_NAMES[i + 1])[:1]}</text>'
+            f'text-anchor="middle">{str(MONTH_NAMES[i + 1])[:1].upper()}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -99,7 +100,7 @@ def monthly_bars_svg(monthly, width=480, height=160):
 
 def monthly_rows(monthly):
     """The chart as a table: (month, amount) for every month."""
-    return [(MONTH_NAMES[i + 1], format_amount(cents)) for i, cents in enumerate(monthly)]
+    return [(capfirst(MONTH_NAMES[i + 1]), format_amount(cents)) for i, cents in enumerate(monthly)]
 
 
 class CrmSummaryPanel(Component):

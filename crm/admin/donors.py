@@ -179,7 +179,7 @@ def donor_json_export(request, pk):
     donor = get_object_or_404(reached(request.user, Donor, "view"), pk=pk)
     body = json.dumps(donor_export(donor), indent=2, ensure_ascii=False)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="donor-{donor.pk}.json"'
+    response["Content-Disposition"] = f'attachment; filename="donatore-{donor.pk}.json"'
     return response
 
 
@@ -271,6 +271,7 @@ class DonorViewSet(ScopedModelViewSet):
     model = Donor
     icon = "user"
     menu_label = _("Donors")
+    empty_message = _("No donors yet.")
     index_view_class = DonorIndexView
     inspect_view_class = DonorInspectView
     add_view_class = DonorCreateView
@@ -279,7 +280,7 @@ class DonorViewSet(ScopedModelViewSet):
     search_fields = ["first_name", "last_name", "organisation_name", "email", "codice_fiscale"]
     list_display = ["display_name", "email", "codice_fiscale", "city", "network", "created_at"]
     list_export = ["id", *Donor.NAME_FIELDS, *Donor.CONTACT_FIELDS, "newsletter", "network"]
-    export_filename = "donors"
+    export_filename = "donatori"
     # Set by the system: a flag cleared by merging or "not the same person", a confirmation.
     exclude_form_fields = [
         "merged_into",

@@ -58,4 +58,4 @@ def export_receipts(request):
     receipts = reached(request.user, Receipt, "view").filter(
         issued_at__date__gte=start, issued_at__date__lte=end
     )
-    return export_receipts_zip(receipts, f"receipts-{start}-{end}")
+    return export_receipts_zip(receipts, f"ricevute-{start}-{end}")

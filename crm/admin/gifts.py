@@ -301,6 +301,7 @@ class DonationViewSet(ScopedModelViewSet):
     model = Donation
     icon = "euro"
     menu_label = _("Donations")
+    empty_message = _("No gifts yet.")
     index_view_class = DonationIndexView
     inspect_view_class = DonationInspectView
     filterset_class = DonationFilterSet
@@ -315,7 +316,7 @@ class DonationViewSet(ScopedModelViewSet):
         "campaign",
     ]
     list_export = ["id"]  # the export itself is crm.exports.export_donations
-    export_filename = "donations"
+    export_filename = "donazioni"
     # Searched by crm.search.search_gifts (donor, reference, receipt number).
     search_fields = ["reference"]
     form_fields = ["donor", "campaign", "reference", "dedication", "anonymous", "wants_receipt"]

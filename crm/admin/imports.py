@@ -84,7 +84,11 @@ def _batch_url(batch):
 
 def _applied_message(request, batch):
     result = batch.result
-    text = _("Imported %(donors)s new donors and %(gifts)s gifts.") % result
+    donors = ngettext("%(n)s new donor", "%(n)s new donors", result["donors"]) % {
+        "n": result["donors"]
+    }
+    gifts = ngettext("%(n)s gift", "%(n)s gifts", result["gifts"]) % {"n": result["gifts"]}
+    text = _("Imported: %(donors)s and %(gifts)s.") % {"donors": donors, "gifts": gifts}
     if result.get("skipped"):
         text += " " + ngettext(
             "%(n)s row already recorded was skipped.",
@@ -324,7 +328,7 @@ def import_receipts_zip(request, pk):
     issued = reached(request.user, Receipt, "view").filter(
         pk__in=Receipt.objects.filter(donations__in=batch.gift_ids).values("pk")
     )
-    return export_receipts_zip(issued, f"receipts-import-{batch.pk}")
+    return export_receipts_zip(issued, f"ricevute-importazione-{batch.pk}")
 
 
 class ImportBatchViewSet(ScopedModelViewSet):
@@ -333,6 +337,7 @@ class ImportBatchViewSet(ScopedModelViewSet):
     model = ImportBatch
     icon = "upload"
     menu_label = _("Imports")
+    empty_message = _("No imports yet.")
     list_display = ["file_name", "created_at", "created_by", "row_count", "status", "network"]
     url_names = {"index", "index_results"}
 

@@ -302,10 +302,11 @@ class RecurringPlanViewSet(ScopedModelViewSet):
     model = RecurringPlan
     icon = "repeat"
     menu_label = _("Recurring plans")
+    empty_message = _("No recurring plans yet.")
     list_display = ["__str__", donor_column(), "status", "failures", "started_at", "cancelled_at"]
     list_filter = ["status", "interval"]
     list_export = ["id", "donor", "amount_cents", "interval", "status", "failures", "started_at"]
-    export_filename = "recurring-plans"
+    export_filename = "donazioni-periodiche"
     url_names = {"index", "index_results", "history", "history_results", "inspect"}
     inspect_view_class = RecurringPlanInspectView
 

@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy as pgettext
 from django.views.decorators.cache import never_cache
@@ -54,6 +55,17 @@ class ReceiptInspectView(ActionsInspectView):
             self.object.donations.open_disputes().values_list("pk", flat=True)
         )
         return context
+
+    def get_language_display_value(self):
+        """The language's name ("Italiano"), not its code."""
+        try:
+            return get_language_info(self.object.language)["name_translated"]
+        except KeyError:
+            return self.object.language
+
+    def get_pdf_file_display_value(self):
+        """Whether the PDF is ready (the button downloads it), never where it is stored."""
+        return _("Ready") if self.object.pdf_file else _("Not rendered yet")
 
     def get_actions(self):
         def url(name):
@@ -170,6 +182,7 @@ class ReceiptViewSet(ScopedModelViewSet):
     model = Receipt
     icon = "doc-full"
     menu_label = _("Receipts")
+    empty_message = _("No receipts yet.")
     index_view_class = ReceiptIndexView
     inspect_view_class = ReceiptInspectView
     filterset_class = ReceiptFilterSet
@@ -182,7 +195,7 @@ class ReceiptViewSet(ScopedModelViewSet):
         StatusFlagColumn("open_dispute", label=_("Dispute"), true_label=_("Open dispute")),
     ]
     list_export = ["number", "issued_at", "kind", "status", "donor", "amount_cents"]
-    export_filename = "receipts"
+    export_filename = "ricevute"
     # Searched by crm.search.search_receipts (number, donor, gift reference).
     search_fields = ["number"]
     # pdf_enqueued_at: the sweep's own bookkeeping (crm.sweep), nothing a treasurer reads.

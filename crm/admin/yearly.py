@@ -5,6 +5,7 @@ another network's network or run is a 404."""
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -15,11 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.base import ViewSet
+from wagtail.log_actions import log
 
 from crm import statement_runs, tax_data, tax_exports
 from crm.exports import export_receipts_zip
 from crm.models import Donation, Receipt, StatementRun
-from crm.money import fiscal_today, format_amount
+from crm.money import EuroField, fiscal_today, format_amount
 from crm.statement_tasks import resume_run, start_run
 from crm.tenancy import network_view, policy_for, reached, require
 
@@ -188,8 +190,19 @@ def run_resume(request, pk):
 def run_zip(request, pk):
     run = _run(request, pk)
     return export_receipts_zip(
-        run.receipts.all(), f"statements-{run.network.slug}-{run.year}-run-{run.pk}"
+        run.receipts.all(), f"dichiarazioni-annuali-{run.network.slug}-{run.year}-invio-{run.pk}"
     )
+
+
+class IncomeForm(forms.Form):
+    """The entity's yearly income, which decides whether sending the data is mandatory: the
+    network's treasurer sets it here, where the question is asked."""
+
+    income = EuroField(label=_("Yearly income in the last approved accounts (€)"), required=False)
+
+
+def _may_set_income(user):
+    return user.has_perm("crm.change_donation")
 
 
 @network_view(Donation, "view")
@@ -197,6 +210,19 @@ def agenzia(request, network_id, year):
     """The summary of the Agenzia Entrate data of a network and year."""
     _check_year(year)
     network = _network(request, network_id, Donation)
+    income_form = None
+    if _may_set_income(request.user):
+        income_form = IncomeForm(initial={"income": network.declared_income_cents})
+    if request.method == "POST":
+        if income_form is None:
+            raise PermissionDenied
+        income_form = IncomeForm(request.POST)
+        if income_form.is_valid():
+            network.declared_income_cents = income_form.cleaned_data["income"]
+            network.save(update_fields=["declared_income_cents"])
+            log(network, "wagtail.edit", user=request.user)
+            messages.success(request, _t("The yearly income is saved."))
+            return redirect("crm_yearly:agenzia", network_id=network.pk, year=year)
     data = tax_data.tax_data(network, year)
     return TemplateResponse(
         request,
@@ -207,6 +233,7 @@ def agenzia(request, network_id, year):
             "network": network,
             "year": year,
             "data": data,
+            "income_form": income_form,
             "threshold": format_amount(tax_data.THRESHOLD_CENTS),
             "income": (
                 format_amount(network.declared_income_cents)

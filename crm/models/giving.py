@@ -124,6 +124,8 @@ class Donor(models.Model):
         name = f"{self.first_name} {self.last_name}".strip()
         return name or self.email or _("Anonymous donor")
 
+    display_name.fget.short_description = _("Name")  # type: ignore[attr-defined]  # a column heading
+
     def clean(self):
         self.codice_fiscale = normalise_code(self.codice_fiscale)
         self.partita_iva = normalise_code(self.partita_iva)

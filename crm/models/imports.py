@@ -19,7 +19,9 @@ class ImportBatch(models.Model):
         FAILED = "failed", _("Failed")
         UNDONE = "undone", _("Undone")
 
-    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="import_batches")
+    network = models.ForeignKey(
+        Network, on_delete=models.PROTECT, related_name="import_batches", verbose_name=_("network")
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

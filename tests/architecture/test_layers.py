@@ -1,5 +1,6 @@
 """The shape of the code, checked: the import contracts in pyproject.toml hold, they do catch an
-import made the wrong way, and imports sit at module top (style.md, "Layout we aim for")."""
+import made the wrong way, and imports sit at module top (docs/design/style.md, "Layout we aim
+for")."""
 
 import ast
 import shutil

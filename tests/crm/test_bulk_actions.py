@@ -3,6 +3,7 @@ touches a row of another network (its ids are left out and change nothing). Issu
 bulk says who gets one and why, and by default only gifts whose donor asked."""
 
 import io
+import re
 import zipfile
 
 from django.core import mail
@@ -199,6 +200,10 @@ def test_export_selection_and_zip(client, users, rows, django_capture_on_commit_
     with django_capture_on_commit_callbacks(execute=True):
         receipt = issue_receipt([chosen])
     response = client.post(f"{RECEIPTS}download/?{ids(receipt, rows['a']['receipt'])}")
+    # an Italian name that says what the file is (was `receipts-selection.zip`)
+    assert re.search(
+        r'filename="ricevute-selezionate-\d{4}-\d{2}-\d{2}\.zip"', response["Content-Disposition"]
+    ), response["Content-Disposition"]
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     pdfs = [n for n in archive.namelist() if n.endswith(".pdf")]
     assert len(pdfs) == 1 and receipt.number.replace("/", "-") in pdfs[0]

@@ -75,6 +75,6 @@ def test_network_with_bad_codice_fiscale_is_refused(db):
 
 def test_new_network_gets_its_groups_and_collection(network_factory):
     network = network_factory("rete-nuova")
-    assert network.communicators_group.name.endswith("communicators")
+    assert network.communicators_group.name.endswith("comunicazione")
     assert network.treasurers_group.permissions.filter(codename="view_donation").exists()
     assert network.collection.name == network.name

@@ -1,7 +1,9 @@
 """Walk every admin page a treasurer and a communicator reach, in Italian and in English, and
 read them as those people would: no English strings of ours on the Italian admin (nor Italian
-on the English one), no developer values (`None`, `True`, `{}`, cents, ISO times with
-microseconds) and no UTC times.
+on the English one), no developer values (`None`, `True`, `{}`, cents, ISO dates and times,
+a language's code, a storage path) and no UTC times; no English words that are not in our
+catalogue either (a column headed by a property's name, "Display name"; Stripe's own texts,
+"REFUND FOR CHARGE"), and the names of the files the pages offer are Italian.
 
 Pages are discovered by following links from the admin home (the menu included) and from
 every page found, so screens added later are walked too. Each URL shape (numbers replaced by
@@ -13,9 +15,11 @@ import datetime
 import html.parser
 import io
 import re
-from urllib.parse import urlsplit
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
+import wagtail
 from django.apps import apps
 from django.conf import settings
 from django.utils import timezone
@@ -24,6 +28,7 @@ from wagtail.models import Page
 from wagtail.users.models import UserProfile
 
 from campaigns.models import StripeEvent
+from campaigns.payouts.models import Payout, PayoutLine
 from crm.models import Donation, Donor, DonorEmail, Receipt, RecurringPlan
 from tests.test_i18n import PO_PATH, read_po
 
@@ -100,7 +105,45 @@ def records(demo):
         network=network,
         payload={"data": {"object": {"receipt_email": donor.email}}},
     )
-    for model in (Donor, Donation, RecurringPlan, Receipt, DonorEmail, StripeEvent):
+    # A payout with Stripe's own words on its lines, and one that failed with Stripe's English
+    # message: the treasurer reads them translated.
+    payout = Payout.objects.create(
+        network=network,
+        stripe_payout_id="po_walk",
+        amount_cents=CENTS - 1050,
+        arrival_date=MOMENT.date(),
+        status=Payout.Status.PAID,
+    )
+    line = {"payout": payout, "currency": "EUR", "created": MOMENT}
+    PayoutLine.objects.create(
+        **line,
+        balance_transaction_id="txn_walk_1",
+        kind=PayoutLine.Kind.GIFT,
+        type="charge",
+        description="Subscription creation",
+        amount_cents=CENTS,
+        net_cents=CENTS,
+        donation=donation,
+    )
+    PayoutLine.objects.create(
+        **line,
+        balance_transaction_id="txn_walk_2",
+        kind=PayoutLine.Kind.REFUND,
+        type="refund",
+        description="REFUND FOR CHARGE (Gift to the network)",
+        amount_cents=-1050,
+        net_cents=-1050,
+    )
+    Payout.objects.create(
+        network=network,
+        stripe_payout_id="po_walk_2",
+        amount_cents=5000,
+        arrival_date=MOMENT.date(),
+        status=Payout.Status.FAILED,
+        failure_code="account_closed",
+        failure_message="The bank account has been closed.",
+    )
+    for model in (Donor, Donation, RecurringPlan, Receipt, DonorEmail, StripeEvent, Payout):
         fields = {f.name for f in model._meta.concrete_fields}
         stamps = {name: MOMENT for name in ("created_at", "updated_at") if name in fields}
         if stamps:
@@ -123,6 +166,9 @@ class PageText(html.parser.HTMLParser):
         super().__init__(convert_charrefs=True)
         self.depth = 0
         self.texts = []
+        # what text boxes hold (a date picker's "24/11/2026", never "2026-11-24"): content a
+        # person typed, so read for machine values only, not for English
+        self.values = []
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -133,8 +179,14 @@ class PageText(html.parser.HTMLParser):
         for name in self.SHOWN_ATTRS:
             if attrs.get(name):
                 self.texts.append(attrs[name])
-        if tag == "input" and attrs.get("type") in ("submit", "button") and attrs.get("value"):
+        if (
+            tag == "input"
+            and attrs.get("type", "text") in ("submit", "button")
+            and attrs.get("value")
+        ):
             self.texts.append(attrs["value"])
+        elif tag == "input" and attrs.get("type", "text") == "text" and attrs.get("value"):
+            self.values.append(attrs["value"])
 
     def handle_endtag(self, tag):
         if self.depth and tag not in self.VOID:
@@ -149,6 +201,12 @@ def visible_texts(body):
     parser = PageText()
     parser.feed(body)
     return parser.texts
+
+
+def box_values(body):
+    parser = PageText()
+    parser.feed(body)
+    return parser.values
 
 
 def block_labels(body):
@@ -169,10 +227,17 @@ def catalogue():
 
 
 def derived_field_names():
-    """Labels Django makes up from a field's name when we gave it none ("Created at")."""
+    """Labels Django makes up from a field's, a property's or a method's name when we gave it
+    none ("Created at", "Display name")."""
     names = set()
     for app in OUR_APPS:
         for model in apps.get_app_config(app).get_models():
+            for name, value in vars(model).items():
+                plain = isinstance(value, property) or callable(value)
+                if plain and not name.startswith("_") and "_" in name:
+                    label = getattr(getattr(value, "fget", value), "short_description", None)
+                    if label is None:
+                        names.add(name.replace("_", " ").lower())
             for field in model._meta.get_fields():
                 verbose = getattr(field, "verbose_name", None)
                 if (
@@ -184,17 +249,67 @@ def derived_field_names():
     return names
 
 
-DEVELOPER_VALUES = {"None", "True", "False", "{}", "[]", "null"}
-ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}|\d{2}:\d{2}:\d{2}\.\d+|\+00:00")
+WAGTAIL_PO = Path(wagtail.__file__).parent / "admin" / "locale" / "it" / "LC_MESSAGES" / "django.po"
+WORD = re.compile(r"[A-Za-zÀ-ÿ]+")
+# `%(network)s`, `{{ counter }}`, `<a href=…>`, a quoted English text ("No such subscription")
+PLACEHOLDERS = re.compile(r"%\(\w+\)\w|\{\{?[^}]*\}\}?|<[^>]*>|“[^”]*”|&\w+;")
+
+
+def vocabulary():
+    """(English-only words, Italian words), from the msgids and msgstrs of our catalogue and
+    Wagtail's: a word of the English side that Italian never uses ("network", "display",
+    "refund") is English on an Italian page."""
+    english, italian = set(), set()
+    for path in (PO_PATH, WAGTAIL_PO):
+        for entry in read_po(path):
+            source = entry["msgid"] + " " + (entry["msgid_plural"] or "")
+            english.update(w.lower() for w in WORD.findall(PLACEHOLDERS.sub(" ", source)))
+            for text in entry["msgstr"].values():
+                italian.update(w.lower() for w in WORD.findall(PLACEHOLDERS.sub(" ", text)))
+    italian |= {"il", "lo", "la", "i", "gli", "le", "un", "una", "di", "a", "da", "in", "con"}
+    # each language is offered in its own name ("English" on the Italian account page)
+    return english - italian - {"english"}, italian
+
+
+def english_words_in(text, words):
+    """The English words of a short text (a label, a heading, a cell) that reads as English:
+    at least as many English-only words as Italian ones, none of it a name or an address."""
+    english, italian = words
+    if "@" in text or "/" in text or len(text) > 80 or re.fullmatch(r"\w+\.\w+", text):
+        return []  # an address, a path, a paragraph, a model's label
+    found = [w.lower() for w in WORD.findall(text)]
+    if not found:
+        return []
+    english_found = [w for w in found if w in english and len(w) > 2]
+    italian_found = [w for w in found if w in italian]
+    if (
+        english_found
+        and len(english_found) >= len(italian_found)
+        and (len(english_found) >= 2 or len(found) <= 2)
+    ):
+        return english_found
+    return []
+
+
+DEVELOPER_VALUES = {"None", "True", "False", "{}", "[]", "null", "it", "en"}
+ISO_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}|\d{2}:\d{2}:\d{2}\.\d+|\+00:00|\b\d{4}-\d{2}-\d{2}\b"
+)
+# Where a file is stored ("receipts/2026/4b1f….pdf"): never on a screen
+STORAGE_PATH = re.compile(r"\b[\w-]+/[\w./-]+\.(?:pdf|zip|csv|xlsx|png|jpe?g)\b", re.IGNORECASE)
 CENTS_WORDS = re.compile(r"\(cents\)|centesimi|\bcents\b", re.IGNORECASE)
 # Template code on the page: a `{# … #}` comment spanning lines is printed, not dropped.
 TEMPLATE_CODE = re.compile(r"\{#|#\}|\{%|%\}|\{\{\s|\s\}\}")
 
 
-def problems_in(texts, language, strings):
+def problems_in(texts, language, strings, words=None):
     found = []
     foreign, derived = strings
     for text in texts:
+        if words and (english := english_words_in(text, words)):
+            found.append(f"English words {english} in {text!r}")
+        if STORAGE_PATH.search(text):
+            found.append(f"storage path in {text!r}")
         bare = text.strip(" :*")
         if bare in DEVELOPER_VALUES:
             found.append(f"raw value {bare!r}")
@@ -223,6 +338,7 @@ LINK = re.compile(r"""(?:href|action|data-[\w-]*url|"url")\s*[=:]\s*["'](/admin/
 def shape(url):
     parts = urlsplit(url)
     query = "?export" if "export=" in parts.query else ""
+    query = query or ("?" + parts.query if "format=" in parts.query else "")
     # a list's "results/" (the same table, fetched by its filters) reads as the list itself
     return re.sub(r"/\d+/", "/N/", parts.path).replace("/results/", "/") + query
 
@@ -231,12 +347,27 @@ def keep(url):
     parts = urlsplit(url)
     if any(parts.path.startswith(prefix) for prefix in NEVER):
         return False
-    # filters, ordering and pages of a list show the same words
-    return not parts.query or "export=" in parts.query
+    # filters, ordering and pages of a list show the same words; exports and reports do not
+    return not parts.query or "export=" in parts.query or "format=" in parts.query
 
 
-def walk(client, start="/admin/"):
-    """Every admin page reachable from `start`: {url: (content type, text)}."""
+def attachment_name(response):
+    disposition = response.get("Content-Disposition", "")
+    match = re.search(r"filename\*=utf-8''([^;]+)|filename=\"?([^\";]+)", disposition, re.I)
+    return unquote(match.group(1) or match.group(2)) if match else None
+
+
+def file_name_problems(name, words):
+    """English words in a download's name (`receipts-selection.zip`)."""
+    english, _italian = words
+    stem = name.rsplit(".", 1)[0]
+    return [w for w in re.split(r"[-_.\s]+", stem.lower()) if w in english and len(w) > 2]
+
+
+def walk(client, start="/admin/", files=None):
+    """Every admin page reachable from `start`: {url: (content type, text)}; the names of the
+    files offered for download go in `files` ({url: name})."""
+    files = {} if files is None else files
     seen_shapes, pages, queue, queued = {}, {}, [start], {start}
     while queue:
         url = queue.pop(0)
@@ -245,6 +376,8 @@ def walk(client, start="/admin/"):
             continue
         content_type = response.get("Content-Type", "")
         body = b"".join(response.streaming_content) if response.streaming else response.content
+        if name := attachment_name(response):
+            files[url] = name
         if "text/html" not in content_type and "text/csv" not in content_type:
             continue
         text = body.decode("utf-8-sig")
@@ -279,18 +412,33 @@ def read_as(client, user, language):
     # each language is offered in its own name ("English" on the Italian account page)
     foreign -= {get_language_info(code)["name_local"] for code, _name in settings.LANGUAGES}
     derived = derived_field_names() if language == "it" else set()
-    pages = walk(client)
+    words = vocabulary() if language == "it" else None
+    files = {}
+    pages = walk(client, files=files)
     report = {}
     for url, (content_type, body) in pages.items():
+        # Wagtail's own reports keep some English of Wagtail's ("6 content type"): not ours
+        words_here = None if url.startswith("/admin/reports/") else words
         if "text/csv" in content_type:
             dialect = csv.Sniffer().sniff(body.splitlines()[0], delimiters=";,")
-            cells = [cell for row in csv.reader(io.StringIO(body), dialect) for cell in row]
-            found = problems_in(cells, language, (foreign, derived))
+            rows = list(csv.reader(io.StringIO(body), dialect))
+            # columns of codes as stored, for a machine, say so in their heading
+            codes = {i for i, h in enumerate(rows[0]) if re.search(r"\((code|codice)\)", h)}
+            cells = [c for row in rows for i, c in enumerate(row) if i not in codes]
+            found = problems_in(cells, language, (foreign, derived), words_here)
         else:
             labels = [a or b for a, b in block_labels(body)]
-            found = problems_in(visible_texts(body) + labels, language, (foreign, derived))
+            texts = visible_texts(body) + labels
+            found = problems_in(texts, language, (foreign, derived), words_here)
+            found += problems_in(box_values(body), language, (set(), set()))
         if found:
             report[url] = sorted(set(found))
+    for url, name in files.items():
+        if url.startswith("/admin/reports/"):
+            continue  # Wagtail's own reports ("workflow-tasks.csv")
+        if words and (english := file_name_problems(name, words)):
+            report.setdefault(url, []).append(f"English words {english} in the file name {name!r}")
+    pages.update({url: ("file", name) for url, name in files.items() if url not in pages})
     return pages, report
 
 
@@ -312,10 +460,36 @@ def test_admin_speaks_the_users_language(client, demo, records, username, langua
             "/admin/crm/donations/inspect/N/",
             "/admin/crm/receipts/inspect/N/",
             "/admin/crm/donors/inspect/N/",
+            "/admin/crm/payouts/inspect/N/",
+            "/admin/crm/payouts/N/report/",
+            "/admin/crm/payouts/N/report/?format=csv",
         } <= (reached), sorted(reached)
     else:
         assert any(s.startswith("/admin/pages/N/edit/") for s in reached), sorted(reached)
     assert not report, f"{len(report)} of {len(pages)} pages:\n" + format_report(report)
+
+
+def test_the_walk_catches_english_machine_values_and_file_names(monkeypatch):
+    """What the treasurer's walk found: a column headed by a property's name, Stripe's own
+    words, an ISO date in a date box, a language's code, a storage path, an English file name."""
+    words = vocabulary()
+    # the donors' list headed its names "Display name" while the property had no label
+    monkeypatch.delattr(Donor.display_name.fget, "short_description")
+    derived = derived_field_names()
+    page = (
+        "<th>Display name</th><th>Network</th><td>Subscription creation</td>"
+        "<td>REFUND FOR CHARGE (Gift to the network)</td><dd>it</dd>"
+        "<dd>receipts/2026/4b1f0c.pdf</dd><input type='text' value='2026-11-24'>"
+    )
+    texts = visible_texts(page) + box_values(page)
+    assert len(texts) == 7, texts
+    for text in texts:  # each is caught
+        assert problems_in([text], "it", (set(), derived), words), text
+    assert file_name_problems("receipts-selection.zip", words) == ["receipts", "selection"]
+    assert not file_name_problems("ricevute-selezionate-2026-11-24.zip", words)
+    # and lets Italian, names and addresses be
+    italian = "<th>Nome</th><td>Emma Walsh</td><td>Rimborso</td><td>emma@example.org</td>"
+    assert not problems_in(visible_texts(italian), "it", (set(), derived), words)
 
 
 def test_the_walk_catches_what_it_looks_for():

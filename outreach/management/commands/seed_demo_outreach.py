@@ -1,10 +1,13 @@
 """The demo's fundraising communication (run by `make demo` after `seed_demo`): per network, three
 donors who confirmed the newsletter (each with a past gift, so `{ultimo_dono}` reads as in real
 life), the segment of them, and a draft message to them, so a
-newcomer can preview, test and send one. Idempotent: running it again adds nothing twice."""
+newcomer can preview, test and send one; and an observer of the community of practice, with
+both networks taking part. Idempotent: running it again adds nothing twice."""
 
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -12,6 +15,7 @@ from wagtail.models import Page
 
 from crm.models import Donation, Donor, Network
 from crm.offline import record_offline_gift
+from outreach.community import OBSERVERS, set_taking_part, takes_part
 from outreach.models import Message, Segment
 
 DONORS = (
@@ -20,6 +24,7 @@ DONORS = (
     ("Emma", "Walsh", "en", 10000),
 )
 SEGMENT = "Iscritti alla newsletter"
+OBSERVER = ("osservatorio", "demo-osservatorio")  # username, password
 SUBJECT = "{nome}, ecco cosa abbiamo fatto insieme"
 
 
@@ -60,7 +65,26 @@ class Command(BaseCommand):
                     preheader_en="Three figures and a thank-you.",
                     body_en=self._body(campaign, english=True),
                 )
+        self._observer()
         self.stdout.write("Demo messages ready: Messages to donors, in the admin.")
+
+    def _observer(self):
+        """The funding foundation's observer (README, "Community of practice"), and both demo
+        networks taking part, as their treasurers would choose."""
+        user, created = get_user_model().objects.get_or_create(
+            username=OBSERVER[0], defaults={"email": f"{OBSERVER[0]}@trama.local"}
+        )
+        if created:
+            user.set_password(OBSERVER[1])
+            user.save()
+        user.groups.add(Group.objects.get(name=OBSERVERS))
+        admin = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
+        for network in Network.objects.order_by("pk"):
+            if not takes_part(network):
+                set_taking_part(network, True, admin)
+        self.stdout.write(
+            f"  {OBSERVER[0]:32} {OBSERVER[1]:26} observer of the community of practice"
+        )
 
     def _donors(self, network, campaign):
         domain = f"{network.slug}.example"
