@@ -36,6 +36,10 @@ class Receipt(models.Model):
     Immutable once issued: a correction voids it (keeping its number) and issues a new one.
     """
 
+    # Not in Wagtail's reference index: no page references a receipt, and a network's "usage"
+    # is not its receipts; indexing each one queued a worker task per gift.
+    wagtail_reference_index_ignore = True
+
     class Kind(models.TextChoices):
         SINGLE = "single", _("Single gift")
         ANNUAL = "annual", _("Yearly statement")
