@@ -3,8 +3,9 @@ statements. The public API other parts of Trama call; `crm.gifts` calls `receipt
 when money arrives and `follow_refund` when it goes back.
 
 Numbering: per issuing network and fiscal year, gapless and strictly increasing. The counter row
-is locked (`select_for_update`) in the same transaction that writes the receipt, so concurrent
-issuers queue on it and a rolled-back issue gives its number back. Receipts are never deleted: a
+is locked (its UPDATE) in the same transaction that writes the receipt, after every check and
+just before the receipt's inserts, so concurrent issuers queue on it for as short a time as can
+be, and a rolled-back issue gives its number back. Receipts are never deleted: a
 correction or a refund voids the receipt (it keeps its number) and, where money remains, issues
 a new one linked through `replaces`.
 """
