@@ -25,7 +25,6 @@ from .receipt_files import ReceiptError
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "AlreadyCovered",
     "ReceiptError",
     "follow_refund",
     "issue_receipt",
@@ -113,8 +112,9 @@ def _receipted_amount(donation):
     return donation.kept_cents
 
 
-class AlreadyCovered(ReceiptError):
-    """A gift is already covered by an issued receipt (a replay, or two issuers racing)."""
+# The code of the ReceiptError for a gift already covered by an issued receipt (a replay, or two
+# issuers racing): `receipt_gift_if_due` finds its work done and says nothing.
+COVERED = "covered"
 
 
 def issue_receipt(
@@ -174,7 +174,9 @@ def _issue(donations, *, kind, issued_by, enqueue_render, confirmed_missing, rep
         pk=getattr(replaces, "pk", None)
     )
     if covered.exists():
-        raise AlreadyCovered("a gift is already covered by an issued receipt")
+        error = ReceiptError("a gift is already covered by an issued receipt")
+        error.code = COVERED
+        raise error
     amount = sum(_receipted_amount(g) for g in gifts)
     if amount <= 0:
         raise ReceiptError("nothing left to receipt")
@@ -303,10 +305,9 @@ def receipt_gift_if_due(donation, *, email=True, render=True):
             emailed = email and receipt.donor.email and outbox.queue_receipt_email(receipt)
             if render and not emailed:
                 render_later(receipt)
-    except AlreadyCovered:
-        return None
-    except Exception:
-        logger.exception("could not issue a receipt for donation %s", donation.pk)
+    except Exception as exc:
+        if getattr(exc, "code", None) != COVERED:
+            logger.exception("could not issue a receipt for donation %s", donation.pk)
         return None
     return receipt
 
