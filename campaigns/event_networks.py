@@ -14,11 +14,20 @@ def _id(value):
     return value.get("id") if isinstance(value, dict) else value
 
 
-def _gift(**lookup):
+def _gift(seen=None, **lookup):
+    """The network id of the gift matching `lookup`; its network's account goes in `seen`
+    (network id → Stripe account), so that `network_for_event` need not ask again."""
     lookup = {k: v for k, v in lookup.items() if v}
     if not lookup:
         return None
-    return Donation.objects.filter(**lookup).values_list("network_id", flat=True).first()
+    found = Donation.objects.filter(**lookup).values_list(
+        "network_id", "network__stripe_account_id"
+    )
+    if (row := found.first()) is None:
+        return None
+    if seen is not None:
+        seen[row[0]] = row[1] or ""
+    return row[0]
 
 
 def _plan(subscription_id):
@@ -28,22 +37,22 @@ def _plan(subscription_id):
     return plans.values_list("network_id", flat=True).first()
 
 
-def _by_record(obj):
+def _by_record(obj, seen):
     kind, oid = obj.get("object"), obj.get("id")
     intent = _id(obj.get("payment_intent"))
     if kind == "checkout.session":
-        return _gift(stripe_checkout_session_id=oid) or _plan(_id(obj.get("subscription")))
+        return _gift(seen, stripe_checkout_session_id=oid) or _plan(_id(obj.get("subscription")))
     if kind == "payment_intent":
-        return _gift(stripe_payment_intent_id=oid)
+        return _gift(seen, stripe_payment_intent_id=oid)
     if kind == "charge":
-        return _gift(stripe_charge_id=oid) or _gift(stripe_payment_intent_id=intent)
+        return _gift(seen, stripe_charge_id=oid) or _gift(seen, stripe_payment_intent_id=intent)
     if kind in ("refund", "dispute"):
-        return _gift(stripe_charge_id=_id(obj.get("charge"))) or _gift(
-            stripe_payment_intent_id=intent
+        return _gift(seen, stripe_charge_id=_id(obj.get("charge"))) or _gift(
+            seen, stripe_payment_intent_id=intent
         )
     if kind == "invoice":
         details = (obj.get("parent") or {}).get("subscription_details") or {}
-        return _gift(stripe_invoice_id=oid) or _plan(_id(details.get("subscription")))
+        return _gift(seen, stripe_invoice_id=oid) or _plan(_id(details.get("subscription")))
     if kind == "subscription":
         return _plan(oid)
     if kind == "payout":
@@ -53,14 +62,14 @@ def _by_record(obj):
     return None
 
 
-def _by_metadata(obj):
+def _by_metadata(obj, seen):
     metadata = obj.get("metadata") or {}
     if obj.get("object") == "invoice":
         details = (obj.get("parent") or {}).get("subscription_details") or {}
         metadata = details.get("metadata") or metadata
     donation_id = str(metadata.get("donation_id") or obj.get("client_reference_id") or "")
     if donation_id.isdigit():
-        found = _gift(pk=int(donation_id))
+        found = _gift(seen, pk=int(donation_id))
         if found:
             return found
     slug = metadata.get("network")
@@ -79,7 +88,12 @@ def network_for_event(event):
     obj = (event.get("data") or {}).get("object") or {}
     if not isinstance(obj, dict):
         return None
-    network_id = _by_record(obj) or _by_metadata(obj)
-    if network_id and Network.objects.filter(pk=network_id, stripe_account_id="").exists():
+    seen = {}
+    network_id = _by_record(obj, seen) or _by_metadata(obj, seen)
+    if not network_id:
+        return None
+    if network_id in seen:  # found through a gift, its network's account with it
+        return network_id if seen[network_id] == "" else None
+    if Network.objects.filter(pk=network_id, stripe_account_id="").exists():
         return network_id
     return None

@@ -8,9 +8,9 @@ order (https://docs.stripe.com/webhooks#event-ordering).
 
 Handlers never call Stripe: no transaction (and no row lock) waits on the network. What an event
 needs from Stripe is asked before the transaction (`campaigns.stripe_reads.prepare`: a
-payment's fee, a refund's charge), and the handler gets the answer as `fetched`; what can only
-follow the record (a paid payout's balance transactions) runs after the commit
-(`campaigns.stripe_reads.follow_up`).
+refund's charge), and the handler gets the answer as `fetched`; what can follow the record runs
+after the commit: a paid payout's balance transactions (`campaigns.stripe_reads.follow_up`), a
+payment's fee (`campaigns.tasks.read_payment_fee`, queued with the record).
 
 A Stripe object is bound to the donation it was created for: the Checkout Session id is stored
 when the session is created (`campaigns.views.give`), the payment intent and subscription ids
@@ -34,6 +34,7 @@ from crm.models import Donation
 from crm.money import fiscal_date
 
 from . import plan_changes
+from . import tasks as fees_later
 from .payouts import apply as money
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,7 @@ def _payment_donation(payment_intent_id, account, metadata=None):
 # `payment_status` is `paid`; delayed methods (SEPA) finish with `async_payment_succeeded`.
 
 
-def checkout_completed(session, account, fetched=None):
+def checkout_completed(session, account):
     donation = _session_donation(session, account)
     changed = _bind_session(donation, session)
     sub_id = _id(session.get("subscription"))
@@ -153,7 +154,7 @@ def checkout_completed(session, account, fetched=None):
             stripe_checkout_session_id=session["id"],
             stripe_payment_intent_id=_id(session.get("payment_intent")),
         )
-        changed |= money.record_payment_fee(donation, (fetched or {}).get("charge"))
+        fees_later.read_fee_later(donation)  # after the commit: no lock waits on Stripe
     elif _id(session.get("payment_intent")) and not donation.stripe_payment_intent_id:
         donation.stripe_payment_intent_id = _id(session["payment_intent"])
         donation.method = Donation.Method.SEPA_DEBIT
@@ -193,8 +194,8 @@ def _bind_session(donation, session):
     return bool(fields)
 
 
-def checkout_async_succeeded(session, account, fetched=None):
-    return checkout_completed({**session, "payment_status": "paid"}, account, fetched)
+def checkout_async_succeeded(session, account):
+    return checkout_completed({**session, "payment_status": "paid"}, account)
 
 
 def checkout_async_failed(session, account):
@@ -222,7 +223,7 @@ def _invoice_subscription(invoice):
     return _id(details.get("subscription")), details.get("metadata") or {}
 
 
-def invoice_paid(invoice, account, fetched=None):
+def invoice_paid(invoice, account):
     sub_id, metadata = _invoice_subscription(invoice)
     if not sub_id:
         raise NotOurs("invoice without a subscription")
@@ -257,9 +258,9 @@ def invoice_paid(invoice, account, fetched=None):
     lines = (invoice.get("lines") or {}).get("data") or []
     period_end = (lines[0].get("period") or {}).get("end") if lines else None
     plans.record_next_charge(plan, plan_changes.when(period_end))
-    gift = Donation.objects.select_related("network").filter(stripe_invoice_id=invoice["id"])
-    if (gift := gift.first()) is not None:
-        changed |= money.record_payment_fee(gift, (fetched or {}).get("charge"))
+    gift = Donation.objects.filter(stripe_invoice_id=invoice["id"]).first()
+    if gift is not None:
+        fees_later.read_fee_later(gift)  # after the commit: no lock waits on Stripe
     return changed
 
 

@@ -1,6 +1,8 @@
 """What a Stripe event needs from Stripe itself, asked outside any transaction: before it
-(`prepare`: a payment's fee, a refund's charge, which invoice a monthly charge paid) and after
-the commit (`follow_up`: a paid payout's balance transactions). The handlers
+(`prepare`: a refund's charge, which invoice a monthly charge paid) and after the commit
+(`follow_up`: a paid payout's balance transactions; a payment's fee is read by a task queued
+with the record, `campaigns.tasks.read_payment_fee`, so that the webhook's answer never waits
+on Stripe for it). The handlers
 (`campaigns.stripe_handlers`) never call Stripe; they get what was read as `fetched`. The
 webhook (`campaigns.webhooks`) and `stripe_reconcile` (`campaigns.reconcile`) both run an event
 as prepare, then the handler in a transaction (`apply`), then follow_up."""
@@ -62,37 +64,6 @@ def _network_of(account, donation=None):
     return Network.objects.filter(stripe_account_id=account or "").first()
 
 
-def _fetch_payment_fee(gift, account, **ask):
-    """The payment's charge with its fee (one call), unless the gift's fee is known. Stripe
-    unreachable leaves the fee for `stripe_reconcile` and the payout's lines: the gift itself
-    is recorded regardless."""
-    if gift is not None and gift.stripe_balance_transaction_id:
-        return {}
-    network = _network_of(account, gift)
-    if network is None:
-        return {}
-    try:
-        return {"charge": money.ask_payment_charge(network, **ask)}
-    except stripe_api.StripeError as exc:
-        log.warning("fee of %s not read from Stripe, left for later: %s", ask, exc)
-        return {}
-
-
-def _fetch_checkout(session, account, *, paid=False):
-    intent = _id(session.get("payment_intent"))
-    if not intent or not (paid or session.get("payment_status") == "paid"):
-        return {}
-    found = Donation.objects.select_related("network").filter(
-        stripe_checkout_session_id=session["id"]
-    )
-    return _fetch_payment_fee(found.first(), account, payment_intent_id=intent)
-
-
-def _fetch_invoice(invoice, account):
-    found = Donation.objects.select_related("network").filter(stripe_invoice_id=invoice["id"])
-    return _fetch_payment_fee(found.first(), account, invoice_id=invoice["id"])
-
-
 def _fetch_charge(charge, account):
     return _fetch_charge_invoice(charge["id"], _id(charge.get("payment_intent")), account)
 
@@ -120,9 +91,6 @@ def _fetch_refund(refund, account):
 
 
 FETCH = {
-    "checkout.session.completed": _fetch_checkout,
-    "checkout.session.async_payment_succeeded": lambda s, a: _fetch_checkout(s, a, paid=True),
-    "invoice.paid": _fetch_invoice,
     "charge.refunded": _fetch_charge,
     "refund.created": _fetch_refund,
     "refund.updated": _fetch_refund,
@@ -132,6 +100,11 @@ FETCH = {
 }
 
 AFTER = {kind: payout_lines for kind, handler in HANDLERS.items() if handler is payout_changed}
+
+
+def asks_stripe(kind):
+    """True if `prepare` may ask Stripe something for an event of type `kind`."""
+    return kind in FETCH
 
 
 def prepare(kind, obj, account):

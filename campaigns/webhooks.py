@@ -5,9 +5,11 @@ The money path, top to bottom, as plain calls ("go to definition" follows it):
 
 1. `stripe_webhook` checks the signature (`stripe_api.verify_event`; a bad one is a 400 that
    stores nothing) and calls `receive_event`, which asks Stripe what the event needs
-   (`stripe_reads.prepare`, outside any transaction), then stores the `StripeEvent` (unique
-   by id: the idempotency key) and runs its handler in one transaction, then does what follows
-   the commit (`stripe_reads.follow_up`: a paid payout's lines).
+   (`stripe_reads.prepare`, outside any transaction: a refund's charge), then stores the
+   `StripeEvent` (unique by id: the idempotency key) and runs its handler in one transaction,
+   then does what follows the commit (`stripe_reads.follow_up`: a paid payout's lines). A
+   payment's fee is read by a task queued with the record (`campaigns.tasks.read_payment_fee`):
+   the answer to Stripe never waits on Stripe.
 2. The handler (`stripe_handlers.checkout_completed`, `invoice_paid`, `charge_refunded`, ...)
    finds and row-locks our donation, guards the Stripe account, and calls a crm verb:
    `crm.gifts.record_payment` / `record_payment_failure` / `record_refunded_total` /
@@ -22,9 +24,11 @@ The money path, top to bottom, as plain calls ("go to definition" follows it):
    counter's row lock) and queues the thank-you email (`crm.outbox.queue_receipt_email`); a
    refund calls `crm.receipts.follow_refund` (void, or void and reissue for what remains); a
    failed monthly payment queues the donor's notice (`crm.outbox.queue_payment_failed_email`).
-4. On commit, the worker runs `crm.tasks.render_receipt_pdf` (→ `crm.receipt_files`, `crm.pdf`)
-   and `crm.tasks.send_donor_email` (→ `crm.mail.deliver_email`, retried with backoff). The
-   worker's sweep (`crm.sweep`) picks up whatever a crash left behind.
+4. On commit, the worker runs `crm.tasks.send_donor_email` (→ `crm.mail.deliver_email`: the
+   receipt's PDF rendered first, `crm.receipt_files`, `crm.pdf`; retried with backoff; a
+   receipt no email carries has its own `crm.tasks.render_receipt_pdf`) and
+   `campaigns.tasks.read_payment_fee`. The worker's sweep (`crm.sweep`) picks up whatever a
+   crash left behind.
 
 https://docs.stripe.com/webhooks#verify-events (signature and 5-minute tolerance),
 https://docs.stripe.com/webhooks#handle-duplicate-events (one row per event id).
@@ -77,7 +81,9 @@ def receive_event(event):
     event done. Any error rolls both back; the event is then stored as ignored, waiting or
     failed. After the commit: the Stripe work that follows (a payout's lines), and the events
     that were waiting for this one."""
-    if _done(event):  # a repeated delivery of a done event: no need to ask Stripe anything
+    if stripe_reads.asks_stripe(event["type"]) and _done(event):
+        # A repeated delivery of a done event: no need to ask Stripe anything. (Other events
+        # go straight to the insert: the unique event id finds a repeated delivery there.)
         return apply_stored(event)
     handler = HANDLERS.get(event["type"])
     outcome = Outcome.APPLIED if handler else Outcome.IGNORED  # unknown types: kept, acked

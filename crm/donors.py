@@ -12,6 +12,7 @@ given with it. Newsletter consent needs the donor's click on a link we email (do
 
 import unicodedata
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from wagtail.log_actions import log
@@ -66,15 +67,24 @@ def same_person(donor, values):
     return True
 
 
+def _any_of(lookups):
+    query = Q()
+    for field, value in lookups.items():
+        query |= Q(**{field: value})
+    return query
+
+
 def _candidates(network, values):
     """Donors of `network` sharing the gift's codice fiscale, partita IVA or email, strongest
     match first. A donor whose codice fiscale differs from the gift's is another person
     sharing the mailbox: not a candidate."""
     live = Donor.objects.filter(network=network, merged_into__isnull=True, anonymised_at=None)
-    found = []
-    for field in ("codice_fiscale", "partita_iva", "email"):
-        if values[field]:
-            found += live.filter(**{field: values[field]}).order_by("id")
+    fields = [field for field in ("codice_fiscale", "partita_iva", "email") if values[field]]
+    if not fields:
+        return []
+    # One query for the three: each donor is compared afterwards in the same order.
+    rows = list(live.filter(_any_of({field: values[field] for field in fields})).order_by("id"))
+    found = [donor for field in fields for donor in rows if getattr(donor, field) == values[field]]
     cf = values["codice_fiscale"]
     unique = {}
     for donor in found:

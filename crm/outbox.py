@@ -1,6 +1,7 @@
-"""Emails to donors are queued here: a `DonorEmail` row in the caller's transaction, then the
-`crm.tasks.send_donor_email` task once it commits. Nothing is lost when the mail provider or
-the worker is down: the row stays queued (or failed, with its next attempt) until sent."""
+"""Emails to donors are queued here: a `DonorEmail` row in the caller's transaction, and the
+`crm.tasks.send_donor_email` task queued with it (`crm.tasks.enqueue_with_work`). Nothing is
+lost when the mail provider or the worker is down: the row stays queued (or failed, with its
+next attempt) until sent."""
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -12,8 +13,7 @@ from .receipt_files import ReceiptError
 
 
 def _send_after_commit(email):
-    email_id = email.pk
-    transaction.on_commit(lambda: tasks.send_donor_email.enqueue(email_id))
+    tasks.enqueue_with_work(tasks.send_donor_email, email.pk)
 
 
 def queue_receipt_email(receipt, *, user=None, again=True):
@@ -133,9 +133,6 @@ def queue_gift_email(donation, *, receipt=None):
     donor = donation.donor
     if donor is None or not donor.email or donor.anonymised_at:
         return None
-    kinds = (DonorEmail.Kind.GIFT, DonorEmail.Kind.PLAN_WELCOME)
-    if DonorEmail.objects.filter(donation=donation, kind__in=kinds).exists():
-        return None
     kind = DonorEmail.Kind.GIFT
     plan_id = donation.recurring_plan_id
     welcomed = DonorEmail.objects.filter(
@@ -148,7 +145,8 @@ def queue_gift_email(donation, *, receipt=None):
         kind = DonorEmail.Kind.PLAN_WELCOME
     to = (receipt.donor_snapshot.get("email") if receipt else "") or donor.email
     try:
-        # The unique constraint decides between two racing deliveries of the same gift.
+        # The unique constraint (`one_confirmation_per_gift`) decides whether the gift already
+        # has its confirmation, and between two racing deliveries of the same gift.
         with transaction.atomic():
             email = DonorEmail.objects.create(kind=kind, donation=donation, receipt=receipt, to=to)
     except IntegrityError:

@@ -3,8 +3,9 @@ statements. The public API other parts of Trama call; `crm.gifts` calls `receipt
 when money arrives and `follow_refund` when it goes back.
 
 Numbering: per issuing network and fiscal year, gapless and strictly increasing. The counter row
-is locked (`select_for_update`) in the same transaction that writes the receipt, so concurrent
-issuers queue on it and a rolled-back issue gives its number back. Receipts are never deleted: a
+is locked (its UPDATE) in the same transaction that writes the receipt, after every check and
+just before the receipt's inserts, so concurrent issuers queue on it for as short a time as can
+be, and a rolled-back issue gives its number back. Receipts are never deleted: a
 correction or a refund voids the receipt (it keeps its number) and, where money remains, issues
 a new one linked through `replaces`.
 """
@@ -12,7 +13,7 @@ a new one linked through `replaces`.
 import logging
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -39,13 +40,24 @@ __all__ = [
 
 
 def _next_sequence(network, year):
-    """Take the next number for (network, year) under a row lock held until the caller's
-    transaction ends: concurrent issuers wait here, so numbers never collide or skip."""
-    ReceiptCounter.objects.get_or_create(network=network, year=year)
-    counter = ReceiptCounter.objects.select_for_update().get(network=network, year=year)
-    counter.last_sequence += 1
-    counter.save(update_fields=["last_sequence"])
-    return counter.last_sequence
+    """Take the next number for (network, year): one UPDATE ... RETURNING, which takes the
+    counter's row lock until the caller's transaction ends. Concurrent issuers of the network
+    queue on it, so numbers never collide or skip; callers take it as late as they can (after
+    every read and check), so the lock is held for the few inserts that follow it only. The
+    year's first receipt creates the counter (a concurrent creator finds it made)."""
+    table = connection.ops.quote_name(ReceiptCounter._meta.db_table)  # ours, not input
+    sql = (
+        f"UPDATE {table} SET last_sequence = last_sequence + 1 "  # noqa: S608
+        "WHERE network_id = %s AND year = %s RETURNING last_sequence"
+    )
+    for _attempt in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [network.pk, year])
+            row = cursor.fetchone()
+        if row is not None:
+            return row[0]
+        ReceiptCounter.objects.get_or_create(network=network, year=year)
+    raise ReceiptError("the receipt counter could not be taken")
 
 
 def format_number(network, year, sequence):
@@ -100,6 +112,11 @@ def _receipted_amount(donation):
     return donation.kept_cents
 
 
+# The code of the ReceiptError for a gift already covered by an issued receipt (a replay, or two
+# issuers racing): `receipt_gift_if_due` finds its work done and says nothing.
+COVERED = "covered"
+
+
 def issue_receipt(
     donations,
     *,
@@ -112,71 +129,95 @@ def issue_receipt(
     """Number and record a receipt for `donations` (succeeded gifts of one donor, one network,
     one fiscal year, none already covered by an issued receipt). The PDF is rendered after
     commit by a background task (unless `enqueue_render` is false: the caller renders it, as
-    the yearly statements' worker processes do). `confirmed_missing` names the donor data the
-    treasurer confirmed issuing without (`missing_receipt_data`): kept in the receipt's
-    history. Returns the receipt."""
+    the yearly statements' worker processes do, or an email that carries it renders it first,
+    `crm.mail`). `confirmed_missing` names the donor data the treasurer confirmed issuing
+    without (`missing_receipt_data`): kept in the receipt's history. Returns the receipt."""
+    with transaction.atomic():
+        return _issue(
+            donations,
+            kind=kind,
+            issued_by=issued_by,
+            enqueue_render=enqueue_render,
+            confirmed_missing=confirmed_missing,
+            replaces=_replaces,
+        )
+
+
+def _issue(donations, *, kind, issued_by, enqueue_render, confirmed_missing, replaces):
+    """`issue_receipt` inside the caller's transaction (no savepoint of its own): every read
+    and check first, then the counter (`_next_sequence`), then the inserts."""
     ids = sorted({d.pk for d in donations})
     if not ids:
         raise ReceiptError("no gifts to receipt")
-    with transaction.atomic():
-        # Lock the gifts first: two issuers covering the same gift serialise here, and the
-        # second one sees the first one's receipt below.
-        gifts = list(Donation.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
-        if len(gifts) != len(ids):
-            raise ReceiptError("unknown gift")
-        first = gifts[0]
-        if any(g.network_id != first.network_id or g.donor_id != first.donor_id for g in gifts):
-            raise ReceiptError("gifts belong to different donors or networks")
-        if first.donor_id is None:
-            raise ReceiptError("gift has no donor yet")
-        if any(g.status not in Donation.COUNTED_STATUSES for g in gifts):
-            raise ReceiptError("only succeeded gifts can be receipted")
-        # The fiscal year is the year the gift was received (a date, already Italian).
-        years = {g.received_on.year for g in gifts}
-        if len(years) != 1:
-            raise ReceiptError("gifts span more than one fiscal year")
-        covered = Receipt.objects.filter(donations__in=ids, status=Receipt.Status.ISSUED).exclude(
-            pk=getattr(_replaces, "pk", None)
-        )
-        if covered.exists():
-            raise ReceiptError("a gift is already covered by an issued receipt")
-        amount = sum(_receipted_amount(g) for g in gifts)
-        if amount <= 0:
-            raise ReceiptError("nothing left to receipt")
+    # Lock the gifts first: two issuers covering the same gift serialise here, and the second
+    # one sees the first one's receipt below. Their network and donor come with them.
+    gifts = list(
+        Donation.objects.select_related("network", "donor")
+        .select_for_update(of=("self",))
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    if len(gifts) != len(ids):
+        raise ReceiptError("unknown gift")
+    first = gifts[0]
+    if any(g.network_id != first.network_id or g.donor_id != first.donor_id for g in gifts):
+        raise ReceiptError("gifts belong to different donors or networks")
+    if first.donor_id is None:
+        raise ReceiptError("gift has no donor yet")
+    if any(g.status not in Donation.COUNTED_STATUSES for g in gifts):
+        raise ReceiptError("only succeeded gifts can be receipted")
+    # The fiscal year is the year the gift was received (a date, already Italian).
+    years = {g.received_on.year for g in gifts}
+    if len(years) != 1:
+        raise ReceiptError("gifts span more than one fiscal year")
+    covered = Receipt.objects.filter(donations__in=ids, status=Receipt.Status.ISSUED).exclude(
+        pk=getattr(replaces, "pk", None)
+    )
+    if covered.exists():
+        error = ReceiptError("a gift is already covered by an issued receipt")
+        error.code = COVERED
+        raise error
+    amount = sum(_receipted_amount(g) for g in gifts)
+    if amount <= 0:
+        raise ReceiptError("nothing left to receipt")
 
-        network = Network.objects.get(pk=first.network_id)
-        donor = Donor.objects.get(pk=first.donor_id)
-        year = years.pop()
-        sequence = _next_sequence(network, year)
-        receipt = Receipt.objects.create(
-            network=network,
-            year=year,
-            sequence=sequence,
-            number=format_number(network, year, sequence),
-            kind=kind,
-            issued_by=issued_by,
-            donor=donor,
-            amount_cents=amount,
-            donor_snapshot=donor_snapshot(donor),
-            entity_snapshot=entity_snapshot(network),
-            language="en" if donor.language == "en" else "it",
-            replaces=_replaces,
-        )
-        receipt.donations.set(gifts)
-        history.log_receipt(
-            receipt,
-            history.ISSUE,
-            issued_by,
-            kind=kind,
-            amount_cents=amount,
-            donations=ids,
-            replaces=getattr(_replaces, "number", None),
-            **({"missing_data_confirmed": list(confirmed_missing)} if confirmed_missing else {}),
-        )
-        if enqueue_render:
-            receipt_id = receipt.pk
-            transaction.on_commit(lambda: tasks.render_receipt_pdf.enqueue(receipt_id))
+    network, donor, year = first.network, first.donor, years.pop()
+    receipt = Receipt(
+        network=network,
+        year=year,
+        kind=kind,
+        issued_by=issued_by,
+        donor=donor,
+        amount_cents=amount,
+        donor_snapshot=donor_snapshot(donor),
+        entity_snapshot=entity_snapshot(network),
+        language="en" if donor.language == "en" else "it",
+        replaces=replaces,
+    )
+    # The counter as late as possible: only inserts follow it until the commit.
+    receipt.sequence = _next_sequence(network, year)
+    receipt.number = format_number(network, year, receipt.sequence)
+    receipt.save(force_insert=True)
+    Covers = Receipt.donations.through
+    Covers.objects.bulk_create([Covers(receipt_id=receipt.pk, donation_id=pk) for pk in ids])
+    history.log_receipt(
+        receipt,
+        history.ISSUE,
+        issued_by,
+        kind=kind,
+        amount_cents=amount,
+        donations=ids,
+        replaces=getattr(replaces, "number", None),
+        **({"missing_data_confirmed": list(confirmed_missing)} if confirmed_missing else {}),
+    )
+    if enqueue_render:
+        render_later(receipt)
     return receipt
+
+
+def render_later(receipt):
+    """Queue the rendering of the receipt's PDF with the transaction that issued it."""
+    tasks.enqueue_with_work(tasks.render_receipt_pdf, receipt.pk)
 
 
 def void_receipt(receipt, *, reason, user=None):
@@ -238,22 +279,35 @@ def should_issue_automatically(donation):
     )
 
 
-def receipt_gift_if_due(donation, *, email=True):
+def receipt_gift_if_due(donation, *, email=True, render=True):
     """A gift just succeeded (online or offline): issue its receipt if the donor asked for one
     or the network always issues them, and queue the thank-you email with it (unless `email`
-    is false: `crm.thanks.acknowledge_gift` attaches it to the gift's confirmation). Returns
+    is false: `crm.thanks.acknowledge_gift` attaches it to the gift's confirmation). The email
+    renders the PDF before it is sent (`crm.mail`), one task rather than two; without one, its
+    own task renders it (unless `render` is false: the caller's email will carry it). Returns
     the receipt, or None."""
-    if not should_issue_automatically(donation):
+    asked = donation.wants_receipt or donation.network.always_issue_receipts
+    if not (donation.donor_id and asked and donation.status in Donation.COUNTED_STATUSES):
         return None
     try:
         # A savepoint: a receipt problem must not undo the gift being recorded; the gift stays
-        # uncovered and the yearly statement (or the admin) receipts it later.
+        # uncovered and the yearly statement (or the admin) receipts it later. Whether a
+        # receipt already covers the gift is decided under the gift's lock (`_issue`).
         with transaction.atomic():
-            receipt = issue_receipt([donation])
-            if email and receipt.donor.email:
-                outbox.queue_receipt_email(receipt)
-    except Exception:
-        logger.exception("could not issue a receipt for donation %s", donation.pk)
+            receipt = _issue(
+                [donation],
+                kind="single",
+                issued_by=None,
+                enqueue_render=False,
+                confirmed_missing=(),
+                replaces=None,
+            )
+            emailed = email and receipt.donor.email and outbox.queue_receipt_email(receipt)
+            if render and not emailed:
+                render_later(receipt)
+    except Exception as exc:
+        if getattr(exc, "code", None) != COVERED:
+            logger.exception("could not issue a receipt for donation %s", donation.pk)
         return None
     return receipt
 

@@ -1,12 +1,35 @@
 """Background tasks (Django's tasks API; `manage.py run_worker` runs them on the configured
-backend, database or RQ). Each is queued with `transaction.on_commit` and safe to run twice;
-what is done is read from our own rows, never from the backend (crm.sweep)."""
+backend, database or RQ). Each is queued with the work it follows (`enqueue_with_work`) and
+safe to run twice; what is done is read from our own rows, never from the backend (crm.sweep)."""
 
+from django.db import connection, transaction
 from django.tasks import task
 
 from . import mail
 from .models import DonorEmail, Receipt
 from .receipt_files import ensure_receipt_pdf
+
+# The database queue writes its task rows through the default connection, in the transaction
+# open there; any other backend (RQ, the immediate one) hands a task over at once. Named, not
+# imported: the product does not import a tasks backend (pyproject.toml, import-linter).
+IN_TRANSACTION_BACKENDS = {"django_tasks_db.backend.DatabaseBackend"}
+
+
+def _queues_in_transaction(backend):
+    classes = type(backend).__mro__
+    return any(f"{c.__module__}.{c.__qualname__}" in IN_TRANSACTION_BACKENDS for c in classes)
+
+
+def enqueue_with_work(task_, *args):
+    """Queue `task_` for the work the caller's transaction is writing. On the database queue
+    the task's row is written in that transaction: it commits with the work (one commit, not
+    two) or goes with its rollback, and no worker sees it before the rows it reads. On any
+    other backend it is queued once the transaction commits (`on_commit`), as a worker could
+    otherwise run it before the rows exist."""
+    if not connection.in_atomic_block or _queues_in_transaction(task_.get_backend()):
+        task_.enqueue(*args)
+    else:
+        transaction.on_commit(lambda: task_.enqueue(*args))
 
 
 @task()

@@ -9,7 +9,12 @@ from . import outbox, receipts
 def acknowledge_gift(donation):
     """Receipt the gift if due and queue its confirmation, the receipt attached to it (one
     email, not two). A plan's first gift gets the welcome, which carries the plan's manage
-    link like every later confirmation. Returns the receipt, or None."""
-    receipt = receipts.receipt_gift_if_due(donation, email=False)
-    outbox.queue_gift_email(donation, receipt=receipt)
+    link like every later confirmation. The email's task renders the receipt's PDF before it
+    sends (`crm.mail`): one task for both, whose retries never send twice (the email is claimed
+    first); a receipt no email carries gets its own rendering task. Returns the receipt, or
+    None."""
+    receipt = receipts.receipt_gift_if_due(donation, email=False, render=False)
+    email = outbox.queue_gift_email(donation, receipt=receipt)
+    if receipt is not None and email is None:
+        receipts.render_later(receipt)
     return receipt

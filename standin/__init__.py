@@ -26,8 +26,9 @@ Environment: ``STANDIN_WEBHOOK_DELAY`` (s before first delivery, default 0.1),
 ``STANDIN_WEBHOOK_RETRIES`` (back-off list, default ``1,2,4,8,16``),
 ``STANDIN_WEBHOOK_CONCURRENCY`` (deliveries in flight per endpoint, default 1: in order; more:
 concurrent and unordered, like Stripe), ``STANDIN_SEPA_DELAY``
-(s before SEPA debits settle, default 2), ``STANDIN_PUBLIC_URL`` (base of Checkout ``url``;
-default: the request's Host). Tests can also change ``standin.core.settings``.
+(s before SEPA debits settle, default 2), ``STANDIN_API_LATENCY`` (s each ``/v1`` request
+waits before its answer, default 0: a slow Stripe for benches), ``STANDIN_PUBLIC_URL`` (base
+of Checkout ``url``; default: the request's Host). Tests can also change ``standin.core.settings``.
 
 API (Stripe-shaped, ``/v1``)
 ----------------------------

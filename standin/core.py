@@ -42,6 +42,9 @@ settings = {
     "webhook_concurrency": max(1, int(_float_env("STANDIN_WEBHOOK_CONCURRENCY", 1))),
     # Seconds before a SEPA Direct Debit payment settles.
     "sepa_delay": _float_env("STANDIN_SEPA_DELAY", 2.0),
+    # Seconds every API request (``/v1/...``) waits before it is answered: a slow Stripe, for
+    # benches (bench/webhooks.py measures webhooks with a 200 ms Stripe).
+    "api_latency": _float_env("STANDIN_API_LATENCY", 0.0),
     # Public base URL for hosted pages (default: taken from the request's Host header).
     "public_url": os.environ.get("STANDIN_PUBLIC_URL", "").rstrip("/"),
 }

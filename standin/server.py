@@ -52,6 +52,8 @@ _thread_lock = threading.Lock()
 async def context_middleware(request, handler):
     """Connect account, ``event.request``, idempotent replays, Stripe-style errors."""
     account = request.headers.get("Stripe-Account") or None
+    if request.path.startswith("/v1/") and core.settings["api_latency"] > 0:
+        await asyncio.sleep(core.settings["api_latency"])  # a slow Stripe (STANDIN_API_LATENCY)
     core.ACCOUNT.set(account)
     core.REQUEST.set(None)
     key = None

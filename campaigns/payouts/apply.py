@@ -75,6 +75,16 @@ def ask_payment_charge(network, *, payment_intent_id=None, invoice_id=None):
     return None
 
 
+def fee_wanted(donation):
+    """A gift whose money arrived, whose fee is not known yet, and that Stripe can be asked
+    about (its payment or its invoice is on record)."""
+    return bool(
+        not donation.stripe_balance_transaction_id
+        and donation.status in Donation.COUNTED_STATUSES
+        and (donation.stripe_payment_intent_id or donation.stripe_invoice_id)
+    )
+
+
 def record_payment_fee(donation, charge):
     """Record the fee `ask_payment_charge` read, on a gift whose money arrived and whose fee is
     not known yet. No charge (Stripe did not answer): nothing now; `stripe_reconcile` and the

@@ -12,6 +12,10 @@ from .network import Network, NetworkScopedQuerySet
 
 
 class ImportBatch(models.Model):
+    # Not in Wagtail's reference index: no page references an import, and a network's "usage"
+    # is not its imports.
+    wagtail_reference_index_ignore = True
+
     class Status(models.TextChoices):
         DRAFT = "draft", _("Not applied yet")
         RUNNING = "running", _("Being applied")

@@ -13,7 +13,8 @@ from .network import Network, NetworkScopedQuerySet
 
 class ReceiptCounter(models.Model):
     """The last receipt sequence used by a network in a fiscal year. Issuing takes a row lock
-    on it (`select_for_update`) in the transaction that writes the receipt: gapless numbers."""
+    on it (its UPDATE, `crm.receipts._next_sequence`) in the transaction that writes the
+    receipt: gapless numbers."""
 
     network = models.ForeignKey(
         Network, on_delete=models.PROTECT, related_name="+", verbose_name=_("network")
@@ -35,6 +36,10 @@ class Receipt(models.Model):
 
     Immutable once issued: a correction voids it (keeping its number) and issues a new one.
     """
+
+    # Not in Wagtail's reference index: no page references a receipt, and a network's "usage"
+    # is not its receipts; indexing each one queued a worker task per gift.
+    wagtail_reference_index_ignore = True
 
     class Kind(models.TextChoices):
         SINGLE = "single", _("Single gift")

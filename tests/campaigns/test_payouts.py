@@ -6,6 +6,7 @@ import io
 import requests
 from django.core.management import call_command
 from django.db.models import F
+from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -37,11 +38,13 @@ def _flush(base):
 
 def _deliver_all(base, stripe_events):
     """Relay what the stand-in sent; what waited (an invoice paid before its checkout
-    completed) is delivered again, as Stripe would retry it."""
+    completed) is delivered again, as Stripe would retry it. What each commit queued runs (the
+    fee's reading, `campaigns.tasks.read_payment_fee`)."""
     _flush(base)
-    stripe_events.relay()
-    for stored in StripeEvent.objects.filter(outcome="failed"):
-        apply_stored(stored.payload)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        stripe_events.relay()
+        for stored in StripeEvent.objects.filter(outcome="failed"):
+            apply_stored(stored.payload)
     failed = StripeEvent.objects.filter(outcome="failed").values_list("type", "error")
     assert not failed, list(failed)
 
