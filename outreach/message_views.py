@@ -28,7 +28,6 @@ from wagtail.admin.views import generic
 from wagtail.admin.views.generic.preview import PreviewOnCreate, PreviewOnEdit
 from wagtail.admin.widgets import HeaderButton
 from wagtail.log_actions import log
-from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import policy_registry
 from wagtail.utils.decorators import xframe_options_sameorigin_override
 
@@ -50,25 +49,6 @@ LANGUAGES = {"it": _("Italian"), "en": _("English")}
 # The message's history (registered in outreach.wagtail_hooks).
 LOG_TEST, LOG_SEND = "outreach.message.test", "outreach.message.send"
 LOG_SCHEDULE, LOG_UNSCHEDULE = "outreach.message.schedule", "outreach.message.unschedule"
-
-
-class MessagePermissionPolicy(ModelPermissionPolicy):
-    """The model permissions, and on top the network: a message is reached only by people of
-    its network (`networks_for`); with no network at all, nothing is."""
-
-    def user_has_permission(self, user, action):
-        return super().user_has_permission(user, action) and networks_for(user).exists()
-
-    def user_has_permission_for_instance(self, user, action, instance):
-        return (
-            super().user_has_permission(user, action)
-            and networks_for(user).filter(pk=instance.network_id).exists()
-        )
-
-    def instances_user_has_permission_for(self, user, action):
-        if not super().user_has_permission(user, action):
-            return Message.objects.none()
-        return Message.objects.for_user(user)
 
 
 def number(value):

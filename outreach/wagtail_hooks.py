@@ -7,14 +7,14 @@ from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
-from wagtail.permissions import register_permission_policy
 
 from crm import extensions
+from crm.tenancy import MEMBERS, NetworkPermissionPolicy, register_network_policy
 
 from . import community_views, message_views, report_views, views
 from .access import networks_for
 from .community import can_observe
-from .message_views import MessagePermissionPolicy, MessageViewSet
+from .message_views import MessageViewSet
 from .models import Message
 
 # Every network's communicators and treasurers write, send and read its messages to donors
@@ -26,7 +26,9 @@ MESSAGE_PERMISSIONS = [
     ("outreach", "delete_message"),
 ]
 
-register_permission_policy(Message, MessagePermissionPolicy(Message))
+# The network permission policy of the CRM: the model permissions, and only the messages of the
+# networks the user reaches as treasurer or communicator.
+register_network_policy(Message, NetworkPermissionPolicy(Message, members=MEMBERS))
 
 
 class CommunityMenuItem(MenuItem):
