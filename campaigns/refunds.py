@@ -130,7 +130,10 @@ def refund_gift(
         else seen_refunded_cents + int(refund.get("amount") or amount_cents)
     )
     with transaction.atomic():
-        donation = gifts.lock_donation(pk=donation_id)
+        locked = gifts.lock_donation(pk=donation_id)
+        if locked is None:  # gifts are never deleted; the webhook records the refund anyway
+            raise Donation.DoesNotExist(donation_id)
+        donation = locked
         if isinstance(charge, dict) and not donation.stripe_charge_id:
             donation.stripe_charge_id = charge["id"]
             donation.save(update_fields=["stripe_charge_id", "updated_at"])

@@ -12,7 +12,9 @@ donor, no receipt, no success. Refunds and disputes leave a gift under review as
 treasurer settles it in Stripe.
 """
 
+import datetime
 import logging
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +23,9 @@ from . import outbox, receipts, thanks
 from .donors import match_or_create_donor
 from .models import Donation, Refund
 from .money import fiscal_today
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +37,7 @@ FINAL_GOOD = (
 )
 
 
-def lock_donation(**lookup):
+def lock_donation(**lookup: Any) -> Donation | None:
     """The donation matching `lookup` with its network, the donation row locked until the
     transaction ends (a no-op on SQLite, which serialises writers anyway). None if there is
     none. Only the donation is locked (`of`): events of one network must not queue."""
@@ -44,7 +49,7 @@ def lock_donation(**lookup):
     )
 
 
-def payment_matches(donation, amount_cents, currency):
+def payment_matches(donation: Donation, amount_cents: object, currency: object) -> bool:
     """True if Stripe's `amount_cents` and `currency` ("eur") are exactly the gift's."""
     return (
         isinstance(amount_cents, int)
@@ -54,7 +59,13 @@ def payment_matches(donation, amount_cents, currency):
     )
 
 
-def hold_for_review(donation, *, amount_cents, currency, fields=()):
+def hold_for_review(
+    donation: Donation,
+    *,
+    amount_cents: object,
+    currency: object,
+    fields: tuple[str, ...] | list[str] = (),
+) -> None:
     """Keep a payment whose amount or currency is not the gift's for a treasurer to look at:
     the gift stays without donor and receipt, with what Stripe reported. Idempotent."""
     reported = amount_cents if isinstance(amount_cents, int) and 0 <= amount_cents < 2**31 else None
@@ -80,7 +91,18 @@ def hold_for_review(donation, *, amount_cents, currency, fields=()):
     )
 
 
-def record_payment(donation, *, amount_cents, currency, received_on=None, **stripe_ids):
+def record_payment(
+    donation: Donation,
+    *,
+    amount_cents: object,
+    currency: object,
+    received_on: datetime.date | None = None,
+    stripe_checkout_session_id: str | None = None,
+    stripe_payment_intent_id: str | None = None,
+    stripe_charge_id: str | None = None,
+    stripe_invoice_id: str | None = None,
+    stripe_subscription_id: str | None = None,
+) -> bool:
     """The money arrived: `amount_cents` and `currency` are what Stripe says was paid. If they
     are the gift's, attach the donor (`match_or_create_donor`: an existing donor only if every
     detail agrees), set the Stripe ids, receipt the gift if the donor asked for it (or the
@@ -88,6 +110,13 @@ def record_payment(donation, *, amount_cents, currency, received_on=None, **stri
     it. If they are not, the gift is held for review and nothing else happens. Returns False
     if nothing changed (a replay, or a gift already under review)."""
     fields = ["recurring_plan"]  # callers may have linked the plan just before (monthly gifts)
+    stripe_ids = {
+        "stripe_checkout_session_id": stripe_checkout_session_id,
+        "stripe_payment_intent_id": stripe_payment_intent_id,
+        "stripe_charge_id": stripe_charge_id,
+        "stripe_invoice_id": stripe_invoice_id,
+        "stripe_subscription_id": stripe_subscription_id,
+    }
     for field, value in stripe_ids.items():
         if value and getattr(donation, field) != value:
             setattr(donation, field, value)
@@ -112,7 +141,7 @@ def record_payment(donation, *, amount_cents, currency, received_on=None, **stri
     return True
 
 
-def record_payment_failure(donation, *, status=Donation.Status.FAILED):
+def record_payment_failure(donation: Donation, *, status: str = Donation.Status.FAILED) -> bool:
     """A payment attempt failed or the donor gave up. Only a pending gift changes: a later
     success still wins (Checkout lets the donor retry another card)."""
     if donation.status != Donation.Status.PENDING:
@@ -122,7 +151,7 @@ def record_payment_failure(donation, *, status=Donation.Status.FAILED):
     return True
 
 
-def _status_after_refund(donation):
+def _status_after_refund(donation: Donation) -> str:
     if donation.refunded_cents >= donation.amount_cents:
         return Donation.Status.REFUNDED
     if donation.refunded_cents:
@@ -130,7 +159,7 @@ def _status_after_refund(donation):
     return Donation.Status.SUCCEEDED
 
 
-def _log_refund(donation, amount_cents, reason):
+def _log_refund(donation: Donation, amount_cents: int, reason: str) -> None:
     """The dated event behind an increase of `refunded_cents` (the Agenzia Entrate data
     reports refunds by the day they were made, crm.tax_data)."""
     Refund.objects.create(
@@ -142,7 +171,9 @@ def _log_refund(donation, amount_cents, reason):
     )
 
 
-def record_refunded_total(donation, refunded_cents, *, reason="refund", user=None):
+def record_refunded_total(
+    donation: Donation, refunded_cents: int, *, reason: str = "refund", user: "User | None" = None
+) -> bool:
     """Stripe reports the total refunded so far (`charge.amount_refunded`): setting it, rather
     than adding, makes replays and out-of-order deliveries harmless. The receipts covering the
     gift are voided (and reissued for what remains), and the donor is told (`outbox`)."""
@@ -165,7 +196,7 @@ def record_refunded_total(donation, refunded_cents, *, reason="refund", user=Non
     return True
 
 
-def record_refund(donation, amount_cents, *, reason="refund"):
+def record_refund(donation: Donation, amount_cents: int, *, reason: str = "refund") -> bool:
     """Refund `amount_cents` more of a gift (a treasurer's action); a refund larger than what
     remains is refused."""
     if amount_cents <= 0:
@@ -178,7 +209,7 @@ def record_refund(donation, amount_cents, *, reason="refund"):
     return record_refunded_total(donation, donation.refunded_cents + amount_cents, reason=reason)
 
 
-def record_dispute(donation):
+def record_dispute(donation: Donation) -> bool:
     """The donor's bank opened a dispute (chargeback): the gift no longer counts until won, and
     it and its receipts are flagged in the admin (`Donation.objects.open_disputes()`). Only a
     gift whose money counts: a late `charge.dispute.updated` after a lost one changes nothing."""
@@ -189,7 +220,7 @@ def record_dispute(donation):
     return True
 
 
-def record_dispute_closed(donation, *, won):
+def record_dispute_closed(donation: Donation, *, won: bool) -> bool:
     """Won: the gift counts again. Lost: the money went back to the donor, as a refund
     (https://docs.stripe.com/disputes/how-disputes-work), and its receipts are voided."""
     if donation.status == Donation.Status.NEEDS_REVIEW:

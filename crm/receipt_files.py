@@ -16,7 +16,12 @@ logger = logging.getLogger(__name__)
 
 
 class ReceiptError(ValueError):
-    """A receipt cannot be issued, stored or sent as asked (the message says why)."""
+    """A receipt cannot be issued, stored or sent as asked (the message says why; `code` names
+    the cases callers tell apart, e.g. `crm.receipts.COVERED`)."""
+
+    def __init__(self, message: str = "", *, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def ensure_receipt_pdf(receipt):

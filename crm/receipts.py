@@ -11,7 +11,9 @@ a new one linked through `replaces`.
 """
 
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -21,6 +23,9 @@ from . import outbox, tasks
 from . import receipt_log_actions as history
 from .models import Donation, Donor, Network, Receipt, ReceiptCounter
 from .receipt_files import ReceiptError
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +44,7 @@ __all__ = [
 # --- Issuing ------------------------------------------------------------------------------------
 
 
-def _next_sequence(network, year):
+def _next_sequence(network: Network, year: int) -> int:
     """Take the next number for (network, year): one UPDATE ... RETURNING, which takes the
     counter's row lock until the caller's transaction ends. Concurrent issuers of the network
     queue on it, so numbers never collide or skip; callers take it as late as they can (after
@@ -60,13 +65,13 @@ def _next_sequence(network, year):
     raise ReceiptError("the receipt counter could not be taken")
 
 
-def format_number(network, year, sequence):
+def format_number(network: Network, year: int, sequence: int) -> str:
     """`2026/00042`, or `RV-2026/00042` with the network's series prefix."""
     number = f"{year}/{sequence:05d}"
     return f"{network.receipt_series}-{number}" if network.receipt_series else number
 
 
-def donor_snapshot(donor):
+def donor_snapshot(donor: Donor) -> dict[str, str]:
     if donor.kind == Donor.Kind.ORGANISATION and donor.organisation_name:
         name = donor.organisation_name
     else:
@@ -87,7 +92,7 @@ def donor_snapshot(donor):
     }
 
 
-def entity_snapshot(network):
+def entity_snapshot(network: Network) -> dict[str, Any]:
     return {
         "legal_name": network.legal_name,
         "codice_fiscale": network.codice_fiscale,
@@ -102,12 +107,12 @@ def entity_snapshot(network):
         "signer_role": network.signer_role,
         "logo_id": network.logo_id,
         # With the file name, the renderer caches the logo without a query (crm.pdf).
-        "logo_file": network.logo.file.name if network.logo_id else "",
+        "logo_file": network.logo.file.name if network.logo_id and network.logo else "",
         "email": network.email,
     }
 
 
-def _receipted_amount(donation):
+def _receipted_amount(donation: Donation) -> int:
     """What a receipt states of a gift: what the gift raised (`Donation.kept_cents`)."""
     return donation.kept_cents
 
@@ -118,14 +123,14 @@ COVERED = "covered"
 
 
 def issue_receipt(
-    donations,
+    donations: Iterable[Donation],
     *,
-    kind="single",
-    issued_by=None,
-    enqueue_render=True,
-    confirmed_missing=(),
-    _replaces=None,
-):
+    kind: str = "single",
+    issued_by: "User | None" = None,
+    enqueue_render: bool = True,
+    confirmed_missing: Sequence[str] = (),
+    _replaces: Receipt | None = None,
+) -> Receipt:
     """Number and record a receipt for `donations` (succeeded gifts of one donor, one network,
     one fiscal year, none already covered by an issued receipt). The PDF is rendered after
     commit by a background task (unless `enqueue_render` is false: the caller renders it, as
@@ -143,7 +148,15 @@ def issue_receipt(
         )
 
 
-def _issue(donations, *, kind, issued_by, enqueue_render, confirmed_missing, replaces):
+def _issue(
+    donations: Iterable[Donation],
+    *,
+    kind: str,
+    issued_by: "User | None",
+    enqueue_render: bool,
+    confirmed_missing: Sequence[str],
+    replaces: Receipt | None,
+) -> Receipt:
     """`issue_receipt` inside the caller's transaction (no savepoint of its own): every read
     and check first, then the counter (`_next_sequence`), then the inserts."""
     ids = sorted({d.pk for d in donations})
@@ -162,7 +175,8 @@ def _issue(donations, *, kind, issued_by, enqueue_render, confirmed_missing, rep
     first = gifts[0]
     if any(g.network_id != first.network_id or g.donor_id != first.donor_id for g in gifts):
         raise ReceiptError("gifts belong to different donors or networks")
-    if first.donor_id is None:
+    donor = first.donor
+    if donor is None:
         raise ReceiptError("gift has no donor yet")
     if any(g.status not in Donation.COUNTED_STATUSES for g in gifts):
         raise ReceiptError("only succeeded gifts can be receipted")
@@ -170,18 +184,16 @@ def _issue(donations, *, kind, issued_by, enqueue_render, confirmed_missing, rep
     years = {g.received_on.year for g in gifts}
     if len(years) != 1:
         raise ReceiptError("gifts span more than one fiscal year")
-    covered = Receipt.objects.filter(donations__in=ids, status=Receipt.Status.ISSUED).exclude(
-        pk=getattr(replaces, "pk", None)
-    )
+    covered = Receipt.objects.filter(donations__in=ids, status=Receipt.Status.ISSUED)
+    if replaces is not None:
+        covered = covered.exclude(pk=replaces.pk)
     if covered.exists():
-        error = ReceiptError("a gift is already covered by an issued receipt")
-        error.code = COVERED
-        raise error
+        raise ReceiptError("a gift is already covered by an issued receipt", code=COVERED)
     amount = sum(_receipted_amount(g) for g in gifts)
     if amount <= 0:
         raise ReceiptError("nothing left to receipt")
 
-    network, donor, year = first.network, first.donor, years.pop()
+    network, year = first.network, years.pop()
     receipt = Receipt(
         network=network,
         year=year,
@@ -215,12 +227,12 @@ def _issue(donations, *, kind, issued_by, enqueue_render, confirmed_missing, rep
     return receipt
 
 
-def render_later(receipt):
+def render_later(receipt: Receipt) -> None:
     """Queue the rendering of the receipt's PDF with the transaction that issued it."""
     tasks.enqueue_with_work(tasks.render_receipt_pdf, receipt.pk)
 
 
-def void_receipt(receipt, *, reason, user=None):
+def void_receipt(receipt: Receipt, *, reason: str, user: "User | None" = None) -> Receipt:
     """Mark the receipt void (it keeps its number and its PDF). Idempotent."""
     if not reason:
         raise ReceiptError("a reason is required to void a receipt")
@@ -237,7 +249,7 @@ def void_receipt(receipt, *, reason, user=None):
     return locked
 
 
-def reissue_receipt(receipt, *, reason, user=None):
+def reissue_receipt(receipt: Receipt, *, reason: str, user: "User | None" = None) -> Receipt:
     """Void `receipt` and issue a new one for the same gifts with the donor's CURRENT details
     (a corrected name or codice fiscale), linked to the old one through `replaces`."""
     with transaction.atomic():
@@ -252,7 +264,7 @@ def reissue_receipt(receipt, *, reason, user=None):
         return new
 
 
-def follow_refund(donation, reason, *, user=None):
+def follow_refund(donation: Donation, reason: str, *, user: "User | None" = None) -> None:
     """A gift was refunded (fully or in part) or lost a dispute: void every issued receipt that
     covers it; where money is still given (other gifts of a statement, a partial refund) issue a
     replacement for what remains."""
@@ -270,7 +282,7 @@ def follow_refund(donation, reason, *, user=None):
                 void_receipt(receipt, reason=reason, user=user)
 
 
-def should_issue_automatically(donation):
+def should_issue_automatically(donation: Donation) -> bool:
     return bool(
         donation.donor_id
         and (donation.wants_receipt or donation.network.always_issue_receipts)
@@ -279,7 +291,9 @@ def should_issue_automatically(donation):
     )
 
 
-def receipt_gift_if_due(donation, *, email=True, render=True):
+def receipt_gift_if_due(
+    donation: Donation, *, email: bool = True, render: bool = True
+) -> Receipt | None:
     """A gift just succeeded (online or offline): issue its receipt if the donor asked for one
     or the network always issues them, and queue the thank-you email with it (unless `email`
     is false: `crm.thanks.acknowledge_gift` attaches it to the gift's confirmation). The email
@@ -312,7 +326,7 @@ def receipt_gift_if_due(donation, *, email=True, render=True):
     return receipt
 
 
-def email_receipt(receipt, *, user=None):
+def email_receipt(receipt: Receipt, *, user: "User | None" = None) -> bool:
     """Queue the receipt's email if the donor has an address. True if queued."""
     if not (receipt.donor_snapshot.get("email") or receipt.donor.email):
         return False
@@ -326,7 +340,7 @@ CODICE_FISCALE, ADDRESS = "codice_fiscale", "address"
 MISSING_LABELS = {CODICE_FISCALE: _("codice fiscale"), ADDRESS: _("address")}
 
 
-def missing_receipt_data(donor):
+def missing_receipt_data(donor: Donor) -> list[str]:
     """What a receipt needs of `donor` and the donor lacks, as codes (`CODICE_FISCALE`,
     `ADDRESS`): a receipt names the donor by codice fiscale (an organisation's partita IVA will
     do) and address (art. 83 D.Lgs. 117/2017 and the Agenzia's precompiled return; the same
@@ -342,7 +356,7 @@ def missing_receipt_data(donor):
     return missing
 
 
-def describe_missing(missing):
+def describe_missing(missing: Iterable[str]) -> str:
     """ "codice fiscale, address", as the treasurer reads it."""
     return ", ".join(str(MISSING_LABELS[code]) for code in missing)
 
@@ -353,27 +367,29 @@ class ReceiptSelection:
     why each of the others does not."""
 
     #: (gift, asked, missing codes) for every gift that may have a receipt.
-    eligible: list = field(default_factory=list)
+    eligible: list[tuple[Donation, bool, list[str]]] = field(default_factory=list)
     #: gifts already covered by an issued receipt.
-    covered: list = field(default_factory=list)
+    covered: list[Donation] = field(default_factory=list)
     #: (gift, reason code): "cash", or "not_receiptable" (not completed, no donor, refunded).
-    not_eligible: list = field(default_factory=list)
+    not_eligible: list[tuple[Donation, str]] = field(default_factory=list)
 
     @property
-    def ready(self):
+    def ready(self) -> list[Donation]:
         """The gifts issued by default: the donor asked, and the data is there."""
         return [g for g, asked, missing in self.eligible if asked and not missing]
 
     @property
-    def not_asked(self):
+    def not_asked(self) -> list[Donation]:
         return [g for g, asked, _missing in self.eligible if not asked]
 
     @property
-    def missing_data(self):
+    def missing_data(self) -> list[tuple[Donation, list[str]]]:
         """(gift, missing codes) of the gifts whose donor asked but lacks what a receipt needs."""
         return [(g, missing) for g, asked, missing in self.eligible if asked and missing]
 
-    def chosen(self, *, include_not_asked=False, include_missing=False):
+    def chosen(
+        self, *, include_not_asked: bool = False, include_missing: bool = False
+    ) -> tuple[list[tuple[Donation, list[str]]], list[tuple[Donation, str]]]:
         """(gift, missing codes) to issue; and (gift, reason code) left out."""
         issue, left = [], [(g, "covered") for g in self.covered] + list(self.not_eligible)
         for gift, asked, missing in self.eligible:
@@ -386,12 +402,12 @@ class ReceiptSelection:
         return issue, left
 
 
-def donor_asked(gift):
+def donor_asked(gift: Donation) -> bool:
     """The donor asked for a receipt with this gift, or the network issues one for every gift."""
     return bool(gift.wants_receipt or gift.network.always_issue_receipts)
 
 
-def sort_for_receipts(donations):
+def sort_for_receipts(donations: Iterable[Donation]) -> ReceiptSelection:
     """Sort `donations` for a bulk issue (a few queries, whatever their number): covered, not
     eligible (cash gives no tax benefit: art. 83 c.1 D.Lgs. 117/2017), or eligible with whether
     the donor asked and what data is missing."""
@@ -408,7 +424,7 @@ def sort_for_receipts(donations):
             selection.covered.append(gift)
         elif (
             gift.status not in Donation.COUNTED_STATUSES
-            or not gift.donor_id
+            or gift.donor is None
             or _receipted_amount(gift) <= 0
         ):
             selection.not_eligible.append((gift, "not_receiptable"))
@@ -420,8 +436,13 @@ def sort_for_receipts(donations):
 
 
 def issue_receipts_for(
-    donations, *, issued_by=None, email=True, include_not_asked=False, include_missing=False
-):
+    donations: Iterable[Donation],
+    *,
+    issued_by: "User | None" = None,
+    email: bool = True,
+    include_not_asked: bool = False,
+    include_missing: bool = False,
+) -> dict[str, Any]:
     """One receipt per gift for `donations` (the bulk action, an import batch): by default only
     for gifts whose donor asked and whose donor data is complete; `include_not_asked` and
     `include_missing` take the others too (an issue without the data is confirmed, and logged
@@ -431,7 +452,7 @@ def issue_receipts_for(
     issue, left = sort_for_receipts(donations).chosen(
         include_not_asked=include_not_asked, include_missing=include_missing
     )
-    report = {"issued": [], "emailed": 0, "skipped": left}
+    report: dict[str, Any] = {"issued": [], "emailed": 0, "skipped": left}
     for gift, missing in issue:
         try:
             with transaction.atomic():

@@ -215,7 +215,7 @@ def test_old_deliveries_go_and_the_messages_figures_stay(db, settings, network):
         amount_cents=4000,
         received_on=datetime.date(2026, 11, 1),
         status=Donation.Status.SUCCEEDED,
-        message_token=old_deliveries[0].token,
+        message_token=old_deliveries[0].attribution,
     )
     aged(Donation.objects.filter(pk=gift.pk), 181)
     before = message_results(old)

@@ -948,7 +948,7 @@ def test_a_gift_to_another_network_through_a_messages_link_is_not_its_result(net
         network=network_b["network"],
         amount_cents=99_900,
         status=Donation.Status.SUCCEEDED,
-        message_token=delivery.token,
+        message_token=delivery.attribution,  # the ?m= of the message's links
     )
     figures = message_results(network_a["sent"])
     assert (figures["gifts"], figures["gifts_cents"]) == (0, 0)
