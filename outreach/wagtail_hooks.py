@@ -11,10 +11,11 @@ from wagtail.permissions import register_permission_policy
 
 from crm import extensions
 
-from . import community_views, message_views, report_views, views
+from . import community_views, message_common, report_views, views
 from .access import networks_for
 from .community import can_observe
-from .message_views import MessagePermissionPolicy, MessageViewSet
+from .message_common import MessagePermissionPolicy
+from .message_views import MessageViewSet
 from .models import Message
 
 # Every network's communicators and treasurers write, send and read its messages to donors
@@ -99,10 +100,10 @@ def communicator_permissions():
 @hooks.register("register_log_actions")
 def register_message_log_actions(actions):
     actions.register_action(
-        message_views.LOG_TEST, _("Test sent"), _("Message sent as a test to the writer")
+        message_common.LOG_TEST, _("Test sent"), _("Message sent as a test to the writer")
     )
-    actions.register_action(message_views.LOG_SEND, _("Send"), _("Sending to the donors started"))
-    actions.register_action(message_views.LOG_SCHEDULE, _("Schedule"), _("Sending scheduled"))
+    actions.register_action(message_common.LOG_SEND, _("Send"), _("Sending to the donors started"))
+    actions.register_action(message_common.LOG_SCHEDULE, _("Schedule"), _("Sending scheduled"))
     actions.register_action(
-        message_views.LOG_UNSCHEDULE, _("Cancel the schedule"), _("Schedule cancelled")
+        message_common.LOG_UNSCHEDULE, _("Cancel the schedule"), _("Schedule cancelled")
     )
