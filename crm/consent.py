@@ -5,7 +5,7 @@
 A treasurer cannot give consent on a donor's behalf: ticking "newsletter" on the donor's form,
 or changing the address of a donor who receives the news, sends the donor a new confirmation
 email and the consent counts only once they confirm (`request_newsletter`). Outreach writes
-only to donors whose consent is on and confirmed (`outreach.mailing.consenting`), so nothing is
+only to donors whose consent is on and confirmed (`outreach.recipients.consenting`), so nothing is
 sent in between. Withdrawing (the donor's unsubscribe, or the treasurer unticking) clears the
 confirmation too, so an old confirmation can never make a later tick count.
 """

@@ -1,6 +1,7 @@
-"""The worker's part of sending a message to donors: who receives it, one `Delivery` per
-recipient, and sending them in batches shared between workers (the tasks in `outreach.tasks`
-run these; the admin's verbs are in `outreach.sending`, which says how a message goes out).
+"""The worker's part of sending a message to donors: one `Delivery` per recipient (who they
+are is `outreach.recipients`), and sending them in batches shared between workers (the tasks
+in `outreach.tasks` run these; the admin's verbs are in `outreach.sending`, which says how a
+message goes out).
 
 Exactly once, and the one window left: a delivery is claimed (compare-and-set, committed),
 handed to the mail backend outside any transaction or lock, then marked SENT in one short
@@ -20,21 +21,18 @@ import time
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import connection as db_connection
-from django.db.models import Exists, Min, OuterRef, Q
-from django.db.models.functions import Lower
+from django.db.models import Min, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from crm.mail import MAX_ATTEMPTS, backoff, suppressed
 from crm.mail import message_id_header as email_message_id
-from crm.models import Donation, Donor
+from crm.models import Donor
 
 from .models import Delivery, Message
+from .recipients import consenting, recipients_for, sender_of
 from .rendering import MessageRenderer, last_gifts, message_language
-from .segments import reachable
 
 logger = logging.getLogger(__name__)
 
@@ -49,60 +47,6 @@ def beat_seconds():
 
 
 TEST_PREFIX = "[TEST] "
-
-
-class SendingError(ValidationError):
-    """Why a message cannot be sent (shown to the communicator as it is)."""
-
-
-# --- Who receives it -----------------------------------------------------------------------
-
-
-def consenting(donors):
-    """Of `donors`: the ones who may be written to now (confirmed consent, an address, not
-    merged into another record nor erased)."""
-    return donors.filter(
-        newsletter=True,
-        newsletter_confirmed_at__isnull=False,
-        merged_into__isnull=True,
-        anonymised_at__isnull=True,
-    ).exclude(email="")
-
-
-def recipients_for(message):
-    """The donors who may receive the message: the consenting members of its segment, or (no
-    segment) the consenting donors of its campaign; never an address suppressed for the
-    network (bounced, or marked a message as spam)."""
-    network = message.network
-    if message.segment_id:
-        donors = reachable(message.segment)
-    elif message.campaign_id:
-        gave = Donation.objects.filter(
-            network=network,
-            donor=OuterRef("pk"),
-            campaign_id=message.campaign_id,
-            status__in=Donation.COUNTED_STATUSES,
-        )
-        donors = Donor.objects.filter(Exists(gave))
-    else:
-        return Donor.objects.none()
-    stopped = suppressed(network.pk).filter(email=Lower(OuterRef("email")))
-    return consenting(donors.filter(network=network)).filter(~Exists(stopped))
-
-
-def check_sendable(message):
-    if message.status not in (Message.Status.DRAFT, Message.Status.SCHEDULED):
-        raise SendingError(_("This message has already been sent or is being sent."))
-    if not message.segment_id and not message.campaign_id:
-        raise SendingError(_("Choose who receives it: a segment, or a campaign."))
-    if message.segment_id and message.segment.network_id != message.network_id:
-        raise SendingError(_("The segment belongs to another network."))
-    if not message.subject.strip() or not len(message.body):
-        raise SendingError(_("Write a subject and a message before sending."))
-
-
-def sender_of(network):
-    return settings.DEFAULT_FROM_EMAIL, [network.email] if network.email else []
 
 
 # --- The worker ----------------------------------------------------------------------------

@@ -231,7 +231,7 @@ class Message(PreviewableMixin, models.Model):
     def editable(self):
         return self.status in (self.Status.DRAFT, self.Status.SCHEDULED)
 
-    # The admin's preview panel (`outreach.message_views` renders them with
+    # The admin's preview panel (`outreach.message_preview_views` renders them with
     # `outreach.rendering`): the email in each language, and its plain-text part.
     @property
     def preview_modes(self):

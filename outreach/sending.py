@@ -26,14 +26,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import tasks
-from .mailing import (
-    SendingError,
-    check_sendable,
-    claimable,
-    recipients_for,
-    sender_of,
-)
+from .mailing import claimable
 from .models import Delivery, Message
+from .recipients import SendingError, check_sendable, recipients_for, sender_of
 from .rendering import MessageRenderer
 
 __all__ = [

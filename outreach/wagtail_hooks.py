@@ -11,7 +11,7 @@ from wagtail.admin.menu import MenuItem
 from crm import extensions
 from crm.tenancy import MEMBERS, NetworkPermissionPolicy, register_network_policy
 
-from . import community_views, message_views, report_views, views
+from . import community_views, message_common, report_views, views
 from .access import networks_for
 from .community import can_observe
 from .message_views import MessageViewSet
@@ -101,10 +101,10 @@ def communicator_permissions():
 @hooks.register("register_log_actions")
 def register_message_log_actions(actions):
     actions.register_action(
-        message_views.LOG_TEST, _("Test sent"), _("Message sent as a test to the writer")
+        message_common.LOG_TEST, _("Test sent"), _("Message sent as a test to the writer")
     )
-    actions.register_action(message_views.LOG_SEND, _("Send"), _("Sending to the donors started"))
-    actions.register_action(message_views.LOG_SCHEDULE, _("Schedule"), _("Sending scheduled"))
+    actions.register_action(message_common.LOG_SEND, _("Send"), _("Sending to the donors started"))
+    actions.register_action(message_common.LOG_SCHEDULE, _("Schedule"), _("Sending scheduled"))
     actions.register_action(
-        message_views.LOG_UNSCHEDULE, _("Cancel the schedule"), _("Schedule cancelled")
+        message_common.LOG_UNSCHEDULE, _("Cancel the schedule"), _("Schedule cancelled")
     )

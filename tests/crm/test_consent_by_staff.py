@@ -15,8 +15,8 @@ from wagtail.rich_text import RichText
 from crm.merging import merge_donors
 from crm.models import Donor, DonorEmail
 from crm.portal import set_newsletter
-from outreach.mailing import consenting, recipients_for
 from outreach.models import Message, Segment
+from outreach.recipients import consenting, recipients_for
 from tests.security.test_identity_claims import donor_form_data
 
 pytestmark = pytest.mark.django_db
