@@ -10,4 +10,4 @@ class CrmConfig(AppConfig):
     def ready(self):
         # Modules that connect receivers when imported, so only once the apps are loaded:
         # anymail's delivery tracking → DonorEmail, and a new network → its groups.
-        from . import mail, signals  # noqa: F401
+        from . import mail_tracking, signals  # noqa: F401

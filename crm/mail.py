@@ -1,12 +1,10 @@
 """Mail: the only module that sends email. It goes through Django's mail API (`MAILERS`), so
 any django-anymail ESP backend configured there works; delivery status comes back through
-anymail's normalised `tracking` signal (webhook URLs under /crm/anymail/).
+anymail's normalised `tracking` signal (webhook URLs under /crm/anymail/, `crm.mail_tracking`).
 
 One policy for every email to a donor, the gift emails here and the network's messages
-(`outreach.mailing`) alike: the same retries (`MAX_ATTEMPTS`, `backoff`), the same status
-order (`status_rank`, `TRACKING_STATUS`), the same Message-ID rule (`message_id_header`) and
-one suppression list (`suppress_address`, `suppressed`): a bounce or a spam complaint on any of
-them stops the network's newsletters and messages to that address.
+(`outreach.mailing`) alike (`crm.mail_policy`): the same retries, status order, Message-ID rule
+and one suppression list. The emails themselves are built by `crm.mail_messages`.
 
 Emails are queued as `DonorEmail` rows by `crm.outbox` and sent here by the worker
 (`crm.tasks.send_donor_email` → `deliver_email`). A send that raises is recorded on its row
@@ -19,379 +17,29 @@ import os
 import secrets
 import socket
 import time
-from datetime import timedelta
 
-from anymail.signals import EventType, tracking
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import F, Q, QuerySet
-from django.dispatch import receiver
-from django.template.loader import render_to_string
-from django.utils import formats, timezone, translation
-from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext as _
+from django.db import OperationalError
+from django.db.models import F, Q
+from django.utils import timezone
 
-from . import email_templates, links, portal_links
-from .links import newsletter_confirm_url, plan_cancel_url, receipt_download_url
-from .models import DonorEmail, Receipt, RecurringPlan, SuppressedAddress
-from .money import format_amount
-from .receipt_files import download_name, ensure_receipt_pdf, read_receipt_pdf
+from .mail_messages import (
+    build_gift_message,
+    build_newsletter_confirm_message,
+    build_payment_failed_message,
+    build_plan_changed_message,
+    build_plan_message,
+    build_portal_message,
+    build_receipt_message,
+    build_refund_message,
+)
+from .mail_policy import MAX_ATTEMPTS, backoff
+from .models import DonorEmail, Receipt
+from .receipt_files import ensure_receipt_pdf, read_receipt_pdf
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
 RECORD_RETRY_SECONDS = 1
-BACKOFF_BASE = timedelta(minutes=1)
-BACKOFF_MAX = timedelta(hours=6)
-
-# Delivery status only moves forward: webhooks arrive in any order (a late "sent" must not hide
-# a "delivered"); a bounce or complaint after delivery is news and wins. By status value, shared
-# by the gift emails (`DonorEmail.Status`) and the messages' deliveries (outreach); anything
-# not yet out (queued, pending, failed, gave up, skipped) ranks 0.
-_RANK = {"sent": 1, "delivered": 2, "bounced": 3, "complained": 3}
-# What a provider's event says of an email's status, by status value.
-TRACKING_STATUS = {
-    EventType.SENT: "sent",
-    EventType.QUEUED: "sent",
-    EventType.DELIVERED: "delivered",
-    EventType.BOUNCED: "bounced",
-    EventType.REJECTED: "bounced",
-    EventType.FAILED: "bounced",
-    EventType.COMPLAINED: "complained",
-}
-# The statuses that suppress the address for the network.
-SUPPRESSING = {
-    "bounced": SuppressedAddress.Reason.BOUNCED,
-    "complained": SuppressedAddress.Reason.COMPLAINED,
-}
-
-
-def status_rank(status: str) -> int:
-    """How far an email got: a status only ever moves to a higher rank."""
-    return _RANK.get(str(status), 0)
-
-
-def message_id_header(kind: str, key: object, stamp: object) -> str:
-    """One Message-ID per email whatever the attempt: should a crash ever make us send the
-    same email twice, mail clients see one message."""
-    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or "trama.local"
-    return f"<trama.{kind}.{key}.{stamp}@{domain}>"
-
-
-def suppressed(network_id: int) -> "QuerySet[SuppressedAddress]":
-    """The network's suppressed addresses (`email` lower-case)."""
-    return SuppressedAddress.objects.filter(network_id=network_id)
-
-
-def suppress_address(
-    network_id: int, email: str, reason: str, *, detail: str = "", source: str = ""
-) -> None:
-    """No later newsletter or message of the network goes to `email`. Idempotent (a second
-    event for the same address, or a concurrent one, keeps the first row)."""
-    if not network_id or not email:
-        return
-    try:
-        with transaction.atomic():
-            SuppressedAddress.objects.get_or_create(
-                network_id=network_id,
-                email=email.strip().lower(),
-                defaults={"reason": reason, "detail": detail[:2000], "source": source},
-            )
-    except IntegrityError:  # the same address suppressed by a concurrent event
-        pass
-
-
-def recurring_cancel_url(receipt):
-    """The signed self-service link of the monthly plan behind a receipt's gifts, if any."""
-    plan = next((d.recurring_plan for d in receipt.donations.all() if d.recurring_plan_id), None)
-    if plan is None or plan.status == plan.Status.CANCELLED:
-        return ""
-    return plan_cancel_url(plan)
-
-
-# The plan's manage page (amount, pause, card, stop) where the giving app has one, else its
-# stop page: both are signed links to the same plan.
-plan_manage_url = getattr(links, "plan_manage_url", plan_cancel_url)
-
-
-def backoff(attempts):
-    """1, 2, 4, 8 … minutes after the n-th failure, capped at six hours."""
-    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
-
-
-def _network_of(email):
-    """The network an email speaks for, from whatever it is about."""
-    for related in ("donation", "recurring_plan", "donor", "receipt"):
-        if getattr(email, f"{related}_id", None):
-            return getattr(email, related).network
-    return None
-
-
-def _message(email, template, context, language, reply_to, network=None):
-    """The email in `language`: the network's own wording of this kind if it wrote one
-    (placeholders filled from `context`, see `crm.email_templates`), else the default."""
-    context = {**context, "language": language}
-    own = email_templates.network_template(network or _network_of(email), template, language)
-    with translation.override(language):
-        if own is not None:
-            values = email_templates.values_from_context(context)
-            subject, text, html = email_templates.compose(own, values, language)
-        else:
-            subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
-            text = render_to_string(f"emails/{template}.txt", context)
-            html = render_to_string(f"emails/{template}.html", context)
-    stamp = int(email.created_at.timestamp())
-    message = EmailMultiAlternatives(
-        subject=" ".join(subject.split()),
-        body=text,
-        to=[email.to],
-        reply_to=[reply_to] if reply_to else [],
-        headers={"Message-ID": message_id_header(email.kind, email.pk, stamp)},
-    )
-    message.attach_alternative(html, "text/html")
-    # anymail: ties provider events to this email; harmless for other backends.
-    message.metadata = {"receipt_email": str(email.pk)}
-    message.tags = [email.kind]
-    return message
-
-
-def build_payment_failed_message(email):
-    """Tells a monthly donor their payment failed, that Stripe will try again, and how to update
-    the card or stop giving (the signed self-service link)."""
-    plan = email.recurring_plan
-    donor, network = plan.donor, plan.network
-    language = "en" if donor.language == "en" else "it"
-    with translation.override(language):
-        interval = plan.get_interval_display().lower()
-    context = {
-        "plan": plan,
-        "donor_name": donor.first_name or donor.display_name,
-        "amount": format_amount(plan.amount_cents),
-        "interval": interval,
-        "entity": network,
-        "manage_url": plan_manage_url(plan),
-    }
-    return _message(email, "payment_failed", context, language, network.email, network)
-
-
-def build_plan_message(email, template):
-    """The "plan stopped" notice, or the link to the plan's page sent by the treasurer."""
-    plan = email.recurring_plan
-    donor, network = plan.donor, plan.network
-    language = "en" if donor.language == "en" else "it"
-    with translation.override(language):
-        interval = plan.get_interval_display()
-    context = {
-        "plan": plan,
-        "donor_name": donor.first_name or donor.display_name,
-        "amount": format_amount(plan.amount_cents),
-        "interval": interval,
-        "entity": network,
-        "manage_url": plan_manage_url(plan) if template == "plan_link" else "",
-    }
-    return _message(email, template, context, language, network.email)
-
-
-def _interval_label(value):
-    return str(dict(RecurringPlan.Interval.choices).get(value, "—")).lower()
-
-
-def plan_change_lines(changes):
-    """What changed, one sentence each, in the active language (`crm.plans.update_plan`
-    lists the changes; they are kept on the email as they were made)."""
-    lines = []
-    for change in changes:
-        what = change.get("what")
-        if what == "amount":
-            lines.append(
-                _("The amount is now %(to)s (it was %(from)s), from the next payment.")
-                % {"to": format_amount(change["to"]), "from": format_amount(change["from"])}
-            )
-        elif what == "interval":
-            lines.append(
-                _("It is now %(to)s (it was %(from)s), from the next payment date.")
-                % {"to": _interval_label(change["to"]), "from": _interval_label(change["from"])}
-            )
-        elif what == "pause" and change.get("resumes_at"):
-            resumes = parse_datetime(change["resumes_at"])
-            lines.append(
-                _("It is paused: nothing will be charged until %(date)s.")
-                % {"date": _date(timezone.localtime(resumes)) if resumes else "—"}
-            )
-        elif what == "pause":
-            lines.append(_("It is paused: nothing will be charged until it is resumed."))
-        elif what == "resume":
-            lines.append(_("It is running again: payments start again from the next date."))
-    return lines
-
-
-def build_plan_changed_message(email):
-    """Confirms a change to the plan (amount, frequency, pause, resume), whoever made it: what
-    changed as it was made, what the plan is now, and the link to change it again."""
-    plan = email.recurring_plan
-    donor, network = plan.donor, plan.network
-    details = email.details or {}
-    next_charge = parse_datetime(details.get("next_charge_at") or "")
-    language = "en" if donor.language == "en" else "it"
-    with translation.override(language):
-        context = {
-            "plan": plan,
-            "donor_name": donor.first_name or donor.display_name,
-            "amount": format_amount(details.get("amount_cents") or plan.amount_cents),
-            "interval": _interval_label(details.get("interval") or plan.interval),
-            "changes": plan_change_lines(details.get("changes") or []),
-            "next_charge": _date(timezone.localtime(next_charge)) if next_charge else "",
-            "paused": bool(details.get("paused")),
-            "entity": network,
-            "manage_url": plan_manage_url(plan),
-        }
-    return _message(email, "plan_changed", context, language, network.email, network)
-
-
-def build_newsletter_confirm_message(email):
-    """Asks the donor to confirm the newsletter from a signed link (double opt-in); nothing is
-    sent to them until they do."""
-    donor = email.donor
-    network = donor.network
-    context = {
-        "donor_name": donor.first_name or donor.display_name,
-        "entity": network,
-        "network_name": network.name,
-        "confirm_url": newsletter_confirm_url(donor),
-    }
-    language = "en" if donor.language == "en" else "it"
-    return _message(email, "newsletter_confirm", context, language, network.email, network)
-
-
-def _date(value):
-    return formats.date_format(value, "d/m/Y") if value else ""
-
-
-def build_refund_message(email):
-    """Tells the donor how much of their gift went back to them and what became of its
-    receipt: voided, or replaced by a new one for what they still give."""
-    donation = email.donation
-    donor, network = donation.donor, donation.network
-    receipts = donation.receipts.order_by("-pk")
-    current = receipts.filter(status=Receipt.Status.ISSUED).first()
-    voided = receipts.filter(status=Receipt.Status.VOID).first()
-    context = {
-        "donor_name": donor.first_name or donor.display_name,
-        "refunded": format_amount(email.amount_cents or 0),
-        "amount": format_amount(donation.amount_cents),
-        "remaining": format_amount(donation.amount_cents - donation.refunded_cents),
-        "received_on": donation.received_on.strftime("%d/%m/%Y"),
-        "voided": voided,
-        "current": current,
-        "current_amount": format_amount(current.amount_cents) if current else "",
-        "download_url": receipt_download_url(current) if current else "",
-        "entity": network,
-    }
-    language = "en" if donor.language == "en" else "it"
-    return _message(email, "refund", context, language, network.email)
-
-
-def build_receipt_message(email, pdf_bytes):
-    receipt = email.receipt
-    language = "en" if receipt.language == "en" else "it"
-    gifts = sorted(receipt.donations.all(), key=lambda g: g.received_on)
-    annual = receipt.kind == receipt.Kind.ANNUAL
-    with translation.override(language):
-        campaigns = {g.campaign.title for g in gifts if g.campaign_id}
-        context = {
-            "receipt": receipt,
-            "donor": receipt.donor_snapshot,
-            "entity": receipt.entity_snapshot,
-            "amount": format_amount(receipt.amount_cents),
-            # A statement covers the year (its subject says which): no list of dates.
-            "date": "" if annual else ", ".join(dict.fromkeys(_date(g.received_on) for g in gifts)),
-            "campaign": ", ".join(sorted(campaigns)),
-            "replaced_number": receipt.replaces.number if receipt.replaces_id else "",
-            "download_url": receipt_download_url(receipt),
-            "cancel_url": recurring_cancel_url(receipt),
-            "is_annual": annual,
-        }
-    message = _message(
-        email,
-        "receipt",
-        context,
-        language,
-        receipt.entity_snapshot.get("email"),
-        receipt.network,
-    )
-    message.attach(download_name(receipt), pdf_bytes, "application/pdf")
-    return message
-
-
-def gift_context(donation, receipt=None):
-    """The values of a gift's confirmation (the placeholders of `crm.email_templates`)."""
-    donor, network = donation.donor, donation.network
-    plan = donation.recurring_plan
-    live_plan = plan is not None and plan.status != plan.Status.CANCELLED
-    return {
-        "nome": donor.first_name or donor.display_name,
-        "importo": format_amount(donation.amount_cents),
-        "data": _date(donation.received_on),
-        "campagna": donation.campaign.title if donation.campaign_id else network.name,
-        "metodo": donation.get_method_display(),
-        "link": plan_manage_url(plan) if live_plan else portal_links.request_url(network, donor),
-        "ricevuta": receipt.number if receipt else "",
-        "ente": network.legal_name,
-        "firma": network.signer_name,
-        "plan": plan if live_plan else None,
-        "entity": network,
-    }
-
-
-def build_gift_message(email):
-    """A gift's confirmation (or a plan's welcome) with its receipt attached if one was
-    issued with it."""
-    donation = email.donation
-    network = donation.network
-    language = "en" if donation.donor.language == "en" else "it"
-    with translation.override(language):
-        context = gift_context(donation, email.receipt)
-        if context["plan"] is not None:
-            context["interval"] = context["plan"].get_interval_display().lower()
-    message = _message(email, email.kind, context, language, network.email, network)
-    if email.receipt_id:
-        message.attach(
-            download_name(email.receipt), read_receipt_pdf(email.receipt), "application/pdf"
-        )
-    return message
-
-
-def build_portal_message(email):
-    """The signed, expiring link to the donor's own page (crm.portal)."""
-    donor = email.donor
-    network = donor.network
-    language = "en" if donor.language == "en" else "it"
-    context = {
-        "nome": donor.first_name or donor.display_name,
-        "link": portal_links.login_url(donor),
-        "ente": network.legal_name,
-        "network_name": network.name,
-        "firma": network.signer_name,
-    }
-    return _message(email, "donor_portal", context, language, network.email, network)
-
-
-def send_test_email(network, language, subject, body, to):
-    """Send a network's draft of an email, filled with sample data, to whoever is editing it
-    (their own address): at once, not through the outbox, as it is nobody's donor email."""
-    values = email_templates.sample_values(network, language)
-    draft = type("Draft", (), {"subject": subject, "body": body})
-    subject, text, html = email_templates.compose(draft, values, language)
-    message = EmailMultiAlternatives(
-        subject=f"[TEST] {subject}",
-        body=text,
-        to=[to],
-        reply_to=[network.email] if network.email else [],
-    )
-    message.attach_alternative(html, "text/html")
-    message.tags = ["test"]
-    message.send(using="default")
 
 
 def build_message(email):
@@ -532,28 +180,3 @@ def _record(email, worker, fields):
             time.sleep(RECORD_RETRY_SECONDS)
     if not recorded:
         logger.warning("email %s: claim taken over before its outcome was recorded", email.pk)
-
-
-@receiver(tracking, dispatch_uid="crm.mail.tracking")
-def record_tracking_event(sender, event, esp_name, **kwargs):
-    """anymail tracking webhook → the DonorEmail's delivery status (by provider message id)."""
-    status = TRACKING_STATUS.get(event.event_type)
-    if status is None or not event.message_id:
-        return
-    with transaction.atomic():
-        for email in DonorEmail.objects.select_for_update().filter(
-            message_id=str(event.message_id)
-        ):
-            if status_rank(status) > status_rank(email.status):
-                email.status = status
-                if status in SUPPRESSING:
-                    email.last_error = (event.description or event.mta_response or "")[:2000]
-                email.save(update_fields=["status", "last_error", "updated_at"])
-            if status in SUPPRESSING and (network := _network_of(email)) is not None:
-                suppress_address(
-                    network.pk,
-                    email.to,
-                    SUPPRESSING[status],
-                    detail=event.description or event.mta_response or "",
-                    source=SuppressedAddress.Source.GIFT_EMAIL,
-                )

@@ -3,8 +3,8 @@ reads: a payload anymail cannot parse (not JSON, a list or a string where an obj
 one carrying a NUL character (PostgreSQL refuses it in a query) is a 400, never a 500. The
 provider signs its posts (basic auth), so only a broken or forged sender gets here; a 500 would
 make the provider retry it forever. A provider this site is not set up for (its signing key
-missing) is a 404: nothing of ours is there. Errors past parsing, in our receivers (`crm.mail`,
-`outreach.tracking`), stay 500s: the provider retries those, as it should."""
+missing) is a 404: nothing of ours is there. Errors past parsing, in our receivers
+(`crm.mail_tracking`, `outreach.tracking`), stay 500s: the provider retries those, as it should."""
 
 import functools
 import logging

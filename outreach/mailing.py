@@ -26,8 +26,8 @@ from django.db import connection as db_connection
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from crm.mail import MAX_ATTEMPTS, backoff, suppressed
-from crm.mail import message_id_header as email_message_id
+from crm.mail_policy import MAX_ATTEMPTS, backoff, suppressed
+from crm.mail_policy import message_id_header as email_message_id
 from crm.models import Donor
 
 from .models import Delivery, Message

@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
-from crm.mail import suppressed
+from crm.mail_policy import suppressed
 from crm.models import Donation, Donor
 
 from .models import Message

@@ -1,11 +1,11 @@
 """What mail providers report about messages to donors (anymail's normalised `tracking`
 signal, from the webhooks under /crm/anymail/): delivered, opened, clicked, bounced, marked as
-spam, unsubscribed. `crm.mail` listens to the same signal for the gift emails; each ignores the
-other's events (ours carry the delivery's token in their metadata).
+spam, unsubscribed. `crm.mail_tracking` listens to the same signal for the gift emails; each
+ignores the other's events (ours carry the delivery's token in their metadata).
 
 Events arrive in any order: each stamps its own time once, and the status only moves forward
 (a late "sent" never hides "delivered"; a bounce or complaint after delivery is news and wins).
-A bounce or a complaint also suppresses the address for the network (`crm.mail`'s one list,
+A bounce or a complaint also suppresses the address for the network (`crm.mail_policy`'s one list,
 which a bounced gift email feeds too), so no later message goes to it; an unsubscribe from the
 provider's own link turns the newsletter consent off."""
 
@@ -14,7 +14,7 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
-from crm.mail import SUPPRESSING, TRACKING_STATUS, status_rank, suppress_address
+from crm.mail_policy import SUPPRESSING, TRACKING_STATUS, status_rank, suppress_address
 from crm.models import SuppressedAddress
 from crm.portal import set_newsletter
 

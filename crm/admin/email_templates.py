@@ -13,7 +13,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.menu import MenuItem
 
-from crm import email_templates, mail
+from crm import email_templates, mail_messages
 from crm.models import DonorEmail, EmailTemplate
 from crm.tenancy import network_view, policy_for
 
@@ -130,7 +130,7 @@ def edit(request, network_id, kind, language):
                 form.add_error(None, _("Your account has no email address to send the test to."))
                 status = 400
             else:
-                mail.send_test_email(
+                mail_messages.send_test_email(
                     network,
                     language,
                     form.cleaned_data["subject"],

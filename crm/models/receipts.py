@@ -258,7 +258,7 @@ class SuppressedAddress(models.Model):
     """An address of a network that no newsletter or message goes to any more: the mail provider
     reported that an email of ours to it bounced, or that its owner marked one as spam,
     whichever email it was (a gift's confirmation, a receipt, a message). One list for every
-    email to donors (`crm.mail.suppress_address`); the emails a donor is owed for a gift or a
+    email to donors (`crm.mail_policy.suppress_address`); the emails a donor is owed for a gift or a
     plan are not marketing and still go (a treasurer sees their bounce on the email)."""
 
     class Reason(models.TextChoices):
