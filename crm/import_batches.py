@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
-from . import receipts
+from . import receipt_selection
 from .import_files import content_fingerprint, read_cells
 from .imports import ImportPlan, apply_import, default_mapping, plan_table
 from .models import Donation, Donor, ImportBatch, Receipt
@@ -213,10 +213,10 @@ def batch_gifts(batch):
 def issue_batch_receipts(
     batch, *, user=None, email=True, include_not_asked=False, include_missing=False
 ):
-    """A receipt for each gift of the batch not yet covered, as `receipts.issue_receipts_for`
-    chooses them (by default only where the donor asked and the data is there), emailed unless
-    `email` is false."""
-    return receipts.issue_receipts_for(
+    """A receipt for each gift of the batch not yet covered, as
+    `receipt_selection.issue_receipts_for` chooses them (by default only where the donor asked
+    and the data is there), emailed unless `email` is false."""
+    return receipt_selection.issue_receipts_for(
         batch_gifts(batch),
         issued_by=user,
         email=email,

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.log_actions import log
 
-from . import extensions, receipts
+from . import extensions, receipt_selection, receipts
 from .formulas import looks_like_formula
 from .import_files import FileRefused, limit, read_cells, read_table
 from .models import Donation, Donor, Network
@@ -476,7 +476,7 @@ def receipt_forecast(plan, include_lines=()):
         if not (row.get("wants_receipt") or always):
             continue
         donor = plan.matches.get(line) or _new_donor(plan.network, row)
-        if receipts.missing_receipt_data(donor):
+        if receipt_selection.missing_receipt_data(donor):
             forecast.missing.append(line)
             continue
         forecast.issued += 1
@@ -489,7 +489,7 @@ def _receipt_gift(plan, gift, donor, email):
     and the donor has what a receipt needs; the others wait for the treasurer."""
     if not receipts.should_issue_automatically(gift):
         return
-    if receipts.missing_receipt_data(donor):
+    if receipt_selection.missing_receipt_data(donor):
         plan.receipts["missing_data"] += 1
         return
     receipt = receipts.receipt_gift_if_due(gift, email=email)

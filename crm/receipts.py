@@ -12,12 +12,10 @@ a new one linked through `replaces`.
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from . import outbox, tasks
 from . import receipt_log_actions as history
@@ -33,9 +31,7 @@ __all__ = [
     "ReceiptError",
     "follow_refund",
     "issue_receipt",
-    "missing_receipt_data",
     "receipt_gift_if_due",
-    "sort_for_receipts",
     "reissue_receipt",
     "void_receipt",
 ]
@@ -136,7 +132,8 @@ def issue_receipt(
     commit by a background task (unless `enqueue_render` is false: the caller renders it, as
     the yearly statements' worker processes do, or an email that carries it renders it first,
     `crm.mail`). `confirmed_missing` names the donor data the treasurer confirmed issuing
-    without (`missing_receipt_data`): kept in the receipt's history. Returns the receipt."""
+    without (`crm.receipt_selection.missing_receipt_data`): kept in the receipt's history.
+    Returns the receipt."""
     with transaction.atomic():
         return _issue(
             donations,
@@ -332,135 +329,3 @@ def email_receipt(receipt: Receipt, *, user: "User | None" = None) -> bool:
         return False
     outbox.queue_receipt_email(receipt, user=user)
     return True
-
-
-# --- Who gets a receipt ------------------------------------------------------------------------
-
-CODICE_FISCALE, ADDRESS = "codice_fiscale", "address"
-MISSING_LABELS = {CODICE_FISCALE: _("codice fiscale"), ADDRESS: _("address")}
-
-
-def missing_receipt_data(donor: Donor) -> list[str]:
-    """What a receipt needs of `donor` and the donor lacks, as codes (`CODICE_FISCALE`,
-    `ADDRESS`): a receipt names the donor by codice fiscale (an organisation's partita IVA will
-    do) and address (art. 83 D.Lgs. 117/2017 and the Agenzia's precompiled return; the same
-    rule as the donation form, campaigns.forms)."""
-    missing = []
-    if donor.kind == Donor.Kind.ORGANISATION:
-        if not (donor.codice_fiscale or donor.partita_iva):
-            missing.append(CODICE_FISCALE)
-    elif not donor.codice_fiscale:
-        missing.append(CODICE_FISCALE)
-    if not all(str(v or "").strip() for v in (donor.street_address, donor.postal_code, donor.city)):
-        missing.append(ADDRESS)
-    return missing
-
-
-def describe_missing(missing: Iterable[str]) -> str:
-    """ "codice fiscale, address", as the treasurer reads it."""
-    return ", ".join(str(MISSING_LABELS[code]) for code in missing)
-
-
-@dataclass
-class ReceiptSelection:
-    """Gifts sorted for a bulk issue (`sort_for_receipts`): which get a receipt by default and
-    why each of the others does not."""
-
-    #: (gift, asked, missing codes) for every gift that may have a receipt.
-    eligible: list[tuple[Donation, bool, list[str]]] = field(default_factory=list)
-    #: gifts already covered by an issued receipt.
-    covered: list[Donation] = field(default_factory=list)
-    #: (gift, reason code): "cash", or "not_receiptable" (not completed, no donor, refunded).
-    not_eligible: list[tuple[Donation, str]] = field(default_factory=list)
-
-    @property
-    def ready(self) -> list[Donation]:
-        """The gifts issued by default: the donor asked, and the data is there."""
-        return [g for g, asked, missing in self.eligible if asked and not missing]
-
-    @property
-    def not_asked(self) -> list[Donation]:
-        return [g for g, asked, _missing in self.eligible if not asked]
-
-    @property
-    def missing_data(self) -> list[tuple[Donation, list[str]]]:
-        """(gift, missing codes) of the gifts whose donor asked but lacks what a receipt needs."""
-        return [(g, missing) for g, asked, missing in self.eligible if asked and missing]
-
-    def chosen(
-        self, *, include_not_asked: bool = False, include_missing: bool = False
-    ) -> tuple[list[tuple[Donation, list[str]]], list[tuple[Donation, str]]]:
-        """(gift, missing codes) to issue; and (gift, reason code) left out."""
-        issue, left = [], [(g, "covered") for g in self.covered] + list(self.not_eligible)
-        for gift, asked, missing in self.eligible:
-            if not (asked or include_not_asked):
-                left.append((gift, "not_asked"))
-            elif missing and not include_missing:
-                left.append((gift, "missing_data"))
-            else:
-                issue.append((gift, missing))
-        return issue, left
-
-
-def donor_asked(gift: Donation) -> bool:
-    """The donor asked for a receipt with this gift, or the network issues one for every gift."""
-    return bool(gift.wants_receipt or gift.network.always_issue_receipts)
-
-
-def sort_for_receipts(donations: Iterable[Donation]) -> ReceiptSelection:
-    """Sort `donations` for a bulk issue (a few queries, whatever their number): covered, not
-    eligible (cash gives no tax benefit: art. 83 c.1 D.Lgs. 117/2017), or eligible with whether
-    the donor asked and what data is missing."""
-    ids = [d.pk for d in donations]
-    gifts = Donation.objects.filter(pk__in=ids).select_related("donor", "network").order_by("pk")
-    covered = set(
-        Receipt.objects.filter(donations__in=ids, status=Receipt.Status.ISSUED).values_list(
-            "donations", flat=True
-        )
-    )
-    selection = ReceiptSelection()
-    for gift in gifts:
-        if gift.pk in covered:
-            selection.covered.append(gift)
-        elif (
-            gift.status not in Donation.COUNTED_STATUSES
-            or gift.donor is None
-            or _receipted_amount(gift) <= 0
-        ):
-            selection.not_eligible.append((gift, "not_receiptable"))
-        elif gift.method == Donation.Method.CASH:
-            selection.not_eligible.append((gift, "cash"))
-        else:
-            selection.eligible.append((gift, donor_asked(gift), missing_receipt_data(gift.donor)))
-    return selection
-
-
-def issue_receipts_for(
-    donations: Iterable[Donation],
-    *,
-    issued_by: "User | None" = None,
-    email: bool = True,
-    include_not_asked: bool = False,
-    include_missing: bool = False,
-) -> dict[str, Any]:
-    """One receipt per gift for `donations` (the bulk action, an import batch): by default only
-    for gifts whose donor asked and whose donor data is complete; `include_not_asked` and
-    `include_missing` take the others too (an issue without the data is confirmed, and logged
-    as such). Gifts covered, paid in cash, not completed or without a donor are left out. Each
-    receipt is emailed to the donor unless `email` is false. Returns a report: `issued`
-    (receipts), `emailed` (count) and `skipped` (list of (gift, reason code))."""
-    issue, left = sort_for_receipts(donations).chosen(
-        include_not_asked=include_not_asked, include_missing=include_missing
-    )
-    report: dict[str, Any] = {"issued": [], "emailed": 0, "skipped": left}
-    for gift, missing in issue:
-        try:
-            with transaction.atomic():
-                receipt = issue_receipt([gift], issued_by=issued_by, confirmed_missing=missing)
-                if email and email_receipt(receipt):
-                    report["emailed"] += 1
-        except ReceiptError:
-            report["skipped"].append((gift, "not_receiptable"))
-            continue
-        report["issued"].append(receipt)
-    return report

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 from wagtail.admin.views.bulk_action import BulkAction
 
-from crm import receipts
+from crm import receipt_selection, receipts
 from crm.exports import export_donations, export_receipts_zip
 from crm.models import Donation, Receipt
 from crm.search import search_gifts, search_receipts
@@ -140,11 +140,11 @@ class IssueReceiptsAction(GiftBulkAction):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         objects, _none = self.get_actionable_objects()
-        context["selection"] = selection_summary(receipts.sort_for_receipts(objects))
+        context["selection"] = selection_summary(receipt_selection.sort_for_receipts(objects))
         return context
 
     def act(self, objects, data):
-        report = receipts.issue_receipts_for(
+        report = receipt_selection.issue_receipts_for(
             objects,
             issued_by=self.request.user,
             email=data["email"],

@@ -15,7 +15,7 @@ from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.tables import Column, StatusFlagColumn
 from wagtail.admin.widgets import HeaderButton
 
-from crm import display, extensions, receipts
+from crm import display, extensions, receipt_selection, receipts
 from crm.exports import export_donations
 from crm.models import Donation, Donor, ImportBatch, Receipt
 from crm.money import fiscal_today, format_amount, parse_amount
@@ -201,7 +201,7 @@ def issue_receipt(request, pk):
     POST without the field emails). Without the data and without `confirm_missing`, nothing
     is issued (400); a confirmed issue keeps the confirmation in the receipt's history."""
     donation = get_object_or_404(reached(request.user, Donation), pk=pk)
-    missing = receipts.missing_receipt_data(donation.donor) if donation.donor_id else []
+    missing = receipt_selection.missing_receipt_data(donation.donor) if donation.donor_id else []
     confirmed = request.POST.get("confirm_missing") == "1"
     if request.method != "POST" or (missing and not confirmed):
         refused = request.method == "POST"
@@ -230,7 +230,7 @@ def _issue_context(donation, missing, refused):
         "back_url": reverse("crm_donation:inspect", args=[donation.pk]),
     }
     notes = []
-    if donation.donor_id and not receipts.donor_asked(donation):
+    if donation.donor_id and not receipt_selection.donor_asked(donation):
         notes.append(_("The donor did not ask for a receipt for this gift."))
     if donation.method == Donation.Method.CASH:
         notes.append(_("Paid in cash: the receipt gives the donor no tax benefit."))
@@ -240,7 +240,7 @@ def _issue_context(donation, missing, refused):
                 "The donor lacks what a receipt needs: %(missing)s. Complete the donor first, "
                 "or confirm below to issue it without them."
             )
-            % {"missing": receipts.describe_missing(missing)}
+            % {"missing": receipt_selection.describe_missing(missing)}
         )
         context["complete_url"] = reverse("crm_donor:edit", args=[donation.donor_id])
         context["ask_missing"] = _(
@@ -250,7 +250,7 @@ def _issue_context(donation, missing, refused):
         context["error"] = _(
             "Nothing was issued: the donor lacks %(missing)s. Tick the box to issue it "
             "without them, or complete the donor first."
-        ) % {"missing": receipts.describe_missing(missing)}
+        ) % {"missing": receipt_selection.describe_missing(missing)}
     context["notice"] = " ".join(str(n) for n in notes)
     return context
 

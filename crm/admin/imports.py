@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
-from crm import import_batches, receipts
+from crm import import_batches, receipt_selection
 from crm.exports import export_receipts_zip
 from crm.imports import FIELDS, FileRefused, RowError, limit, receipt_forecast
 from crm.models import Donation, ImportBatch, Network, Receipt
@@ -252,7 +252,7 @@ def import_receipts(request, pk):
         context = {
             "title": _("Issue this import's receipts"),
             "object": batch,
-            "selection": selection_summary(receipts.sort_for_receipts(gifts)),
+            "selection": selection_summary(receipt_selection.sort_for_receipts(gifts)),
             "back_url": _batch_url(batch),
         }
         return TemplateResponse(request, "crm/admin/import_receipts.html", context)
@@ -272,14 +272,16 @@ def import_receipts(request, pk):
 
 
 def selection_summary(selection):
-    """A bulk issue's selection (`crm.receipts.sort_for_receipts`) as its confirmation shows
-    it: counts, and the gifts whose donor lacks data with what is missing (the first 200)."""
+    """A bulk issue's selection (`crm.receipt_selection.sort_for_receipts`) as its confirmation
+    shows it: counts, and the gifts whose donor lacks data with what is missing (the first 200)."""
     missing = selection.missing_data
     return {
         "ready": len(selection.ready),
         "not_asked": len(selection.not_asked),
         "missing": len(missing),
-        "missing_shown": [(g, receipts.describe_missing(codes)) for g, codes in missing[:200]],
+        "missing_shown": [
+            (g, receipt_selection.describe_missing(codes)) for g, codes in missing[:200]
+        ],
         "covered": len(selection.covered),
         "not_eligible": len(selection.not_eligible),
     }
