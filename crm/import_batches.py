@@ -19,7 +19,8 @@ from wagtail.log_actions import log
 
 from . import receipt_selection
 from .import_files import content_fingerprint, read_cells
-from .imports import ImportPlan, apply_import, default_mapping, plan_table
+from .import_rows import default_mapping
+from .imports import ImportPlan, apply_import, plan_table
 from .models import Donation, Donor, ImportBatch, Receipt
 
 #: Files with more rows than this are applied by the worker (setting IMPORT_BACKGROUND_ROWS).

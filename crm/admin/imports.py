@@ -14,7 +14,8 @@ from django.utils.translation import ngettext, ngettext_lazy
 
 from crm import import_batches, receipt_selection
 from crm.exports import export_receipts_zip
-from crm.imports import FIELDS, FileRefused, RowError, limit, receipt_forecast
+from crm.import_rows import FIELDS
+from crm.imports import FileRefused, RowError, limit, receipt_forecast
 from crm.models import Donation, ImportBatch, Network, Receipt
 from crm.tenancy import network_view, reached
 
