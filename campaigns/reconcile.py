@@ -15,18 +15,14 @@ from crm.models import Donation, Network
 from . import stripe_api, stripe_reads
 from .payouts import apply as money
 from .stripe_handlers import (
-    NotOurs,
-    NotYet,
-    Unreachable,
     charge_refunded,
     checkout_completed,
     dispute_closed,
     dispute_created,
-    invoice_paid,
     payout_changed,
-    subscription_deleted,
-    subscription_updated,
 )
+from .stripe_matching import NotOurs, NotYet, Unreachable
+from .stripe_plan_handlers import invoice_paid, subscription_deleted, subscription_updated
 
 log = logging.getLogger(__name__)
 

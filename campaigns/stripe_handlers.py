@@ -16,13 +16,15 @@ A Stripe object is bound to the donation it was created for: the Checkout Sessio
 when the session is created (`campaigns.views.give`), the payment intent and subscription ids
 when its completion arrives. `metadata.donation_id` / `client_reference_id` are only hints
 (whoever creates a session on the account sets them): a donation found through them is used
-only when none of its recorded ids contradicts the event's (`_agrees`); otherwise the event is
-not ours and nothing changes. Amounts and currencies are checked by the crm verbs
-(`crm.gifts.record_payment`): a mismatch holds the gift for review, and the event is applied
-(acknowledged) as such.
+only when none of its recorded ids contradicts the event's (`stripe_matching._agrees`);
+otherwise the event is not ours and nothing changes. Amounts and currencies are checked by the
+crm verbs (`crm.gifts.record_payment`): a mismatch holds the gift for review, and the event is
+applied (acknowledged) as such.
+
+The plan and subscription handlers are in `campaigns.stripe_plan_handlers`; the outcomes that
+are not a change and how an event finds its donation in `campaigns.stripe_matching`.
 """
 
-import datetime
 import logging
 
 from django.conf import settings
@@ -31,102 +33,25 @@ from django.utils.translation import gettext_lazy as _
 
 from crm import gifts, plans
 from crm.models import Donation
-from crm.money import fiscal_date
 
-from . import plan_changes
 from . import tasks as fees_later
 from .payouts import apply as money
+from .stripe_matching import (
+    NotYet,
+    Unreachable,
+    _guard,
+    _id,
+    _payment_donation,
+    _session_donation,
+)
+from .stripe_plan_handlers import (
+    invoice_paid,
+    invoice_payment_failed,
+    subscription_deleted,
+    subscription_updated,
+)
 
 log = logging.getLogger(__name__)
-
-
-class NotOurs(Exception):
-    """The event concerns an object we do not know, or one of another account: acknowledged
-    and kept, nothing applied."""
-
-
-class NotYet(Exception):
-    """The event refers to something that has not arrived yet (the checkout that makes its plan,
-    the payment it refunds): kept as waiting and acknowledged, then applied when that arrives
-    (`campaigns.webhooks.apply_waiting`) or by the worker's sweep."""
-
-
-class Unreachable(Exception):
-    """Stripe did not answer a question the event needs: answered with an error, so that
-    Stripe delivers it again later."""
-
-
-def _id(value):
-    return value.get("id") if isinstance(value, dict) else value
-
-
-def _date(timestamp):
-    if not timestamp:
-        return None
-    # The day in Italy: a gift paid at 23:30 on 31 December in Rome is of that year.
-    return fiscal_date(datetime.datetime.fromtimestamp(int(timestamp), tz=datetime.UTC))
-
-
-def _guard(donation, account):
-    """A connected account's events may only touch its network's gifts, and platform events
-    only those of networks without their own account."""
-    if donation is None:
-        raise NotOurs("no matching donation")
-    if (donation.network.stripe_account_id or "") != (account or ""):
-        raise NotOurs(f"donation {donation.pk} belongs to another Stripe account")
-    return donation
-
-
-def _metadata_donation_id(obj):
-    value = (obj.get("metadata") or {}).get("donation_id") or obj.get("client_reference_id")
-    return int(value) if value and str(value).isdigit() else None
-
-
-def _agrees(donation, *, session_id=None, payment_intent_id=None, subscription_id=None):
-    """A donation named only by metadata may take an event's Stripe ids if it is an online gift
-    still waiting for its money (pending, or failed: a later success wins) and each of its
-    recorded ids is either unset or the event's own (ids the event does not carry are not
-    compared: a failed card attempt names only its payment)."""
-    recorded = (
-        (donation.stripe_checkout_session_id, session_id),
-        (donation.stripe_payment_intent_id, payment_intent_id),
-        (donation.stripe_subscription_id, subscription_id),
-    )
-    return (
-        donation.status in (Donation.Status.PENDING, Donation.Status.FAILED)
-        and donation.channel == Donation.Channel.ONLINE
-        and all(not ours or not theirs or ours == theirs for ours, theirs in recorded)
-    )
-
-
-def _session_donation(session, account):
-    """The donation a Checkout Session was created for: the one holding its id. A donation
-    named by the session's metadata only if no recorded id of its contradicts the session
-    (no session recorded yet, or the same ones): another session never takes over a gift."""
-    donation = gifts.lock_donation(stripe_checkout_session_id=session["id"])
-    claimed = _metadata_donation_id(session)
-    if donation is None and claimed:
-        donation = gifts.lock_donation(pk=claimed)
-        ids = {
-            "session_id": session["id"],
-            "payment_intent_id": _id(session.get("payment_intent")),
-            "subscription_id": _id(session.get("subscription")),
-        }
-        if donation is not None and not _agrees(donation, **ids):
-            raise NotOurs(f"session {session['id']} names donation {claimed}, bound elsewhere")
-    return _guard(donation, account)
-
-
-def _payment_donation(payment_intent_id, account, metadata=None):
-    donation = None
-    if payment_intent_id:
-        donation = gifts.lock_donation(stripe_payment_intent_id=payment_intent_id)
-    claimed = _metadata_donation_id({"metadata": metadata or {}})
-    if donation is None and claimed:
-        donation = gifts.lock_donation(pk=claimed)
-        if donation is not None and not _agrees(donation, payment_intent_id=payment_intent_id):
-            raise NotOurs(f"payment {payment_intent_id} names donation {claimed}, bound elsewhere")
-    return donation
 
 
 # --- Checkout ----------------------------------------------------------------------------------
@@ -211,119 +136,6 @@ def checkout_expired(session, account):
 def payment_failed(intent, account):
     donation = _payment_donation(intent["id"], account, intent.get("metadata"))
     return gifts.record_payment_failure(_guard(donation, account))
-
-
-# --- Subscriptions -----------------------------------------------------------------------------
-# Since API 2025-03-31 an invoice names its subscription in `parent.subscription_details`,
-# with a snapshot of the subscription's metadata (where our donation id is).
-
-
-def _invoice_subscription(invoice):
-    details = (invoice.get("parent") or {}).get("subscription_details") or {}
-    return _id(details.get("subscription")), details.get("metadata") or {}
-
-
-def invoice_paid(invoice, account):
-    sub_id, metadata = _invoice_subscription(invoice)
-    if not sub_id:
-        raise NotOurs("invoice without a subscription")
-    origin = None
-    origin_id = _metadata_donation_id({"metadata": metadata})
-    if origin_id:
-        # Lock order everywhere: donation, then plan (see checkout_completed).
-        origin = _guard(gifts.lock_donation(pk=origin_id), account)
-        _check_origin(origin, sub_id)
-    plan = plans.plan_for_subscription(
-        sub_id,
-        origin=origin,
-        customer_id=_id(invoice.get("customer")),
-        livemode=invoice.get("livemode"),
-        account=account or "",
-    )
-    if plan is None:
-        raise NotOurs(f"unknown subscription {sub_id}")
-    if origin is None and (plan.network.stripe_account_id or "") != (account or ""):
-        raise NotOurs(f"plan {plan.pk} belongs to another Stripe account")
-    first = invoice.get("billing_reason") == "subscription_create"
-    paid_at = (invoice.get("status_transitions") or {}).get("paid_at") or invoice.get("created")
-    changed = plans.record_plan_charge(
-        plan,
-        invoice_id=invoice["id"],
-        amount_cents=invoice.get("amount_paid"),
-        currency=invoice.get("currency"),
-        origin=origin if first else None,
-        received_on=_date(paid_at),
-    )
-    # The paid line's service period ends when Stripe charges next.
-    lines = (invoice.get("lines") or {}).get("data") or []
-    period_end = (lines[0].get("period") or {}).get("end") if lines else None
-    plans.record_next_charge(plan, plan_changes.when(period_end))
-    gift = Donation.objects.filter(stripe_invoice_id=invoice["id"]).first()
-    if gift is not None:
-        fees_later.read_fee_later(gift)  # after the commit: no lock waits on Stripe
-    return changed
-
-
-def _check_origin(origin, sub_id):
-    """The subscription's metadata names the donation that started it; it is that donation's
-    only once its checkout completed and bound the subscription id to it. Before (Stripe often
-    sends `invoice.paid` first), the event waits; bound to another, it is not ours."""
-    if origin.stripe_subscription_id == sub_id:
-        if origin.status == Donation.Status.NEEDS_REVIEW:
-            raise NotOurs(f"donation {origin.pk} is held for review")
-        return
-    if not origin.stripe_subscription_id and origin.status == Donation.Status.PENDING:
-        raise NotYet(f"the checkout of donation {origin.pk} has not completed yet")
-    raise NotOurs(f"subscription {sub_id} names donation {origin.pk}, bound elsewhere")
-
-
-def invoice_payment_failed(invoice, account):
-    sub_id, _metadata = _invoice_subscription(invoice)
-    plan = plans.plan_for_subscription(sub_id) if sub_id else None
-    if plan is None or (plan.network.stripe_account_id or "") != (account or ""):
-        raise NotOurs(f"unknown subscription {sub_id}")
-    # Smart Retries send this event again for each failed retry of the same invoice
-    # (https://docs.stripe.com/billing/revenue-recovery/smart-retries): the donor hears once,
-    # at the first failed attempt (`attempt_count`, https://docs.stripe.com/api/invoices/object).
-    first_attempt = int(invoice.get("attempt_count") or 1) <= 1
-    return plans.record_plan_failure(plan, first_attempt=first_attempt)
-
-
-def _subscription_plan(subscription, account):
-    plan = plans.plan_for_subscription(subscription["id"])
-    if plan is None:
-        _early_subscription(subscription, account)
-    if (plan.network.stripe_account_id or "") != (account or ""):
-        raise NotOurs(f"unknown subscription {subscription['id']}")
-    return plan
-
-
-def _early_subscription(subscription, account):
-    """No plan yet: if the subscription names a gift of this account still waiting for its
-    checkout, the event waits (Stripe redelivers it, and `campaigns.webhooks` applies it
-    again once the checkout created the plan); otherwise it is not ours."""
-    claimed = _metadata_donation_id(subscription)
-    origin = Donation.objects.select_related("network").filter(pk=claimed).first()
-    if (
-        origin is not None
-        and (origin.network.stripe_account_id or "") == (account or "")
-        and not origin.stripe_subscription_id
-        and origin.status == Donation.Status.PENDING
-    ):
-        raise NotYet(f"subscription {subscription['id']} waits for its checkout")
-    raise NotOurs(f"unknown subscription {subscription['id']}")
-
-
-def subscription_updated(subscription, account):
-    plan = _subscription_plan(subscription, account)
-    changed = plans.update_plan(plan, **plan_changes.state_of(subscription))
-    # The donor gave a new card on Stripe's page (the portal sets it on the subscription).
-    payment_method = _id(subscription.get("default_payment_method"))
-    return plans.record_payment_method(plan, payment_method) or changed
-
-
-def subscription_deleted(subscription, account):
-    return plans.cancel_plan(_subscription_plan(subscription, account))
 
 
 # --- Refunds and disputes ----------------------------------------------------------------------

@@ -15,7 +15,8 @@ from crm.models import Donation, Network
 
 from . import stripe_api
 from .payouts import apply as money
-from .stripe_handlers import HANDLERS, Unreachable, payout_changed
+from .stripe_handlers import HANDLERS, payout_changed
+from .stripe_matching import Unreachable
 
 log = logging.getLogger(__name__)
 

@@ -47,7 +47,8 @@ from django.views.decorators.http import require_POST
 from . import stripe_api, stripe_reads
 from .event_networks import network_for_event
 from .models import StripeEvent
-from .stripe_handlers import HANDLERS, NotOurs, NotYet, Unreachable
+from .stripe_handlers import HANDLERS
+from .stripe_matching import NotOurs, NotYet, Unreachable
 
 log = logging.getLogger(__name__)
 Outcome = StripeEvent.Outcome

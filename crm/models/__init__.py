@@ -4,11 +4,13 @@ Money is integer euro cents everywhere (`*_cents` fields; see `crm.money`). Ever
 treasurer sees belongs to exactly one network; querysets offer `for_user(user)` to scope them.
 """
 
+from .donors import Donor
 from .email_templates import EmailTemplate
-from .giving import KEPT, NET, Donation, DonationQuerySet, Donor, Money, RecurringPlan
+from .giving import KEPT, NET, Donation, DonationQuerySet, Money
 from .history import TenantLogEntry
 from .imports import ImportBatch
 from .network import Network, NetworkQuerySet, NetworkScopedQuerySet, Partner
+from .plans import RecurringPlan
 from .receipts import DonorEmail, Receipt, ReceiptCounter, SuppressedAddress
 from .yearly import Refund, StatementRun
 

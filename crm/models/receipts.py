@@ -7,8 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..storage import private_storage, receipt_pdf_name
-from .giving import Donation, Donor, RecurringPlan
+from .donors import Donor
+from .giving import Donation
 from .network import Network, NetworkScopedQuerySet
+from .plans import RecurringPlan
 
 
 class ReceiptCounter(models.Model):

@@ -34,7 +34,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from campaigns import stripe_handlers
+from campaigns import stripe_handlers, stripe_matching
 from campaigns.payouts import apply as money
 from campaigns.payouts.report import payout_totals
 from crm import gifts, plans
@@ -210,7 +210,7 @@ def _pay_online(network, donor, event, n):
             currency="eur",
             origin=origin,
             # As `invoice.paid` reads it: Stripe's timestamp, turned into a day by the handler.
-            received_on=stripe_handlers._date(int(event["moment"].timestamp())),
+            received_on=stripe_matching._date(int(event["moment"].timestamp())),
         )
         donation = Donation.objects.get(stripe_invoice_id=f"in_prop_{n}")
     else:
@@ -225,7 +225,7 @@ def _pay_online(network, donor, event, n):
             donation,
             amount_cents=event["amount"],
             currency="eur",
-            received_on=stripe_handlers._date(int(event["moment"].timestamp())),
+            received_on=stripe_matching._date(int(event["moment"].timestamp())),
         )
     # The payment's charge with its balance transaction, as `fetch_payment_fee` reads it.
     donation.refresh_from_db()

@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from campaigns import stripe_handlers
+from campaigns import stripe_handlers, stripe_matching
 from crm import gifts
 from crm.admin.dashboard import CrmSummaryPanel, figures
 from crm.exports import yearly_summary_rows
@@ -194,7 +194,7 @@ def test_a_payment_on_31_december_in_rome_is_a_gift_of_that_year(network_factory
     # where the tests run, and 22:30 in UTC) and a refund with a paid-at timestamp
     network = network_factory("rete-capodanno")
     moment = datetime.datetime(2025, 12, 31, 22, 30, tzinfo=datetime.UTC)
-    plan_day = stripe_handlers._date(int(moment.timestamp()))
+    plan_day = stripe_matching._date(int(moment.timestamp()))
 
     # then its day is the Italian one, and the year's bounds are Italy's calendar year
     assert plan_day == datetime.date(2025, 12, 31)
