@@ -113,6 +113,16 @@ def _start_worker():
     # the field, on the private storage like any other receipt (crm.storage).
     pdf.reset_renderer()
     drop_inherited_connections(Receipt._meta.get_field("pdf").storage)
+    # The parent closed its database connections before the fork; should one still be open
+    # (a connection the parent holds in a transaction), the child must neither use nor close
+    # the parent's socket: it forgets it and opens its own on first use.
+    for conn in connections.all(initialized_only=True):
+        conn.connection = None
+        conn.closed_in_transaction = False
+        conn.atomic_blocks = []
+        conn.in_atomic_block = False
+        conn.savepoint_ids = []
+        conn.needs_rollback = False
 
 
 def render_statements(year, network=None, progress=None, *, workers=1):
