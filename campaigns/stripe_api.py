@@ -130,6 +130,39 @@ def create_checkout_session(donation, *, product_name, success_url, cancel_url, 
     return {"id": session.id, "url": session.url}
 
 
+def create_lines_session(
+    network, *, lines, metadata, reference, email, language, success_url, cancel_url, key
+):
+    """A hosted Checkout Session in `payment` mode with one line per `(name, unit cents,
+    quantity)` (another app's purchase: an event's tickets and the gift on top). The metadata
+    travels on the session and its payment; `key` is the idempotency key (one retry)."""
+    params = {
+        "mode": "payment",
+        "line_items": [
+            {
+                "price_data": {
+                    "currency": "eur",
+                    "unit_amount": cents,
+                    "product_data": {"name": name[:250]},
+                },
+                "quantity": quantity,
+            }
+            for name, cents, quantity in lines
+        ],
+        "client_reference_id": reference,
+        "metadata": metadata,
+        "payment_intent_data": {"metadata": metadata},
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "locale": "it" if language == "it" else "en",
+        "customer_email": email,
+    }
+    session = _client(network, retries=1).v1.checkout.sessions.create(
+        params=params, options={"idempotency_key": key}
+    )
+    return {"id": session.id, "url": session.url}
+
+
 def cancel_subscription(network, subscription_id):
     """Cancel now (https://docs.stripe.com/api/subscriptions/cancel)."""
     sub = _client(network).v1.subscriptions.cancel(subscription_id)

@@ -10,6 +10,7 @@ as prepare, then the handler in a transaction (`apply`), then follow_up."""
 import logging
 
 from django.db.models import Q
+from wagtail import hooks
 
 from crm.models import Donation, Network
 
@@ -115,8 +116,19 @@ def prepare(kind, obj, account):
     return fetch(obj, account) if fetch else None
 
 
+# A payment another app owns (an event's ticket order, `events.stripe_owner`) is handled by
+# it: fn(kind, obj, account, fetched) -> None if the object is not its own, else True/False
+# (changed or not), raising NotOurs / NotYet like the handlers. Asked before the handler.
+PAYMENT_OWNERS = "campaigns_stripe_payment_owner"
+
+
 def apply(kind, handler, obj, account, fetched):
-    """Inside the transaction: the handler, given what `prepare` fetched."""
+    """Inside the transaction: the handler, given what `prepare` fetched, unless an owner
+    registered under PAYMENT_OWNERS claims the object."""
+    for owner in hooks.get_hooks(PAYMENT_OWNERS):
+        outcome = owner(kind, obj, account, fetched)
+        if outcome is not None:
+            return outcome
     if fetched is None:
         return handler(obj, account)
     return handler(obj, account, fetched=fetched)

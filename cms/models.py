@@ -77,7 +77,12 @@ class NetworkPage(Page):
     ]
     base_form_class = NetworkPageForm  # only superusers set or change `network`
     parent_page_types = ["cms.HomePage"]
-    subpage_types = ["cms.StandardPage", "cms.NewsIndexPage", "campaigns.CampaignPage"]
+    subpage_types = [
+        "cms.StandardPage",
+        "cms.NewsIndexPage",
+        "campaigns.CampaignPage",
+        "events.EventPage",
+    ]
 
     # Anonymous visitors get it whole from the shared cache (cms.pagecache).
     cache_whole_page = True

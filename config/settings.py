@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "crm",
     "cms",
     "campaigns",
+    "events",
     "accounts",
     "outreach",
     "ops",

@@ -37,6 +37,7 @@ urlpatterns += i18n_patterns(
     path("", include("campaigns.urls")),
     path("", include("crm.portal_urls")),
     path("", include("outreach.public_urls")),
+    path("", include("events.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=False,
 )

@@ -1,0 +1,14 @@
+"""The buyer's pages, inside i18n_patterns (config/urls.py): `/events/...` in Italian,
+`/en/events/...` in English."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "events"
+urlpatterns = [
+    path("events/<int:page_id>/buy/", views.buy, name="buy"),
+    path("events/order/<str:token>/", views.order_page, name="order"),
+    path("events/order/<str:token>/cancelled/", views.cancelled, name="cancelled"),
+    path("events/ticket/<str:token>/qr.png", views.ticket_qr, name="ticket_qr"),
+]

@@ -1,0 +1,148 @@
+"""The buyer's pages: buy tickets (start a Checkout), the order's page after Checkout (its
+tickets and their QR codes once paid), and the page after leaving Checkout."""
+
+import logging
+
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from campaigns import ratelimit, stripe_api
+from crm.money import format_amount
+
+from . import orders, tokens
+from .forms import OrderForm
+from .models import EventPage, Order
+
+log = logging.getLogger(__name__)
+
+
+def _lines(order: Order, form: OrderForm) -> list[tuple[str, int, int]]:
+    """One Checkout line per ticket type (and price), one for the gift."""
+    lines = [
+        (f"{order.event.title}: {ticket_type.name}", price, quantity)
+        for ticket_type, quantity, price in form.cleaned_data["lines"]
+        if price > 0
+    ]
+    if order.gift_cents:
+        lines.append(
+            (_("Gift to %(network)s") % {"network": order.network.name}, order.gift_cents, 1)
+        )
+    return lines
+
+
+@require_POST
+def buy(request, page_id):
+    """Validate the ticket form, reserve the tickets, open a Stripe Checkout Session with one
+    line per ticket type and one for the gift, and send the buyer there. If Stripe fails,
+    nothing is kept and the form says so."""
+    event = get_object_or_404(EventPage.objects.live().public(), pk=page_id)
+    form = OrderForm(request.POST, event=event)
+    if form.is_spam:
+        return HttpResponse(_("Your order could not be started."), status=400)
+    if not form.is_valid():
+        return event.serve(request, form=form, status=400)
+    if not event.is_on_sale:
+        form.add_error(None, _("Tickets for this event are not on sale."))
+        return event.serve(request, form=form, status=400)
+    decision = ratelimit.check_all(
+        ip=ratelimit.client_ip(request), email=form.cleaned_data["email"], campaign_id=event.pk
+    )
+    if not decision:
+        form.add_error(None, _("Too many attempts: nothing was charged. Please try again later."))
+        response = event.serve(request, form=form, status=429)
+        response["Retry-After"] = str(decision.retry_after)
+        return response
+    try:
+        order = orders.start_order(
+            event,
+            lines=form.cleaned_data["lines"],
+            buyer=form.buyer(),
+            gift_cents=form.cleaned_data.get("donation") or 0,
+            donor_details=form.donor_details(),
+            wants_receipt=bool(form.cleaned_data.get("wants_receipt")),
+        )
+    except orders.SoldOut as exc:
+        left = exc.ticket_type.left or 0
+        form.add_error(
+            None,
+            _("Only %(left)s tickets “%(name)s” are left: nothing was reserved.")
+            % {"left": left, "name": exc.ticket_type.name},
+        )
+        return event.serve(request, form=form, status=409)
+    if order.status == Order.Status.PAID:  # nothing to pay: free tickets
+        return HttpResponseRedirect(reverse("events:order", args=[order.token]), status=303)
+    try:
+        session = stripe_api.create_lines_session(
+            order.network,
+            lines=_lines(order, form),
+            metadata={"order_id": str(order.pk), "network": order.network.slug},
+            reference=f"order-{order.pk}",
+            email=order.email,
+            language=order.language,
+            success_url=request.build_absolute_uri(reverse("events:order", args=[order.token])),
+            cancel_url=request.build_absolute_uri(reverse("events:cancelled", args=[order.token])),
+            key=f"checkout-order-{order.pk}-{order.token}",
+        )
+    except stripe_api.StripeError:
+        log.exception("could not start a checkout for event %s", event.pk)
+        orders.not_started(order)
+        form.add_error(
+            None,
+            _("The payment service is not answering: nothing was charged. Please try again."),
+        )
+        return event.serve(request, form=form, status=503)
+    Order.objects.filter(pk=order.pk, stripe_checkout_session_id__isnull=True).update(
+        stripe_checkout_session_id=session["id"]
+    )
+    return HttpResponseRedirect(session["url"], status=303)
+
+
+@never_cache
+@require_GET
+def order_page(request, token):
+    """After Checkout: waiting until the webhook confirms the payment, then the tickets."""
+    order = get_object_or_404(Order.objects.select_related("event", "donation"), token=token)
+    tickets = []
+    if order.status == Order.Status.PAID:
+        tickets = [
+            {"ticket": ticket, "token": tokens.ticket_token(ticket)}
+            for ticket in order.tickets.select_related("ticket_type")
+        ]
+    return render(
+        request,
+        "events/order.html",
+        {
+            "order": order,
+            "event": order.event,
+            "tickets": tickets,
+            "total": format_amount(order.total_cents),
+        },
+    )
+
+
+@never_cache
+@require_GET
+def ticket_qr(request, token):
+    """A ticket's QR code (PNG) for its order page: the signed check-in address."""
+    from .tasks import checkin_url, qr_png
+
+    if tokens.code_from_token(token) is None:
+        raise Http404
+    url = checkin_url(request.build_absolute_uri("/"), token)
+    return HttpResponse(qr_png(url), content_type="image/png")
+
+
+def cancelled(request, token):
+    """The buyer left Checkout without paying: the tickets go back on sale."""
+    from django.db import transaction
+
+    order = get_object_or_404(Order, token=token)
+    with transaction.atomic():
+        locked = orders.lock_order(pk=order.pk)
+        if locked is not None:
+            orders.record_unpaid(locked)
+    return render(request, "events/cancelled.html", {"event": order.event})

@@ -1,0 +1,46 @@
+"""What the events app lends the admin and the giving app: its screens, its Stripe events
+(`campaigns.stripe_reads.PAYMENT_OWNERS`), its network policies, its history action."""
+
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+
+from campaigns.stripe_reads import PAYMENT_OWNERS
+from crm.tenancy import MEMBERS, NetworkPermissionPolicy, register_network_policy
+
+from . import admin_views, stripe_owner
+from .cancel import CANCEL_ACTION
+from .models import Order, Ticket
+
+# The door staff may be a network's treasurers or communicators; refunds ask more (the
+# `refund` permission on gifts, `admin_views.cancel`).
+register_network_policy(
+    Order, NetworkPermissionPolicy(Order, members=MEMBERS, model_permissions=False)
+)
+register_network_policy(
+    Ticket, NetworkPermissionPolicy(Ticket, members=MEMBERS, model_permissions=False)
+)
+
+hooks.register(PAYMENT_OWNERS, stripe_owner.own)
+
+
+@hooks.register("register_admin_urls")
+def event_urls():
+    return [
+        path("events/", admin_views.index, name="events_admin"),
+        path("events/<int:event_id>/", admin_views.event_orders, name="events_admin_event"),
+        path("events/<int:event_id>/checkin/", admin_views.checkin, name="events_checkin"),
+        path("events/checkin/", admin_views.checkin_ticket, name="events_checkin_ticket"),
+        path("events/orders/<int:pk>/cancel/", admin_views.cancel, name="events_order_cancel"),
+    ]
+
+
+@hooks.register("register_admin_menu_item")
+def events_menu_item():
+    return MenuItem(_("Events"), reverse("events_admin"), icon_name="date", order=450)
+
+
+@hooks.register("register_log_actions")
+def register_cancel_action(actions):
+    actions.register_action(CANCEL_ACTION, _("Cancel"), _("Order cancelled and refunded"))
