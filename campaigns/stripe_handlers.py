@@ -30,6 +30,7 @@ import logging
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
 
 from crm import gifts, plans
 from crm.models import Donation
@@ -52,6 +53,7 @@ from .stripe_plan_handlers import (
 )
 
 log = logging.getLogger(__name__)
+GIFT_PAID = "campaigns_gift_paid"
 
 
 # --- Checkout ----------------------------------------------------------------------------------
@@ -72,13 +74,19 @@ def checkout_completed(session, account):
         donation.recurring_plan = _plan_of_session(session, donation, account)
         changed = True
     if paid:
-        changed |= gifts.record_payment(
+        recorded = gifts.record_payment(
             donation,
             amount_cents=session.get("amount_total"),
             currency=session.get("currency"),
             stripe_checkout_session_id=session["id"],
             stripe_payment_intent_id=_id(session.get("payment_intent")),
         )
+        changed |= recorded
+        if recorded and donation.status == Donation.Status.SUCCEEDED:
+            # Another app told of the gift (a supporter's page tells its owner: queued on
+            # commit, never sent from here). fn(donation) -> None.
+            for paid_hook in hooks.get_hooks(GIFT_PAID):
+                paid_hook(donation)
         fees_later.read_fee_later(donation)  # after the commit: no lock waits on Stripe
     elif _id(session.get("payment_intent")) and not donation.stripe_payment_intent_id:
         donation.stripe_payment_intent_id = _id(session["payment_intent"])

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from wagtail import hooks
 
 from crm import gifts
 from crm.models import Donation
@@ -28,6 +29,7 @@ from .forms import DonationForm
 from .models import CampaignPage, live_figures_key
 
 log = logging.getLogger(__name__)
+GIFT_STARTED = "campaigns_gift_started"
 DONATION_SALT = "campaigns.donation"
 
 
@@ -77,6 +79,10 @@ def give(request, page_id):
     # transaction waits on Stripe), the session id recorded after. If Stripe fails, the pending
     # gift is deleted (nothing half-written) and the donor reads that nothing was charged.
     donation = _pending_donation(campaign, form)
+    # Another app may note where the gift came from (a supporter's page: `events.fundraisers`,
+    # a soft credit that is never money). fn(request, donation) -> None.
+    for started in hooks.get_hooks(GIFT_STARTED):
+        started(request, donation)
     try:
         session = stripe_api.create_checkout_session(
             donation,

@@ -233,3 +233,6 @@ class Ticket(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+from .fundraiser_models import Fundraiser, FundraiserLog, SoftCredit, Team  # noqa: E402, F401

@@ -2,9 +2,10 @@
 
 from django.core import signing
 
-from .models import Ticket
+from .models import Fundraiser, Ticket
 
 TICKET_SALT = "events.ticket"
+CONFIRM_SALT = "events.fundraiser.confirm"
 
 
 def ticket_token(ticket: Ticket) -> str:
@@ -17,3 +18,8 @@ def code_from_token(token: str) -> str | None:
         return str(signing.loads(token, salt=TICKET_SALT))
     except signing.BadSignature:
         return None
+
+
+def confirm_token(page: Fundraiser) -> str:
+    """The link a supporter opens to confirm the email of their personal page."""
+    return signing.dumps(page.pk, salt=CONFIRM_SALT)

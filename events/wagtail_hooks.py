@@ -6,12 +6,14 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
+from campaigns.stripe_handlers import GIFT_PAID
 from campaigns.stripe_reads import PAYMENT_OWNERS
+from campaigns.views import GIFT_STARTED
 from crm.tenancy import MEMBERS, NetworkPermissionPolicy, register_network_policy
 
-from . import admin_views, stripe_owner
+from . import admin_views, fundraiser_admin, fundraiser_views, fundraisers, stripe_owner
 from .cancel import CANCEL_ACTION
-from .models import Order, Ticket
+from .models import Fundraiser, Order, Ticket
 
 # The door staff may be a network's treasurers or communicators; refunds ask more (the
 # `refund` permission on gifts, `admin_views.cancel`).
@@ -22,7 +24,13 @@ register_network_policy(
     Ticket, NetworkPermissionPolicy(Ticket, members=MEMBERS, model_permissions=False)
 )
 
+register_network_policy(
+    Fundraiser, NetworkPermissionPolicy(Fundraiser, members=MEMBERS, model_permissions=False)
+)
+
 hooks.register(PAYMENT_OWNERS, stripe_owner.own)
+hooks.register(GIFT_STARTED, fundraiser_views.gift_started)
+hooks.register(GIFT_PAID, fundraisers.gift_paid)
 
 
 @hooks.register("register_admin_urls")
@@ -33,12 +41,19 @@ def event_urls():
         path("events/<int:event_id>/checkin/", admin_views.checkin, name="events_checkin"),
         path("events/checkin/", admin_views.checkin_ticket, name="events_checkin_ticket"),
         path("events/orders/<int:pk>/cancel/", admin_views.cancel, name="events_order_cancel"),
+        path("events/pages/", fundraiser_admin.index, name="events_fundraisers"),
+        path("events/pages/<int:pk>/", fundraiser_admin.detail, name="events_fundraiser"),
     ]
 
 
 @hooks.register("register_admin_menu_item")
 def events_menu_item():
     return MenuItem(_("Events"), reverse("events_admin"), icon_name="date", order=450)
+
+
+@hooks.register("register_admin_menu_item")
+def fundraisers_menu_item():
+    return MenuItem(_("Personal pages"), reverse("events_fundraisers"), icon_name="user", order=460)
 
 
 @hooks.register("register_log_actions")

@@ -1,0 +1,118 @@
+"""Public pages of peer-to-peer fundraising: open a personal page (then confirm the email by
+its link), the personal page itself (from the whole-page cache, like a campaign page: its
+gift form is the campaign's own, sent to `campaigns.views.give` with the page named), and the
+campaign's leaderboard."""
+
+from django import forms
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+
+from campaigns.forms import DonationForm
+from campaigns.models import CampaignPage
+from crm.money import EuroField
+
+from . import fundraisers
+from .fundraiser_models import Fundraiser
+
+
+class FundraiserForm(forms.ModelForm):
+    goal_cents = EuroField(label=_("Goal (euros)"), max_cents=10_000_000)
+    team_name = forms.CharField(
+        label=_("Team (optional)"),
+        required=False,
+        max_length=100,
+        help_text=_("Raising money with friends or colleagues? Give your team a name."),
+    )
+    privacy = forms.BooleanField(label=_("I have read the privacy notice"))
+
+    class Meta:
+        model = Fundraiser
+        fields = ["owner_name", "email", "title", "story", "goal_cents", "photo", "photo_alt"]
+        widgets = {"story": forms.Textarea(attrs={"rows": 6})}
+
+    def clean(self):
+        data = super().clean()
+        if data.get("photo") and not (data.get("photo_alt") or "").strip():
+            self.add_error("photo_alt", _("Say in a few words what the photo shows."))
+        return data
+
+
+def _campaign(campaign_id):
+    return get_object_or_404(CampaignPage.objects.live().public(), pk=campaign_id)
+
+
+@never_cache
+def start(request, campaign_id):
+    campaign = _campaign(campaign_id)
+    form = FundraiserForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k not in ("privacy",)}
+            team_name = data.pop("team_name", "")
+            page = fundraisers.open_page(
+                campaign, team_name=team_name, language=(get_language() or "it")[:2], **data
+            )
+            return render(request, "events/fundraiser_started.html", {"fundraiser": page})
+        status = 400
+    return render(
+        request,
+        "events/fundraiser_start.html",
+        {"form": form, "campaign": campaign},
+        status=status,
+    )
+
+
+@never_cache
+def confirm(request, token):
+    page = fundraisers.confirm(token)
+    if page is None:
+        raise Http404
+    return render(request, "events/fundraiser_confirmed.html", {"fundraiser": page})
+
+
+def personal_page(request, slug):
+    page = get_object_or_404(
+        Fundraiser.objects.public().select_related("campaign", "team"), slug=slug
+    )
+    campaign = page.campaign.specific
+    if getattr(request, "page_cache_candidate", False) and not request.GET:
+        request.page_cache_storable = True  # the same for every visitor (cms.pagecache)
+    return render(
+        request,
+        "events/fundraiser_page.html",
+        {
+            "fundraiser": page,
+            "campaign": campaign,
+            "page": campaign,  # the gift form's privacy notice is the campaign's
+            "form": DonationForm(campaign=campaign),
+            "figures": fundraisers.raised(page),
+        },
+    )
+
+
+@never_cache
+def leaderboard(request, campaign_id):
+    campaign = _campaign(campaign_id)
+    return render(
+        request,
+        "events/leaderboard.html",
+        {
+            "campaign": campaign,
+            "board": fundraisers.leaderboard(campaign),
+            "progress": campaign.get_progress(),
+        },
+    )
+
+
+def gift_started(request, donation) -> None:
+    """`campaigns.views.GIFT_STARTED`: a gift sent from a personal page is credited to it."""
+    slug = request.POST.get("fundraiser", "")
+    if not slug:
+        return
+    page = Fundraiser.objects.filter(slug=slug[:20]).first()
+    if page is not None:
+        fundraisers.credit(donation, page, show_amount=bool(request.POST.get("show_amount")))
