@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from crm.models import Donation
 from events import fundraisers
-from events.tokens import confirm_token
 from events.models import Fundraiser, SoftCredit
+from events.tokens import confirm_token
 from tests.campaigns.conftest import campaign  # noqa: F401
 from tests.campaigns.test_giving import FORM, _pay, give_url
 
