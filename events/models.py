@@ -7,6 +7,7 @@ statement can count it."""
 import secrets
 
 from django.db import models
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +21,8 @@ from cms.blocks import StoryStreamBlock
 from cms.models import NetworkPage
 from crm.models import Donation, Network, NetworkScopedQuerySet
 from crm.money import CentsField
+
+from .forms import OrderForm
 
 
 class EventPage(Page):
@@ -69,15 +72,11 @@ class EventPage(Page):
         return self.sales_open and self.starts_at > timezone.now()
 
     def get_context(self, request, *args, **kwargs):
-        from .forms import OrderForm
-
         context = super().get_context(request, *args, **kwargs)
         context.setdefault("form", kwargs.get("form") or OrderForm(event=self))
         return context
 
     def serve(self, request, *args, **kwargs):
-        from django.template.response import TemplateResponse
-
         form = kwargs.pop("form", None)
         status = kwargs.pop("status", 200)
         context = self.get_context(request, *args, **kwargs)

@@ -6,6 +6,7 @@ import logging
 from email.message import MIMEPart
 
 import qrcode
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.tasks import task
 from django.template.loader import render_to_string
@@ -67,8 +68,6 @@ def send_ticket_email(order_id: int) -> bool:
     """Send the order's tickets once: claimed by a conditional UPDATE (a second run, on this
     machine or another, finds it claimed); a failed send releases the claim and raises, so
     the task can run again."""
-    from django.conf import settings
-
     claimed = Order.objects.filter(
         pk=order_id, status=Order.Status.PAID, tickets_emailed_at__isnull=True
     ).update(tickets_emailed_at=timezone.now())

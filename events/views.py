@@ -3,6 +3,7 @@ tickets and their QR codes once paid), and the page after leaving Checkout."""
 
 import logging
 
+from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -16,6 +17,7 @@ from crm.money import format_amount
 from . import orders, tokens
 from .forms import OrderForm
 from .models import EventPage, Order
+from .tasks import checkin_url, qr_png
 
 log = logging.getLogger(__name__)
 
@@ -128,8 +130,6 @@ def order_page(request, token):
 @require_GET
 def ticket_qr(request, token):
     """A ticket's QR code (PNG) for its order page: the signed check-in address."""
-    from .tasks import checkin_url, qr_png
-
     if tokens.code_from_token(token) is None:
         raise Http404
     url = checkin_url(request.build_absolute_uri("/"), token)
@@ -138,8 +138,6 @@ def ticket_qr(request, token):
 
 def cancelled(request, token):
     """The buyer left Checkout without paying: the tickets go back on sale."""
-    from django.db import transaction
-
     order = get_object_or_404(Order, token=token)
     with transaction.atomic():
         locked = orders.lock_order(pk=order.pk)
