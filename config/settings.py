@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "campaigns",
     "accounts",
     "outreach",
+    "banking",
     "ops",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
