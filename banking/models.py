@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cms import pagecache
 from crm.models import Donation, Donor, Network, NetworkScopedQuerySet
 from crm.storage import private_storage
 
@@ -44,6 +45,13 @@ class BankDetails(models.Model):
 
     def __str__(self) -> str:
         return f"{self.beneficiary} · {self.iban}"
+
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self.iban = "".join(self.iban.split()).upper()
+        self.bic = "".join(self.bic.split()).upper()
+        super().save(*args, **kwargs)
+        # The campaign pages show the transfer button or not: cached copies are stale.
+        pagecache.bump_content_version()
 
 
 class Pledge(models.Model):
