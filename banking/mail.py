@@ -4,15 +4,17 @@ compare-and-set, built and sent outside any transaction with Django's mail API (
 backend), the outcome recorded; the same Message-ID rule and suppression list
 (`crm.mail_policy`); a failed send is retried by the task's next run with crm's backoff."""
 
+import datetime
 import io
 import logging
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from crm.mail_policy import MAX_ATTEMPTS, message_id_header, suppressed
+from crm.mail_policy import MAX_ATTEMPTS, backoff, message_id_header, suppressed
 from crm.money import format_amount
 
 from . import qr
@@ -66,11 +68,22 @@ def _png(details: BankDetails, pledge: Pledge) -> bytes:
     return buffer.getvalue()
 
 
+def _claimable(now: datetime.datetime) -> Q:
+    stale = now - datetime.timedelta(seconds=settings.CLAIM_STALE_AFTER)
+    return (
+        Q(email_status=Pledge.EmailStatus.QUEUED)
+        | Q(email_status=Pledge.EmailStatus.FAILED)
+        | Q(email_status=Pledge.EmailStatus.SENDING, email_claimed_at__lt=stale)
+    )
+
+
 def deliver_pledge_email(pledge_id: int) -> Pledge | None:
-    """Claim, send, record: never twice at once, never under a lock."""
-    claimable = Q(email_status__in=[Pledge.EmailStatus.QUEUED, Pledge.EmailStatus.FAILED])
-    claimed = Pledge.objects.filter(claimable, pk=pledge_id).update(
-        email_status=Pledge.EmailStatus.SENDING
+    """Claim (compare-and-set, committed), send outside any transaction, record the outcome.
+    At least once: a worker killed after the provider accepted leaves the claim, which goes
+    stale and is taken again (same Message-ID)."""
+    now = timezone.now()
+    claimed = Pledge.objects.filter(_claimable(now), pk=pledge_id).update(
+        email_status=Pledge.EmailStatus.SENDING, email_claimed_at=now
     )
     pledge = Pledge.objects.select_related("network").filter(pk=pledge_id).first()
     if not claimed or pledge is None:
@@ -83,16 +96,35 @@ def deliver_pledge_email(pledge_id: int) -> Pledge | None:
         build_pledge_message(pledge).send()
     except Exception as exc:  # noqa: BLE001 - any provider failure is recorded, then retried
         logger.warning("pledge email %s attempt %s failed: %s", pledge.pk, attempts, exc)
-        status = Pledge.EmailStatus.FAILED if attempts < MAX_ATTEMPTS else "skipped"
-        Pledge.objects.filter(pk=pledge.pk).update(
-            email_status=status, email_attempts=attempts, email_error=str(exc)[:2000]
+        again = attempts < MAX_ATTEMPTS
+        Pledge.objects.filter(pk=pledge.pk, email_claimed_at=now).update(
+            email_status=Pledge.EmailStatus.FAILED if again else Pledge.EmailStatus.SKIPPED,
+            email_attempts=attempts,
+            email_error=f"{type(exc).__name__}: {exc}"[:2000],
+            email_next_attempt_at=timezone.now() + backoff(attempts) if again else None,
         )
     else:
-        Pledge.objects.filter(pk=pledge.pk).update(
+        Pledge.objects.filter(pk=pledge.pk, email_claimed_at=now).update(
             email_status=Pledge.EmailStatus.SENT,
             email_attempts=attempts,
             email_sent_at=timezone.now(),
             email_error="",
+            email_next_attempt_at=None,
         )
     pledge.refresh_from_db()
     return pledge
+
+
+def due_pledge_emails(now: datetime.datetime | None = None) -> list[int]:
+    """The pledges whose email the sweep queues again: failed and past their backoff, queued
+    and never taken (a lost task), or claimed by a worker that died. Each is then left alone
+    for TASKS_LOST_AFTER seconds, so it is queued once per wait, not once per sweep."""
+    now = now or timezone.now()
+    lost = now - datetime.timedelta(seconds=settings.TASKS_LOST_AFTER)
+    due = Pledge.objects.filter(_claimable(now)).filter(
+        Q(email_next_attempt_at__lte=now) | Q(email_next_attempt_at=None, created_at__lt=lost)
+    )
+    pks = list(due.order_by("pk").values_list("pk", flat=True)[:500])
+    wait = now + datetime.timedelta(seconds=settings.TASKS_LOST_AFTER)
+    Pledge.objects.filter(pk__in=pks).update(email_next_attempt_at=wait)
+    return pks

@@ -88,6 +88,9 @@ class Pledge(models.Model):
     email_attempts = models.PositiveSmallIntegerField(default=0)
     email_sent_at = models.DateTimeField(null=True, blank=True)
     email_error = models.CharField(max_length=2000, blank=True)
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
+    # When the sweep may queue the email again (a failed send's backoff, a lost task's wait).
+    email_next_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = NetworkScopedQuerySet.as_manager()

@@ -16,3 +16,13 @@ def enqueue_on_commit(task_, *args) -> None:  # type: ignore[no-untyped-def]
 def send_pledge_email(pledge_id: int) -> None:
     """Send the bank transfer details of a pledge to its donor (`banking.mail`)."""
     mail.deliver_pledge_email(pledge_id)
+
+
+@task()
+def sweep_pledge_emails() -> int:
+    """The periodic job (settings.PERIODIC_JOBS): queue again the pledge emails a failed send,
+    a lost task or a dead worker left behind. Returns how many were queued."""
+    pks = mail.due_pledge_emails()
+    for pk in pks:
+        send_pledge_email.enqueue(pk)
+    return len(pks)

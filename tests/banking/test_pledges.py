@@ -107,3 +107,29 @@ def test_the_pledge_email_goes_once_in_the_donors_language(
     assert "€\u00a025.00" in message.body  # in English
     assert message.attachments[0][2] == "image/png"
     assert Pledge.objects.get(pk=pledge.pk).email_status == "sent"
+
+
+@pytest.mark.django_db
+def test_a_failed_pledge_email_is_sent_again_by_the_sweep(bank_details, campaign, settings):
+    from django.utils import timezone
+
+    from banking.mail import deliver_pledge_email, due_pledge_emails
+    from banking.tasks import sweep_pledge_emails
+    from tests.receipts.flaky_mail import FlakyBackend
+
+    settings.MAILERS = {"default": {"BACKEND": "tests.receipts.flaky_mail.FlakyBackend"}}
+    FlakyBackend.failures, FlakyBackend.attempts = 1, 0
+    pledge = create_pledge(
+        network=campaign.network, campaign=campaign, amount_cents=2500, donor_details=DETAILS
+    )
+    deliver_pledge_email(pledge.pk)  # its task: the provider is down
+    pledge.refresh_from_db()
+    assert (pledge.email_status, pledge.email_attempts) == ("failed", 1)
+    assert due_pledge_emails(now=timezone.now()) == []  # not before its backoff
+    assert due_pledge_emails(now=pledge.email_next_attempt_at) == [pledge.pk]
+    Pledge.objects.filter(pk=pledge.pk).update(email_next_attempt_at=timezone.now())
+    assert sweep_pledge_emails.call() == 1
+    pledge.refresh_from_db()
+    assert (pledge.email_status, pledge.email_attempts, FlakyBackend.attempts) == ("sent", 2, 2)
+    deliver_pledge_email(pledge.pk)  # sent: a late duplicate task sends nothing
+    assert FlakyBackend.attempts == 2
