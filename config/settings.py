@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "events",
     "accounts",
     "outreach",
+    "banking",
     "ops",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -508,6 +509,8 @@ SWEEP_INTERVAL = env_int("SWEEP_INTERVAL", 60)
 PERIODIC_JOBS = (
     ("crm.sweep.sweep", SWEEP_INTERVAL),
     ("outreach.tasks.start_due_messages", env_int("SCHEDULED_MESSAGES_INTERVAL", 30)),
+    # Pledge emails (bank transfer details) a failed send or a lost task left behind.
+    ("banking.tasks.sweep_pledge_emails", SWEEP_INTERVAL),
     ("ops.tasks.prune_old_records", 86400),
     # The queue's wait, measured on our own rows whatever the tasks backend (/healthz).
     ("ops.tasks.probe_queue", env_int("QUEUE_PROBE_SECONDS", 60)),

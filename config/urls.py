@@ -35,6 +35,7 @@ if settings.DEBUG:
 # donor who starts in English stays in English through Stripe Checkout and back.
 urlpatterns += i18n_patterns(
     path("", include("campaigns.urls")),
+    path("", include("banking.urls")),
     path("", include("crm.portal_urls")),
     path("", include("outreach.public_urls")),
     path("", include("events.urls")),

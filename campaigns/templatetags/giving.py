@@ -1,4 +1,6 @@
 from django import template
+from django.utils.safestring import mark_safe
+from wagtail import hooks
 
 from crm.money import format_amount
 
@@ -44,3 +46,16 @@ def described_widget(field):
     return field.as_widget(
         attrs={"aria-invalid": "true", "aria-describedby": f"{field.auto_id}-error"}
     )
+
+
+# Other ways to give an outer app offers under the card button (the banking app: a bank
+# transfer): fn(request, page) -> safe HTML, or "" when it has nothing for this campaign.
+GIVING_ALTERNATIVES = "campaigns_giving_alternatives"
+
+
+@register.simple_tag(takes_context=True)
+def giving_alternatives(context, page):
+    """What the outer apps registered under GIVING_ALTERNATIVES, in the donation form."""
+    request = context.get("request")
+    parts = [provider(request, page) for provider in hooks.get_hooks(GIVING_ALTERNATIVES)]
+    return mark_safe("".join(str(part) for part in parts if part))  # noqa: S308

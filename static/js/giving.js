@@ -66,6 +66,9 @@
     });
     search(0).then(function (found) {
       answer.value = String(found);
+      // A form refused while giving another way (a bank transfer) goes back where it came from.
+      var other = form.querySelector("[data-form-action]");
+      if (other) form.action = other.getAttribute("data-form-action");
       form.submit();
     });
   }

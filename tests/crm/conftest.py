@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from banking.models import Pledge, Statement, StatementLine
 from campaigns.models import Payout, StripeEvent
 from crm.models import Donation, Donor, DonorEmail, ImportBatch, Receipt, RecurringPlan
 
@@ -101,7 +102,36 @@ def make_rows(network, first_name, email, receipt_number):
         row_count=1,
         result={"gifts": 1, "donors": 0, "gift_ids": [donation.pk], "donor_ids": []},
     )
+    statement = Statement.objects.create(
+        network=network,
+        kind="camt053",
+        sha256=f"{first_name:0>64}"[:64],
+        statement_id=f"STMT-{first_name}",
+        account="IT60X0542811101000000123456",
+    )
+    line = StatementLine.objects.create(
+        statement=statement,
+        network=network,
+        account=statement.account,
+        bank_reference=f"REF-{first_name}",
+        booked_on=today,
+        amount_cents=4200,
+        kind="credit",
+        status="review",
+        name=f"{first_name} Rossi",
+        remittance=f"Dono di {first_name} {email}",
+    )
+    pledge = Pledge.objects.create(
+        network=network,
+        reference=f"RF00{abs(hash(first_name)) % 10**15:015d}",
+        amount_cents=4200,
+        donor_details={"first_name": first_name, "email": email},
+        expires_on=today,
+    )
     return {
+        "statement": statement,
+        "statementline": line,
+        "pledge": pledge,
         "payout": payout,
         "donor": donor,
         "donation": donation,

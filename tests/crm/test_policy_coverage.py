@@ -61,6 +61,11 @@ def test_the_walk_finds_the_crm_screens():
         "campaigns_refund",
         "campaigns_payout:report",
         "campaigns_stripeevent:apply_again",
+        "banking_statements",
+        "banking_statement",
+        "banking_review",
+        "banking_decide",
+        "banking_details",
     ):
         assert expected in names, expected
 
