@@ -208,6 +208,12 @@ AUTHENTICATION_BACKENDS = [
 # address. Superusers lift one early in Settings → Sign-in security.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 SIGN_IN_ADDRESS_FAILURE_LIMIT = env_int("SIGN_IN_ADDRESS_FAILURE_LIMIT", 20)
+# One account guessed from many addresses (a botnet, each address under its own limit): after
+# SIGN_IN_CHALLENGE_FAILURES failures on it within a day from SIGN_IN_CHALLENGE_ADDRESSES
+# addresses or more, its sign-in asks the proof of work (accounts.forms, crm.challenge).
+SIGN_IN_CHALLENGE_FAILURES = env_int("SIGN_IN_CHALLENGE_FAILURES", 10)
+SIGN_IN_CHALLENGE_ADDRESSES = env_int("SIGN_IN_CHALLENGE_ADDRESSES", 3)
+WAGTAILADMIN_USER_LOGIN_FORM = "accounts.forms.SignInForm"
 SIGN_IN_COOLOFF = timedelta(minutes=env_int("AXES_COOLOFF", 15))
 AXES_COOLOFF_TIME = "accounts.lockouts.cool_off"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
