@@ -4,7 +4,7 @@ Guessing is stopped where it comes from, never at the account: a block never kee
 out from their own connection.
 
 - An account from one address: AXES_FAILURE_LIMIT failures (username AND client address,
-  AXES_LOCKOUT_PARAMETERS in config/settings.py) block that account from that address only.
+  AXES_LOCKOUT_PARAMETERS in config/settings/security.py) block that account from that address only.
   The block lasts SIGN_IN_COOLOFF after the last counted failure the first time, and twice as
   long each time it comes back within a day (`cool_off`), up to a day: a guesser gets a few
   dozen tries a day from an address, the colleague at the office signs in all the same.
