@@ -4,16 +4,19 @@ Guessing is stopped where it comes from, never at the account: a block never kee
 out from their own connection.
 
 - An account from one address: AXES_FAILURE_LIMIT failures (username AND client address,
-  AXES_LOCKOUT_PARAMETERS in config/settings.py) block that account from that address only.
+  AXES_LOCKOUT_PARAMETERS in config/settings/security.py) block that account from that address only.
   The block lasts SIGN_IN_COOLOFF after the last counted failure the first time, and twice as
   long each time it comes back within a day (`cool_off`), up to a day: a guesser gets a few
   dozen tries a day from an address, the colleague at the office signs in all the same.
 - One address on any accounts (spraying): ADDRESS_FAILURE_LIMIT failures, a coarser limit
   (an office or a school may share one address), block the address.
 - One account from many addresses (a botnet): each address is stopped at its own limit; the
-  account itself is never blocked (anyone could then keep its owner out). The second factor
-  (ops: TWO_STEP_REQUIRED for superusers and treasurers) is what a guessed password still
-  cannot pass.
+  account itself is never blocked (anyone could then keep its owner out). After
+  SIGN_IN_CHALLENGE_FAILURES failures within a day from SIGN_IN_CHALLENGE_ADDRESSES addresses
+  or more (`guessed_from_many`), its sign-in form asks a proof of work before the password is
+  tried (`accounts.forms`): each guess costs the guesser, the owner's browser solves it. The
+  second factor (ops: TWO_STEP_REQUIRED for superusers and treasurers) is what a guessed
+  password still cannot pass.
 
 A superuser lifts a block early from Settings → Sign-in security (or `manage.py
 axes_reset_username <name>` / `axes_reset_ip <address>`). The failed attempts are kept for
@@ -28,7 +31,7 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_client_username, get_cool_off, get_failure_limit
 from axes.models import AccessAttempt, AccessFailureLog
 from django.conf import settings
-from django.db.models import Max, Sum
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from .limits import sign_in_client
@@ -78,6 +81,20 @@ def cool_off(request=None):
         return base
     earlier = max(rounds(username, address) - 1, 0)
     return min(base * 2 ** min(earlier, 16), MAX_COOL_OFF)
+
+
+def guessed_from_many(username: str, now: datetime.datetime | None = None) -> bool:
+    """Whether the account had SIGN_IN_CHALLENGE_FAILURES failed sign-ins or more within
+    ROUNDS_WINDOW, from SIGN_IN_CHALLENGE_ADDRESSES addresses or more (whatever the case the
+    name was typed in)."""
+    now = now or timezone.now()
+    found = AccessFailureLog.objects.filter(
+        username__iexact=username.strip(), attempt_time__gte=now - ROUNDS_WINDOW
+    ).aggregate(failures=Count("id"), addresses=Count("ip_address", distinct=True))
+    return (
+        found["failures"] >= settings.SIGN_IN_CHALLENGE_FAILURES
+        and found["addresses"] >= settings.SIGN_IN_CHALLENGE_ADDRESSES
+    )
 
 
 class SignInHandler(AxesDatabaseHandler):

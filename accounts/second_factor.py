@@ -2,8 +2,9 @@
 
 Anyone may turn it on from Account → Two-step verification. Once a user has a confirmed
 device, every session of theirs must enter a code before any admin page. OTP_REQUIRED_FOR
-(config/settings.py) names the roles who must have one: they are sent to set it up before any
-admin page. Users with neither go on as before.
+(config/settings/security.py) names the roles who must have one: they are sent to set it up
+before any admin page.
+Users with neither go on as before.
 """
 
 from base64 import b32encode

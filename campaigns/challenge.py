@@ -15,15 +15,12 @@ the rate limits count the attempt, so failed challenges never use up a real dono
 start that fails it writes no row and never reaches Stripe.
 """
 
-import hashlib
-import secrets
-
 from django.conf import settings
-from django.core import signing
-from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils.module_loading import import_string
 from django.utils.safestring import mark_safe
+
+from crm import challenge
 
 BUILT_IN = "campaigns.challenge.ProofOfWork"
 
@@ -42,40 +39,19 @@ def passes(request, campaign):
 
 
 class ProofOfWork:
-    """The donor's browser finds a number `n` such that SHA-256("<puzzle>:<n>") starts with
-    `difficulty` zero bits (static/js/giving.js: 2^difficulty hashes on average, 65,536 at 16),
-    then sends the form again by itself. We check it with one hash. A puzzle is
-    signed (not stored), names its campaign, expires after PUZZLE_MAX_AGE seconds and is
-    accepted once (its nonce taken in the shared cache): a card tester pays the work for
-    every start instead of once."""
+    """The built-in proof of work (`crm.challenge`), one puzzle per start, scoped to its
+    campaign (static/js/giving.js solves it and sends the form again by itself)."""
 
     SALT = "campaigns.challenge.pow"
-    PUZZLE_MAX_AGE = 15 * 60
+    PUZZLE_MAX_AGE = challenge.PUZZLE_MAX_AGE
 
     def difficulty(self):
-        return getattr(settings, "GIVING_CHALLENGE_DIFFICULTY", 16)
+        return challenge.difficulty()
 
     def html(self, request, campaign):
-        difficulty = self.difficulty()
-        puzzle = signing.dumps(
-            {"c": campaign.pk, "n": secrets.token_hex(8), "d": difficulty}, salt=self.SALT
-        )
+        puzzle, difficulty = challenge.new_puzzle(f"campaign:{campaign.pk}", salt=self.SALT)
         context = {"puzzle": puzzle, "difficulty": difficulty}
         return render_to_string("campaigns/_proof_of_work.html", context, request=request)
 
     def verify(self, request, campaign):
-        puzzle = request.POST.get("pow_puzzle", "")
-        answer = request.POST.get("pow_answer", "")
-        if not (answer.isascii() and answer.isdigit() and len(answer) <= 12):
-            return False
-        try:
-            data = signing.loads(puzzle, salt=self.SALT, max_age=self.PUZZLE_MAX_AGE)
-        except signing.BadSignature:
-            return False
-        if data.get("c") != campaign.pk:
-            return False
-        digest = hashlib.sha256(f"{puzzle}:{answer}".encode()).digest()
-        if int.from_bytes(digest) >> (256 - int(data["d"])):
-            return False
-        # Once: the first start that shows this solved puzzle takes its nonce.
-        return cache.add(f"giving:pow:{data['n']}", 1, self.PUZZLE_MAX_AGE + 60)
+        return challenge.solved(request.POST, f"campaign:{campaign.pk}", salt=self.SALT)

@@ -1,4 +1,4 @@
-"""gunicorn's settings for `bin/trama web` (read from the environment, like config/settings.py).
+"""gunicorn's settings for `bin/trama web` (read from the environment, like config/settings/).
 
 WEB_BIND (default 127.0.0.1:8000; 0.0.0.0:8000 in the image), WEB_WORKERS processes (default
 2 per CPU core + 1), WEB_TIMEOUT seconds before a stuck request's worker is replaced.

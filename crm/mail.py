@@ -2,14 +2,16 @@
 any django-anymail ESP backend configured there works; delivery status comes back through
 anymail's normalised `tracking` signal (webhook URLs under /crm/anymail/, `crm.mail_tracking`).
 
-One policy for every email to a donor, the gift emails here and the network's messages
-(`outreach.mailing`) alike (`crm.mail_policy`): the same retries, status order, Message-ID rule
-and one suppression list. The emails themselves are built by `crm.mail_messages`.
+One sending path for every email to a donor, the gift emails here and the network's messages
+(`outreach.mailing`) alike (`crm.sending`, with `crm.mail_policy`): the same retries, status
+values and order, Message-ID rule and suppression list. The emails themselves are built by
+`crm.mail_messages`.
 
 Emails are queued as `DonorEmail` rows by `crm.outbox` and sent here by the worker
 (`crm.tasks.send_donor_email` → `deliver_email`). A send that raises is recorded on its row
 (attempts, error, next attempt) and retried with exponential backoff; after MAX_ATTEMPTS it is
-marked "gave up" and shown in the admin, where "resend" queues a new email.
+marked "gave up" and shown in the admin, where "resend" queues a new email. One the suppression
+list stops is marked "skipped" (`crm.sending.Purpose` says which).
 """
 
 import logging
@@ -23,6 +25,7 @@ from django.db import OperationalError
 from django.db.models import F, Q
 from django.utils import timezone
 
+from . import sending
 from .mail_messages import (
     build_gift_message,
     build_newsletter_confirm_message,
@@ -33,13 +36,21 @@ from .mail_messages import (
     build_receipt_message,
     build_refund_message,
 )
-from .mail_policy import MAX_ATTEMPTS, backoff
+from .mail_policy import MAX_ATTEMPTS, _network_of, backoff  # noqa: F401  (re-exported)
 from .models import DonorEmail, Receipt
 from .receipt_files import ensure_receipt_pdf, read_receipt_pdf
 
 logger = logging.getLogger(__name__)
 
 RECORD_RETRY_SECONDS = 1
+
+# What each kind of email is to the suppression list (`crm.sending.Purpose`): owed for a gift or
+# a plan (a bounce stops it, a complaint does not), or asked for just now by the donor.
+PURPOSE = {
+    DonorEmail.Kind.NEWSLETTER_CONFIRM: sending.Purpose.REQUESTED,
+    DonorEmail.Kind.PLAN_LINK: sending.Purpose.REQUESTED,
+    DonorEmail.Kind.DONOR_PORTAL: sending.Purpose.REQUESTED,
+}
 
 
 def build_message(email):
@@ -121,29 +132,27 @@ def deliver_email(email_id):
     ).get(pk=email_id)
     try:
         message = build_message(email)
-        message.send(using="default")
-    except Exception as exc:
-        logger.warning("receipt email %s attempt %s failed: %s", email.pk, email.attempts, exc)
-        email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        if email.attempts >= MAX_ATTEMPTS:
-            email.status = DonorEmail.Status.GAVE_UP
-            email.next_attempt_at = None
-        else:
-            email.status = DonorEmail.Status.FAILED
-            email.next_attempt_at = timezone.now() + backoff(email.attempts)
-        fields = ("status", "last_error", "next_attempt_at")
+    except Exception as exc:  # noqa: BLE001  (a receipt's PDF may render on the next attempt)
+        outcome = sending.failure(exc, email.attempts)
     else:
-        status = getattr(message, "anymail_status", None)
-        email.message_id = str(
-            (status.message_id if status and status.message_id is not None else None)
-            or message.extra_headers["Message-ID"]
+        outcome = sending.send(
+            message,
+            network_id=getattr(_network_of(email), "pk", None),
+            purpose=PURPOSE.get(email.kind, sending.Purpose.OWED),
+            attempts=email.attempts,
         )
-        email.status = DonorEmail.Status.SENT
-        email.sent_at = timezone.now()
-        email.next_attempt_at = None
-        email.last_error = ""
-        fields = ("status", "message_id", "sent_at", "next_attempt_at", "last_error")
-    _record(email, worker, fields)
+    if not outcome.sent:
+        logger.warning(
+            "donor email %s attempt %s: %s %s",
+            email.pk,
+            email.attempts,
+            outcome.status,
+            outcome.error,
+        )
+    values = outcome.values("message_id")
+    for name, value in values.items():
+        setattr(email, name, value)
+    _record(email, worker, tuple(values))
     return email
 
 

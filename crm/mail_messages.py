@@ -11,10 +11,11 @@ from django.utils.translation import gettext as _
 
 from . import email_templates, links, portal_links
 from .links import newsletter_confirm_url, plan_cancel_url, receipt_download_url
-from .mail_policy import _network_of, message_id_header
+from .mail_policy import _network_of
 from .models import Receipt, RecurringPlan
 from .money import format_amount
 from .receipt_files import download_name, read_receipt_pdf
+from .sending import email_message
 
 
 def recurring_cancel_url(receipt):
@@ -43,19 +44,18 @@ def _message(email, template, context, language, reply_to, network=None):
             subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
             text = render_to_string(f"emails/{template}.txt", context)
             html = render_to_string(f"emails/{template}.html", context)
-    stamp = int(email.created_at.timestamp())
-    message = EmailMultiAlternatives(
-        subject=" ".join(subject.split()),
-        body=text,
-        to=[email.to],
+    return email_message(
+        kind=email.kind,
+        key=email.pk,
+        stamp=int(email.created_at.timestamp()),
+        subject=subject,
+        text=text,
+        html=html,
+        to=email.to,
         reply_to=[reply_to] if reply_to else [],
-        headers={"Message-ID": message_id_header(email.kind, email.pk, stamp)},
+        metadata={"receipt_email": str(email.pk)},
+        tags=[email.kind],
     )
-    message.attach_alternative(html, "text/html")
-    # anymail: ties provider events to this email; harmless for other backends.
-    message.metadata = {"receipt_email": str(email.pk)}
-    message.tags = [email.kind]
-    return message
 
 
 def build_payment_failed_message(email):

@@ -297,7 +297,8 @@ def results(run):
     receipts = run.receipts.all()
     emails = DonorEmail.objects.filter(receipt__in=receipts)
     sent = (DonorEmail.Status.SENT, DonorEmail.Status.DELIVERED)
-    failed_mail = (DonorEmail.Status.BOUNCED, DonorEmail.Status.GAVE_UP)
+    # Skipped: the address bounced before (crm.sending), the statement stays on the donor's page.
+    failed_mail = (DonorEmail.Status.BOUNCED, DonorEmail.Status.GAVE_UP, DonorEmail.Status.SKIPPED)
     issued = receipts.count()
     rendered = receipts.exclude(pdf_sha256="").count()
     pdf_failed = receipts.filter(pdf_sha256="").exclude(pdf_error="").count()

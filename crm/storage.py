@@ -1,5 +1,5 @@
 """Private files (docs/design/domain.md, "Identity and trust"): receipts live on the
-`STORAGES["private"]` alias (config/settings.py), a folder outside MEDIA_ROOT or a private
+`STORAGES["private"]` alias (config/settings/i18n.py), a folder outside MEDIA_ROOT or a private
 S3-compatible bucket, never on the public media storage. Nobody reaches them by URL: people
 download through the signed link (`crm.receipt_views`) or the permission-checked admin view
 (`crm.admin.receipts`).

@@ -47,13 +47,14 @@ from outreach.results import ATTRIBUTION_WINDOW, prune_deliveries
 
 # The emails that carried only a link valid for hours: no record of a gift, plan or consent.
 LINK_EMAILS = (DonorEmail.Kind.DONOR_PORTAL, DonorEmail.Kind.PLAN_LINK)
-# Sent, or given up: no worker will touch them again.
+# Sent, given up or skipped: no worker will touch them again.
 FINISHED_EMAILS = (
     DonorEmail.Status.SENT,
     DonorEmail.Status.DELIVERED,
     DonorEmail.Status.BOUNCED,
     DonorEmail.Status.COMPLAINED,
     DonorEmail.Status.GAVE_UP,
+    DonorEmail.Status.SKIPPED,
 )
 
 

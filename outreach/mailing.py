@@ -21,13 +21,12 @@ import time
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, mailers
+from django.core.mail import mailers
 from django.db import connection as db_connection
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from crm.mail_policy import MAX_ATTEMPTS, backoff, suppressed
-from crm.mail_policy import message_id_header as email_message_id
+from crm import mail_policy, sending
 from crm.models import Donor
 
 from .models import Delivery, Message
@@ -151,9 +150,7 @@ def _still_reachable(message, deliveries):
     donor_ids = [d.donor_id for d in deliveries]
     allowed = set(consenting(Donor.objects.filter(pk__in=donor_ids)).values_list("pk", flat=True))
     addresses = {d.to.lower() for d in deliveries}
-    stopped = set(
-        suppressed(message.network_id).filter(email__in=addresses).values_list("email", flat=True)
-    )
+    stopped = sending.stopped(message.network_id, addresses, sending.Purpose.MARKETING)
     return {
         d.pk
         for d in deliveries
@@ -162,14 +159,14 @@ def _still_reachable(message, deliveries):
 
 
 def message_id_header(delivery):
-    """One Message-ID per delivery whatever the attempt: a copy sent again after a crash shows
-    as the same message."""
-    # The attribution marker, not the preferences key: a forwarded or replied email carries it.
-    return email_message_id("message", delivery.message_id, delivery.attribution)
+    """One Message-ID per delivery whatever the attempt (the rule of `crm.sending`)."""
+    return mail_policy.message_id_header("message", delivery.message_id, delivery.attribution)
 
 
 def build_email(renderer, delivery, last_gift=...):
-    """The EmailMultiAlternatives of one delivery."""
+    """The email of one delivery (`crm.sending.email_message`: one Message-ID per delivery
+    whatever the attempt, from its attribution marker, not the preferences key, since a
+    forwarded or replied email carries it)."""
     message = renderer.message
     rendered = renderer.for_delivery(delivery, delivery.donor, last_gift=last_gift)
     from_email, reply_to = sender_of(message.network)
@@ -177,24 +174,24 @@ def build_email(renderer, delivery, last_gift=...):
     unsubscribe_header = f"<{unsubscribe}>"
     if message.network.email:
         unsubscribe_header += f", <mailto:{message.network.email}?subject=unsubscribe>"
-    email = EmailMultiAlternatives(
+    return sending.email_message(
+        kind="message",
+        key=delivery.message_id,
+        stamp=delivery.attribution,
         subject=rendered.subject,
-        body=rendered.text,
+        text=rendered.text,
+        html=rendered.html,
+        to=delivery.to,
         from_email=from_email,
-        to=[delivery.to],
         reply_to=reply_to,
         headers={
-            "Message-ID": message_id_header(delivery),
             # RFC 2369 and RFC 8058: the mail app's own "unsubscribe" button, one POST.
             "List-Unsubscribe": unsubscribe_header,
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
+        metadata={"delivery": delivery.token},
+        tags=["message"],
     )
-    email.attach_alternative(rendered.html, "text/html")
-    # anymail: ties provider events back to the delivery; harmless for other backends.
-    email.metadata = {"delivery": delivery.token}
-    email.tags = ["message"]
-    return email
 
 
 @contextmanager
@@ -236,30 +233,32 @@ def _send_one(email, delivery, worker, connection):
     the module's docstring names this window. Returns the provider's message id (or our
     Message-ID), or None if it was not sent."""
     header_id = email.extra_headers["Message-ID"]
-    try:
-        # The run's open connection of the default mailer (as `send(using="default")`).
-        connection.send_messages([email])
-    except Exception as exc:  # noqa: BLE001  (recorded on the delivery, retried with backoff)
-        attempts = delivery.attempts + 1
-        logger.warning("delivery %s attempt %s failed: %s", delivery.pk, attempts, exc)
-        gave_up = attempts >= MAX_ATTEMPTS
+    attempts = delivery.attempts + 1
+    # The run's open connection of the default mailer; the suppression list was read for the
+    # whole batch (`_still_reachable`).
+    outcome = sending.send(
+        email,
+        network_id=None,
+        purpose=sending.Purpose.MARKETING,
+        attempts=attempts,
+        connection=connection,
+        stopped_addresses=(),
+    )
+    if not outcome.sent:
+        logger.warning("delivery %s attempt %s failed: %s", delivery.pk, attempts, outcome.error)
         Delivery.objects.filter(pk=delivery.pk, claimed_by=worker).update(
-            status=Delivery.Status.GAVE_UP if gave_up else Delivery.Status.FAILED,
+            **outcome.values("provider_message_id"),
             attempts=attempts,
-            last_error=f"{type(exc).__name__}: {exc}"[:2000],
-            next_attempt_at=None if gave_up else timezone.now() + backoff(attempts),
             claimed_by="",
             claimed_at=None,
         )
         return None
-    status = getattr(email, "anymail_status", None)
-    provider_id = status.message_id if status is not None else None
     with db_connection.cursor() as cursor:
         cursor.execute(
             _mark_sent_sql(),
             [
-                Delivery.Status.SENT,
-                timezone.now(),
+                outcome.status,
+                outcome.sent_at,
                 header_id,
                 delivery.pk,
                 worker,
@@ -271,7 +270,7 @@ def _send_one(email, delivery, worker, connection):
             # Our claim went stale and another worker took it (it may send it too): this
             # worker stopped beating for CLAIM_STALE_AFTER.
             logger.warning("delivery %s: claim taken over while it was being sent", delivery.pk)
-    return str(provider_id)[:255] if provider_id else header_id
+    return outcome.provider_id
 
 
 def _beat(message_id, worker):

@@ -155,6 +155,7 @@ class DonorEmail(models.Model):
         COMPLAINED = "complained", _("Complained")
         FAILED = "failed", _("Failed, will retry")
         GAVE_UP = "gave_up", _("Failed, gave up")
+        SKIPPED = "skipped", _("Not sent: the address is suppressed")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.RECEIPT)
     receipt = models.ForeignKey(
@@ -260,8 +261,9 @@ class SuppressedAddress(models.Model):
     """An address of a network that no newsletter or message goes to any more: the mail provider
     reported that an email of ours to it bounced, or that its owner marked one as spam,
     whichever email it was (a gift's confirmation, a receipt, a message). One list for every
-    email to donors (`crm.mail_policy.suppress_address`); the emails a donor is owed for a gift or a
-    plan are not marketing and still go (a treasurer sees their bounce on the email)."""
+    email to donors (`crm.mail_policy.suppress_address`). Who it stops is `crm.sending.Purpose`:
+    a complaint stops messages only; a bounce also stops the emails a donor is owed for a gift or
+    a plan (the address takes no mail), never one the donor just asked for."""
 
     class Reason(models.TextChoices):
         BOUNCED = "bounced", _("Bounced")
