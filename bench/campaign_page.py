@@ -35,6 +35,8 @@ import http.client
 import io
 import json
 import os
+import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -68,9 +70,21 @@ def trivial(request):
     return HttpResponse("ok")
 
 
-urlpatterns = [path("bench/trivial/", trivial), *application]
+def bare(request):
+    return HttpResponse(BARE)
+
+
+BARE = '''<!doctype html><html lang="it"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Trama</title></head>
+<body><h1>Un doposcuola per ogni quartiere</h1><p>Una pagina nuda, dallo stesso server: un
+titolo e un paragrafo di testo, senza fogli di stile, script, immagini o caratteri.</p></body>
+</html>'''
+
+urlpatterns = [path("bench/trivial/", trivial), path("bench/bare/", bare), *application]
 """
 TRIVIAL_PATH = "/bench/trivial/"
+# The baseline of the phone figures: a title and a paragraph, nothing else, from the same server.
+BARE_PATH = "/bench/bare/"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 # For the browser figure: the same application, also serving /static/ and /media/ (in
 # production a front server does), so the page loads whole.
@@ -226,7 +240,9 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_server(tmp, port, app="config.wsgi:application", extra_env=None):
+def start_server(tmp, port, app="config.wsgi:application", extra_env=None, production=False):
+    """gunicorn with 2 sync workers, or with `production` its own config (config/gunicorn.py:
+    gthread workers, WEB_THREADS threads each, keep-alive) with 2 workers."""
     env = {
         **os.environ,
         **PRODUCTION_ENV,
@@ -235,11 +251,21 @@ def start_server(tmp, port, app="config.wsgi:application", extra_env=None):
         "PYTHONPATH": f"{tmp}{os.pathsep}{ROOT}",
         **(extra_env or {}),
     }
+    if production:
+        options = ["--config", str(ROOT / "config/gunicorn.py"), "--workers", str(WORKERS)]
+        # As bin/trama web: every worker counts its requests into files (ops/metrics.py).
+        metrics_dir = Path(tempfile.mkdtemp(prefix="metrics-", dir=tmp))
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    else:
+        options = ["--workers", str(WORKERS), "--worker-class", "sync"]
+    # Its log (one line per request, as in production) to a file, not over the figures.
+    log = open(tmp / f"gunicorn-{port}.log", "wb")  # noqa: SIM115 (the server's lifetime)
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), app]
-        + ["--workers", str(WORKERS), "--worker-class", "sync", "--bind", f"127.0.0.1:{port}"]
+        [str(ROOT / ".venv/bin/gunicorn"), app, *options, "--bind", f"127.0.0.1:{port}"]
         + ["--log-level", "warning", "--chdir", str(ROOT)],
         env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -303,6 +329,42 @@ def drive(port, path, requests, concurrency):
     print(json.dumps({"rps": len(timings) / wall, **summarise(timings), "errors": errors}))
 
 
+def wrk_available():
+    return shutil.which("wrk") is not None
+
+
+def drive_wrk(port, path, seconds, connections):
+    """wrk (Debian's package, C, one thread): keep-alive connections and little CPU, so the
+    client leaves the cores to the server. Warmed up first (each worker's first requests)."""
+    url = f"http://127.0.0.1:{port}{path}"
+    for _ in range(4 * WORKERS):  # a worker's first requests are slow on a loaded machine
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        conn.request("GET", path, headers={"Host": "127.0.0.1"})
+        conn.getresponse().read()
+        conn.close()
+    subprocess.run(["wrk", "-t1", f"-c{connections}", "-d2s", url], capture_output=True, check=True)
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    unit = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+    def millis(label):
+        value = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.MULTILINE)
+        return float(value[1]) * unit[value[2]]
+
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1]),
+        "p50": millis("50%"),
+        "p99": millis("99%"),
+        "errors": ([f"{bad[1]} non-2xx"] if bad else []) + ([errors[1]] if errors else []),
+    }
+
+
 def measure_server(tmp, path, requests, concurrency):
     port = free_port()
     server = start_server(tmp, port)
@@ -323,31 +385,45 @@ def drive_from_client(port, path, requests, concurrency):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def measure_page_cache(tmp, path, requests, concurrency):
+def measure_page_cache(tmp, path, options):
     """The trivial view, the page uncached and the page from the cache, each server with the
     shared cache on Redis (production's shape); the trivial view on both servers."""
     figures = {}
     for label, page_cache_seconds in (("uncached", "0"), ("cached", "120")):
         port = free_port()
         env = {"REDIS_URL": REDIS_URL, "PAGE_CACHE_SECONDS": page_cache_seconds}
-        server = start_server(tmp, port, extra_env=env)
+        server = start_server(tmp, port, extra_env=env, production=not options.sync)
         try:
-            figures[f"trivial ({label} server)"] = drive_from_client(
-                port, TRIVIAL_PATH, requests, concurrency
-            )
-            figures[label] = drive_from_client(port, path, requests, concurrency)
+            for name, target in ((f"trivial ({label} server)", TRIVIAL_PATH), (label, path)):
+                if options.python_client or not wrk_available():
+                    figures[name] = drive_from_client(
+                        port, target, options.server_requests, options.concurrency
+                    )
+                else:
+                    figures[name] = drive_wrk(port, target, options.seconds, options.concurrency)
         finally:
             stop_server(server)
     return figures
 
 
-def print_page_cache(figures, requests, concurrency):
+def print_page_cache(figures, options):
     trivial = max(
         figures["trivial (uncached server)"]["rps"], figures["trivial (cached server)"]["rps"]
     )
+    server = (
+        f"{WORKERS} sync workers"
+        if options.sync
+        else f"{WORKERS} workers, config/gunicorn.py (gthread, keep-alive)"
+    )
+    if options.python_client or not wrk_available():
+        client = (
+            f"Python client, {options.concurrency} connections, {options.server_requests} requests"
+        )
+    else:
+        client = f"wrk, {options.concurrency} keep-alive connections, {options.seconds} s"
     print(
-        f"page cache: gunicorn, {WORKERS} sync workers, {concurrency} client connections, "
-        f"{requests} requests each, Redis cache, load average {os.getloadavg()[0]:.1f}:"
+        f"page cache: gunicorn {server}; {client}; Redis cache; "
+        f"load average {os.getloadavg()[0]:.1f}:"
     )
     for label, m in figures.items():
         print(
@@ -363,64 +439,94 @@ def print_page_cache(figures, requests, concurrency):
     )
 
 
-def measure_mobile(tmp, path, loads):
-    """Median LCP and CLS of `loads` cold loads of `path` on a throttled phone, and its weight."""
+def load_on_phone(browser, url):
+    """One cold load of `url` on the throttled phone: (LCP s, CLS, bytes, first byte s)."""
+    context = browser.new_context(
+        viewport={"width": 412, "height": 823},
+        device_scale_factor=1.75,
+        is_mobile=True,
+        has_touch=True,
+        locale="it-IT",
+    )
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    cdp.send("Network.emulateNetworkConditions", SLOW_4G)
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
+    received = []
+    cdp.on(
+        "Network.loadingFinished",
+        lambda event, received=received: received.append(event["encodedDataLength"]),
+    )
+    page.add_init_script(OBSERVE)
+    page.goto(url, wait_until="load", timeout=180_000)
+    page.wait_for_timeout(1500)  # late shifts and the last LCP candidate
+    lcp, cls, ttfb = page.evaluate(
+        "[window.__lcp, window.__cls, performance.getEntriesByType('navigation')[0].responseStart]"
+    )
+    context.close()
+    return lcp / 1000, cls, sum(received), ttfb / 1000
+
+
+def measure_mobile(tmp, paths, loads):
+    """For each of `paths` (label: path): median LCP and worst CLS of `loads` cold loads on a
+    throttled phone, and its weight. The pages' loads alternate, so a busy moment of the
+    machine falls on all of them alike."""
     from playwright.sync_api import sync_playwright
 
     (tmp / "trama_bench_wsgi.py").write_text(BROWSER_WSGI)
     port = free_port()
     server = start_server(tmp, port, app="trama_bench_wsgi:application")
-    figures = []
+    figures = {label: [] for label in paths}
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
             )
+            for path in paths.values():  # warm the server (templates, renditions)
+                load_on_phone(browser, f"http://127.0.0.1:{port}{path}")
             for _ in range(loads):
-                context = browser.new_context(
-                    viewport={"width": 412, "height": 823},
-                    device_scale_factor=1.75,
-                    is_mobile=True,
-                    has_touch=True,
-                    locale="it-IT",
-                )
-                page = context.new_page()
-                cdp = context.new_cdp_session(page)
-                cdp.send("Network.enable")
-                cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
-                cdp.send("Network.emulateNetworkConditions", SLOW_4G)
-                cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
-                received = []
-                cdp.on(
-                    "Network.loadingFinished",
-                    lambda event, received=received: received.append(event["encodedDataLength"]),
-                )
-                page.add_init_script(OBSERVE)
-                page.goto(f"http://127.0.0.1:{port}{path}", wait_until="load", timeout=180_000)
-                page.wait_for_timeout(1500)  # late shifts and the last LCP candidate
-                lcp, cls, ttfb = page.evaluate(
-                    "[window.__lcp, window.__cls,"
-                    " performance.getEntriesByType('navigation')[0].responseStart]"
-                )
-                figures.append((lcp / 1000, cls, sum(received), ttfb / 1000))
-                context.close()
+                for label, path in paths.items():
+                    figures[label].append(load_on_phone(browser, f"http://127.0.0.1:{port}{path}"))
             browser.close()
     finally:
         stop_server(server)
     return {
-        "lcp": statistics.median(f[0] for f in figures),
-        "cls": max(f[1] for f in figures),
-        "bytes": statistics.median(f[2] for f in figures),
-        "ttfb": statistics.median(f[3] for f in figures),
+        label: {
+            "lcp": statistics.median(f[0] for f in rows),
+            "cls": max(f[1] for f in rows),
+            "bytes": statistics.median(f[2] for f in rows),
+            "ttfb": statistics.median(f[3] for f in rows),
+        }
+        for label, rows in figures.items()
+    }
+
+
+def phone_paths(campaign):
+    from cms.models import HomePage
+
+    return {
+        "bare page": BARE_PATH,
+        "home page": HomePage.objects.get().url,
+        "campaign page": campaign.url,
     }
 
 
 def print_mobile(mobile, loads):
     print(
-        f"phone (412x823, CPU 4x slower, slow 4G, cold cache, median of {loads} loads): "
-        f"LCP {mobile['lcp']:.2f} s (target < 1.5 s)  CLS {mobile['cls']:.3f} (target < 0.05)  "
-        f"page weight {mobile['bytes'] / 1024:.0f} KB  (first byte of the page at "
-        f"{mobile['ttfb']:.2f} s, load average {os.getloadavg()[0]:.0f})"
+        f"phone (412x823, CPU 4x slower, slow 4G, cold cache, median of {loads} loads, "
+        f"load average {os.getloadavg()[0]:.1f}):"
+    )
+    bare = mobile["bare page"]["lcp"]
+    for label, m in mobile.items():
+        print(
+            f"  {label:<14} LCP {m['lcp']:.2f} s ({m['lcp'] / bare:.2f}x the bare page)  "
+            f"CLS {m['cls']:.3f}  weight {m['bytes'] / 1024:.0f} KB  first byte {m['ttfb']:.2f} s"
+        )
+    print(
+        "  targets: LCP < 1.5 s, CLS < 0.05; home page LCP <= 1.6x the bare page: "
+        + ("yes" if mobile["home page"]["lcp"] <= 1.6 * bare else "NO")
     )
 
 
@@ -435,6 +541,13 @@ def main():
     parser.add_argument("--loads", type=int, default=5, help="cold loads on the phone")
     parser.add_argument("--mobile-only", action="store_true", help="only the phone figure")
     parser.add_argument("--cache-only", action="store_true", help="only the page cache figures")
+    parser.add_argument("--seconds", type=int, default=10, help="each wrk run (page cache)")
+    parser.add_argument(
+        "--python-client", action="store_true", help="page cache: the Python client, not wrk"
+    )
+    parser.add_argument(
+        "--sync", action="store_true", help="page cache: 2 sync workers, not config/gunicorn.py"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="trama-bench-campaign-"))
     setup_django(tmp)
@@ -450,15 +563,15 @@ def main():
     if args.mobile_only:
         add_gifts(campaign, 100)
         connection.close()
-        return print_mobile(measure_mobile(tmp, campaign.url, args.loads), args.loads)
+        return print_mobile(measure_mobile(tmp, phone_paths(campaign), args.loads), args.loads)
     if args.cache_only:
         add_gifts(campaign, 100)
         connection.close()
-        cached = measure_page_cache(tmp, campaign.url, args.server_requests, args.concurrency)
+        cached = measure_page_cache(tmp, campaign.url, args)
         if connection.vendor == "postgresql":
             connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
         print(f"database: {connection.vendor}, cores: {os.cpu_count()}")
-        return print_page_cache(cached, args.server_requests, args.concurrency)
+        return print_page_cache(cached, args)
     client = Client()
     rows, served = [], []
     for gifts in (100, 100_000):
@@ -469,8 +582,8 @@ def main():
         connection.close()  # the bench holds no transaction open while gunicorn reads
         m = measure_server(tmp, campaign.url, args.server_requests, args.concurrency)
         served.append((gifts, m, rows[-1][2]["queries"]))
-    cached = measure_page_cache(tmp, campaign.url, args.server_requests, args.concurrency)
-    mobile = measure_mobile(tmp, campaign.url, args.loads)
+    cached = measure_page_cache(tmp, campaign.url, args)
+    mobile = measure_mobile(tmp, phone_paths(campaign), args.loads)
     if connection.vendor == "postgresql":
         connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
     print(f"database: {connection.vendor}, cores: {os.cpu_count()}, requests: {args.requests}")
@@ -490,7 +603,7 @@ def main():
             f"p99 {m['p99']:5.1f} ms  {queries} queries/request"
             + (f"  ERRORS {m['errors'][:5]}" if m["errors"] else "")
         )
-    print_page_cache(cached, args.server_requests, args.concurrency)
+    print_page_cache(cached, args)
     print_mobile(mobile, args.loads)
     same = {m["queries"] for g, k, m in rows if k == "cold"}
     print(
