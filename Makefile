@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 DEMO_PORT ?= 8000
 STANDIN_PORT ?= 8420
-SYSTEM_PACKAGES := chromium poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0
+SYSTEM_PACKAGES := chromium wrk poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0
 
 .PHONY: install install-production serve check-production system-packages demo test test-sqlite lint bench clean
 

@@ -2,12 +2,14 @@
 
 A GET of a story or campaign page (`cache_whole_page = True` on its model) by a visitor with no
 session and no pending messages is answered from the shared cache (`CACHES["default"]`: Redis
-in production), before any session, routing or page query: one cache read for the site's
-content version, one for the page. The first such visit renders the page normally and stores
-it, so a page is written to the cache once per content version, never once per view.
+in production), before any session, routing or page query: one round trip (MGET) reads the
+site's content version and the page's entry. The first such visit renders the page normally and
+stores it, so a page is written to the cache once per content version, never once per view.
 
-The key: the content version (bumped when any page is published, unpublished, moved or
-deleted: `bump_content_version`), host, path (language included: `/en/...`). An entry lives at
+The key: host and path (language included: `/en/...`). The entry says the content version it
+was rendered at (bumped when any page is published, unpublished, moved or deleted, or a donor
+wall moderated: `bump_content_version`): an entry of another version is a miss, rendered again
+and written over. An entry lives at
 most PAGE_CACHE_SECONDS, so what a page shows from elsewhere (a network's name, an image) lags
 at most that long. Live figures (raised, donors, days left) are not in the key: the page's
 script refreshes them from a small endpoint (`campaigns.views.live_figures`) every few seconds,
@@ -66,7 +68,8 @@ def content_version():
 
 def bump_content_version(**kwargs):
     """Every cached page is stale: a page was published, unpublished, moved or deleted (its
-    own page, menus and listings elsewhere may change with it). Old entries expire unread."""
+    own page, menus and listings elsewhere may change with it). Old entries are never served
+    again: each is rendered anew at its next view."""
     cache.set(CONTENT_VERSION_KEY, uuid.uuid4().hex[:12], None)
 
 
@@ -84,9 +87,9 @@ def _candidate(request):
     return all(_harmless(name) for name in request.GET)
 
 
-def _key(request, version):
+def _key(request):
     address = f"{request.get_host()}{request.path}"
-    return f"pagecache:{version}:{hashlib.sha256(address.encode()).hexdigest()}"
+    return f"pagecache:{hashlib.sha256(address.encode()).hexdigest()}"
 
 
 def is_cacheable(request):
@@ -145,13 +148,17 @@ class PublicPageCacheMiddleware:
     def __call__(self, request):
         if not enabled() or not _candidate(request):
             return self.get_response(request)
+        key = _key(request)
         try:
-            key = _key(request, content_version())
-            entry = cache.get(key)
+            # One round trip: the content version and the page's entry (which says the version
+            # it was rendered at: an entry of an older version is never served).
+            found = cache.get_many([CONTENT_VERSION_KEY, key])
+            version = found.get(CONTENT_VERSION_KEY) or content_version()
         except Exception:  # a cache that does not answer serves pages uncached, never a 500
             log.exception("page cache unavailable")
             return self.get_response(request)
-        if entry is not None:
+        entry = found.get(key)
+        if entry is not None and entry["version"] == version:
             response = HttpResponse(entry["content"], status=200, headers=entry["headers"])
             response[HIT_HEADER] = "hit"
             request.resolver_match = HIT_MATCH
@@ -160,7 +167,11 @@ class PublicPageCacheMiddleware:
         response = self.get_response(request)
         if _storable(request, response):
             _public_headers(response)
-            entry = {"content": response.content, "headers": dict(response.headers)}
+            entry = {
+                "version": version,  # read before rendering: a publish meanwhile wins
+                "content": response.content,
+                "headers": dict(response.headers),
+            }
             try:
                 cache.set(key, entry, settings.PAGE_CACHE_SECONDS)
             except Exception:

@@ -10,7 +10,7 @@ REDIS_URL = env_str("REDIS_URL")  # e.g. redis://127.0.0.1:6379/0
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "ops.cache.RedisCache",  # Django's, one client per pool
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "trama",  # the Redis may be shared with other applications
             # Seconds to connect and for each answer: a hanging Redis fails a request clearly

@@ -27,6 +27,7 @@ ALLOWED_LOCAL_IMPORTS = {
     ("ops/metrics.py", "task_counts"),
     # gunicorn reads its config before Django starts; the client only with multiprocess metrics.
     ("config/gunicorn.py", "child_exit"),
+    ("config/gunicorn.py", "post_worker_init"),
 }
 
 
