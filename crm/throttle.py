@@ -52,14 +52,21 @@ def take_ticket(scope, value, limit, window):
 
 
 # --- Sliding window ---------------------------------------------------------------------------
-# The window is cut into SLICES slices; each slice holds numbered tickets like `take_ticket`'s
-# fixed window, and an attempt counts every ticket of the slices still inside the window. The
-# oldest slice leaves the window gradually, one slice at a time, so there is no reset on the hour:
-# a burst at 10:59 still counts at 11:01, and the wait told to a refused client is the time until
-# enough old tickets leave the window.
+# Time is cut into slices of window / SLICES seconds; an attempt counts every attempt of the slices
+# still inside the window. The oldest slice leaves the window gradually, one slice at a time, so
+# there is no reset on the hour: a burst at 10:59 still counts at 11:01, and the wait told to a
+# refused client is the time until enough old attempts leave the window.
+#
+# Each allowed attempt takes the next numbered ticket with `cache.add` (atomic), and the ticket
+# holds its slice. Ticket n is allowed only if ticket n - limit has left the window, which one
+# read answers. A ticket's slice is never before the previous ticket's: a process that read the
+# clock, then waited while others took tickets in a later slice, counts in that later slice. So
+# tickets are in time order whatever the races, and no window ever holds more than `limit`
+# (counting the slices one by one could not promise that: a late ticket landing in a slice other
+# processes had already counted as past slipped through).
 SLICES = 60
-# Ticket hints may lag behind a racing writer; past slices are read this many tickets beyond
-# their hint so they are counted exactly.
+# The last ticket number is kept as a hint that racing writers may set back: tickets are read
+# this many at a time beyond it.
 _PROBE = 16
 
 
@@ -82,62 +89,54 @@ def sliding_window(scope, value, limit, window, *, now=None):
     cache, Redis)."""
     now = time.time() if now is None else now
     base, width, slices, current = _slice_keys(scope, value, window, now)
-    past = [f"{base}:{index}" for index in range(current - slices + 1, current)]
-    counts = _count_slices(past)
-    used = sum(counts)
-    key = f"{base}:{current}"
-    timeout = window + width
-    if used < limit:
-        for ticket in range(cache.get(key, 0) + 1, limit - used + 1):
-            if cache.add(f"{key}:{ticket}", 1, timeout):
-                cache.set(key, ticket, timeout)
-                return Decision(True)
-    current_count = _count_slices([key])[0]
-    return Decision(False, _retry_after(counts + [current_count], limit, width, current, now))
+    if limit <= 0:
+        return Decision(False, slices * width)
+    number = cache.get(base, 0)
+    while True:
+        number, previous, oldest = _next_ticket(base, number, limit)
+        slice_ = max(current, previous)
+        if oldest is not None and oldest > slice_ - slices:
+            return Decision(False, max(1, math.ceil((oldest + slices) * width - now)))
+        # (kept a slice longer than the window: a ticket's slice may be a little ahead of the
+        # clock that started its timeout)
+        if cache.add(f"{base}:{number}", slice_, window + 2 * width):
+            cache.set(base, number, window + 2 * width)
+            return Decision(True)
+        # Another process took this ticket first: try the next one.
 
 
 def window_has_room(scope, value, limit, window, *, now=None):
     """True if `sliding_window` would allow one more attempt of `value` now; counts nothing."""
     now = time.time() if now is None else now
     base, _width, slices, current = _slice_keys(scope, value, window, now)
-    keys = [f"{base}:{index}" for index in range(current - slices + 1, current + 1)]
-    return sum(_count_slices(keys)) < limit
+    if limit <= 0:
+        return False
+    _number, previous, oldest = _next_ticket(base, cache.get(base, 0), limit)
+    return oldest is None or oldest <= max(current, previous) - slices
 
 
 def _slice_keys(scope, value, window, now):
-    """The key prefix of `value`'s slices, the slice width in seconds, how many slices make the
+    """The key prefix of `value`'s tickets, the slice width in seconds, how many slices make the
     window, and the index of the current slice."""
     width = max(1, -(-window // SLICES))  # seconds per slice, rounded up
     slices = -(-window // width)
     digest = hashlib.sha256(f"{scope}:{value}".encode()).hexdigest()[:32]
-    return f"throttle:{scope}:{digest}:s{width}", width, slices, int(now // width)
+    return f"throttle:{scope}:{digest}:t{width}", width, slices, int(now // width)
 
 
-def _count_slices(keys):
-    """How many tickets each slice holds: its hint, then the tickets just beyond it."""
-    hints = cache.get_many(keys)
-    # A slice without a hint has no tickets (the hint is written with each ticket): only the
-    # slices in use are probed, so a first attempt reads two small batches of keys.
-    probes = [
-        f"{key}:{hint + step}" for key, hint in hints.items() for step in range(1, _PROBE + 1)
-    ]
-    found = cache.get_many(probes) if probes else {}
-    counts = []
-    for key in keys:
-        count = hints.get(key, 0)
-        while f"{key}:{count + 1}" in found:
-            count += 1
-        counts.append(count)
-    return counts
-
-
-def _retry_after(counts, limit, width, current, now):
-    """Seconds until the oldest slices holding enough tickets have left the window."""
-    excess = sum(counts) - limit + 1
-    first = current - len(counts) + 1
-    for offset, count in enumerate(counts):
-        excess -= count
-        if excess <= 0:
-            leaves_at = (first + offset + len(counts)) * width
-            return max(1, math.ceil(leaves_at - now))
-    return len(counts) * width
+def _next_ticket(base, after, limit):
+    """The first free ticket number beyond `after` (the hint), the slice of the ticket before it
+    (or -1), and the slice of the ticket `limit` places before it (None if there is none: never
+    taken, or expired with its window)."""
+    while True:
+        numbers = range(after + 1, after + _PROBE + 1)
+        wanted = {*numbers, *(n - 1 for n in numbers), *(n - limit for n in numbers)}
+        found = cache.get_many([f"{base}:{n}" for n in sorted(wanted) if n > 0])
+        for number in numbers:
+            if f"{base}:{number}" not in found:
+                return (
+                    number,
+                    found.get(f"{base}:{number - 1}", -1),
+                    found.get(f"{base}:{number - limit}"),
+                )
+        after += _PROBE

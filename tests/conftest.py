@@ -4,12 +4,143 @@ import io
 
 import pytest
 from django.core.management import call_command
+from pytest_django.fixtures import validate_django_db
+
+# --- The demo, seeded once per test process ------------------------------------------------------
+#
+# `seed_demo` takes about a second; some 700 tests use its rows. It runs once per test process
+# (each xdist worker) inside a transaction left open under the tests: each test that asks for
+# `demo` then runs in a savepoint of it (Django's TestCase wraps the test in `atomic`, which nests)
+# and rolls back to the freshly seeded rows. Every other test runs exactly as before, on a
+# database without the demo: before a test that does not ask for the demo (no database, a
+# database without the demo, or a transactional test, whose commits must reach other threads and
+# processes and which flushes the tables after it) the transaction is rolled back, and the next
+# test that asks for the demo seeds it again. Tests that ask for the demo are run first (the
+# order is otherwise kept) so that happens a few times per process, not at every turn.
+TRANSACTIONAL_FIXTURES = {"transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+def wants_seeded_demo(item):
+    """Whether `item` asks for the demo in a test rolled back at its end (not transactional)."""
+    names = set(getattr(item, "fixturenames", ()))
+    if "demo" not in names or names & TRANSACTIONAL_FIXTURES:
+        return False
+    marker = item.get_closest_marker("django_db")
+    if marker is not None:
+        transaction, reset_sequences, *_ = validate_django_db(marker)
+        if transaction or reset_sequences:
+            return False
+    return True
+
+
+class SeededDemo:
+    """The open transaction holding the demo in this process's test database."""
+
+    def __init__(self):
+        self.blocker = None  # pytest-django's blocker, once the test database exists
+        self.atomic = None
+        self.item = None  # the test being set up
+        self.seeds = 0
+
+    def holds_seed(self):
+        from django.db import connection
+
+        return (
+            self.atomic is not None
+            and connection.connection is not None
+            and not connection.closed_in_transaction
+            and not connection.needs_rollback
+            and connection.atomic_blocks[:1] == [self.atomic]
+        )
+
+    def sync(self, item):
+        """Seed before a test that asks for the demo; roll back before any other test."""
+        if self.blocker is None or item is None:
+            return
+        if wants_seeded_demo(item):
+            self.enter()
+        else:
+            self.leave()
+
+    def enter(self):
+        from django.db import connection, transaction
+
+        if self.holds_seed():
+            return
+        self.leave()
+        with self.blocker.unblock():
+            atomic = transaction.atomic()
+            # As a TestCase's own wrapping transaction: `atomic(durable=True)` may open inside it
+            # (crm.outbound tells the application's transactions from the tests' this way).
+            atomic._from_testcase = True
+            atomic.__enter__()
+            try:
+                if connection.vendor == "postgresql":
+                    # Between two tests the transaction waits idle (e.g. while xdist hands this
+                    # process its next test): the settings' one-minute limit must not end it.
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
+                call_command("seed_demo", stdout=io.StringIO())
+            except BaseException:
+                transaction.set_rollback(True)
+                atomic.__exit__(None, None, None)
+                raise
+        self.atomic = atomic
+        self.seeds += 1
+
+    def leave(self):
+        from django.db import connection, transaction
+
+        atomic, self.atomic = self.atomic, None
+        if atomic is None or atomic not in connection.atomic_blocks:
+            return
+        with self.blocker.unblock():
+            # Every block down to ours (a test never leaves one open, but be sure), then ours.
+            while atomic in connection.atomic_blocks:
+                transaction.set_rollback(True)
+                connection.atomic_blocks[-1].__exit__(None, None, None)
+
+
+SEEDED_DEMO = SeededDemo()
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: not wants_seeded_demo(item))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Before the test's fixtures (so before any of them changes settings or the language)."""
+    SEEDED_DEMO.item = item
+    SEEDED_DEMO.sync(item)
+    if SEEDED_DEMO.atomic is None and SEEDED_DEMO.blocker is not None:
+        from django.db import connection
+
+        # A test that commits (transactional, or with threads and processes) must start outside
+        # any transaction: its writes must reach other connections. Fail loudly, never hang.
+        assert not connection.in_atomic_block, f"{item.nodeid}: a transaction is still open"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _seeded_demo(request, django_db_blocker):
+    """Once the test database exists (the first test that asks for the demo creates it)."""
+    if not any(wants_seeded_demo(item) for item in request.session.items):
+        yield SEEDED_DEMO
+        return
+    request.getfixturevalue("django_db_setup")
+    SEEDED_DEMO.blocker = django_db_blocker
+    SEEDED_DEMO.sync(SEEDED_DEMO.item)
+    yield SEEDED_DEMO
+    SEEDED_DEMO.leave()
+    SEEDED_DEMO.blocker = None
 
 
 @pytest.fixture
-def demo(db):
-    """The demo content (two networks, pages, people), seeded as `make demo` does."""
-    call_command("seed_demo", stdout=io.StringIO())
+def demo(db, _seeded_demo):
+    """The demo content (two networks, pages, people), seeded as `make demo` does: in this
+    test's transaction for a transactional test, else already there (see above)."""
+    if not _seeded_demo.holds_seed():
+        call_command("seed_demo", stdout=io.StringIO())
     from crm.models import Network
 
     return {network.slug: network for network in Network.objects.all()}

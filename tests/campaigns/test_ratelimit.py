@@ -85,6 +85,27 @@ def test_refused_attempts_are_not_counted(shared_cache):
     assert sliding_window("t", key, 1, HOUR, now=T0 + HOUR)
 
 
+def test_an_attempt_held_up_after_reading_the_clock_does_not_slip_past_the_limit(shared_cache):
+    # A process reads the clock at the end of a minute, then waits (a busy machine) while other
+    # processes count attempts in the next minute, for which that earlier minute is past: its
+    # attempt arriving late must still count with theirs (it once let 12 through a limit of 10).
+    key = uuid.uuid4().hex
+    # given a limit of two an hour, reached just after a minute began
+    assert sliding_window("t", key, 2, HOUR, now=T0 + 1)
+    assert sliding_window("t", key, 2, HOUR, now=T0 + 2)
+    # when an attempt whose clock read the last second of the minute before arrives now
+    late = sliding_window("t", key, 2, HOUR, now=T0 - 1)
+    # then it is refused like any third attempt of the hour, and told when there is room
+    assert not late
+    assert late.retry_after == HOUR + 1
+    # and an attempt held up the same way when there was room gets in once, not twice
+    other = uuid.uuid4().hex
+    assert sliding_window("t", other, 2, HOUR, now=T0 - 1)
+    assert sliding_window("t", other, 2, HOUR, now=T0 + 1)
+    assert not sliding_window("t", other, 2, HOUR, now=T0 - 2)
+    assert not sliding_window("t", other, 2, HOUR, now=T0 + 3)
+
+
 @pytest.mark.parametrize(
     "typed,counted",
     [

@@ -11,6 +11,7 @@ from tests.e2e.test_donor_portal import wait_for_mail
 from tests.e2e.test_treasurer import log_in
 
 COMMUNICATOR = ("comunicazione-valle-serena", "demo-valle-serena-com")
+SENTENCE = "Grazie {nome}: da lunedì il pulmino porta gli anziani al centro diurno."
 
 
 @pytest.mark.django_db(transaction=True)
@@ -53,12 +54,14 @@ def test_a_communicator_writes_previews_tests_and_sends_an_update(
         editor = admin.locator(".public-DraftEditor-content:visible").first
         editor.wait_for()
         editor.click()
-        admin.keyboard.type(
-            "Grazie {nome}: da lunedì il pulmino porta gli anziani al centro diurno."
-        )
-        # Draftail writes the text to the form field a moment after typing
+        # Inserted at once, as a paste or a phone's keyboard suggestion does: Draft.js (under
+        # Draftail) drops or reorders keys sent one by one faster than it renders them, which on
+        # a busy machine left a sentence the preview below never showed.
+        admin.keyboard.insert_text(SENTENCE)
+        # Draftail writes the text to the form field a moment later: all of it, in order
         admin.wait_for_function(
-            "document.querySelector('input[name=\"body-0-value\"]').value.includes('centro')"
+            "text => document.querySelector('input[name=\"body-0-value\"]').value.includes(text)",
+            arg=SENTENCE,
         )
         admin.locator("#w-editor-form footer button[type=submit]").first.click()
         admin.wait_for_url("**/outreach/messages/inspect/*/")
