@@ -29,6 +29,9 @@ COMMUNICATOR_PERMISSIONS = "crm_communicator_permissions"
 # fn(request, donation) -> [(label, url, "get" | "post")]: more actions on a gift's admin page
 # (the giving app: "Refund", through Stripe).
 GIFT_ACTIONS = "crm_gift_actions"
+# fn(request, donor) -> [{"title", "rows": [(label, value)]}]: more sections on a donor's
+# page (the giving app: what a funder of matched campaigns pledged and owes).
+DONOR_SECTIONS = "crm_donor_sections"
 # The admin's CRM menu: an outer app's viewset with `menu_hook = CRM_MENU` shows up in it.
 CRM_MENU = "register_crm_menu_item"
 
@@ -77,4 +80,12 @@ def gift_actions(request, donation):
         action
         for provider in hooks.get_hooks(GIFT_ACTIONS)
         for action in provider(request, donation)
+    ]
+
+
+def donor_sections(request, donor):
+    return [
+        section
+        for provider in hooks.get_hooks(DONOR_SECTIONS)
+        for section in provider(request, donor)
     ]

@@ -46,6 +46,8 @@ class Receipt(models.Model):
     class Kind(models.TextChoices):
         SINGLE = "single", _("Single gift")
         ANNUAL = "annual", _("Yearly statement")
+        # Goods given (crm.in_kind): its amount is the goods' value, never money.
+        IN_KIND = "in_kind", _("Gift in kind")
 
     class Status(models.TextChoices):
         ISSUED = "issued", _("Issued")
@@ -75,6 +77,17 @@ class Receipt(models.Model):
         Donation, related_name="receipts", verbose_name=_("donations")
     )
     amount_cents = models.PositiveIntegerField(_("amount"))
+    # An in-kind receipt's goods (kind IN_KIND), and what they were as issued (description,
+    # value, valuation): the PDF reads the snapshot, like the donor's and the entity's.
+    in_kind_gift = models.ForeignKey(
+        "InKindGift",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="receipts",
+        verbose_name=_("gift in kind"),
+    )
+    goods_snapshot = models.JSONField(_("goods at issue"), default=dict, blank=True)
     donor_snapshot = models.JSONField(_("donor details at issue"), default=dict)
     entity_snapshot = models.JSONField(_("issuing entity details at issue"), default=dict)
     language = models.CharField(max_length=5, default="it", verbose_name=_("language"))

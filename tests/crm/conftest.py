@@ -4,10 +4,19 @@ import datetime
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from campaigns.models import Payout, StripeEvent
-from crm.models import Donation, Donor, DonorEmail, ImportBatch, Receipt, RecurringPlan
+from crm.models import (
+    Donation,
+    Donor,
+    DonorEmail,
+    ImportBatch,
+    InKindGift,
+    Receipt,
+    RecurringPlan,
+)
 
 # Strings that must never appear in a page or file served to the other network.
 SECRET_NAME = "Zebedeo"
@@ -101,7 +110,13 @@ def make_rows(network, first_name, email, receipt_number):
         row_count=1,
         result={"gifts": 1, "donors": 0, "gift_ids": [donation.pk], "donor_ids": []},
     )
+    goods = InKindGift.objects.create(
+        network=network, donor=donor, description=f"Goods of {first_name}", value_cents=1000
+    )
+    document = goods.documents.model(gift=goods, name=f"{first_name}.pdf")
+    document.file.save("x", ContentFile(first_name.encode()), save=True)
     return {
+        "inkindgift": goods,
         "payout": payout,
         "donor": donor,
         "donation": donation,
