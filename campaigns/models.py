@@ -128,6 +128,12 @@ class CampaignPage(Page):
             "under the amount buttons."
         ),
     )
+    memorial_of = models.CharField(
+        _("in memory of"),
+        max_length=150,
+        blank=True,
+        help_text=_("A memorial campaign: every gift on it is in memory of this person."),
+    )
     thank_you_text = RichTextField(
         _("thank-you text"), blank=True, features=["bold", "italic", "link"]
     )
@@ -163,6 +169,7 @@ class CampaignPage(Page):
                 FieldPanel("impact_lines"),
                 FieldPanel("monthly_offered"),
                 FieldPanel("donor_wall"),
+                FieldPanel("memorial_of"),
                 FieldPanel("thank_you_text"),
                 FieldPanel("privacy_page"),
             ],

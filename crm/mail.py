@@ -32,6 +32,7 @@ from .mail_messages import (
     build_portal_message,
     build_receipt_message,
     build_refund_message,
+    build_tribute_message,
 )
 from .mail_policy import MAX_ATTEMPTS, backoff
 from .models import DonorEmail, Receipt
@@ -57,6 +58,8 @@ def build_message(email):
         return build_gift_message(email)
     if email.kind == DonorEmail.Kind.DONOR_PORTAL:
         return build_portal_message(email)
+    if email.kind == DonorEmail.Kind.TRIBUTE:
+        return build_tribute_message(email)
     return build_receipt_message(email, read_receipt_pdf(email.receipt))
 
 

@@ -159,6 +159,8 @@ class DonorEmail(models.Model):
         GIFT = "gift", _("Gift confirmation")
         PLAN_WELCOME = "plan_welcome", _("Welcome to a recurring plan")
         DONOR_PORTAL = "donor_portal", _("Link to the donor's page")
+        # To the family named with a gift in memory or in honour of someone (`to` is theirs).
+        TRIBUTE = "tribute", _("Notice to the family of a tribute gift")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -247,7 +249,7 @@ class DonorEmail(models.Model):
                 )
                 | (Q(kind="newsletter_confirm") & Q(donor__isnull=False))
                 | (Q(kind="refund") & Q(donation__isnull=False))
-                | (Q(kind__in=["gift", "plan_welcome"]) & Q(donation__isnull=False))
+                | (Q(kind__in=["gift", "plan_welcome", "tribute"]) & Q(donation__isnull=False))
                 | (Q(kind="donor_portal") & Q(donor__isnull=False)),
                 name="email_has_its_subject",
             ),
@@ -255,6 +257,9 @@ class DonorEmail(models.Model):
                 fields=["donation"],
                 condition=Q(kind__in=["gift", "plan_welcome"]),
                 name="one_confirmation_per_gift",
+            ),
+            models.UniqueConstraint(
+                fields=["donation"], condition=Q(kind="tribute"), name="one_tribute_notice_per_gift"
             ),
             # A statement (or any receipt) is emailed once, then once per resend asked for: two
             # workers, or a run taken over while it still ran, cannot queue it twice.
