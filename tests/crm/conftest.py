@@ -7,7 +7,8 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from campaigns.models import Payout, StripeEvent
+from campaigns.matches import MatchPledge
+from campaigns.models import CampaignPage, Payout, StripeEvent
 from crm.models import (
     Donation,
     Donor,
@@ -115,7 +116,20 @@ def make_rows(network, first_name, email, receipt_number):
     )
     document = goods.documents.model(gift=goods, name=f"{first_name}.pdf")
     document.file.save("x", ContentFile(first_name.encode()), save=True)
+    campaign = CampaignPage.objects.filter(path__startswith=network.page.path).first()
+    funder = Donor.objects.create(
+        network=network, kind=Donor.Kind.ORGANISATION, organisation_name=f"Fondazione {first_name}"
+    )
+    pledge = MatchPledge.objects.create(
+        network=network,
+        campaign=campaign,
+        funder=funder,
+        cap_cents=1000,
+        starts_on=today,
+        ends_on=today,
+    )
     return {
+        "matchpledge": pledge,
         "inkindgift": goods,
         "payout": payout,
         "donor": donor,
