@@ -177,3 +177,49 @@ def test_another_networks_treasurer_reaches_no_pledge(client, users, campaign, f
             404,
         )
     assert not pledge.payments.exists()
+
+
+def test_a_treasurer_sets_up_a_pledge_and_records_the_payment(client, users, campaign, funder):
+    client.force_login(users["tesoreria-oltre-il-ponte"])
+    response = client.post(
+        reverse("campaigns_matchpledge:add"),
+        {
+            "campaign": campaign.pk,
+            "funder": funder.pk,
+            "ratio_percent": "50",
+            "cap_cents": "5.000",
+            "starts_on": (TODAY - datetime.timedelta(days=1)).isoformat(),
+            "ends_on": (TODAY + datetime.timedelta(days=30)).isoformat(),
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    pledge = MatchPledge.objects.get()
+    assert (pledge.network, pledge.ratio_percent, pledge.cap_cents) == (
+        campaign.network,
+        50,
+        500_000,
+    )
+    response = client.post(
+        reverse("campaigns_matchpledge:payment", args=[pledge.pk]),
+        {"amount": "120,50", "received_on": TODAY.isoformat(), "method": "bank_transfer"},
+    )
+    assert response.status_code == 302
+    assert figures(pledge).paid_cents == 12_050
+    page = client.get(reverse("campaigns_matchpledge:inspect", args=[pledge.pk]))
+    assert page.status_code == 200
+
+
+def test_a_person_cannot_be_a_funder_in_the_admin(client, users, campaign, donor):
+    client.force_login(users["tesoreria-oltre-il-ponte"])
+    response = client.post(
+        reverse("campaigns_matchpledge:add"),
+        {
+            "campaign": campaign.pk,
+            "funder": donor.pk,
+            "ratio_percent": "100",
+            "cap_cents": "100",
+            "starts_on": TODAY.isoformat(),
+            "ends_on": TODAY.isoformat(),
+        },
+    )
+    assert response.status_code == 200 and not MatchPledge.objects.exists()
