@@ -9,7 +9,8 @@ from wagtail.models import Page
 
 # fn(networks) -> queryset of the campaign pages under these networks' pages.
 CAMPAIGN_PAGES = "crm_campaign_pages"
-# fn(networks) -> [{"title", "raised", "goal", "percent"}] for the dashboard, cents.
+# fn(networks) -> [{"title", "raised", "goal", "percent", "matched"}] for the dashboard, cents
+# ("matched": what funders pledged to match so far, never raised; None without a pledge).
 CAMPAIGN_PROGRESS = "crm_campaign_progress"
 # fn(token) -> the URL path of the page where a monthly donor stops their plan.
 PLAN_CANCEL_PATH = "crm_plan_cancel_path"

@@ -162,6 +162,9 @@ def test_the_page_the_report_and_the_funders_record_say_it_to_the_cent(
     # the funder's record: what it owes
     record = client.get(reverse("crm_donor:inspect", args=[funder.pk])).content.decode()
     assert "Dovuto" in record and "€\xa0334,56" in record
+    # the dashboard's campaigns: the matched amount, apart from what was raised
+    dashboard = client.get("/admin/").content.decode()
+    assert "€\xa01.334,56 raddoppiati dai finanziatori" in dashboard
 
 
 def test_another_networks_treasurer_reaches_no_pledge(client, users, campaign, funder):
