@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from crm import receipts
 from crm.in_kind import record_in_kind_gift
+from crm.merging import merge_donors
 from crm.models import Donation, Donor, InKindGift, Receipt
 from crm.offline import record_offline_gift
 from crm.pdf import render_receipt
@@ -222,3 +223,11 @@ def test_another_networks_treasurer_reaches_no_goods(client, users, network, don
         },
     )
     assert response.status_code == 200 and InKindGift.objects.count() == 1
+
+
+def test_merging_donors_moves_their_goods(network, donor):
+    twin = Donor.objects.create(network=network, first_name="Gianna", last_name="Brambilla")
+    gift = _goods(network, twin)
+    merge_donors(donor, twin)
+    gift.refresh_from_db()
+    assert gift.donor == donor
