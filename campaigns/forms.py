@@ -63,6 +63,17 @@ class DonationForm(forms.Form):
     dedication = forms.CharField(
         label=_("Dedication (e.g. in memory of…)"), max_length=255, required=False
     )
+    tribute = forms.ChoiceField(
+        label=_("In memory or in honour of someone"),
+        choices=[("", _("No")), ("memory", _("In memory of")), ("honour", _("In honour of"))],
+        required=False,
+    )
+    tribute_name = forms.CharField(label=_("Their name"), max_length=150, required=False)
+    tribute_notify = forms.BooleanField(
+        label=_("Tell their family of my gift by email"), required=False
+    )
+    tribute_notify_email = forms.EmailField(label=_("The family's email"), required=False)
+    tribute_show_amount = forms.BooleanField(label=_("Tell them the amount too"), required=False)
     public_mention = forms.BooleanField(
         label=_("You may name me (first name only) among the donors"), required=False
     )
@@ -144,6 +155,7 @@ class DonationForm(forms.Form):
     def clean(self):
         data = super().clean()
         self._clean_amount(data)
+        self._clean_tribute(data)
         if data.get("wants_receipt"):
             # A receipt names the donor by codice fiscale and address (art. 83 D.Lgs. 117/2017
             # and the Agenzia delle Entrate precompiled return need them).
@@ -162,6 +174,27 @@ class DonationForm(forms.Form):
         if data.get("codice_fiscale") and "codice_fiscale" not in self.errors:
             self._check(data, "codice_fiscale", validate_codice_fiscale)
         return data
+
+    def _clean_tribute(self, data):
+        """A memorial campaign's every gift is in memory of its person; otherwise the donor's
+        choice, which needs a name. The family's address is kept only with the donor's consent
+        to tell them (ticked), and the amount only if the donor also agreed."""
+        memorial = (getattr(self.campaign, "memorial_of", "") or "").strip()
+        if memorial:
+            data["tribute"], data["tribute_name"] = "memory", memorial
+        data["tribute_name"] = (data.get("tribute_name") or "").strip()
+        if data.get("tribute") and not data["tribute_name"]:
+            self.add_error("tribute_name", _("Enter the name of the person."))
+        if not data.get("tribute"):
+            data["tribute_name"] = ""
+        if data.get("tribute_notify") and data.get("tribute"):
+            if not data.get("tribute_notify_email"):
+                self.add_error("tribute_notify_email", _("Enter the family's email."))
+        else:
+            data["tribute_notify_email"] = ""
+        data["tribute_show_amount"] = bool(
+            data.get("tribute_notify_email") and data.get("tribute_show_amount")
+        )
 
     def _check(self, data, field, validator):
         try:

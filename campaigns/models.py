@@ -22,7 +22,9 @@ from crm.money import CentsField, parse_amount
 
 from .challenge import challenge_html
 from .forms import DonationForm, message_token
+from .matches import MatchPledge, campaign_matches  # noqa: F401 (MatchPledge: a model of the app)
 from .payouts.models import Payout, PayoutLine  # noqa: F401 (the app's models live here)
+from .sharing import share_url
 
 PROGRESS_CACHE_TIMEOUT = 600  # seconds; invalidated on every donation change anyway
 # Rendered story, header and blank form are cached per published revision and language; what
@@ -128,6 +130,12 @@ class CampaignPage(Page):
             "under the amount buttons."
         ),
     )
+    memorial_of = models.CharField(
+        _("in memory of"),
+        max_length=150,
+        blank=True,
+        help_text=_("A memorial campaign: every gift on it is in memory of this person."),
+    )
     thank_you_text = RichTextField(
         _("thank-you text"), blank=True, features=["bold", "italic", "link"]
     )
@@ -163,6 +171,7 @@ class CampaignPage(Page):
                 FieldPanel("impact_lines"),
                 FieldPanel("monthly_offered"),
                 FieldPanel("donor_wall"),
+                FieldPanel("memorial_of"),
                 FieldPanel("thank_you_text"),
                 FieldPanel("privacy_page"),
             ],
@@ -263,6 +272,7 @@ class CampaignPage(Page):
             "gifts": totals["gifts"],
             "wall": wall,
             "wall_others": others,
+            "matches": campaign_matches(self.pk),  # pledged, never raised (campaigns.matches)
         }
 
     def get_context(self, request, *args, **kwargs):
@@ -282,7 +292,7 @@ class CampaignPage(Page):
         form = context["form"]
         token = form.data.get("message_token") if form.is_bound else request.GET.get("m")
         context["message_token"] = message_token(token)
-        context["share_url"] = _share_url(request)
+        context["share_url"] = share_url(request)
         return context
 
     def serve(self, request, *args, **kwargs):
@@ -295,15 +305,6 @@ class CampaignPage(Page):
         return TemplateResponse(
             request, self.get_template(request, *args, **kwargs), context, status=status
         )
-
-
-def _share_url(request):
-    """The page's address to share, without the `?m=` of the email that brought this visitor
-    (a friend giving through a shared link did not come through that email)."""
-    query = request.GET.copy()
-    query.pop("m", None)
-    path = f"{request.path}?{query.urlencode()}" if query else request.path
-    return request.build_absolute_uri(path)
 
 
 def donor_wall(succeeded, size):

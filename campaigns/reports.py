@@ -6,6 +6,7 @@ from django.db.models.functions import Coalesce
 
 from crm.models import KEPT, Donation
 
+from .matches import MatchPledge, matched_cents
 from .models import CampaignPage
 
 
@@ -31,15 +32,20 @@ def campaign_progress(networks):
         .annotate(total=Sum(KEPT))
         .values("total")
     )
+    matched: dict[int, int] = {}
+    pledges = MatchPledge.objects.filter(network__in=networks).select_related("funder")
+    for pledge in pledges:  # a pledge, never raised: said apart (campaigns.matches)
+        matched[pledge.campaign_id] = matched.get(pledge.campaign_id, 0) + matched_cents(pledge)
     return [
         {
             "title": title,
             "raised": total,
             "goal": goal,
             "percent": min(100, round(100 * total / goal)) if goal else None,
+            "matched": matched.get(pk),
         }
-        for title, goal, total in campaign_pages(networks)
+        for pk, title, goal, total in campaign_pages(networks)
         .annotate(raised=Coalesce(Subquery(raised), 0))
         .order_by("path")
-        .values_list("title", "goal_cents", "raised")
+        .values_list("pk", "title", "goal_cents", "raised")
     ]

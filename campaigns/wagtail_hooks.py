@@ -6,7 +6,8 @@ from wagtail import hooks
 
 from crm import extensions
 
-from . import donor_wall, plan_changes, refund_views, reports
+from . import donor_wall, matches, plan_changes, refund_views, reports
+from .match_admin import MatchPledgeViewSet
 from .payouts.admin import PayoutViewSet
 from .refunds import REFUND_ACTION
 from .viewsets import StripeEventViewSet
@@ -20,6 +21,14 @@ def stripe_event_viewset():
 @hooks.register("register_admin_viewset")
 def payout_viewset():
     return PayoutViewSet("campaigns_payout", url_prefix="crm/payouts")
+
+
+@hooks.register("register_admin_viewset")
+def match_pledge_viewset():
+    return MatchPledgeViewSet("campaigns_matchpledge", url_prefix="crm/matches")
+
+
+hooks.register(extensions.DONOR_SECTIONS, matches.funder_sections)
 
 
 @hooks.register(extensions.TREASURER_PERMISSIONS)

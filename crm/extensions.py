@@ -9,7 +9,8 @@ from wagtail.models import Page
 
 # fn(networks) -> queryset of the campaign pages under these networks' pages.
 CAMPAIGN_PAGES = "crm_campaign_pages"
-# fn(networks) -> [{"title", "raised", "goal", "percent"}] for the dashboard, cents.
+# fn(networks) -> [{"title", "raised", "goal", "percent", "matched"}] for the dashboard, cents
+# ("matched": what funders pledged to match so far, never raised; None without a pledge).
 CAMPAIGN_PROGRESS = "crm_campaign_progress"
 # fn(token) -> the URL path of the page where a monthly donor stops their plan.
 PLAN_CANCEL_PATH = "crm_plan_cancel_path"
@@ -29,6 +30,9 @@ COMMUNICATOR_PERMISSIONS = "crm_communicator_permissions"
 # fn(request, donation) -> [(label, url, "get" | "post")]: more actions on a gift's admin page
 # (the giving app: "Refund", through Stripe).
 GIFT_ACTIONS = "crm_gift_actions"
+# fn(request, donor) -> [{"title", "rows": [(label, value)]}]: more sections on a donor's
+# page (the giving app: what a funder of matched campaigns pledged and owes).
+DONOR_SECTIONS = "crm_donor_sections"
 # The admin's CRM menu: an outer app's viewset with `menu_hook = CRM_MENU` shows up in it.
 CRM_MENU = "register_crm_menu_item"
 
@@ -77,4 +81,12 @@ def gift_actions(request, donation):
         action
         for provider in hooks.get_hooks(GIFT_ACTIONS)
         for action in provider(request, donation)
+    ]
+
+
+def donor_sections(request, donor):
+    return [
+        section
+        for provider in hooks.get_hooks(DONOR_SECTIONS)
+        for section in provider(request, donor)
     ]

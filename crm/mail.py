@@ -35,6 +35,7 @@ from .mail_messages import (
     build_portal_message,
     build_receipt_message,
     build_refund_message,
+    build_tribute_message,
 )
 from .mail_policy import MAX_ATTEMPTS, _network_of, backoff  # noqa: F401  (re-exported)
 from .models import DonorEmail, Receipt
@@ -68,6 +69,8 @@ def build_message(email):
         return build_gift_message(email)
     if email.kind == DonorEmail.Kind.DONOR_PORTAL:
         return build_portal_message(email)
+    if email.kind == DonorEmail.Kind.TRIBUTE:
+        return build_tribute_message(email)
     return build_receipt_message(email, read_receipt_pdf(email.receipt))
 
 

@@ -294,3 +294,21 @@ def send_test_email(network, language, subject, body, to):
     message.attach_alternative(html, "text/html")
     message.tags = ["test"]
     message.send(using="default")
+
+
+def build_tribute_message(email):
+    """Tells the family that a gift was made in memory or in honour of their person, in the
+    donor's language, naming the donor as our record knows them; the amount only if the donor
+    agreed."""
+    donation = email.donation
+    donor, network = donation.donor, donation.network
+    language = "en" if donor.language == "en" else "it"
+    context = {
+        "donor_name": donor.display_name,
+        "in_memory": donation.tribute == donation.Tribute.MEMORY,
+        "person": donation.tribute_name,
+        "amount": format_amount(donation.amount_cents) if donation.tribute_show_amount else "",
+        "campaign": donation.campaign.title if donation.campaign_id else network.name,
+        "entity": network,
+    }
+    return _message(email, "tribute", context, language, network.email, network)

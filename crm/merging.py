@@ -160,8 +160,10 @@ def merge_donors(keep, duplicate, *, user=None):
         "donations": list(duplicate.donations.values_list("pk", flat=True)),
         "recurring_plans": list(duplicate.recurring_plans.values_list("pk", flat=True)),
         "receipts": list(duplicate.receipts.values_list("pk", flat=True)),
+        "in_kind_gifts": list(duplicate.in_kind_gifts.values_list("pk", flat=True)),
     }
     duplicate.donations.update(donor=keep)
+    duplicate.in_kind_gifts.update(donor=keep)
     duplicate.recurring_plans.update(donor=keep)
     duplicate.receipts.update(donor=keep)  # their frozen details stay as issued
     for field in Donor.CONTACT_FIELDS:

@@ -47,13 +47,13 @@ def check_offline_gift(
         errors["received_on"] = _("The date cannot be in the future.")
     if method not in OFFLINE_METHODS:
         errors["method"] = _("Choose bank transfer, cash, cheque or other.")
-    if campaign is not None and not _campaign_of(campaign, network):
+    if campaign is not None and not campaign_of(campaign, network):
         errors["campaign"] = _("This campaign belongs to another network.")
     if errors:
         raise ValidationError(errors)
 
 
-def _campaign_of(campaign: Any, network: Network) -> bool:
+def campaign_of(campaign: Any, network: Network) -> bool:
     page = getattr(network, "page", None)
     return page is not None and campaign.path.startswith(page.path)
 

@@ -155,6 +155,26 @@ def queue_gift_email(donation, *, receipt=None):
     return email
 
 
+def queue_tribute_email(donation):
+    """Queue, once per gift, the notice to the family named with a gift in memory or in honour
+    of someone: only if the donor gave their address with consent (the form keeps it only
+    then). None otherwise, or if the gift already has its notice."""
+    donor = donation.donor
+    if not (donation.tribute and donation.tribute_name and donation.tribute_notify_email):
+        return None
+    if donor is None or donor.anonymised_at:
+        return None
+    try:
+        with transaction.atomic():
+            email = DonorEmail.objects.create(
+                kind=DonorEmail.Kind.TRIBUTE, donation=donation, to=donation.tribute_notify_email
+            )
+    except IntegrityError:
+        return None
+    _send_after_commit(email)
+    return email
+
+
 def queue_donor_portal_email(donor):
     """Queue the email with the signed link to the donor's own page (crm.portal)."""
     if not donor.email or donor.anonymised_at or donor.merged_into_id:

@@ -15,6 +15,7 @@ map and WeasyPrint's font caches are not thread-safe.
 """
 
 import base64
+import datetime
 import functools
 import threading
 from decimal import Decimal
@@ -29,7 +30,7 @@ from wagtail.images import get_image_model
 from weasyprint import CSS, HTML, URLFetcher
 from weasyprint.text.fonts import FontConfiguration
 
-from .models import Donation, Network
+from .models import Donation, InKindGift, Network
 from .money import format_amount
 
 TEMPLATE = "crm/receipts/receipt.html"
@@ -181,7 +182,32 @@ def receipt_context(receipt):
             "replaces_number": receipt.replaces.number if receipt.replaces_id else "",
             "logo_src": _logo_data_uri(entity.get("logo_id"), entity.get("logo_file")),
             "is_annual": receipt.kind == receipt.Kind.ANNUAL,
+            **_goods_context(receipt),
         }
+
+
+def _goods_context(receipt):
+    """An in-kind receipt's goods (DM 28/11/2019 art. 4): what, their value and how it was set;
+    goods are never cash, so the benefit sentences apply to them as to a traceable payment."""
+    goods = receipt.goods_snapshot if receipt.kind == receipt.Kind.IN_KIND else None
+    if not goods:
+        return {"goods": None}
+    valuation = _choice_label(InKindGift.Valuation, goods.get("valuation"))
+    appraisal = goods.get("appraisal_date") or ""
+    return {
+        "goods": {
+            **goods,
+            "value": format_amount(goods["value_cents"]),
+            "valuation_label": valuation,
+            "appraisal_date": datetime.date.fromisoformat(appraisal) if appraisal else None,
+            "received_on": datetime.date.fromisoformat(goods["received_on"]),
+        },
+        "any_deductible": True,
+        "has_cash": False,
+        "offers_choice": tax_case(receipt.entity_snapshot, receipt.donor_snapshot).startswith(
+            "detraction"
+        ),
+    }
 
 
 def render_html(receipt):

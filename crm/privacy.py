@@ -52,6 +52,16 @@ def donor_export(donor):
             }
             for d in donor.donations.select_related("campaign").order_by("received_on")
         ],
+        # Goods given, apart from the money gifts above.
+        "gifts_in_kind": [
+            {
+                "received_on": _plain(g.received_on),
+                "description": g.description,
+                "value_cents": g.value_cents,
+                "valuation": g.valuation,
+            }
+            for g in donor.in_kind_gifts.order_by("received_on")
+        ],
         "recurring_plans": [
             {"amount_cents": p.amount_cents, "interval": p.interval, "status": p.status}
             for p in donor.recurring_plans.all()

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from . import outbox, tasks
 from . import receipt_log_actions as history
-from .models import Donation, Donor, Network, Receipt, ReceiptCounter
+from .models import Donation, Donor, InKindGift, Network, Receipt, ReceiptCounter
 from .receipt_files import ReceiptError
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "ReceiptError",
     "follow_refund",
+    "issue_in_kind_receipt",
     "issue_receipt",
     "receipt_gift_if_due",
     "reissue_receipt",
@@ -224,6 +225,59 @@ def _issue(
     return receipt
 
 
+def issue_in_kind_receipt(
+    gift: InKindGift,
+    *,
+    issued_by: "User | None" = None,
+    enqueue_render: bool = True,
+    _replaces: Receipt | None = None,
+) -> Receipt:
+    """Number and record the receipt of a gift in kind (kind IN_KIND), in the network's one
+    series: its amount is the goods' value, and it covers no money gift. One issued receipt per
+    gift: the gift's row is locked, a second issuer finds the first one's receipt."""
+    with transaction.atomic():
+        gift = (
+            InKindGift.objects.select_related("network", "donor")
+            .select_for_update(of=("self",))
+            .get(pk=gift.pk)
+        )
+        covered = gift.receipts.filter(status=Receipt.Status.ISSUED)
+        if _replaces is not None:
+            covered = covered.exclude(pk=_replaces.pk)
+        if covered.exists():
+            raise ReceiptError("the gift in kind already has a receipt", code=COVERED)
+        network, year, donor = gift.network, gift.received_on.year, gift.donor
+        receipt = Receipt(
+            network=network,
+            year=year,
+            kind=Receipt.Kind.IN_KIND,
+            issued_by=issued_by,
+            donor=donor,
+            amount_cents=gift.value_cents,
+            in_kind_gift=gift,
+            goods_snapshot=gift.snapshot(),
+            donor_snapshot=donor_snapshot(donor),
+            entity_snapshot=entity_snapshot(network),
+            language="en" if donor.language == "en" else "it",
+            replaces=_replaces,
+        )
+        receipt.sequence = _next_sequence(network, year)
+        receipt.number = format_number(network, year, receipt.sequence)
+        receipt.save(force_insert=True)
+        history.log_receipt(
+            receipt,
+            history.ISSUE,
+            issued_by,
+            kind=receipt.kind,
+            amount_cents=receipt.amount_cents,
+            in_kind_gift=gift.pk,
+            replaces=getattr(_replaces, "number", None),
+        )
+        if enqueue_render:
+            render_later(receipt)
+        return receipt
+
+
 def render_later(receipt: Receipt) -> None:
     """Queue the rendering of the receipt's PDF with the transaction that issued it."""
     tasks.enqueue_with_work(tasks.render_receipt_pdf, receipt.pk)
@@ -251,6 +305,12 @@ def reissue_receipt(receipt: Receipt, *, reason: str, user: "User | None" = None
     (a corrected name or codice fiscale), linked to the old one through `replaces`."""
     with transaction.atomic():
         voided = void_receipt(receipt, reason=reason, user=user)
+        if voided.in_kind_gift is not None:
+            new = issue_in_kind_receipt(voided.in_kind_gift, issued_by=user, _replaces=voided)
+            history.log_receipt(
+                voided, history.REISSUE, user, reason=reason, replaced_by=new.number
+            )
+            return new
         gifts = [
             g
             for g in voided.donations.all()

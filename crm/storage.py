@@ -37,3 +37,12 @@ def drop_inherited_connections(storage):
     `S3Storage` leaves them out of its pickled state; a folder has none to drop."""
     if hasattr(storage, "__setstate__"):
         storage.__setstate__(storage.__getstate__())
+
+
+def in_kind_document_path(network):
+    """`in-kind/<network>/<random>`: the file's own name is kept on the row, not in the path."""
+    return f"in-kind/{network.slug or network.pk}/{uuid.uuid4().hex}"
+
+
+def in_kind_document_name(document, filename):
+    return in_kind_document_path(document.gift.network)

@@ -21,6 +21,7 @@ from .models import (
     Donor,
     EmailTemplate,
     ImportBatch,
+    InKindGift,
     Network,
     Receipt,
     RecurringPlan,
@@ -228,6 +229,8 @@ def policy_for(model):
 
 for _model in (Donor, Donation, RecurringPlan, Receipt, ImportBatch):
     register_network_policy(_model)
+# Goods given are gifts: the donations' permissions decide (no new permission to provision).
+register_network_policy(InKindGift, NetworkPermissionPolicy(InKindGift, auth_model=Donation))
 # A statement run is a batch of receipts: the receipts' permissions decide.
 register_network_policy(StatementRun, NetworkPermissionPolicy(StatementRun, auth_model=Receipt))
 # Every network's treasurers and communicators write its emails; no model permission is asked.

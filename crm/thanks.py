@@ -12,9 +12,11 @@ def acknowledge_gift(donation):
     link like every later confirmation. The email's task renders the receipt's PDF before it
     sends (`crm.mail`): one task for both, whose retries never send twice (the email is claimed
     first); a receipt no email carries gets its own rendering task. Returns the receipt, or
-    None."""
+    None. A gift in memory or in honour of someone tells the family too, if the donor asked.
+    """
     receipt = receipts.receipt_gift_if_due(donation, email=False, render=False)
     email = outbox.queue_gift_email(donation, receipt=receipt)
+    outbox.queue_tribute_email(donation)
     if receipt is not None and email is None:
         receipts.render_later(receipt)
     return receipt

@@ -119,6 +119,8 @@ class CrmSummaryPanel(Component):
         data["last_year_display"] = format_amount(data["last_year"])
         for campaign in data["campaigns"]:
             campaign["raised_display"] = format_amount(campaign["raised"])
+            if campaign.get("matched") is not None:
+                campaign["matched_display"] = format_amount(campaign["matched"])
             campaign["goal_display"] = format_amount(campaign["goal"]) if campaign["goal"] else ""
         data["networks"] = self.networks
         gifts = reverse("crm_donation:index")

@@ -19,6 +19,7 @@ from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.views import generic
 from wagtail.log_actions import registry as log_registry
 
+from crm import extensions
 from crm.consent import REQUESTED, WITHDRAWN, staff_saved_donor
 from crm.donors import flag_possible_duplicate
 from crm.merging import (
@@ -137,6 +138,11 @@ class DonorInspectView(HumanInspectView):
                 .annotate(total=Sum(KEPT), n=Count("id"))
             ],
             plans=donor.recurring_plans.order_by("-created_at")[:50],
+            in_kind=[
+                _with_value(gift) for gift in donor.in_kind_gifts.order_by("-received_on")[:200]
+            ],
+            record_in_kind_url=reverse("crm_inkindgift:add") + f"?donor={donor.pk}",
+            extra_sections=extensions.donor_sections(self.request, donor),
             record_gift_url=reverse("crm_donor:record_gift", args=[donor.pk]),
             export_json_url=reverse("crm_donor:export_json", args=[donor.pk]),
             anonymise_url=reverse("crm_donor:anonymise", args=[donor.pk]),
@@ -145,6 +151,11 @@ class DonorInspectView(HumanInspectView):
             newsletter_asked_on=_newsletter_asked_on(donor),
         )
         return context
+
+
+def _with_value(gift):
+    gift.value_display = format_amount(gift.value_cents)
+    return gift
 
 
 def _newsletter_asked_on(donor):

@@ -10,6 +10,7 @@ from .attempts import CheckoutAttemptViewSet
 from .donors import DonorViewSet
 from .gifts import DonationViewSet
 from .imports import ImportBatchViewSet
+from .in_kind import InKindGiftViewSet
 from .plans import RecurringPlanViewSet
 from .receipts import ReceiptViewSet
 from .yearly import YearViewSet
@@ -23,6 +24,7 @@ class CrmViewSetGroup(ModelViewSetGroup):
     items = (
         DonorViewSet("crm_donor", url_prefix="crm/donors"),
         DonationViewSet("crm_donation", url_prefix="crm/donations"),
+        InKindGiftViewSet("crm_inkindgift", url_prefix="crm/in-kind"),
         CheckoutAttemptViewSet("crm_checkout_attempt", url_prefix="crm/checkout-attempts"),
         RecurringPlanViewSet("crm_recurringplan", url_prefix="crm/recurring-plans"),
         ReceiptViewSet("crm_receipt", url_prefix="crm/receipts"),

@@ -199,7 +199,12 @@ class ReceiptViewSet(ScopedModelViewSet):
     # Searched by crm.search.search_receipts (number, donor, gift reference).
     search_fields = ["number"]
     # pdf_enqueued_at: the sweep's own bookkeeping (crm.sweep), nothing a treasurer reads.
-    inspect_view_fields_exclude = ["donor_snapshot", "entity_snapshot", "pdf_enqueued_at"]
+    inspect_view_fields_exclude = [
+        "donor_snapshot",
+        "entity_snapshot",
+        "goods_snapshot",
+        "pdf_enqueued_at",
+    ]
     # Receipts are immutable once issued: corrections are void + reissue.
     url_names = {"index", "index_results", "history", "history_results", "inspect"}
 

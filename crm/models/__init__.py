@@ -9,6 +9,7 @@ from .email_templates import EmailTemplate
 from .giving import KEPT, NET, Donation, DonationQuerySet, Money
 from .history import TenantLogEntry
 from .imports import ImportBatch
+from .in_kind import InKindDocument, InKindGift
 from .network import Network, NetworkQuerySet, NetworkScopedQuerySet, Partner
 from .plans import RecurringPlan
 from .receipts import DonorEmail, Receipt, ReceiptCounter, SuppressedAddress
@@ -22,6 +23,8 @@ __all__ = [
     "DonationQuerySet",
     "DonorEmail",
     "ImportBatch",
+    "InKindDocument",
+    "InKindGift",
     "Donor",
     "EmailTemplate",
     "Network",

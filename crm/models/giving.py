@@ -123,6 +123,10 @@ class Donation(models.Model):
         CHEQUE = "cheque", _("Cheque")
         OTHER = "other", _("Other")
 
+    class Tribute(models.TextChoices):
+        MEMORY = "memory", _("In memory of")
+        HONOUR = "honour", _("In honour of")
+
     class Channel(models.TextChoices):
         ONLINE = "online", _("Online")
         OFFLINE = "offline", _("Offline")
@@ -193,6 +197,15 @@ class Donation(models.Model):
         help_text=_("What the donor typed in the form, used to match or create the donor."),
     )
     dedication = models.CharField(_("dedication"), max_length=255, blank=True)
+    # A gift in memory or in honour of someone (the donor's claim, never a donor's identity);
+    # the family is told by email only if the donor gave its address and agreed
+    # (`crm.outbox.queue_tribute_email`), with the amount only if the donor said so.
+    tribute = models.CharField(
+        _("in memory or in honour"), max_length=10, choices=Tribute, blank=True
+    )
+    tribute_name = models.CharField(_("in memory or in honour of"), max_length=150, blank=True)
+    tribute_notify_email = models.EmailField(_("family to tell (email)"), blank=True)
+    tribute_show_amount = models.BooleanField(_("family may see the amount"), default=False)
     anonymous = models.BooleanField(
         _("anonymous on public pages"),
         default=True,

@@ -46,6 +46,8 @@ class Receipt(models.Model):
     class Kind(models.TextChoices):
         SINGLE = "single", _("Single gift")
         ANNUAL = "annual", _("Yearly statement")
+        # Goods given (crm.in_kind): its amount is the goods' value, never money.
+        IN_KIND = "in_kind", _("Gift in kind")
 
     class Status(models.TextChoices):
         ISSUED = "issued", _("Issued")
@@ -75,6 +77,17 @@ class Receipt(models.Model):
         Donation, related_name="receipts", verbose_name=_("donations")
     )
     amount_cents = models.PositiveIntegerField(_("amount"))
+    # An in-kind receipt's goods (kind IN_KIND), and what they were as issued (description,
+    # value, valuation): the PDF reads the snapshot, like the donor's and the entity's.
+    in_kind_gift = models.ForeignKey(
+        "InKindGift",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="receipts",
+        verbose_name=_("gift in kind"),
+    )
+    goods_snapshot = models.JSONField(_("goods at issue"), default=dict, blank=True)
     donor_snapshot = models.JSONField(_("donor details at issue"), default=dict)
     entity_snapshot = models.JSONField(_("issuing entity details at issue"), default=dict)
     language = models.CharField(max_length=5, default="it", verbose_name=_("language"))
@@ -146,6 +159,8 @@ class DonorEmail(models.Model):
         GIFT = "gift", _("Gift confirmation")
         PLAN_WELCOME = "plan_welcome", _("Welcome to a recurring plan")
         DONOR_PORTAL = "donor_portal", _("Link to the donor's page")
+        # To the family named with a gift in memory or in honour of someone (`to` is theirs).
+        TRIBUTE = "tribute", _("Notice to the family of a tribute gift")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -235,7 +250,7 @@ class DonorEmail(models.Model):
                 )
                 | (Q(kind="newsletter_confirm") & Q(donor__isnull=False))
                 | (Q(kind="refund") & Q(donation__isnull=False))
-                | (Q(kind__in=["gift", "plan_welcome"]) & Q(donation__isnull=False))
+                | (Q(kind__in=["gift", "plan_welcome", "tribute"]) & Q(donation__isnull=False))
                 | (Q(kind="donor_portal") & Q(donor__isnull=False)),
                 name="email_has_its_subject",
             ),
@@ -243,6 +258,9 @@ class DonorEmail(models.Model):
                 fields=["donation"],
                 condition=Q(kind__in=["gift", "plan_welcome"]),
                 name="one_confirmation_per_gift",
+            ),
+            models.UniqueConstraint(
+                fields=["donation"], condition=Q(kind="tribute"), name="one_tribute_notice_per_gift"
             ),
             # A statement (or any receipt) is emailed once, then once per resend asked for: two
             # workers, or a run taken over while it still ran, cannot queue it twice.

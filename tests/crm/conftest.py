@@ -4,11 +4,21 @@ import datetime
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from banking.models import Pledge, Statement, StatementLine
-from campaigns.models import Payout, StripeEvent
-from crm.models import Donation, Donor, DonorEmail, ImportBatch, Receipt, RecurringPlan
+from campaigns.matches import MatchPledge
+from campaigns.models import CampaignPage, Payout, StripeEvent
+from crm.models import (
+    Donation,
+    Donor,
+    DonorEmail,
+    ImportBatch,
+    InKindGift,
+    Receipt,
+    RecurringPlan,
+)
 
 # Strings that must never appear in a page or file served to the other network.
 SECRET_NAME = "Zebedeo"
@@ -121,17 +131,36 @@ def make_rows(network, first_name, email, receipt_number):
         name=f"{first_name} Rossi",
         remittance=f"Dono di {first_name} {email}",
     )
-    pledge = Pledge.objects.create(
+    bank_pledge = Pledge.objects.create(
         network=network,
         reference=f"RF00{abs(hash(first_name)) % 10**15:015d}",
         amount_cents=4200,
         donor_details={"first_name": first_name, "email": email},
         expires_on=today,
     )
+    goods = InKindGift.objects.create(
+        network=network, donor=donor, description=f"Goods of {first_name}", value_cents=1000
+    )
+    document = goods.documents.model(gift=goods, name=f"{first_name}.pdf")
+    document.file.save("x", ContentFile(first_name.encode()), save=True)
+    campaign = CampaignPage.objects.filter(path__startswith=network.page.path).first()
+    funder = Donor.objects.create(
+        network=network, kind=Donor.Kind.ORGANISATION, organisation_name=f"Fondazione {first_name}"
+    )
+    pledge = MatchPledge.objects.create(
+        network=network,
+        campaign=campaign,
+        funder=funder,
+        cap_cents=1000,
+        starts_on=today,
+        ends_on=today,
+    )
     return {
         "statement": statement,
         "statementline": line,
-        "pledge": pledge,
+        "pledge": bank_pledge,
+        "matchpledge": pledge,
+        "inkindgift": goods,
         "payout": payout,
         "donor": donor,
         "donation": donation,

@@ -1,0 +1,141 @@
+"""Gifts in memory or in honour of someone: chosen on the form, the family told by email only
+with the donor's consent (the amount only if agreed), in the donor's language; a memorial
+campaign gathers every gift in memory of its person. What is typed is a claim: it never
+changes what we know of the donor."""
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from campaigns.forms import DonationForm
+from crm import gifts
+from crm.models import Donation, Donor, DonorEmail
+
+FORM = {
+    "amount": "2500",
+    "frequency": "once",
+    "first_name": "Anna",
+    "last_name": "Rossi",
+    "email": "anna@example.org",
+    "privacy": "on",
+}
+
+
+def give_url(campaign, language="it"):
+    with translation.override(language):
+        return reverse("campaigns:give", args=[campaign.pk])
+
+
+def clean(campaign, **data):
+    form = DonationForm({**FORM, **data}, campaign=campaign)
+    form.is_valid()
+    return form
+
+
+def test_a_tribute_needs_the_persons_name(campaign):
+    form = clean(campaign, tribute="memory")
+    assert "tribute_name" in form.errors
+
+
+def test_the_familys_address_is_kept_only_with_the_donors_consent(campaign):
+    form = clean(
+        campaign,
+        tribute="honour",
+        tribute_name="Nonna Pia",
+        tribute_notify_email="famiglia@example.org",
+        tribute_show_amount="on",
+    )
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["tribute_notify_email"] == ""
+    assert form.cleaned_data["tribute_show_amount"] is False
+    asked = clean(campaign, tribute="honour", tribute_name="Nonna Pia", tribute_notify="on")
+    assert "tribute_notify_email" in asked.errors
+
+
+def test_a_memorial_campaign_makes_every_gift_in_memory_of_its_person(campaign):
+    campaign.memorial_of = "Giovanni Bianchi"
+    form = clean(campaign, tribute="honour", tribute_name="Someone else")
+    assert form.is_valid(), form.errors
+    assert (form.cleaned_data["tribute"], form.cleaned_data["tribute_name"]) == (
+        "memory",
+        "Giovanni Bianchi",
+    )
+
+
+def _pay(donation, capture):
+    with capture(execute=True):
+        gifts.record_payment(donation, amount_cents=donation.amount_cents, currency="eur")
+    donation.refresh_from_db()
+    return donation
+
+
+@pytest.mark.parametrize("show_amount", [False, True])
+def test_the_family_is_told_once_in_the_donors_language(
+    campaign, pending_donation, mailoutbox, django_capture_on_commit_callbacks, show_amount
+):
+    # given a known donor, English-speaking, and a gift in memory of Pia with the family's
+    # address given with consent (a different name typed: a claim, never their record)
+    Donor.objects.create(
+        network=campaign.network,
+        first_name="Anna",
+        last_name="Rossi",
+        email="anna.rossi@example.org",
+        language="en",
+    )
+    donation = pending_donation(
+        4250,
+        tribute="memory",
+        tribute_name="Pia Verdi",
+        tribute_notify_email="famiglia.verdi@example.org",
+        tribute_show_amount=show_amount,
+    )
+
+    # when the payment arrives, twice
+    _pay(donation, django_capture_on_commit_callbacks)
+    _pay(donation, django_capture_on_commit_callbacks)
+
+    # then the family gets one notice, in English, naming the donor and Pia
+    notices = [m for m in mailoutbox if m.to == ["famiglia.verdi@example.org"]]
+    assert len(notices) == 1
+    (notice,) = notices
+    assert "in memory of Pia Verdi" in notice.subject
+    assert "Anna Rossi" in notice.body and campaign.title in notice.body
+    assert ("42,50" in notice.body or "42.50" in notice.body) is show_amount
+    assert DonorEmail.objects.filter(kind="tribute", donation=donation).count() == 1
+    donor = Donor.objects.get(email="anna.rossi@example.org")
+    assert (donor.first_name, donor.last_name) == ("Anna", "Rossi")
+
+
+def test_no_consent_no_notice(
+    campaign, pending_donation, mailoutbox, django_capture_on_commit_callbacks
+):
+    donation = pending_donation(2500, tribute="honour", tribute_name="Marco")
+    _pay(donation, django_capture_on_commit_callbacks)
+    assert not DonorEmail.objects.filter(kind="tribute").exists()
+    assert all(m.to == ["anna.rossi@example.org"] for m in mailoutbox)
+
+
+def test_the_form_records_the_tribute_and_the_memorial_page_says_it(
+    client, campaign, stripe_standin
+):
+    campaign.memorial_of = "Giovanni Bianchi"
+    campaign.save_revision().publish()
+    page = client.get(campaign.url).content.decode()
+    assert "In memoria di Giovanni Bianchi" in page
+
+    response = client.post(
+        give_url(campaign),
+        {
+            **FORM,
+            "tribute_notify": "on",
+            "tribute_notify_email": "bianchi@example.org",
+        },
+    )
+    assert response.status_code == 303
+    donation = Donation.objects.get()
+    assert (donation.tribute, donation.tribute_name, donation.tribute_notify_email) == (
+        "memory",
+        "Giovanni Bianchi",
+        "bianchi@example.org",
+    )
+    assert donation.tribute_show_amount is False
