@@ -61,6 +61,9 @@ SLICES = 60
 # Ticket hints may lag behind a racing writer; past slices are read this many tickets beyond
 # their hint so they are counted exactly.
 _PROBE = 16
+# Seconds after which a slice that ended takes no more tickets: above the longest request
+# (gunicorn's WEB_TIMEOUT, 30 s by default, replaces a worker stuck longer).
+SETTLED = 120
 
 
 @dataclass(frozen=True)
@@ -82,9 +85,8 @@ def sliding_window(scope, value, limit, window, *, now=None):
     cache, Redis)."""
     now = time.time() if now is None else now
     base, width, slices, current = _slice_keys(scope, value, window, now)
-    past = [f"{base}:{index}" for index in range(current - slices + 1, current)]
-    counts = _count_slices(past)
-    used = sum(counts)
+    first = current - slices + 1
+    used = _count_window(base, width, first, current - 1, now)
     key = f"{base}:{current}"
     timeout = window + width
     if used < limit:
@@ -92,16 +94,16 @@ def sliding_window(scope, value, limit, window, *, now=None):
             if cache.add(f"{key}:{ticket}", 1, timeout):
                 cache.set(key, ticket, timeout)
                 return Decision(True)
-    current_count = _count_slices([key])[0]
-    return Decision(False, _retry_after(counts + [current_count], limit, width, current, now))
+    # Refused: each slice's own count, for the time to wait.
+    counts = _count_slices([f"{base}:{index}" for index in range(first, current + 1)])
+    return Decision(False, _retry_after(counts, limit, width, current, now))
 
 
 def window_has_room(scope, value, limit, window, *, now=None):
     """True if `sliding_window` would allow one more attempt of `value` now; counts nothing."""
     now = time.time() if now is None else now
-    base, _width, slices, current = _slice_keys(scope, value, window, now)
-    keys = [f"{base}:{index}" for index in range(current - slices + 1, current + 1)]
-    return sum(_count_slices(keys)) < limit
+    base, width, slices, current = _slice_keys(scope, value, window, now)
+    return _count_window(base, width, current - slices + 1, current, now) < limit
 
 
 def _slice_keys(scope, value, window, now):
@@ -113,9 +115,29 @@ def _slice_keys(scope, value, window, now):
     return f"throttle:{scope}:{digest}:s{width}", width, slices, int(now // width)
 
 
-def _count_slices(keys):
-    """How many tickets each slice holds: its hint, then the tickets just beyond it."""
-    hints = cache.get_many(keys)
+def _count_window(base, width, first, last, now):
+    """How many tickets slices `first`..`last` hold together. The slices that ended more than
+    SETTLED seconds ago take no more tickets (no request lives that long), so their total is
+    kept in the cache under one key for as long as that range is the window's settled part
+    (one slice width): a busy window (a campaign's, on a giving day) costs a read of its few
+    recent slices, not of every ticket hint of the hour."""
+    settled = min(last, int((now - SETTLED) // width) - 1)  # slice i ends at (i + 1) * width
+    recent = [f"{base}:{index}" for index in range(max(first, settled + 1), last + 1)]
+    if settled < first:
+        return sum(_count_slices(recent))
+    total_key = f"{base}:settled:{first}:{settled}"
+    found = cache.get_many([total_key, *recent])
+    total = found.pop(total_key, None)
+    if total is None:
+        total = sum(_count_slices([f"{base}:{index}" for index in range(first, settled + 1)]))
+        cache.set(total_key, total, 2 * width)
+    return total + sum(_count_slices(recent, hints=found))
+
+
+def _count_slices(keys, hints=None):
+    """How many tickets each slice holds: its hint, then the tickets just beyond it. `hints`:
+    the hints already read (a slice missing from them has none)."""
+    hints = cache.get_many(keys) if hints is None else hints
     # A slice without a hint has no tickets (the hint is written with each ticket): only the
     # slices in use are probed, so a first attempt reads two small batches of keys.
     probes = [
