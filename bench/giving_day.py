@@ -11,7 +11,8 @@ threads at most at once), each a new visitor from an address of its own behind t
 server (X-Forwarded-For from TRUSTED_PROXIES) with an email of its own, spread over every open
 campaign of both demo networks, each asking for a receipt:
 
-  campaign page GET -> donation form POST (CSRF token and cookie from the page) -> Checkout's
+  campaign page GET (from the page cache) -> CSRF token GET (as the page script asks for it)
+  -> donation form POST -> Checkout's
   hosted page GET -> pay with the test card (POST on the stand-in's page) -> thank-you page,
   refreshed every 3 s while it says pending (its own <meta refresh>; `--refresh 0`: one look)
   ... the stand-in delivers the webhooks, the worker renders the receipt PDF and sends the
@@ -270,6 +271,8 @@ class SmtpSink:
 
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+CACHED_PAGE_TOKEN = "from-the-page-script"  # static/js/forms.js
+TOKEN_PATH = "/give/token/"
 ACTION = re.compile(r'<form[^>]*action="([^"]*/give/\d+/)"')
 STATUS = re.compile(r'data-status="([a-z_]+)"')
 
@@ -358,7 +361,13 @@ class Driver:
             raise RuntimeError(f"campaign page {page.status_code}")
         token = TOKEN.search(page.text).group(1)
         action = ACTION.search(page.text).group(1)
-        cookie = page.cookies.get("csrftoken") or session.cookies.get("csrftoken")
+        if token == CACHED_PAGE_TOKEN:
+            # A page from the page cache (cms.pagecache): its script asks for the visitor's own
+            # token (static/js/forms.js), which also sets the cookie it belongs to.
+            asked = self.timed("CSRF token GET", session.get, self.base + TOKEN_PATH)
+            asked.raise_for_status()
+            token = asked.json()["token"]
+        cookie = session.cookies.get("csrftoken")
         gift["step"] = "form"
         started = self.timed(
             "donation form POST",
