@@ -35,6 +35,16 @@ The limits on checkout starts (campaigns.ratelimit) are per address, per email a
 campaign; the campaign-wide one (600 an hour by default) would refuse everyone after 30 s at
 20 gifts/s, so this run raises it (`--campaign-limit`, default 1,000,000): see issue 21.
 
+Where the CPU goes (stop 21, py-spy on `bin/trama serve` during a run with `--redis`): in
+gunicorn, the donation form (its limits' Redis reads and the campaign's network, both since
+cut) and the thank-you page's reloads, which grow with the wait for confirmation: the stand-in's
+webhooks queue behind those reloads in the same gunicorn (10-minute run under a load average
+of 15-22: 12.9 reloads per gift, pay to confirmed p50 68 s, 261 ms of CPU per gift, 1.6
+gifts/s, 0 audit differences). In the task workers, the receipt's PDF (~45%: WeasyPrint's
+layout, then painting and font subsetting) and, before they warmed up at start, the URLconf's
+first import. Next: the webhooks on a pool of their own (or first in line) and a thank-you
+page that backs off.
+
 PostgreSQL only: a database `<DATABASE_URL's name>_giving_day` (default
 trama_bench_giving_day) is dropped and created afresh, and dropped at the end (`--keep` keeps
 it). The database cache by default; `--redis redis://127.0.0.1:6379/N` uses Redis (a database
