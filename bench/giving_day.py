@@ -11,7 +11,8 @@ threads at most at once), each a new visitor from an address of its own behind t
 server (X-Forwarded-For from TRUSTED_PROXIES) with an email of its own, spread over every open
 campaign of both demo networks, each asking for a receipt:
 
-  campaign page GET -> donation form POST (CSRF token and cookie from the page) -> Checkout's
+  campaign page GET (from the page cache) -> CSRF token GET (as the page script asks for it)
+  -> donation form POST -> Checkout's
   hosted page GET -> pay with the test card (POST on the stand-in's page) -> thank-you page,
   refreshed every 3 s while it says pending (its own <meta refresh>; `--refresh 0`: one look)
   ... the stand-in delivers the webhooks, the worker renders the receipt PDF and sends the
@@ -33,6 +34,16 @@ explains; every donor the driver saw paid is paid on the stand-in.
 The limits on checkout starts (campaigns.ratelimit) are per address, per email and per
 campaign; the campaign-wide one (600 an hour by default) would refuse everyone after 30 s at
 20 gifts/s, so this run raises it (`--campaign-limit`, default 1,000,000): see issue 21.
+
+Where the CPU goes (stop 21, py-spy on `bin/trama serve` during a run with `--redis`): in
+gunicorn, the donation form (its limits' Redis reads and the campaign's network, both since
+cut) and the thank-you page's reloads, which grow with the wait for confirmation: the stand-in's
+webhooks queue behind those reloads in the same gunicorn (10-minute run under a load average
+of 15-22: 12.9 reloads per gift, pay to confirmed p50 68 s, 261 ms of CPU per gift, 1.6
+gifts/s, 0 audit differences). In the task workers, the receipt's PDF (~45%: WeasyPrint's
+layout, then painting and font subsetting) and, before they warmed up at start, the URLconf's
+first import. Next: the webhooks on a pool of their own (or first in line) and a thank-you
+page that backs off.
 
 PostgreSQL only: a database `<DATABASE_URL's name>_giving_day` (default
 trama_bench_giving_day) is dropped and created afresh, and dropped at the end (`--keep` keeps
@@ -270,6 +281,8 @@ class SmtpSink:
 
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+CACHED_PAGE_TOKEN = "from-the-page-script"  # static/js/forms.js
+TOKEN_PATH = "/give/token/"
 ACTION = re.compile(r'<form[^>]*action="([^"]*/give/\d+/)"')
 STATUS = re.compile(r'data-status="([a-z_]+)"')
 
@@ -358,7 +371,13 @@ class Driver:
             raise RuntimeError(f"campaign page {page.status_code}")
         token = TOKEN.search(page.text).group(1)
         action = ACTION.search(page.text).group(1)
-        cookie = page.cookies.get("csrftoken") or session.cookies.get("csrftoken")
+        if token == CACHED_PAGE_TOKEN:
+            # A page from the page cache (cms.pagecache): its script asks for the visitor's own
+            # token (static/js/forms.js), which also sets the cookie it belongs to.
+            asked = self.timed("CSRF token GET", session.get, self.base + TOKEN_PATH)
+            asked.raise_for_status()
+            token = asked.json()["token"]
+        cookie = session.cookies.get("csrftoken")
         gift["step"] = "form"
         started = self.timed(
             "donation form POST",

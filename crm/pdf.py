@@ -54,6 +54,11 @@ def _renderer():
     return _local.renderer
 
 
+def prepare_renderer() -> None:
+    """Build this thread's renderer now (a worker at start), not on its first receipt."""
+    _renderer()
+
+
 def reset_renderer():
     """Forget this thread's renderer (a forked worker process builds its own)."""
     _local.renderer = None

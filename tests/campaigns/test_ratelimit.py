@@ -12,7 +12,7 @@ from django.utils import translation
 from campaigns import ratelimit
 from campaigns.ratelimit import normalise_email
 from crm.models import Donation
-from crm.throttle import sliding_window
+from crm.throttle import sliding_window, window_has_room
 
 REDIS_URL = "redis://127.0.0.1:6379/7"  # not DB 0: the shared Redis of the machine
 HOUR = 3600
@@ -75,6 +75,40 @@ def test_the_wait_counts_only_the_attempts_that_must_leave(shared_cache):
     assert sliding_window("t", key, 3, HOUR, now=T0 + 61 * 60)
     refused = sliding_window("t", key, 3, HOUR, now=T0 + 62 * 60)
     assert (refused.allowed, refused.retry_after) == (False, 18 * 60)
+
+
+def test_a_busy_window_is_counted_exactly_from_a_few_keys(shared_cache):
+    """A giving day fills every slice of a campaign's hour: each start must not read every
+    slice's tickets again (issue 21: ~1,000 keys per check), yet count them all."""
+    from django.core.cache import caches
+
+    key = uuid.uuid4().hex
+    # given two attempts in each minute of the last hour
+    for minute in range(60):
+        for second in (0, 30):
+            assert sliding_window("t", key, 1000, HOUR, now=T0 + minute * 60 + second)
+    now = T0 + 59 * 60 + 45
+    assert sliding_window("t", key, 1000, HOUR, now=now)  # the 121st
+    # when the next start is checked, counting the keys read from the shared cache
+    backend, read = caches["default"], []
+    real_get_many = backend.get_many
+
+    def get_many(keys, *args, **kwargs):
+        read.extend(keys)
+        return real_get_many(keys, *args, **kwargs)
+
+    backend.get_many = get_many
+    try:
+        assert sliding_window("t", key, 1000, HOUR, now=now)  # the 122nd
+    finally:
+        del backend.get_many
+    # then a handful of recent slices is read, not the hour's 60 slices and their tickets
+    assert len(read) < 100, len(read)
+    # and every attempt of the hour still counts: 122 taken, a limit of 122 refuses the next
+    assert not sliding_window("t", key, 122, HOUR, now=now)
+    assert sliding_window("t", key, 123, HOUR, now=now)
+    assert not window_has_room("t", key, 123, HOUR, now=now)
+    assert window_has_room("t", key, 124, HOUR, now=now)
 
 
 def test_refused_attempts_are_not_counted(shared_cache):

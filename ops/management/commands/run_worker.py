@@ -115,6 +115,25 @@ class SurvivingWorker(Worker):
         self.locks.wait_out(error, then=lambda: requeue(db_task_result))
 
 
+def warm_up():
+    """Load at start what the first tasks would otherwise load while a donor waits for their
+    receipt: the URLconf (the gift email's links: importing every app's views and Wagtail's
+    admin, then reversing in each language) and the receipt renderer (WeasyPrint, its fonts and
+    stylesheet). bench/giving_day.py's py-spy saw the URLconf alone take a third of the task
+    workers' CPU in a 40 s giving day."""
+    from django.conf import settings
+    from django.urls import get_resolver
+    from django.utils import translation
+
+    resolver = get_resolver()
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            resolver.app_dict  # noqa: B018 (populates the reverse tables of this language)
+    from crm.pdf import prepare_renderer
+
+    prepare_renderer()
+
+
 def failed_on_locked_database(db_task_result):
     """The library records a failed task's exception as a class path and a traceback."""
     if db_task_result.status != TaskResultStatus.FAILED:
@@ -243,6 +262,7 @@ class Command(BaseCommand):
         name = name or heartbeat.default_name(ProcessBeat.Kind.WORKER)
         beating = Beating(name, ProcessBeat.Kind.WORKER)
         beating.start()
+        warm_up()
         try:
             if kind == "rq":
                 queues = queue_name.split(",")
