@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCT = ("crm", "cms", "campaigns", "accounts", "outreach", "ops", "config")
+PRODUCT = ("crm", "cms", "campaigns", "accounts", "outreach", "relations", "ops", "config")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 # The few imports that must stay inside a function, each with its reason: modules that connect
