@@ -25,7 +25,8 @@ def escape(text: str) -> str:
 
 def fold(line: str) -> str:
     """A content line folded at 75 octets (§3.1), never inside a UTF-8 character."""
-    out, current = [], b""
+    out: list[str] = []
+    current = b""
     for char in line:
         encoded = char.encode()
         if len(current) + len(encoded) > (75 if not out else 74):

@@ -7,6 +7,7 @@ transaction; a claim whose sender died is taken over once stale (`CLAIM_STALE_AF
 import datetime
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -30,8 +31,8 @@ class Deadline:
     pk: int
     title: str
     due_on: datetime.date
-    owner: object
-    network: object
+    owner: Any
+    network: Any
 
 
 def deadlines(today: datetime.date, horizon: int):

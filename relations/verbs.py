@@ -117,7 +117,7 @@ def payer_ids(instalment: Instalment) -> set[int]:
     """The donor records whose gifts may pay the instalment: the organisation's, the donor's."""
     opportunity = instalment.pledge.opportunity
     ids = {opportunity.donor_id}
-    if opportunity.organisation_id:
+    if opportunity.organisation is not None:
         ids.add(opportunity.organisation.donor_id)
     return {pk for pk in ids if pk is not None}
 

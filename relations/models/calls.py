@@ -67,6 +67,12 @@ def call_document_name(document, filename):
     return f"calls/{document.call.network_id}/{uuid.uuid4().hex}-{filename[-80:]}"
 
 
+class CallDocumentQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Documents of the calls the user reaches."""
+        return self.filter(call__in=Call.objects.for_user(user))
+
+
 class CallDocument(models.Model):
     """A document of a call (the call itself, the application, the budget): private, served
     only through the checked admin view."""
@@ -77,6 +83,8 @@ class CallDocument(models.Model):
     title = models.CharField(_("title"), max_length=255)
     file = models.FileField(_("file"), upload_to=call_document_name, storage=private_storage)
     uploaded_at = models.DateTimeField(auto_now_add=True, verbose_name=_("uploaded at"))
+
+    objects = CallDocumentQuerySet.as_manager()
 
     class Meta:
         ordering = ["uploaded_at"]
@@ -163,3 +171,6 @@ class CalendarFeed(models.Model):
     class Meta:
         verbose_name = _("calendar feed")
         verbose_name_plural = _("calendar feeds")
+
+    def __str__(self):
+        return str(self.user)

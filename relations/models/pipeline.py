@@ -185,7 +185,7 @@ class Instalment(models.Model):
         ordering = ["pledge", "number"]
         verbose_name = _("instalment")
         verbose_name_plural = _("instalments")
-        permissions = [("link_payment", "Can link a gift to an instalment")]
+        permissions = [("link_instalment", "Can link a gift to an instalment")]
         constraints = [
             models.UniqueConstraint(fields=["pledge", "number"], name="relations_instalment_no")
         ]
