@@ -73,7 +73,7 @@ def test_the_owner_reads_the_reminder_in_their_language(report, settings):
     profile.preferred_language = "it"
     profile.save()
     send_due_reminders(TODAY)
-    assert mail.outbox[0].subject.startswith("Rendiconto dovuto")
+    assert mail.outbox[0].subject.startswith("Rendicontazione dovuta tra 5 giorni")
 
 
 def test_the_calendar_feed_is_secret_scoped_and_revocable(client, rel, report, users):
