@@ -192,6 +192,8 @@ class OpportunityFilterSet(WagtailFilterSet):
 
 
 class OpportunityViewSet(RelationsViewSet):
+    """Asks; their stage moves on their page (pledged comes with its schedule)."""
+
     model = Opportunity
     icon = "pick"
     menu_label = gettext_lazy("Opportunities")
@@ -205,7 +207,6 @@ class OpportunityViewSet(RelationsViewSet):
         "title",
         "organisation",
         "donor",
-        "stage",
         "amount_cents",
         "probability",
         "expected_on",

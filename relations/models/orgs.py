@@ -147,6 +147,7 @@ class Interaction(models.Model):
             models.CheckConstraint(
                 condition=Q(organisation__isnull=False) | Q(person__isnull=False),
                 name="relations_interaction_with_someone",
+                violation_error_message=_("Choose an organisation or a person."),
             )
         ]
 

@@ -169,3 +169,21 @@ def test_the_other_network_sees_none_of_it(client, users, pledged, rel, who):
     # the form's choices offer none of the other network's rows
     form = client.get(reverse("relations_call:add")).content.decode()
     assert "Zebedeo" not in form and "Bortolo" in form
+
+
+def test_an_interaction_with_nobody_is_a_clear_error(client, users, demo):
+    from relations.models import Interaction
+
+    client.force_login(users[COMMUNICATOR_A])
+    response = client.post(
+        reverse("relations_interaction:add"),
+        {
+            "network": demo["oltre-il-ponte"].pk,
+            "kind": "meeting",
+            "happened_on": TODAY.strftime("%d/%m/%Y"),
+            "summary": "Caffè",
+        },
+    )
+    assert response.status_code == 200
+    assert "Choose an organisation or a person." in response.content.decode()
+    assert not Interaction.objects.exists()
