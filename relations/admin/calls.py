@@ -60,7 +60,11 @@ class CallInspectView(ActionsPage):
         asks = [(o.title, o.get_stage_display()) for o in call.opportunities.all()]
         return [
             (_("Documents"), [_("Document"), _("Uploaded on")], documents),
-            (_("Reports owed"), [_("Report"), _("Due on"), _("Owner"), _("Submitted on")], reports),
+            (
+                _("Reports owed"),
+                [_("Report owed"), _("Due on"), _("Owner"), _("Submitted on")],
+                reports,
+            ),
             (_("Opportunities"), [_("Ask"), _("Stage")], asks),
         ]
 

@@ -70,7 +70,7 @@ class OrganisationInspectView(ActionsPage):
             ),
             (
                 _("Tasks"),
-                [_("Task"), _("Due on"), _("Owner")],
+                [_("To do"), _("Due on"), _("Owner")],
                 [
                     (t.title, format_date(t.due_on), str(t.owner))
                     for t in org.tasks.filter(done=False)

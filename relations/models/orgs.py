@@ -161,7 +161,7 @@ class Task(models.Model):
     network = models.ForeignKey(
         Network, on_delete=models.PROTECT, related_name="+", verbose_name=_("network")
     )
-    title = models.CharField(_("task"), max_length=255)
+    title = models.CharField(_("to do"), max_length=255)
     due_on = models.DateField(_("due on"))
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -183,7 +183,7 @@ class Task(models.Model):
 
     class Meta:
         ordering = ["done", "due_on", "id"]
-        verbose_name = _("task")
+        verbose_name = _("to-do")
         verbose_name_plural = _("tasks")
 
     def __str__(self):
