@@ -25,6 +25,8 @@ urlpatterns = [
     *webhook_urlpatterns,
     path("", include("ops.urls")),
     path("", include("crm.urls")),
+    # A calendar app subscribes to a fixed address, in no language (relations.ical).
+    path("relations/", include("relations.urls")),
 ]
 
 if settings.DEBUG:

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "accounts",
     "outreach",
     "banking",
+    "relations",
     "ops",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

@@ -64,6 +64,12 @@ PERIODIC_JOBS = (
     ("ops.tasks.prune_old_records", 86400),
     # The queue's wait, measured on our own rows whatever the tasks backend (/healthz).
     ("ops.tasks.probe_queue", env_int("QUEUE_PROBE_SECONDS", 60)),
+    # Reminders of calls', reports' and tasks' deadlines (relations.reminders): sent once.
+    ("relations.tasks.send_reminders", env_int("RELATIONS_REMINDERS_INTERVAL", 3600)),
+)
+# Days before a deadline its owner is reminded by email (each step once), comma-separated.
+RELATIONS_REMINDER_DAYS = tuple(
+    int(days) for days in env_str("RELATIONS_REMINDER_DAYS", "7,1").split(",") if days.strip()
 )
 
 # --- Messages to donors (outreach.sending) -------------------------------------------------------

@@ -11,7 +11,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCT = ("crm", "cms", "campaigns", "events", "accounts", "outreach", "banking", "ops", "config")
+PRODUCT = (
+    "crm",
+    "cms",
+    "campaigns",
+    "events",
+    "accounts",
+    "outreach",
+    "banking",
+    "relations",
+    "ops",
+    "config",
+)
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 # The few imports that must stay inside a function, each with its reason: modules that connect

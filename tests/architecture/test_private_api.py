@@ -11,7 +11,18 @@ from wagtail.admin.ui.tables import TitleColumn
 from wagtail.admin.views.generic import IndexView
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCT = ("accounts", "banking", "campaigns", "cms", "config", "crm", "ops", "outreach")
+PRODUCT = (
+    "accounts",
+    "banking",
+    "campaigns",
+    "cms",
+    "config",
+    "crm",
+    "events",
+    "ops",
+    "outreach",
+    "relations",
+)
 # Documented despite the underscore (https://docs.djangoproject.com/en/6.1/ref/models/meta/,
 # https://docs.djangoproject.com/en/6.1/topics/db/managers/#default-managers).
 DOCUMENTED = {"_meta", "_default_manager"}

@@ -155,7 +155,9 @@ def make_rows(network, first_name, email, receipt_number):
         starts_on=today,
         ends_on=today,
     )
+    relations = make_relations_rows(network, first_name, donation)
     return {
+        **relations,
         "statement": statement,
         "statementline": line,
         "pledge": bank_pledge,
@@ -168,6 +170,58 @@ def make_rows(network, first_name, email, receipt_number):
         "recurringplan": plan,
         "receipt": receipt,
         "stripeevent": event,
+    }
+
+
+def make_relations_rows(network, first_name, donation):
+    """The relationship fundraising rows of a network (relations): one of each kind."""
+    from django.core.files.base import ContentFile
+
+    from relations import verbs
+    from relations.models import (
+        Call,
+        CallDocument,
+        Interaction,
+        Organisation,
+        Relationship,
+        Report,
+        Task,
+        YearTarget,
+    )
+
+    today = timezone.localdate()
+    owner = network.communicators_group.user_set.first()
+    organisation = Organisation.objects.create(
+        network=network, name=f"Fondazione {first_name}", donor=donation.donor
+    )
+    call = Call.objects.create(
+        network=network,
+        title=f"Bando {first_name}",
+        funder=organisation,
+        deadline=today,
+        budget_cents=900,
+        owner=owner,
+    )
+    document = CallDocument(call=call, title=f"Bando {first_name}.pdf")
+    document.file.save("bando.pdf", ContentFile(b"%PDF-1.4 secret"), save=True)
+    opportunity = verbs.opportunity_from_call(call)
+    pledge = verbs.pledge(opportunity, amount_cents=900, instalments=3, first_due_on=today)
+    return {
+        "organisation": organisation,
+        "relationship": Relationship.objects.create(
+            network=network, person=donation.donor, organisation=organisation
+        ),
+        "interaction": Interaction.objects.create(
+            network=network, organisation=organisation, happened_on=today, summary=first_name
+        ),
+        "task": Task.objects.create(network=network, title=first_name, due_on=today, owner=owner),
+        "call": call,
+        "calldocument": document,
+        "opportunity": opportunity,
+        "pledge": pledge,
+        "instalment": pledge.instalments.first(),
+        "report": Report.objects.create(network=network, title=first_name, call=call, due_on=today),
+        "yeartarget": YearTarget.objects.create(network=network, year=today.year, amount_cents=1),
     }
 
 

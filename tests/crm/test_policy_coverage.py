@@ -66,6 +66,13 @@ def test_the_walk_finds_the_crm_screens():
         "banking_review",
         "banking_decide",
         "banking_details",
+        "relations_organisation:funder_report",
+        "relations_opportunity:link_gift",
+        "relations_opportunity:pipeline",
+        "relations_call:document",
+        "relations_call:to_opportunity",
+        "relations_call:calendar",
+        "relations_task:edit",
     ):
         assert expected in names, expected
 
