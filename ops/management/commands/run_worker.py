@@ -17,6 +17,7 @@ which its heartbeat row is forgotten. What a killed worker leaves behind is foun
 import logging
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import OperationalError, close_old_connections, router
 from django.tasks import (
@@ -26,6 +27,8 @@ from django.tasks import (
     task_backends,
 )
 from django.tasks.exceptions import InvalidTaskBackend
+from django.urls import get_resolver
+from django.utils import translation
 from django.utils.crypto import get_random_string
 from django_rq.workers import get_worker
 from django_tasks_db import DatabaseBackend
@@ -40,6 +43,7 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 from rq.logutils import setup_loghandlers
 from rq.worker import SimpleWorker
 
+from crm.pdf import prepare_renderer
 from ops import heartbeat
 from ops.beating import Beating
 from ops.models import ProcessBeat
@@ -121,16 +125,10 @@ def warm_up():
     admin, then reversing in each language) and the receipt renderer (WeasyPrint, its fonts and
     stylesheet). bench/giving_day.py's py-spy saw the URLconf alone take a third of the task
     workers' CPU in a 40 s giving day."""
-    from django.conf import settings
-    from django.urls import get_resolver
-    from django.utils import translation
-
     resolver = get_resolver()
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
             resolver.app_dict  # noqa: B018 (populates the reverse tables of this language)
-    from crm.pdf import prepare_renderer
-
     prepare_renderer()
 
 
