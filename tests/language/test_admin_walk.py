@@ -49,9 +49,9 @@ NEVER = (
     "/admin/icon",
     "/admin/api/",
 )
-OUR_APPS = ("crm", "campaigns", "cms", "accounts", "relations")
+OUR_APPS = ("crm", "campaigns", "cms", "accounts", "relations", "events", "banking")
 # Field names that read the same in both languages (and that Wagtail shows in its own words).
-SAME_IN_ITALIAN = {"id", "account", "data"}
+SAME_IN_ITALIAN = {"id", "account", "data", "note"}
 
 
 @pytest.fixture
