@@ -9,6 +9,7 @@ lockout: nobody can keep a colleague out by guessing their password.
 
 import hashlib
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
@@ -31,7 +32,9 @@ class SignInForm(LoginForm):
 
     def clean(self):
         username = self.cleaned_data.get("username")
-        if username and guessed_from_many(username):
+        # An address already blocked on this account gets its block (429) at once, not a puzzle.
+        locked = username and AxesProxyHandler.is_locked(self.request, {"username": username})
+        if username and not locked and guessed_from_many(username):
             passed = challenge.solved(self.data, _scope(username), salt=SALT)
             # A fresh puzzle on the form whatever happens next (a mistyped password too).
             puzzle, difficulty = challenge.new_puzzle(_scope(username), salt=SALT)
