@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from campaigns import ratelimit, stripe_api
+from campaigns import challenge, ratelimit, stripe_api
 from crm.money import format_amount
 
 from . import orders, tokens
@@ -50,6 +50,11 @@ def buy(request, page_id):
     if not event.is_on_sale:
         form.add_error(None, _("Tickets for this event are not on sale."))
         return event.serve(request, form=form, status=400)
+    # As for a campaign: a busy event (past its threshold) asks every start to pass the
+    # challenge; failing it counts nothing, writes nothing and never reaches Stripe.
+    if ratelimit.campaign_busy(event.pk) and not challenge.passes(request, event):
+        form.add_error(None, _("Please complete the check above the button and try again."))
+        return event.serve(request, form=form, status=400, challenge=True)
     decision = ratelimit.check_all(
         ip=ratelimit.client_ip(request), email=form.cleaned_data["email"], campaign_id=event.pk
     )

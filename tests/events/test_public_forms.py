@@ -137,3 +137,25 @@ def test_a_text_file_named_jpg_is_refused(client, campaign, tmp_path, settings):
     response = _with_photo(client, campaign, b"not an image at all\n" * 50)
     assert response.status_code == 400
     assert not Fundraiser.objects.exists() and not any(tmp_path.rglob("*.*"))
+
+
+def test_the_ticket_honeypot_is_a_field_bots_fill(client, event):
+    """As on the donation form: a text field moved off screen, not a hidden input (a bot
+    leaves hidden inputs as they are)."""
+    html = client.get(event.url).content.decode()
+    assert re.search(
+        r'<div class="hp" aria-hidden="true">.*?<input type="text" name="website"', html, re.S
+    )
+
+
+def test_a_busy_event_asks_the_challenge(client, event, types, settings):
+    from tests.campaigns.test_card_testing_attack import solve
+
+    settings.GIVING_RATE_LIMITS = {"campaign": (0, 3600)}  # threshold 0: always asked
+    form = {**BUYER, f"qty_{types['Bambino'].pk}": "1"}
+    asked = client.post(buy_url(event), form)
+    assert asked.status_code == 400 and not Order.objects.exists()
+    html = asked.content.decode()
+    assert 'data-testid="challenge"' in html and "js/giving.js" in html
+    assert client.post(buy_url(event), {**form, **solve(html)}).status_code == 303
+    assert Order.objects.count() == 1
