@@ -159,3 +159,16 @@ def test_a_busy_event_asks_the_challenge(client, event, types, settings):
     assert 'data-testid="challenge"' in html and "js/giving.js" in html
     assert client.post(buy_url(event), {**form, **solve(html)}).status_code == 303
     assert Order.objects.count() == 1
+
+
+def test_a_cached_ticket_form_sent_without_a_token_gets_the_form_back(event, types):
+    """The event page may come from the page cache (no CSRF token in it): without JavaScript
+    the buyer gets their form back with a token and a sentence, not Django's plain page."""
+    browser = Client(enforce_csrf_checks=True)
+    form = {**BUYER, f"qty_{types['Adulto'].pk}": "2"}
+    refused = browser.post(buy_url(event), form)
+    assert refused.status_code == 403
+    html = refused.content.decode()
+    assert "Il tuo ordine non è stato avviato: non è stato addebitato nulla." in html
+    assert 'name="csrfmiddlewaretoken"' in html and 'value="Giulia"' in html
+    assert not Order.objects.exists()
