@@ -27,12 +27,15 @@ class OrderForm(forms.Form):
     last_name = forms.CharField(label=_("Last name"), max_length=100)
     email = forms.EmailField(label=_("Email"))
     privacy = forms.BooleanField(label=_("I have read the privacy notice"))
-    website = forms.CharField(required=False, widget=forms.HiddenInput)  # honeypot
+    # Honeypot, as on the donation form: a text field off screen (bots fill it; a hidden input
+    # they leave as it is).
+    website = forms.CharField(required=False, label=_("Leave this field empty"))
 
     def __init__(self, *args, event, **kwargs):
         super().__init__(*args, **kwargs)
         self.event = event
         self.types = list(event.ticket_types.all())
+        self.fields["website"].widget.attrs.update(tabindex="-1", autocomplete="off")
         for ticket_type in self.types:
             self.fields[f"qty_{ticket_type.pk}"] = forms.IntegerField(
                 label=_("%(name)s: how many") % {"name": ticket_type.name},

@@ -3,18 +3,22 @@ its link), the personal page itself (from the whole-page cache, like a campaign 
 gift form is the campaign's own, sent to `campaigns.views.give` with the page named), and the
 campaign's leaderboard."""
 
+import math
+
 from django import forms
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
 
+from campaigns import ratelimit
 from campaigns.forms import DonationForm
 from campaigns.models import CampaignPage
 from crm.money import EuroField
 
-from . import fundraisers
+from . import fundraisers, protect
 from .fundraiser_models import Fundraiser
 
 
@@ -27,11 +31,27 @@ class FundraiserForm(forms.ModelForm):
         help_text=_("Raising money with friends or colleagues? Give your team a name."),
     )
     privacy = forms.BooleanField(label=_("I have read the privacy notice"))
+    # Honeypot: hidden from people, filled in by bots (as on the donation form).
+    website = forms.CharField(required=False, label=_("Leave this field empty"))
 
     class Meta:
         model = Fundraiser
         fields = ["owner_name", "email", "title", "story", "goal_cents", "photo", "photo_alt"]
         widgets = {"story": forms.Textarea(attrs={"rows": 6})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["website"].widget.attrs.update(tabindex="-1", autocomplete="off")
+
+    @property
+    def is_spam(self) -> bool:
+        return bool(self.data.get("website"))
+
+    def clean_photo(self):
+        photo = self.cleaned_data.get("photo")
+        if photo and hasattr(photo, "size"):
+            protect.check_photo(photo)
+        return photo
 
     def clean(self):
         data = super().clean()
@@ -50,8 +70,23 @@ def start(request, campaign_id):
     form = FundraiserForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":
+        if form.is_spam:
+            return HttpResponse(_("Your page could not be opened."), status=400)
         if form.is_valid():
-            data = {k: v for k, v in form.cleaned_data.items() if k not in ("privacy",)}
+            decision = protect.check_open_page(
+                ip=ratelimit.client_ip(request), email=form.cleaned_data["email"]
+            )
+            if not decision:
+                form.add_error(None, _retry_message(decision.retry_after))
+                response = render(
+                    request,
+                    "events/fundraiser_start.html",
+                    {"form": form, "campaign": campaign},
+                    status=429,
+                )
+                response["Retry-After"] = str(decision.retry_after)
+                return response
+            data = {k: v for k, v in form.cleaned_data.items() if k not in ("privacy", "website")}
             team_name = data.pop("team_name", "")
             page = fundraisers.open_page(
                 campaign, team_name=team_name, language=(get_language() or "it")[:2], **data
@@ -66,8 +101,24 @@ def start(request, campaign_id):
     )
 
 
+def _retry_message(seconds: int) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return ngettext(
+        "Too many attempts: no page was opened. Please try again in %(minutes)d minute.",
+        "Too many attempts: no page was opened. Please try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
 @never_cache
+@require_http_methods(["GET", "POST"])
 def confirm(request, token):
+    """GET shows a button (mail scanners open links: they must confirm nothing); its POST
+    confirms. The token is signed; a second press changes nothing."""
+    if request.method == "GET":
+        if fundraisers.confirm_target(token) is None:
+            raise Http404
+        return render(request, "events/fundraiser_confirm.html", {"token": token})
     page = fundraisers.confirm(token)
     if page is None:
         raise Http404

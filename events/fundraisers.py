@@ -37,11 +37,19 @@ def open_page(campaign, *, team_name: str = "", **fields) -> Fundraiser:
     return page
 
 
-def confirm(token: str) -> Fundraiser | None:
-    """The owner opened the link: the page waits for a communicator. None if the link is bad."""
+def confirm_target(token: str) -> int | None:
+    """The page a confirmation link names (its pk), None if the link is bad or too old."""
     try:
-        pk = signing.loads(token, salt=CONFIRM_SALT, max_age=7 * 24 * 3600)
-    except signing.BadSignature:
+        return int(signing.loads(token, salt=CONFIRM_SALT, max_age=7 * 24 * 3600))
+    except (signing.BadSignature, TypeError, ValueError):
+        return None
+
+
+def confirm(token: str) -> Fundraiser | None:
+    """The owner pressed the link's button: the page waits for a communicator. None if the
+    link is bad."""
+    pk = confirm_target(token)
+    if pk is None:
         return None
     with transaction.atomic():
         page = Fundraiser.objects.select_for_update().filter(pk=pk).first()

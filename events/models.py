@@ -17,6 +17,7 @@ from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from campaigns.challenge import challenge_html
 from cms.blocks import StoryStreamBlock
 from cms.models import NetworkPage
 from crm.models import Donation, Network, NetworkScopedQuerySet
@@ -79,7 +80,9 @@ class EventPage(Page):
     def serve(self, request, *args, **kwargs):
         form = kwargs.pop("form", None)
         status = kwargs.pop("status", 200)
+        ask = kwargs.pop("challenge", False)
         context = self.get_context(request, *args, **kwargs)
+        context["challenge"] = challenge_html(request, self) if ask else ""
         if form is not None:
             context["form"] = form
         return TemplateResponse(request, self.get_template(request), context, status=status)

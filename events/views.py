@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from campaigns import ratelimit, stripe_api
+from campaigns import challenge, ratelimit, stripe_api
+from campaigns.views import csrf_failure as campaigns_csrf_failure
 from crm.money import format_amount
 
 from . import orders, tokens
@@ -50,6 +51,11 @@ def buy(request, page_id):
     if not event.is_on_sale:
         form.add_error(None, _("Tickets for this event are not on sale."))
         return event.serve(request, form=form, status=400)
+    # As for a campaign: a busy event (past its threshold) asks every start to pass the
+    # challenge; failing it counts nothing, writes nothing and never reaches Stripe.
+    if ratelimit.campaign_busy(event.pk) and not challenge.passes(request, event):
+        form.add_error(None, _("Please complete the check above the button and try again."))
+        return event.serve(request, form=form, status=400, challenge=True)
     decision = ratelimit.check_all(
         ip=ratelimit.client_ip(request), email=form.cleaned_data["email"], campaign_id=event.pk
     )
@@ -144,3 +150,25 @@ def cancelled(request, token):
         if locked is not None:
             orders.record_unpaid(locked)
     return render(request, "events/cancelled.html", {"event": order.event})
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW (config/settings/security.py). A ticket form sent from an event page
+    served from the page cache by a browser without JavaScript carries no token: the buyer gets
+    the form back, filled in, with their own token and a sentence saying to press the button
+    again. Nothing was started. Anything else goes to the campaigns' view (the donation form,
+    then Django's own page)."""
+    match = getattr(request, "resolver_match", None)
+    if match is not None and match.view_name == "events:buy" and request.method == "POST":
+        event = EventPage.objects.live().public().filter(pk=match.kwargs["page_id"]).first()
+        if event is not None:
+            form = OrderForm(request.POST, event=event)
+            form.add_error(
+                None,
+                _(
+                    "Your order was not started: nothing was charged. Please check the form "
+                    "and press the button again."
+                ),
+            )
+            return event.serve(request, form=form, status=403)
+    return campaigns_csrf_failure(request, reason=reason)

@@ -76,9 +76,10 @@ TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
-# A donation form sent without a token (a page from the page cache, no JavaScript) comes back
-# filled in with the donor's own token (campaigns.views.csrf_failure); other refusals as Django's.
-CSRF_FAILURE_VIEW = "campaigns.views.csrf_failure"
+# A donation or ticket form sent without a token (a page from the page cache, no JavaScript)
+# comes back filled in with the donor's own token (events.views.csrf_failure for the ticket
+# form, which hands the rest to campaigns.views.csrf_failure); other refusals as Django's.
+CSRF_FAILURE_VIEW = "events.views.csrf_failure"
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "SAMEORIGIN"  # Wagtail's preview panel shows the page in a same-origin iframe.
 SILENCED_SYSTEM_CHECKS = ["security.W019"]  # ...so DENY would break the editors' preview.

@@ -2,7 +2,8 @@
 // when asked for. Without JavaScript every field is simply visible.
 (function () {
   "use strict";
-  var form = document.getElementById("give");
+  // The donation form, or an event's ticket form (events/: the same proof of work).
+  var form = document.getElementById("give") || document.getElementById("tickets");
   if (!form) return;
   function toggle(checkboxId, selector) {
     var box = document.getElementById(checkboxId);

@@ -69,6 +69,8 @@ def test_a_supporters_page_approved_and_two_friends_give_through_it(
     body = [m for m in mail.outbox if m.to == ["luca@example.org"]][-1].body
     link = re.search(r"https?://\S+", body).group(0)
     page.goto(giving_site + re.sub(r"^https?://[^/]+", "", link))
+    assert Fundraiser.objects.get().status == "unconfirmed"  # opening the link confirms nothing
+    page.click("#confirm-email")
     page.wait_for_selector('[data-testid="fundraiser-confirmed"]')
     fundraiser = Fundraiser.objects.get()
     assert fundraiser.status == "pending"

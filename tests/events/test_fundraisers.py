@@ -53,7 +53,10 @@ def test_a_page_is_public_only_once_confirmed_and_approved(
     public = reverse("events:fundraiser", args=[opened.slug])
     assert opened.status == "unconfirmed" and client.get(public).status_code == 404
     path = re.sub(r"^https?://[^/]+", "", _confirm_link())
-    assert client.get(path).status_code == 200
+    assert client.get(path).status_code == 200  # opening the link (a mail scanner) shows a button
+    opened.refresh_from_db()
+    assert opened.status == "unconfirmed"
+    assert client.post(path).status_code == 200  # pressing it confirms
     opened.refresh_from_db()
     assert opened.status == "pending" and client.get(public).status_code == 404
     with django_capture_on_commit_callbacks(execute=True):
