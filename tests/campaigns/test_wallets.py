@@ -3,8 +3,10 @@ gifts only, the method the donor paid with read from the charge on the stand-in,
 the gift and named on its receipt and on the donor's page."""
 
 import pytest
+from django.urls import reverse
 
 from campaigns import stripe_api
+from crm import portal_links
 from crm.models import Donation
 from tests.pdfs import pdf_text
 
@@ -58,6 +60,13 @@ def test_a_gift_paid_with_a_wallet_records_it_and_its_receipt_names_it(
     receipt = donation.receipts.get()
     with receipt.pdf.open("rb") as fh:
         assert name in pdf_text(fh.read())
+    # and the donor's own page names it
+    opened = client.get(
+        reverse("donor_portal:open", args=[network.slug, portal_links.login_token(donation.donor)])
+    )
+    assert opened.status_code == 302
+    page = client.get(reverse("donor_portal:page", args=[network.slug])).content.decode()
+    assert f"· {name}" in page
 
 
 def test_a_card_gift_on_a_network_offering_wallets_stays_a_card_gift(
