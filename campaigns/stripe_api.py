@@ -90,6 +90,21 @@ def verify_event(payload, sig_header):
     return event
 
 
+# Methods Trama records from the charge when a session offers them (`stripe_reads`).
+WALLETS = ("paypal", "satispay")
+
+
+def payment_method_types(network, currency: str, *, monthly: bool) -> list[str] | None:
+    """The methods a gift's Checkout offers: None (Stripe's default, card and SEPA Direct
+    Debit in euro, as before) unless the network offers PayPal or Satispay; then card, SEPA in
+    euro and the chosen ones, for one-off gifts in euro only (Satispay has no subscriptions;
+    a monthly PayPal charge would need its method read from each invoice, not done yet)."""
+    chosen = [m for m in WALLETS if getattr(network, f"offer_{m}")]
+    if monthly or currency.lower() != "eur" or not chosen:
+        return None
+    return ["card", "sepa_debit", *chosen]
+
+
 def create_checkout_session(donation, *, product_name, success_url, cancel_url, monthly):
     """A hosted Checkout Session for a pending donation, in `payment` mode (ad-hoc
     `price_data`) or `subscription` mode (monthly). The donation id travels in
@@ -115,6 +130,9 @@ def create_checkout_session(donation, *, product_name, success_url, cancel_url, 
     email = donation.donor_details.get("email")
     if email:
         params["customer_email"] = email
+    methods = payment_method_types(donation.network, donation.currency, monthly=monthly)
+    if methods:  # `payment_method_types` is `allowed_payment_method_types` since 2026-09-30
+        params["allowed_payment_method_types"] = methods
     if monthly:
         price_data["recurring"] = {"interval": "month"}
         params["subscription_data"] = {"metadata": metadata}

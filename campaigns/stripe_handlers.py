@@ -61,7 +61,7 @@ GIFT_PAID = "campaigns_gift_paid"
 # `payment_status` is `paid`; delayed methods (SEPA) finish with `async_payment_succeeded`.
 
 
-def checkout_completed(session, account):
+def checkout_completed(session, account, fetched=None):
     donation = _session_donation(session, account)
     changed = _bind_session(donation, session)
     sub_id = _id(session.get("subscription"))
@@ -74,6 +74,7 @@ def checkout_completed(session, account):
         donation.recurring_plan = _plan_of_session(session, donation, account)
         changed = True
     if paid:
+        _record_wallet(donation, (fetched or {}).get("method"))
         recorded = gifts.record_payment(
             donation,
             amount_cents=session.get("amount_total"),
@@ -98,6 +99,21 @@ def checkout_completed(session, account):
             return changed  # no plan for a payment under review
         changed |= plans.attach_plan(_plan_of_session(session, donation, account), donation)
     return changed
+
+
+WALLETS = (Donation.Method.PAYPAL, Donation.Method.SATISPAY)
+
+
+def _record_wallet(donation, method):
+    """The method a session offering PayPal or Satispay was paid with, read from its charge
+    (`stripe_reads`), recorded before the payment so that its receipt names it; a gift whose
+    payment is already recorded keeps its method (a receipt is immutable)."""
+    if method not in WALLETS or donation.method == method:
+        return
+    if donation.status in (*gifts.FINAL_GOOD, Donation.Status.NEEDS_REVIEW):
+        return
+    donation.method = method
+    donation.save(update_fields=["method", "updated_at"])
 
 
 def _plan_of_session(session, donation, account):

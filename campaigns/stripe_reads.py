@@ -92,7 +92,30 @@ def _fetch_refund(refund, account):
     return {**fetched, "charge": charge}
 
 
+def _fetch_session_method(session, account):
+    """Before the transaction: the method a paid one-off session was paid with, when it offered
+    PayPal or Satispay (a session does not say which method the donor chose; its charge's
+    `payment_method_details.type` does). Card and SEPA sessions ask nothing."""
+    offered = set(session.get("payment_method_types") or ())
+    intent = _id(session.get("payment_intent"))
+    if not offered & set(stripe_api.WALLETS) or session.get("payment_status") != "paid":
+        return None
+    if session.get("mode") != "payment" or not intent:
+        return None
+    slug = (session.get("metadata") or {}).get("network")
+    network = Network.objects.filter(slug=slug).first() if slug else _network_of(account)
+    if network is None:
+        return None
+    try:
+        charge = stripe_api.payment_charge(network, intent)
+    except stripe_api.StripeError as exc:
+        raise Unreachable(f"Stripe unreachable: {exc}") from exc
+    method = ((charge or {}).get("payment_method_details") or {}).get("type")
+    return {"method": method} if method else None
+
+
 FETCH = {
+    "checkout.session.completed": _fetch_session_method,
     "charge.refunded": _fetch_charge,
     "refund.created": _fetch_refund,
     "refund.updated": _fetch_refund,

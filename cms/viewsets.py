@@ -41,6 +41,7 @@ class NetworkViewSet(ModelViewSet):
                 FieldPanel("declared_income_cents"),
                 FieldRowPanel([FieldPanel("min_amount_cents"), FieldPanel("max_amount_cents")]),
                 FieldPanel("stripe_account_id"),
+                FieldRowPanel([FieldPanel("offer_paypal"), FieldPanel("offer_satispay")]),
             ],
             heading=_("Receipts and payments"),
         ),

@@ -42,6 +42,7 @@ TRACEABLE = (
     Donation.Method.CARD,
     Donation.Method.SEPA_DEBIT,
     Donation.Method.PAYPAL,
+    Donation.Method.SATISPAY,
     Donation.Method.BANK_TRANSFER,
     Donation.Method.CHEQUE,
 )

@@ -37,7 +37,8 @@ API (Stripe-shaped, ``/v1``)
 - ``POST/GET /v1/checkout/sessions``, ``GET /v1/checkout/sessions/{id}``,
   ``POST /v1/checkout/sessions/{id}/expire``, ``GET /v1/checkout/sessions/{id}/line_items``
   (modes ``payment`` and ``subscription``, hosted UI). ``payment_method_types`` is rejected
-  as in 2026-09-30.endive: use ``allowed_payment_method_types`` (``card``, ``sepa_debit``).
+  as in 2026-09-30.endive: use ``allowed_payment_method_types`` (``card``, ``sepa_debit``,
+  ``paypal``, ``satispay``; the last three in euro, Satispay not in ``subscription`` mode).
 - ``POST/GET /v1/prices``, ``GET/POST /v1/prices/{id}``.
 - ``GET /v1/invoices`` (``created``, ``customer``, ``subscription``, ``status``), invoices
   carry ``parent.subscription_details`` (no top-level ``subscription``/``charge``/

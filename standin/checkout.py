@@ -22,7 +22,9 @@ LINE_ITEM = list(_params.SessionCreateParamsLineItem.__annotations__)
 PRICE_DATA = list(_params.SessionCreateParamsLineItemPriceData.__annotations__)
 PI_DATA = list(_params.SessionCreateParamsPaymentIntentData.__annotations__)
 SUB_DATA = list(_params.SessionCreateParamsSubscriptionData.__annotations__)
-SUPPORTED_METHODS = ("card", "sepa_debit")
+SUPPORTED_METHODS = ("card", "sepa_debit", "paypal", "satispay")
+# Euro only; Satispay has no subscriptions (https://docs.stripe.com/payments/satispay).
+EUR_ONLY = ("sepa_debit", "paypal", "satispay")
 DAY = 86400
 
 
@@ -261,8 +263,13 @@ def _payment_method_types(data, currency):
         types = ["card"] + (["sepa_debit"] if currency == "eur" else [])
     excluded = data.get("excluded_payment_method_types") or []
     types = [t for t in types if t not in excluded]
-    if "sepa_debit" in types and currency != "eur":
-        raise core.error(400, "The payment method `sepa_debit` requires currency `eur`.")
+    for method in EUR_ONLY:
+        if method in types and currency != "eur":
+            raise core.error(400, f"The payment method `{method}` requires currency `eur`.")
+    if "satispay" in types and data.get("mode") == "subscription":
+        raise core.error(
+            400, "The payment method `satispay` cannot be used in `subscription` mode."
+        )
     if not types:
         raise core.error(400, "No valid payment method types for this Checkout Session.")
     return types

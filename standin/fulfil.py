@@ -59,6 +59,8 @@ def pay(session, form: dict) -> str:
         try:
             if method == "card":
                 pm = payments.card_payment_method(form.get("card_number"), billing_details)
+            elif method in ("paypal", "satispay"):
+                pm = payments.wallet_payment_method(method, billing_details)
             else:
                 pm = payments.sepa_payment_method(form.get("iban"), billing_details)
         except ValueError as exc:

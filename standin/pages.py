@@ -1,9 +1,10 @@
 """The hosted payment page: ``GET/POST /checkout/pay/{session_id}``.
 
 A plain HTML form (no JavaScript, no external assets) with stable element ids for browser
-tests: ``#method-card``, ``#method-sepa``, ``#email``, ``#name``, ``#card-number``,
-``#card-expiry``, ``#card-cvc``, ``#iban``, ``#pay``, ``#cancel``, ``#error``, ``#amount``.
-Form fields: ``method`` (card|sepa_debit), ``email``, ``name``, ``card_number``, ``iban``.
+tests: ``#method-card``, ``#method-sepa``, ``#method-paypal``, ``#method-satispay``,
+``#email``, ``#name``, ``#card-number``, ``#card-expiry``, ``#card-cvc``, ``#iban``, ``#pay``,
+``#cancel``, ``#error``, ``#amount``. Form fields: ``method``
+(card|sepa_debit|paypal|satispay), ``email``, ``name``, ``card_number``, ``iban``.
 """
 
 from __future__ import annotations
@@ -49,11 +50,21 @@ border-radius:6px;font-size:1rem}.methods{display:flex;gap:8px}.methods label{fl
 border:1px solid #cfd7df;border-radius:6px;padding:10px;margin:0;font-size:.95rem}
 .row{display:flex;gap:8px}.row>div{flex:1}
 form:has(#method-sepa:checked) .card-fields,
-form:has(#method-card:checked) .sepa-fields{display:none}
+form:has(#method-card:checked) .sepa-fields,
+form:has(#method-paypal:checked) .card-fields,form:has(#method-paypal:checked) .sepa-fields,
+form:has(#method-satispay:checked) .card-fields,
+form:has(#method-satispay:checked) .sepa-fields{display:none}
 button{width:100%;margin-top:20px;padding:12px;border:0;border-radius:6px;background:#635bff;
 color:#fff;font-size:1rem;font-weight:600}#error{color:#df1b41;margin:12px 0 0}
 .note{font-size:.8rem;color:#697386}a{color:#635bff}.cancel{display:inline-block;margin-bottom:12px}
 """
+
+METHOD_LABELS = {
+    "card": ("card", "Card"),
+    "sepa_debit": ("sepa", "SEPA Direct Debit"),
+    "paypal": ("paypal", "PayPal"),
+    "satispay": ("satispay", "Satispay"),
+}
 
 
 def money(amount: int, currency: str) -> str:
@@ -106,15 +117,19 @@ def render(
         store.get(f"customer:{session.customer}").email if session.customer else None
     )
     email = escape(fixed_email or form.get("email") or "")
-    sepa = "sepa_debit" in session.payment_method_types
+    offered = [m for m in METHOD_LABELS if m in session.payment_method_types]
+    sepa = "sepa_debit" in offered
     methods = ""
-    if sepa:
+    if offered != ["card"]:
         methods = (
             '<div class="methods">'
-            f'<label><input type="radio" name="method" value="card" id="method-card"'
-            f"{' checked' if method == 'card' else ''}> Card</label>"
-            f'<label><input type="radio" name="method" value="sepa_debit" id="method-sepa"'
-            f"{' checked' if method == 'sepa_debit' else ''}> SEPA Direct Debit</label></div>"
+            + "".join(
+                f'<label><input type="radio" name="method" value="{m}" id="method-{ids}"'
+                f"{' checked' if method == m else ''}> {label}</label>"
+                for m, (ids, label) in METHOD_LABELS.items()
+                if m in offered
+            )
+            + "</div>"
         )
     else:
         methods = '<input type="hidden" name="method" value="card" id="method-card">'

@@ -118,6 +118,20 @@ def sepa_payment_method(iban: str, billing_details: dict) -> PaymentMethod:
     return pm
 
 
+def wallet_payment_method(method: str, billing_details: dict) -> PaymentMethod:
+    """A PayPal or Satispay payment method (always approved in test mode). localstripe knows
+    only cards and SEPA: built as a card, then made the wallet, with no card details left."""
+    pm = PaymentMethod(
+        type="card",
+        billing_details=billing_details,
+        card={"number": "4242424242424242", "exp_month": "12", "exp_year": "2034", "cvc": "123"},
+    )
+    del pm.card
+    pm.type = method
+    setattr(pm, method, {"payer_email": billing_details.get("email")} if method == "paypal" else {})
+    return pm
+
+
 def new_payment_intent(
     amount,
     currency,
@@ -160,6 +174,8 @@ def _method_details(pm) -> dict:
             "sepa_debit": {**pm.sepa_debit, "mandate": core.new_id("mandate_")},
             "type": "sepa_debit",
         }
+    if pm.type in ("paypal", "satispay"):
+        return {pm.type: dict(getattr(pm, pm.type)), "type": pm.type}
     card = pm.card
     return {
         "card": {

@@ -118,6 +118,7 @@ class Donation(models.Model):
         CARD = "card", _("Card")
         SEPA_DEBIT = "sepa_debit", _("SEPA direct debit")
         PAYPAL = "paypal", _("PayPal")
+        SATISPAY = "satispay", _("Satispay")
         BANK_TRANSFER = "bank_transfer", _("Bank transfer")
         CASH = "cash", _("Cash")
         CHEQUE = "cheque", _("Cheque")

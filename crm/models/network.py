@@ -139,6 +139,26 @@ class Network(ClusterableModel):
             "platform account (installs hosting a single network)."
         ),
     )
+    # Extra ways to pay in Stripe Checkout, where Stripe offers them for the network's account
+    # (https://docs.stripe.com/payments/paypal, https://docs.stripe.com/payments/satispay):
+    # one-off gifts in euro only; monthly gifts stay card/SEPA (`campaigns.stripe_api`).
+    offer_paypal = models.BooleanField(
+        _("offer PayPal"),
+        default=False,
+        help_text=_(
+            "One-off gifts in euro can be paid with PayPal in Stripe Checkout. Turn it on only "
+            "once PayPal is active in the network's Stripe account."
+        ),
+    )
+    offer_satispay = models.BooleanField(
+        _("offer Satispay"),
+        default=False,
+        help_text=_(
+            "One-off gifts in euro can be paid with Satispay in Stripe Checkout (Italian "
+            "businesses; not for monthly gifts). Turn it on only once Satispay is active in "
+            "the network's Stripe account."
+        ),
+    )
     min_amount_cents = CentsField(_("minimum gift"), default=500)
     max_amount_cents = CentsField(_("maximum gift"), default=1_000_000)
     communicators_group = models.OneToOneField(

@@ -255,3 +255,24 @@ def test_another_networks_treasurer_gets_404(client, users, demo):
         reverse("crm_yearly:agenzia_export", args=[other.pk, Y, "all", "xlsx"]),
     ):
         assert client.get(url).status_code == 404, url
+
+
+@pytest.mark.parametrize("method", ["paypal", "satispay"])
+def test_paypal_and_satispay_gifts_are_traceable(network_factory, method):
+    network = network_factory("rete-wallet")
+    donor = Donor.objects.create(
+        network=network, first_name="Pia", last_name="Test", codice_fiscale=cf(31)
+    )
+    Donation.objects.create(
+        network=network,
+        donor=donor,
+        amount_cents=3500,
+        received_on=datetime.date(Y, 5, 5),
+        method=method,
+        status=Donation.Status.SUCCEEDED,
+    )
+
+    data = tax_data(network, Y)
+
+    assert [(r.codice_fiscale, r.gifts, r.amount_cents) for r in data.rows] == [(cf(31), 1, 3500)]
+    assert data.left_out == []
