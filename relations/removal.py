@@ -3,7 +3,10 @@
 Money decides: an ask whose promise has a paid instalment (a gift linked to it), or an
 organisation with such an ask, is never deleted (the treasurer unlinks the gift first). Without
 money an ask goes with its promise, schedule and reports; an organisation with its asks and
-calls (its people's relationships, interactions and tasks go by the database's cascade)."""
+calls (its people's relationships, interactions and tasks go by the database's cascade).
+A promise's schedule is changed only while none of its instalments is paid."""
+
+import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -11,6 +14,7 @@ from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
 from .models import Call, Instalment, Opportunity, Organisation, Pledge
+from .verbs import MAX_INSTALMENTS, schedule
 
 
 def paid_instalments(asks) -> int:
@@ -78,3 +82,50 @@ def unlink_payment(instalment: Instalment, *, user=None) -> Instalment:
         ).update(stage=Opportunity.Stage.PLEDGED)
         log(instalment, "wagtail.edit", user=user)
     return instalment
+
+
+def reschedule(
+    promise: Pledge,
+    *,
+    amount_cents: int,
+    instalments: int,
+    first_due_on: datetime.date,
+    every_months: int,
+    kind: str,
+    user=None,
+) -> Pledge:
+    """Replace the promise's amount, kind and schedule (a typo fixed); ValidationError once a
+    gift pays one of its instalments, or for a schedule `verbs.pledge` would refuse."""
+    with transaction.atomic():
+        promise = Pledge.objects.select_for_update().get(pk=promise.pk)
+        if promise.instalments.filter(donation__isnull=False).exists():
+            raise ValidationError(
+                _("An instalment is already paid: the schedule can no longer change.")
+            )
+        if amount_cents <= 0:
+            raise ValidationError(_("The amount promised must be more than zero."))
+        if not 1 <= instalments <= MAX_INSTALMENTS:
+            raise ValidationError(
+                _("Between 1 and %(max)d instalments.") % {"max": MAX_INSTALMENTS}
+            )
+        if instalments > amount_cents:
+            raise ValidationError(_("More instalments than cents promised."))
+        if not 0 <= every_months <= 24:
+            raise ValidationError(_("Instalments come every 0 to 24 months."))
+        promise.instalments.all().delete()
+        for number, (due_on, part) in enumerate(
+            schedule(amount_cents, instalments, first_due_on, every_months), start=1
+        ):
+            Instalment.objects.create(
+                network_id=promise.network_id,
+                pledge=promise,
+                number=number,
+                due_on=due_on,
+                amount_cents=part,
+            )
+        promise.amount_cents = amount_cents
+        promise.kind = kind
+        promise.save(update_fields=["amount_cents", "kind"])
+        Opportunity.objects.filter(pk=promise.opportunity_id).update(amount_cents=amount_cents)
+        log(promise, "wagtail.edit", user=user)
+    return promise

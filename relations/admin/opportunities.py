@@ -22,7 +22,7 @@ from .. import figures, verbs
 from ..access import networks_for
 from ..models import Instalment, Opportunity
 from .forms import LinkGiftForm, PledgeForm, StageForm
-from .removal import MoneyAwareDeleteView, unlink_gift
+from .removal import MoneyAwareDeleteView, reschedule_view, unlink_gift
 from .tables import ActionsPage
 from .viewsets import RelationsViewSet, relations_network_filter
 
@@ -39,6 +39,11 @@ class OpportunityInspectView(ActionsPage):
             actions.append((_("Move to another stage"), _url("stage", ask.pk), "get"))
             if not hasattr(ask, "pledge") and ask.stage != Opportunity.Stage.LOST:
                 actions.append((_("Pledged: set the instalments"), _url("pledge", ask.pk), "get"))
+            paid = hasattr(ask, "pledge") and ask.pledge.instalments.exclude(donation=None)
+            if hasattr(ask, "pledge") and not paid.exists():
+                actions.append(
+                    (_("Change the pledge and its instalments"), _url("schedule", ask.pk), "get")
+                )
         return actions
 
     def get_tables(self):
@@ -240,5 +245,6 @@ class OpportunityViewSet(RelationsViewSet):
             path("<int:pk>/pledge/", pledge_view, name="pledge"),
             path("instalment/<int:pk>/link/", link_gift, name="link_gift"),
             path("instalment/<int:pk>/unlink/", unlink_gift, name="unlink_gift"),
+            path("<int:pk>/schedule/", reschedule_view, name="schedule"),
             path("pipeline/", pipeline_view, name="pipeline"),
         ]

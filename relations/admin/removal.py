@@ -13,7 +13,8 @@ from crm.money import format_amount
 from crm.tenancy import network_view, reached
 
 from .. import removal
-from ..models import Instalment, Organisation
+from ..models import Instalment, Opportunity, Organisation, Pledge
+from .forms import PledgeForm
 
 
 class MoneyAwareDeleteView(generic.DeleteView):
@@ -58,3 +59,40 @@ def unlink_gift(request, pk):
         "day": format_date(instalment.due_on),
     }
     return TemplateResponse(request, "crm/admin/form.html", {"form": None, "title": title})
+
+
+@network_view(Opportunity, "change")
+def reschedule_view(request, pk):
+    """Change a promise's amount and schedule while none of its instalments is paid."""
+    ask = get_object_or_404(reached(request.user, Opportunity, "change"), pk=pk)
+    promise = get_object_or_404(Pledge, opportunity=ask)
+    first = promise.instalments.order_by("number").first()
+    initial = {
+        "kind": promise.kind,
+        "amount": promise.amount_cents,
+        "instalments": promise.instalments.count(),
+        "first_due_on": first.due_on if first else None,
+    }
+    form = PledgeForm(request.POST or None, initial=initial)
+    title = _("Change the pledge and its instalments")
+    context = {"form": form, "title": title}
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                removal.reschedule(
+                    promise,
+                    amount_cents=data["amount"],
+                    instalments=data["instalments"],
+                    first_due_on=data["first_due_on"],
+                    every_months=data["every_months"],
+                    kind=data["kind"],
+                    user=request.user,
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("The pledge and its instalments are changed."))
+                return redirect("relations_opportunity:inspect", ask.pk)
+        return TemplateResponse(request, "crm/admin/form.html", context, status=400)
+    return TemplateResponse(request, "crm/admin/form.html", context)

@@ -117,3 +117,43 @@ def test_only_a_treasurer_unlinks_a_gift(client, users, paid):
     assert client.post(url).status_code == 302
     first.refresh_from_db()
     assert first.donation_id is None and first.linked_by is None
+
+
+def _schedule(amount="12.000,00", count="4"):
+    return {
+        "kind": "grant",
+        "amount": amount,
+        "instalments": count,
+        "first_due_on": TODAY.isoformat(),
+        "every_months": "3",
+    }
+
+
+def test_a_communicator_fixes_the_schedule_while_nothing_is_paid(client, users, pledged):
+    ask, promise = pledged
+    url = reverse("relations_opportunity:schedule", args=[ask.pk])
+    client.force_login(users[COMMUNICATOR_B])
+    assert client.post(url, _schedule()).status_code in (403, 404)
+    assert promise.instalments.count() == 3
+    client.force_login(users[COMMUNICATOR_A])
+    assert client.get(url).status_code == 200
+    assert client.post(url, _schedule()).status_code == 302
+    promise.refresh_from_db()
+    ask.refresh_from_db()
+    assert promise.amount_cents == ask.amount_cents == 1_200_000
+    assert promise.kind == "grant"
+    parts = list(promise.instalments.order_by("number").values_list("amount_cents", flat=True))
+    assert parts == [300_000] * 4
+
+
+def test_a_paid_instalment_keeps_the_schedule(client, users, paid):
+    first, gift = paid
+    promise = first.pledge
+    client.force_login(users[COMMUNICATOR_A])
+    url = reverse("relations_opportunity:schedule", args=[promise.opportunity_id])
+    response = client.post(url, _schedule())
+    assert response.status_code == 400
+    assert "paid" in response.content.decode()
+    assert promise.instalments.count() == 3
+    first.refresh_from_db()
+    assert first.donation == gift and first.amount_cents == 300_000
