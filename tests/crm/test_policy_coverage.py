@@ -77,6 +77,7 @@ def test_the_walk_finds_the_crm_screens():
         "relations_organisation:delete",
         "relations_opportunity:delete",
         "relations_opportunity:unlink_gift",
+        "relations_opportunity:schedule",
     ):
         assert expected in names, expected
 
