@@ -157,3 +157,17 @@ def test_a_paid_instalment_keeps_the_schedule(client, users, paid):
     assert promise.instalments.count() == 3
     first.refresh_from_db()
     assert first.donation == gift and first.amount_cents == 300_000
+
+
+def test_the_asks_page_offers_what_each_role_may_do(client, users, paid):
+    first, _gift = paid
+    page = reverse("relations_opportunity:inspect", args=[first.pledge.opportunity_id])
+    unlink = reverse("relations_opportunity:unlink_gift", args=[first.pk])
+    schedule = reverse("relations_opportunity:schedule", args=[first.pledge.opportunity_id])
+    client.force_login(users[COMMUNICATOR_A])
+    html = client.get(page).content.decode()
+    assert unlink not in html and schedule not in html  # paid: no schedule change
+    client.force_login(users[TREASURER_A])
+    assert unlink in client.get(page).content.decode()
+    client.post(unlink)
+    assert schedule in client.get(page).content.decode()
