@@ -152,7 +152,16 @@ class CallViewSet(RelationsViewSet):
     icon = "date"
     menu_label = gettext_lazy("Calls (bandi)")
     empty_message = gettext_lazy("No calls yet.")
-    url_names = {"index", "index_results", "add", "edit", "history", "history_results", "inspect"}
+    url_names = {
+        "index",
+        "index_results",
+        "add",
+        "edit",
+        "delete",
+        "history",
+        "history_results",
+        "inspect",
+    }
     inspect_view_class = CallInspectView
     filterset_class = CallFilterSet
     search_fields = ["title"]

@@ -22,6 +22,7 @@ from .. import figures, verbs
 from ..access import networks_for
 from ..models import Instalment, Opportunity
 from .forms import LinkGiftForm, PledgeForm, StageForm
+from .removal import MoneyAwareDeleteView, reschedule_view, unlink_gift
 from .tables import ActionsPage
 from .viewsets import RelationsViewSet, relations_network_filter
 
@@ -38,6 +39,11 @@ class OpportunityInspectView(ActionsPage):
             actions.append((_("Move to another stage"), _url("stage", ask.pk), "get"))
             if not hasattr(ask, "pledge") and ask.stage != Opportunity.Stage.LOST:
                 actions.append((_("Pledged: set the instalments"), _url("pledge", ask.pk), "get"))
+            paid = hasattr(ask, "pledge") and ask.pledge.instalments.exclude(donation=None)
+            if hasattr(ask, "pledge") and not paid.exists():
+                actions.append(
+                    (_("Change the pledge and its instalments"), _url("schedule", ask.pk), "get")
+                )
         return actions
 
     def get_tables(self):
@@ -50,6 +56,13 @@ class OpportunityInspectView(ActionsPage):
         for i in promise.instalments.select_related("donation"):
             if i.donation_id:
                 state = _("Paid (gift of %(day)s)") % {"day": format_date(i.donation.received_on)}
+                if may_link:
+                    state = format_html(
+                        '{} <a class="button button-small button-secondary" href="{}">{}</a>',
+                        state,
+                        reverse("relations_opportunity:unlink_gift", args=[i.pk]),
+                        _("Unlink the gift"),
+                    )
             elif may_link:
                 state = format_html(
                     '<a class="button button-small button-secondary" href="{}">{}</a>',
@@ -198,7 +211,17 @@ class OpportunityViewSet(RelationsViewSet):
     icon = "pick"
     menu_label = gettext_lazy("Opportunities")
     empty_message = gettext_lazy("No asks yet.")
-    url_names = {"index", "index_results", "add", "edit", "history", "history_results", "inspect"}
+    url_names = {
+        "index",
+        "index_results",
+        "add",
+        "edit",
+        "delete",
+        "history",
+        "history_results",
+        "inspect",
+    }
+    delete_view_class = MoneyAwareDeleteView
     inspect_view_class = OpportunityInspectView
     filterset_class = OpportunityFilterSet
     search_fields = ["title"]
@@ -221,5 +244,7 @@ class OpportunityViewSet(RelationsViewSet):
             path("<int:pk>/stage/", change_stage, name="stage"),
             path("<int:pk>/pledge/", pledge_view, name="pledge"),
             path("instalment/<int:pk>/link/", link_gift, name="link_gift"),
+            path("instalment/<int:pk>/unlink/", unlink_gift, name="unlink_gift"),
+            path("<int:pk>/schedule/", reschedule_view, name="schedule"),
             path("pipeline/", pipeline_view, name="pipeline"),
         ]

@@ -19,6 +19,7 @@ from ..models import Organisation
 from ..pdf import render_funder_report
 from ..report import funder_report
 from .forms import ReportPeriodForm
+from .removal import MoneyAwareDeleteView
 from .tables import ActionsPage
 from .viewsets import OrganisationFilterSet, RelationsViewSet
 
@@ -129,7 +130,17 @@ class OrganisationViewSet(RelationsViewSet):
     icon = "site"
     menu_label = gettext_lazy("Organisations")
     empty_message = gettext_lazy("No organisations yet.")
-    url_names = {"index", "index_results", "add", "edit", "history", "history_results", "inspect"}
+    url_names = {
+        "index",
+        "index_results",
+        "add",
+        "edit",
+        "delete",
+        "history",
+        "history_results",
+        "inspect",
+    }
+    delete_view_class = MoneyAwareDeleteView
     inspect_view_class = OrganisationInspectView
     filterset_class = OrganisationFilterSet
     search_fields = ["name"]

@@ -73,6 +73,11 @@ def test_the_walk_finds_the_crm_screens():
         "relations_call:to_opportunity",
         "relations_call:calendar",
         "relations_task:edit",
+        "relations_call:delete",
+        "relations_organisation:delete",
+        "relations_opportunity:delete",
+        "relations_opportunity:unlink_gift",
+        "relations_opportunity:schedule",
     ):
         assert expected in names, expected
 
