@@ -105,12 +105,15 @@ def payment_method_types(network, currency: str, *, monthly: bool) -> list[str] 
     return ["card", "sepa_debit", *chosen]
 
 
-def create_checkout_session(donation, *, product_name, success_url, cancel_url, monthly):
+def create_checkout_session(
+    donation, *, product_name, success_url, cancel_url, monthly, noted=None
+):
     """A hosted Checkout Session for a pending donation, in `payment` mode (ad-hoc
     `price_data`) or `subscription` mode (monthly). The donation id travels in
     `client_reference_id` and in the metadata of the session and of the payment or
     subscription, so every later event can find it."""
-    metadata = {"donation_id": str(donation.pk), "network": donation.network.slug}
+    # `noted`: what another app asked the session to carry (a personal page's slug)
+    metadata = {**(noted or {}), "donation_id": str(donation.pk), "network": donation.network.slug}
     if donation.message_token:  # the email the donor came through, also on the subscription
         metadata["message_token"] = donation.message_token
     price_data = {

@@ -85,9 +85,9 @@ def checkout_completed(session, account, fetched=None):
         changed |= recorded
         if recorded and donation.status == Donation.Status.SUCCEEDED:
             # Another app told of the gift (a supporter's page tells its owner: queued on
-            # commit, never sent from here). fn(donation) -> None.
+            # commit, never sent from here). fn(donation, session) -> None.
             for paid_hook in hooks.get_hooks(GIFT_PAID):
-                paid_hook(donation)
+                paid_hook(donation, session)
         fees_later.read_fee_later(donation)  # after the commit: no lock waits on Stripe
     elif _id(session.get("payment_intent")) and not donation.stripe_payment_intent_id:
         donation.stripe_payment_intent_id = _id(session["payment_intent"])

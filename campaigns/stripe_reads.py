@@ -96,9 +96,8 @@ def _fetch_session_method(session, account):
     """Before the transaction: the method a paid one-off session was paid with, when it offered
     PayPal or Satispay (a session does not say which method the donor chose; its charge's
     `payment_method_details.type` does). Card and SEPA sessions ask nothing."""
-    offered = set(session.get("payment_method_types") or ())
     intent = _id(session.get("payment_intent"))
-    if not offered & set(stripe_api.WALLETS) or session.get("payment_status") != "paid":
+    if not _offers_wallet(session) or session.get("payment_status") != "paid":
         return None
     if session.get("mode") != "payment" or not intent:
         return None
@@ -127,8 +126,15 @@ FETCH = {
 AFTER = {kind: payout_lines for kind, handler in HANDLERS.items() if handler is payout_changed}
 
 
-def asks_stripe(kind):
-    """True if `prepare` may ask Stripe something for an event of type `kind`."""
+def _offers_wallet(session):
+    return bool(set(session.get("payment_method_types") or ()) & set(stripe_api.WALLETS))
+
+
+def asks_stripe(kind, obj):
+    """True if `prepare` may ask Stripe something for an event of type `kind` about `obj` (a
+    completed session only when it offered PayPal or Satispay: card gifts ask nothing)."""
+    if kind == "checkout.session.completed":
+        return _offers_wallet(obj)
     return kind in FETCH
 
 

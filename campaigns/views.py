@@ -80,12 +80,15 @@ def give(request, page_id):
     # gift is deleted (nothing half-written) and the donor reads that nothing was charged.
     donation = _pending_donation(campaign, form)
     # Another app may note where the gift came from (a supporter's page: `events.fundraisers`,
-    # a soft credit that is never money). fn(request, donation) -> None.
+    # a soft credit that is never money). fn(request, donation) -> None, or a few words the
+    # Checkout Session carries in its metadata for that app's GIFT_PAID hook.
+    noted: dict[str, str] = {}
     for started in hooks.get_hooks(GIFT_STARTED):
-        started(request, donation)
+        noted.update(started(request, donation) or {})
     try:
         session = stripe_api.create_checkout_session(
             donation,
+            noted=noted,
             product_name=_product_name(campaign, form),
             success_url=_absolute(request, "campaigns:thanks", donation),
             cancel_url=_absolute(request, "campaigns:cancelled", donation),

@@ -82,7 +82,8 @@ def receive_event(event):
     event done. Any error rolls both back; the event is then stored as ignored, waiting or
     failed. After the commit: the Stripe work that follows (a payout's lines), and the events
     that were waiting for this one."""
-    if stripe_reads.asks_stripe(event["type"]) and _done(event):
+    obj = (event.get("data") or {}).get("object") or {}
+    if stripe_reads.asks_stripe(event["type"], obj) and _done(event):
         # A repeated delivery of a done event: no need to ask Stripe anything. (Other events
         # go straight to the insert: the unique event id finds a repeated delivery there.)
         return apply_stored(event)

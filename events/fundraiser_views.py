@@ -159,11 +159,16 @@ def leaderboard(request, campaign_id):
     )
 
 
-def gift_started(request, donation) -> None:
-    """`campaigns.views.GIFT_STARTED`: a gift sent from a personal page is credited to it."""
+def gift_started(request, donation) -> dict[str, str] | None:
+    """`campaigns.views.GIFT_STARTED`: a gift sent from a personal page is credited to it, and
+    its Checkout Session says so (`fundraisers.gift_paid` reads it, not the database)."""
     slug = request.POST.get("fundraiser", "")
     if not slug:
-        return
+        return None
     page = Fundraiser.objects.filter(slug=slug[:20]).first()
-    if page is not None:
-        fundraisers.credit(donation, page, show_amount=bool(request.POST.get("show_amount")))
+    if page is None:
+        return None
+    show_amount = bool(request.POST.get("show_amount"))
+    if fundraisers.credit(donation, page, show_amount=show_amount) is None:
+        return None
+    return {"fundraiser": page.slug}

@@ -104,8 +104,11 @@ def credit(donation: Donation, page: Fundraiser, *, show_amount: bool) -> SoftCr
     )[0]
 
 
-def gift_paid(donation: Donation) -> None:
-    """`campaigns.stripe_handlers.GIFT_PAID`: tell the page's owner, once, after the commit."""
+def gift_paid(donation: Donation, session: dict) -> None:
+    """`campaigns.stripe_handlers.GIFT_PAID`: tell the page's owner, once, after the commit.
+    Only a session started on a page (`fundraiser_views.gift_started`) costs a query."""
+    if not (session.get("metadata") or {}).get("fundraiser"):
+        return
     if SoftCredit.objects.filter(donation=donation, owner_told_at__isnull=True).exists():
         enqueue_with_work(tell_owner, donation.pk)
 

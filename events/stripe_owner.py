@@ -50,6 +50,10 @@ def _refund_reason() -> str:
 
 def own(kind: str, obj: dict, account: str, fetched: dict | None) -> bool | None:
     if kind in SESSION_PAID or kind in SESSION_UNPAID:
+        if not (obj.get("metadata") or {}).get("order_id"):
+            # Every order's session carries its id (`events.views.buy`): a gift's session is
+            # left to campaigns without a query in its webhook's transaction.
+            return None
         order = _session_order(obj)
         if order is None:
             return None
