@@ -133,7 +133,9 @@ class Capture:
         with self.lock:
             return [json.loads(body)["type"] for body, _sig in self.deliveries]
 
-    def wait_for(self, *types, timeout=10):
+    # Generous: the stand-in delivers from its own thread, which a loaded 2-core machine can
+    # keep waiting for seconds (returns as soon as the events are in).
+    def wait_for(self, *types, timeout=30):
         deadline = time.monotonic() + timeout
         while not all(t in self.types() for t in types):
             if time.monotonic() > deadline:
