@@ -8,6 +8,7 @@ import math
 from django import forms
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -172,3 +173,11 @@ def gift_started(request, donation) -> dict[str, str] | None:
     if fundraisers.credit(donation, page, show_amount=show_amount) is None:
         return None
     return {"fundraiser": page.slug}
+
+
+def campaign_links(request, page) -> str:
+    """`campaigns.templatetags.giving.CAMPAIGN_EXTRAS`: on an open campaign's page, the way to
+    open a personal page for it and, once it has public ones, its leaderboard."""
+    has_pages = Fundraiser.objects.public().filter(campaign=page).exists()
+    context = {"campaign": page, "has_pages": has_pages}
+    return render_to_string("events/_campaign_links.html", context, request=request)

@@ -8,6 +8,7 @@ from wagtail.admin.menu import MenuItem
 
 from campaigns.stripe_handlers import GIFT_PAID
 from campaigns.stripe_reads import PAYMENT_OWNERS
+from campaigns.templatetags.giving import CAMPAIGN_EXTRAS
 from campaigns.views import GIFT_STARTED
 from crm.tenancy import MEMBERS, NetworkPermissionPolicy, register_network_policy
 
@@ -31,6 +32,7 @@ register_network_policy(
 hooks.register(PAYMENT_OWNERS, stripe_owner.own)
 hooks.register(GIFT_STARTED, fundraiser_views.gift_started)
 hooks.register(GIFT_PAID, fundraisers.gift_paid)
+hooks.register(CAMPAIGN_EXTRAS, fundraiser_views.campaign_links)
 
 
 @hooks.register("register_admin_urls")

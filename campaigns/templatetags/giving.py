@@ -59,3 +59,16 @@ def giving_alternatives(context, page):
     request = context.get("request")
     parts = [provider(request, page) for provider in hooks.get_hooks(GIVING_ALTERNATIVES)]
     return mark_safe("".join(str(part) for part in parts if part))  # noqa: S308
+
+
+# What an outer app adds to a campaign's story, under its share links (the events app: "open
+# your own page" and the leaderboard): fn(request, page) -> safe HTML, or "".
+CAMPAIGN_EXTRAS = "campaigns_campaign_extras"
+
+
+@register.simple_tag(takes_context=True)
+def campaign_extras(context, page):
+    """What the outer apps registered under CAMPAIGN_EXTRAS, below the campaign's story."""
+    request = context.get("request")
+    parts = [provider(request, page) for provider in hooks.get_hooks(CAMPAIGN_EXTRAS)]
+    return mark_safe("".join(str(part) for part in parts if part))  # noqa: S308

@@ -158,3 +158,23 @@ def test_moderation_is_each_networks_own(client, opened):
     opened.refresh_from_db()
     assert (opened.status, opened.title, opened.goal_cents) == ("approved", "Corro!", 60000)
     assert list(opened.history.values_list("action", flat=True))[-2:] == ["edited", "approve"]
+
+
+def test_the_campaign_page_leads_to_personal_pages_and_their_leaderboard(
+    client, opened, django_capture_on_commit_callbacks
+):
+    campaign_page = opened.campaign.url
+    start = reverse("events:fundraiser_start", args=[opened.campaign.pk])
+    board = reverse("events:leaderboard", args=[opened.campaign.pk])
+    # a supporter finds on the campaign's page how to open their own page
+    html = client.get(campaign_page).content.decode()
+    assert f'href="{start}"' in html and f'href="{board}"' not in html  # no public page yet
+    assert client.get(start).status_code == 200
+    # once a page is public, the campaign's page leads to the leaderboard too
+    opened.status = Fundraiser.Status.PENDING
+    opened.save(update_fields=["status"])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert fundraisers.moderate(opened.pk, "approve", by="comunicazione")
+    html = client.get(campaign_page).content.decode()
+    assert f'href="{board}"' in html
+    assert client.get(board).status_code == 200
