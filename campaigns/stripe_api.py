@@ -152,7 +152,17 @@ def create_checkout_session(
 
 
 def create_lines_session(
-    network, *, lines, metadata, reference, email, language, success_url, cancel_url, key
+    network,
+    *,
+    lines,
+    metadata,
+    reference,
+    email,
+    language,
+    success_url,
+    cancel_url,
+    key,
+    expires_at=None,
 ):
     """A hosted Checkout Session in `payment` mode with one line per `(name, unit cents,
     quantity)` (another app's purchase: an event's tickets and the gift on top). The metadata
@@ -178,6 +188,8 @@ def create_lines_session(
         "locale": "it" if language == "it" else "en",
         "customer_email": email,
     }
+    if expires_at is not None:  # what it holds (tickets) goes back on sale when it expires
+        params["expires_at"] = int(expires_at)
     session = _client(network, retries=1).v1.checkout.sessions.create(
         params=params, options={"idempotency_key": key}
     )

@@ -2,6 +2,7 @@
 tickets and their QR codes once paid), and the page after leaving Checkout."""
 
 import logging
+import time
 
 from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -21,6 +22,8 @@ from .models import EventPage, Order
 from .tasks import checkin_url, qr_png
 
 log = logging.getLogger(__name__)
+# How long an unpaid order holds its tickets: Stripe's shortest Checkout expiry is 30 minutes.
+HOLD_SECONDS = 35 * 60
 
 
 def _lines(order: Order, form: OrderForm) -> list[tuple[str, int, int]]:
@@ -94,6 +97,9 @@ def buy(request, page_id):
             success_url=request.build_absolute_uri(reverse("events:order", args=[order.token])),
             cancel_url=request.build_absolute_uri(reverse("events:cancelled", args=[order.token])),
             key=f"checkout-order-{order.pk}-{order.token}",
+            # Reserved tickets are held while the buyer pays, not for Stripe's default 24 hours
+            # (abandoned checkouts would keep a small event sold out for a day).
+            expires_at=time.time() + HOLD_SECONDS,
         )
     except stripe_api.StripeError:
         log.exception("could not start a checkout for event %s", event.pk)

@@ -144,3 +144,23 @@ def test_leaving_checkout_puts_the_tickets_back_on_sale(client, event, types, st
     order.refresh_from_db()
     types["Adulto"].refresh_from_db()
     assert (order.status, types["Adulto"].sold) == ("expired", 0)
+
+
+def test_an_unpaid_order_holds_its_tickets_for_minutes_not_a_day(
+    client, event, types, stripe_standin
+):
+    """Stripe keeps a Checkout Session open 24 hours unless told otherwise: abandoned orders
+    would keep a small event sold out for a day."""
+    import time
+
+    import stripe
+
+    from campaigns.stripe_api import _client
+
+    before = time.time()
+    response = client.post(buy_url(event), {**BUYER, f"qty_{types['Adulto'].pk}": "2"})
+    assert response.status_code == 303
+    order = Order.objects.get()
+    session = _client(order.network).v1.checkout.sessions.retrieve(order.stripe_checkout_session_id)
+    assert isinstance(session, stripe.checkout.Session)
+    assert before + 30 * 60 <= session.expires_at <= before + 40 * 60
