@@ -22,6 +22,9 @@ from crm.models import (
 
 # Strings that must never appear in a page or file served to the other network.
 SECRET_NAME = "Zebedeo"
+# Network A's relationship rows (an organisation, its call and ask, a task) carry this name
+# instead: its communicators work them (README, "Who sees what"), but never its donors' data.
+RELATIONS_SECRET = "Ildebrando"
 SECRET_EMAIL = "zebedeo.segreto@example.org"
 
 
@@ -155,7 +158,8 @@ def make_rows(network, first_name, email, receipt_number):
         starts_on=today,
         ends_on=today,
     )
-    relations = make_relations_rows(network, first_name, donation)
+    relations_name = RELATIONS_SECRET if first_name == SECRET_NAME else first_name
+    relations = make_relations_rows(network, relations_name, donation)
     return {
         **relations,
         "statement": statement,

@@ -11,7 +11,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, reverse
 from wagtail.admin.viewsets import viewsets as admin_viewsets
 
-from .conftest import SECRET_EMAIL, SECRET_NAME  # noqa: F401
+from .conftest import RELATIONS_SECRET, SECRET_EMAIL, SECRET_NAME  # noqa: F401
 
 MODEL_OF_VIEWSET = {
     "crm_donor": "donor",
@@ -108,6 +108,8 @@ def test_other_network_reaches_nothing_of_network_a(client, users, rows, who):
         text = body_text(response)
         assert SECRET_NAME not in text and SECRET_EMAIL not in text, (label, method)
         assert "OP-2026/00001" not in text, (label, method)
+        if who != "comunicazione-oltre-il-ponte":  # A's communicators work A's relationships
+            assert RELATIONS_SECRET not in text, (label, method)
     # and nothing of A was changed or merged
     donor = rows["a"]["donor"]
     donor.refresh_from_db()
@@ -141,6 +143,8 @@ def test_communicators_are_refused_every_crm_screen(client, users, rows, who):
         assert client.get(extra).status_code in (302, 403, 404), extra
     home = client.get("/admin/").content.decode()
     assert "CRM" not in home and SECRET_NAME not in home
+    if who != "comunicazione-oltre-il-ponte":  # A's communicators work A's relationships
+        assert RELATIONS_SECRET not in home
     rows["a"]["donor"].refresh_from_db()
     assert rows["a"]["donor"].first_name == SECRET_NAME
 
