@@ -78,6 +78,9 @@ def test_goods_with_documents_and_receipt_state_what_the_decree_asks(network, do
     assert "28 novembre 2019" in text or "28 November 2019" in text
     # art. 4 DM 28/11/2019: the entity's declaration on the use of the goods.
     assert "attività statutaria" in text or "statutory activity" in text
+    # art. 83 c.1: the traceable-payment condition is for gifts of money, not goods
+    assert "tracciabili" not in text and "traceable" not in text
+    assert "erogazioni liberali in natura" in text or "Gifts in kind" in text
 
 
 def test_goods_never_count_as_money(network, donor):
