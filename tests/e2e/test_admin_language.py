@@ -5,6 +5,7 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from .test_treasurer import log_in
 
@@ -25,8 +26,14 @@ def test_communicator_types_the_goal_in_euros(live_server, demo, page, screensho
     # given the communicator of Oltre il Ponte, signed in
     log_in(page, base, *COMMUNICATOR)
     # when they add a campaign under their network's page, typing the goal as "5.000"
-    page.goto(f"{base}/admin/pages/add/campaigns/campaignpage/{network_page.pk}/")
+    # (Wagtail's scripts connected first: the slug follows the title when the title is left)
+    page.goto(
+        f"{base}/admin/pages/add/campaigns/campaignpage/{network_page.pk}/",
+        wait_until="networkidle",
+    )
     page.fill("#id_title", "Un tetto per tutti")
+    page.locator("#id_title").press("Tab")
+    expect(page.locator("#id_slug")).to_have_value("un-tetto-per-tutti")
     goal = page.locator("#id_goal_cents")
     goal.fill("5.000")
     # and publish it (the publish button hides in the footer's dropdown)
