@@ -68,7 +68,8 @@ def test_a_worker_killed_mid_run_emails_no_statement_twice(
     addresses = donors_with_gifts(network, 20)
     run = start_run(network, LAST_YEAR, None)
     first = start_worker(STATEMENT_RUN_SECONDS="0")
-    wait_for(lambda: Receipt.objects.count() >= 5, "the first statements issued", first)
+    # (from the first statement on: a loaded machine leaves the test little time to catch one)
+    wait_for(lambda: Receipt.objects.count() >= 1, "the first statement issued", first)
 
     # when the worker is killed mid-run (between two of its writes, no email in flight)
     models = [StatementRun, Receipt, DonorEmail] + ([DBTaskResult] if tasks_backend == "db" else [])
