@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import CampaignPage
-from crm.money import EuroField
+from crm.money import EuroField, fiscal_date
 from events.models import EventPage
 
 from .models import Expense, FundraisingReport
@@ -61,7 +61,7 @@ class NewReportForm(forms.Form):
             data["starts_on"] = data.get("starts_on") or page.starts_on
             data["ends_on"] = data.get("ends_on") or page.ends_on
         else:
-            day = page.starts_at.date()
+            day = fiscal_date(page.starts_at)  # the event's day in Italy
             data["starts_on"] = data.get("starts_on") or day
             data["ends_on"] = data.get("ends_on") or day
         if not data["starts_on"] or not data["ends_on"]:

@@ -45,7 +45,7 @@ def write_report_xlsx(report: FundraisingReport, output) -> None:
     data = report_data(report)
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = _("Report")[:31]
+    sheet.title = _("Income and expenses")[:31]  # a sheet's name has at most 31 characters
     bold = Font(bold=True)
 
     def row(*values, strong=False):

@@ -8,7 +8,6 @@ ordinary gifts, counted once, as money raised), shown on their own line and neve
 from dataclasses import dataclass
 
 from django.utils.functional import Promise
-
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.matches import MatchPledge

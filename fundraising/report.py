@@ -35,7 +35,8 @@ def report_data(report: FundraisingReport) -> dict:
     network = report.network
     return {
         "report": report,
-        # The entity that receives the gifts: the network's issuing entity (its legal name).
+        # The entity that receives the gifts: today the network's own issuing entity; once a
+        # campaign names the entity receiving its gifts (issue 26), that entity goes here.
         "entity": {
             "name": network.legal_name or network.name,
             "codice_fiscale": network.codice_fiscale,

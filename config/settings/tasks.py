@@ -74,6 +74,8 @@ PERIODIC_JOBS = (
 # README, "Public fundraising reports"); the treasurers are reminded this many days before.
 FUNDRAISING_FILING_DAYS_AFTER_YEAR_END = env_int("FUNDRAISING_FILING_DAYS_AFTER_YEAR_END", 180)
 FUNDRAISING_REMINDER_DAYS = env_int("FUNDRAISING_REMINDER_DAYS", 30)
+# The largest document (an invoice, a receipt) attached to a report's expense, in bytes.
+FUNDRAISING_DOCUMENT_MAX_BYTES = env_int("FUNDRAISING_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
 # Days before a deadline its owner is reminded by email (each step once), comma-separated.
 RELATIONS_REMINDER_DAYS = tuple(
     int(days) for days in env_str("RELATIONS_REMINDER_DAYS", "7,1").split(",") if days.strip()
