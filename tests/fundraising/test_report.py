@@ -9,10 +9,12 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
 from campaigns.reports import campaign_progress
 from crm.models import Donation, Network
+from fundraising.documents import render_report_pdf
 from fundraising.figures import income_lines
 from fundraising.models import Expense, FundraisingReport
 from tests.pdfs import pdf_text
@@ -114,3 +116,17 @@ def test_a_report_is_created_from_a_campaign_with_its_dates(client, people, camp
     report = FundraisingReport.objects.get()
     assert report.campaign_id == campaign_gifts.pk and report.network == campaign_gifts.network
     assert report.starts_on == datetime.date(2026, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("it", ("Totale entrate", "Donazioni offline", "€ 1.405,65", "Relazione illustrativa")),
+        ("en", ("Total income", "Offline gifts", "€ 1,405.65", "Explanatory note")),
+    ],
+)
+def test_the_pdf_speaks_the_readers_language(report, language, words):
+    with translation.override(language):
+        text = " ".join(pdf_text(render_report_pdf(report)).split())
+    for word in words:
+        assert word in text, word
