@@ -56,6 +56,8 @@ def test_the_income_lines_are_the_money_views_figures(report, campaign_gifts, to
 
 def test_the_pdf_and_the_spreadsheet_hold_income_expenses_and_note(client, people, report):
     client.force_login(people["tesoreria-oltre-il-ponte"])
+    before = client.get(reverse("fundraising_report", args=[report.pk])).content.decode()
+    assert "costs-warning" not in before and "1.405,65" in before
     # When the treasurer records two expenses (euros as people write them) and the note
     day = report.ends_on.strftime("%d/%m/%Y")
     invoice = SimpleUploadedFile("fattura-tipografia.pdf", PDF, content_type="application/pdf")
@@ -77,6 +79,8 @@ def test_the_pdf_and_the_spreadsheet_hold_income_expenses_and_note(client, peopl
     page = client.get(reverse("fundraising_report", args=[report.pk])).content.decode()
     for amount in ("170,25", "1.035,40", "200,00", "1.405,65", "1.234,50", "1.484,50", "78,85"):
         assert amount in page, amount
+    # and, the expenses above the income, asks for the reason in the note (DM 9 June 2022)
+    assert 'data-testid="costs-warning"' in page
 
     # and the PDF read back holds the income to the cent, the expenses and the note
     response = client.get(reverse("fundraising_pdf", args=[report.pk]))
