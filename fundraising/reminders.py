@@ -1,6 +1,7 @@
 """The yearly reminder: before the deadline for filing the annual accounts with the RUNTS
 (art. 48 c. 3 D.Lgs. 117/2017; the reports of the year's public fundraisings go inside those
-accounts, art. 87 c. 6), the network's treasurers get one email per report of the year.
+accounts, art. 87 c. 6), the network's treasurers get one email per report of the year, in
+the language of their admin.
 
 Exactly once per report and filing year: the reminder's row (`FilingReminder`, unique on report
 and year) is claimed before sending, so the periodic job may run twice or on two machines; the
@@ -17,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from wagtail.users.models import UserProfile
 
 from crm.display import format_date
 from crm.money import fiscal_today
@@ -60,17 +62,30 @@ def _claim(report: FundraisingReport, year: int) -> bool:
         )
 
 
-def treasurers_of(network) -> list[str]:
+def _language(user) -> str:
+    language = UserProfile.get_for_user(user).get_preferred_language() or settings.LANGUAGE_CODE
+    return "en" if language.startswith("en") else "it"
+
+
+def treasurers_of(network) -> dict[str, list[str]]:
+    """The network's treasurers' addresses by the language of their admin (it, en)."""
     users = (
         get_user_model()
         .objects.filter(groups=network.treasurers_group_id, is_active=True)
         .exclude(email="")
     )
-    return sorted(set(users.values_list("email", flat=True)))
+    by_language: dict[str, list[str]] = {}
+    for user in users.order_by("email"):
+        addresses = by_language.setdefault(_language(user), [])
+        if user.email not in addresses:
+            addresses.append(user.email)
+    return by_language
 
 
-def _message(report: FundraisingReport, deadline: datetime.date, to: list[str]) -> EmailMessage:
-    with translation.override(settings.LANGUAGE_CODE):
+def _message(
+    report: FundraisingReport, deadline: datetime.date, to: list[str], language: str
+) -> EmailMessage:
+    with translation.override(language):
         context = {"report": report, "deadline": format_date(deadline)}
         subject = _("Public fundraising report to file by %(date)s: %(title)s") % {
             "date": format_date(deadline),
@@ -86,11 +101,12 @@ def send_filing_reminders(today: datetime.date | None = None) -> int:
     reports, deadline = due_reports(today)
     sent = 0
     for report in reports:
-        to = treasurers_of(report.network)
-        if not to or not _claim(report, deadline.year):
+        recipients = treasurers_of(report.network)
+        if not recipients or not _claim(report, deadline.year):
             continue
-        try:
-            _message(report, deadline, to).send()
+        try:  # one email per language; a failure leaves the claim to go stale and be retried
+            for language, to in sorted(recipients.items()):
+                _message(report, deadline, to, language).send()
         except Exception:  # noqa: BLE001 - the claim goes stale and another run retries
             logger.exception("filing reminder of report %s could not be sent", report.pk)
             continue

@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.core import mail
+from wagtail.users.models import UserProfile
 
 from fundraising.models import FilingReminder, FundraisingReport
 from fundraising.reminders import filing_deadline, send_filing_reminders
@@ -35,6 +36,7 @@ def test_the_reminder_is_sent_once_before_the_deadline(last_years_report, settin
     assert people["tesoreria-oltre-il-ponte"].email in email.to
     assert people["tesoreria-valle-serena"].email not in email.to
     assert last_years_report.title in email.subject and "29/06/2026" in email.subject
+    assert email.subject.startswith("Rendiconto della raccolta fondi da depositare entro il")
     assert "RUNTS" in email.body
     # Run again (the job twice, a day later): nothing more
     assert send_filing_reminders(day) == 0
@@ -43,6 +45,16 @@ def test_the_reminder_is_sent_once_before_the_deadline(last_years_report, settin
     assert FilingReminder.objects.get().sent_at is not None
     # After the deadline: nothing
     assert send_filing_reminders(deadline + datetime.timedelta(days=1)) == 0
+
+
+def test_a_treasurer_reading_the_admin_in_english_gets_it_in_english(last_years_report, people):
+    profile = UserProfile.get_for_user(people["tesoreria-oltre-il-ponte"])
+    profile.preferred_language = "en"
+    profile.save()
+    assert send_filing_reminders(filing_deadline(2025) - datetime.timedelta(days=5)) == 1
+    (email,) = mail.outbox
+    assert email.subject.startswith("Public fundraising report to file by")
+    assert "goes into last year's accounts" in email.body
 
 
 def test_a_report_of_this_year_waits_for_next_year(report, settings):
