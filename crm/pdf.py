@@ -227,3 +227,10 @@ def render_receipt(receipt):
     fonts, stylesheets = _renderer()
     html = HTML(string=render_html(receipt), url_fetcher=_url_fetcher(), base_url=None)
     return html.write_pdf(font_config=fonts, stylesheets=stylesheets)
+
+
+def render_document(html):
+    """Another document of Trama as PDF bytes (a report an accountant files): the same safe
+    fetcher (no network access) and this thread's fonts; the document carries its own styles."""
+    fonts, _stylesheets = _renderer()
+    return HTML(string=html, url_fetcher=_url_fetcher(), base_url=None).write_pdf(font_config=fonts)

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "outreach",
     "banking",
     "relations",
+    "fundraising",
     "ops",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

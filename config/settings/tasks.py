@@ -66,7 +66,16 @@ PERIODIC_JOBS = (
     ("ops.tasks.probe_queue", env_int("QUEUE_PROBE_SECONDS", 60)),
     # Reminders of calls', reports' and tasks' deadlines (relations.reminders): sent once.
     ("relations.tasks.send_reminders", env_int("RELATIONS_REMINDERS_INTERVAL", 3600)),
+    # Before the yearly filing of the accounts, the public-fundraising reports' reminder: once.
+    ("fundraising.tasks.send_filing_reminders", env_int("FUNDRAISING_REMINDERS_INTERVAL", 3600)),
 )
+# The accounts of a year (with their public-fundraising reports) are due with the RUNTS this
+# many days after the year ends (art. 48 c. 3 D.Lgs. 117/2017 as amended by L. 104/2024:
+# README, "Public fundraising reports"); the treasurers are reminded this many days before.
+FUNDRAISING_FILING_DAYS_AFTER_YEAR_END = env_int("FUNDRAISING_FILING_DAYS_AFTER_YEAR_END", 180)
+FUNDRAISING_REMINDER_DAYS = env_int("FUNDRAISING_REMINDER_DAYS", 30)
+# The largest document (an invoice, a receipt) attached to a report's expense, in bytes.
+FUNDRAISING_DOCUMENT_MAX_BYTES = env_int("FUNDRAISING_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
 # Days before a deadline its owner is reminded by email (each step once), comma-separated.
 RELATIONS_REMINDER_DAYS = tuple(
     int(days) for days in env_str("RELATIONS_REMINDER_DAYS", "7,1").split(",") if days.strip()

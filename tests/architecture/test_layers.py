@@ -20,6 +20,7 @@ PRODUCT = (
     "outreach",
     "banking",
     "relations",
+    "fundraising",
     "ops",
     "config",
 )

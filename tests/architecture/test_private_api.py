@@ -22,6 +22,7 @@ PRODUCT = (
     "ops",
     "outreach",
     "relations",
+    "fundraising",
 )
 # Documented despite the underscore (https://docs.djangoproject.com/en/6.1/ref/models/meta/,
 # https://docs.djangoproject.com/en/6.1/topics/db/managers/#default-managers).

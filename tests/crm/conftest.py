@@ -162,6 +162,7 @@ def make_rows(network, first_name, email, receipt_number):
     relations = make_relations_rows(network, relations_name, donation)
     return {
         **relations,
+        "fundraisingreport": make_fundraising_report(network, campaign, first_name),
         "statement": statement,
         "statementline": line,
         "pledge": bank_pledge,
@@ -175,6 +176,30 @@ def make_rows(network, first_name, email, receipt_number):
         "receipt": receipt,
         "stripeevent": event,
     }
+
+
+def make_fundraising_report(network, campaign, first_name):
+    """A public-fundraising report of the campaign (fundraising), with an expense and its
+    private document."""
+    from django.core.files.base import ContentFile
+
+    from fundraising.models import Expense, FundraisingReport
+
+    today = timezone.localdate()
+    report = FundraisingReport.objects.create(
+        network=network, campaign=campaign, title=campaign.title, starts_on=today, ends_on=today
+    )
+    expense = Expense(
+        report=report,
+        network=network,
+        amount_cents=1000,
+        spent_on=today,
+        supplier=f"Tipografia {first_name}",
+        category=Expense.Category.PROMOTION,
+        document_name=f"{first_name}.pdf",
+    )
+    expense.document.save("x", ContentFile(b"%PDF-1.4 " + first_name.encode()), save=True)
+    return report
 
 
 def make_relations_rows(network, first_name, donation):

@@ -78,6 +78,9 @@ def test_the_walk_finds_the_crm_screens():
         "relations_opportunity:delete",
         "relations_opportunity:unlink_gift",
         "relations_opportunity:schedule",
+        "fundraising_report",
+        "fundraising_document",
+        "fundraising_expense_remove",
     ):
         assert expected in names, expected
 

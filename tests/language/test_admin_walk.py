@@ -49,7 +49,7 @@ NEVER = (
     "/admin/icon",
     "/admin/api/",
 )
-OUR_APPS = ("crm", "campaigns", "cms", "accounts", "relations", "events", "banking")
+OUR_APPS = ("crm", "campaigns", "cms", "accounts", "relations", "events", "banking", "fundraising")
 # Field names that read the same in both languages (and that Wagtail shows in its own words).
 SAME_IN_ITALIAN = {"id", "account", "data", "note"}
 
