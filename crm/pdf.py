@@ -227,3 +227,10 @@ def render_receipt(receipt):
     fonts, stylesheets = _renderer()
     html = HTML(string=render_html(receipt), url_fetcher=_url_fetcher(), base_url=None)
     return html.write_pdf(font_config=fonts, stylesheets=stylesheets)
+
+
+def render_document(html: str) -> bytes:
+    """Another document than a receipt (a report: the 5 per mille rendiconto) as PDF bytes:
+    the same no-network URL fetcher and this thread's fonts; its styles are in its own HTML."""
+    fonts, _stylesheets = _renderer()
+    return HTML(string=html, url_fetcher=_url_fetcher(), base_url=None).write_pdf(font_config=fonts)

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "outreach",
     "banking",
     "relations",
+    "permille",
     "ops",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

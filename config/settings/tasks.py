@@ -66,6 +66,12 @@ PERIODIC_JOBS = (
     ("ops.tasks.probe_queue", env_int("QUEUE_PROBE_SECONDS", 60)),
     # Reminders of calls', reports' and tasks' deadlines (relations.reminders): sent once.
     ("relations.tasks.send_reminders", env_int("RELATIONS_REMINDERS_INTERVAL", 3600)),
+    # Reminders of the 5 per mille deadlines to the network's treasurers (permille.reminders).
+    ("permille.tasks.send_reminders", env_int("PERMILLE_REMINDERS_INTERVAL", 3600)),
+)
+# Days before a 5 per mille deadline the treasurers are reminded (each step once).
+PERMILLE_REMINDER_DAYS = tuple(
+    int(days) for days in env_str("PERMILLE_REMINDER_DAYS", "30,7").split(",") if days.strip()
 )
 # Days before a deadline its owner is reminded by email (each step once), comma-separated.
 RELATIONS_REMINDER_DAYS = tuple(

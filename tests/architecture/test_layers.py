@@ -20,6 +20,7 @@ PRODUCT = (
     "outreach",
     "banking",
     "relations",
+    "permille",
     "ops",
     "config",
 )

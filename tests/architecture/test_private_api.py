@@ -21,6 +21,7 @@ PRODUCT = (
     "events",
     "ops",
     "outreach",
+    "permille",
     "relations",
 )
 # Documented despite the underscore (https://docs.djangoproject.com/en/6.1/ref/models/meta/,

@@ -78,6 +78,9 @@ def test_the_walk_finds_the_crm_screens():
         "relations_opportunity:delete",
         "relations_opportunity:unlink_gift",
         "relations_opportunity:schedule",
+        "permille_grant",
+        "permille_expense_add",
+        "permille_rendiconto",
     ):
         assert expected in names, expected
 
