@@ -111,6 +111,7 @@ def test_figures_sum_to_the_cent_on_screen_in_the_pdf_and_on_the_public_page(
     assert "Educatrice" in text  # the expense lines (a cell may wrap)
     # The public page a communicator adds under the network's page shows the same figures
     network_page = demo["oltre-il-ponte"].page
+    assert PerMillePage.can_create_at(network_page)  # a page type allowed under the network's
     public = network_page.add_child(instance=PerMillePage(title="5 per mille", slug="5x1000"))
     client.logout()
     with translation.override("it"):
