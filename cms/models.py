@@ -82,6 +82,7 @@ class NetworkPage(Page):
         "cms.NewsIndexPage",
         "campaigns.CampaignPage",
         "events.EventPage",
+        "permille.PerMillePage",
     ]
 
     # Anonymous visitors get it whole from the shared cache (cms.pagecache).

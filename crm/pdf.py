@@ -229,8 +229,9 @@ def render_receipt(receipt):
     return html.write_pdf(font_config=fonts, stylesheets=stylesheets)
 
 
-def render_document(html):
-    """Another document of Trama as PDF bytes (a report an accountant files): the same safe
-    fetcher (no network access) and this thread's fonts; the document carries its own styles."""
+def render_document(html: str) -> bytes:
+    """Another document than a receipt (a report an accountant files: a fundraising report,
+    the 5 per mille rendiconto) as PDF bytes: the same no-network URL fetcher and this
+    thread's fonts; its styles are in its own HTML."""
     fonts, _stylesheets = _renderer()
     return HTML(string=html, url_fetcher=_url_fetcher(), base_url=None).write_pdf(font_config=fonts)

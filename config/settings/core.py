@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "banking",
     "relations",
     "fundraising",
+    "permille",
     "ops",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

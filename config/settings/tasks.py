@@ -68,6 +68,12 @@ PERIODIC_JOBS = (
     ("relations.tasks.send_reminders", env_int("RELATIONS_REMINDERS_INTERVAL", 3600)),
     # Before the yearly filing of the accounts, the public-fundraising reports' reminder: once.
     ("fundraising.tasks.send_filing_reminders", env_int("FUNDRAISING_REMINDERS_INTERVAL", 3600)),
+    # Reminders of the 5 per mille deadlines to the network's treasurers (permille.reminders).
+    ("permille.tasks.send_reminders", env_int("PERMILLE_REMINDERS_INTERVAL", 3600)),
+)
+# Days before a 5 per mille deadline the treasurers are reminded (each step once).
+PERMILLE_REMINDER_DAYS = tuple(
+    int(days) for days in env_str("PERMILLE_REMINDER_DAYS", "30,7").split(",") if days.strip()
 )
 # The accounts of a year (with their public-fundraising reports) are due with the RUNTS this
 # many days after the year ends (art. 48 c. 3 D.Lgs. 117/2017 as amended by L. 104/2024:

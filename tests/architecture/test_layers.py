@@ -21,6 +21,7 @@ PRODUCT = (
     "banking",
     "relations",
     "fundraising",
+    "permille",
     "ops",
     "config",
 )

@@ -21,6 +21,7 @@ PRODUCT = (
     "events",
     "ops",
     "outreach",
+    "permille",
     "relations",
     "fundraising",
 )

@@ -19,6 +19,7 @@ from crm.models import (
     Receipt,
     RecurringPlan,
 )
+from permille.models import PerMilleGrant
 
 # Strings that must never appear in a page or file served to the other network.
 SECRET_NAME = "Zebedeo"
@@ -175,6 +176,14 @@ def make_rows(network, first_name, email, receipt_number):
         "recurringplan": plan,
         "receipt": receipt,
         "stripeevent": event,
+        # The 5 per mille screens (permille) name a year received by its pk.
+        "permillegrant": PerMilleGrant.objects.create(
+            network=network,
+            reference_year=today.year - 2,
+            amount_cents=1234567,
+            received_on=today,
+            report_note=f"5 per mille di {first_name}",
+        ),
     }
 
 

@@ -81,6 +81,9 @@ def test_the_walk_finds_the_crm_screens():
         "fundraising_report",
         "fundraising_document",
         "fundraising_expense_remove",
+        "permille_grant",
+        "permille_expense_add",
+        "permille_rendiconto",
     ):
         assert expected in names, expected
 
