@@ -4,7 +4,78 @@ import io
 
 import pytest
 from django.core.management import call_command
-from pytest_django.fixtures import validate_django_db
+from pytest_django.fixtures import _get_databases_for_setup, validate_django_db
+
+from tests import template_db
+
+# --- The test database, migrated once per run (tests/template_db.py) ----------------------------
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the controller, or a run without xdist
+        template_db.new_run()
+
+
+def pytest_unconfigure(config):
+    if not hasattr(config, "workerinput"):
+        from django.db import connection
+        from pytest_django.plugin import blocking_manager_key
+
+        blocker = config.stash.get(blocking_manager_key, None)
+        if blocker is not None:  # pytest-django's; it blocks the database outside fixtures
+            with blocker.unblock():
+                template_db.drop_template(connection)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request,
+    django_test_environment,
+    django_db_blocker,
+    django_db_use_migrations,
+    django_db_keepdb,
+    django_db_createdb,
+    django_db_modify_db_settings,
+):
+    """pytest-django's, except that xdist workers copy one migrated template (see above)."""
+    from django.db import connections
+    from django.test.utils import setup_databases, teardown_databases
+
+    verbosity = request.config.option.verbose
+    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+    keepdb = django_db_keepdb and not django_db_createdb
+    if template_db.run_files() is None or keepdb or not django_db_use_migrations:
+        if not django_db_use_migrations:
+            from pytest_django.fixtures import _disable_migrations
+
+            _disable_migrations()
+        with django_db_blocker.unblock():
+            old_names = setup_databases(
+                verbosity=verbosity,
+                interactive=False,
+                aliases=aliases,
+                serialized_aliases=serialized_aliases,
+                keepdb=keepdb,
+            )
+    else:
+        assert set(aliases) <= {"default"}, "the template covers the default database only"
+        connection = connections["default"]
+        with django_db_blocker.unblock():
+            old_names = [
+                (connection, template_db.setup_worker_database(connection, verbosity), True)
+            ]
+            if "default" in serialized_aliases:
+                connection._test_serialized_contents = connection.creation.serialize_db_to_string()
+    yield
+    if not keepdb:
+        with django_db_blocker.unblock():
+            try:
+                teardown_databases(old_names, verbosity=verbosity)
+            except Exception as exc:
+                request.node.warn(
+                    pytest.PytestWarning(f"Error when trying to teardown test databases: {exc!r}")
+                )
+
 
 # --- The demo, seeded once per test process ------------------------------------------------------
 #
