@@ -33,7 +33,7 @@ def _path():
     return Path(found)
 
 
-_read = {}  # path -> (modification time, text, hash source)
+_read: dict[Path, tuple[int, str, str]] = {}  # path -> (modification time, text, hash)
 
 
 def read(path):

@@ -4,6 +4,7 @@ a `data:` address (the policy's `img-src` allows `data:`), so the largest paint 
 round trip."""
 
 import base64
+
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -27,7 +28,7 @@ def inline_stylesheet():
 
 # A rendition's file never changes under its name (Wagtail names it by image and filter), so
 # its address is kept (bounded: the first images of the pages being served).
-_addresses = {}
+_addresses: dict[str, str | None] = {}
 
 
 def _data_address(file, kind):

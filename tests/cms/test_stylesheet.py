@@ -9,7 +9,8 @@ from cms import stylesheet
 
 
 def _hash(text):
-    return "'sha256-%s'" % base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+    digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+    return f"'sha256-{digest}'"
 
 
 def test_the_stylesheet_and_its_hash_follow_the_file(tmp_path):
