@@ -8,6 +8,7 @@ import base64
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from wagtail.images.shortcuts import get_rendition_or_not_found
 
 from cms import stylesheet
 
@@ -50,7 +51,8 @@ def first_image(image, spec, alt="", css_class=""):
     """The page's first image (its largest paint on a phone): `spec` as Wagtail filters joined
     by '|' (e.g. "fill-640x360|format-webp"), eager and first in the browser's queue; its bytes
     in the page when the rendition is small."""
-    rendition = image.get_rendition(spec)
+    # A missing original file gives Wagtail's 'not-found' image, as its own {% image %} does.
+    rendition = get_rendition_or_not_found(image, spec)
     kind = MIME.get(rendition.file.name.rsplit(".", 1)[-1].lower())
     source = None
     if kind:
@@ -72,7 +74,7 @@ def first_image(image, spec, alt="", css_class=""):
 def first_picture(image, spec, wide_specs, sizes, alt="", css_class=""):
     """`first_image` for phones inside a <picture> whose wider screens (over 30rem) choose from
     `wide_specs` (comma-separated specs, as `spec`) by `sizes`, fetched as usual."""
-    wide = [image.get_rendition(s.strip()) for s in wide_specs.split(",")]
+    wide = [get_rendition_or_not_found(image, s.strip()) for s in wide_specs.split(",")]
     srcset = ", ".join(f"{r.url} {r.width}w" for r in wide)
     return format_html(
         '<picture><source media="(min-width: 30rem)" srcset="{}" sizes="{}">{}</picture>',

@@ -5,7 +5,11 @@ import base64
 import hashlib
 import os
 
+import pytest
+from wagtail.images import get_image_model
+
 from cms import stylesheet
+from cms.templatetags.first_paint import first_image, first_picture
 
 
 def _hash(text):
@@ -41,3 +45,16 @@ def test_a_stylesheet_that_would_end_the_style_element_is_refused(tmp_path):
         assert "</" in str(refused)
     else:
         raise AssertionError("a '</' inside <style> was accepted")
+
+
+@pytest.mark.django_db
+def test_a_first_image_whose_file_is_missing_renders_as_wagtails_own_tag_does():
+    # given an image whose original file is gone (a restored database without its media)
+    image = get_image_model().objects.create(
+        title="Gone", file="original_images/gone.png", width=1200, height=800
+    )
+    # then the page still renders: Wagtail's 'not-found' image, linked, not a 500
+    html = first_image(image, "fill-640x360|format-webp")
+    assert 'src="/media/not-found"' in html
+    picture = first_picture(image, "fill-800x333", "fill-1200x500", "100vw")
+    assert "not-found" in picture
