@@ -16,8 +16,8 @@ request, 2 sync workers): a trivial Django view (the same middleware, no templat
 the baseline, the campaign page rendered for every request (PAGE_CACHE_SECONDS=0), and the
 campaign page served from the cache; req/s and ratios. Target (issue 21): cached > 1,000 req/s
 and > 5x uncached. `--cache-only` runs only this. `--hit-cpu`: the CPU a hit costs in process
-(Django's whole stack, against the trivial view and the Redis lookup alone), which the load of
-other processes does not change.
+(Django's whole stack, config/wsgi.py's exit before it, the trivial view and the Redis lookup
+alone), which the load of other processes does not change.
 
 And a mobile, Lighthouse-like figure: Chromium (Playwright) on a phone viewport with the CPU
 slowed 4x (CDP `Emulation.setCPUThrottlingRate`) and a slow 4G network (CDP
@@ -29,9 +29,10 @@ baseline), the home page and the campaign page, loaded in turn in one run. Targe
 CLS < 0.05, the home page's LCP <= 1.6x the bare page's (issue 21). The pages come from the page
 cache, as to any anonymous phone, served by gunicorn with static and media files from the same
 process (gzip off: a front server would compress). Under this throttling every request waits
-562 ms, so a page with a stylesheet (render-blocking) or whose largest element is an image
-(the home page's first card, the campaign's hero) paints its LCP at least one such wait after
-the bare page: about 1.7x its 0.8 s. `--mobile-only` runs only this.
+562 ms, so a linked stylesheet (render-blocking) or a largest element that is a fetched image
+puts a page's LCP at least one such wait after the bare page (about 1.7x); hence the stylesheet
+inline (its hash in the CSP) and the first image's bytes in the page (cms.stylesheet,
+cms/templatetags/first_paint.py). `--mobile-only` runs only this.
 
 Runs on a throw-away SQLite database, or on a throw-away PostgreSQL database next to
 `DATABASE_URL=postgres://...` if that is set.
@@ -108,7 +109,10 @@ from django.conf import settings
 from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.wsgi import get_wsgi_application
 
-_app = StaticFilesHandler(get_wsgi_application())
+from cms.pagecache import CachedPageExit
+
+# As config/wsgi.py: cached pages answered before Django's stack.
+_app = CachedPageExit(StaticFilesHandler(get_wsgi_application()))
 
 
 def application(environ, start_response):
@@ -563,17 +567,23 @@ def measure_hit_cpu(campaign, requests):
     from django.test.client import RequestFactory
 
     from cms import pagecache
+    from cms.pagecache import CachedPageExit
 
     app = WSGIHandler()
+    exit_app = CachedPageExit(app)  # config/wsgi.py's application
 
-    def through_django(path):
+    def through(application, path):
         def run():
             environ = RequestFactory().get(path, HTTP_HOST="127.0.0.1").environ
-            response = app(environ, lambda status, headers, exc_info=None: None)
+            response = application(environ, lambda status, headers, exc_info=None: None)
             b"".join(response)
-            response.close()
+            if hasattr(response, "close"):
+                response.close()
 
         return run
+
+    def through_django(path):
+        return through(app, path)
 
     key = pagecache._key(RequestFactory().get(campaign.url, HTTP_HOST="127.0.0.1"))
 
@@ -585,6 +595,7 @@ def measure_hit_cpu(campaign, requests):
     figures = {}
     for label, run in (
         ("cached page, whole stack", through_django(campaign.url)),
+        ("cached page, WSGI exit", through(exit_app, campaign.url)),
         ("trivial view, whole stack", through_django(TRIVIAL_PATH)),
         ("the hit's MGET + unpickle", lookup_only),
     ):

@@ -86,8 +86,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    # Below the CSP middleware, so it answers first: the admin's own, looser policy.
-    "config.csp.AdminContentSecurityPolicyMiddleware",
+    # Below the CSP middleware, so it answers first: public pages' policy with the inline
+    # stylesheet's hash, the admin's own looser one.
+    "config.csp.ContentSecurityPolicyChoiceMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Last, as django-axes asks: turns a blocked sign-in into the locked-out page.
     "axes.middleware.AxesMiddleware",

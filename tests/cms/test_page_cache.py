@@ -292,20 +292,30 @@ def test_rendering_the_home_page_writes_nothing_to_the_database(client, demo):
     assert writes == []
 
 
-def test_the_home_page_first_image_is_eager_and_high_priority_and_images_are_webp(client, demo):
+def test_the_home_page_first_image_comes_with_the_page_and_images_are_webp(client, demo):
     html = client.get(_url(HomePage.objects.get())).content.decode()
     images = re.findall(r"<img [^>]*>", html)
     assert len(images) >= 2
-    assert 'fetchpriority="high"' in images[0]
-    assert "lazy" not in images[0]
+    # the first card's image (a phone's largest paint) is in the page: no second round trip
+    first = images[0]
+    assert re.search(r'src="data:image/webp;base64,[A-Za-z0-9+/=]+"', first)
+    assert 'fetchpriority="high"' in first
+    assert "lazy" not in first
+    assert re.search(r'width="\d+" height="\d+"', first)  # its room kept: no layout shift
+    # and the others wait until they are scrolled near, fetched as WebP
     assert all('loading="lazy"' in image for image in images[1:])
-    assert all(".webp" in re.search(r'src="([^"]+)"', image).group(1) for image in images)
+    assert all(".webp" in re.search(r'src="([^"]+)"', image).group(1) for image in images[1:])
 
 
-def test_a_campaign_hero_is_offered_in_webp(client, campaign):
+def test_a_campaign_hero_comes_with_the_page_on_a_phone_and_in_webp_on_wider_screens(
+    client, campaign
+):
     html = client.get(_url(campaign)).content.decode()
-    hero = re.search(r'<img [^>]*class="hero-image"[^>]*>', html).group(0)
-    assert re.search(r'srcset="[^"]*\.webp', hero)
+    picture = re.search(r"<picture>.*?</picture>", html, re.S).group(0)
+    hero = re.search(r'<img [^>]*class="hero-image"[^>]*>', picture).group(0)
+    assert re.search(r'src="data:image/webp;base64,', hero)
+    assert 'fetchpriority="high"' in hero
+    assert re.search(r'<source media="\(min-width: 30rem\)" srcset="[^"]*\.webp 800w', picture)
 
 
 def test_pages_outside_the_story_are_never_cached(client, campaign):
@@ -319,8 +329,9 @@ def test_pages_outside_the_story_are_never_cached(client, campaign):
         response = client.get(ask)
         assert HIT_HEADER not in response
     html = response.content.decode()
-    # the donor's page loads one stylesheet
-    assert len(re.findall(r'rel="stylesheet"', html)) == 1
+    # the donor's page has one stylesheet, in the page (cms.stylesheet), none to fetch
+    assert len(re.findall(r"<style>", html)) == 1
+    assert 'rel="stylesheet"' not in html
 
 
 def test_without_javascript_the_refused_form_comes_back_filled_in_with_a_token(

@@ -2,6 +2,8 @@
 tracking webhook accepts, and what bad input to any public endpoint gets: a clear 4xx and no
 change, never a 500."""
 
+import base64
+import hashlib
 import re
 import subprocess
 import sys
@@ -9,11 +11,26 @@ import sys
 import pytest
 from django.conf import settings as django_settings
 
+from cms.pagecache import HIT_HEADER
 from crm.models import Donation
 
 pytestmark = pytest.mark.django_db
 
-INLINE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle=|\son[a-z]+=", re.I)
+# Inline code a policy could only allow wholesale ('unsafe-inline'): scripts, style attributes
+# and event handlers. <style> elements are checked apart: each must be allowed by its hash.
+INLINE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\sstyle=|\son[a-z]+=", re.I)
+STYLE_ELEMENT = re.compile(r"<style\b[^>]*>(.*?)</style>", re.I | re.S)
+
+
+def unhashed_styles(html, style_src):
+    """The <style> elements of `html` that a browser would refuse under `style-src`: those
+    whose exact text's SHA-256 is not among its hash sources."""
+    allowed = {source for source in style_src if source.startswith("'sha256-")}
+
+    def source(text):
+        return f"'sha256-{base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()}'"
+
+    return [text for text in STYLE_ELEMENT.findall(html) if source(text) not in allowed]
 
 
 @pytest.fixture
@@ -28,19 +45,40 @@ def directives(response):
     return {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
 
 
-def test_public_pages_run_no_inline_code(client, campaign):
+def test_public_pages_run_no_inline_code_but_their_hashed_stylesheet(client, campaign):
     # given the home page, a network page and a campaign page (with its progress bar)
     for url in ("/", campaign.get_parent().url, campaign.url):
-        response = client.get(url)
-        assert response.status_code == 200, url
-        # then their policy allows no inline script or style and no eval
-        policy = directives(response)
-        for directive in ("script-src", "style-src"):
-            assert "'unsafe-inline'" not in policy[directive], url
-            assert "'unsafe-eval'" not in policy[directive], url
-        assert policy["object-src"] == ["'none'"]
-        # and the pages need none: no inline script, style element or attribute, or handler
-        assert not INLINE.findall(response.content.decode()), url
+        for visit in ("rendered", "from the page cache"):
+            response = client.get(url)
+            assert response.status_code == 200, (url, visit)
+            if visit == "from the page cache":
+                assert response[HIT_HEADER] == "hit", url
+            # then their policy allows no inline script or style wholesale and no eval
+            policy = directives(response)
+            for directive in ("script-src", "style-src"):
+                assert "'unsafe-inline'" not in policy[directive], url
+                assert "'unsafe-eval'" not in policy[directive], url
+            assert policy["object-src"] == ["'none'"]
+            html = response.content.decode()
+            # and the pages need none: no inline script, style attribute or handler
+            assert not INLINE.findall(html), url
+            # and their one <style> (the site stylesheet, so a phone paints without fetching
+            # it) is allowed by its hash, also when the page comes whole from the cache
+            assert len(STYLE_ELEMENT.findall(html)) == 1, url
+            assert not unhashed_styles(html, policy["style-src"]), (url, visit)
+
+
+def test_an_inline_style_without_its_hash_in_the_policy_is_caught():
+    # given a page whose policy hashes its stylesheet, and the same page with one more style
+    text = "body{margin:0}"
+    digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+    allowed = ["'self'", f"'sha256-{digest}'"]
+    # then the check passes the hashed one and names the other (a browser would refuse it)
+    assert unhashed_styles(f"<style>{text}</style>", allowed) == []
+    extra = f"<style>{text}</style><style>p{{color:red}}</style>"
+    assert unhashed_styles(extra, allowed) == ["p{color:red}"]
+    # and one changed by a byte is no longer allowed
+    assert unhashed_styles("<style>body{margin:1px}</style>", allowed) == ["body{margin:1px}"]
 
 
 def test_the_admin_keeps_its_own_looser_policy(client, demo):
