@@ -52,6 +52,10 @@ STRIPE_EVENTS_GIVE_UP_AFTER_DAYS = env_int("STRIPE_EVENTS_GIVE_UP_AFTER_DAYS", 4
 # (`worker-1@host`), so a restarted worker takes over its dead predecessor's row.
 PROCESS_NAME = env_str("PROCESS_NAME")
 
+# Backups' manifests are signed with this key (ops.backups; default: SECRET_KEY): a restore
+# needs the same key as the install that made the backup.
+BACKUP_SIGNING_KEY = env_str("BACKUP_SIGNING_KEY")
+
 # --- Retention (ops.pruning; notes: "Retention") ---------------------------------------------
 # Days after which a daily job deletes what is no longer needed. Receipts and their records,
 # gifts, refunds and payouts are never pruned (art. 2220 c.c.: ten years).
