@@ -364,6 +364,9 @@ class StripeEvent(models.Model):
         # checkout that makes the plan, a refund before its payment): kept, acknowledged, and
         # applied when that arrives (campaigns.webhooks.apply_waiting) or by the sweep.
         WAITING = "waiting", _("Waiting for its plan or payment")
+        # Waited longer than Stripe retries what it waits for (campaigns.stripe_waiting): no
+        # longer retried, kept and shown; applied if what it waited for comes after all.
+        GIVEN_UP = "given_up", _("Given up: what it waited for never came")
 
     event_id = models.CharField(max_length=255, unique=True, verbose_name=_("Stripe event id"))
     type = models.CharField(max_length=100, db_index=True, verbose_name=_("type"))

@@ -196,6 +196,18 @@ def create_lines_session(
     return {"id": session.id, "url": session.url}
 
 
+def expire_checkout_session(network, session_id):
+    """Close an open Checkout Session: "after it expires, a customer can't complete" it
+    (https://docs.stripe.com/api/checkout/sessions/expire). Stripe expires only an `open`
+    session; the answer is the session's status afterwards: "expired", or "complete" if it
+    was paid first."""
+    client = _client(network, retries=1)
+    try:
+        return client.v1.checkout.sessions.expire(session_id).status
+    except InvalidRequestError:  # not open any more: say what it became
+        return client.v1.checkout.sessions.retrieve(session_id).status
+
+
 def cancel_subscription(network, subscription_id):
     """Cancel now (https://docs.stripe.com/api/subscriptions/cancel)."""
     sub = _client(network).v1.subscriptions.cancel(subscription_id)

@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 Outcome = StripeEvent.Outcome
 DONE = (Outcome.APPLIED, Outcome.IGNORED)
 # Outcomes that an event may still leave: one applied later or again.
-OPEN = (Outcome.FAILED, Outcome.WAITING)
+OPEN = (Outcome.FAILED, Outcome.WAITING, Outcome.GIVEN_UP)
 
 
 @csrf_exempt

@@ -64,3 +64,22 @@ def cancel_order(order_id: int, *, reason: str, user) -> Order:
             orders._release_order(locked)
             log(instance=locked, action=CANCEL_ACTION, user=user, data={"reason": reason})
     return locked
+
+
+def buyer_gives_up(order: Order) -> bool:
+    """The buyer, back from Checkout without paying, presses "Cancel the order": Stripe's
+    session is expired first, so no payment can arrive once the tickets are back on sale, then
+    the order ends like an expired Checkout (`orders.record_unpaid`). A session Stripe says is
+    complete was paid meanwhile: nothing changes here (its webhook records it) and False is
+    returned. Raises StripeError if Stripe does not answer: nothing changed."""
+    if order.status != Order.Status.PENDING:
+        return order.status == Order.Status.EXPIRED
+    if order.stripe_checkout_session_id:
+        status = stripe_api.expire_checkout_session(order.network, order.stripe_checkout_session_id)
+        if status != "expired":
+            return False
+    with transaction.atomic():
+        locked = orders.lock_order(pk=order.pk)
+        if locked is not None:
+            orders.record_unpaid(locked)
+    return True

@@ -3,20 +3,20 @@ tickets and their QR codes once paid), and the page after leaving Checkout."""
 
 import logging
 import time
+from datetime import timedelta
 
-from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from campaigns import challenge, ratelimit, stripe_api
 from campaigns.views import csrf_failure as campaigns_csrf_failure
 from crm.money import format_amount
 
-from . import orders, tokens
+from . import cancel, orders, tokens
 from .forms import OrderForm
 from .models import EventPage, Order
 from .tasks import checkin_url, qr_png
@@ -148,14 +148,32 @@ def ticket_qr(request, token):
     return HttpResponse(qr_png(url), content_type="image/png")
 
 
+@never_cache
+@require_http_methods(["GET", "POST"])
 def cancelled(request, token):
-    """The buyer left Checkout without paying: the tickets go back on sale."""
-    order = get_object_or_404(Order, token=token)
-    with transaction.atomic():
-        locked = orders.lock_order(pk=order.pk)
-        if locked is not None:
-            orders.record_unpaid(locked)
-    return render(request, "events/cancelled.html", {"event": order.event})
+    """The buyer left Checkout without paying. Showing the page changes nothing (a browser
+    prefetching it or a link scanner may GET it): the tickets stay held until the Checkout
+    expires (HOLD_SECONDS, then Stripe's `checkout.session.expired` frees them), and the buyer
+    can still go back and pay. The button "Cancel the order" (a POST) frees them now. The page
+    is rendered for each visitor (never cached), so its form carries the visitor's own token."""
+    order = get_object_or_404(Order.objects.select_related("event", "network"), token=token)
+    problem = ""
+    if request.method == "POST" and order.status == Order.Status.PENDING:
+        try:
+            if not cancel.buyer_gives_up(order):
+                return HttpResponseRedirect(reverse("events:order", args=[order.token]), status=303)
+        except stripe_api.StripeError:
+            log.exception("could not expire the checkout of order %s", order.pk)
+            problem = _("The payment service is not answering: please try again in a moment.")
+        order.refresh_from_db()
+    context = {
+        "event": order.event,
+        "order": order,
+        "held": order.status == Order.Status.PENDING,
+        "held_until": order.created_at + timedelta(seconds=HOLD_SECONDS),
+        "problem": problem,
+    }
+    return render(request, "events/cancelled.html", context, status=503 if problem else 200)
 
 
 def csrf_failure(request, reason=""):

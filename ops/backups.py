@@ -6,17 +6,21 @@
 - `files/<name>`: every file of the private storage (receipts' PDFs, documents), read from
   whatever it is (a folder or an S3 bucket);
 - `manifest.json`: when, which Trama and which migrations, and the size and SHA-256 of the
-  dump and of every file.
+  dump and of every file;
+- `manifest.sig`: the manifest's HMAC-SHA256 with BACKUP_SIGNING_KEY (default: SECRET_KEY), so
+  that whoever can write the backup's folder cannot forge a file and the manifest with it.
 
 `restore_backup(folder, database=..., storage=...)` checks everything before writing anything:
-the manifest's format, every file's size and SHA-256, no file missing nor added, migrations this
-code knows, an empty target database and no different file already in the target storage. Only
-then does it load the dump (`pg_restore`, or the SQLite backup API) and write the files.
+the manifest's signature and format, every file's size and SHA-256, no file missing nor added,
+migrations this code knows, an empty target database and no different file already in the
+target storage. Only then does it load the dump (`pg_restore`, or the SQLite backup API) and
+write the files.
 
 Entry points: `manage.py backup` and `manage.py restore` (ops/management/commands).
 """
 
 import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -37,6 +41,7 @@ from crm.storage import private_storage
 
 FORMAT = "trama-backup/1"
 MANIFEST = "manifest.json"
+SIGNATURE = "manifest.sig"
 FILES = "files"
 DUMP_NAMES = ("database.dump", "database.sqlite3")
 CHUNK = 1024 * 1024
@@ -98,7 +103,9 @@ def make_backup(folder, *, database="default", storage=None, now=None):
             },
             "files": files,
         }
-        (partial / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+        (partial / MANIFEST).write_text(text)
+        (partial / SIGNATURE).write_text(sign_manifest(text.encode()) + "\n")
         # Complete or absent: a backup interrupted half-way never looks like a good one.
         partial.rename(target)
     except BaseException:
@@ -188,6 +195,27 @@ def run_pg(program, settings_dict, args):
 # --- Restore ------------------------------------------------------------------------------------
 
 
+def sign_manifest(data: bytes) -> str:
+    """The manifest's HMAC-SHA256 (hex) with BACKUP_SIGNING_KEY, or SECRET_KEY if unset."""
+    key = (settings.BACKUP_SIGNING_KEY or settings.SECRET_KEY).encode()
+    return hmac.new(b"trama-backup-manifest:" + key, data, hashlib.sha256).hexdigest()
+
+
+def check_signature(folder):
+    """Refuse a manifest that is not signed, or not with this install's key."""
+    try:
+        signature = (folder / SIGNATURE).read_text().strip()
+    except FileNotFoundError as exc:
+        raise BackupError(
+            f"{folder / MANIFEST} is not signed (no {SIGNATURE}): nothing was restored"
+        ) from exc
+    if not hmac.compare_digest(signature, sign_manifest((folder / MANIFEST).read_bytes())):
+        raise BackupError(
+            f"{folder / MANIFEST}: its signature does not match (the manifest was changed, or "
+            "signed with another BACKUP_SIGNING_KEY); nothing was restored"
+        )
+
+
 def read_manifest(folder):
     folder = Path(folder)
     try:
@@ -217,7 +245,7 @@ def verify_backup(folder):
     present = {
         path.relative_to(folder).as_posix()
         for path in folder.rglob("*")
-        if path.is_file() and path.name != MANIFEST
+        if path.is_file() and path.name not in (MANIFEST, SIGNATURE)
     }
     for relative, entry in sorted(expected.items()):
         path = folder / relative
@@ -237,6 +265,9 @@ def verify_backup(folder):
             "the backup does not match its manifest (tampered with or damaged); "
             "nothing was restored:\n  " + "\n  ".join(problems)
         )
+    # Last, so a damaged file is named first; a manifest rewritten to match a forged file is
+    # caught here.
+    check_signature(folder)
     return manifest
 
 

@@ -89,7 +89,7 @@ class DatabaseCollector:
 
         events = GaugeMetricFamily(
             "trama_stripe_events",
-            "Stripe webhook events kept, by outcome (applied, failed, ignored, pending).",
+            "Stripe webhook events kept, by outcome (applied, failed, waiting, given up...).",
             labels=["outcome"],
         )
         counts = dict(StripeEvent.objects.values_list("outcome").annotate(n=Count("pk")).order_by())

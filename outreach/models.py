@@ -315,6 +315,29 @@ class Delivery(models.Model):
         return isinstance(value, str) and _TOKEN.fullmatch(value) is not None
 
 
+class KeptLink(models.Model):
+    """What stays of a sent delivery once it is pruned (`outreach.results.prune_deliveries`):
+    the key of its email's unsubscribe and preferences links, for whom and from which message.
+    A donor may object to direct marketing at any time (art. 21(2)-(3) GDPR), so the link of
+    any email ever sent keeps working. No address, no tracking: an old link may stop the news,
+    never start them (`subscriptions.proves_current_address`)."""
+
+    token = models.CharField(max_length=32, unique=True, editable=False)
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="+", verbose_name=_("message")
+    )
+    donor = models.ForeignKey(
+        Donor, on_delete=models.CASCADE, related_name="+", verbose_name=_("donor")
+    )
+
+    class Meta:
+        verbose_name = _("kept unsubscribe link")
+        verbose_name_plural = _("kept unsubscribe links")
+
+    def __str__(self):
+        return str(self.message)
+
+
 class CommunityMembership(models.Model):
     """Whether a network takes part in the community of practice: if it does, its yearly
     figures (counts, sums and ratios, never a person, none built from fewer than 5 donors) are

@@ -12,7 +12,7 @@ from django.db.models import Count, DateTimeField, F, OuterRef, Q, Subquery, Sum
 
 from crm.models import KEPT, Donation
 
-from .models import Delivery
+from .models import Delivery, KeptLink
 
 ATTRIBUTION_WINDOW = timedelta(days=30)
 
@@ -73,12 +73,21 @@ def prune_deliveries(message):
     """Keep the message's figures on the message, then delete its per-donor deliveries (who
     opened, clicked, bounced). Only for a message sent (or cancelled) longer ago than the
     attribution window: no gift can be attributed to it any more. Returns how many went.
-    Unsubscribe links of those emails then lead to "link no longer valid"; the donor's
-    preferences stay reachable from any newer email and from the donor's page."""
+    The unsubscribe and preferences links of the emails sent keep working: their key, donor
+    and message stay (`KeptLink`)."""
     with transaction.atomic():
         locked = type(message).objects.select_for_update().get(pk=message.pk)
         if locked.frozen_results is None:
             locked.frozen_results = message_results(locked)
             locked.save(update_fields=["frozen_results"])
+        sent = Delivery.objects.filter(message=locked, sent_at__isnull=False)
+        KeptLink.objects.bulk_create(
+            (
+                KeptLink(token=token, message_id=locked.pk, donor_id=donor_id)
+                for token, donor_id in sent.values_list("token", "donor_id").iterator()
+            ),
+            batch_size=1000,
+            ignore_conflicts=True,
+        )
         deleted, _ = Delivery.objects.filter(message=locked).delete()
     return deleted

@@ -8,7 +8,7 @@ from django.utils import timezone
 from crm.models import Donor
 from crm.portal import set_newsletter
 
-from .models import Delivery
+from .models import Delivery, KeptLink
 
 LANGUAGES = ("it", "en")
 
@@ -22,6 +22,8 @@ def delivery_for_token(token):
         .filter(token=token)
         .first()
     )
+    if delivery is None:
+        delivery = _pruned_delivery(token)
     if delivery is None:
         return None
     # Merged since the message went out: the choice is the kept donor's (in memory only; the
@@ -37,15 +39,29 @@ def delivery_for_token(token):
     return delivery
 
 
+def _pruned_delivery(token):
+    """A pruned delivery's link: an unsaved stand-in from what was kept (`KeptLink`), with no
+    address (so it cannot prove the mailbox) and nothing to record on."""
+    kept = (
+        KeptLink.objects.select_related("donor__network", "message__network")
+        .filter(token=token)
+        .first()
+    )
+    if kept is None:
+        return None
+    return Delivery(token=kept.token, message=kept.message, donor=kept.donor, to="")
+
+
 def unsubscribe(delivery):
     """The donor stops the news (from the message's link or their mail app's one-click
     button): newsletter consent off, and the unsubscription recorded on the delivery it came
     from. Safe to repeat."""
     with transaction.atomic():
         set_newsletter(delivery.donor, False)
-        Delivery.objects.filter(pk=delivery.pk, unsubscribed_at__isnull=True).update(
-            unsubscribed_at=timezone.now()
-        )
+        if delivery.pk is not None:  # a pruned delivery's has nothing to record on
+            Delivery.objects.filter(pk=delivery.pk, unsubscribed_at__isnull=True).update(
+                unsubscribed_at=timezone.now()
+            )
     delivery.donor.newsletter = False
 
 

@@ -39,11 +39,22 @@ HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 10)
 HEARTBEAT_SILENT_AFTER = env_int("HEARTBEAT_SILENT_AFTER", 45)
 # More sweep rules, from apps crm must not import: dotted paths of callables taking `now` and
 # returning counts (crm.sweep.run_sweep runs them after its own).
-WORKER_SWEEPS = ("outreach.sending.sweep", "campaigns.webhooks.sweep_waiting")
+WORKER_SWEEPS = (
+    "outreach.sending.sweep",
+    "campaigns.webhooks.sweep_waiting",
+    "campaigns.stripe_waiting.give_up_waiting",
+)
+# A Stripe event waiting for what it refers to is given up after this many days: Stripe
+# retries an event for up to 3 days (https://docs.stripe.com/webhooks#retries), plus a day.
+STRIPE_EVENTS_GIVE_UP_AFTER_DAYS = env_int("STRIPE_EVENTS_GIVE_UP_AFTER_DAYS", 4)
 # The name a worker or the scheduler beats under (ops.heartbeat.default_name); empty: its
 # host and process id. The supervisor (`bin/trama serve`) gives each child a stable name
 # (`worker-1@host`), so a restarted worker takes over its dead predecessor's row.
 PROCESS_NAME = env_str("PROCESS_NAME")
+
+# Backups' manifests are signed with this key (ops.backups; default: SECRET_KEY): a restore
+# needs the same key as the install that made the backup.
+BACKUP_SIGNING_KEY = env_str("BACKUP_SIGNING_KEY")
 
 # --- Retention (ops.pruning; notes: "Retention") ---------------------------------------------
 # Days after which a daily job deletes what is no longer needed. Receipts and their records,

@@ -2,7 +2,7 @@
 // when asked for. Without JavaScript every field is simply visible.
 (function () {
   "use strict";
-  // The donation form, or an event's ticket form (events/: the same proof of work).
+  // The donation form, or an event's ticket form (events/).
   var form = document.getElementById("give") || document.getElementById("tickets");
   if (!form) return;
   function toggle(checkboxId, selector) {
@@ -32,47 +32,8 @@
       if (radio && other.value) radio.checked = true;
     });
   }
-  // The proof of work asked while a campaign is busy (campaigns.challenge.ProofOfWork): find
-  // the number whose SHA-256 with the puzzle starts with `difficulty` zero bits, then send the
-  // form again (the donor already pressed the button). crypto.subtle needs HTTPS (or localhost).
-  var pow = form.querySelector("[data-pow]");
-  if (pow && window.crypto && window.crypto.subtle && window.TextEncoder) {
-    var puzzle = pow.querySelector('input[name="pow_puzzle"]').value;
-    var answer = pow.querySelector('input[name="pow_answer"]');
-    var bits = parseInt(pow.getAttribute("data-difficulty"), 10);
-    var encoder = new TextEncoder();
-    var zeroBits = function (buffer) {
-      var bytes = new Uint8Array(buffer);
-      var count = 0;
-      for (var i = 0; i < bytes.length; i++) {
-        if (bytes[i] === 0) { count += 8; continue; }
-        return count + Math.clz32(bytes[i]) - 24;
-      }
-      return count;
-    };
-    var search = function (start) {
-      var batch = [];
-      for (var n = start; n < start + 512; n++) {
-        batch.push(crypto.subtle.digest("SHA-256", encoder.encode(puzzle + ":" + n)));
-      }
-      return Promise.all(batch).then(function (digests) {
-        for (var j = 0; j < digests.length; j++) {
-          if (zeroBits(digests[j]) >= bits) return start + j;
-        }
-        return search(start + 512);
-      });
-    };
-    form.addEventListener("submit", function (event) {
-      if (!answer.value) event.preventDefault();
-    });
-    search(0).then(function (found) {
-      answer.value = String(found);
-      // A form refused while giving another way (a bank transfer) goes back where it came from.
-      var other = form.querySelector("[data-form-action]");
-      if (other) form.action = other.getAttribute("data-form-action");
-      form.submit();
-    });
-  }
+  // The proof of work asked while a campaign is busy (campaigns.challenge.ProofOfWork) is
+  // solved by static/js/proof_of_work.js, loaded with the check (campaigns/_proof_of_work.html).
 })();
 
 // The campaign's figures, refreshed every few seconds from the live figures endpoint: the page

@@ -1,7 +1,11 @@
-// The proof of work asked of a sign-in (crm.challenge, accounts.forms): find the number whose
-// SHA-256 with the puzzle starts with `difficulty` zero bits, in the background. A press of the
-// button before it is found waits for it, then the form goes. crypto.subtle needs HTTPS (or
-// localhost). giving.js does the same for a busy campaign's form.
+// The proof of work asked of a sign-in (crm.challenge, accounts.forms) and of a busy campaign's
+// or event's form (campaigns.challenge.ProofOfWork): find the number whose SHA-256 with the
+// puzzle starts with `difficulty` zero bits, in the background. The one solver of every form
+// that asks it: its template loads this script with the check.
+// Sign-in: a press of the button before the number is found waits for it, then the form goes.
+// `data-pow-send="found"` (a busy campaign's form: it came back with the check after the donor
+// pressed the button): the form goes as soon as the number is found.
+// crypto.subtle needs HTTPS (or localhost).
 (function () {
   "use strict";
   var pow = document.querySelector("[data-pow]");
@@ -10,6 +14,7 @@
   var puzzle = pow.querySelector('input[name="pow_puzzle"]').value;
   var answer = pow.querySelector('input[name="pow_answer"]');
   var bits = parseInt(pow.getAttribute("data-difficulty"), 10);
+  var sendWhenFound = pow.getAttribute("data-pow-send") === "found";
   var encoder = new TextEncoder();
   var waiting = false;
   var zeroBits = function (buffer) {
@@ -38,6 +43,10 @@
   });
   search(0).then(function (found) {
     answer.value = String(found);
-    if (waiting) form.submit();
+    if (!waiting && !sendWhenFound) return;
+    // A form refused while giving another way (a bank transfer) goes back where it came from.
+    var other = form.querySelector("[data-form-action]");
+    if (other) form.action = other.getAttribute("data-form-action");
+    form.submit();
   });
 })();

@@ -86,3 +86,28 @@ def test_seed_is_idempotent(demo):
     call_command("seed_demo", stdout=io.StringIO())
     assert NetworkPage.objects.count() == 2
     assert CampaignPage.objects.count() == 2
+
+
+def test_the_promote_tab_speaks_italian(client_as, demo):
+    """Wagtail's Italian catalogue leaves the Promote tab's "title tag" and "meta description"
+    (and the title tag's help) in English; ours, read first (LOCALE_PATHS), translates them."""
+    from wagtail.users.models import UserProfile
+
+    # given a communicator whose admin is in Italian
+    client = client_as("comunicazione-oltre-il-ponte")
+    profile = UserProfile.get_for_user(
+        get_user_model().objects.get(username="comunicazione-oltre-il-ponte")
+    )
+    profile.preferred_language = "it"
+    profile.save()
+    own = NetworkPage.objects.get(network=demo["oltre-il-ponte"])
+    # when they open their page's editor
+    html = client.get(f"/admin/pages/{own.pk}/edit/").content.decode()
+    # then the Promote tab's labels read in Italian
+    assert "Titolo nei risultati di ricerca" in html
+    assert "Descrizione nei risultati di ricerca" in html
+    assert "titolo cliccabile" in html
+    # and so does the editor's check of an empty description (in a JSON attribute)
+    assert "La descrizione per i motori di ricerca" in html
+    for english in ("Title tag", "Meta description", "clickable headline", "concise description"):
+        assert english not in html

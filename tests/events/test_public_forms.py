@@ -156,7 +156,7 @@ def test_a_busy_event_asks_the_challenge(client, event, types, settings):
     asked = client.post(buy_url(event), form)
     assert asked.status_code == 400 and not Order.objects.exists()
     html = asked.content.decode()
-    assert 'data-testid="challenge"' in html and "js/giving.js" in html
+    assert 'data-testid="challenge"' in html and "js/proof_of_work.js" in html
     assert client.post(buy_url(event), {**form, **solve(html)}).status_code == 303
     assert Order.objects.count() == 1
 

@@ -134,16 +134,68 @@ def test_a_sold_out_type_reserves_nothing(client, event, types):
     assert ticket_type.sold == 49
 
 
-def test_leaving_checkout_puts_the_tickets_back_on_sale(client, event, types, stripe_standin):
+def _session(order):
+    from campaigns.stripe_api import _client
+
+    return _client(order.network).v1.checkout.sessions.retrieve(order.stripe_checkout_session_id)
+
+
+def test_coming_back_from_checkout_frees_nothing_until_the_buyer_says_so(
+    client, event, types, stripe_standin
+):
+    """Given a buyer who left Checkout, the page they come back to (a GET: a browser
+    prefetching it or a mail scanner following it does the same) shows a button and changes
+    nothing: the tickets stay held and the Checkout can still be paid."""
     response = client.post(buy_url(event), {**BUYER, f"qty_{types['Adulto'].pk}": "2"})
     assert response.status_code == 303
     order = Order.objects.get()
+    page = client.get(reverse("events:cancelled", args=[order.token]))
+    assert page.status_code == 200
+    assert "no-store" in page["Cache-Control"]
+    html = page.content.decode()
+    assert 'method="post"' in html and "csrfmiddlewaretoken" in html
+    assert "Annulla l'ordine" in html
+    order.refresh_from_db()
     types["Adulto"].refresh_from_db()
-    assert types["Adulto"].sold == 2
-    client.get(reverse("events:cancelled", args=[order.token]))
+    assert (order.status, types["Adulto"].sold) == ("pending", 2)
+    assert _session(order).status == "open"
+
+
+def test_cancelling_the_order_closes_its_checkout_and_puts_the_tickets_back_on_sale(
+    client, event, types, stripe_standin
+):
+    """Given a buyer back from Checkout, when they press "Cancel the order", Stripe's session
+    is expired first (no payment can follow) and then the tickets go back on sale; pressing
+    again changes nothing."""
+    response = client.post(buy_url(event), {**BUYER, f"qty_{types['Adulto'].pk}": "2"})
+    assert response.status_code == 303
+    order = Order.objects.get()
+    url = reverse("events:cancelled", args=[order.token])
+    page = client.post(url)
+    assert page.status_code == 200
     order.refresh_from_db()
     types["Adulto"].refresh_from_db()
     assert (order.status, types["Adulto"].sold) == ("expired", 0)
+    assert _session(order).status == "expired"
+    assert "ordine è annullato" in page.content.decode()
+    assert client.post(url).status_code == 200
+    types["Adulto"].refresh_from_db()
+    assert types["Adulto"].sold == 0
+
+
+def test_an_order_paid_meanwhile_is_not_cancelled(client, event, types, stripe_standin):
+    """Given a buyer who paid in another tab (Stripe's webhook not arrived yet), pressing
+    "Cancel the order" on the old tab frees nothing: Stripe refuses to expire a completed
+    session, and the buyer is sent to their order's page."""
+    response = client.post(buy_url(event), {**BUYER, f"qty_{types['Adulto'].pk}": "2"})
+    _pay(response["Location"])
+    order = Order.objects.get()
+    page = client.post(reverse("events:cancelled", args=[order.token]))
+    assert page.status_code == 303
+    assert page["Location"] == reverse("events:order", args=[order.token])
+    order.refresh_from_db()
+    types["Adulto"].refresh_from_db()
+    assert (order.status, types["Adulto"].sold) == ("pending", 2)
 
 
 def test_an_unpaid_order_holds_its_tickets_for_minutes_not_a_day(

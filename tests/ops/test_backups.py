@@ -190,6 +190,21 @@ def tamperings(backup, receipt):
         (folder / "manifest.json").write_text(json.dumps(manifest))
         return "unsafe file name"
 
+    def forge_a_pdf_and_its_hash(folder):
+        # a forger who rewrites a file and the manifest to match: only the signature tells
+        forged = b"%PDF forged receipt"
+        (folder / "files" / receipt.pdf.name).write_bytes(forged)
+        manifest = json.loads((folder / "manifest.json").read_text())
+        for entry in manifest["files"]:
+            if entry["path"] == receipt.pdf.name:
+                entry.update(sha256=sha256(forged), size=len(forged))
+        (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        return "signature does not match"
+
+    def remove_the_signature(folder):
+        (folder / "manifest.sig").unlink()
+        return "is not signed"
+
     def break_the_manifest(folder):
         (folder / "manifest.json").write_text("{not json")
         return "not valid JSON"
@@ -201,6 +216,8 @@ def tamperings(backup, receipt):
         add_a_file,
         rewrite_the_manifests_hash,
         a_name_leaving_the_folder,
+        forge_a_pdf_and_its_hash,
+        remove_the_signature,
         break_the_manifest,
     ]
 

@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.tasks import TaskResultStatus
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks_db.models import DBTaskResult
@@ -232,6 +233,36 @@ def test_old_deliveries_go_and_the_messages_figures_stay(db, settings, network):
     assert Donation.objects.get(pk=gift.pk).amount_cents == 4000
     # and a second run finds nothing more to do
     assert pruning.prune_outreach_deliveries(NOW) == 0
+
+
+def test_an_unsubscribe_link_older_than_the_pruning_still_works(client, db, settings, network):
+    """A donor may object to direct marketing at any time (art. 21(2)-(3) GDPR): the
+    unsubscribe link of any email ever sent keeps working after its delivery is pruned."""
+    # given a donor who gets the news, and a message sent to them 400 days ago, pruned
+    settings.OUTREACH_DELIVERIES_RETENTION_DAYS = 365
+    donor = Donor.objects.create(
+        network=network, first_name="Gina", email="gina@example.org", newsletter=True
+    )
+    message, (delivery,) = sent_message(network, [donor], 400)
+    assert pruning.prune_outreach_deliveries(NOW) == 1
+    assert not Delivery.objects.filter(message=message).exists()
+    # when they follow the old email's unsubscribe link, the page asks
+    url = reverse("outreach_public:unsubscribe", args=[delivery.token])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "gina@example.org" not in page.content.decode()  # what is kept holds no address
+    donor.refresh_from_db()
+    assert donor.newsletter is True
+    # and their mail app's one-click button (RFC 8058) unsubscribes them
+    assert client.post(url, {"List-Unsubscribe": "One-Click"}).status_code == 200
+    donor.refresh_from_db()
+    assert donor.newsletter is False
+    # and the old email's preferences link opens, but cannot start the news again
+    preferences = reverse("outreach_public:preferences", args=[delivery.token])
+    assert client.get(preferences).status_code == 200
+    assert client.post(preferences, {"newsletter": "on", "language": "it"}).status_code == 400
+    donor.refresh_from_db()
+    assert donor.newsletter is False
 
 
 def test_deliveries_inside_the_attribution_window_stay_whatever_the_setting(db, settings, network):

@@ -193,6 +193,8 @@ def test_the_sweep_reports_each_rule(give):
         "messages_resumed": 0,
         # campaigns' rule: Stripe events waiting for their plan or payment
         "stripe_events_applied": 0,
+        # and its end: Stripe events waiting longer than Stripe retries, given up
+        "stripe_events_given_up": 0,
     }
 
 
