@@ -201,13 +201,18 @@ def sign_manifest(data: bytes) -> str:
     return hmac.new(b"trama-backup-manifest:" + key, data, hashlib.sha256).hexdigest()
 
 
-def check_signature(folder):
-    """Refuse a manifest that is not signed, or not with this install's key."""
+def check_signature(folder, *, unsigned=False):
+    """Refuse a manifest that is not signed, or not with this install's key. `unsigned`: the
+    operator vouches for a backup made before Trama signed its manifests (December 2026); a
+    signature that is there is still checked."""
     try:
         signature = (folder / SIGNATURE).read_text().strip()
     except FileNotFoundError as exc:
+        if unsigned:
+            return
         raise BackupError(
-            f"{folder / MANIFEST} is not signed (no {SIGNATURE}): nothing was restored"
+            f"{folder / MANIFEST} is not signed (no {SIGNATURE}): nothing was restored "
+            "(a backup made before Trama signed its manifests: `manage.py restore --unsigned`)"
         ) from exc
     if not hmac.compare_digest(signature, sign_manifest((folder / MANIFEST).read_bytes())):
         raise BackupError(
@@ -229,7 +234,7 @@ def read_manifest(folder):
     return manifest
 
 
-def verify_backup(folder):
+def verify_backup(folder, *, unsigned=False):
     """Check the backup against its manifest; return the manifest, or raise BackupError naming
     every file that is missing, added, or not what the manifest says."""
     folder = Path(folder)
@@ -267,7 +272,7 @@ def verify_backup(folder):
         )
     # Last, so a damaged file is named first; a manifest rewritten to match a forged file is
     # caught here.
-    check_signature(folder)
+    check_signature(folder, unsigned=unsigned)
     return manifest
 
 
@@ -284,14 +289,14 @@ def check_migrations_known(manifest):
         )
 
 
-def restore_backup(folder, *, settings_dict=None, storage=None):
+def restore_backup(folder, *, settings_dict=None, storage=None, unsigned=False):
     """Restore the backup in `folder` into the (empty) database `settings_dict` (default: the
     default database's settings) and the private storage `storage` (default: the configured
     one). Verifies everything first; raises BackupError and writes nothing if anything is off."""
     folder = Path(folder)
     settings_dict = settings_dict or connections["default"].settings_dict
     storage = storage or private_storage()
-    manifest = verify_backup(folder)
+    manifest = verify_backup(folder, unsigned=unsigned)
     check_migrations_known(manifest)
     vendor = manifest["database"]["vendor"]
     engine_vendor = settings_dict["ENGINE"].rsplit(".", 1)[-1].replace("sqlite3", "sqlite")

@@ -246,6 +246,27 @@ def test_a_tampered_backup_is_refused_and_nothing_is_written(receipts, tmp_path,
         assert not (tmp_path / f"restored-{number}").exists(), tamper.__name__
 
 
+def test_a_backup_made_before_signing_restores_only_when_the_operator_says_so(
+    receipts, tmp_path, target_database
+):
+    # given a backup made before Trama signed its manifests
+    backup = make_backup(tmp_path / "backups")
+    (backup / "manifest.sig").unlink()
+    restored_storage = FileSystemStorage(location=tmp_path / "restored")
+    # when restored as any backup, it is refused, and the message says what to do
+    with pytest.raises(BackupError, match="--unsigned"):
+        restore_backup(backup, settings_dict=target_database, storage=restored_storage)
+    # and a file changed in it is still caught with --unsigned
+    copy = tmp_path / "copy"
+    shutil.copytree(backup, copy)
+    (copy / "files" / receipts[0].pdf.name).write_bytes(b"%PDF-1.7 forged")
+    with pytest.raises(BackupError, match="does not match its manifest"):
+        restore_backup(copy, settings_dict=target_database, storage=restored_storage, unsigned=True)
+    # when the operator vouches for it, it restores byte for byte
+    restore_backup(backup, settings_dict=target_database, storage=restored_storage, unsigned=True)
+    check_round_trip(receipts, backup, target_database, restored_storage)
+
+
 def test_the_commands_back_up_and_refuse_a_database_that_is_not_empty(receipts, tmp_path):
     # when the operator runs `manage.py backup`
     out = io.StringIO()

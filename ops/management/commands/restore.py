@@ -14,10 +14,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("backup", help="the backup folder (trama-backup-...)")
+        parser.add_argument(
+            "--unsigned",
+            action="store_true",
+            help="accept a backup with no manifest.sig (made before Trama signed its manifests); "
+            "every file is still checked against the manifest",
+        )
 
-    def handle(self, *args, backup, **options):
+    def handle(self, *args, backup, unsigned, **options):
         try:
-            manifest = restore_backup(backup)
+            manifest = restore_backup(backup, unsigned=unsigned)
         except BackupError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
