@@ -1,7 +1,7 @@
 """The tenant: a network, its issuing entity's legal data and its partners, and the queryset
 that scopes every other record to the networks a user may reach."""
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
@@ -32,7 +32,9 @@ class NetworkQuerySet(models.QuerySet):
 class Network(ClusterableModel):
     """A territorial welfare network (rete territoriale): the tenant.
 
-    Holds the legal data of its issuing entity (ente capofila), printed on every receipt.
+    Holds the legal data of its lead issuing entity (ente capofila), kept in step with the
+    lead `IssuingEntity` (crm.models.entities): receipts print their own entity's data, which
+    may be a partner entity of the network.
     Edited by superusers in Settings → Networks. Creating one creates its communicators' and
     treasurers' groups (see `crm.signals`).
     """
@@ -212,6 +214,23 @@ class Network(ClusterableModel):
         self.codice_fiscale = normalise_code(self.codice_fiscale)
         self.partita_iva = normalise_code(self.partita_iva)
         self.province = self.province.upper()
+
+    def save(self, *args, **kwargs):
+        from .entities import LEGAL_FIELDS, sync_lead_from_network
+
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            fields = kwargs.get("update_fields")
+            legal = {name.removesuffix("_id") for name in LEGAL_FIELDS}
+            if fields is None or legal & set(fields):
+                sync_lead_from_network(self)
+
+    @property
+    def lead_entity(self):
+        """The network's lead issuing entity (crm.models.entities)."""
+        from .entities import lead_entity
+
+        return lead_entity(self)
 
     @property
     def full_address(self):
