@@ -5,6 +5,7 @@ network's own legal fields (kept in step both ways, `sync_lead_from_network` and
 association) are entities of their own, each with its receipt series, declared income and
 Agenzia Entrate data, and optionally its own treasurers."""
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -38,8 +39,16 @@ LEGAL_FIELDS = (
 
 class IssuingEntityQuerySet(models.QuerySet):
     def for_user(self, user):
-        """Entities whose gifts the user may reach: every entity of the networks they are a
-        treasurer of, and the entities they are a treasurer of."""
+        """Entities the user manages: every entity of the networks they are a treasurer of."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(network__in=Network.objects.for_user(user))
+
+    def reached_by(self, user):
+        """Entities whose gifts the user may reach: those of the networks they are a treasurer
+        of, and the entities they are a treasurer of."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_superuser:
@@ -181,6 +190,16 @@ class IssuingEntity(models.Model):
         self.codice_fiscale = normalise_code(self.codice_fiscale)
         self.partita_iva = normalise_code(self.partita_iva)
         self.province = self.province.upper()
+        self.receipt_series = self.receipt_series.strip()
+        if not self.is_lead and not self.receipt_series:
+            raise ValidationError(
+                {
+                    "receipt_series": _(
+                        "Give this entity a receipt prefix of its own (e.g. its initials): its "
+                        "receipts are numbered apart from the lead entity's."
+                    )
+                }
+            )
 
     @property
     def full_address(self):

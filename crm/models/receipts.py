@@ -149,6 +149,13 @@ class Receipt(models.Model):
     def __str__(self):
         return self.number
 
+    def save(self, *args, **kwargs):
+        # A receipt written without naming its entity (fixtures, tools) is the lead entity's;
+        # `crm.receipts` always names it.
+        if self.entity_id is None and self.network_id is not None:
+            self.entity = self.network.lead_entity
+        super().save(*args, **kwargs)
+
 
 class DonorEmail(models.Model):
     """One email to a donor: the thank-you with a receipt attached, the notice that a monthly
