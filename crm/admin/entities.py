@@ -16,7 +16,7 @@ class IssuingEntityViewSet(ScopedModelViewSet):
     icon = "site"
     menu_label = _("Issuing entities")
     add_to_admin_menu = False
-    url_names = {"index", "add", "edit", "inspect", "history"}
+    url_names = {"index", "index_results", "add", "edit", "inspect", "history", "history_results"}
     empty_message = _("No issuing entity yet.")
     list_display = [
         "legal_name",
