@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('campaigns', '0009_matching_pledges'),
-        ('crm', '0025_lead_entities'),
+        ('crm', '0026_receipt_entity_required'),
     ]
 
     operations = [

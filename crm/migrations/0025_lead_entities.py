@@ -1,11 +1,10 @@
 """Issuing entities (issue 26): each network gets its lead entity from its own legal fields,
 and every receipt, receipt counter and gift recorded so far is pointed at it. Receipt numbers,
 sequences, series and files are not touched: the lead entity's series goes on from the
-network's counter. (Its own migration: PostgreSQL alters no table with row updates pending in
-the same transaction.)"""
+network's counter. (The rows alone: PostgreSQL alters no table with row changes pending in the
+same transaction, so the schema that follows is 0026.)"""
 
-import django.db.models.deletion
-from django.db import migrations, models
+from django.db import migrations
 
 # The network's legal fields at this migration (the lead entity's), copied as they are.
 LEGAL_FIELDS = (
@@ -53,50 +52,4 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(create_lead_entities, migrations.RunPython.noop),
-        migrations.AlterField(
-            model_name="receipt",
-            name="entity",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="receipts",
-                to="crm.issuingentity",
-                verbose_name="issuing entity",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="receiptcounter",
-            name="entity",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="crm.issuingentity",
-                verbose_name="entity",
-            ),
-        ),
-        migrations.AddConstraint(
-            model_name="receipt",
-            constraint=models.UniqueConstraint(
-                fields=("entity", "year", "sequence"), name="receipt_number_unique_per_entity"
-            ),
-        ),
-        migrations.AddConstraint(
-            model_name="receiptcounter",
-            constraint=models.UniqueConstraint(
-                fields=("entity", "year"), name="one_counter_per_entity_year"
-            ),
-        ),
-        migrations.AddConstraint(
-            model_name="issuingentity",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("is_lead", True)),
-                fields=("network",),
-                name="one_lead_entity_per_network",
-            ),
-        ),
-        migrations.AddConstraint(
-            model_name="issuingentity",
-            constraint=models.UniqueConstraint(
-                fields=("network", "receipt_series"), name="one_receipt_series_per_entity"
-            ),
-        ),
     ]
