@@ -274,8 +274,8 @@ def policy_for(model):
 for _model in (Donor, RecurringPlan, ImportBatch):
     register_network_policy(_model)
 # Gifts and receipts belong to an issuing entity: its own treasurers reach them too.
-for _model in (Donation, Receipt):
-    register_network_policy(_model, NetworkPermissionPolicy(_model, entities=True))
+for _entity_model in (Donation, Receipt):
+    register_network_policy(_entity_model, NetworkPermissionPolicy(_entity_model, entities=True))
 # The network's treasurers manage its issuing entities (an entity's own treasurers do not).
 register_network_policy(IssuingEntity)
 # Goods given are gifts: the donations' permissions decide (no new permission to provision).

@@ -1,6 +1,6 @@
 """The issuing entities of a network (enti emittenti): the legal bodies that receive its gifts
 and sign their receipts. Every network has one lead entity (ente capofila), whose data are the
-network's own legal fields (kept in step both ways, `sync_lead_from_network` and
+network's own legal fields (kept in step both ways, `Network.sync_lead_entity` and
 `IssuingEntity.save`); partners that receive the money of a project (a cooperative, an
 association) are entities of their own, each with its receipt series, declared income and
 Agenzia Entrate data, and optionally its own treasurers."""
@@ -12,29 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..money import CentsField
 from ..validators import normalise_code, validate_codice_fiscale, validate_partita_iva
-from .network import Network, NetworkScopedQuerySet
-
-# The legal fields the lead entity shares with its network (the network's Settings form edits
-# them; the entity's own form too): one list, so the two never drift apart.
-LEGAL_FIELDS = (
-    "legal_name",
-    "codice_fiscale",
-    "partita_iva",
-    "entity_kind",
-    "runts_number",
-    "tax_regime",
-    "street_address",
-    "postal_code",
-    "city",
-    "province",
-    "email",
-    "phone",
-    "signer_name",
-    "signer_role",
-    "logo_id",
-    "receipt_series",
-    "declared_income_cents",
-)
+from .network import LEGAL_FIELDS, Network, NetworkScopedQuerySet
 
 
 class IssuingEntityQuerySet(models.QuerySet):
@@ -205,23 +183,6 @@ class IssuingEntity(models.Model):
     def full_address(self):
         province = f" ({self.province})" if self.province else ""
         return f"{self.street_address}, {self.postal_code} {self.city}{province}"
-
-
-def sync_lead_from_network(network):
-    """Create or update the network's lead entity from the network's legal fields."""
-    values = {name: getattr(network, name) for name in LEGAL_FIELDS}
-    updated = IssuingEntity.objects.filter(network=network, is_lead=True).update(**values)
-    if not updated:
-        IssuingEntity.objects.create(network=network, is_lead=True, **values)
-
-
-def lead_entity(network):
-    """The network's lead entity (created from its legal fields if it is missing)."""
-    entity = IssuingEntity.objects.filter(network=network, is_lead=True).first()
-    if entity is None:
-        sync_lead_from_network(network)
-        entity = IssuingEntity.objects.get(network=network, is_lead=True)
-    return entity
 
 
 class EntityScopedQuerySet(NetworkScopedQuerySet):

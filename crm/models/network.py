@@ -11,6 +11,28 @@ from wagtail.models import Orderable
 from ..money import CentsField
 from ..validators import normalise_code, validate_codice_fiscale, validate_partita_iva
 
+# The legal fields the lead issuing entity shares with its network (the network's Settings form
+# edits them; the entity's own form too): one list, so the two never drift apart.
+LEGAL_FIELDS = (
+    "legal_name",
+    "codice_fiscale",
+    "partita_iva",
+    "entity_kind",
+    "runts_number",
+    "tax_regime",
+    "street_address",
+    "postal_code",
+    "city",
+    "province",
+    "email",
+    "phone",
+    "signer_name",
+    "signer_role",
+    "logo_id",
+    "receipt_series",
+    "declared_income_cents",
+)
+
 
 class NetworkQuerySet(models.QuerySet):
     def for_user(self, user):
@@ -216,21 +238,28 @@ class Network(ClusterableModel):
         self.province = self.province.upper()
 
     def save(self, *args, **kwargs):
-        from .entities import LEGAL_FIELDS, sync_lead_from_network
-
         with transaction.atomic():
             super().save(*args, **kwargs)
             fields = kwargs.get("update_fields")
             legal = {name.removesuffix("_id") for name in LEGAL_FIELDS}
             if fields is None or legal & set(fields):
-                sync_lead_from_network(self)
+                self.sync_lead_entity()
+
+    def sync_lead_entity(self):
+        """Create or update the network's lead entity (crm.models.entities) from the
+        network's legal fields."""
+        values = {name: getattr(self, name) for name in LEGAL_FIELDS}
+        if not self.entities.filter(is_lead=True).update(**values):
+            self.entities.create(is_lead=True, **values)
 
     @property
     def lead_entity(self):
-        """The network's lead issuing entity (crm.models.entities)."""
-        from .entities import lead_entity
-
-        return lead_entity(self)
+        """The network's lead issuing entity (created from its legal fields if missing)."""
+        entity = self.entities.filter(is_lead=True).first()
+        if entity is None:
+            self.sync_lead_entity()
+            entity = self.entities.get(is_lead=True)
+        return entity
 
     @property
     def full_address(self):

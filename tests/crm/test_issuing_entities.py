@@ -259,3 +259,31 @@ def test_the_lead_entity_follows_the_network_and_back(two_entities):
     network.refresh_from_db()
     assert network.legal_name == "Associazione Rete Enti ETS"
     assert IssuingEntity.objects.filter(network=network, is_lead=True).count() == 1
+
+
+def test_an_offline_gift_is_recorded_for_the_entity_the_treasurer_chooses(
+    client, two_entities, network_factory
+):
+    # given a donor of the network and another network's entity
+    network, partner = two_entities["network"], two_entities["partner"]
+    donor = two_entities["gifts"]["partner"][0].donor
+    other = network_factory("rete-altra").lead_entity
+    client.force_login(two_entities["network_treasurer"])
+    fields = {
+        "donor": donor.pk,
+        "amount": "120,50",
+        "received_on": f"{Y}-07-01",
+        "method": "bank_transfer",
+        "wants_receipt": "on",
+    }
+    # when the treasurer records a bank transfer received by the partner
+    response = client.post(reverse("crm_donation:add"), {**fields, "entity": partner.pk})
+    assert response.status_code == 302
+    # then the gift is the partner's and its receipt is in the partner's series
+    gift = Donation.objects.get(amount_cents=12050)
+    assert gift.entity == partner
+    assert gift.receipts.get().number == f"CP-{Y}/00001"
+    # and another network's entity is not offered: refused, nothing recorded
+    response = client.post(reverse("crm_donation:add"), {**fields, "entity": other.pk})
+    assert response.status_code == 200
+    assert Donation.objects.filter(network=network, amount_cents=12050).count() == 1
