@@ -2,13 +2,23 @@
 receipts (issue 26). The network's treasurers add and edit them; the lead entity's data are the
 network's own (kept in step). Entities are never deleted: their receipts keep them."""
 
+from django.forms import modelform_factory
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.admin.ui.tables import BooleanColumn, Column
 
 from crm.models import IssuingEntity
 
-from .common import ScopedModelViewSet
+from .common import ScopedForm, ScopedModelViewSet
+
+
+class IssuingEntityForm(ScopedForm):
+    """The user's networks only (ScopedForm); an entity never moves to another network, its
+    receipts stay where they were issued."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["network"].disabled = True
 
 
 class IssuingEntityViewSet(ScopedModelViewSet):
@@ -39,36 +49,26 @@ class IssuingEntityViewSet(ScopedModelViewSet):
         "signer_name",
         "signer_role",
     ]
-    panels = [
-        FieldPanel("network"),
-        MultiFieldPanel(
-            [
-                FieldPanel("legal_name"),
-                FieldPanel("codice_fiscale"),
-                FieldPanel("partita_iva"),
-                FieldPanel("entity_kind"),
-                FieldPanel("runts_number"),
-                FieldPanel("tax_regime"),
-            ],
-            heading=_("Legal data printed on receipts"),
-        ),
-        MultiFieldPanel(
-            [
-                FieldPanel("street_address"),
-                FieldPanel("postal_code"),
-                FieldPanel("city"),
-                FieldPanel("province"),
-                FieldPanel("email"),
-                FieldPanel("phone"),
-            ],
-            heading=_("Registered address and contacts"),
-        ),
-        MultiFieldPanel(
-            [FieldPanel("signer_name"), FieldPanel("signer_role"), FieldPanel("logo")],
-            heading=_("Signature"),
-        ),
-        MultiFieldPanel(
-            [FieldPanel("receipt_series"), FieldPanel("declared_income_cents")],
-            heading=_("Receipts and Agenzia Entrate data"),
-        ),
+    form_fields = [
+        "network",
+        "legal_name",
+        "codice_fiscale",
+        "partita_iva",
+        "entity_kind",
+        "runts_number",
+        "tax_regime",
+        "street_address",
+        "postal_code",
+        "city",
+        "province",
+        "email",
+        "phone",
+        "signer_name",
+        "signer_role",
+        "logo",
+        "receipt_series",
+        "declared_income_cents",
     ]
+
+    def get_form_class(self, for_update=False):
+        return modelform_factory(self.model, form=IssuingEntityForm, fields=self.form_fields)

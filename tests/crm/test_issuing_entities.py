@@ -221,8 +221,11 @@ def test_the_network_treasurer_sees_both_entities(client, two_entities):
     assert "Cooperativa sociale Il Ponte" in entities_page
 
 
-def test_the_network_treasurer_adds_an_entity_with_its_own_series(client, two_entities):
+def test_the_network_treasurer_adds_an_entity_with_its_own_series(
+    client, two_entities, network_factory
+):
     network = two_entities["network"]
+    other = network_factory("rete-altrui")
     client.force_login(two_entities["network_treasurer"])
     fields = {
         "network": network.pk,
@@ -241,11 +244,18 @@ def test_the_network_treasurer_adds_an_entity_with_its_own_series(client, two_en
     assert response.status_code == 200
     assert "receipt prefix of its own" in response.content.decode()
     assert not IssuingEntity.objects.filter(legal_name="Associazione La Rete APS").exists()
+    # in another network: refused, nothing saved
+    response = client.post(
+        reverse("crm_entity:add"), {**fields, "receipt_series": "LR", "network": other.pk}
+    )
+    assert response.status_code == 200
+    assert not IssuingEntity.objects.filter(legal_name="Associazione La Rete APS").exists()
     # with one: saved, with a treasurers' group of its own
     response = client.post(reverse("crm_entity:add"), {**fields, "receipt_series": "LR"})
     assert response.status_code == 302
     entity = IssuingEntity.objects.get(legal_name="Associazione La Rete APS")
     assert entity.treasurers_group is not None and not entity.is_lead
+    assert client.get(reverse("crm_entity:edit", args=[entity.pk])).status_code == 200
 
 
 def test_the_lead_entity_follows_the_network_and_back(two_entities):
