@@ -17,12 +17,14 @@ from wagtail.search import index
 
 from cms.blocks import StoryStreamBlock
 from cms.models import StandardPage
-from crm.models import KEPT, Donation, Network, NetworkScopedQuerySet
+from crm.models import KEPT, Donation, IssuingEntity, Network, NetworkScopedQuerySet
+from crm.models.giving import receiving_entity
 from crm.money import CentsField, parse_amount
 
 from .challenge import challenge_html
 from .forms import DonationForm, message_token
 from .matches import MatchPledge, campaign_matches  # noqa: F401 (MatchPledge: a model of the app)
+from .page_forms import CampaignPageForm
 from .payouts.models import Payout, PayoutLine  # noqa: F401 (the app's models live here)
 from .sharing import share_url
 
@@ -154,8 +156,23 @@ class CampaignPage(Page):
             "called “privacy”."
         ),
     )
+    # Who receives the campaign's gifts and receipts them (issue 26): a partner entity of the
+    # network, or (empty) the network's lead entity. The form offers the network's own only.
+    issuing_entity = models.ForeignKey(
+        IssuingEntity,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("entity receiving the gifts"),
+        help_text=_(
+            "The entity of the network that receives this campaign's gifts and issues their "
+            "receipts; donors see its name before they give. Empty: the network's lead entity."
+        ),
+    )
 
     search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
+    base_form_class = CampaignPageForm
     content_panels = [
         *Page.content_panels,
         FieldPanel("intro"),
@@ -174,6 +191,7 @@ class CampaignPage(Page):
                 FieldPanel("memorial_of"),
                 FieldPanel("thank_you_text"),
                 FieldPanel("privacy_page"),
+                FieldPanel("issuing_entity"),
             ],
             heading=_("Giving"),
         ),
@@ -196,6 +214,12 @@ class CampaignPage(Page):
         donation form asks (bench/giving_day.py's py-spy: 8% of gunicorn's time)."""
         ancestors = [self.path[:end] for end in range(self.steplen, len(self.path), self.steplen)]
         return Network.objects.filter(page__path__in=ancestors).order_by("-page__path").first()
+
+    @property
+    def receiving_entity(self):
+        """The entity that receives this campaign's gifts (its own, else the lead's)."""
+        network = self.network
+        return receiving_entity(network, self) if network is not None else None
 
     def get_privacy_page(self):
         """The privacy notice donors acknowledge (art. 13 GDPR): the chosen page, else the
@@ -285,6 +309,7 @@ class CampaignPage(Page):
         context.setdefault("form", kwargs.get("form") or DonationForm(campaign=self))
         # Lazy: the template reads it inside cached fragments, so a warm page never asks.
         context["network"] = SimpleLazyObject(lambda: self.network)
+        context["entity"] = SimpleLazyObject(lambda: self.receiving_entity)
         context["fragment_version"] = f"{self.live_revision_id}-{self.last_published_at}"
         context["fragment_timeout"] = FRAGMENT_CACHE_TIMEOUT
         # Only on a form refused for want of it (campaigns.views.give): the page itself is the

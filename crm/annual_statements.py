@@ -20,7 +20,7 @@ import multiprocessing
 from django.db import connections, transaction
 
 from . import pdf
-from .models import Donation, Receipt
+from .models import Donation, Network, Receipt
 from .outbox import queue_receipt_email
 from .receipt_files import ensure_receipt_pdf
 from .receipts import ReceiptError, issue_receipt
@@ -63,10 +63,17 @@ def _id_pages(queryset, field="pk"):
         last = ids[-1]
 
 
+def _lead_id(leads, network_id):
+    if network_id not in leads:
+        leads[network_id] = Network.objects.get(pk=network_id).lead_entity.pk
+    return leads[network_id]
+
+
 def issue_statements(
     year, network=None, progress=None, *, enqueue_render=True, only=None, on_issue=None
 ):
-    """Pass 1: issue one statement per donor with uncovered gifts in `year`. Returns how many.
+    """Pass 1: issue one statement per donor with uncovered gifts in `year` and entity that
+    received them. Returns how many.
     `progress(done, total)` is called after each donor. `only`: a set of donor ids (those the
     network's rules let through, crm.statement_runs.preview); others are skipped.
     `on_issue(receipt)` runs in the statement's own transaction (a run records it there, so a
@@ -74,16 +81,23 @@ def issue_statements(
     pending = _uncovered_gifts(year, network)
     total = len(only) if only is not None else pending.values("donor_id").distinct().count()
     issued = done = 0
+    leads: dict[int, int] = {}
     for page in _id_pages(pending, "donor_id"):
         for donor_id in page:
             if only is not None and donor_id not in only:
                 continue
-            gifts = list(_uncovered_gifts(year, network).filter(donor_id=donor_id).only("pk"))
-            if gifts:
+            gifts = _uncovered_gifts(year, network).filter(donor_id=donor_id)
+            # One statement per entity the donor gave to: each entity receipts its own gifts.
+            # (A gift recorded without an entity is the lead entity's.)
+            by_entity: dict[int, list] = {}
+            for gift in gifts.only("pk", "entity_id", "network_id").order_by("pk"):
+                entity_id = gift.entity_id or _lead_id(leads, gift.network_id)
+                by_entity.setdefault(entity_id, []).append(gift)
+            for _entity_id, entity_gifts in sorted(by_entity.items()):
                 try:
                     with transaction.atomic():
                         receipt = issue_receipt(
-                            gifts, kind=Receipt.Kind.ANNUAL, enqueue_render=enqueue_render
+                            entity_gifts, kind=Receipt.Kind.ANNUAL, enqueue_render=enqueue_render
                         )
                         if on_issue:
                             on_issue(receipt)

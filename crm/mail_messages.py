@@ -229,6 +229,9 @@ def build_receipt_message(email, pdf_bytes):
 def gift_context(donation, receipt=None):
     """The values of a gift's confirmation (the placeholders of `crm.email_templates`)."""
     donor, network = donation.donor, donation.network
+    # The thank-you names the entity that received the gift (a partner of the network, or its
+    # lead entity), as its receipt does.
+    entity = donation.entity or network.lead_entity
     plan = donation.recurring_plan
     live_plan = plan is not None and plan.status != plan.Status.CANCELLED
     return {
@@ -239,10 +242,10 @@ def gift_context(donation, receipt=None):
         "metodo": donation.get_method_display(),
         "link": plan_manage_url(plan) if live_plan else portal_links.request_url(network, donor),
         "ricevuta": receipt.number if receipt else "",
-        "ente": network.legal_name,
-        "firma": network.signer_name,
+        "ente": entity.legal_name,
+        "firma": entity.signer_name,
         "plan": plan if live_plan else None,
-        "entity": network,
+        "entity": entity,
     }
 
 

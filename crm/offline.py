@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import log
 
 from . import receipts, thanks
-from .models import Donation, Donor, Network
+from .models import Donation, Donor, IssuingEntity, Network
 from .money import fiscal_today
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ def check_offline_gift(
     received_on: datetime.date | None,
     method: str,
     campaign: Any = None,
+    entity: IssuingEntity | None = None,
 ) -> None:
     """Raise ValidationError (by field) if the gift cannot be recorded as given."""
     errors = {}
@@ -49,6 +50,8 @@ def check_offline_gift(
         errors["method"] = _("Choose bank transfer, cash, cheque or other.")
     if campaign is not None and not campaign_of(campaign, network):
         errors["campaign"] = _("This campaign belongs to another network.")
+    if entity is not None and entity.network_id != network.pk:
+        errors["entity"] = _("This entity belongs to another network.")
     if errors:
         raise ValidationError(errors)
 
@@ -68,6 +71,7 @@ def record_offline_gift(
     method: str,
     reference: str = "",
     campaign: Any = None,  # a campaign page (crm knows no other app)
+    entity: IssuingEntity | None = None,  # None: the campaign's, else the network's lead
     wants_receipt: bool = False,
     dedication: str = "",
     recorded_by: "User | None" = None,
@@ -86,9 +90,11 @@ def record_offline_gift(
         received_on=received_on,
         method=method,
         campaign=campaign,
+        entity=entity,
     )
     donation = Donation.objects.create(
         network=network,
+        entity=entity,
         donor=donor,
         campaign=campaign,
         amount_cents=amount_cents,

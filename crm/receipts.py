@@ -2,7 +2,7 @@
 statements. The public API other parts of Trama call; `crm.gifts` calls `receipt_gift_if_due`
 when money arrives and `follow_refund` when it goes back.
 
-Numbering: per issuing network and fiscal year, gapless and strictly increasing. The counter row
+Numbering: per issuing entity and fiscal year, gapless and strictly increasing. The counter row
 is locked (its UPDATE) in the same transaction that writes the receipt, after every check and
 just before the receipt's inserts, so concurrent issuers queue on it for as short a time as can
 be, and a rolled-back issue gives its number back. Receipts are never deleted: a
@@ -19,7 +19,15 @@ from django.utils import timezone
 
 from . import outbox, tasks
 from . import receipt_log_actions as history
-from .models import Donation, Donor, InKindGift, Network, Receipt, ReceiptCounter
+from .models import (
+    Donation,
+    Donor,
+    InKindGift,
+    IssuingEntity,
+    Network,
+    Receipt,
+    ReceiptCounter,
+)
 from .receipt_files import ReceiptError
 
 if TYPE_CHECKING:
@@ -41,31 +49,33 @@ __all__ = [
 # --- Issuing ------------------------------------------------------------------------------------
 
 
-def _next_sequence(network: Network, year: int) -> int:
-    """Take the next number for (network, year): one UPDATE ... RETURNING, which takes the
-    counter's row lock until the caller's transaction ends. Concurrent issuers of the network
+def _next_sequence(entity: IssuingEntity, year: int) -> int:
+    """Take the next number for (entity, year): one UPDATE ... RETURNING, which takes the
+    counter's row lock until the caller's transaction ends. Concurrent issuers of the entity
     queue on it, so numbers never collide or skip; callers take it as late as they can (after
     every read and check), so the lock is held for the few inserts that follow it only. The
     year's first receipt creates the counter (a concurrent creator finds it made)."""
     table = connection.ops.quote_name(ReceiptCounter._meta.db_table)  # ours, not input
     sql = (
         f"UPDATE {table} SET last_sequence = last_sequence + 1 "  # noqa: S608
-        "WHERE network_id = %s AND year = %s RETURNING last_sequence"
+        "WHERE entity_id = %s AND year = %s RETURNING last_sequence"
     )
     for _attempt in range(2):
         with connection.cursor() as cursor:
-            cursor.execute(sql, [network.pk, year])
+            cursor.execute(sql, [entity.pk, year])
             row = cursor.fetchone()
         if row is not None:
             return row[0]
-        ReceiptCounter.objects.get_or_create(network=network, year=year)
+        ReceiptCounter.objects.get_or_create(
+            entity=entity, year=year, defaults={"network_id": entity.network_id}
+        )
     raise ReceiptError("the receipt counter could not be taken")
 
 
-def format_number(network: Network, year: int, sequence: int) -> str:
-    """`2026/00042`, or `RV-2026/00042` with the network's series prefix."""
+def format_number(entity: IssuingEntity, year: int, sequence: int) -> str:
+    """`2026/00042`, or `RV-2026/00042` with the entity's series prefix."""
     number = f"{year}/{sequence:05d}"
-    return f"{network.receipt_series}-{number}" if network.receipt_series else number
+    return f"{entity.receipt_series}-{number}" if entity.receipt_series else number
 
 
 def donor_snapshot(donor: Donor) -> dict[str, str]:
@@ -89,23 +99,24 @@ def donor_snapshot(donor: Donor) -> dict[str, str]:
     }
 
 
-def entity_snapshot(network: Network) -> dict[str, Any]:
+def entity_snapshot(entity: IssuingEntity) -> dict[str, Any]:
+    """The issuing entity's details as the receipt prints them (frozen at issue)."""
     return {
-        "legal_name": network.legal_name,
-        "codice_fiscale": network.codice_fiscale,
-        "partita_iva": network.partita_iva,
-        "kind": network.entity_kind,
-        "kind_label": str(Network.EntityKind(network.entity_kind).label),
-        "runts_number": network.runts_number,
-        "tax_regime": network.tax_regime,
-        "address": network.full_address,
-        "city": network.city,
-        "signer_name": network.signer_name,
-        "signer_role": network.signer_role,
-        "logo_id": network.logo_id,
+        "legal_name": entity.legal_name,
+        "codice_fiscale": entity.codice_fiscale,
+        "partita_iva": entity.partita_iva,
+        "kind": entity.entity_kind,
+        "kind_label": str(Network.EntityKind(entity.entity_kind).label),
+        "runts_number": entity.runts_number,
+        "tax_regime": entity.tax_regime,
+        "address": entity.full_address,
+        "city": entity.city,
+        "signer_name": entity.signer_name,
+        "signer_role": entity.signer_role,
+        "logo_id": entity.logo_id,
         # With the file name, the renderer caches the logo without a query (crm.pdf).
-        "logo_file": network.logo.file.name if network.logo_id and network.logo else "",
-        "email": network.email,
+        "logo_file": entity.logo.file.name if entity.logo_id and entity.logo else "",
+        "email": entity.email,
     }
 
 
@@ -163,7 +174,7 @@ def _issue(
     # Lock the gifts first: two issuers covering the same gift serialise here, and the second
     # one sees the first one's receipt below. Their network and donor come with them.
     gifts = list(
-        Donation.objects.select_related("network", "donor")
+        Donation.objects.select_related("network", "donor", "entity")
         .select_for_update(of=("self",))
         .filter(pk__in=ids)
         .order_by("pk")
@@ -173,6 +184,14 @@ def _issue(
     first = gifts[0]
     if any(g.network_id != first.network_id or g.donor_id != first.donor_id for g in gifts):
         raise ReceiptError("gifts belong to different donors or networks")
+    # One receipt, one issuer: the entity that received the gifts (the lead entity for a gift
+    # recorded without one).
+    entities = {g.entity or first.network.lead_entity for g in gifts}
+    if len(entities) != 1:
+        raise ReceiptError("gifts were received by different entities")
+    entity = entities.pop()
+    if entity.network_id != first.network_id:
+        raise ReceiptError("the receiving entity is not of the gift's network")
     donor = first.donor
     if donor is None:
         raise ReceiptError("gift has no donor yet")
@@ -194,19 +213,20 @@ def _issue(
     network, year = first.network, years.pop()
     receipt = Receipt(
         network=network,
+        entity=entity,
         year=year,
         kind=kind,
         issued_by=issued_by,
         donor=donor,
         amount_cents=amount,
         donor_snapshot=donor_snapshot(donor),
-        entity_snapshot=entity_snapshot(network),
+        entity_snapshot=entity_snapshot(entity),
         language="en" if donor.language == "en" else "it",
         replaces=replaces,
     )
     # The counter as late as possible: only inserts follow it until the commit.
-    receipt.sequence = _next_sequence(network, year)
-    receipt.number = format_number(network, year, receipt.sequence)
+    receipt.sequence = _next_sequence(entity, year)
+    receipt.number = format_number(entity, year, receipt.sequence)
     receipt.save(force_insert=True)
     Covers = Receipt.donations.through
     Covers.objects.bulk_create([Covers(receipt_id=receipt.pk, donation_id=pk) for pk in ids])
@@ -232,9 +252,10 @@ def issue_in_kind_receipt(
     enqueue_render: bool = True,
     _replaces: Receipt | None = None,
 ) -> Receipt:
-    """Number and record the receipt of a gift in kind (kind IN_KIND), in the network's one
-    series: its amount is the goods' value, and it covers no money gift. One issued receipt per
-    gift: the gift's row is locked, a second issuer finds the first one's receipt."""
+    """Number and record the receipt of a gift in kind (kind IN_KIND), in the series of the
+    network's lead entity: its amount is the goods' value, and it covers no money gift. One
+    issued receipt per gift: the gift's row is locked, a second issuer finds the first one's
+    receipt."""
     with transaction.atomic():
         gift = (
             InKindGift.objects.select_related("network", "donor")
@@ -247,8 +268,10 @@ def issue_in_kind_receipt(
         if covered.exists():
             raise ReceiptError("the gift in kind already has a receipt", code=COVERED)
         network, year, donor = gift.network, gift.received_on.year, gift.donor
+        entity = network.lead_entity
         receipt = Receipt(
             network=network,
+            entity=entity,
             year=year,
             kind=Receipt.Kind.IN_KIND,
             issued_by=issued_by,
@@ -257,12 +280,12 @@ def issue_in_kind_receipt(
             in_kind_gift=gift,
             goods_snapshot=gift.snapshot(),
             donor_snapshot=donor_snapshot(donor),
-            entity_snapshot=entity_snapshot(network),
+            entity_snapshot=entity_snapshot(entity),
             language="en" if donor.language == "en" else "it",
             replaces=_replaces,
         )
-        receipt.sequence = _next_sequence(network, year)
-        receipt.number = format_number(network, year, receipt.sequence)
+        receipt.sequence = _next_sequence(entity, year)
+        receipt.number = format_number(entity, year, receipt.sequence)
         receipt.save(force_insert=True)
         history.log_receipt(
             receipt,

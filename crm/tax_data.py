@@ -2,7 +2,7 @@
 liberali, DM 30 January 2018 and Provv. 34431 of 9 February 2018, DM 3 February 2021, DM 1
 March 2024 with Provv. 83793 of 4 March 2024; see the README, "Agenzia delle Entrate").
 
-Per issuing entity (network) and year:
+Per issuing entity (each entity of a network sends its own) and year:
 - one row per natural person's codice fiscale with the total of the gifts paid in the year by
   traceable means (bank, post office, card, cheque, the systems of art. 23 D.Lgs. 241/1997).
   The year is the day the donor paid (`received_on`), not the payout. Gifts are reported as
@@ -135,6 +135,7 @@ class ToCheck:
 class TaxData:
     network: object
     year: int
+    entity: object = None
     rows: list = field(default_factory=list)
     refunds: list = field(default_factory=list)
     left_out: list = field(default_factory=list)
@@ -159,7 +160,7 @@ class TaxData:
     @property
     def mandatory(self):
         """True above the threshold, False below, None if the income is not declared."""
-        income = self.network.declared_income_cents
+        income = self.entity.declared_income_cents
         return None if income is None else income > THRESHOLD_CENTS
 
     @property
@@ -236,13 +237,19 @@ def _hold(held, holds, what, donor_id, cf, names, count, cents):
     item.amount_cents += cents
 
 
-def tax_data(network, year):
-    """The AdE data of `network` for `year` (a TaxData)."""
+def tax_data(network, year, entity=None):
+    """The AdE data of an issuing entity of `network` (its lead entity unless `entity` is
+    given) for `year` (a TaxData): only the gifts that entity received, and their refunds."""
+    if entity is None:
+        entity = network.lead_entity
+    if entity.network_id != network.pk:
+        raise ValueError("the entity is not of this network")
     left = {}
     donors = {}
     holds, held = identity_holds(network), {}
     gifts = (
         Donation.objects.filter(network=network)
+        .of_entity(entity)
         .received()
         .of_year(year)
         .order_by()
@@ -261,6 +268,7 @@ def tax_data(network, year):
     refunds = {}
     given_back = (
         Refund.objects.filter(network=network, refunded_on__range=gift_year_bounds(year))
+        .filter(donation__in=Donation.objects.of_entity(entity))
         .order_by()
         .annotate(gift_year=ExtractYear("donation__received_on"))
         .values_list(
@@ -283,6 +291,7 @@ def tax_data(network, year):
     return TaxData(
         network=network,
         year=year,
+        entity=entity,
         rows=sorted(donors.values(), key=lambda r: r.codice_fiscale),
         refunds=sorted(refunds.values(), key=lambda r: (r.codice_fiscale, r.gift_year)),
         left_out=sorted(left.values(), key=lambda r: (r.what, r.reason, r.name, r.donor_id or 0)),

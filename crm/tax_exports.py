@@ -2,6 +2,7 @@
 per part (gifts, refunds, left out, to check) and one XLSX with a sheet per part. Text cells are
 neutralised against formula injection (crm.formulas); amounts are euros with two decimals."""
 
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -77,7 +78,8 @@ FILE_PARTS = {
 
 def _filename(data, part=None):
     suffix = f"-{FILE_PARTS.get(part, part)}" if part else ""
-    return f"agenzia-entrate-{data.network.slug}-{data.year}{suffix}"
+    series = "" if data.entity.is_lead else f"-{slugify(data.entity.legal_name)[:40]}"
+    return f"agenzia-entrate-{data.network.slug}{series}-{data.year}{suffix}"
 
 
 def csv_export(data, part):

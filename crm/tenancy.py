@@ -22,6 +22,7 @@ from .models import (
     EmailTemplate,
     ImportBatch,
     InKindGift,
+    IssuingEntity,
     Network,
     Receipt,
     RecurringPlan,
@@ -56,6 +57,7 @@ TREASURER_MODEL_PERMISSIONS = {
     "receipt": ("view", "add", "change"),
     "donoremail": ("view",),
     "importbatch": ("view", "add"),
+    "issuingentity": ("view", "add", "change"),
 }
 
 
@@ -101,6 +103,26 @@ def provision_network(network):
             collection=network.collection,
             permission=_perm(app_label, codename),
         )
+
+
+# An entity's own treasurers (issue 26) read its gifts and receipts (their PDFs, the exports,
+# the Agenzia data); the network's treasurers do everything else, for every entity.
+ENTITY_TREASURER_PERMISSIONS = (("crm", "view_donation"), ("crm", "view_receipt"))
+
+
+@transaction.atomic
+def provision_entity(entity):
+    """Create (idempotently) the treasurers' group of a partner entity (the lead entity's
+    treasurers are the network's)."""
+    if entity.is_lead:
+        return
+    if entity.treasurers_group_id is None:
+        name = f"{entity.network.name} · {entity.legal_name} · tesoreria"[:150]
+        entity.treasurers_group, _ = Group.objects.get_or_create(name=name)
+        IssuingEntity.objects.filter(pk=entity.pk).update(treasurers_group=entity.treasurers_group)
+    entity.treasurers_group.permissions.add(_perm("wagtailadmin", "access_admin"))
+    for app_label, codename in ENTITY_TREASURER_PERMISSIONS:
+        entity.treasurers_group.permissions.add(_perm(app_label, codename))
 
 
 def grant_page_subtree(network, page):
@@ -160,12 +182,24 @@ class NetworkPermissionPolicy(ModelPermissionPolicy):
 
     `members`: the networks' treasurers (the CRM) or MEMBERS, treasurers and communicators
     (the emails to donors, whose screens ask no model permission: `model_permissions=False`).
-    `auth_model`: the model whose permissions decide (a statement run: the receipts')."""
+    `auth_model`: the model whose permissions decide (a statement run: the receipts').
+    `entities`: the rows belong to an issuing entity (gifts, receipts), so an entity's own
+    treasurers reach those of their entity (the queryset's `for_user` narrows them), and the
+    screens naming an `entity_id` answer for the entities they reach."""
 
-    def __init__(self, model, auth_model=None, *, members=TREASURERS, model_permissions=True):
+    def __init__(
+        self,
+        model,
+        auth_model=None,
+        *,
+        members=TREASURERS,
+        model_permissions=True,
+        entities=False,
+    ):
         super().__init__(model, auth_model=auth_model)
         self.members = members
         self.model_permissions = model_permissions
+        self.entities = entities
 
     def networks_for(self, user):
         """The networks whose rows the user may reach through this policy."""
@@ -176,12 +210,22 @@ class NetworkPermissionPolicy(ModelPermissionPolicy):
             networks = (networks | Network.objects.edited_by(user)).distinct()
         return networks
 
+    def entities_for(self, user):
+        """The issuing entities whose rows the user may reach through this policy: those of
+        the networks reached, and (for an entity-scoped model) the user's own entities."""
+        if not self.entities:
+            return IssuingEntity.objects.filter(network__in=self.networks_for(user))
+        return IssuingEntity.objects.reached_by(user)
+
     def _reaches_a_network(self, user):
         # Asked once per request (the user object is the request's), not once per list row.
         reach = user.__dict__.setdefault("_trama_network_reach", {})
-        if self.members not in reach:
-            reach[self.members] = self.networks_for(user).exists()
-        return reach[self.members]
+        key = (self.members, self.entities)
+        if key not in reach:
+            reach[key] = self.networks_for(user).exists() or (
+                self.entities and IssuingEntity.objects.of_entity_treasurer(user).exists()
+            )
+        return reach[key]
 
     def user_has_permission(self, user, action):
         if self.model_permissions and not super().user_has_permission(user, action):
@@ -227,8 +271,13 @@ def policy_for(model):
     return policy
 
 
-for _model in (Donor, Donation, RecurringPlan, Receipt, ImportBatch):
+for _model in (Donor, RecurringPlan, ImportBatch):
     register_network_policy(_model)
+# Gifts and receipts belong to an issuing entity: its own treasurers reach them too.
+for _entity_model in (Donation, Receipt):
+    register_network_policy(_entity_model, NetworkPermissionPolicy(_entity_model, entities=True))
+# The network's treasurers manage its issuing entities (an entity's own treasurers do not).
+register_network_policy(IssuingEntity)
 # Goods given are gifts: the donations' permissions decide (no new permission to provision).
 register_network_policy(InKindGift, NetworkPermissionPolicy(InKindGift, auth_model=Donation))
 # A statement run is a batch of receipts: the receipts' permissions decide.
@@ -267,13 +316,17 @@ def _named_object_reached(user, check, kwargs):
         networks = policy_for(check.model).networks_for(user)
         if not networks.filter(pk=kwargs["network_id"]).exists():
             return False
+    if "entity_id" in kwargs:
+        entities = policy_for(check.model).entities_for(user)
+        if not entities.filter(pk=kwargs["entity_id"]).exists():
+            return False
     return True
 
 
 def network_view(model, action=None, *, pk=None):
     """Route an admin view through the policy of `model`: 403 unless the user may do `action`
     (None: any action), 404 when the URL names a row (`pk`, of the `pk` model, default
-    `model`; `network_id`) outside the networks the user reaches."""
+    `model`; `network_id`; `entity_id`) outside the networks or entities the user reaches."""
     check = NetworkCheck(model, action, pk or model)
 
     def decorate(view):

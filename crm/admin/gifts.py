@@ -17,7 +17,7 @@ from wagtail.admin.widgets import HeaderButton
 
 from crm import display, extensions, receipt_selection, receipts
 from crm.exports import export_donations
-from crm.models import Donation, Donor, ImportBatch, Receipt
+from crm.models import Donation, Donor, ImportBatch, IssuingEntity, Receipt
 from crm.money import fiscal_today, format_amount, parse_amount
 from crm.offline import OFFLINE_METHODS, record_offline_gift
 from crm.search import search_gifts
@@ -145,10 +145,18 @@ class OfflineGiftForm(forms.Form):
     campaign: "forms.ModelChoiceField[Any]" = forms.ModelChoiceField(
         queryset=None, required=False, label=_("Campaign")
     )
+    entity = forms.ModelChoiceField(
+        queryset=IssuingEntity.objects.none(),
+        required=False,
+        label=_("Receiving entity"),
+        empty_label=_("The campaign's, or the network's lead entity"),
+        help_text=_("The entity of the network that received the money and issues the receipt."),
+    )
     wants_receipt = forms.BooleanField(label=_("Issue a receipt"), required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["entity"].queryset = IssuingEntity.objects.for_user(user)
         self.fields["donor"].queryset = reached(user, Donor).filter(anonymised_at__isnull=True)
         self.fields["donor"].widget = donor_chooser_viewset.widget_class()
         self.fields["campaign"].queryset = campaigns_for(user)
@@ -176,6 +184,7 @@ def record_gift(request, pk=None):
                 method=data["method"],
                 reference=data["reference"],
                 campaign=data["campaign"],
+                entity=data["entity"],
                 wants_receipt=data["wants_receipt"],
                 recorded_by=request.user,
             )

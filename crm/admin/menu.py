@@ -8,6 +8,7 @@ from crm import extensions
 
 from .attempts import CheckoutAttemptViewSet
 from .donors import DonorViewSet
+from .entities import IssuingEntityViewSet
 from .gifts import DonationViewSet
 from .imports import ImportBatchViewSet
 from .in_kind import InKindGiftViewSet
@@ -30,4 +31,5 @@ class CrmViewSetGroup(ModelViewSetGroup):
         ReceiptViewSet("crm_receipt", url_prefix="crm/receipts"),
         YearViewSet("crm_yearly", url_prefix="crm/year"),
         ImportBatchViewSet("crm_importbatch", url_prefix="crm/imports"),
+        IssuingEntityViewSet("crm_entity", url_prefix="crm/entities"),
     )

@@ -53,12 +53,15 @@ def index(request):
         years = sorted([*years, int(asked)])
     networks = policy_for(Receipt).networks_for(request.user)
     runs = reached(request.user, StatementRun, "view").select_related("network")[:20]
+    # Each entity sends its own Agenzia data; an entity's own treasurers see theirs only.
+    entities = policy_for(Donation).entities_for(request.user).select_related("network")
     return TemplateResponse(
         request,
         "crm/admin/yearly_index.html",
         {
             "title": _("Yearly statements and Agenzia Entrate data"),
             "networks": networks,
+            "entities": entities,
             "years": years,
             "asked_year": asked,
             "max_year": this_year + 1,
@@ -201,43 +204,64 @@ class IncomeForm(forms.Form):
     income = EuroField(label=_("Yearly income in the last approved accounts (€)"), required=False)
 
 
-def _may_set_income(user):
-    return user.has_perm("crm.change_donation")
+@network_view(Donation, "view")
+def agenzia(request, network_id, year):
+    """The Agenzia Entrate data of a network's lead entity (the network's own URL)."""
+    network = _network(request, network_id, Donation)
+    return _agenzia(request, network.lead_entity, year)
 
 
 @network_view(Donation, "view")
-def agenzia(request, network_id, year):
-    """The summary of the Agenzia Entrate data of a network and year."""
+def entity_agenzia(request, entity_id, year):
+    """The Agenzia Entrate data of one issuing entity of a network and a year."""
+    return _agenzia(request, _entity(request, entity_id), year)
+
+
+def _entity(request, entity_id):
+    entities = policy_for(Donation).entities_for(request.user).select_related("network")
+    return get_object_or_404(entities, pk=entity_id)
+
+
+def _may_set_income(user, entity):
+    """The network's treasurers set an entity's income (its own treasurers only read it)."""
+    return user.has_perm("crm.change_donation") and (
+        policy_for(Donation).networks_for(user).filter(pk=entity.network_id).exists()
+    )
+
+
+def _agenzia(request, entity, year):
+    """The summary of the Agenzia Entrate data of an entity and year."""
     _check_year(year)
-    network = _network(request, network_id, Donation)
+    network = entity.network
     income_form = None
-    if _may_set_income(request.user):
-        income_form = IncomeForm(initial={"income": network.declared_income_cents})
+    if _may_set_income(request.user, entity):
+        income_form = IncomeForm(initial={"income": entity.declared_income_cents})
     if request.method == "POST":
         if income_form is None:
             raise PermissionDenied
         income_form = IncomeForm(request.POST)
         if income_form.is_valid():
-            network.declared_income_cents = income_form.cleaned_data["income"]
-            network.save(update_fields=["declared_income_cents"])
+            entity.declared_income_cents = income_form.cleaned_data["income"]
+            entity.save(update_fields=["declared_income_cents"])
             log(network, "wagtail.edit", user=request.user)
             messages.success(request, _t("The yearly income is saved."))
-            return redirect("crm_yearly:agenzia", network_id=network.pk, year=year)
-    data = tax_data.tax_data(network, year)
+            return redirect("crm_yearly:entity_agenzia", entity_id=entity.pk, year=year)
+    data = tax_data.tax_data(network, year, entity)
     return TemplateResponse(
         request,
         "crm/admin/agenzia.html",
         {
             "title": _("Agenzia Entrate data"),
-            "subtitle": f"{network.name} · {year}",
+            "subtitle": f"{entity.legal_name} · {year}",
             "network": network,
+            "entity": entity,
             "year": year,
             "data": data,
             "income_form": income_form,
             "threshold": format_amount(tax_data.THRESHOLD_CENTS),
             "income": (
-                format_amount(network.declared_income_cents)
-                if network.declared_income_cents is not None
+                format_amount(entity.declared_income_cents)
+                if entity.declared_income_cents is not None
                 else None
             ),
             "rows": data.rows[:100],
@@ -254,15 +278,24 @@ def agenzia(request, network_id, year):
     )
 
 
+def _agenzia_file(entity, year, part, export_format):
+    _check_year(year)
+    if export_format == "xlsx" and part == "all":
+        return tax_exports.xlsx_export(tax_data.tax_data(entity.network, year, entity))
+    if export_format == "csv" and part in tax_exports.PARTS:
+        return tax_exports.csv_export(tax_data.tax_data(entity.network, year, entity), part)
+    raise Http404
+
+
 @network_view(Donation, "view")
 def agenzia_export(request, network_id, year, part, export_format):
-    _check_year(year)
     network = _network(request, network_id, Donation)
-    if export_format == "xlsx" and part == "all":
-        return tax_exports.xlsx_export(tax_data.tax_data(network, year))
-    if export_format == "csv" and part in tax_exports.PARTS:
-        return tax_exports.csv_export(tax_data.tax_data(network, year), part)
-    raise Http404
+    return _agenzia_file(network.lead_entity, year, part, export_format)
+
+
+@network_view(Donation, "view")
+def entity_agenzia_export(request, entity_id, year, part, export_format):
+    return _agenzia_file(_entity(request, entity_id), year, part, export_format)
 
 
 class YearMenuItem(MenuItem):
@@ -290,5 +323,15 @@ class YearViewSet(ViewSet):
                 "<int:network_id>/<int:year>/agenzia/<slug:part>.<slug:export_format>",
                 agenzia_export,
                 name="agenzia_export",
+            ),
+            path(
+                "entities/<int:entity_id>/<int:year>/agenzia/",
+                entity_agenzia,
+                name="entity_agenzia",
+            ),
+            path(
+                "entities/<int:entity_id>/<int:year>/agenzia/<slug:part>.<slug:export_format>",
+                entity_agenzia_export,
+                name="entity_agenzia_export",
             ),
         ]

@@ -6,6 +6,7 @@ treasurer sees belongs to exactly one network; querysets offer `for_user(user)` 
 
 from .donors import Donor
 from .email_templates import EmailTemplate
+from .entities import IssuingEntity, IssuingEntityQuerySet
 from .giving import KEPT, NET, Donation, DonationQuerySet, Money
 from .history import TenantLogEntry
 from .imports import ImportBatch
@@ -27,6 +28,8 @@ __all__ = [
     "InKindGift",
     "Donor",
     "EmailTemplate",
+    "IssuingEntity",
+    "IssuingEntityQuerySet",
     "Network",
     "NetworkQuerySet",
     "NetworkScopedQuerySet",

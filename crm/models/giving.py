@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from ..money import format_amount, gift_year_bounds
 from .donors import Donor
-from .network import Network, NetworkScopedQuerySet
+from .entities import EntityScopedQuerySet, IssuingEntity
+from .network import Network
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Money:
         return self.raised - self.fees
 
 
-class DonationQuerySet(NetworkScopedQuerySet):
+class DonationQuerySet(EntityScopedQuerySet):
     """One truth for the money: every screen, export and report sums gifts with these.
 
     - a **checkout attempt** (pending, failed, cancelled) is not a gift: no money arrived;
@@ -152,6 +153,16 @@ class Donation(models.Model):
 
     network = models.ForeignKey(
         Network, on_delete=models.PROTECT, related_name="donations", verbose_name=_("network")
+    )
+    # The entity of the network that receives the gift and receipts it: the campaign's, else
+    # the network's lead entity (set when the gift is recorded, `Donation.save`).
+    entity = models.ForeignKey(
+        IssuingEntity,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="donations",
+        verbose_name=_("receiving entity"),
     )
     donor = models.ForeignKey(
         Donor,
@@ -295,6 +306,11 @@ class Donation(models.Model):
     def __str__(self):
         return f"{format_amount(self.amount_cents)} · {self.received_on:%d/%m/%Y}"
 
+    def save(self, *args, **kwargs):
+        if self.entity_id is None and self.network_id is not None:
+            self.entity = receiving_entity(self.network, self.campaign)
+        super().save(*args, **kwargs)
+
     @property
     def kept_cents(self):
         """What counts of this gift (`KEPT`): its amount less refunds, nothing while in open
@@ -338,3 +354,13 @@ NET = KEPT - Case(
     default=0,
     output_field=models.IntegerField(),
 )
+
+
+def receiving_entity(network, campaign=None):
+    """The entity that receives a gift to `campaign` of `network`: the one the campaign (or
+    event) names if it is the network's, else the network's lead entity."""
+    if campaign is not None:
+        named = getattr(campaign.specific, "issuing_entity", None)
+        if named is not None and named.network_id == network.pk:
+            return named
+    return network.lead_entity

@@ -1,7 +1,7 @@
 """The tenant: a network, its issuing entity's legal data and its partners, and the queryset
 that scopes every other record to the networks a user may reach."""
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
@@ -10,6 +10,28 @@ from wagtail.models import Orderable
 
 from ..money import CentsField
 from ..validators import normalise_code, validate_codice_fiscale, validate_partita_iva
+
+# The legal fields the lead issuing entity shares with its network (the network's Settings form
+# edits them; the entity's own form too): one list, so the two never drift apart.
+LEGAL_FIELDS = (
+    "legal_name",
+    "codice_fiscale",
+    "partita_iva",
+    "entity_kind",
+    "runts_number",
+    "tax_regime",
+    "street_address",
+    "postal_code",
+    "city",
+    "province",
+    "email",
+    "phone",
+    "signer_name",
+    "signer_role",
+    "logo_id",
+    "receipt_series",
+    "declared_income_cents",
+)
 
 
 class NetworkQuerySet(models.QuerySet):
@@ -32,7 +54,9 @@ class NetworkQuerySet(models.QuerySet):
 class Network(ClusterableModel):
     """A territorial welfare network (rete territoriale): the tenant.
 
-    Holds the legal data of its issuing entity (ente capofila), printed on every receipt.
+    Holds the legal data of its lead issuing entity (ente capofila), kept in step with the
+    lead `IssuingEntity` (crm.models.entities): receipts print their own entity's data, which
+    may be a partner entity of the network.
     Edited by superusers in Settings → Networks. Creating one creates its communicators' and
     treasurers' groups (see `crm.signals`).
     """
@@ -212,6 +236,30 @@ class Network(ClusterableModel):
         self.codice_fiscale = normalise_code(self.codice_fiscale)
         self.partita_iva = normalise_code(self.partita_iva)
         self.province = self.province.upper()
+
+    def save(self, *args, **kwargs):
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            fields = kwargs.get("update_fields")
+            legal = {name.removesuffix("_id") for name in LEGAL_FIELDS}
+            if fields is None or legal & set(fields):
+                self.sync_lead_entity()
+
+    def sync_lead_entity(self):
+        """Create or update the network's lead entity (crm.models.entities) from the
+        network's legal fields."""
+        values = {name: getattr(self, name) for name in LEGAL_FIELDS}
+        if not self.entities.filter(is_lead=True).update(**values):
+            self.entities.create(is_lead=True, **values)
+
+    @property
+    def lead_entity(self):
+        """The network's lead issuing entity (created from its legal fields if missing)."""
+        entity = self.entities.filter(is_lead=True).first()
+        if entity is None:
+            self.sync_lead_entity()
+            entity = self.entities.get(is_lead=True)
+        return entity
 
     @property
     def full_address(self):

@@ -1,4 +1,4 @@
-"""Receipts for tax purposes, their per-network yearly counters, and the emails sent to donors."""
+"""Receipts for tax purposes, their per-entity yearly counters, and the emails sent to donors."""
 
 from django.conf import settings
 from django.db import models
@@ -8,29 +8,33 @@ from django.utils.translation import gettext_lazy as _
 
 from ..storage import private_storage, receipt_pdf_name
 from .donors import Donor
+from .entities import EntityScopedQuerySet, IssuingEntity
 from .giving import Donation
-from .network import Network, NetworkScopedQuerySet
+from .network import Network
 from .plans import RecurringPlan
 
 
 class ReceiptCounter(models.Model):
-    """The last receipt sequence used by a network in a fiscal year. Issuing takes a row lock
-    on it (its UPDATE, `crm.receipts._next_sequence`) in the transaction that writes the
-    receipt: gapless numbers."""
+    """The last receipt sequence used by an issuing entity in a fiscal year. Issuing takes a
+    row lock on it (its UPDATE, `crm.receipts._next_sequence`) in the transaction that writes
+    the receipt: gapless numbers, one series per entity."""
 
     network = models.ForeignKey(
         Network, on_delete=models.PROTECT, related_name="+", verbose_name=_("network")
+    )
+    entity = models.ForeignKey(
+        IssuingEntity, on_delete=models.PROTECT, related_name="+", verbose_name=_("entity")
     )
     year = models.PositiveIntegerField(verbose_name=_("year"))
     last_sequence = models.PositiveIntegerField(default=0, verbose_name=_("last number"))
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["network", "year"], name="one_counter_per_network_year")
+            models.UniqueConstraint(fields=["entity", "year"], name="one_counter_per_entity_year")
         ]
 
     def __str__(self):
-        return f"{self.network_id}/{self.year}: {self.last_sequence}"
+        return f"{self.entity_id}/{self.year}: {self.last_sequence}"
 
 
 class Receipt(models.Model):
@@ -55,6 +59,13 @@ class Receipt(models.Model):
 
     network = models.ForeignKey(
         Network, on_delete=models.PROTECT, related_name="receipts", verbose_name=_("network")
+    )
+    # The entity that issued it, in whose series it is numbered (its data: `entity_snapshot`).
+    entity = models.ForeignKey(
+        IssuingEntity,
+        on_delete=models.PROTECT,
+        related_name="receipts",
+        verbose_name=_("issuing entity"),
     )
     year = models.PositiveIntegerField(_("fiscal year"))
     sequence = models.PositiveIntegerField(_("sequence"))
@@ -123,7 +134,7 @@ class Receipt(models.Model):
         verbose_name=_("replaces"),
     )
 
-    objects = NetworkScopedQuerySet.as_manager()
+    objects = EntityScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-year", "-sequence"]
@@ -131,12 +142,19 @@ class Receipt(models.Model):
         verbose_name_plural = _("receipts")
         constraints = [
             models.UniqueConstraint(
-                fields=["network", "year", "sequence"], name="receipt_number_unique"
+                fields=["entity", "year", "sequence"], name="receipt_number_unique_per_entity"
             ),
         ]
 
     def __str__(self):
         return self.number
+
+    def save(self, *args, **kwargs):
+        # A receipt written without naming its entity (fixtures, tools) is the lead entity's;
+        # `crm.receipts` always names it.
+        if self.entity_id is None and self.network_id is not None:
+            self.entity = self.network.lead_entity
+        super().save(*args, **kwargs)
 
 
 class DonorEmail(models.Model):

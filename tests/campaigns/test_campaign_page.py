@@ -17,7 +17,7 @@ from campaigns.fees import covered_fee_cents
 from campaigns.models import WallName
 from campaigns.views import donation_token
 from cms import pagecache
-from crm.models import Donation, Donor, Network
+from crm.models import Donation, Donor, IssuingEntity, Network
 
 FORM = {
     "amount": "2500",
@@ -72,6 +72,8 @@ def test_the_page_names_who_receives_the_money_and_the_tax_benefit(client, campa
         ("none", "non danno diritto ad agevolazioni fiscali"),
     ]:
         Network.objects.filter(pk=network.pk).update(tax_regime=regime)
+        # (the box names the campaign's receiving entity: here the lead, the network's own)
+        IssuingEntity.objects.filter(network=network, is_lead=True).update(tax_regime=regime)
         # what a page shows of its network lags the fragment and page caches (their timeouts)
         caches["fragments"].clear()
         pagecache.bump_content_version()

@@ -14,7 +14,15 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from wagtail.admin.views.bulk_action.registry import bulk_action_registry
 
 from crm.admin.bulk_actions import ScopedBulkAction
-from crm.models import Donation, Donor, ImportBatch, Receipt, RecurringPlan, StatementRun
+from crm.models import (
+    Donation,
+    Donor,
+    ImportBatch,
+    IssuingEntity,
+    Receipt,
+    RecurringPlan,
+    StatementRun,
+)
 from crm.tenancy import NetworkCheck, NetworkPermissionPolicy, policy_for
 
 # Namespaces of CRM screens mounted outside /admin/crm/.
@@ -132,6 +140,8 @@ def _kwargs(route, pk, network):
         kwargs["pk"] = pk
     if "network_id" in route:
         kwargs["network_id"] = network.pk
+    if "entity_id" in route:
+        kwargs["entity_id"] = network.lead_entity.pk
     if "<int:year>" in route:
         kwargs["year"] = datetime.date.today().year
     if "<slug:part>" in route:
@@ -143,7 +153,11 @@ def _kwargs(route, pk, network):
 
 
 def _row_of(model, rows, run):
-    return run if model is StatementRun else rows[model._meta.model_name]
+    if model is StatementRun:
+        return run
+    if model is IssuingEntity:  # A's lead entity (the run is A's)
+        return run.network.lead_entity
+    return rows[model._meta.model_name]
 
 
 @pytest.fixture
@@ -156,7 +170,7 @@ def test_network_b_is_refused_every_row_of_network_a(client, users, rows, demo, 
     named = [
         (route, name, view)
         for route, name, view in crm_screens()
-        if "pk>" in route or "network_id" in route
+        if "pk>" in route or "network_id" in route or "entity_id" in route
     ]
     assert len(named) > 30
     urls = {

@@ -1,0 +1,74 @@
+"""CRM → Issuing entities: the legal bodies of a network that receive gifts and issue their
+receipts (issue 26). The network's treasurers add and edit them; the lead entity's data are the
+network's own (kept in step). Entities are never deleted: their receipts keep them."""
+
+from django.forms import modelform_factory
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.ui.tables import BooleanColumn, Column
+
+from crm.models import IssuingEntity
+
+from .common import ScopedForm, ScopedModelViewSet
+
+
+class IssuingEntityForm(ScopedForm):
+    """The user's networks only (ScopedForm); an entity never moves to another network, its
+    receipts stay where they were issued."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["network"].disabled = True
+
+
+class IssuingEntityViewSet(ScopedModelViewSet):
+    model = IssuingEntity
+    icon = "site"
+    menu_label = _("Issuing entities")
+    add_to_admin_menu = False
+    url_names = {"index", "index_results", "add", "edit", "inspect", "history", "history_results"}
+    empty_message = _("No issuing entity yet.")
+    list_display = [
+        "legal_name",
+        Column("network", label=_("Network"), accessor="network.name"),
+        "codice_fiscale",
+        "receipt_series",
+        BooleanColumn("is_lead", label=_("Lead entity")),
+    ]
+    inspect_view_fields = [
+        "legal_name",
+        "network",
+        "is_lead",
+        "codice_fiscale",
+        "partita_iva",
+        "entity_kind",
+        "runts_number",
+        "tax_regime",
+        "receipt_series",
+        "declared_income_cents",
+        "signer_name",
+        "signer_role",
+    ]
+    form_fields = [
+        "network",
+        "legal_name",
+        "codice_fiscale",
+        "partita_iva",
+        "entity_kind",
+        "runts_number",
+        "tax_regime",
+        "street_address",
+        "postal_code",
+        "city",
+        "province",
+        "email",
+        "phone",
+        "signer_name",
+        "signer_role",
+        "logo",
+        "receipt_series",
+        "declared_income_cents",
+    ]
+
+    def get_form_class(self, for_update=False):
+        return modelform_factory(self.model, form=IssuingEntityForm, fields=self.form_fields)

@@ -1,0 +1,89 @@
+"""Issue 26: the migration that gives each network its lead entity keeps every receipt as it
+was: number, sequence, series, file and hash, and the counter goes on from where it was."""
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from crm.models import Donation, IssuingEntity, Receipt, ReceiptCounter
+from crm.receipts import issue_receipt
+
+BEFORE = [("crm", "0024_issuing_entities")]
+
+
+def _migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.mark.django_db(transaction=True)
+def test_existing_receipts_keep_their_numbers_and_files():
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    try:
+        # given a network and its receipts as they were before entities existed
+        old = _migrate(BEFORE)
+        Network = old.get_model("crm", "Network")
+        Donor = old.get_model("crm", "Donor")
+        OldDonation = old.get_model("crm", "Donation")
+        OldReceipt = old.get_model("crm", "Receipt")
+        OldCounter = old.get_model("crm", "ReceiptCounter")
+        network = Network.objects.create(
+            name="Rete Storica",
+            slug="rete-storica",
+            legal_name="Associazione Storica ETS",
+            codice_fiscale="92012340011",
+            entity_kind="aps",
+            street_address="Via Verdi 1",
+            postal_code="20121",
+            city="Milano",
+            signer_name="Maria Rossi",
+            receipt_series="RS",
+            declared_income_cents=25_000_000,
+        )
+        donor = Donor.objects.create(network=network, first_name="Ada", last_name="Bianchi")
+        before = []
+        for sequence in (1, 2, 3):
+            gift = OldDonation.objects.create(
+                network=network,
+                donor=donor,
+                amount_cents=1000 * sequence,
+                received_on=f"2025-03-0{sequence}",
+                status="succeeded",
+                method="card",
+            )
+            receipt = OldReceipt.objects.create(
+                network=network,
+                year=2025,
+                sequence=sequence,
+                number=f"RS-2025/{sequence:05d}",
+                donor=donor,
+                amount_cents=gift.amount_cents,
+                pdf=f"receipts/2025/file-{sequence}.pdf",
+                pdf_sha256=f"{sequence:064d}",
+            )
+            receipt.donations.add(gift)
+            before.append((receipt.pk, receipt.number, receipt.sequence, receipt.pdf.name))
+        OldCounter.objects.create(network=network, year=2025, last_sequence=3)
+        # when the migrations run
+        _migrate(latest)
+    finally:
+        _migrate(latest)
+    # then the network has its lead entity, with the network's legal data
+    entity = IssuingEntity.objects.get(network_id=network.pk)
+    assert entity.is_lead and entity.legal_name == "Associazione Storica ETS"
+    assert entity.receipt_series == "RS" and entity.declared_income_cents == 25_000_000
+    # and every receipt is the lead entity's, with its number, sequence and file unchanged
+    after = [
+        (r.pk, r.number, r.sequence, r.pdf.name)
+        for r in Receipt.objects.filter(network_id=network.pk).order_by("sequence")
+    ]
+    assert after == before
+    assert set(Receipt.objects.values_list("entity_id", flat=True)) == {entity.pk}
+    assert set(Donation.objects.values_list("entity_id", flat=True)) == {entity.pk}
+    assert ReceiptCounter.objects.get(entity=entity, year=2025).last_sequence == 3
+    # and the series goes on from where it was
+    gift = Donation.objects.filter(network_id=network.pk).first()
+    Receipt.objects.filter(donations=gift).update(status=Receipt.Status.VOID)
+    assert issue_receipt([gift]).number == "RS-2025/00004"

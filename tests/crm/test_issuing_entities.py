@@ -1,0 +1,299 @@
+"""Issue 26: two issuing entities in one network. Each numbers its receipts in its own series,
+sends its own Agenzia Entrate data, and an entity's treasurer sees nothing of the other entity
+(lists, pages, PDFs, exports), while the network's treasurer sees both."""
+
+import datetime
+import io
+import zipfile
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from crm.models import Donation, Donor, IssuingEntity, Network
+from crm.receipt_files import ensure_receipt_pdf
+from crm.receipts import ReceiptError, issue_receipt
+from crm.tax_data import tax_data
+
+from .test_agenzia import cf
+
+pytestmark = pytest.mark.django_db
+
+Y = 2025
+LEAD_DONOR, PARTNER_DONOR = "Zebedeo", "Pontiere"
+
+
+@pytest.fixture
+def two_entities(network_factory):
+    network = network_factory("rete-enti", receipt_series="RE")
+    lead = network.lead_entity
+    partner = IssuingEntity.objects.create(
+        network=network,
+        legal_name="Cooperativa sociale Il Ponte",
+        codice_fiscale="01234560157",
+        entity_kind=Network.EntityKind.SOCIAL_ENTERPRISE,
+        street_address="Via Manzoni 3",
+        postal_code="23900",
+        city="Lecco",
+        signer_name="Luca Bianchi",
+        receipt_series="CP",
+    )
+    users = get_user_model().objects
+    network_treasurer = users.create_user("tesoriere-rete", password="x")
+    network_treasurer.groups.add(network.treasurers_group)
+    partner_treasurer = users.create_user("tesoriere-ponte", password="x")
+    partner_treasurer.groups.add(partner.treasurers_group)
+
+    def gift(name, code, entity, day, cents=5000):
+        donor = Donor.objects.get_or_create(
+            network=network,
+            first_name=name,
+            defaults={
+                "last_name": "Test",
+                "codice_fiscale": code,
+                "street_address": "Via Roma 1",
+                "city": "Milano",
+            },
+        )[0]
+        return Donation.objects.create(
+            network=network,
+            donor=donor,
+            entity=entity,
+            amount_cents=cents,
+            received_on=day,
+            method=Donation.Method.BANK_TRANSFER,
+            channel=Donation.Channel.OFFLINE,
+            status=Donation.Status.SUCCEEDED,
+        )
+
+    day = datetime.date(Y, 5, 10)
+    gifts = {
+        "lead": [gift(LEAD_DONOR, cf(1), lead, day), gift(LEAD_DONOR, cf(1), lead, day, 700)],
+        "partner": [
+            gift(PARTNER_DONOR, cf(2), partner, day),
+            gift(PARTNER_DONOR, cf(2), partner, day, 900),
+        ],
+    }
+    return {
+        "network": network,
+        "lead": lead,
+        "partner": partner,
+        "gifts": gifts,
+        "network_treasurer": network_treasurer,
+        "partner_treasurer": partner_treasurer,
+    }
+
+
+def test_each_entity_numbers_its_receipts_in_its_own_series(two_entities):
+    # given gifts received by the lead entity and by the partner, interleaved
+    lead_gifts, partner_gifts = two_entities["gifts"]["lead"], two_entities["gifts"]["partner"]
+    # when each gift is receipted in turn
+    numbers = [
+        issue_receipt([g]).number
+        for g in (lead_gifts[0], partner_gifts[0], partner_gifts[1], lead_gifts[1])
+    ]
+    # then each entity's series runs from 1 without gaps, whatever the other did
+    assert numbers == [f"RE-{Y}/00001", f"CP-{Y}/00001", f"CP-{Y}/00002", f"RE-{Y}/00002"]
+    # and each receipt prints the legal data of the entity that received the gift
+    partner_receipt = partner_gifts[0].receipts.get()
+    assert partner_receipt.entity == two_entities["partner"]
+    assert partner_receipt.entity_snapshot["legal_name"] == "Cooperativa sociale Il Ponte"
+    assert partner_receipt.entity_snapshot["codice_fiscale"] == "01234560157"
+    assert lead_gifts[0].receipts.get().entity_snapshot["legal_name"] == (
+        two_entities["network"].legal_name
+    )
+
+
+def test_one_receipt_never_covers_gifts_of_two_entities(two_entities):
+    # given one donor's gifts to both entities
+    network = two_entities["network"]
+    donor = two_entities["gifts"]["lead"][0].donor
+    to_partner = Donation.objects.create(
+        network=network,
+        donor=donor,
+        entity=two_entities["partner"],
+        amount_cents=1000,
+        received_on=datetime.date(Y, 6, 1),
+        method=Donation.Method.CARD,
+        status=Donation.Status.SUCCEEDED,
+    )
+    # when a receipt is asked for both: refused, nothing numbered
+    with pytest.raises(ReceiptError):
+        issue_receipt([two_entities["gifts"]["lead"][0], to_partner])
+    # and the yearly statements give the donor one statement per entity
+    from crm.annual_statements import issue_statements
+
+    assert issue_statements(Y, network) == 3  # lead donor: lead + partner; partner donor: one
+    statements = donor.receipts.order_by("number")
+    assert [r.entity for r in statements] == [two_entities["partner"], two_entities["lead"]]
+
+
+def test_the_agenzia_data_of_each_entity_are_its_own(two_entities):
+    network = two_entities["network"]
+    # when each entity's data of the year are drawn up
+    lead_data = tax_data(network, Y, two_entities["lead"])
+    partner_data = tax_data(network, Y, two_entities["partner"])
+    # then each holds the gifts it received, and only those
+    assert [(r.codice_fiscale, r.amount_cents) for r in lead_data.rows] == [(cf(1), 5700)]
+    assert [(r.codice_fiscale, r.amount_cents) for r in partner_data.rows] == [(cf(2), 5900)]
+    # and the obligation follows each entity's own declared income
+    two_entities["partner"].declared_income_cents = 30_000_000
+    two_entities["partner"].save()
+    assert tax_data(network, Y, two_entities["partner"]).mandatory is True
+    assert tax_data(network, Y, two_entities["lead"]).mandatory is None
+
+
+def _receipts(two_entities):
+    lead = issue_receipt(two_entities["gifts"]["lead"])
+    partner = issue_receipt(two_entities["gifts"]["partner"])
+    ensure_receipt_pdf(lead)
+    ensure_receipt_pdf(partner)
+    return lead, partner
+
+
+def test_an_entity_treasurer_sees_nothing_of_the_other_entity(client, two_entities):
+    # given a receipt of each entity
+    lead_receipt, partner_receipt = _receipts(two_entities)
+    lead, partner = two_entities["lead"], two_entities["partner"]
+    network = two_entities["network"]
+    # when the partner's treasurer looks around
+    client.force_login(two_entities["partner_treasurer"])
+    pages = {
+        "receipts": reverse("crm_receipt:index"),
+        "gifts": reverse("crm_donation:index"),
+        "year": reverse("crm_yearly:index"),
+        "agenzia": reverse("crm_yearly:entity_agenzia", args=[partner.pk, Y]),
+        "summary": reverse("crm_donation:export_summary") + f"?year={Y}",
+    }
+    for name, url in pages.items():
+        response = client.get(url)
+        body = b"".join(response) if response.streaming else response.content
+        # then their own entity's rows are there and the other entity's are not
+        assert response.status_code == 200, name
+        assert LEAD_DONOR.encode() not in body, name
+        assert cf(1).encode() not in body, name
+    receipts_page = client.get(pages["receipts"]).content.decode()
+    assert partner_receipt.number in receipts_page
+    assert PARTNER_DONOR in client.get(pages["gifts"]).content.decode()
+    assert cf(2) in client.get(pages["agenzia"]).content.decode()
+    # and every URL of the other entity's rows is a 404, files included
+    for url in (
+        reverse("crm_receipt:inspect", args=[lead_receipt.pk]),
+        reverse("crm_receipt:pdf", args=[lead_receipt.pk]),
+        reverse("crm_donation:inspect", args=[two_entities["gifts"]["lead"][0].pk]),
+        reverse("crm_yearly:entity_agenzia", args=[lead.pk, Y]),
+        reverse("crm_yearly:entity_agenzia_export", args=[lead.pk, Y, "gifts", "csv"]),
+        reverse("crm_yearly:entity_agenzia_export", args=[lead.pk, Y, "all", "xlsx"]),
+        reverse("crm_yearly:agenzia", args=[network.pk, Y]),
+        reverse("crm_yearly:statements", args=[network.pk, Y]),
+    ):
+        assert client.get(url).status_code == 404, url
+    # while their own receipt's PDF downloads
+    assert client.get(reverse("crm_receipt:pdf", args=[partner_receipt.pk])).status_code == 200
+    # and the receipts ZIP holds their entity's receipt only
+    response = client.get(reverse("crm_donation:export_receipts") + f"?year={Y}")
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert len(archive.namelist()) == 1
+    # and the Agenzia file is their entity's
+    response = client.get(
+        reverse("crm_yearly:entity_agenzia_export", args=[partner.pk, Y, "gifts", "csv"])
+    )
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    assert cf(2).encode() in body and cf(1).encode() not in body
+    # and they cannot manage entities, nor reach the network's donors
+    # (Wagtail answers a screen the user has no permission for with a redirect to the dashboard)
+    assert client.get(reverse("crm_entity:index")).status_code in (302, 403)
+    assert client.get(reverse("crm_donor:index")).status_code in (302, 403)
+
+
+def test_the_network_treasurer_sees_both_entities(client, two_entities):
+    lead_receipt, partner_receipt = _receipts(two_entities)
+    client.force_login(two_entities["network_treasurer"])
+    receipts_page = client.get(reverse("crm_receipt:index")).content.decode()
+    assert lead_receipt.number in receipts_page and partner_receipt.number in receipts_page
+    for entity, code in ((two_entities["lead"], cf(1)), (two_entities["partner"], cf(2))):
+        response = client.get(reverse("crm_yearly:entity_agenzia", args=[entity.pk, Y]))
+        assert response.status_code == 200
+        assert code in response.content.decode()
+    for receipt in (lead_receipt, partner_receipt):
+        assert client.get(reverse("crm_receipt:pdf", args=[receipt.pk])).status_code == 200
+    entities_page = client.get(reverse("crm_entity:index")).content.decode()
+    assert "Cooperativa sociale Il Ponte" in entities_page
+
+
+def test_the_network_treasurer_adds_an_entity_with_its_own_series(
+    client, two_entities, network_factory
+):
+    network = two_entities["network"]
+    other = network_factory("rete-altrui")
+    client.force_login(two_entities["network_treasurer"])
+    fields = {
+        "network": network.pk,
+        "legal_name": "Associazione La Rete APS",
+        "codice_fiscale": "92012340011",
+        "entity_kind": "aps",
+        "tax_regime": "detraction_30",
+        "street_address": "Via Po 2",
+        "postal_code": "10100",
+        "city": "Torino",
+        "signer_name": "Eva Neri",
+        "signer_role": "Presidente",
+    }
+    # without a series of its own: refused with a clear message, nothing saved
+    response = client.post(reverse("crm_entity:add"), fields)
+    assert response.status_code == 200
+    assert "receipt prefix of its own" in response.content.decode()
+    assert not IssuingEntity.objects.filter(legal_name="Associazione La Rete APS").exists()
+    # in another network: refused, nothing saved
+    response = client.post(
+        reverse("crm_entity:add"), {**fields, "receipt_series": "LR", "network": other.pk}
+    )
+    assert response.status_code == 200
+    assert not IssuingEntity.objects.filter(legal_name="Associazione La Rete APS").exists()
+    # with one: saved, with a treasurers' group of its own
+    response = client.post(reverse("crm_entity:add"), {**fields, "receipt_series": "LR"})
+    assert response.status_code == 302
+    entity = IssuingEntity.objects.get(legal_name="Associazione La Rete APS")
+    assert entity.treasurers_group is not None and not entity.is_lead
+    assert client.get(reverse("crm_entity:edit", args=[entity.pk])).status_code == 200
+
+
+def test_the_lead_entity_follows_the_network_and_back(two_entities):
+    network, lead = two_entities["network"], two_entities["lead"]
+    network.signer_name = "Giulia Verdi"
+    network.save()
+    lead.refresh_from_db()
+    assert lead.signer_name == "Giulia Verdi"
+    lead.legal_name = "Associazione Rete Enti ETS"
+    lead.save()
+    network.refresh_from_db()
+    assert network.legal_name == "Associazione Rete Enti ETS"
+    assert IssuingEntity.objects.filter(network=network, is_lead=True).count() == 1
+
+
+def test_an_offline_gift_is_recorded_for_the_entity_the_treasurer_chooses(
+    client, two_entities, network_factory
+):
+    # given a donor of the network and another network's entity
+    network, partner = two_entities["network"], two_entities["partner"]
+    donor = two_entities["gifts"]["partner"][0].donor
+    other = network_factory("rete-altra").lead_entity
+    client.force_login(two_entities["network_treasurer"])
+    fields = {
+        "donor": donor.pk,
+        "amount": "120,50",
+        "received_on": f"{Y}-07-01",
+        "method": "bank_transfer",
+        "wants_receipt": "on",
+    }
+    # when the treasurer records a bank transfer received by the partner
+    response = client.post(reverse("crm_donation:add"), {**fields, "entity": partner.pk})
+    assert response.status_code == 302
+    # then the gift is the partner's and its receipt is in the partner's series
+    gift = Donation.objects.get(amount_cents=12050)
+    assert gift.entity == partner
+    assert gift.receipts.get().number == f"CP-{Y}/00001"
+    # and another network's entity is not offered: refused, nothing recorded
+    response = client.post(reverse("crm_donation:add"), {**fields, "entity": other.pk})
+    assert response.status_code == 200
+    assert Donation.objects.filter(network=network, amount_cents=12050).count() == 1
