@@ -4,6 +4,7 @@ expenses, the totals and the explanatory note."""
 
 from dataclasses import dataclass
 
+from crm.models.giving import receiving_entity
 from crm.money import format_amount
 
 from .figures import IncomeLine, income_lines
@@ -32,15 +33,15 @@ def report_data(report: FundraisingReport) -> dict:
         income_cents=sum(line.cents for line in lines),
         expenses_cents=sum(expense.amount_cents for expense in expenses),
     )
-    network = report.network
+    # The entity that received the gifts and answers for the fundraising: the one the
+    # campaign names, else the network's lead entity.
+    entity = receiving_entity(report.network, report.campaign or report.event)
     return {
         "report": report,
-        # The entity that receives the gifts: today the network's own issuing entity; once a
-        # campaign names the entity receiving its gifts (issue 26), that entity goes here.
         "entity": {
-            "name": network.legal_name or network.name,
-            "codice_fiscale": network.codice_fiscale,
-            "runts_number": network.runts_number,
+            "name": entity.legal_name or report.network.name,
+            "codice_fiscale": entity.codice_fiscale,
+            "runts_number": entity.runts_number,
         },
         "source": report.campaign or report.event,
         "is_event": bool(report.event_id),

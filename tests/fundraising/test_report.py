@@ -13,7 +13,7 @@ from django.utils import translation
 from openpyxl import load_workbook
 
 from campaigns.reports import campaign_progress
-from crm.models import Donation, Network
+from crm.models import Donation, IssuingEntity, Network
 from fundraising.documents import render_report_pdf
 from fundraising.figures import income_lines
 from fundraising.models import Expense, FundraisingReport
@@ -134,3 +134,27 @@ def test_the_pdf_speaks_the_readers_language(report, language, words):
         text = " ".join(pdf_text(render_report_pdf(report)).split())
     for word in words:
         assert word in text, word
+
+
+def test_the_report_names_the_entity_that_received_the_campaigns_gifts(report):
+    # Given a campaign whose gifts go to a partner of the network, not to the lead entity
+    network = report.network
+    partner = IssuingEntity.objects.create(
+        network=network,
+        legal_name="Cooperativa sociale Il Ponte",
+        codice_fiscale="01234560157",
+        entity_kind=Network.EntityKind.SOCIAL_ENTERPRISE,
+        street_address="Via Manzoni 3",
+        postal_code="23900",
+        city="Lecco",
+        signer_name="Luca Bianchi",
+        receipt_series="CP",
+    )
+    campaign = report.campaign
+    campaign.issuing_entity = partner
+    campaign.save(update_fields=["issuing_entity"])
+    # When its report is drawn up
+    text = " ".join(pdf_text(render_report_pdf(report)).split())
+    # Then it speaks for the partner, who received the money, not for the lead entity
+    assert "Cooperativa sociale Il Ponte" in text and "01234560157" in text
+    assert network.lead_entity.codice_fiscale not in text
