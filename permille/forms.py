@@ -5,6 +5,7 @@ grant's lock."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crm.models import IssuingEntity
 from crm.money import EuroField, fiscal_today
 
 from . import rules
@@ -26,6 +27,7 @@ class GrantForm(forms.ModelForm):
         model = PerMilleGrant
         fields = [
             "network",
+            "entity",
             "reference_year",
             "amount_cents",
             "received_on",
@@ -47,8 +49,11 @@ class GrantForm(forms.ModelForm):
     def __init__(self, *args, networks, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["network"].queryset = networks
-        if self.instance.pk:  # a grant stays with its network
+        self.fields["entity"].queryset = IssuingEntity.objects.filter(network__in=networks)
+        self.fields["entity"].required = False
+        if self.instance.pk:  # a grant stays with its network and its entity
             self.fields["network"].disabled = True
+            self.fields["entity"].disabled = True
         elif networks.count() == 1:
             self.fields["network"].initial = networks.get()
 
@@ -65,6 +70,11 @@ class GrantForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        network, entity = data.get("network"), data.get("entity")
+        if network and entity is None:  # the lead entity, set here so uniqueness is checked
+            data["entity"] = network.lead_entity
+        elif network and entity.network_id != network.pk:
+            self.add_error("entity", _("Choose an entity of the grant's network."))
         received_on, year = data.get("received_on"), data.get("reference_year")
         if received_on and received_on > fiscal_today():
             self.add_error("received_on", _("The day received cannot be in the future."))

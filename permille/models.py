@@ -1,10 +1,8 @@
 """The 5 per mille a network's entity receives, how it was spent, and the public page.
 
-ISSUING ENTITY: the rows belong to a network today (its one issuing entity, `crm.Network`'s
-legal data). When `crm.IssuingEntity` lands (several legal entities per network, issue 26),
-`PerMilleGrant` gains `entity = ForeignKey("crm.IssuingEntity")` next to `network`, the unique
-constraint becomes (entity, reference_year), and `recipient()` below reads the entity: those are
-the only places that name the recipient."""
+The State pays each legal entity the taxpayers chose (by its codice fiscale): a grant belongs to
+one issuing entity of the network (`crm.IssuingEntity`, the lead one unless another is named),
+one grant per entity and anno finanziario; `recipient()` is the one place naming it."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -12,7 +10,7 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField
 from wagtail.models import Page
 
-from crm.models import Network, NetworkScopedQuerySet
+from crm.models import IssuingEntity, Network, NetworkScopedQuerySet
 from crm.money import CentsField, format_amount
 
 from .categories import ExpenseCategory
@@ -26,6 +24,16 @@ class PerMilleGrant(models.Model):
 
     network = models.ForeignKey(
         Network, on_delete=models.PROTECT, related_name="+", verbose_name=_("network")
+    )
+    entity = models.ForeignKey(
+        IssuingEntity,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("receiving entity"),
+        help_text=_(
+            "The entity of the network the taxpayers chose (its codice fiscale). Left empty: "
+            "the network's lead entity."
+        ),
     )
     reference_year = models.PositiveSmallIntegerField(
         _("reference year (anno finanziario)"),
@@ -67,16 +75,21 @@ class PerMilleGrant(models.Model):
         verbose_name_plural = _("5 per mille received")
         constraints = [
             models.UniqueConstraint(
-                fields=["network", "reference_year"], name="permille_one_grant_per_year"
+                fields=["entity", "reference_year"], name="permille_one_grant_per_entity_year"
             ),
         ]
 
     def __str__(self):
         return _("5 per mille %(year)s") % {"year": self.reference_year}
 
+    def save(self, *args, **kwargs):
+        if self.entity_id is None:  # the lead entity unless another is named
+            self.entity = self.network.lead_entity
+        super().save(*args, **kwargs)
+
     def recipient(self):
-        """The legal entity that received the money (see the module's ISSUING ENTITY note)."""
-        return self.network
+        """The legal entity that received the money: the grant's issuing entity."""
+        return self.entity
 
 
 class PerMilleExpense(models.Model):

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('crm', '0023_network_wallets'),
+        ('crm', '0026_receipt_entity_required'),
         ('wagtailcore', '0098_apitoken'),
     ]
 
@@ -47,6 +47,7 @@ class Migration(migrations.Migration):
             name='PerMilleGrant',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('entity', models.ForeignKey(help_text="The entity of the network the taxpayers chose (its codice fiscale). Left empty: the network's lead entity.", on_delete=django.db.models.deletion.PROTECT, related_name='+', to='crm.issuingentity', verbose_name='receiving entity')),
                 ('reference_year', models.PositiveSmallIntegerField(help_text="The year of the taxpayers' choices the payment refers to.", verbose_name='reference year (anno finanziario)')),
                 ('amount_cents', crm.money.CentsField(verbose_name='amount received')),
                 ('received_on', models.DateField(help_text='The day the money reached the account: the deadlines run from it.', verbose_name='received on')),
@@ -87,6 +88,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='permillegrant',
-            constraint=models.UniqueConstraint(fields=('network', 'reference_year'), name='permille_one_grant_per_year'),
+            constraint=models.UniqueConstraint(fields=('entity', 'reference_year'), name='permille_one_grant_per_entity_year'),
         ),
     ]

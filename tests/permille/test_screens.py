@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import translation
 from wagtail.users.models import UserProfile
 
+from crm.models import IssuingEntity, Network
 from crm.money import fiscal_today
 from permille.models import PerMilleExpense, PerMilleGrant, PerMillePage
 from tests.pdfs import pdf_text
@@ -262,3 +263,46 @@ def test_another_networks_treasurer_is_refused_every_url(client, users, grants):
     client.force_login(users["tesoreria-oltre-il-ponte"])
     for name in ("page", "edit", "pdf"):
         assert client.get(grant_urls(grants["a"])[name][1]).status_code == 200, name
+
+
+def test_each_entity_of_a_network_records_its_own_year_and_its_rendiconto_names_it(
+    client, users, demo
+):
+    client.force_login(users["tesoreria-oltre-il-ponte"])
+    network, other = demo["oltre-il-ponte"], demo["valle-serena"]
+    partner = IssuingEntity.objects.create(
+        network=network,
+        legal_name="Cooperativa sociale Il Ponte",
+        codice_fiscale="01234560157",
+        entity_kind=Network.EntityKind.SOCIAL_ENTERPRISE,
+        street_address="Via Manzoni 3",
+        postal_code="23900",
+        city="Lecco",
+        signer_name="Luca Bianchi",
+        receipt_series="CP",
+    )
+    year = {"reference_year": "2023", "amount_cents": "1.000", "received_on": "2025-10-15"}
+    # Given the lead entity's 2023 (no entity named: the lead's)
+    assert client.post(reverse("permille_add"), {"network": network.pk, **year}).status_code == 302
+    # When the partner records its own 2023 (the State paid it on its own codice fiscale)
+    answer = client.post(
+        reverse("permille_add"), {"network": network.pk, "entity": partner.pk, **year}
+    )
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    grants = PerMilleGrant.objects.filter(network=network)
+    assert {g.entity for g in grants} == {network.lead_entity, partner}
+    # Then the partner's rendiconto names the partner, not the lead entity
+    pdf = _flat(
+        pdf_text(
+            client.get(reverse("permille_rendiconto", args=[grants.get(entity=partner).pk])).content
+        )
+    )
+    assert "Cooperativa sociale Il Ponte" in pdf and "01234560157" in pdf
+    assert network.lead_entity.codice_fiscale not in pdf
+    # And a second 2023 for the partner, or another network's entity, is refused: nothing added
+    for entity in (partner, other.lead_entity):
+        refused = client.post(
+            reverse("permille_add"), {"network": network.pk, "entity": entity.pk, **year}
+        )
+        assert refused.status_code == 400
+    assert PerMilleGrant.objects.filter(network=network).count() == 2
