@@ -3,13 +3,15 @@ timed between barriers, so process start-up is excluded), the time and peak memo
 yearly statements (issue + render with `--workers`, no email), the same statements started
 from the admin's path (a `StatementRun` queued and carried out by `--workers` real
 `manage.py run_worker` processes, timed until every PDF is stored), and the Agenzia Entrate
-data (crm.tax_data and its XLSX) for `--ade-donors` donors.
+data (crm.tax_data and its XLSX) for `--ade-donors` donors. `--logo-only`: one process's
+receipts for a network whose logo was uploaded at 2,000 x 1,000 px, as printed (scaled to its
+box at 300 dpi, crm.pdf) beside the upload inlined as it is (the former way), and without logo.
 
 Runs on a throw-away SQLite database and media folder. Default sizes are small so `make bench`
 stays quick; `--full` (or `--donors 10000`) uses the sizes of docs/design/quality.md.
 
     .venv/bin/python bench/receipts.py [--full] [--receipts N] [--donors N] [--workers N]
-        [--run-donors N] [--ade-donors N]
+        [--run-donors N] [--ade-donors N] [--logo-only]
 """
 
 import argparse
@@ -268,6 +270,55 @@ def ade_data(network, n_donors):
     return query_time, total, len(gifts_data.rows), len(gifts_data.left_out)
 
 
+def logo_figures(network, gifts):
+    """CPU ms and size per receipt PDF: no logo, a 2,000 x 1,000 px logo as printed, and the
+    same logo inlined as uploaded (the renderer's scaling switched off)."""
+    import io
+    import random
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+    from wagtail.images import get_image_model
+
+    from crm import pdf
+    from crm.models import Receipt
+    from crm.receipts import issue_receipt
+
+    rng = random.Random(7)
+    image = Image.new("RGB", (2000, 1000), "white")
+    for x in range(0, 2000, 3):  # a photo-like logo: a real file size, not a flat colour
+        for y in range(0, 1000, 3):
+            image.putpixel((x, y), (rng.randrange(256), 80, 120))
+    upload = io.BytesIO()
+    image.save(upload, "PNG")
+    no_logo = [issue_receipt([g], enqueue_render=False) for g in gifts[:10]]
+    network.logo = get_image_model().objects.create(
+        title="Logo", file=ContentFile(upload.getvalue(), name="bench-logo.png")
+    )
+    network.save()
+    with_logo = [issue_receipt([g], enqueue_render=False) for g in gifts[10:20]]
+
+    def measure(receipts):
+        receipts = [Receipt.objects.get(pk=r.pk) for r in receipts]
+        pdf.render_receipt(receipts[0])  # warm: fonts, stylesheet, the logo's cache
+        start = time.process_time()
+        sizes = [len(pdf.render_receipt(r)) for r in receipts]
+        cpu = (time.process_time() - start) / len(receipts) * 1000
+        return cpu, sum(sizes) / len(sizes) / 1024
+
+    figures = {"no logo": measure(no_logo), "logo, scaled to print": measure(with_logo)}
+    scaled, pdf._print_sized = pdf._print_sized, lambda data: (data, "image/png")
+    pdf._logo_data_uri_cached.cache_clear()
+    try:
+        figures["logo, inlined as uploaded"] = measure(with_logo)
+    finally:
+        pdf._print_sized = scaled
+        pdf._logo_data_uri_cached.cache_clear()
+    print(f"logo uploaded: {len(upload.getvalue()) / 1024:.0f} KB, 2000 x 1000 px")
+    for name, (cpu, size) in figures.items():
+        print(f"receipt PDF, {name}: {cpu:.1f} ms CPU, {size:.0f} KB")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--full", action="store_true", help="10,000 donors, 200 receipts")
@@ -277,6 +328,7 @@ def main():
     parser.add_argument("--run-donors", type=int, help="yearly statements from the admin path")
     parser.add_argument("--ade-donors", type=int, help="Agenzia Entrate data")
     parser.add_argument("--ade-only", action="store_true", help="only the Agenzia Entrate data")
+    parser.add_argument("--logo-only", action="store_true", help="only the logo's cost per PDF")
     args = parser.parse_args()
     n_run = args.run_donors or (10_000 if args.full else 300)
     n_ade = args.ade_donors or (100_000 if args.full else 5_000)
@@ -310,6 +362,10 @@ def main():
             f"Agenzia Entrate data, {n_ade} donors: {ade_query:.1f} s for the data "
             f"({ade_rows} rows, {ade_left} left out), {ade_total:.1f} s with the XLSX"
         )
+        return
+    if args.logo_only:
+        make_gifts(network, 20, year=2025)
+        logo_figures(network, list(Donation.objects.order_by("pk")))
         return
     make_gifts(network, 3 * n_receipts + 1, year=2025)
     gifts = list(Donation.objects.filter(received_on__year=2025).order_by("pk"))

@@ -7,16 +7,22 @@ one shared URL fetcher allows only `data:` and `file:` URLs.
 Speed (bench/receipts.py, 2 cores): WeasyPrint's plain use rebuilds a Fontconfig configuration
 (a scan of every installed font) and re-parses the stylesheet for each document. Each thread
 keeps one `FontConfiguration` and the stylesheet parsed once as a `CSS` object, and the template
-sticks to one embedded family (DejaVu Sans, regular and bold, no flex layout). Measured in one
-run against plain use (5 December 2026, the machine shared, load average 0.5 rising to 4.9):
-8.3 PDFs/s plain, 11.1 PDFs/s here, 1.33x (issue 22 saw 1.2-1.4x). An earlier "~11 → ~30
-PDFs/s" (2.7x) written here was not reproduced. The objects are per thread because Pango's font
-map and WeasyPrint's font caches are not thread-safe.
+sticks to one embedded family (DejaVu Sans, regular and bold, no flex layout). Counted in
+instructions (valgrind's callgrind, unaffected by the machine's load; 5 December 2026): 273
+million per receipt here (~46 ms of CPU), 376 million plain: 1.38x, as the 1.33x timed
+(8.3 vs 11.1 PDFs/s, load 0.5-4.9). Of the 273 million, 63% is WeasyPrint's parsing, cascade and
+layout and 37% painting and writing the PDF (font subsets, compression); the Django template
+is ~1 ms. What is left is the receipt's own text and boxes: dropping the footer's page counter
+saved nothing, a fixed table layout 1.4%, the table as plain blocks 6% (at the cost of wrapped
+columns: not done). An earlier "~11 -> ~30 PDFs/s" (2.7x) written here was not reproduced.
+The objects are per thread because Pango's font map and WeasyPrint's font caches are not
+thread-safe. A network's logo is inlined at print size (`_print_sized`).
 """
 
 import base64
 import datetime
 import functools
+import io
 import threading
 from decimal import Decimal
 from pathlib import Path
@@ -26,6 +32,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from num2words import num2words
+from PIL import Image
 from wagtail.images import get_image_model
 from weasyprint import CSS, HTML, URLFetcher
 from weasyprint.text.fonts import FontConfiguration
@@ -36,6 +43,8 @@ from .money import format_amount
 TEMPLATE = "crm/receipts/receipt.html"
 STYLESHEET = Path(settings.BASE_DIR) / "templates" / "crm" / "receipts" / "receipt.css"
 FISCAL_TZ = ZoneInfo("Europe/Rome")
+# The header's logo box (receipt.css: max-width 50mm, max-height 22mm) at 300 dpi.
+LOGO_MAX_PX = (591, 260)
 
 _local = threading.local()
 
@@ -98,10 +107,34 @@ def _logo_data_uri_cached(image_id, file_name):
             data = fh.read()
     except OSError:
         return ""
-    mime = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg"
     if data.lstrip()[:5] in (b"<?xml", b"<svg ") or data.lstrip().startswith(b"<svg"):
-        mime = "image/svg+xml"
+        return f"data:image/svg+xml;base64,{base64.b64encode(data).decode('ascii')}"
+    data, mime = _print_sized(data)
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _print_sized(data):
+    """A raster logo no larger than it prints: 300 dpi over the header's box (receipt.css:
+    at most 50 x 22 mm). WeasyPrint decodes and re-encodes a PNG into every PDF it is in: a
+    photo-like 2,000 x 1,000 px logo made each receipt 205 ms of CPU and 418 KB, against 106 ms
+    and 128 KB scaled, 50 ms and 13 KB without logo (bench/receipts.py --logo-only, one run,
+    load average 12.5). Done once per process per file (the cache above); a logo already small
+    enough, or one Pillow cannot read, is kept as it is."""
+    png = data[:8] == b"\x89PNG\r\n\x1a\n"
+    mime = "image/png" if png else "image/jpeg"
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width <= LOGO_MAX_PX[0] and image.height <= LOGO_MAX_PX[1]:
+                return data, mime
+            image.thumbnail(LOGO_MAX_PX, Image.Resampling.LANCZOS)
+            out = io.BytesIO()
+            if png or image.mode not in ("RGB", "L", "CMYK"):
+                image.save(out, "PNG", optimize=True)
+                return out.getvalue(), "image/png"
+            image.save(out, "JPEG", quality=90)
+            return out.getvalue(), "image/jpeg"
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return data, mime
 
 
 def _choice_label(choices, value):

@@ -259,3 +259,25 @@ def test_the_return_page_says_what_happened(client, campaign, status, method, st
     assert refreshes == (state == "pending")
     if state == "partially_refunded":
         assert "€ 20,00" in _text(html) and "€ 30,00" in _text(html)
+
+
+def test_the_return_page_links_the_campaign_without_looking_up_the_site(client, campaign):
+    # Given a donor watching their pending gift's page (reloaded every 3 s on a giving day)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    donation = Donation.objects.create(
+        network=campaign.network,
+        campaign=campaign,
+        amount_cents=5000,
+        status=Donation.Status.PENDING,
+        method="card",
+    )
+    url = reverse("campaigns:thanks", args=[donation_token(donation)])
+    client.get(url)  # the site root paths cached, as on a running server
+    # When the page is loaded again
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(url).content.decode()
+    # Then it links back to the campaign, and no load asks the database for the Site
+    assert f'href="{campaign.url}"' in html
+    assert not [q["sql"] for q in queries if "wagtailcore_site" in q["sql"]]
