@@ -39,7 +39,12 @@ HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 10)
 HEARTBEAT_SILENT_AFTER = env_int("HEARTBEAT_SILENT_AFTER", 45)
 # More sweep rules, from apps crm must not import: dotted paths of callables taking `now` and
 # returning counts (crm.sweep.run_sweep runs them after its own).
-WORKER_SWEEPS = ("outreach.sending.sweep", "campaigns.webhooks.sweep_waiting")
+WORKER_SWEEPS = (
+    "outreach.sending.sweep",
+    # Stripe events stored but not applied (their task lost, or failed), then waiting ones.
+    "campaigns.webhooks.requeue_unapplied",
+    "campaigns.webhooks.sweep_waiting",
+)
 # The name a worker or the scheduler beats under (ops.heartbeat.default_name); empty: its
 # host and process id. The supervisor (`bin/trama serve`) gives each child a stable name
 # (`worker-1@host`), so a restarted worker takes over its dead predecessor's row.
