@@ -140,8 +140,12 @@ def _hand_over(apply_task, event_id):
         f"{c.__module__}.{c.__qualname__}" == IMMEDIATE_BACKEND for c in type(backend).__mro__
     )
     if connection.in_atomic_block and not at_once:
-        transaction.on_commit(lambda: _hand_over(apply_task, event_id))
-        return
+        transaction.on_commit(lambda: _enqueue(apply_task, event_id))
+    else:
+        _enqueue(apply_task, event_id)
+
+
+def _enqueue(apply_task, event_id):
     try:
         apply_task.enqueue(event_id)
     except Exception:
