@@ -413,11 +413,22 @@ class StripeEvent(models.Model):
     )
     error = models.TextField(blank=True, verbose_name=_("error"))
     attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    # When its apply task was last queued (at the acknowledgement, then by the sweep, which
+    # queues again an event still not applied TASKS_LOST_AFTER later: campaigns.webhooks).
+    queued_at = models.DateTimeField(null=True, blank=True, verbose_name=_("queued at"))
 
     objects = NetworkScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-received_at"]
+        indexes = [
+            # The sweep's: the few events not applied yet, among months of applied ones.
+            models.Index(
+                fields=["queued_at"],
+                name="stripe_event_open",
+                condition=models.Q(outcome__in=["pending", "failed", "waiting"]),
+            ),
+        ]
         verbose_name = _("Stripe event")
         verbose_name_plural = _("Stripe events")
 

@@ -1,16 +1,25 @@
-"""`POST /stripe/webhook/`: verify at the door, store the event once, apply it in a
-transaction through the dispatch table (`campaigns.stripe_handlers.HANDLERS`), answer fast.
+"""`POST /stripe/webhook/`: verify at the door, store the event once with its task, answer;
+a worker applies it through the dispatch table (`campaigns.stripe_handlers.HANDLERS`).
+
+Stripe asks endpoints to return a 2xx "prior to any complex logic that could cause a timeout"
+(https://docs.stripe.com/webhooks#acknowledge-events-immediately). A receipted gift takes its
+network's receipt counter under a row lock (`crm.receipts`): applied in the request, the gifts
+of one network passed one request at a time, and a giving day's senders waited seconds.
 
 The money path, top to bottom, as plain calls ("go to definition" follows it):
 
 1. `stripe_webhook` checks the signature (`stripe_api.verify_event`; a bad one is a 400 that
-   stores nothing) and calls `receive_event`, which asks Stripe what the event needs
-   (`stripe_reads.prepare`, outside any transaction: a refund's charge), then stores the
-   `StripeEvent` (unique by id: the idempotency key) and runs its handler in one transaction,
-   then does what follows the commit (`stripe_reads.follow_up`: a paid payout's lines). A
-   payment's fee is read by a task queued with the record (`campaigns.tasks.read_payment_fee`):
-   the answer to Stripe never waits on Stripe.
-2. The handler (`stripe_handlers.checkout_completed`, `invoice_paid`, `charge_refunded`, ...)
+   stores nothing) and calls `receive_event`: one transaction inserts the `StripeEvent` (unique
+   by id: the idempotency key; a repeated delivery finds it taken and adds nothing) and, on the
+   database queue, the row of its `apply_event` task; then the 200. Nothing is applied, nothing
+   asked of Stripe, no lock of ours taken.
+2. The worker runs `apply_event` → `apply_stored`: what the event needs from Stripe
+   (`stripe_reads.prepare`, outside any transaction: a refund's charge), then one transaction
+   that row-locks the stored event (a second run, on this machine or another, waits there and
+   finds it applied) and runs its handler; then what follows the commit
+   (`stripe_reads.follow_up`: a paid payout's lines) and the events that waited for it. A
+   payment's fee is read by a task queued with the record (`campaigns.tasks.read_payment_fee`).
+3. The handler (`stripe_handlers.checkout_completed`, `invoice_paid`, `charge_refunded`, ...)
    finds and row-locks our donation, guards the Stripe account, and calls a crm verb:
    `crm.gifts.record_payment` / `record_payment_failure` / `record_refunded_total` /
    `record_dispute` / `record_dispute_closed`, or `crm.plans.record_plan_charge` /
@@ -18,17 +27,19 @@ The money path, top to bottom, as plain calls ("go to definition" follows it):
    A refund made from Trama (`campaigns.refunds.refund_gift`, the gift's admin page) calls
    Stripe first and then `record_refunded_total` itself; its `charge.refunded` /
    `refund.created` events then find the same total recorded and change nothing.
-3. `crm.gifts.record_payment` checks the amount and currency against what the gift expects
+4. `crm.gifts.record_payment` checks the amount and currency against what the gift expects
    (a mismatch is held for review: nothing else happens), matches or creates the donor and calls
    `crm.receipts.receipt_gift_if_due`, which numbers the receipt (`issue_receipt`, under the
-   counter's row lock) and queues the thank-you email (`crm.outbox.queue_receipt_email`); a
-   refund calls `crm.receipts.follow_refund` (void, or void and reissue for what remains); a
-   failed monthly payment queues the donor's notice (`crm.outbox.queue_payment_failed_email`).
-4. On commit, the worker runs `crm.tasks.send_donor_email` (→ `crm.mail.deliver_email`: the
-   receipt's PDF rendered first, `crm.receipt_files`, `crm.pdf`; retried with backoff; a
-   receipt no email carries has its own `crm.tasks.render_receipt_pdf`) and
-   `campaigns.tasks.read_payment_fee`. The worker's sweep (`crm.sweep`) picks up whatever a
-   crash left behind.
+   counter's row lock: held by workers, never by a web request) and queues the thank-you email
+   (`crm.outbox.queue_receipt_email`); a refund calls `crm.receipts.follow_refund`; a failed
+   monthly payment queues the donor's notice (`crm.outbox.queue_payment_failed_email`).
+5. On commit, the worker runs `crm.tasks.send_donor_email` (→ `crm.mail.deliver_email`) and
+   `campaigns.tasks.read_payment_fee`.
+
+Until its event is applied a gift stays pending: the donor's return page says the payment is
+being confirmed and reloads itself (`campaigns.views.thanks`). The sweep (`requeue_unapplied`,
+`sweep_waiting`: settings.WORKER_SWEEPS) queues again an event whose task was lost (a killed
+worker, a flushed Redis) or failed, and applies those that waited for another.
 
 https://docs.stripe.com/webhooks#verify-events (signature and 5-minute tolerance),
 https://docs.stripe.com/webhooks#handle-duplicate-events (one row per event id).
@@ -37,12 +48,16 @@ https://docs.stripe.com/webhooks#handle-duplicate-events (one row per event id).
 import datetime
 import logging
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.http import HttpResponse, HttpResponseBadRequest
+from django.tasks import task
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+
+from crm import tasks
 
 from . import stripe_api, stripe_reads
 from .event_networks import network_for_event
@@ -55,6 +70,16 @@ Outcome = StripeEvent.Outcome
 DONE = (Outcome.APPLIED, Outcome.IGNORED)
 # Outcomes that an event may still leave: one applied later or again.
 OPEN = (Outcome.FAILED, Outcome.WAITING, Outcome.GIVEN_UP)
+# Stripe retries a delivery for up to three days
+# (https://docs.stripe.com/webhooks#automatic-retries); the sweep retries a failed event as
+# long, then leaves it to a person ("Apply again" on its admin page).
+RETRY_FAILED_FOR = datetime.timedelta(days=3)
+# Where the queue orders by priority (the database queue), gifts are confirmed before the
+# emails and PDFs that follow them are sent.
+APPLY_PRIORITY = 10
+# The backend that runs a task as it is queued (tests, a machine without a worker): the event
+# is applied right after the acknowledgement's transaction, in the request.
+IMMEDIATE_BACKEND = "django.tasks.backends.immediate.ImmediateBackend"
 
 
 @csrf_exempt
@@ -65,53 +90,116 @@ def stripe_webhook(request):
     except (stripe_api.SignatureVerificationError, ValueError, UnicodeDecodeError) as exc:
         log.warning("rejected Stripe webhook: %s", exc)
         return HttpResponseBadRequest("invalid payload or signature")
-    outcome = receive_event(event)
-    if outcome == Outcome.FAILED:
-        return HttpResponse("failed, retry later", status=500)  # Stripe retries with back-off
-    # Waiting (it came before its plan or payment): kept, and applied when that arrives.
+    receive_event(event)
+    # Stored: ours to apply from now on (the task, then the sweep), never Stripe's to resend.
     return HttpResponse("ok")
 
 
 def receive_event(event):
-    """Store a verified event and apply it exactly once; returns the stored outcome.
-
-    First, what the event needs from Stripe is asked (no transaction open). Then the first
-    delivery (the usual case) is one transaction: insert the StripeEvent row, already marked
-    done, and run the handler. Until it commits, the new row's unique event id makes a
-    concurrent delivery of the same event wait on its own insert, then fail it and find the
-    event done. Any error rolls both back; the event is then stored as ignored, waiting or
-    failed. After the commit: the Stripe work that follows (a payout's lines), and the events
-    that were waiting for this one."""
-    obj = (event.get("data") or {}).get("object") or {}
-    if stripe_reads.asks_stripe(event["type"], obj) and _done(event):
-        # A repeated delivery of a done event: no need to ask Stripe anything. (Other events
-        # go straight to the insert: the unique event id finds a repeated delivery there.)
-        return apply_stored(event)
+    """Acknowledge a verified event: store it once and queue its application, in one commit;
+    returns the stored outcome (pending; ignored for a type we do not handle, which is only
+    kept). A repeated delivery finds the event id taken (a concurrent one waits on the first's
+    insert, then finds it) and adds nothing: the first one's task applies it. A failed or
+    waiting event delivered again (Stripe's own retry, a "Resend" from its dashboard) is queued
+    again, as the sweep would later."""
     handler = HANDLERS.get(event["type"])
-    outcome = Outcome.APPLIED if handler else Outcome.IGNORED  # unknown types: kept, acked
-    stored = False
+    apply_task = _apply_task()
+    in_transaction = handler is not None and tasks.queues_in_transaction(apply_task.get_backend())
+    now = timezone.now()
     try:
-        fetched = _prepare(handler, event)
         with transaction.atomic():
-            record = _insert(event, outcome, processed_at=timezone.now())
-            stored = True
-            if handler:
-                _apply(handler, event, fetched)
-                _attribute(record, event)
-    except IntegrityError as exc:
-        if not stored:  # a repeated delivery: the event id is taken
-            return apply_stored(event)
-        return _after_failure(event, exc)
-    except Exception as exc:
-        return _after_failure(event, exc)
-    return _after_commit(event, outcome)
+            if handler is None:
+                _insert(event, Outcome.IGNORED, processed_at=now)
+                return Outcome.IGNORED
+            _insert(event, Outcome.PENDING, queued_at=now)
+            if in_transaction:
+                apply_task.enqueue(event["id"])  # its row commits with the event's
+    except IntegrityError:  # a repeated delivery
+        stored = StripeEvent.objects.filter(event_id=event["id"])
+        outcome = stored.values_list("outcome", flat=True).first()
+        queue = outcome in OPEN
+    else:
+        outcome, queue = Outcome.PENDING, not in_transaction
+    if queue:  # (outside the except block: an immediate task must not see its exception)
+        _hand_over(apply_task, event["id"])
+    return outcome
+
+
+def _apply_task():
+    backend = apply_event.get_backend()
+    return apply_event.using(priority=APPLY_PRIORITY) if backend.supports_priority else apply_event
+
+
+def _hand_over(apply_task, event_id):
+    """Queue an event's task outside the acknowledgement's transaction: on RQ once the event is
+    committed (its worker must find it), at once if no transaction is open; the database
+    queue and the immediate backend at once. A backend that fails to take it (Redis down)
+    leaves the event to the sweep."""
+    backend = apply_task.get_backend()
+    at_once = tasks.queues_in_transaction(backend) or any(
+        f"{c.__module__}.{c.__qualname__}" == IMMEDIATE_BACKEND for c in type(backend).__mro__
+    )
+    if connection.in_atomic_block and not at_once:
+        transaction.on_commit(lambda: _enqueue(apply_task, event_id))
+    else:
+        _enqueue(apply_task, event_id)
+
+
+def _enqueue(apply_task, event_id):
+    try:
+        apply_task.enqueue(event_id)
+    except Exception:
+        log.exception("Stripe event %s stored, not queued: the sweep will", event_id)
+
+
+@task()
+def apply_event(event_id):
+    """The worker's half of a delivery: apply the stored event, once. Safe to run twice, at
+    once on two machines: `apply_stored` applies it under the event's row lock and the second
+    run finds it done. An event pruned meanwhile (or never committed) is nothing to do."""
+    row = StripeEvent.objects.filter(event_id=event_id).values_list("payload", "outcome").first()
+    if row is None:
+        return None
+    payload, outcome = row
+    return outcome if outcome in DONE else _apply_open(payload)
+
+
+def requeue_unapplied(now=None):
+    """The worker's sweep (`WORKER_SWEEPS`): an event stored but not applied whose task was
+    queued TASKS_LOST_AFTER ago (the task was lost with its worker or its Redis, or the worker
+    was down), or that failed (Stripe did not answer; retried for RETRY_FAILED_FOR), is queued
+    again, by the one sweep whose compare-and-set on `queued_at` goes through. Waiting events
+    are `sweep_waiting`'s. Returns {"stripe_events_queued": n}."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(seconds=settings.TASKS_LOST_AFTER)
+    lost = Q(outcome=Outcome.PENDING) | Q(
+        outcome=Outcome.FAILED, received_at__gte=now - RETRY_FAILED_FOR
+    )
+    stale = (
+        StripeEvent.objects.filter(lost)
+        .filter(Q(queued_at__lte=cutoff) | Q(queued_at=None, received_at__lte=cutoff))
+        .order_by("received_at", "pk")
+        .values_list("pk", "event_id", "queued_at")
+    )
+    queued = 0
+    apply_task = _apply_task()
+    for pk, event_id, queued_at in list(stale):
+        if StripeEvent.objects.filter(pk=pk, queued_at=queued_at).update(queued_at=now):
+            _hand_over(apply_task, event_id)
+            queued += 1
+    return {"stripe_events_queued": queued}
 
 
 def apply_stored(event):
-    """A repeated delivery: nothing to do if the event is done, else (it failed or waited
-    before) apply it under the event's row lock, which serialises concurrent retries."""
+    """Apply a stored event not done yet (its task, a retry, "Apply again", an event that waited
+    for another): nothing to do if it is done, else apply it under the event's row lock, which
+    serialises concurrent runs. Returns the stored outcome."""
     if (current := _done(event)) is not None:
         return current
+    return _apply_open(event)
+
+
+def _apply_open(event):
     handler = HANDLERS.get(event["type"])
     try:
         fetched = _prepare(handler, event)
@@ -251,7 +339,7 @@ def _after_failure(event, exc):
     return _record(event, Outcome.FAILED, f"{type(exc).__name__}: {exc}")
 
 
-def _insert(event, outcome, *, error="", processed_at=None):
+def _insert(event, outcome, *, processed_at=None, queued_at=None):
     account = event.get("account") or ""
     created = event.get("created")
     return StripeEvent.objects.create(
@@ -262,9 +350,8 @@ def _insert(event, outcome, *, error="", processed_at=None):
         payload=event,
         created=datetime.datetime.fromtimestamp(int(created), tz=datetime.UTC) if created else None,
         outcome=outcome,
-        error=error[:2000],
-        attempts=1,
         processed_at=processed_at,
+        queued_at=queued_at,
     )
 
 
@@ -278,14 +365,8 @@ def _finish(record, outcome):
 
 def _record(event, outcome, error):
     """Store the outcome of an attempt whose work was rolled back. Never overwrites a done
-    event: a concurrent delivery may have applied it meanwhile."""
+    event: a concurrent run may have applied it meanwhile."""
     processed_at = timezone.now() if outcome == Outcome.IGNORED else None
-    try:
-        with transaction.atomic():
-            _insert(event, outcome, error=error, processed_at=processed_at)
-        return outcome
-    except IntegrityError:
-        pass
     StripeEvent.objects.filter(event_id=event["id"]).exclude(outcome__in=DONE).update(
         outcome=outcome, error=error[:2000], attempts=F("attempts") + 1, processed_at=processed_at
     )

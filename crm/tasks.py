@@ -15,7 +15,8 @@ from .receipt_files import ensure_receipt_pdf
 IN_TRANSACTION_BACKENDS = {"django_tasks_db.backend.DatabaseBackend"}
 
 
-def _queues_in_transaction(backend):
+def queues_in_transaction(backend):
+    """True if `backend` writes a task's row in the transaction open on the default connection."""
     classes = type(backend).__mro__
     return any(f"{c.__module__}.{c.__qualname__}" in IN_TRANSACTION_BACKENDS for c in classes)
 
@@ -26,7 +27,7 @@ def enqueue_with_work(task_, *args):
     two) or goes with its rollback, and no worker sees it before the rows it reads. On any
     other backend it is queued once the transaction commits (`on_commit`), as a worker could
     otherwise run it before the rows exist."""
-    if not connection.in_atomic_block or _queues_in_transaction(task_.get_backend()):
+    if not connection.in_atomic_block or queues_in_transaction(task_.get_backend()):
         task_.enqueue(*args)
     else:
         transaction.on_commit(lambda: task_.enqueue(*args))

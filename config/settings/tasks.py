@@ -41,6 +41,8 @@ HEARTBEAT_SILENT_AFTER = env_int("HEARTBEAT_SILENT_AFTER", 45)
 # returning counts (crm.sweep.run_sweep runs them after its own).
 WORKER_SWEEPS = (
     "outreach.sending.sweep",
+    # Stripe events stored but not applied (their task lost, or failed), then waiting ones.
+    "campaigns.webhooks.requeue_unapplied",
     "campaigns.webhooks.sweep_waiting",
     "campaigns.stripe_waiting.give_up_waiting",
 )

@@ -273,3 +273,19 @@ def hanging_server():
     for conn in accepted:
         conn.close()
     server.close()
+
+
+APPLY_TASK = "campaigns.webhooks.apply_event"
+
+
+def run_queued(task_path=APPLY_TASK):
+    """Be the worker of the database queue for `task_path`: run its ready tasks, in the queue's
+    order, in this process (the test's transaction), and mark them done. Returns how many ran."""
+    from django_tasks_db.models import DBTaskResult
+
+    ran = 0
+    for row in DBTaskResult.objects.ready().filter(task_path=task_path):
+        row.task.call(*row.args_kwargs["args"], **row.args_kwargs["kwargs"])
+        DBTaskResult.objects.filter(pk=row.pk).update(status="SUCCESSFUL")
+        ran += 1
+    return ran
