@@ -191,7 +191,9 @@ def test_the_sweep_reports_each_rule(give):
         "message_claims_released": 0,
         "messages_started": 0,
         "messages_resumed": 0,
-        # campaigns' rule: Stripe events waiting for their plan or payment
+        # campaigns' rules: Stripe events stored but not applied (task lost, or failed),
+        "stripe_events_queued": 0,
+        # and those waiting for their plan or payment
         "stripe_events_applied": 0,
         # and its end: Stripe events waiting longer than Stripe retries, given up
         "stripe_events_given_up": 0,
