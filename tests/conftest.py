@@ -234,6 +234,12 @@ def network_factory(db):
             "signer_name": "Maria Rossi",
         }
         fields.update(overrides)
+        # A transactional test before this one flushed the root collection the migrations made
+        # (its network's media collection goes under it).
+        from wagtail.models import Collection
+
+        if Collection.get_first_root_node() is None:
+            Collection.add_root(name="Root")
         network = Network(slug=slug, **fields)
         network.full_clean()
         network.save()
