@@ -257,7 +257,9 @@ def standin_url():
     from standin import core
     from standin.server import run_in_thread
 
-    core.settings.update(webhook_delay=0.01, webhook_retries=[0.2, 0.5, 1, 2], sepa_delay=0.3)
+    # Retries over ~16 s, as Stripe retries for days: a loaded 2-core machine can keep our
+    # receiver busy past a few seconds (seen: a fresh-clone run lost a first delivery).
+    core.settings.update(webhook_delay=0.01, webhook_retries=[0.2, 0.5, 1, 2, 4, 8], sepa_delay=0.3)
     base_url, stop = run_in_thread(port=0)
     yield base_url
     stop()
