@@ -241,7 +241,9 @@ def paid_gift(client, campaign, stripe_events, effects, django_capture_on_commit
     from .test_giving import FORM, _pay, give_url
 
     response = client.post(give_url(campaign), {**FORM, "codice_fiscale": "RSSMRA80A01H501U"})
-    _pay(response["Location"])
+    assert response.status_code == 303, response.content.decode()[:500]
+    paid = _pay(response["Location"])
+    assert paid.status_code == 303, (paid.status_code, paid.text[:500])
     stripe_events.wait_for("checkout.session.completed")
     with django_capture_on_commit_callbacks(execute=True):
         assert all(r.status_code == 200 for r in stripe_events.relay())

@@ -130,8 +130,8 @@ def test_a_worker_killed_mid_send_leaves_no_donor_without_and_none_with_two(
 
     # then every member got exactly one email, and nobody else any
     assert_each_member_mailed_once(message, addresses, mail_dir)
-    assert second.stop() == 0
-    assert scheduler.stop() == 0
+    assert second.stop() == 0, second.log()[-3000:]
+    assert scheduler.stop() == 0, scheduler.log()[-3000:]
 
 
 def test_two_workers_share_a_message_without_sending_anything_twice(
@@ -148,4 +148,4 @@ def test_two_workers_share_a_message_without_sending_anything_twice(
     # then every member got exactly one email
     assert_each_member_mailed_once(message, addresses, mail_dir)
     for worker in workers:
-        assert worker.stop() == 0
+        assert worker.stop() == 0, worker.log()[-3000:]
