@@ -297,3 +297,55 @@ def test_an_offline_gift_is_recorded_for_the_entity_the_treasurer_chooses(
     response = client.post(reverse("crm_donation:add"), {**fields, "entity": other.pk})
     assert response.status_code == 200
     assert Donation.objects.filter(network=network, amount_cents=12050).count() == 1
+
+
+def test_the_network_treasurer_names_an_entitys_treasurers(client, two_entities):
+    # given a communicator of the network, and someone of no network at all
+    network, partner = two_entities["network"], two_entities["partner"]
+    users = get_user_model().objects
+    colleague = users.create_user("comunicatrice-rete", password="x")
+    colleague.groups.add(network.communicators_group)
+    stranger = users.create_user("estraneo", password="x")
+    url = reverse("crm_entity:treasurers", args=[partner.pk])
+    client.force_login(two_entities["network_treasurer"])
+    # when the network's treasurer opens the partner's page
+    page = client.get(reverse("crm_entity:inspect", args=[partner.pk])).content.decode()
+    # then it leads to its treasurers, who are listed there, with the network's people to add
+    assert url in page
+    listing = client.get(url).content.decode()
+    assert "tesoriere-ponte" in listing and "comunicatrice-rete" in listing
+    assert "estraneo" not in listing
+    # when they make the communicator a treasurer of the partner
+    response = client.post(url, {"add": colleague.pk})
+    assert response.status_code == 302
+    # then the communicator reaches the partner's gifts
+    assert partner.treasurers_group in colleague.groups.all()
+    # and someone of no network cannot be added: refused, nothing changes
+    response = client.post(url, {"add": stranger.pk})
+    assert response.status_code == 400
+    assert not stranger.groups.exists()
+    # when they remove the partner's former treasurer
+    response = client.post(url, {"remove": two_entities["partner_treasurer"].pk})
+    assert response.status_code == 302
+    assert partner.treasurers_group not in two_entities["partner_treasurer"].groups.all()
+
+
+def test_an_entity_treasurer_cannot_name_treasurers(client, two_entities, network_factory):
+    # given the partner's treasurer, and the treasurer of another network
+    network, partner = two_entities["network"], two_entities["partner"]
+    other = network_factory("rete-altrui")
+    outsider = get_user_model().objects.create_user("tesoriere-altrui", password="x")
+    outsider.groups.add(other.treasurers_group)
+    url = reverse("crm_entity:treasurers", args=[partner.pk])
+    communicator = get_user_model().objects.create_user("comunicatore", password="x")
+    communicator.groups.add(network.communicators_group)
+    # when the partner's treasurer tries to add someone, or the lead's group to themselves
+    client.force_login(two_entities["partner_treasurer"])
+    assert client.get(url).status_code in (302, 403)
+    assert client.post(url, {"add": communicator.pk}).status_code in (302, 403)
+    # and the other network's treasurer tries to add themselves
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"add": outsider.pk}).status_code == 404
+    # then nobody was added
+    assert list(partner.treasurers_group.user_set.all()) == [two_entities["partner_treasurer"]]
