@@ -26,11 +26,14 @@ from crm.tenancy import network_view, reached
 from .common import (
     ActionsInspectView,
     BulkActionsMixin,
+    EntityColumnMixin,
+    EntityFilterMixin,
     ScopedIndexView,
     ScopedModelViewSet,
     campaigns_for,
     donor_chooser_viewset,
     donor_column,
+    entity_filter,
     network_filter,
 )
 from .exports import export_receipts, export_summary, exports_page
@@ -44,7 +47,7 @@ def reverse_crm(name, *args):
 # --- Views --------------------------------------------------------------------------------------
 
 
-class DonationIndexView(BulkActionsMixin, ScopedIndexView):
+class DonationIndexView(EntityColumnMixin, BulkActionsMixin, ScopedIndexView):
     """The gifts: money that arrived (or is held for review); checkout attempts have their own
     list (`CheckoutAttemptViewSet`)."""
 
@@ -282,7 +285,7 @@ def issued_message(request, receipt):
 # --- Declarations -------------------------------------------------------------------------------
 
 
-class DonationFilterSet(WagtailFilterSet):
+class DonationFilterSet(EntityFilterMixin, WagtailFilterSet):
     status = ChoiceFilter(
         label=_("Status"),
         choices=[(s.value, s.label) for s in Donation.Status if s not in Donation.ATTEMPT_STATUSES],
@@ -292,6 +295,7 @@ class DonationFilterSet(WagtailFilterSet):
         label=_("Campaign"), queryset=lambda request: campaigns_for(request.user)
     )
     network = network_filter()
+    entity = entity_filter()
     import_batch = NumberFilter(
         label=_("Import batch"), method="filter_import_batch", widget=forms.HiddenInput
     )

@@ -26,9 +26,12 @@ from crm.tenancy import network_view, reached
 from .common import (
     ActionsInspectView,
     BulkActionsMixin,
+    EntityColumnMixin,
+    EntityFilterMixin,
     ScopedIndexView,
     ScopedModelViewSet,
     donor_column,
+    entity_filter,
     network_filter,
 )
 from .gifts import issued_message
@@ -36,7 +39,7 @@ from .gifts import issued_message
 # --- Views --------------------------------------------------------------------------------------
 
 
-class ReceiptIndexView(BulkActionsMixin, ScopedIndexView):
+class ReceiptIndexView(EntityColumnMixin, BulkActionsMixin, ScopedIndexView):
     def get_base_queryset(self):
         # One EXISTS per page of rows, not a query per receipt.
         disputed = Donation.objects.open_disputes().filter(receipts=OuterRef("pk"))
@@ -169,9 +172,10 @@ def receipt_resend(request, pk):
 # --- Declarations -------------------------------------------------------------------------------
 
 
-class ReceiptFilterSet(WagtailFilterSet):
+class ReceiptFilterSet(EntityFilterMixin, WagtailFilterSet):
     issued_at = DateFromToRangeFilter(label=_("Issued"), widget=DateRangePickerWidget)
     network = network_filter()
+    entity = entity_filter()
 
     class Meta:
         model = Receipt

@@ -349,3 +349,35 @@ def test_an_entity_treasurer_cannot_name_treasurers(client, two_entities, networ
     assert client.post(url, {"add": outsider.pk}).status_code == 404
     # then nobody was added
     assert list(partner.treasurers_group.user_set.all()) == [two_entities["partner_treasurer"]]
+
+
+def test_the_lists_show_and_filter_the_entity_when_the_network_has_several(
+    client, two_entities, network_factory
+):
+    # given receipts of both entities, and a gift recorded before entities existed (the lead's)
+    lead_receipt, partner_receipt = _receipts(two_entities)
+    old = two_entities["gifts"]["lead"][1]
+    Donation.objects.filter(pk=old.pk).update(entity=None)
+    client.force_login(two_entities["network_treasurer"])
+    partner = two_entities["partner"]
+    # when the network's treasurer opens the receipts and the gifts
+    for name in ("crm_receipt:index", "crm_donation:index"):
+        page = client.get(reverse(name)).content.decode()
+        # then each row names its entity, and the list filters by entity
+        assert "Cooperativa sociale Il Ponte" in page, name
+        assert two_entities["lead"].legal_name in page, name
+        assert 'name="entity"' in page, name
+    # when they filter the gifts by the lead entity
+    page = client.get(reverse("crm_donation:index"), {"entity": two_entities["lead"].pk})
+    rows = page.context["object_list"]
+    # then the lead's gifts are listed, the old one too, and none of the partner's
+    assert {g.pk for g in rows} == {g.pk for g in two_entities["gifts"]["lead"]}
+    page = client.get(reverse("crm_receipt:index"), {"entity": partner.pk})
+    assert [r.pk for r in page.context["object_list"]] == [partner_receipt.pk]
+    # and a network with one entity sees neither the column nor the filter
+    lone = network_factory("rete-sola", receipt_series="RS")
+    lone_treasurer = get_user_model().objects.create_user("tesoriere-solo", password="x")
+    lone_treasurer.groups.add(lone.treasurers_group)
+    client.force_login(lone_treasurer)
+    for name in ("crm_receipt:index", "crm_donation:index"):
+        assert 'name="entity"' not in client.get(reverse(name)).content.decode(), name
