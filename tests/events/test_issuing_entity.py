@@ -3,10 +3,12 @@ campaign does. The buyer reads its name before paying; the gift is recorded for 
 receipt is numbered in that entity's series."""
 
 import pytest
+import requests
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from crm.models import Donation, IssuingEntity, Network, Receipt
+from events.models import Order
 
 from .conftest import make_event
 from .test_tickets import buy_and_pay
@@ -56,7 +58,15 @@ def test_a_gift_on_top_goes_to_the_events_entity(
     types = {t.name: t for t in page.ticket_types.all()}
     # when a buyer takes two tickets and adds a gift, and pays
     buy_and_pay(client, page, types, stripe_events, django_capture_on_commit_callbacks)
-    # then the gift is the partner's, receipted in the partner's series
+    # then the payment page named the partner as the gift's receiver
+    order = Order.objects.get()
+    session = requests.get(
+        f"{stripe_standin}/v1/checkout/sessions/{order.stripe_checkout_session_id}/line_items",
+        auth=("sk_test_standin", ""),
+        timeout=5,
+    ).json()
+    assert any(PARTNER in line["description"] for line in session["data"])
+    # and the gift is the partner's, receipted in the partner's series
     gift = Donation.objects.get()
     assert gift.entity == partner
     receipt = Receipt.objects.get()
