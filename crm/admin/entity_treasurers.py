@@ -10,9 +10,27 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from wagtail import hooks
+from wagtail.log_actions import log
 
 from crm.models import IssuingEntity
 from crm.tenancy import network_view, reached
+
+# Who was named or removed, and by whom, is in the entity's history.
+ADDED, REMOVED = "crm.entity.treasurer_added", "crm.entity.treasurer_removed"
+
+
+@hooks.register("register_log_actions")
+def register_entity_log_actions(actions):
+    actions.register_action(
+        ADDED, gettext_lazy("Add a treasurer"), gettext_lazy("Treasurer of the entity added")
+    )
+    actions.register_action(
+        REMOVED,
+        gettext_lazy("Remove a treasurer"),
+        gettext_lazy("Treasurer of the entity removed"),
+    )
 
 
 def people_of_the_network(network):
@@ -53,6 +71,7 @@ def entity_treasurers(request, pk):
             error = _("The lead entity's treasurers are the network's: nothing to change here.")
         elif add.isdigit() and (chosen := candidates.filter(pk=add).first()):
             chosen.groups.add(group)
+            log(entity, ADDED, user=request.user, data={"treasurer": chosen.get_username()})
             messages.success(
                 request,
                 _("%(name)s is now a treasurer of %(entity)s.")
@@ -61,6 +80,7 @@ def entity_treasurers(request, pk):
             return redirect(request.path)
         elif remove.isdigit() and (chosen := group.user_set.filter(pk=remove).first()):
             chosen.groups.remove(group)
+            log(entity, REMOVED, user=request.user, data={"treasurer": chosen.get_username()})
             messages.success(
                 request,
                 _("%(name)s is no longer a treasurer of %(entity)s.")

@@ -9,6 +9,7 @@ import zipfile
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from wagtail.models import ModelLogEntry
 
 from crm.models import Donation, Donor, IssuingEntity, Network
 from crm.receipt_files import ensure_receipt_pdf
@@ -328,6 +329,12 @@ def test_the_network_treasurer_names_an_entitys_treasurers(client, two_entities)
     response = client.post(url, {"remove": two_entities["partner_treasurer"].pk})
     assert response.status_code == 302
     assert partner.treasurers_group not in two_entities["partner_treasurer"].groups.all()
+    # and both changes are in the entity's history, with who made them
+    history = ModelLogEntry.objects.filter(object_id=str(partner.pk)).order_by("pk")
+    assert [(e.action, e.data["treasurer"], e.user_id) for e in history] == [
+        ("crm.entity.treasurer_added", "comunicatrice-rete", two_entities["network_treasurer"].pk),
+        ("crm.entity.treasurer_removed", "tesoriere-ponte", two_entities["network_treasurer"].pk),
+    ]
 
 
 def test_an_entity_treasurer_cannot_name_treasurers(client, two_entities, network_factory):
