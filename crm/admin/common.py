@@ -13,7 +13,6 @@ screen asks it:
 """
 
 from django import forms
-from django.db.models import Count
 from django.forms.models import modelform_factory
 from django.urls import path, reverse
 from django.utils.functional import cached_property
@@ -33,7 +32,7 @@ from wagtail.log_actions import log
 from crm import display, extensions
 from crm.donors import flag_possible_duplicate
 from crm.exports import csv_response, xlsx_response
-from crm.models import Donor, IssuingEntity, RecurringPlan
+from crm.models import Donor, RecurringPlan
 from crm.search import search_donors
 from crm.tenancy import network_view, policy_for, reached
 
@@ -92,57 +91,6 @@ class ScopedIndexView(generic.IndexView):
 
         make = csv_response if spreadsheet_format == self.FORMAT_CSV else xlsx_response
         return make(headings, rows(), self.get_filename())
-
-
-def several_entities(user, model):
-    """The issuing entities of `model`'s rows the user reaches, if one of their networks has
-    more than one (else None: a list need not name the entity of its rows)."""
-    entities = policy_for(model).entities_for(user)
-    crowded = entities.values("network").annotate(n=Count("pk")).filter(n__gt=1)
-    return entities if crowded.exists() else None
-
-
-class EntityColumnMixin:
-    """A list of gifts or receipts names each row's entity when a network has several (a gift
-    recorded before entities existed is its network's lead entity's)."""
-
-    def get_base_queryset(self):
-        return super().get_base_queryset().select_related("entity")
-
-    @cached_property
-    def columns(self):
-        columns = list(super().columns)
-        entities = several_entities(self.request.user, self.model)
-        if entities is not None:
-            leads = {e.network_id: e.legal_name for e in entities if e.is_lead}
-
-            def entity(row):
-                return row.entity.legal_name if row.entity_id else leads.get(row.network_id, "—")
-
-            columns.append(Column("entity", label=_("Entity"), accessor=entity))
-        return columns
-
-
-class EntityFilterMixin:
-    """The entity filter of a list of gifts or receipts, offered only when a network has
-    several entities; the lead's rows include those recorded before entities existed."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        entities = several_entities(self.request.user, self._meta.model)
-        if entities is None:
-            self.filters.pop("entity", None)
-        else:
-            self.filters["entity"].queryset = entities
-
-    def filter_entity(self, queryset, name, value):
-        return queryset.of_entity(value) if value else queryset
-
-
-def entity_filter():
-    return ModelChoiceFilter(
-        label=_("Entity"), queryset=IssuingEntity.objects.none(), method="filter_entity"
-    )
 
 
 class BulkActionsMixin:

@@ -26,16 +26,14 @@ from crm.tenancy import network_view, reached
 from .common import (
     ActionsInspectView,
     BulkActionsMixin,
-    EntityColumnMixin,
-    EntityFilterMixin,
     ScopedIndexView,
     ScopedModelViewSet,
     campaigns_for,
     donor_chooser_viewset,
     donor_column,
-    entity_filter,
     network_filter,
 )
+from .entity_lists import EntityColumnMixin, EntityFilterMixin, entity_filter
 from .exports import export_receipts, export_summary, exports_page
 from .imports import import_gifts
 

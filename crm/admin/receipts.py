@@ -26,14 +26,12 @@ from crm.tenancy import network_view, reached
 from .common import (
     ActionsInspectView,
     BulkActionsMixin,
-    EntityColumnMixin,
-    EntityFilterMixin,
     ScopedIndexView,
     ScopedModelViewSet,
     donor_column,
-    entity_filter,
     network_filter,
 )
+from .entity_lists import EntityColumnMixin, EntityFilterMixin, entity_filter
 from .gifts import issued_message
 
 # --- Views --------------------------------------------------------------------------------------
