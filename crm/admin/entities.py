@@ -5,7 +5,7 @@ network's own (kept in step). Entities are never deleted: their receipts keep th
 from django.forms import modelform_factory
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.ui.tables import BooleanColumn, Column
+from wagtail.admin.ui.tables import Column, StatusFlagColumn
 
 from crm.models import IssuingEntity
 
@@ -44,7 +44,7 @@ class IssuingEntityViewSet(ScopedModelViewSet):
         Column("network", label=_("Network"), accessor="network.name"),
         "codice_fiscale",
         "receipt_series",
-        BooleanColumn("is_lead", label=_("Lead entity")),
+        StatusFlagColumn("is_lead", label=_("Lead entity"), true_label=_("Lead entity")),
     ]
     inspect_view_fields = [
         "legal_name",
