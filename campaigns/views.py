@@ -22,6 +22,7 @@ from wagtail import hooks
 
 from crm import gifts
 from crm.models import Donation
+from crm.models.giving import entity_of
 from crm.money import format_amount
 
 from . import challenge, ratelimit, stripe_api
@@ -254,6 +255,8 @@ def thanks(request, token):
         {
             "donation": donation,
             "campaign": campaign,
+            # The entity that received the gift, as its receipt and emails name it.
+            "entity": entity_of(donation),
             "state": state,
             "confirmed": state in ("confirmed", "partially_refunded"),
             "failed": state in ("failed", "cancelled"),

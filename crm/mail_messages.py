@@ -13,6 +13,7 @@ from . import email_templates, links, portal_links
 from .links import newsletter_confirm_url, plan_cancel_url, receipt_download_url
 from .mail_policy import _network_of
 from .models import Receipt, RecurringPlan
+from .models.giving import entity_of, receiving_entity
 from .money import format_amount
 from .receipt_files import download_name, read_receipt_pdf
 from .sending import email_message
@@ -29,6 +30,20 @@ def recurring_cancel_url(receipt):
 # The plan's manage page (amount, pause, card, stop) where the giving app has one, else its
 # stop page: both are signed links to the same plan.
 plan_manage_url = getattr(links, "plan_manage_url", plan_cancel_url)
+
+
+def plan_entity(plan):
+    """The entity a plan's emails speak for: the one that received its latest gift, else the
+    one its campaign names (or the lead's), which will receive the first."""
+    latest = plan.donations.select_related("entity").order_by("-received_on", "-pk").first()
+    if latest is not None:
+        return entity_of(latest)
+    return receiving_entity(plan.network, plan.campaign)
+
+
+def _reply_to(entity, network):
+    """Replies go to the entity that received the gift, if it has an address."""
+    return entity.email or network.email
 
 
 def _message(email, template, context, language, reply_to, network=None):
@@ -63,6 +78,7 @@ def build_payment_failed_message(email):
     the card or stop giving (the signed self-service link)."""
     plan = email.recurring_plan
     donor, network = plan.donor, plan.network
+    entity = plan_entity(plan)
     language = "en" if donor.language == "en" else "it"
     with translation.override(language):
         interval = plan.get_interval_display().lower()
@@ -71,16 +87,17 @@ def build_payment_failed_message(email):
         "donor_name": donor.first_name or donor.display_name,
         "amount": format_amount(plan.amount_cents),
         "interval": interval,
-        "entity": network,
+        "entity": entity,
         "manage_url": plan_manage_url(plan),
     }
-    return _message(email, "payment_failed", context, language, network.email, network)
+    return _message(email, "payment_failed", context, language, _reply_to(entity, network), network)
 
 
 def build_plan_message(email, template):
     """The "plan stopped" notice, or the link to the plan's page sent by the treasurer."""
     plan = email.recurring_plan
     donor, network = plan.donor, plan.network
+    entity = plan_entity(plan)
     language = "en" if donor.language == "en" else "it"
     with translation.override(language):
         interval = plan.get_interval_display()
@@ -89,10 +106,10 @@ def build_plan_message(email, template):
         "donor_name": donor.first_name or donor.display_name,
         "amount": format_amount(plan.amount_cents),
         "interval": interval,
-        "entity": network,
+        "entity": entity,
         "manage_url": plan_manage_url(plan) if template == "plan_link" else "",
     }
-    return _message(email, template, context, language, network.email)
+    return _message(email, template, context, language, _reply_to(entity, network), network)
 
 
 def _interval_label(value):
@@ -133,6 +150,7 @@ def build_plan_changed_message(email):
     changed as it was made, what the plan is now, and the link to change it again."""
     plan = email.recurring_plan
     donor, network = plan.donor, plan.network
+    entity = plan_entity(plan)
     details = email.details or {}
     next_charge = parse_datetime(details.get("next_charge_at") or "")
     language = "en" if donor.language == "en" else "it"
@@ -145,10 +163,10 @@ def build_plan_changed_message(email):
             "changes": plan_change_lines(details.get("changes") or []),
             "next_charge": _date(timezone.localtime(next_charge)) if next_charge else "",
             "paused": bool(details.get("paused")),
-            "entity": network,
+            "entity": entity,
             "manage_url": plan_manage_url(plan),
         }
-    return _message(email, "plan_changed", context, language, network.email, network)
+    return _message(email, "plan_changed", context, language, _reply_to(entity, network), network)
 
 
 def build_newsletter_confirm_message(email):
@@ -175,6 +193,7 @@ def build_refund_message(email):
     receipt: voided, or replaced by a new one for what they still give."""
     donation = email.donation
     donor, network = donation.donor, donation.network
+    entity = entity_of(donation)
     receipts = donation.receipts.order_by("-pk")
     current = receipts.filter(status=Receipt.Status.ISSUED).first()
     voided = receipts.filter(status=Receipt.Status.VOID).first()
@@ -188,10 +207,10 @@ def build_refund_message(email):
         "current": current,
         "current_amount": format_amount(current.amount_cents) if current else "",
         "download_url": receipt_download_url(current) if current else "",
-        "entity": network,
+        "entity": entity,
     }
     language = "en" if donor.language == "en" else "it"
-    return _message(email, "refund", context, language, network.email)
+    return _message(email, "refund", context, language, _reply_to(entity, network), network)
 
 
 def build_receipt_message(email, pdf_bytes):
@@ -231,7 +250,7 @@ def gift_context(donation, receipt=None):
     donor, network = donation.donor, donation.network
     # The thank-you names the entity that received the gift (a partner of the network, or its
     # lead entity), as its receipt does.
-    entity = donation.entity or network.lead_entity
+    entity = entity_of(donation)
     plan = donation.recurring_plan
     live_plan = plan is not None and plan.status != plan.Status.CANCELLED
     return {
@@ -259,7 +278,8 @@ def build_gift_message(email):
         context = gift_context(donation, email.receipt)
         if context["plan"] is not None:
             context["interval"] = context["plan"].get_interval_display().lower()
-    message = _message(email, email.kind, context, language, network.email, network)
+    reply_to = _reply_to(context["entity"], network)
+    message = _message(email, email.kind, context, language, reply_to, network)
     if email.receipt_id:
         message.attach(
             download_name(email.receipt), read_receipt_pdf(email.receipt), "application/pdf"
@@ -305,6 +325,7 @@ def build_tribute_message(email):
     agreed."""
     donation = email.donation
     donor, network = donation.donor, donation.network
+    entity = entity_of(donation)
     language = "en" if donor.language == "en" else "it"
     context = {
         "donor_name": donor.display_name,
@@ -312,6 +333,6 @@ def build_tribute_message(email):
         "person": donation.tribute_name,
         "amount": format_amount(donation.amount_cents) if donation.tribute_show_amount else "",
         "campaign": donation.campaign.title if donation.campaign_id else network.name,
-        "entity": network,
+        "entity": entity,
     }
-    return _message(email, "tribute", context, language, network.email, network)
+    return _message(email, "tribute", context, language, _reply_to(entity, network), network)

@@ -18,9 +18,11 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from campaigns.challenge import challenge_html
+from campaigns.page_forms import CampaignPageForm
 from cms.blocks import StoryStreamBlock
 from cms.models import NetworkPage
-from crm.models import Donation, Network, NetworkScopedQuerySet
+from crm.models import Donation, IssuingEntity, Network, NetworkScopedQuerySet
+from crm.models.giving import receiving_entity
 from crm.money import CentsField
 
 from .forms import OrderForm
@@ -39,6 +41,21 @@ class EventPage(Page):
         help_text=_("Let buyers add a gift to the network: only the gift gets a receipt."),
     )
     sales_open = models.BooleanField(_("tickets on sale"), default=True)
+    # Who receives the gifts on top and receipts them (issue 26), as a campaign names it
+    # (`crm.models.giving.receiving_entity`); the form offers the network's own only.
+    issuing_entity = models.ForeignKey(
+        IssuingEntity,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("entity receiving the gifts"),
+        help_text=_(
+            "The entity of the network that receives the gifts added to tickets and issues "
+            "their receipts; buyers see its name before they pay. Empty: the network's lead "
+            "entity."
+        ),
+    )
 
     search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
     content_panels = [
@@ -49,12 +66,18 @@ class EventPage(Page):
         ),
         FieldPanel("body"),
         MultiFieldPanel(
-            [FieldPanel("sales_open"), FieldPanel("donation_offered")], heading=_("Sales")
+            [
+                FieldPanel("sales_open"),
+                FieldPanel("donation_offered"),
+                FieldPanel("issuing_entity"),
+            ],
+            heading=_("Sales"),
         ),
         InlinePanel("ticket_types", heading=_("Ticket types"), label=_("Ticket type")),
     ]
     parent_page_types = ["cms.NetworkPage"]
     subpage_types: list[str] = []
+    base_form_class = CampaignPageForm  # the receiving entity among the network's own
     # Anonymous visitors get it whole from the shared cache (cms.pagecache): the form's CSRF
     # token is fetched by the page's script, what is left of each quota is not on the page.
     cache_whole_page = True
@@ -75,6 +98,8 @@ class EventPage(Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context.setdefault("form", kwargs.get("form") or OrderForm(event=self))
+        network = self.network
+        context["entity"] = receiving_entity(network, self) if network is not None else None
         return context
 
     def serve(self, request, *args, **kwargs):

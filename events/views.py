@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from campaigns import challenge, ratelimit, stripe_api
 from campaigns.views import csrf_failure as campaigns_csrf_failure
+from crm.models.giving import entity_of
 from crm.money import format_amount
 
 from . import cancel, orders, tokens
@@ -34,9 +35,10 @@ def _lines(order: Order, form: OrderForm) -> list[tuple[str, int, int]]:
         if price > 0
     ]
     if order.gift_cents:
-        lines.append(
-            (_("Gift to %(network)s") % {"network": order.network.name}, order.gift_cents, 1)
-        )
+        # Named for the partner entity that receives it, if the event names one (issue 26).
+        entity = entity_of(order.donation)
+        receiver = order.network.name if entity.is_lead else entity.legal_name
+        lines.append((_("Gift to %(network)s") % {"network": receiver}, order.gift_cents, 1))
     return lines
 
 

@@ -3,12 +3,14 @@ receipts (issue 26). The network's treasurers add and edit them; the lead entity
 network's own (kept in step). Entities are never deleted: their receipts keep them."""
 
 from django.forms import modelform_factory
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.ui.tables import BooleanColumn, Column
+from wagtail.admin.ui.tables import Column, StatusFlagColumn
 
 from crm.models import IssuingEntity
 
-from .common import ScopedForm, ScopedModelViewSet
+from .common import ActionsInspectView, ScopedForm, ScopedModelViewSet
+from .entity_treasurers import entity_treasurers
 
 
 class IssuingEntityForm(ScopedForm):
@@ -21,6 +23,14 @@ class IssuingEntityForm(ScopedForm):
             self.fields["network"].disabled = True
 
 
+class IssuingEntityInspectView(ActionsInspectView):
+    def get_actions(self):
+        if self.object.is_lead:  # its treasurers are the network's
+            return []
+        url = reverse("crm_entity:treasurers", args=[self.object.pk])
+        return [(_("Treasurers of this entity"), url, "get")]
+
+
 class IssuingEntityViewSet(ScopedModelViewSet):
     model = IssuingEntity
     icon = "site"
@@ -28,12 +38,13 @@ class IssuingEntityViewSet(ScopedModelViewSet):
     add_to_admin_menu = False
     url_names = {"index", "index_results", "add", "edit", "inspect", "history", "history_results"}
     empty_message = _("No issuing entity yet.")
+    inspect_view_class = IssuingEntityInspectView
     list_display = [
         "legal_name",
         Column("network", label=_("Network"), accessor="network.name"),
         "codice_fiscale",
         "receipt_series",
-        BooleanColumn("is_lead", label=_("Lead entity")),
+        StatusFlagColumn("is_lead", label=_("Lead entity"), true_label=_("Lead entity")),
     ]
     inspect_view_fields = [
         "legal_name",
@@ -72,3 +83,6 @@ class IssuingEntityViewSet(ScopedModelViewSet):
 
     def get_form_class(self, for_update=False):
         return modelform_factory(self.model, form=IssuingEntityForm, fields=self.form_fields)
+
+    def get_extra_urlpatterns(self):
+        return [path("<int:pk>/treasurers/", entity_treasurers, name="treasurers")]

@@ -33,6 +33,7 @@ from .common import (
     donor_column,
     network_filter,
 )
+from .entity_lists import EntityColumnMixin, EntityFilterMixin, entity_filter
 from .exports import export_receipts, export_summary, exports_page
 from .imports import import_gifts
 
@@ -44,7 +45,7 @@ def reverse_crm(name, *args):
 # --- Views --------------------------------------------------------------------------------------
 
 
-class DonationIndexView(BulkActionsMixin, ScopedIndexView):
+class DonationIndexView(EntityColumnMixin, BulkActionsMixin, ScopedIndexView):
     """The gifts: money that arrived (or is held for review); checkout attempts have their own
     list (`CheckoutAttemptViewSet`)."""
 
@@ -282,7 +283,7 @@ def issued_message(request, receipt):
 # --- Declarations -------------------------------------------------------------------------------
 
 
-class DonationFilterSet(WagtailFilterSet):
+class DonationFilterSet(EntityFilterMixin, WagtailFilterSet):
     status = ChoiceFilter(
         label=_("Status"),
         choices=[(s.value, s.label) for s in Donation.Status if s not in Donation.ATTEMPT_STATUSES],
@@ -292,6 +293,7 @@ class DonationFilterSet(WagtailFilterSet):
         label=_("Campaign"), queryset=lambda request: campaigns_for(request.user)
     )
     network = network_filter()
+    entity = entity_filter()
     import_batch = NumberFilter(
         label=_("Import batch"), method="filter_import_batch", widget=forms.HiddenInput
     )

@@ -31,12 +31,13 @@ from .common import (
     donor_column,
     network_filter,
 )
+from .entity_lists import EntityColumnMixin, EntityFilterMixin, entity_filter
 from .gifts import issued_message
 
 # --- Views --------------------------------------------------------------------------------------
 
 
-class ReceiptIndexView(BulkActionsMixin, ScopedIndexView):
+class ReceiptIndexView(EntityColumnMixin, BulkActionsMixin, ScopedIndexView):
     def get_base_queryset(self):
         # One EXISTS per page of rows, not a query per receipt.
         disputed = Donation.objects.open_disputes().filter(receipts=OuterRef("pk"))
@@ -169,9 +170,10 @@ def receipt_resend(request, pk):
 # --- Declarations -------------------------------------------------------------------------------
 
 
-class ReceiptFilterSet(WagtailFilterSet):
+class ReceiptFilterSet(EntityFilterMixin, WagtailFilterSet):
     issued_at = DateFromToRangeFilter(label=_("Issued"), widget=DateRangePickerWidget)
     network = network_filter()
+    entity = entity_filter()
 
     class Meta:
         model = Receipt

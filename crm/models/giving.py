@@ -364,3 +364,9 @@ def receiving_entity(network, campaign=None):
         if named is not None and named.network_id == network.pk:
             return named
     return network.lead_entity
+
+
+def entity_of(donation):
+    """The entity that received `donation`: its own, else (a gift recorded before entities
+    existed) the network's lead entity."""
+    return donation.entity or donation.network.lead_entity

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from campaigns.models import CampaignPage
+from campaigns.views import donation_token
 from crm.models import Donation, IssuingEntity, Network, Receipt
 
 from . import payloads
@@ -128,3 +129,24 @@ def test_the_admin_offers_only_the_network_s_own_entities(client, campaign, part
     assert partner in choices
     assert campaign.network.lead_entity in choices
     assert other.lead_entity not in choices
+
+
+def test_the_return_page_names_the_entity_that_received_the_gift(
+    client, deliver, campaign, partner_campaign
+):
+    # given a gift paid on the partner's campaign, and one on the lead's
+    partner_page, _partner = partner_campaign
+    partner_gift = _paid_gift(deliver, partner_page, "cs_test_entity_thanks_1")
+    lead_gift = _paid_gift(deliver, campaign, "cs_test_entity_thanks_2")
+    # when each donor lands on the return page after paying
+    partner_html = client.get(
+        reverse("campaigns:thanks", args=[donation_token(partner_gift)])
+    ).content.decode()
+    lead_html = client.get(
+        reverse("campaigns:thanks", args=[donation_token(lead_gift)])
+    ).content.decode()
+    # then each page names the entity that received the gift, not the other
+    assert "Cooperativa sociale Il Ponte" in partner_html
+    assert campaign.network.legal_name not in partner_html
+    assert campaign.network.legal_name in lead_html
+    assert "Cooperativa sociale Il Ponte" not in lead_html

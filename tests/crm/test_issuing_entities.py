@@ -9,6 +9,7 @@ import zipfile
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from wagtail.models import ModelLogEntry
 
 from crm.models import Donation, Donor, IssuingEntity, Network
 from crm.receipt_files import ensure_receipt_pdf
@@ -297,3 +298,93 @@ def test_an_offline_gift_is_recorded_for_the_entity_the_treasurer_chooses(
     response = client.post(reverse("crm_donation:add"), {**fields, "entity": other.pk})
     assert response.status_code == 200
     assert Donation.objects.filter(network=network, amount_cents=12050).count() == 1
+
+
+def test_the_network_treasurer_names_an_entitys_treasurers(client, two_entities):
+    # given a communicator of the network, and someone of no network at all
+    network, partner = two_entities["network"], two_entities["partner"]
+    users = get_user_model().objects
+    colleague = users.create_user("comunicatrice-rete", password="x")
+    colleague.groups.add(network.communicators_group)
+    stranger = users.create_user("estraneo", password="x")
+    url = reverse("crm_entity:treasurers", args=[partner.pk])
+    client.force_login(two_entities["network_treasurer"])
+    # when the network's treasurer opens the partner's page
+    page = client.get(reverse("crm_entity:inspect", args=[partner.pk])).content.decode()
+    # then it leads to its treasurers, who are listed there, with the network's people to add
+    assert url in page
+    listing = client.get(url).content.decode()
+    assert "tesoriere-ponte" in listing and "comunicatrice-rete" in listing
+    assert "estraneo" not in listing
+    # when they make the communicator a treasurer of the partner
+    response = client.post(url, {"add": colleague.pk})
+    assert response.status_code == 302
+    # then the communicator reaches the partner's gifts
+    assert partner.treasurers_group in colleague.groups.all()
+    # and someone of no network cannot be added: refused, nothing changes
+    response = client.post(url, {"add": stranger.pk})
+    assert response.status_code == 400
+    assert not stranger.groups.exists()
+    # when they remove the partner's former treasurer
+    response = client.post(url, {"remove": two_entities["partner_treasurer"].pk})
+    assert response.status_code == 302
+    assert partner.treasurers_group not in two_entities["partner_treasurer"].groups.all()
+    # and both changes are in the entity's history, with who made them
+    history = ModelLogEntry.objects.filter(object_id=str(partner.pk)).order_by("pk")
+    assert [(e.action, e.data["treasurer"], e.user_id) for e in history] == [
+        ("crm.entity.treasurer_added", "comunicatrice-rete", two_entities["network_treasurer"].pk),
+        ("crm.entity.treasurer_removed", "tesoriere-ponte", two_entities["network_treasurer"].pk),
+    ]
+
+
+def test_an_entity_treasurer_cannot_name_treasurers(client, two_entities, network_factory):
+    # given the partner's treasurer, and the treasurer of another network
+    network, partner = two_entities["network"], two_entities["partner"]
+    other = network_factory("rete-altrui")
+    outsider = get_user_model().objects.create_user("tesoriere-altrui", password="x")
+    outsider.groups.add(other.treasurers_group)
+    url = reverse("crm_entity:treasurers", args=[partner.pk])
+    communicator = get_user_model().objects.create_user("comunicatore", password="x")
+    communicator.groups.add(network.communicators_group)
+    # when the partner's treasurer tries to add someone, or the lead's group to themselves
+    client.force_login(two_entities["partner_treasurer"])
+    assert client.get(url).status_code in (302, 403)
+    assert client.post(url, {"add": communicator.pk}).status_code in (302, 403)
+    # and the other network's treasurer tries to add themselves
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"add": outsider.pk}).status_code == 404
+    # then nobody was added
+    assert list(partner.treasurers_group.user_set.all()) == [two_entities["partner_treasurer"]]
+
+
+def test_the_lists_show_and_filter_the_entity_when_the_network_has_several(
+    client, two_entities, network_factory
+):
+    # given receipts of both entities, and a gift recorded before entities existed (the lead's)
+    lead_receipt, partner_receipt = _receipts(two_entities)
+    old = two_entities["gifts"]["lead"][1]
+    Donation.objects.filter(pk=old.pk).update(entity=None)
+    client.force_login(two_entities["network_treasurer"])
+    partner = two_entities["partner"]
+    # when the network's treasurer opens the receipts and the gifts
+    for name in ("crm_receipt:index", "crm_donation:index"):
+        page = client.get(reverse(name)).content.decode()
+        # then each row names its entity, and the list filters by entity
+        assert "Cooperativa sociale Il Ponte" in page, name
+        assert two_entities["lead"].legal_name in page, name
+        assert 'name="entity"' in page, name
+    # when they filter the gifts by the lead entity
+    page = client.get(reverse("crm_donation:index"), {"entity": two_entities["lead"].pk})
+    rows = page.context["object_list"]
+    # then the lead's gifts are listed, the old one too, and none of the partner's
+    assert {g.pk for g in rows} == {g.pk for g in two_entities["gifts"]["lead"]}
+    page = client.get(reverse("crm_receipt:index"), {"entity": partner.pk})
+    assert [r.pk for r in page.context["object_list"]] == [partner_receipt.pk]
+    # and a network with one entity sees neither the column nor the filter
+    lone = network_factory("rete-sola", receipt_series="RS")
+    lone_treasurer = get_user_model().objects.create_user("tesoriere-solo", password="x")
+    lone_treasurer.groups.add(lone.treasurers_group)
+    client.force_login(lone_treasurer)
+    for name in ("crm_receipt:index", "crm_donation:index"):
+        assert 'name="entity"' not in client.get(reverse(name)).content.decode(), name
