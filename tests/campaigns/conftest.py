@@ -282,6 +282,14 @@ def paid_gift(client, campaign, stripe_events, effects, django_capture_on_commit
         _deliver_stored("checkout.session.completed", lost)
     with django_capture_on_commit_callbacks(execute=True):
         assert all(r.status_code == 200 for r in stripe_events.relay())
+        # An event acknowledged but not applied (stored pending: in those whole-suite runs the
+        # stand-in had delivered it elsewhere in this process) is the worker's to apply: be it.
+        from campaigns.models import StripeEvent
+        from campaigns.webhooks import apply_event
+
+        pending = StripeEvent.objects.filter(outcome=StripeEvent.Outcome.PENDING)
+        for event_id in pending.values_list("event_id", flat=True):
+            apply_event.call(event_id)
     donation = Donation.objects.get()
     assert donation.status == "succeeded"
     assert donation.receipts.get().status == "issued"
