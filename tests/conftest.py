@@ -277,3 +277,14 @@ def stripe_standin(standin_url, settings):
 
 
 # --- end of Giving fixtures --------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _process_caches_forget_rolled_back_rows():
+    """Each test's rows are rolled back without delete signals, and SQLite hands their ids out
+    again: what this process cached about them (Wagtail's renditions, by image id) goes too."""
+    yield
+    from django.core.cache import caches
+
+    caches["renditions"].clear()
+    caches["fragments"].clear()
