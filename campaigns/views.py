@@ -7,7 +7,6 @@ import math
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
-from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
@@ -17,10 +16,9 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 from wagtail import hooks
 
-from crm import gifts
 from crm.models import Donation
 from crm.models.giving import entity_of
 from crm.money import format_amount
@@ -266,11 +264,13 @@ def thanks(request, token):
     )
 
 
+@require_safe
 def cancelled(request, token):
-    """The donor left Checkout without paying: the pending gift is marked cancelled."""
+    """The donor left Checkout without paying: the page says no gift was made, and changes
+    nothing (a GET: link prefetchers and crawlers open it too). The pending gift stays as it
+    is: its Checkout Session is still open, so the donor may go back and pay after all, and
+    Stripe's checkout.session.expired event cancels it when it closes
+    (`campaigns.stripe_handlers.checkout_expired`)."""
     donation = _donation_from(token)
-    with transaction.atomic():
-        locked = gifts.lock_donation(pk=donation.pk)
-        gifts.record_payment_failure(locked, status=Donation.Status.CANCELLED)
     campaign = CampaignPage.objects.filter(pk=donation.campaign_id).first()
     return render(request, "campaigns/cancelled.html", {"campaign": campaign})

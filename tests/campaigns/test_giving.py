@@ -231,13 +231,41 @@ def stripe_events_base(response):
     return response["Location"].split("/checkout/")[0]
 
 
-def test_cancelled_checkout_marks_the_gift_cancelled(client, campaign, stripe_standin):
+def _cancel_url(client, campaign):
     response = client.post(give_url(campaign), FORM)
     page = requests.get(response["Location"], timeout=5).text
     cancel = re.search(r'id="cancel"[^>]*href="([^"]+)"|href="([^"]+)"[^>]*id="cancel"', page)
-    cancel_url = next(g for g in cancel.groups() if g).replace("&amp;", "&")
-    assert client.get(cancel_url.removeprefix("http://testserver")).status_code == 200
-    assert Donation.objects.get().status == "cancelled"
+    return (
+        next(g for g in cancel.groups() if g)
+        .replace("&amp;", "&")
+        .removeprefix("http://testserver")
+    )
+
+
+def test_the_cancelled_page_changes_nothing_on_a_get(client, campaign, stripe_standin):
+    # given a donor who left Checkout without paying (or a link prefetcher, or a crawler,
+    # opening the address Stripe sends them back to)
+    cancel_url = _cancel_url(client, campaign)
+    donation = Donation.objects.get()
+    # when the page is fetched, even twice
+    for _ in range(2):
+        response = client.get(cancel_url)
+        # then it says the gift was not made
+        assert response.status_code == 200
+        assert 'data-testid="cancelled"' in response.content.decode()
+    # and the pending gift is untouched: Stripe's Checkout stays open until it expires (the
+    # donor may still go back and pay), and its checkout.session.expired event cancels it
+    donation.refresh_from_db()
+    assert donation.status == "pending"
+    assert client.head(cancel_url).status_code == 200
+    assert Donation.objects.get().status == "pending"
+
+
+def test_the_cancelled_page_refuses_a_post(client, campaign, stripe_standin):
+    # a GET-only page: nothing on it writes
+    cancel_url = _cancel_url(client, campaign)
+    assert client.post(cancel_url).status_code == 405
+    assert Donation.objects.get().status == "pending"
 
 
 def test_cancel_link_with_a_bad_signature_is_not_found(client, db):
