@@ -33,6 +33,10 @@ GIFT_ACTIONS = "crm_gift_actions"
 # fn(request, donor) -> [{"title", "rows": [(label, value)]}]: more sections on a donor's
 # page (the giving app: what a funder of matched campaigns pledged and owes).
 DONOR_SECTIONS = "crm_donor_sections"
+# fn(donor) -> None: a donor is being erased (GDPR art. 17, `crm.privacy.anonymise_donor`),
+# inside its transaction and before their personal data are blanked: an outer app blanks
+# what it keeps of them (outreach: the address on its deliveries).
+DONOR_ERASED = "crm_donor_erased"
 # The admin's CRM menu: an outer app's viewset with `menu_hook = CRM_MENU` shows up in it.
 CRM_MENU = "register_crm_menu_item"
 
@@ -90,3 +94,9 @@ def donor_sections(request, donor):
         for provider in hooks.get_hooks(DONOR_SECTIONS)
         for section in provider(request, donor)
     ]
+
+
+def donor_erased(donor):
+    """Let every outer app forget what it keeps of `donor` (see DONOR_ERASED)."""
+    for forget in hooks.get_hooks(DONOR_ERASED):
+        forget(donor)

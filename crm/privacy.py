@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import log
 from wagtail.log_actions import registry as log_registry
 
+from . import extensions
 from .models import Donor
 
 KEPT_NOTICE = _(
@@ -84,6 +85,8 @@ def anonymise_donor(donor, *, user=None):
     donor = Donor.objects.select_for_update().get(pk=donor.pk)
     if donor.anonymised_at:
         return donor
+    # What the outer apps keep of the donor goes too, in the same transaction.
+    extensions.donor_erased(donor)
     for field in Donor.PERSONAL_FIELDS:
         setattr(donor, field, "")
     donor.newsletter = False

@@ -90,3 +90,14 @@ def set_preferences(delivery, newsletter, language):
                 language=language, updated_at=timezone.now()
             )
     donor.refresh_from_db(fields=["newsletter", "newsletter_confirmed_at", "language"])
+
+
+def forget_donor(donor):
+    """A donor is erased (`crm.privacy.anonymise_donor`, through `crm.extensions.DONOR_ERASED`):
+    no delivery keeps their address, nor a provider's error that may quote it; those not sent
+    yet never will be. What happened to the others (sent, delivered, bounced) stays, nameless."""
+    deliveries = Delivery.objects.filter(donor=donor)
+    deliveries.filter(status__in=(Delivery.Status.PENDING, Delivery.Status.FAILED)).update(
+        status=Delivery.Status.SKIPPED, next_attempt_at=None
+    )
+    deliveries.update(to="", last_error="")

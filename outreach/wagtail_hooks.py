@@ -11,7 +11,7 @@ from wagtail.admin.menu import MenuItem
 from crm import extensions
 from crm.tenancy import MEMBERS, NetworkPermissionPolicy, register_network_policy
 
-from . import community_views, message_common, report_views, views
+from . import community_views, message_common, report_views, subscriptions, views
 from .access import networks_for
 from .community import can_observe
 from .message_views import MessageViewSet
@@ -91,6 +91,11 @@ def message_viewset():
 @hooks.register(extensions.TREASURER_PERMISSIONS)
 def treasurer_permissions():
     return MESSAGE_PERMISSIONS
+
+
+@hooks.register(extensions.DONOR_ERASED)
+def forget_erased_donor(donor):
+    subscriptions.forget_donor(donor)
 
 
 @hooks.register(extensions.COMMUNICATOR_PERMISSIONS)

@@ -459,3 +459,33 @@ def test_an_unsubscribe_after_a_merge_stops_the_kept_donor(
     assert response.status_code == 200
     keeper.refresh_from_db()
     assert keeper.newsletter is False
+
+
+def test_erasing_a_donor_blanks_their_address_on_every_delivery(
+    world, django_capture_on_commit_callbacks
+):
+    # given a message sent to the members, one of whose emails failed with their address in
+    # the provider's error, and another message still to send
+    from crm.privacy import anonymise_donor
+
+    sent = new_message(world)
+    send(sent, django_capture_on_commit_callbacks)
+    anna, bruno = world["members"][0], world["members"][1]
+    Delivery.objects.filter(message=sent, donor=anna).update(
+        last_error="550 anna@example.org: mailbox unavailable"
+    )
+    waiting = new_message(world)
+    Delivery.objects.create(message=waiting, donor=anna, to="anna@example.org")
+    assert Delivery.objects.filter(to="anna@example.org").count() == 2
+    # when Anna is erased (GDPR art. 17)
+    anonymise_donor(anna)
+    # then no delivery keeps her address, nor an error naming it, and the one still to send
+    # never goes
+    rows = Delivery.objects.filter(donor=anna)
+    assert rows.count() == 2
+    assert set(rows.values_list("to", flat=True)) == {""}
+    assert not rows.filter(last_error__icontains="anna@example.org").exists()
+    assert rows.get(message=waiting).status == Delivery.Status.SKIPPED
+    assert rows.get(message=sent).status != Delivery.Status.SKIPPED  # what happened stays
+    # and nobody else's delivery changes
+    assert Delivery.objects.get(message=sent, donor=bruno).to == "bruno@example.org"
