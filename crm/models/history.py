@@ -21,6 +21,8 @@ from wagtail.permissions import policy_registry
 
 # What having a Wagtail object's collection permission lets one read of its history.
 COLLECTION_ACTIONS = ("change", "delete", "choose")
+# What being allowed on a network-scoped row lets one read of its history (crm.tenancy).
+HISTORY_ACTIONS = ("view", "add", "change", "delete")
 
 
 def _has_model_permission(user, content_type):
@@ -34,6 +36,11 @@ def _has_model_permission(user, content_type):
 def _rows_user_may_see(model, user, has_model_permission):
     """The rows of `model` whose history `user` may read; None: all of them."""
     manager = model._default_manager
+    policy = policy_registry.get_by_type(model, fallback=False)
+    if hasattr(manager, "for_user") and hasattr(policy, "networks_for"):
+        # A model with a network permission policy (crm.tenancy): whatever permissions the
+        # policy asks (a 5 per mille year or a gift in kind: the gifts'), the rows it reaches.
+        return policy.instances_user_has_any_permission_for(user, HISTORY_ACTIONS)
     if hasattr(manager, "for_user"):
         # The tenancy convention (crm.models): rows of the user's networks, and only for
         # those who hold a permission on the model at all.

@@ -306,3 +306,48 @@ def test_each_entity_of_a_network_records_its_own_year_and_its_rendiconto_names_
         )
         assert refused.status_code == 400
     assert PerMilleGrant.objects.filter(network=network).count() == 2
+
+
+def test_site_history_shows_a_treasurer_their_own_networks_5_per_mille_only(client, users, grants):
+    # given each network's year and an expense, logged as the screens log them
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.log_actions import log
+
+    from crm.models import TenantLogEntry
+
+    a_expense = grants["a"].expenses.get(description="Educatrice doposcuola")
+    b_expense = PerMilleExpense.objects.create(
+        grant=grants["b"],
+        network=grants["b"].network,
+        category="other",
+        amount_cents=100,
+        spent_on=grants["b"].received_on,
+        description="Spesa riservata Valle",
+    )
+    for row in (grants["a"], grants["b"], a_expense, b_expense):
+        log(row, "wagtail.create", user=None)
+    kinds = ContentType.objects.get_for_models(PerMilleGrant, PerMilleExpense).values()
+    for who, mine, theirs in (
+        ("tesoreria-oltre-il-ponte", "a", "b"),
+        ("tesoreria-valle-serena", "b", "a"),
+    ):
+        # when a network's treasurer reads the site history
+        user = users[who]
+        seen = set(
+            TenantLogEntry.objects.viewable_by_user(user)
+            .filter(content_type__in=kinds)
+            .values_list("content_type__model", "object_id")
+        )
+        # then they see their own network's 5 per mille entries, never the other's
+        expense = {"a": a_expense, "b": b_expense}
+        assert seen == {
+            ("permillegrant", str(grants[mine].pk)),
+            ("permilleexpense", str(expense[mine].pk)),
+        }, who
+        client.force_login(user)
+        page = client.get("/admin/reports/site-history/").content.decode()
+        assert expense[mine].description in page
+        assert expense[theirs].description not in page
+    # and a communicator (no gift permissions) sees none of them
+    seen = TenantLogEntry.objects.viewable_by_user(users["comunicazione-oltre-il-ponte"])
+    assert not seen.filter(content_type__in=kinds).exists()
