@@ -31,13 +31,17 @@ logger = logging.getLogger(__name__)
 PAGE = 500
 
 
-def _uncovered_gifts(year, network=None):
+def _uncovered_gifts(year, network=None, entity=None):
+    """The gifts of `year` with a donor that no issued receipt covers (of one network, of one
+    entity of it, if given)."""
     gifts = (
         Donation.objects.succeeded()
         .of_year(year)
         .filter(donor__isnull=False)
         .exclude(receipts__status=Receipt.Status.ISSUED)
     )
+    if entity is not None:
+        gifts = gifts.of_entity(entity)
     return gifts.filter(network=network) if network is not None else gifts
 
 
@@ -70,15 +74,15 @@ def _lead_id(leads, network_id):
 
 
 def issue_statements(
-    year, network=None, progress=None, *, enqueue_render=True, only=None, on_issue=None
+    year, network=None, progress=None, *, enqueue_render=True, only=None, on_issue=None, entity=None
 ):
     """Pass 1: issue one statement per donor with uncovered gifts in `year` and entity that
-    received them. Returns how many.
+    received them (of `entity` only, if given: a run from the admin). Returns how many.
     `progress(done, total)` is called after each donor. `only`: a set of donor ids (those the
     network's rules let through, crm.statement_runs.preview); others are skipped.
     `on_issue(receipt)` runs in the statement's own transaction (a run records it there, so a
     crash never leaves a statement outside its run)."""
-    pending = _uncovered_gifts(year, network)
+    pending = _uncovered_gifts(year, network, entity)
     total = len(only) if only is not None else pending.values("donor_id").distinct().count()
     issued = done = 0
     leads: dict[int, int] = {}
@@ -86,7 +90,7 @@ def issue_statements(
         for donor_id in page:
             if only is not None and donor_id not in only:
                 continue
-            gifts = _uncovered_gifts(year, network).filter(donor_id=donor_id)
+            gifts = _uncovered_gifts(year, network, entity).filter(donor_id=donor_id)
             # One statement per entity the donor gave to: each entity receipts its own gifts.
             # (A gift recorded without an entity is the lead entity's.)
             by_entity: dict[int, list] = {}

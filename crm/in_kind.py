@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import log
 
 from . import receipts
-from .models import Donor, InKindDocument, InKindGift, Network
+from .models import Donor, InKindDocument, InKindGift, IssuingEntity, Network
 from .models.in_kind import APPRAISAL_ABOVE_CENTS, APPRAISAL_MAX_AGE_DAYS
 from .money import fiscal_today
 from .offline import campaign_of
@@ -49,6 +49,7 @@ def check_in_kind_gift(
     received_on: datetime.date | None,
     appraisal_date: datetime.date | None = None,
     campaign: Any = None,
+    entity: IssuingEntity | None = None,
     documents: Sequence[UploadedFile] = (),
 ) -> None:
     """Raise ValidationError (by field) if the gift in kind cannot be recorded as given."""
@@ -84,6 +85,8 @@ def check_in_kind_gift(
             )
     if campaign is not None and not campaign_of(campaign, network):
         errors["campaign"] = _("This campaign belongs to another network.")
+    if entity is not None and entity.network_id != network.pk:
+        errors["entity"] = _("This entity belongs to another network.")
     if any(getattr(doc, "size", 0) > MAX_DOCUMENT_BYTES for doc in documents):
         errors["documents"] = _("A document may be at most 10 MB.")
     if errors:
@@ -101,12 +104,14 @@ def record_in_kind_gift(
     valuation_note: str = "",
     appraisal_date: datetime.date | None = None,
     campaign: Any = None,
+    entity: IssuingEntity | None = None,  # None: the campaign's, else the network's lead
     documents: Sequence[UploadedFile] = (),
     wants_receipt: bool = False,
     recorded_by: "User | None" = None,
 ) -> InKindGift:
     """Record goods given, store their documents privately, log it, and issue the in-kind
-    receipt if the donor asked for one or the network always issues receipts. No money moves
+    receipt, in the series of the entity that received the goods, if the donor asked for one
+    or the network always issues receipts. No money moves
     and no money email is sent. Returns the InKindGift."""
     check_in_kind_gift(
         network=network,
@@ -117,6 +122,7 @@ def record_in_kind_gift(
         received_on=received_on,
         appraisal_date=appraisal_date,
         campaign=campaign,
+        entity=entity,
         documents=documents,
     )
     # The files first, outside the transaction (a bucket is an outbound call): a failed
@@ -128,6 +134,7 @@ def record_in_kind_gift(
     with transaction.atomic():
         gift = InKindGift.objects.create(
             network=network,
+            entity=entity,
             donor=donor,
             campaign=campaign,
             description=description.strip(),

@@ -253,7 +253,7 @@ def issue_in_kind_receipt(
     _replaces: Receipt | None = None,
 ) -> Receipt:
     """Number and record the receipt of a gift in kind (kind IN_KIND), in the series of the
-    network's lead entity: its amount is the goods' value, and it covers no money gift. One
+    entity that received the goods: its amount is the goods' value, and it covers no money gift. One
     issued receipt per gift: the gift's row is locked, a second issuer finds the first one's
     receipt."""
     with transaction.atomic():
@@ -268,7 +268,8 @@ def issue_in_kind_receipt(
         if covered.exists():
             raise ReceiptError("the gift in kind already has a receipt", code=COVERED)
         network, year, donor = gift.network, gift.received_on.year, gift.donor
-        entity = network.lead_entity
+        # The entity that received the goods (a gift recorded before they had one: the lead).
+        entity = gift.entity or network.lead_entity
         receipt = Receipt(
             network=network,
             entity=entity,

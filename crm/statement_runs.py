@@ -1,7 +1,9 @@
 """Yearly statements started from the admin: who gets one (the preview), and the run itself,
 carried out by the background worker on a `StatementRun` row the page polls.
 
-Who gets a statement: a donor with gifts of the year that no issued receipt covers, unless
+A run covers one issuing entity of the network (`StatementRun.entity`): its gifts, its series,
+its data on every statement. Who gets a statement: a donor with gifts of the year to that
+entity that no issued receipt covers, unless
 - every one of those gifts was paid in cash (cash gives no tax benefit);
 - the donor has no codice fiscale (nor, for an organisation, a partita IVA);
 - the donor has no postal address (street and city);
@@ -95,10 +97,11 @@ def _name(kind, first, last, organisation, email):
     return f"{first} {last}".strip() or organisation or email or "—"
 
 
-def preview(network, year):
-    """Who would get a statement of `year` from `network`, and who is left out and why."""
+def preview(network, year, entity=None):
+    """Who would get a statement of `year` from `network` (from `entity` of it, if given), and
+    who is left out and why."""
     pending = (
-        _uncovered_gifts(year, network)
+        _uncovered_gifts(year, network, entity)
         .order_by()
         .values_list(
             "donor_id",
@@ -120,10 +123,11 @@ def preview(network, year):
     )
     asked = set()
     if not network.annual_statement_for_all:
+        gifts = Donation.objects.succeeded().of_year(year).filter(network=network)
+        if entity is not None:
+            gifts = gifts.of_entity(entity)
         asked = set(
-            Donation.objects.succeeded()
-            .of_year(year)
-            .filter(network=network, wants_receipt=True)
+            gifts.filter(wants_receipt=True)
             .order_by()
             .values_list("donor_id", flat=True)
             .distinct()
@@ -164,13 +168,13 @@ def year_is_over(year, today=None):
     return (today or fiscal_today()) > gift_year_bounds(year)[1]
 
 
-def active_run(network, year):
-    """The run of this network and year still queued or running, if any."""
-    return (
-        StatementRun.objects.filter(network=network, year=year)
-        .exclude(status__in=(StatementRun.Status.DONE, StatementRun.Status.FAILED))
-        .first()
-    )
+def active_run(network, year, entity=None):
+    """The run of this network (of `entity` of it) and year still queued or running, if any
+    (a run of an older version, without an entity, covers every entity)."""
+    runs = StatementRun.objects.filter(network=network, year=year)
+    if entity is not None:
+        runs = runs.filter(Q(entity=entity) | Q(entity__isnull=True))
+    return runs.exclude(status__in=(StatementRun.Status.DONE, StatementRun.Status.FAILED)).first()
 
 
 def is_stale(run, now=None):
@@ -242,8 +246,8 @@ def carry_out(run, progress=None, *, worker=None, seconds=None):
     if not claim(run, worker):
         return None
     started = timezone.now()
-    network = run.network
-    rows = preview(network, run.year)
+    network, entity = run.network, run.entity
+    rows = preview(network, run.year, entity)
     already = run.receipts.count()
     _save(run, worker, total=already + len(rows.eligible), error="")
 
@@ -261,7 +265,13 @@ def carry_out(run, progress=None, *, worker=None, seconds=None):
 
     try:
         issue_statements(
-            run.year, network, report, enqueue_render=True, only=rows.eligible_ids, on_issue=record
+            run.year,
+            network,
+            report,
+            enqueue_render=True,
+            only=rows.eligible_ids,
+            on_issue=record,
+            entity=entity,
         )
         emailed = (
             email_statements(run.year, network, receipts=run.receipts.all())

@@ -13,7 +13,7 @@ def run_yearly_statements(run_id):
     """Carry out (or take up again) one run for at most STATEMENT_RUN_SECONDS, then queue the
     next slice. A finished run, or one another worker holds, is left alone, so running the
     task twice is harmless."""
-    run = StatementRun.objects.select_related("network").filter(pk=run_id).first()
+    run = StatementRun.objects.select_related("network", "entity").filter(pk=run_id).first()
     if run is None or run.finished:
         return None
     state = carry_out(run)
@@ -22,11 +22,15 @@ def run_yearly_statements(run_id):
     return state
 
 
-def start_run(network, year, user, *, send_email=True):
-    """A new run of `network`'s statements of `year`, queued for the worker after commit."""
+def start_run(network, year, user, *, entity=None, send_email=True):
+    """A new run of the statements of `year` of `entity` of `network` (None: its lead entity),
+    queued for the worker after commit."""
+    entity = entity or network.lead_entity
+    if entity.network_id != network.pk:
+        raise ValueError("the entity is another network's")
     with transaction.atomic():
         run = StatementRun.objects.create(
-            network=network, year=year, started_by=user, send_email=send_email
+            network=network, entity=entity, year=year, started_by=user, send_email=send_email
         )
         transaction.on_commit(lambda: run_yearly_statements.enqueue(run.pk))
     return run

@@ -280,8 +280,11 @@ for _entity_model in (Donation, Receipt):
 register_network_policy(IssuingEntity)
 # Goods given are gifts: the donations' permissions decide (no new permission to provision).
 register_network_policy(InKindGift, NetworkPermissionPolicy(InKindGift, auth_model=Donation))
-# A statement run is a batch of receipts: the receipts' permissions decide.
-register_network_policy(StatementRun, NetworkPermissionPolicy(StatementRun, auth_model=Receipt))
+# A statement run is a batch of receipts of one entity: the receipts' permissions decide, and
+# an entity's own treasurers reach their entity's runs.
+register_network_policy(
+    StatementRun, NetworkPermissionPolicy(StatementRun, auth_model=Receipt, entities=True)
+)
 # Every network's treasurers and communicators write its emails; no model permission is asked.
 register_network_policy(
     EmailTemplate,

@@ -17,7 +17,7 @@ from wagtail.admin.ui.tables import Column
 
 from crm import receipts
 from crm.in_kind import record_in_kind_gift
-from crm.models import Donor, InKindDocument, InKindGift, Receipt
+from crm.models import Donor, InKindDocument, InKindGift, IssuingEntity, Receipt
 from crm.money import fiscal_today, format_amount, parse_amount
 from crm.receipt_files import ReceiptError
 from crm.tenancy import network_view, reached
@@ -73,6 +73,13 @@ class InKindGiftForm(forms.Form):
     campaign: "forms.ModelChoiceField[Any]" = forms.ModelChoiceField(
         queryset=None, required=False, label=_("Campaign")
     )
+    entity = forms.ModelChoiceField(
+        queryset=IssuingEntity.objects.none(),
+        required=False,
+        label=_("Receiving entity"),
+        empty_label=_("The campaign's, or the network's lead entity"),
+        help_text=_("The entity of the network that received the goods and issues the receipt."),
+    )
     documents = MultipleFileField(
         label=_("Documents"),
         required=False,
@@ -85,6 +92,7 @@ class InKindGiftForm(forms.Form):
         self.fields["donor"].queryset = reached(user, Donor).filter(anonymised_at__isnull=True)
         self.fields["donor"].widget = donor_chooser_viewset.widget_class()
         self.fields["campaign"].queryset = campaigns_for(user)
+        self.fields["entity"].queryset = IssuingEntity.objects.for_user(user)
 
     def clean_value(self):
         return parse_amount(self.cleaned_data["value"])
@@ -112,6 +120,7 @@ def record_in_kind(request):
                 appraisal_date=data["appraisal_date"],
                 received_on=data["received_on"],
                 campaign=data["campaign"],
+                entity=data["entity"],
                 documents=data["documents"],
                 wants_receipt=data["wants_receipt"],
                 recorded_by=request.user,

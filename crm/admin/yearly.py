@@ -6,11 +6,13 @@ another network's network or run is a 404."""
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -38,7 +40,7 @@ def _check_year(year):
 
 
 def _run(request, pk):
-    runs = reached(request.user, StatementRun).select_related("network")
+    runs = reached(request.user, StatementRun).select_related("network", "entity")
     return get_object_or_404(runs, pk=pk)
 
 
@@ -52,7 +54,7 @@ def index(request):
     if asked.isdecimal() and 2000 <= int(asked) <= this_year + 1 and int(asked) not in years:
         years = sorted([*years, int(asked)])
     networks = policy_for(Receipt).networks_for(request.user)
-    runs = reached(request.user, StatementRun, "view").select_related("network")[:20]
+    runs = reached(request.user, StatementRun, "view").select_related("network", "entity")[:20]
     # Each entity sends its own Agenzia data; an entity's own treasurers see theirs only.
     entities = policy_for(Donation).entities_for(request.user).select_related("network")
     return TemplateResponse(
@@ -97,11 +99,28 @@ class StartRunForm(forms.Form):
 
 @network_view(Receipt, "view")
 def statements(request, network_id, year):
-    """The preview of a network's statements of a year, and the form that starts a run."""
+    """The statements of a network's year (the network's own URL): its lead entity's when it
+    has no other; else the treasurer chooses the entity on the Year end screen."""
     _check_year(year)
     network = _network(request, network_id, Receipt)
+    if network.entities.count() > 1:
+        return redirect(f"{reverse('crm_yearly:index')}?year={year}#entities")
+    return _statements(request, network.lead_entity, year)
+
+
+@network_view(Receipt, "view")
+def entity_statements(request, entity_id, year):
+    """The preview of one issuing entity's statements of a year, and the form that starts its
+    run (an entity's own treasurers see their entity's; starting one asks to add receipts)."""
+    _check_year(year)
+    entities = policy_for(Receipt).entities_for(request.user).select_related("network")
+    return _statements(request, get_object_or_404(entities, pk=entity_id), year)
+
+
+def _statements(request, entity, year):
+    network = entity.network
     year_over = statement_runs.year_is_over(year)
-    active = statement_runs.active_run(network, year)
+    active = statement_runs.active_run(network, year, entity)
     status = 200
     if request.method == "POST":
         require(request.user, Receipt, "add")
@@ -109,20 +128,27 @@ def statements(request, network_id, year):
         if active is not None:
             return redirect("crm_yearly:run", pk=active.pk)
         if form.is_valid():
-            run = start_run(network, year, request.user, send_email=form.cleaned_data["send_email"])
+            run = start_run(
+                network,
+                year,
+                request.user,
+                entity=entity,
+                send_email=form.cleaned_data["send_email"],
+            )
             return redirect("crm_yearly:run", pk=run.pk)
         status = 400
     else:
         form = StartRunForm(year_over=year_over)
-    rows = statement_runs.preview(network, year)
+    rows = statement_runs.preview(network, year, entity)
     limit = statement_runs.PREVIEW_ROWS
     return TemplateResponse(
         request,
         "crm/admin/yearly_statements.html",
         {
             "title": _("Yearly statements"),
-            "subtitle": f"{network.name} · {year}",
+            "subtitle": f"{entity.legal_name} · {year}",
             "network": network,
+            "entity": entity,
             "year": year,
             "year_over": year_over,
             "form": form,
@@ -132,7 +158,9 @@ def statements(request, network_id, year):
             "left_out": rows.left_out[:limit],
             "limit": limit,
             "eligible_total": format_amount(sum(r.amount_cents for r in rows.eligible)),
-            "runs": StatementRun.objects.filter(network=network, year=year),
+            "runs": reached(request.user, StatementRun, "view").filter(
+                Q(entity=entity) | Q(entity__isnull=True), network=network, year=year
+            ),
         },
         status=status,
     )
@@ -160,6 +188,9 @@ def run_detail(request, pk):
         {
             "title": _("Yearly statements %(year)s") % {"year": run.year},
             "run": run,
+            "run_for": f"{run.network.name} · {run.entity.legal_name}"
+            if run.entity
+            else run.network.name,
             "state": _status(run),
             "status_url": reverse("crm_yearly:run_status", args=[run.pk]),
         },
@@ -192,8 +223,12 @@ def run_resume(request, pk):
 @network_view(StatementRun, "view")
 def run_zip(request, pk):
     run = _run(request, pk)
+    series = (
+        f"-{slugify(run.entity.receipt_series)}" if run.entity and run.entity.receipt_series else ""
+    )
     return export_receipts_zip(
-        run.receipts.all(), f"dichiarazioni-annuali-{run.network.slug}-{run.year}-invio-{run.pk}"
+        run.receipts.all(),
+        f"dichiarazioni-annuali-{run.network.slug}{series}-{run.year}-invio-{run.pk}",
     )
 
 
@@ -314,6 +349,11 @@ class YearViewSet(ViewSet):
         return [
             path("", index, name="index"),
             path("<int:network_id>/<int:year>/statements/", statements, name="statements"),
+            path(
+                "entities/<int:entity_id>/<int:year>/statements/",
+                entity_statements,
+                name="entity_statements",
+            ),
             path("runs/<int:pk>/", run_detail, name="run"),
             path("runs/<int:pk>/status/", run_status, name="run_status"),
             path("runs/<int:pk>/resume/", run_resume, name="run_resume"),

@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from ..money import format_amount
 from ..storage import in_kind_document_name, private_storage
 from .donors import Donor
+from .entities import IssuingEntity
+from .giving import receiving_entity
 from .network import Network, NetworkScopedQuerySet
 
 # Above this value (EUR 30,000) the normal value of goods needs a sworn appraisal (perizia
@@ -44,6 +46,16 @@ class InKindGift(models.Model):
 
     network = models.ForeignKey(
         Network, on_delete=models.PROTECT, related_name="in_kind_gifts", verbose_name=_("network")
+    )
+    # The entity of the network that received the goods and receipts them: the one the
+    # treasurer chose, else the campaign's, else the lead entity (as an offline gift).
+    entity = models.ForeignKey(
+        IssuingEntity,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="in_kind_gifts",
+        verbose_name=_("receiving entity"),
     )
     donor = models.ForeignKey(
         Donor, on_delete=models.PROTECT, related_name="in_kind_gifts", verbose_name=_("donor")
@@ -95,6 +107,11 @@ class InKindGift(models.Model):
 
     def __str__(self):
         return f"{self.description[:60]} · {format_amount(self.value_cents)}"
+
+    def save(self, *args, **kwargs):
+        if self.entity_id is None and self.network_id is not None:
+            self.entity = receiving_entity(self.network, self.campaign)
+        super().save(*args, **kwargs)
 
     def snapshot(self):
         """What an in-kind receipt states of the goods, frozen at issue."""

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .entities import EntityScopedQuerySet, IssuingEntity
 from .giving import Donation
 from .network import Network, NetworkScopedQuerySet
 
@@ -43,9 +44,11 @@ class Refund(models.Model):
 
 
 class StatementRun(models.Model):
-    """One run of a network's yearly statements, started from the admin and carried out by the
-    background worker (`crm.tasks.run_yearly_statements`). The page polls it for progress; a
-    run stopped half-way is started again on the same row and skips what is done."""
+    """One run of the yearly statements of an issuing entity of a network, started from the
+    admin and carried out by the background worker (`crm.tasks.run_yearly_statements`). The
+    page polls it for progress; a run stopped half-way is started again on the same row and
+    skips what is done. A run without an entity was started before runs were per entity: it
+    covers every entity of its network, as it did then."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -54,6 +57,15 @@ class StatementRun(models.Model):
         FAILED = "failed", _("Stopped by an error")
 
     network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="statement_runs")
+    # The entity whose gifts it covers and whose series and data its statements carry.
+    entity = models.ForeignKey(
+        IssuingEntity,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="statement_runs",
+        verbose_name=_("issuing entity"),
+    )
     year = models.PositiveIntegerField(_("fiscal year"))
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.QUEUED)
     send_email = models.BooleanField(_("email the statements"), default=True)
@@ -78,7 +90,9 @@ class StatementRun(models.Model):
         "Receipt", related_name="statement_runs", blank=True
     )
 
-    objects = NetworkScopedQuerySet.as_manager()
+    # A network's treasurers reach every run of the network, an entity's treasurers their
+    # entity's runs (never a run without an entity: it covers the other entities too).
+    objects = EntityScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -86,7 +100,7 @@ class StatementRun(models.Model):
         verbose_name_plural = _("yearly statement runs")
 
     def __str__(self):
-        return f"{self.network} {self.year} #{self.pk}"
+        return f"{self.entity or self.network} {self.year} #{self.pk}"
 
     @property
     def finished(self):

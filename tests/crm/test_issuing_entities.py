@@ -388,3 +388,108 @@ def test_the_lists_show_and_filter_the_entity_when_the_network_has_several(
     client.force_login(lone_treasurer)
     for name in ("crm_receipt:index", "crm_donation:index"):
         assert 'name="entity"' not in client.get(reverse(name)).content.decode(), name
+
+
+def test_a_gift_in_kind_is_recorded_and_receipted_by_the_entity_the_treasurer_chooses(
+    client, two_entities, network_factory
+):
+    # given a donor of the network and another network's entity
+    from crm.models import InKindGift
+
+    network, lead, partner = (two_entities[k] for k in ("network", "lead", "partner"))
+    donor = two_entities["gifts"]["partner"][0].donor
+    other = network_factory("rete-altra").lead_entity
+    client.force_login(two_entities["network_treasurer"])
+    fields = {
+        "donor": donor.pk,
+        "description": "40 kg di pasta",
+        "value": "120,50",
+        "valuation": "normal_value",
+        "received_on": f"{Y}-07-01",
+        "wants_receipt": "on",
+    }
+    # when the treasurer records goods received by the partner
+    response = client.post(reverse("crm_inkindgift:add"), {**fields, "entity": partner.pk})
+    assert response.status_code == 302, response.content[:3000]
+    # then the gift is the partner's and its receipt is in the partner's series, in its name
+    gift = InKindGift.objects.get(value_cents=12050)
+    assert gift.entity == partner
+    receipt = gift.receipts.get()
+    assert (receipt.entity, receipt.number) == (partner, f"CP-{Y}/00001")
+    assert receipt.entity_snapshot["legal_name"] == partner.legal_name
+    # and without a choice the goods are the lead entity's, in its series
+    response = client.post(reverse("crm_inkindgift:add"), {**fields, "value": "7,00"})
+    assert response.status_code == 302
+    gift = InKindGift.objects.get(value_cents=700)
+    assert gift.entity == lead
+    assert gift.receipts.get().number == f"RE-{Y}/00001"
+    # and another network's entity is not offered: refused, nothing recorded
+    response = client.post(
+        reverse("crm_inkindgift:add"), {**fields, "value": "9,00", "entity": other.pk}
+    )
+    assert response.status_code == 200
+    assert not InKindGift.objects.filter(network=network, value_cents=900).exists()
+
+
+def test_a_statement_run_covers_the_entity_the_network_treasurer_chooses(
+    client, two_entities, django_capture_on_commit_callbacks
+):
+    # given a network with two entities, each with gifts of the year, statements for everyone
+    from crm.models import Receipt, StatementRun
+    from tests.pdfs import pdf_text
+
+    network, lead, partner = (two_entities[k] for k in ("network", "lead", "partner"))
+    Network.objects.filter(pk=network.pk).update(annual_statement_for_all=True)
+    client.force_login(two_entities["network_treasurer"])
+    # the network's own address asks them to choose the entity
+    response = client.get(reverse("crm_yearly:statements", args=[network.pk, Y]))
+    assert response.status_code == 302 and "#entities" in response.url
+    index = client.get(reverse("crm_yearly:index"), {"year": Y}).content.decode()
+    for entity in (lead, partner):
+        assert reverse("crm_yearly:entity_statements", args=[entity.pk, Y]) in index
+    # the partner's preview lists the partner's donor only
+    url = reverse("crm_yearly:entity_statements", args=[partner.pk, Y])
+    page = client.get(url).content.decode()
+    assert PARTNER_DONOR in page and LEAD_DONOR not in page
+    assert partner.legal_name in page
+    # when the network's treasurer runs the partner's statements
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"send_email": ""})
+    run = StatementRun.objects.get()
+    assert response.status_code == 302 and run.entity == partner
+    assert run.status == StatementRun.Status.DONE
+    # then the run issued the partner's statement only, in its series, speaking for it
+    statement = run.receipts.get()
+    assert statement.number == f"CP-{Y}/00001" and statement.entity == partner
+    assert Receipt.objects.filter(kind=Receipt.Kind.ANNUAL).count() == 1
+    pdf = client.get(reverse("crm_receipt:pdf", args=[statement.pk]))
+    text = pdf_text(b"".join(pdf.streaming_content))
+    assert partner.legal_name in text and partner.signer_name in text
+    assert lead.legal_name not in text
+    # and the lead's gifts wait for the lead's own run
+    assert (
+        LEAD_DONOR
+        in client.get(reverse("crm_yearly:entity_statements", args=[lead.pk, Y])).content.decode()
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("crm_yearly:entity_statements", args=[lead.pk, Y]), {})
+    lead_run = StatementRun.objects.get(entity=lead)
+    assert lead_run.receipts.get().number == f"RE-{Y}/00001"
+
+    # the partner's treasurer sees the partner's run, never the lead's, and starts none
+    client.force_login(two_entities["partner_treasurer"])
+    assert client.get(url).status_code == 200
+    assert client.get(reverse("crm_yearly:run", args=[run.pk])).status_code == 200
+    index = client.get(reverse("crm_yearly:index")).content.decode()
+    assert reverse("crm_yearly:run", args=[run.pk]) in index
+    assert reverse("crm_yearly:run", args=[lead_run.pk]) not in index
+    for address in (
+        reverse("crm_yearly:run", args=[lead_run.pk]),
+        reverse("crm_yearly:run_status", args=[lead_run.pk]),
+        reverse("crm_yearly:run_zip", args=[lead_run.pk]),
+        reverse("crm_yearly:entity_statements", args=[lead.pk, Y]),
+    ):
+        assert client.get(address).status_code == 404, address
+    # (Wagtail answers a refused action with a redirect to the dashboard)
+    assert client.post(url, {"send_email": "on"}).status_code in (302, 403)
+    assert StatementRun.objects.count() == 2
