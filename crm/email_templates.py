@@ -27,7 +27,7 @@ PLACEHOLDERS = {
     "metodo": _("the payment method"),
     "link": _("the link of this email (manage the plan, download, confirm…)"),
     "ricevuta": _("the receipt number, if any"),
-    "ente": _("the legal name of the network's entity"),
+    "ente": _("the legal name of the entity that receives the gift"),
     "firma": _("who signs for the entity"),
 }
 
@@ -139,16 +139,27 @@ def compose(template, values, language):
     return subject, text, text_to_html(text, language)
 
 
-def sample_values(network=None, language="it"):
+def sample_values(network=None, language="it", entity=None):
+    """Sample data for a preview or a test; `{ente}` and `{firma}` are those of `entity` (the
+    entity whose gifts the email is about), else of the network's lead entity."""
     with override(language):
         values = {name: str(value) for name, value in SAMPLE_VALUES.items()}
-    if network is not None:
-        values.update(ente=network.legal_name or values["ente"], firma=network.signer_name)
+    if entity is None and network is not None:
+        entity = network.lead_entity
+    if entity is not None:
+        values.update(ente=entity.legal_name or values["ente"], firma=entity.signer_name)
     return values
 
 
-def preview(cleaned, language, network=None):
-    """(subject, text) of a subject and body typed in the admin, filled with sample data."""
-    values = sample_values(network, language)
+def preview(cleaned, language, network=None, entity=None):
+    """(subject, text) of a subject and body typed in the admin, filled with sample data, and
+    the entity `{ente}` was filled with (`entity`, else the network's lead)."""
+    if entity is None and network is not None:
+        entity = network.lead_entity
+    values = sample_values(network, language, entity)
     subject = " ".join(substitute(cleaned["subject"], values).split())
-    return {"subject": subject, "text": substitute(cleaned["body"], values)}
+    return {
+        "subject": subject,
+        "text": substitute(cleaned["body"], values),
+        "entity": entity,
+    }

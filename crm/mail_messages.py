@@ -302,10 +302,11 @@ def build_portal_message(email):
     return _message(email, "donor_portal", context, language, network.email, network)
 
 
-def send_test_email(network, language, subject, body, to):
-    """Send a network's draft of an email, filled with sample data, to whoever is editing it
-    (their own address): at once, not through the outbox, as it is nobody's donor email."""
-    values = email_templates.sample_values(network, language)
+def send_test_email(network, language, subject, body, to, entity=None):
+    """Send a network's draft of an email, filled with sample data (`{ente}`: `entity`, else
+    the lead entity), to whoever is editing it (their own address): at once, not through the
+    outbox, as it is nobody's donor email."""
+    values = email_templates.sample_values(network, language, entity)
     draft = type("Draft", (), {"subject": subject, "body": body})
     subject, text, html = email_templates.compose(draft, values, language)
     message = EmailMultiAlternatives(

@@ -104,6 +104,13 @@ def edit(request, network_id, kind, language):
         initial = {"subject": subject, "body": body}
     form = EmailTemplateForm(request.POST or None, initial=initial)
     action = request.POST.get("action", "")
+    # Whose gifts the email is about, for `{ente}` and `{firma}`: one of the network's
+    # entities (each email goes out for the entity that received the gift), else the lead.
+    entities = list(network.entities.all())
+    chosen = request.POST.get("entity", "")
+    entity = next((e for e in entities if str(e.pk) == chosen), None) or next(
+        (e for e in entities if e.is_lead), None
+    )
     preview = None
     status = 200
     if request.method == "POST" and action == "reset":
@@ -136,14 +143,15 @@ def edit(request, network_id, kind, language):
                     form.cleaned_data["subject"],
                     form.cleaned_data["body"],
                     request.user.email,
+                    entity=entity,
                 )
                 messages.success(
                     request,
                     _("Test sent to %(email)s, with sample data.") % {"email": request.user.email},
                 )
-                preview = email_templates.preview(form.cleaned_data, language, network)
+                preview = email_templates.preview(form.cleaned_data, language, network, entity)
         else:
-            preview = email_templates.preview(form.cleaned_data, language, network)
+            preview = email_templates.preview(form.cleaned_data, language, network, entity)
     context = {
         "title": _("Emails to donors"),
         "network": network,
@@ -151,6 +159,8 @@ def edit(request, network_id, kind, language):
         "language_label": EmailTemplate.Language(language).label,
         "form": form,
         "preview": preview,
+        "entities": entities if len(entities) > 1 else [],
+        "entity": entity,
         "custom": own is not None,
         "placeholders": [("{%s}" % n, h) for n, h in email_templates.PLACEHOLDERS.items()],  # noqa: UP031
     }

@@ -132,3 +132,50 @@ def test_a_networks_own_text_is_sent_to_its_donors_and_not_to_the_others(
     # and back to the default wording, the next one is the default again
     client.post(edit_url(mine), {"action": "reset"})
     assert not EmailTemplate.objects.exists()
+
+
+def test_the_preview_of_ente_names_the_entity_chosen_and_says_which(
+    client, demo, users, mailoutbox
+):
+    # given a network with a partner entity beside its lead, and another network's entity
+    from crm.models import IssuingEntity, Network
+
+    network, other = demo["oltre-il-ponte"], demo["valle-serena"]
+    lead = network.lead_entity
+    partner = IssuingEntity.objects.create(
+        network=network,
+        legal_name="Cooperativa sociale Il Ponte",
+        codice_fiscale="01234560157",
+        entity_kind=Network.EntityKind.SOCIAL_ENTERPRISE,
+        street_address="Via Manzoni 3",
+        postal_code="23900",
+        city="Lecco",
+        signer_name="Luca Bianchi",
+        receipt_series="CP",
+    )
+    user = users["tesoreria-oltre-il-ponte"]
+    client.force_login(user)
+    fields = {"subject": "Grazie da {ente}", "body": "Per {ente}, {firma}."}
+    # when the treasurer previews without choosing: the lead entity, said so
+    html = client.post(edit_url(network), {"action": "preview", **fields}).content.decode()
+    assert f"Per {lead.legal_name}, {lead.signer_name}." in html
+    assert 'data-testid="preview-entity"' in html and "lead entity" in html
+    # the entities of the network are offered, no other network's
+    assert f'value="{partner.pk}"' in html
+    assert f'value="{other.lead_entity.pk}"' not in html
+    # when they preview the emails of the partner's gifts: the partner, said so
+    response = client.post(edit_url(network), {"action": "preview", "entity": partner.pk, **fields})
+    html = response.content.decode()
+    assert "Per Cooperativa sociale Il Ponte, Luca Bianchi." in html
+    assert lead.legal_name not in html.split('data-testid="email-preview"')[1]
+    # and a test send speaks for the partner too
+    client.post(edit_url(network), {"action": "test", "entity": partner.pk, **fields})
+    (message,) = mailoutbox
+    assert "Per Cooperativa sociale Il Ponte, Luca Bianchi." in message.body
+    # another network's entity is never shown: the lead's preview instead
+    html = client.post(
+        edit_url(network), {"action": "preview", "entity": other.lead_entity.pk, **fields}
+    ).content.decode()
+    assert other.lead_entity.legal_name not in html
+    assert f"Per {lead.legal_name}, {lead.signer_name}." in html
+    assert not EmailTemplate.objects.exists()
