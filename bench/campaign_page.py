@@ -355,9 +355,26 @@ def wrk_available():
     return shutil.which("wrk") is not None
 
 
-def drive_wrk(port, path, seconds, connections):
+def server_cpu(server):
+    """CPU seconds (user + system, from /proc) used so far by the server's worker processes:
+    what its requests cost, however many other processes share the cores."""
+    workers = subprocess.run(
+        ["pgrep", "-P", str(server.pid)], capture_output=True, text=True
+    ).stdout.split()
+    total = 0
+    for pid in workers:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # replaced meanwhile (max_requests): its CPU is not counted
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def drive_wrk(port, path, seconds, connections, cpu=lambda: 0.0):
     """wrk (Debian's package, C, one thread): keep-alive connections and little CPU, so the
-    client leaves the cores to the server. Warmed up first (each worker's first requests)."""
+    client leaves the cores to the server. Warmed up first (each worker's first requests).
+    `cpu()`, read before and after the measured run, gives the server's CPU per request."""
     url = f"http://127.0.0.1:{port}{path}"
     for _ in range(4 * WORKERS):  # a worker's first requests are slow on a loaded machine
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
@@ -365,12 +382,14 @@ def drive_wrk(port, path, seconds, connections):
         conn.getresponse().read()
         conn.close()
     subprocess.run(["wrk", "-t1", f"-c{connections}", "-d2s", url], capture_output=True, check=True)
+    cpu_before = cpu()
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
+    cpu_used = cpu() - cpu_before
     unit = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
     def millis(label):
@@ -384,6 +403,7 @@ def drive_wrk(port, path, seconds, connections):
         "p50": millis("50%"),
         "p99": millis("99%"),
         "errors": ([f"{bad[1]} non-2xx"] if bad else []) + ([errors[1]] if errors else []),
+        "cpu_us": cpu_used / int(re.search(r"(\d+) requests in", out)[1]) * 1e6,
     }
 
 
@@ -418,11 +438,20 @@ def measure_page_cache(tmp, path, options):
         try:
             for name, target in ((f"trivial ({label} server)", TRIVIAL_PATH), (label, path)):
                 if options.python_client or not wrk_available():
+                    before = server_cpu(server)
                     figures[name] = drive_from_client(
                         port, target, options.server_requests, options.concurrency
                     )
+                    served = options.server_requests + min(20, options.server_requests)
+                    figures[name]["cpu_us"] = (server_cpu(server) - before) / served * 1e6
                 else:
-                    figures[name] = drive_wrk(port, target, options.seconds, options.concurrency)
+                    figures[name] = drive_wrk(
+                        port,
+                        target,
+                        options.seconds,
+                        options.concurrency,
+                        cpu=lambda server=server: server_cpu(server),
+                    )
         finally:
             stop_server(server)
     return figures
@@ -440,17 +469,18 @@ def print_page_cache(figures, options):
     if options.python_client or not wrk_available():
         client = (
             f"Python client, {options.concurrency} connections, {options.server_requests} requests"
+            + ("" if options.python_client else " (wrk is not installed: `make system-packages`)")
         )
     else:
         client = f"wrk, {options.concurrency} keep-alive connections, {options.seconds} s"
     print(
         f"page cache: gunicorn {server}; {client}; Redis cache; "
-        f"load average {os.getloadavg()[0]:.1f}:"
+        f"load average {os.getloadavg()[0]:.1f}; CPU: gunicorn's workers per request, from /proc:"
     )
     for label, m in figures.items():
         print(
             f"  {label:<26} {m['rps']:6.0f} req/s  p50 {m['p50']:5.1f} ms  p99 {m['p99']:5.1f} ms"
-            f"  {m['rps'] / trivial:5.2f}x trivial"
+            f"  {m['rps'] / trivial:5.2f}x trivial  CPU {m['cpu_us']:5.0f} us"
             + (f"  ERRORS {m['errors'][:5]}" if m["errors"] else "")
         )
     cached, uncached = figures["cached"]["rps"], figures["uncached"]["rps"]
@@ -560,8 +590,9 @@ def print_mobile(mobile, loads):
 
 def measure_hit_cpu(campaign, requests):
     """CPU per request in this process (time.process_time, so other processes' load does not
-    count): a page-cache hit through Django's whole WSGI stack, the trivial view, and the hit's
-    own Redis MGET and unpickling. What an earlier exit (before the middleware) could save."""
+    count): a page-cache hit through Django's whole WSGI stack (the middleware: an MGET of the
+    version and the page), through the WSGI exit (after its first hit, from the process's copy:
+    a GET of the version), the trivial view, and those two Redis reads alone."""
     from django.core.cache import cache
     from django.core.handlers.wsgi import WSGIHandler
     from django.test.client import RequestFactory
@@ -591,13 +622,17 @@ def measure_hit_cpu(campaign, requests):
         found = cache.get_many([pagecache.CONTENT_VERSION_KEY, key])
         assert found[key]["version"] == found[pagecache.CONTENT_VERSION_KEY]
 
+    def version_only():
+        assert cache.get(pagecache.CONTENT_VERSION_KEY)
+
     through_django(campaign.url)()  # stored
     figures = {}
     for label, run in (
         ("cached page, whole stack", through_django(campaign.url)),
         ("cached page, WSGI exit", through(exit_app, campaign.url)),
         ("trivial view, whole stack", through_django(TRIVIAL_PATH)),
-        ("the hit's MGET + unpickle", lookup_only),
+        ("the middleware's MGET + unpickle", lookup_only),
+        ("the exit's version GET", version_only),
     ):
         for _ in range(50):
             run()
@@ -650,7 +685,7 @@ def main():
             connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
         print(f"CPU per request in process (load average {os.getloadavg()[0]:.1f}):")
         for label, micros in figures.items():
-            print(f"  {label:<28} {micros:6.0f} us")
+            print(f"  {label:<32} {micros:6.0f} us")
         return None
     if args.mobile_only:
         add_gifts(campaign, 100)

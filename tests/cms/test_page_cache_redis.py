@@ -14,7 +14,7 @@ from django.utils import translation
 from campaigns.models import CampaignPage
 from cms import pagecache
 from cms.models import HomePage
-from cms.pagecache import HIT_HEADER
+from cms.pagecache import HIT_HEADER, CachedPageExit
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -137,3 +137,48 @@ def test_editors_and_visitors_with_a_session_never_get_the_cached_bytes_on_redis
     assert response.status_code == 200
     assert HIT_HEADER not in response
     assert "public" not in response.get("Cache-Control", "")
+
+
+@pytest.fixture
+def exit_app():
+    """config/wsgi.py's application; as Django's test client does, the test's transaction
+    survives the handler's connection cleanup."""
+    from django.core import signals
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield CachedPageExit(WSGIHandler())
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+def test_through_the_exit_a_hit_on_the_process_copy_asks_redis_only_for_the_version(
+    campaign, commands, exit_app
+):
+    """Under gunicorn (config/wsgi.py): the page itself comes from the process's copy; the
+    content version is still read from Redis at every hit, so a publish is seen at once."""
+    from django.test import RequestFactory
+
+    url = _url(campaign)
+
+    def get():
+        answer = {}
+        environ = RequestFactory().get(url).environ
+        body = b"".join(exit_app(environ, lambda status, headers: answer.update(headers)))
+        return dict(answer), body
+
+    assert get()[0][HIT_HEADER] == "miss"
+    first_hit = get()
+    commands.clear()
+
+    headers, body = get()
+
+    assert headers[HIT_HEADER] == "hit"
+    assert body == first_hit[1]
+    assert commands == ["GET"]
+    pagecache.bump_content_version()
+    commands.clear()
+    assert get()[0][HIT_HEADER] == "miss"
+    assert commands[:2] == ["GET", "MGET"]

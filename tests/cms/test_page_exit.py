@@ -1,7 +1,11 @@
 """The page cache's WSGI exit (cms.pagecache.CachedPageExit, in front of Django under gunicorn;
 issue 21): a hit answered before Django's stack is the same response, byte for byte and header
 for header, as Django's own path gives; anything a cached page must not answer (a session, a
-non-GET, a query) goes to Django; a publish is seen at once."""
+non-GET, a query) goes to Django; a publish is seen at once, also by the copy of a page each
+process keeps (served only while the shared cache says its content version is current and its
+shared entry lives)."""
+
+import time
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -13,6 +17,7 @@ from django.test import Client, RequestFactory
 from django.utils import translation
 
 from campaigns.models import CampaignPage
+from cms import pagecache
 from cms.pagecache import HIT_HEADER, CachedPageExit
 
 REQUEST_ID = "exit-test-0001"  # echoed back: the same on both paths
@@ -81,13 +86,15 @@ def test_a_hit_from_the_exit_is_the_response_djangos_path_gives(wsgi, campaign):
     assert status == "200 OK"
     assert (HIT_HEADER, "miss") in headers
     assert passed == [url]
-    # when the next visitor asks for it through the exit
-    status, headers, body = _call(exit_app, url)
-    # then Django was not asked, and the answer is the one Django's own path gives a hit
+    # when the next visitors ask for it through the exit (the second from the process's copy)
+    answers = [_call(exit_app, url), _call(exit_app, url)]
+    # then Django was not asked, and each answer is the one Django's own path gives a hit
     assert passed == [url]
     django_status, django_headers, django_body = _call(django_app, url)
-    assert (status, body) == (django_status, django_body)
-    assert sorted(headers) == sorted(django_headers)
+    for status, headers, body in answers:
+        assert (status, body) == (django_status, django_body)
+        assert sorted(headers) == sorted(django_headers)
+    status, headers, body = answers[-1]
     named = dict(headers)
     assert named[HIT_HEADER] == "hit"
     assert named["X-Request-ID"] == REQUEST_ID
@@ -172,3 +179,62 @@ def test_a_publish_is_seen_at_once_through_the_exit(wsgi, campaign):
     assert passed == [url]
     assert (HIT_HEADER, "hit") in headers
     assert b"Giornata del dono" in body
+
+
+def _copy_served(exit_app, url, passed):
+    """Stored, then served once from the shared cache (the process keeps its copy)."""
+    _call(exit_app, url)
+    assert (HIT_HEADER, "hit") in _call(exit_app, url)[1]
+    passed.clear()
+
+
+def test_the_process_copy_is_never_served_after_a_publish(wsgi, campaign, monkeypatch):
+    _django_app, exit_app, passed = wsgi
+    url = _url(campaign)
+    _copy_served(exit_app, url, passed)
+    # given a copy that the shared cache would no longer give: entries now say another title
+    # (only the content version, bumped by the publish, may tell the copy is stale)
+    campaign.title = "Giornata del dono"
+    campaign.save_revision().publish()
+    status, headers, body = _call(exit_app, url)
+    assert passed == [url]
+    assert (HIT_HEADER, "miss") in headers
+    assert b"Giornata del dono" in body
+
+
+@pytest.mark.parametrize("change", ["donor wall moderated", "shared cache emptied"])
+def test_the_process_copy_follows_the_shared_content_version(wsgi, campaign, change):
+    _django_app, exit_app, passed = wsgi
+    url = _url(campaign)
+    _copy_served(exit_app, url, passed)
+    if change == "donor wall moderated":
+        pagecache.bump_content_version()
+    else:
+        caches["default"].clear()
+    status, headers, _body = _call(exit_app, url)
+    assert passed == [url], change
+    assert (HIT_HEADER, "miss") in headers
+
+
+def test_the_process_copy_dies_with_its_shared_entry(wsgi, campaign, settings, monkeypatch):
+    """What the page shows from elsewhere (the totals written in it for visitors without
+    JavaScript, a network's name) is never older than PAGE_CACHE_SECONDS, copy or not."""
+    _django_app, exit_app, passed = wsgi
+    url = _url(campaign)
+    _copy_served(exit_app, url, passed)
+    later = time.time() + settings.PAGE_CACHE_SECONDS + 1
+    monkeypatch.setattr(pagecache.time, "time", lambda: later)
+    caches["default"].delete(pagecache._key(RequestFactory().get(url)))  # expired there too
+    status, headers, _body = _call(exit_app, url)
+    assert passed == [url]
+    assert (HIT_HEADER, "miss") in headers
+
+
+def test_the_process_keeps_a_bounded_number_of_copies(wsgi, campaign):
+    _django_app, exit_app, _passed = wsgi
+    entry = {"version": "v", "content": b"", "headers": {}, "expires": time.time() + 60}
+    for n in range(CachedPageExit.LOCAL_PAGES * 3):
+        exit_app._keep(f"pagecache:{n}", entry)
+    assert 0 < len(exit_app._pages) <= CachedPageExit.LOCAL_PAGES
+    exit_app._keep("pagecache:old", {k: v for k, v in entry.items() if k != "expires"})
+    assert "pagecache:old" not in exit_app._pages
