@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..money import format_amount
 from .donors import Donor
+from .giving import receiving_entity
 from .network import Network, NetworkScopedQuerySet
 
 
@@ -112,6 +113,14 @@ class RecurringPlan(models.Model):
 
     def __str__(self):
         return f"{format_amount(self.amount_cents)} / {self.get_interval_display()}"
+
+    @property
+    def stripe_account(self):
+        """The Stripe account the plan's subscription is asked about ('' the platform): that of
+        the entity receiving its gifts (its campaign's, else the network's lead), where its
+        checkout was made. `stripe_account_id` keeps where Stripe made it, compared when
+        Stripe says it does not know the subscription (`campaigns.plan_changes.why_missing`)."""
+        return receiving_entity(self.network, self.campaign).stripe_account
 
     # Statuses in which Stripe charges on the next date (a failing plan is still retried).
     CHARGING = (Status.ACTIVE, Status.PAST_DUE)
