@@ -85,15 +85,26 @@ def key_is_live():
 
 
 def verify_event(payload, sig_header):
-    """The event as a plain dict if `payload` carries a valid, fresh signature made with our
-    endpoint secret; raises SignatureVerificationError or ValueError otherwise.
+    """The event as a plain dict if `payload` carries a valid, fresh signature made with one of
+    our endpoints' secrets; raises SignatureVerificationError or ValueError otherwise.
 
     `WebhookSignature.verify_header` is the check `Webhook.construct_event` makes
     (https://docs.stripe.com/webhooks#verify-official-libraries); we skip the StripeObject tree
     construct_event would build from a second parse, since handlers read plain dicts."""
-    stripe.WebhookSignature.verify_header(
-        payload, sig_header, settings.STRIPE_WEBHOOK_SECRET, tolerance=WEBHOOK_TOLERANCE_SECONDS
-    )
+    # The platform's endpoint, then the Connect endpoint (events of connected accounts: each
+    # endpoint has its own secret, https://docs.stripe.com/connect/webhooks).
+    secrets = [settings.STRIPE_WEBHOOK_SECRET]
+    if settings.STRIPE_CONNECT_WEBHOOK_SECRET:
+        secrets.append(settings.STRIPE_CONNECT_WEBHOOK_SECRET)
+    for n, secret in enumerate(secrets):
+        try:
+            stripe.WebhookSignature.verify_header(
+                payload, sig_header, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
+            )
+            break
+        except SignatureVerificationError:
+            if n == len(secrets) - 1:
+                raise
     event = json.loads(payload)
     if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
         raise ValueError("not a Stripe event")
