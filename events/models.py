@@ -234,7 +234,7 @@ class Order(models.Model):
     def stripe_account(self) -> str:
         """The Stripe account the order is paid on ('' the platform): its gift's (frozen when
         the order started), else the account of the entity receiving the event's gifts."""
-        if self.donation_id:
+        if self.donation is not None:
             return self.donation.stripe_account
         return receiving_entity(self.network, self.event).stripe_account
 

@@ -370,3 +370,41 @@ def test_the_entity_form_refuses_a_shared_account_with_a_translated_error(two_ac
         assert not form.is_valid()
         assert "Questo account Stripe" in " ".join(form.errors["stripe_account_id"])
     assert not IssuingEntity.objects.filter(legal_name="Associazione Altrove").exists()
+
+
+def test_the_donor_reads_who_collects_a_partners_card_payments(client, two_accounts):
+    lead_page, partner_page, partner = two_accounts
+    network_name = lead_page.network.legal_name
+    # given the partner on its own account: its page names no one else collecting
+    html = client.get(partner_page.url).content.decode()
+    assert "Cooperativa sociale Il Ponte" in html
+    assert 'data-testid="collected-by"' not in html
+    # when the partner has no account of its own (the network's takes its card gifts)
+    IssuingEntity.objects.filter(pk=partner.pk).update(stripe_account_id="")
+    partner_page.save_revision().publish()  # a new page version: the cached page is dropped
+    html = client.get(partner_page.url).content.decode()
+    # then the donor reads, before paying, that the network collects them on its behalf
+    assert 'data-testid="collected-by"' in html
+    assert f"incassati da {network_name}" in html.replace("&#x27;", "'")
+    # and the lead's own page says nothing of the kind
+    assert 'data-testid="collected-by"' not in client.get(lead_page.url).content.decode()
+
+
+def test_connected_accounts_events_signed_by_the_connect_endpoint_are_taken(
+    deliver, two_accounts, settings
+):
+    # given the Connect endpoint's own secret configured beside the platform's
+    settings.STRIPE_CONNECT_WEBHOOK_SECRET = "whsec_connect_endpoint"
+    _lead_page, partner_page, _partner = two_accounts
+    gift = _pending(partner_page, "cs_test_connect_secret")
+    paid = payloads.checkout_session(gift, pi="pi_connect_secret")
+    # when an event is signed with a secret that is neither, it is refused and nothing stored
+    forged = event("checkout.session.completed", paid, account=PARTNER_ACCOUNT)
+    assert deliver(forged, secret="whsec_someone_else").status_code == 400
+    assert not StripeEvent.objects.exists()
+    # when the partner account's event comes signed by the Connect endpoint
+    signed = event("checkout.session.completed", paid, account=PARTNER_ACCOUNT)
+    assert deliver(signed, secret="whsec_connect_endpoint").status_code == 200
+    # then it is applied to the partner's gift
+    gift.refresh_from_db()
+    assert gift.status == "succeeded"
