@@ -2,9 +2,10 @@
 resume collection, and open Stripe's page where the donor gives a new card. The treasurer's
 plan page (through `crm.extensions.PLAN_CHANGES`) and the donor's signed plan page call them.
 
-Each verb calls Stripe on the plan's connected account (its entity's), then applies the subscription
-Stripe answered with through `crm.plans.update_plan`, which records each change once in the
-plan's history and confirms it to the donor (the webhook that follows finds nothing new).
+Each verb calls Stripe on the account the plan's subscription was made on (`RecurringPlan.
+stripe_account`: an entity's own or the network's), then applies the subscription Stripe
+answered with through `crm.plans.update_plan`, which records each change once in the plan's
+history and confirms it to the donor (the webhook that follows finds nothing new).
 A plan is stopped only when Stripe answers with a `canceled` subscription. "No such
 subscription" (`resource_missing`) is as likely a test key in live, another account or a
 stand-in that forgot as a subscription gone: the plan is marked to check with what was
@@ -110,10 +111,10 @@ def where_made(plan):
 
 def why_missing(plan):
     """What the treasurer reads about a subscription Stripe says it does not know: the key's
-    mode against the one the plan was made in, the entity's account against the one it was
+    mode against the one the plan was made in, the network's account against the one it was
     made on, or, when both agree, where to look."""
     key_live = stripe_api.key_is_live()
-    account = plan.stripe_account  # its entity's: a partner's own, else the network's
+    account = plan.stripe_account  # where it was made, else (not recorded) the network's
     made_live, made_on = where_made(plan)
     with translation.override(settings.LANGUAGE_CODE):
         modes = {True: _("live"), False: _("test")}
@@ -132,9 +133,8 @@ def why_missing(plan):
         if made_on is not None and made_on != account:
             lines.append(
                 _(
-                    "The Stripe account of the entity receiving this plan's gifts is now "
-                    "%(now)s, but this subscription was made on %(then)s: check the Stripe "
-                    "account of the network and of its entities."
+                    "The network's Stripe account is now %(now)s, but this subscription was "
+                    "made on %(then)s: check the network's Stripe account."
                 )
                 % {
                     "now": account or _("the platform account"),
@@ -293,7 +293,7 @@ def check(plan, *, user=None, by=""):
     (`PlanToCheck`). Returns the plan."""
     if plan.status == RecurringPlan.Status.CANCELLED:
         raise plans.PlanGone(_("This gift was already stopped."))
-    sub_id = plan.stripe_subscription_id  # on the plan's account (its entity's)
+    sub_id = plan.stripe_subscription_id  # on the plan's account
     sub = _stripe(plan, lambda: stripe_api.retrieve_subscription(plan, sub_id), user=user, by=by)
     if sub.get("status") == "canceled":
         with transaction.atomic():

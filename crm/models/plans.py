@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 
 from ..money import format_amount
 from .donors import Donor
-from .giving import receiving_entity
 from .network import Network, NetworkScopedQuerySet
 
 
@@ -116,11 +115,13 @@ class RecurringPlan(models.Model):
 
     @property
     def stripe_account(self):
-        """The Stripe account the plan's subscription is asked about ('' the platform): that of
-        the entity receiving its gifts (its campaign's, else the network's lead), where its
-        checkout was made. `stripe_account_id` keeps where Stripe made it, compared when
-        Stripe says it does not know the subscription (`campaigns.plan_changes.why_missing`)."""
-        return receiving_entity(self.network, self.campaign).stripe_account
+        """The Stripe account the plan's subscription lives on ('' the platform): the one
+        Stripe made it on (its first gift's, its entity's then: a subscription never moves, so
+        its renewals keep coming from there whatever the entity connects later), else, for a
+        plan from before that was recorded, its network's."""
+        if self.stripe_account_id is not None:
+            return self.stripe_account_id
+        return self.network.stripe_account_id or ""
 
     # Statuses in which Stripe charges on the next date (a failing plan is still retried).
     CHARGING = (Status.ACTIVE, Status.PAST_DUE)

@@ -408,3 +408,30 @@ def test_connected_accounts_events_signed_by_the_connect_endpoint_are_taken(
     # then it is applied to the partner's gift
     gift.refresh_from_db()
     assert gift.status == "succeeded"
+
+
+def test_a_plan_keeps_its_account_when_its_entity_connects_its_own(deliver, two_accounts):
+    lead_page, partner_page, partner = two_accounts
+    # given a partner paid on the network's account, and a monthly gift started there
+    IssuingEntity.objects.filter(pk=partner.pk).update(stripe_account_id="")
+    gift = _pending(partner_page, "cs_test_plan_moves")
+    assert gift.stripe_account_id == LEAD_ACCOUNT
+    session = payloads.checkout_session(gift, mode="subscription", subscription="sub_moves")
+    first = payloads.invoice("in_moves_1", "sub_moves", donation=gift)
+    for obj, kind in ((session, "checkout.session.completed"), (first, "invoice.paid")):
+        assert deliver(event(kind, obj, account=LEAD_ACCOUNT)).status_code == 200
+    plan = RecurringPlan.objects.get(stripe_subscription_id="sub_moves")
+    assert (plan.status, plan.stripe_account) == ("active", LEAD_ACCOUNT)
+    # when the partner connects its own account, and the subscription renews where it lives
+    IssuingEntity.objects.filter(pk=partner.pk).update(stripe_account_id=PARTNER_ACCOUNT)
+    renewal = payloads.invoice("in_moves_2", "sub_moves", billing_reason="subscription_cycle")
+    stray = payloads.invoice("in_moves_3", "sub_moves", billing_reason="subscription_cycle")
+    assert deliver(event("invoice.paid", renewal, account=LEAD_ACCOUNT)).status_code == 200
+    # and an invoice of that subscription claimed from the partner's new account
+    assert deliver(event("invoice.paid", stray, account=PARTNER_ACCOUNT)).status_code == 200
+    # then the renewal is recorded, on the account it was paid on, and the stray is not
+    renewed = Donation.objects.get(stripe_invoice_id="in_moves_2")
+    assert (renewed.status, renewed.stripe_account_id) == ("succeeded", LEAD_ACCOUNT)
+    assert renewed.entity == IssuingEntity.objects.get(pk=partner.pk)
+    assert not Donation.objects.filter(stripe_invoice_id="in_moves_3").exists()
+    assert lead_page.network.pk == plan.network_id
