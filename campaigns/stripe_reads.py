@@ -77,11 +77,15 @@ def _fetch_refund(refund, account):
     )
     if refund.get("status") in ("failed", "canceled") or not _id(refund.get("charge")):
         return fetched
-    known = _known(account)
-    if known is None:
+    charge_id, intent_id = _id(refund.get("charge")), _id(refund.get("payment_intent"))
+    # A gift paid on an account its entity has left since is still refunded there.
+    held = Q(stripe_charge_id=charge_id) | (
+        Q(stripe_payment_intent_id=intent_id) if intent_id else Q(pk__in=[])
+    )
+    if _known(account) is None and not Donation.objects.paid_on(account).filter(held).exists():
         return fetched
     try:  # on the event's account: the charge is there (the handler checks it is the gift's)
-        charge = stripe_api.retrieve_charge(known, _id(refund.get("charge")))
+        charge = stripe_api.retrieve_charge(account or "", charge_id)
     except stripe_api.StripeError as exc:
         raise Unreachable(f"Stripe unreachable: {exc}") from exc
     return {**fetched, "charge": charge}
