@@ -1,9 +1,11 @@
 """Which network a Stripe event concerns, so each treasurer sees their network's events.
 
-A connected account's event is its network's. A platform event (no `account`) concerns the
-object it carries: the network of our record of that object (gift, plan, payout), else the
-gift or network its metadata names (on the platform account only we create objects). Only
-networks without an account of their own take platform events."""
+A connected account's event is the network whose account it is, or whose partner entity's it
+is (`Network.objects.with_account`: an account belongs to one network). A platform event (no
+`account`) concerns the object it carries: the network of our record of that object (gift,
+plan, payout), else the gift or network its metadata names (on the platform account only we
+create objects). Only gifts paid on the platform, and networks without an account of their
+own, take platform events."""
 
 from crm.models import Donation, Network, RecurringPlan
 
@@ -15,19 +17,20 @@ def _id(value):
 
 
 def _gift(seen=None, **lookup):
-    """The network id of the gift matching `lookup`; its network's account goes in `seen`
-    (network id → Stripe account), so that `network_for_event` need not ask again."""
+    """The network id of the gift matching `lookup`; the account the gift is paid on goes in
+    `seen` (network id → Stripe account), so that `network_for_event` need not ask again."""
     lookup = {k: v for k, v in lookup.items() if v}
     if not lookup:
         return None
     found = Donation.objects.filter(**lookup).values_list(
-        "network_id", "network__stripe_account_id"
+        "network_id", "stripe_account_id", "network__stripe_account_id"
     )
     if (row := found.first()) is None:
         return None
-    if seen is not None:
-        seen[row[0]] = row[1] or ""
-    return row[0]
+    network_id, frozen, of_network = row
+    if seen is not None:  # as `Donation.stripe_account`
+        seen[network_id] = frozen if frozen is not None else (of_network or "")
+    return network_id
 
 
 def _plan(subscription_id):
@@ -82,9 +85,7 @@ def network_for_event(event):
     """The id of the network an event concerns, or None."""
     account = event.get("account") or ""
     if account:
-        return (
-            Network.objects.filter(stripe_account_id=account).values_list("pk", flat=True).first()
-        )
+        return Network.objects.with_account(account).values_list("pk", flat=True).first()
     obj = (event.get("data") or {}).get("object") or {}
     if not isinstance(obj, dict):
         return None
@@ -92,7 +93,7 @@ def network_for_event(event):
     network_id = _by_record(obj, seen) or _by_metadata(obj, seen)
     if not network_id:
         return None
-    if network_id in seen:  # found through a gift, its network's account with it
+    if network_id in seen:  # found through a gift, the account it is paid on with it
         return network_id if seen[network_id] == "" else None
     if Network.objects.filter(pk=network_id, stripe_account_id="").exists():
         return network_id

@@ -2,9 +2,10 @@
 resume collection, and open Stripe's page where the donor gives a new card. The treasurer's
 plan page (through `crm.extensions.PLAN_CHANGES`) and the donor's signed plan page call them.
 
-Each verb calls Stripe on the network's connected account, then applies the subscription
-Stripe answered with through `crm.plans.update_plan`, which records each change once in the
-plan's history and confirms it to the donor (the webhook that follows finds nothing new).
+Each verb calls Stripe on the account the plan's subscription was made on (`RecurringPlan.
+stripe_account`: an entity's own or the network's), then applies the subscription Stripe
+answered with through `crm.plans.update_plan`, which records each change once in the plan's
+history and confirms it to the donor (the webhook that follows finds nothing new).
 A plan is stopped only when Stripe answers with a `canceled` subscription. "No such
 subscription" (`resource_missing`) is as likely a test key in live, another account or a
 stand-in that forgot as a subscription gone: the plan is marked to check with what was
@@ -47,7 +48,7 @@ def _update(plan, params):
     change = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
     key = f"plan-{plan.pk}-{plan.stripe_subscription_id}-r{revision}-{change}"
     return stripe_api.update_subscription(
-        plan.network, plan.stripe_subscription_id, params, idempotency_key=key
+        plan, plan.stripe_subscription_id, params, idempotency_key=key
     )
 
 
@@ -113,7 +114,7 @@ def why_missing(plan):
     mode against the one the plan was made in, the network's account against the one it was
     made on, or, when both agree, where to look."""
     key_live = stripe_api.key_is_live()
-    account = plan.network.stripe_account_id or ""
+    account = plan.stripe_account  # where it was made, else (not recorded) the network's
     made_live, made_on = where_made(plan)
     with translation.override(settings.LANGUAGE_CODE):
         modes = {True: _("live"), False: _("test")}
@@ -201,7 +202,7 @@ def cancel(plan, *, user=None, by=""):
     _require_live(plan)
     sub = _stripe(
         plan,
-        lambda: stripe_api.cancel_subscription(plan.network, plan.stripe_subscription_id),
+        lambda: stripe_api.cancel_subscription(plan, plan.stripe_subscription_id),
         user=user,
         by=by,
     )
@@ -229,10 +230,10 @@ def _new_price(plan, subscription, *, amount_cents, interval):
 
 def _change_price(plan, *, amount_cents, interval, user, by):
     _require_live(plan)
-    network, sub_id = plan.network, plan.stripe_subscription_id
+    sub_id = plan.stripe_subscription_id
 
     def call():
-        current = stripe_api.retrieve_subscription(network, sub_id)
+        current = stripe_api.retrieve_subscription(plan, sub_id)
         item_id, price_data = _new_price(
             plan, current, amount_cents=amount_cents, interval=interval
         )
@@ -292,8 +293,8 @@ def check(plan, *, user=None, by=""):
     (`PlanToCheck`). Returns the plan."""
     if plan.status == RecurringPlan.Status.CANCELLED:
         raise plans.PlanGone(_("This gift was already stopped."))
-    network, sub_id = plan.network, plan.stripe_subscription_id
-    sub = _stripe(plan, lambda: stripe_api.retrieve_subscription(network, sub_id), user=user, by=by)
+    sub_id = plan.stripe_subscription_id  # on the plan's account
+    sub = _stripe(plan, lambda: stripe_api.retrieve_subscription(plan, sub_id), user=user, by=by)
     if sub.get("status") == "canceled":
         with transaction.atomic():
             locked = _locked(plan)
@@ -310,10 +311,9 @@ def card_update_url(plan, *, return_url, language, by=""):
     """Where the donor gives a new card: Stripe's hosted page, back to `return_url`. The card
     on record now is noted first, so the new one shows in the history when it comes."""
     _require_live(plan)
-    network = plan.network
     sub = _stripe(
         plan,
-        lambda: stripe_api.retrieve_subscription(network, plan.stripe_subscription_id),
+        lambda: stripe_api.retrieve_subscription(plan, plan.stripe_subscription_id),
         user=None,
         by=by,
     )
@@ -323,7 +323,7 @@ def card_update_url(plan, *, return_url, language, by=""):
     session = _stripe(
         plan,
         lambda: stripe_api.create_card_update_session(
-            network, customer, return_url=return_url, locale=language
+            plan, customer, return_url=return_url, locale=language
         ),
         user=None,
         by=by,

@@ -10,7 +10,7 @@ import logging
 from django.db import transaction
 
 from crm import gifts as gift_verbs
-from crm.models import Donation, Network
+from crm.models import Donation, IssuingEntity, Network
 
 from . import stripe_api, stripe_reads
 from .payouts import apply as money
@@ -28,11 +28,14 @@ log = logging.getLogger(__name__)
 
 
 def _accounts():
-    """One network per Stripe account: the platform ('') and each connected account."""
-    seen = {}
-    for network in Network.objects.order_by("pk"):
-        seen.setdefault(network.stripe_account_id or "", network)
-    return seen
+    """Every Stripe account gifts are paid on: the platform ('', if a network has no account of
+    its own), each network's connected account and each partner entity's own."""
+    accounts = {
+        account or "" for account in Network.objects.values_list("stripe_account_id", flat=True)
+    }
+    own = IssuingEntity.objects.filter(is_lead=False).exclude(stripe_account_id="")
+    accounts |= set(own.values_list("stripe_account_id", flat=True))
+    return sorted(accounts)
 
 
 HELD = "held for review: the amount or currency paid is not the gift's"
@@ -59,22 +62,22 @@ def reconcile_since(created_gte):
     """Returns a list of (what, object, note): `changed` for each fix applied, `skipped` for
     objects that are not ours or cannot be placed."""
     report = []
-    for account, network in _accounts().items():
-        for session in stripe_api.list_checkout_sessions(network, created_gte):
+    for account in _accounts():
+        for session in stripe_api.list_checkout_sessions(account, created_gte):
             if session.get("status") == "complete":
                 label = f"checkout session {session['id']}"
                 bound = Donation.objects.filter(stripe_checkout_session_id=session["id"])
                 kind = "checkout.session.completed"
                 _apply(kind, checkout_completed, session, account, label, report, bound)
-        for invoice in stripe_api.list_paid_invoices(network, created_gte):
+        for invoice in stripe_api.list_paid_invoices(account, created_gte):
             if (invoice.get("parent") or {}).get("subscription_details"):
                 label = f"invoice {invoice['id']}"
                 bound = Donation.objects.filter(stripe_invoice_id=invoice["id"])
                 _apply("invoice.paid", invoice_paid, invoice, account, label, report, bound)
-        for charge in stripe_api.list_refunded_charges(network, created_gte):
+        for charge in stripe_api.list_refunded_charges(account, created_gte):
             label = f"refunds of charge {charge['id']}"
             _apply("charge.refunded", charge_refunded, charge, account, label, report)
-        _money_since(network, account, created_gte, report)
+        _money_since(account, created_gte, report)
     return report
 
 
@@ -103,22 +106,22 @@ def _charge_fee(txn, account):
     intent = charge.get("payment_intent")
     if donation is None and isinstance(intent, str):
         donation = gift_verbs.lock_donation(stripe_payment_intent_id=intent)
-    if donation is None or (donation.network.stripe_account_id or "") != (account or ""):
+    if donation is None or donation.stripe_account != (account or ""):
         raise NotOurs(f"no gift of ours for charge {charge['id']}")
     if donation.stripe_balance_transaction_id:
         return False
     return money.record_charge_balance(donation, {**charge, "balance_transaction": txn})
 
 
-def _money_since(network, account, created_gte, report):
+def _money_since(account, created_gte, report):
     """Disputes, subscriptions (status and cancellation), payouts and payments' fees."""
-    for dispute in stripe_api.list_disputes(network, created_gte):
+    for dispute in stripe_api.list_disputes(account, created_gte):
         label = f"dispute {dispute['id']}"
         _apply("charge.dispute.updated", _dispute, dispute, account, label, report)
-    for subscription in stripe_api.list_subscriptions(network):
+    for subscription in stripe_api.list_subscriptions(account):
         label = f"subscription {subscription['id']}"
         _apply("customer.subscription.updated", _subscription, subscription, account, label, report)
-    for payout in stripe_api.list_payouts(network, created_gte):
+    for payout in stripe_api.list_payouts(account, created_gte):
         _apply("payout.updated", payout_changed, payout, account, f"payout {payout['id']}", report)
-    for txn in stripe_api.list_charge_transactions(network, created_gte):
+    for txn in stripe_api.list_charge_transactions(account, created_gte):
         _apply("balance_transaction", _charge_fee, txn, account, f"fee of {txn['id']}", report)

@@ -63,7 +63,7 @@ def can_refund(donation: Donation) -> bool:
 
 def _stripe_refusal(exc: Exception, account: str = "") -> "StrOrPromise":
     """What the treasurer reads when Stripe says no (or cannot be reached); `account`: the
-    network's Stripe account the call was made on ('' for the platform)."""
+    Stripe account the call was made on, the gift's ('' for the platform)."""
     if isinstance(exc, stripe_api.InvalidRequestError):
         if exc.code == "resource_missing":
             # "No such charge": as likely a test key in live, another account or a stand-in
@@ -122,7 +122,7 @@ def refund_gift(
         )
     except (stripe_api.StripeError, ValueError) as exc:
         logger.warning("refund of donation %s refused: %s", donation.pk, exc)
-        raise RefundRefused(_stripe_refusal(exc, donation.network.stripe_account_id)) from exc
+        raise RefundRefused(_stripe_refusal(exc, donation.stripe_account)) from exc
     charge = refund.get("charge")
     total = (
         int(charge.get("amount_refunded") or 0)

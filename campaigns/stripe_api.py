@@ -1,5 +1,6 @@
 """The one module that talks to Stripe (or the local stand-in). Nothing is configured at import:
-every call builds a client from settings and the network's Connect account.
+every call builds a client from settings and the Connect account it concerns: a gift's (the
+account it is paid on), a plan's, an issuing entity's or a network's (`_account`).
 
 Docs: Checkout Sessions https://docs.stripe.com/api/checkout/sessions/create, direct charges on
 connected accounts https://docs.stripe.com/connect/direct-charges (the `Stripe-Account`
@@ -48,8 +49,17 @@ def _http_client(timeout):
     return _HTTPClient(timeout=(min(CONNECT_TIMEOUT, timeout), timeout))
 
 
+def _account(owner):
+    """The Connect account `owner`'s calls go to ('' the platform): a gift's, a plan's, an
+    issuing entity's or a network's `stripe_account`, or an account id itself."""
+    if owner is None or isinstance(owner, str):
+        return owner or ""
+    return owner.stripe_account
+
+
 def _client(network=None, retries=None):
-    """A client for the network's account. `retries`: how many times the SDK repeats a request
+    """A client for the account of `network` (a network, an entity, a gift, a plan or an
+    account id: `_account`). `retries`: how many times the SDK repeats a request
     that failed on the network or got 409/5xx (https://docs.stripe.com/error-low-level#idempotency);
     the SDK gives each POST an idempotency key of its own, so its retries never create twice,
     and our creating calls pass keys of ours, so that our own repeats do not either."""
@@ -62,8 +72,8 @@ def _client(network=None, retries=None):
     }
     if settings.STRIPE_API_BASE:
         options["base_addresses"] = {"api": settings.STRIPE_API_BASE}
-    if network is not None and network.stripe_account_id:
-        options["stripe_account"] = network.stripe_account_id
+    if account := _account(network):
+        options["stripe_account"] = account
     return stripe.StripeClient(settings.STRIPE_SECRET_KEY, **options)
 
 
@@ -75,15 +85,26 @@ def key_is_live():
 
 
 def verify_event(payload, sig_header):
-    """The event as a plain dict if `payload` carries a valid, fresh signature made with our
-    endpoint secret; raises SignatureVerificationError or ValueError otherwise.
+    """The event as a plain dict if `payload` carries a valid, fresh signature made with one of
+    our endpoints' secrets; raises SignatureVerificationError or ValueError otherwise.
 
     `WebhookSignature.verify_header` is the check `Webhook.construct_event` makes
     (https://docs.stripe.com/webhooks#verify-official-libraries); we skip the StripeObject tree
     construct_event would build from a second parse, since handlers read plain dicts."""
-    stripe.WebhookSignature.verify_header(
-        payload, sig_header, settings.STRIPE_WEBHOOK_SECRET, tolerance=WEBHOOK_TOLERANCE_SECONDS
-    )
+    # The platform's endpoint, then the Connect endpoint (events of connected accounts: each
+    # endpoint has its own secret, https://docs.stripe.com/connect/webhooks).
+    secrets = [settings.STRIPE_WEBHOOK_SECRET]
+    if settings.STRIPE_CONNECT_WEBHOOK_SECRET:
+        secrets.append(settings.STRIPE_CONNECT_WEBHOOK_SECRET)
+    for n, secret in enumerate(secrets):
+        try:
+            stripe.WebhookSignature.verify_header(
+                payload, sig_header, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
+            )
+            break
+        except SignatureVerificationError:
+            if n == len(secrets) - 1:
+                raise
     event = json.loads(payload)
     if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
         raise ValueError("not a Stripe event")
@@ -145,7 +166,8 @@ def create_checkout_session(
     # Retries of this call reuse the session; the creation time keeps keys unique when a
     # development database is reset and ids start again. One retry: the donor is waiting.
     key = f"checkout-donation-{donation.pk}-{int(donation.created_at.timestamp() * 1e6)}"
-    session = _client(donation.network, retries=1).v1.checkout.sessions.create(
+    # On the gift's account: its entity's own, else the network's (direct charges).
+    session = _client(donation, retries=1).v1.checkout.sessions.create(
         params=params, options={"idempotency_key": key}
     )
     return {"id": session.id, "url": session.url}
@@ -331,11 +353,11 @@ def _invoice_payment_intent(client, invoice_id):
 
 
 def create_refund(donation, *, amount_cents, metadata, idempotency_key):
-    """Refund `amount_cents` of a gift's payment on its network's account
+    """Refund `amount_cents` of a gift's payment on the account it was paid on
     (https://docs.stripe.com/api/refunds/create), the charge expanded so that the caller reads
     the total refunded so far (`charge.amount_refunded`). The idempotency key makes a retried
     call return the same refund instead of a second one. Returns the refund as a dict."""
-    client = _client(donation.network)
+    client = _client(donation)
     params = {
         "amount": amount_cents,
         "reason": "requested_by_customer",

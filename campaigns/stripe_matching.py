@@ -38,11 +38,12 @@ def _date(timestamp):
 
 
 def _guard(donation, account):
-    """A connected account's events may only touch its network's gifts, and platform events
-    only those of networks without their own account."""
+    """A connected account's events may only touch the gifts paid on it (those of its entity:
+    a partner's own account, or the network's for the lead and partners without one), and
+    platform events only gifts paid on the platform."""
     if donation is None:
         raise NotOurs("no matching donation")
-    if (donation.network.stripe_account_id or "") != (account or ""):
+    if donation.stripe_account != (account or ""):
         raise NotOurs(f"donation {donation.pk} belongs to another Stripe account")
     return donation
 

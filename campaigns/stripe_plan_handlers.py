@@ -37,7 +37,7 @@ def invoice_paid(invoice, account):
     )
     if plan is None:
         raise NotOurs(f"unknown subscription {sub_id}")
-    if origin is None and (plan.network.stripe_account_id or "") != (account or ""):
+    if origin is None and plan.stripe_account != (account or ""):
         raise NotOurs(f"plan {plan.pk} belongs to another Stripe account")
     first = invoice.get("billing_reason") == "subscription_create"
     paid_at = (invoice.get("status_transitions") or {}).get("paid_at") or invoice.get("created")
@@ -75,7 +75,7 @@ def _check_origin(origin, sub_id):
 def invoice_payment_failed(invoice, account):
     sub_id, _metadata = _invoice_subscription(invoice)
     plan = plans.plan_for_subscription(sub_id) if sub_id else None
-    if plan is None or (plan.network.stripe_account_id or "") != (account or ""):
+    if plan is None or plan.stripe_account != (account or ""):
         raise NotOurs(f"unknown subscription {sub_id}")
     # Smart Retries send this event again for each failed retry of the same invoice
     # (https://docs.stripe.com/billing/revenue-recovery/smart-retries): the donor hears once,
@@ -88,7 +88,7 @@ def _subscription_plan(subscription, account):
     plan = plans.plan_for_subscription(subscription["id"])
     if plan is None:
         _early_subscription(subscription, account)
-    if (plan.network.stripe_account_id or "") != (account or ""):
+    if plan.stripe_account != (account or ""):
         raise NotOurs(f"unknown subscription {subscription['id']}")
     return plan
 
@@ -101,7 +101,7 @@ def _early_subscription(subscription, account):
     origin = Donation.objects.select_related("network").filter(pk=claimed).first()
     if (
         origin is not None
-        and (origin.network.stripe_account_id or "") == (account or "")
+        and origin.stripe_account == (account or "")
         and not origin.stripe_subscription_id
         and origin.status == Donation.Status.PENDING
     ):

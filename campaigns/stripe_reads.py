@@ -35,15 +35,10 @@ def _fetch_charge_invoice(charge_id, payment_intent_id, account):
         known |= Q(stripe_payment_intent_id=payment_intent_id)
     if not payment_intent_id or Donation.objects.filter(known).exists():
         return {}
-    network = (
-        Network.objects.filter(stripe_account_id=account or "", recurring_plans__isnull=False)
-        .distinct()
-        .first()
-    )
-    if network is None:
+    if not Network.objects.with_account(account).filter(recurring_plans__isnull=False).exists():
         return {}
     try:
-        return {"invoice_id": stripe_api.invoice_for_payment_intent(network, payment_intent_id)}
+        return {"invoice_id": stripe_api.invoice_for_payment_intent(account, payment_intent_id)}
     except stripe_api.StripeError as exc:
         raise Unreachable(f"Stripe unreachable: {exc}") from exc
 
@@ -60,10 +55,10 @@ def payout_lines(payout, account):
 # --- What each event asks Stripe, before the transaction ---------------------------------------
 
 
-def _network_of(account, donation=None):
-    if donation is not None:
-        return donation.network
-    return Network.objects.filter(stripe_account_id=account or "").first()
+def _known(account):
+    """`account` if some network's gifts are paid on it ('' the platform: if a network has no
+    account of its own), else None: Stripe is asked only about accounts of ours."""
+    return (account or "") if Network.objects.with_account(account).exists() else None
 
 
 def _fetch_charge(charge, account):
@@ -82,11 +77,15 @@ def _fetch_refund(refund, account):
     )
     if refund.get("status") in ("failed", "canceled") or not _id(refund.get("charge")):
         return fetched
-    network = _network_of(account)
-    if network is None:
+    charge_id, intent_id = _id(refund.get("charge")), _id(refund.get("payment_intent"))
+    # A gift paid on an account its entity has left since is still refunded there.
+    held = Q(stripe_charge_id=charge_id) | (
+        Q(stripe_payment_intent_id=intent_id) if intent_id else Q(pk__in=[])
+    )
+    if _known(account) is None and not Donation.objects.paid_on(account).filter(held).exists():
         return fetched
-    try:
-        charge = stripe_api.retrieve_charge(network, _id(refund.get("charge")))
+    try:  # on the event's account: the charge is there (the handler checks it is the gift's)
+        charge = stripe_api.retrieve_charge(account or "", charge_id)
     except stripe_api.StripeError as exc:
         raise Unreachable(f"Stripe unreachable: {exc}") from exc
     return {**fetched, "charge": charge}
@@ -101,12 +100,11 @@ def _fetch_session_method(session, account):
         return None
     if session.get("mode") != "payment" or not intent:
         return None
-    slug = (session.get("metadata") or {}).get("network")
-    network = Network.objects.filter(slug=slug).first() if slug else _network_of(account)
-    if network is None:
+    known = _known(account)
+    if known is None:
         return None
-    try:
-        charge = stripe_api.payment_charge(network, intent)
+    try:  # the session is of the event's account, and so is its payment
+        charge = stripe_api.payment_charge(known, intent)
     except stripe_api.StripeError as exc:
         raise Unreachable(f"Stripe unreachable: {exc}") from exc
     method = ((charge or {}).get("payment_method_details") or {}).get("type")

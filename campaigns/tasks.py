@@ -28,7 +28,7 @@ def read_payment_fee(donation_id):
     else:
         ask = {"payment_intent_id": gift.stripe_payment_intent_id}
     try:
-        charge = money.ask_payment_charge(gift.network, **ask)
+        charge = money.ask_payment_charge(gift, **ask)  # on the account it was paid on
     except stripe_api.StripeError as exc:
         log.warning("fee of gift %s not read from Stripe, left for later: %s", gift.pk, exc)
         return False

@@ -36,6 +36,12 @@ def treasurer_permissions():
     return [("campaigns", "view_stripeevent"), ("campaigns", "view_payout")]
 
 
+@hooks.register(extensions.ENTITY_TREASURER_PERMISSIONS)
+def entity_treasurer_permissions():
+    # An entity's treasurers read the payouts of its own Stripe account (Payout's policy).
+    return [("campaigns", "view_payout")]
+
+
 hooks.register(extensions.CAMPAIGN_PAGES, reports.campaign_pages)
 hooks.register(extensions.CAMPAIGN_PROGRESS, reports.campaign_progress)
 

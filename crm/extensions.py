@@ -25,6 +25,9 @@ PLAN_MANAGE_PATH = "crm_plan_manage_path"
 PLAN_CHANGES = "crm_plan_changes"
 # fn() -> [(app_label, codename)]: more model permissions for every network's treasurers.
 TREASURER_PERMISSIONS = "crm_treasurer_permissions"
+# fn() -> [(app_label, codename)]: more model permissions for every partner entity's own
+# treasurers (the giving app: its payouts, scoped to the entity's Stripe account).
+ENTITY_TREASURER_PERMISSIONS = "crm_entity_treasurer_permissions"
 # fn() -> [(app_label, codename)]: more model permissions for every network's communicators.
 COMMUNICATOR_PERMISSIONS = "crm_communicator_permissions"
 # fn(request, donation) -> [(label, url, "get" | "post")]: more actions on a gift's admin page
@@ -74,6 +77,12 @@ def plan_changes():
 
 def treasurer_permissions():
     return [perm for provider in hooks.get_hooks(TREASURER_PERMISSIONS) for perm in provider()]
+
+
+def entity_treasurer_permissions():
+    return [
+        perm for provider in hooks.get_hooks(ENTITY_TREASURER_PERMISSIONS) for perm in provider()
+    ]
 
 
 def communicator_permissions():

@@ -131,6 +131,8 @@ def record_plan_charge(plan, *, invoice_id, amount_cents, currency, origin=None,
         message_token=template.message_token if template else "",
         stripe_invoice_id=invoice_id,
         stripe_subscription_id=plan.stripe_subscription_id,
+        # Paid where the subscription lives, whatever the campaign's entity connected since.
+        stripe_account_id=plan.stripe_account,
     )
     donation.save()
     record_payment(donation, amount_cents=amount_cents, currency=currency, received_on=received_on)

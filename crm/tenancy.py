@@ -123,6 +123,9 @@ def provision_entity(entity):
     entity.treasurers_group.permissions.add(_perm("wagtailadmin", "access_admin"))
     for app_label, codename in ENTITY_TREASURER_PERMISSIONS:
         entity.treasurers_group.permissions.add(_perm(app_label, codename))
+    # What the outer apps add (the giving app: the payouts of the entity's own account).
+    for app_label, codename in extensions.entity_treasurer_permissions():
+        entity.treasurers_group.permissions.add(_perm(app_label, codename))
 
 
 def grant_page_subtree(network, page):

@@ -1,5 +1,7 @@
 """Validators for Italian identifiers, shared by models, forms and imports."""
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from stdnum import exceptions as stdnum_errors
@@ -46,3 +48,16 @@ def validate_partita_iva(value):
         raise ValidationError(
             _("This partita IVA has a wrong check digit: please check it."), code="checksum"
         ) from exc
+
+
+STRIPE_ACCOUNT_ID = re.compile(r"acct_[A-Za-z0-9]{6,58}")
+
+
+def validate_stripe_account_id(value):
+    """A Stripe Connect account id: `acct_` and letters or digits
+    (https://docs.stripe.com/api/accounts/object#account_object-id)."""
+    if value and not STRIPE_ACCOUNT_ID.fullmatch(value):
+        raise ValidationError(
+            _("A Stripe account id starts with acct_ followed by letters and digits."),
+            code="stripe_account",
+        )

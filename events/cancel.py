@@ -46,7 +46,7 @@ def cancel_order(order_id: int, *, reason: str, user) -> Order:
             )
         except (stripe_api.StripeError, ValueError) as exc:
             logger.warning("refund of order %s refused: %s", order.pk, exc)
-            raise RefundRefused(_stripe_refusal(exc, order.network.stripe_account_id)) from exc
+            raise RefundRefused(_stripe_refusal(exc, order.stripe_account)) from exc
         charge = refund.get("charge")
         total = int(charge["amount_refunded"]) if isinstance(charge, dict) else None
     else:
@@ -75,7 +75,7 @@ def buyer_gives_up(order: Order) -> bool:
     if order.status != Order.Status.PENDING:
         return order.status == Order.Status.EXPIRED
     if order.stripe_checkout_session_id:
-        status = stripe_api.expire_checkout_session(order.network, order.stripe_checkout_session_id)
+        status = stripe_api.expire_checkout_session(order, order.stripe_checkout_session_id)
         if status != "expired":
             return False
     with transaction.atomic():

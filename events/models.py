@@ -231,6 +231,14 @@ class Order(models.Model):
         return self.donation.amount_cents if self.donation is not None else 0
 
     @property
+    def stripe_account(self) -> str:
+        """The Stripe account the order is paid on ('' the platform): its gift's (frozen when
+        the order started), else the account of the entity receiving the event's gifts."""
+        if self.donation is not None:
+            return self.donation.stripe_account
+        return receiving_entity(self.network, self.event).stripe_account
+
+    @property
     def total_cents(self) -> int:
         return self.tickets_cents + self.gift_cents
 

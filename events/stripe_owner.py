@@ -21,7 +21,7 @@ REFUNDS = ("charge.refunded", "refund.created", "refund.updated")
 
 
 def _guard(order: Order, account: str) -> Order:
-    if (order.network.stripe_account_id or "") != (account or ""):
+    if order.stripe_account != (account or ""):  # its entity's account (a partner's own)
         raise NotOurs(f"order {order.pk} belongs to another Stripe account")
     return order
 

@@ -90,7 +90,7 @@ def buy(request, page_id):
         return HttpResponseRedirect(reverse("events:order", args=[order.token]), status=303)
     try:
         session = stripe_api.create_lines_session(
-            order.network,
+            order,  # on the account of the entity receiving the event's gifts
             lines=_lines(order, form),
             metadata={"order_id": str(order.pk), "network": order.network.slug},
             reference=f"order-{order.pk}",

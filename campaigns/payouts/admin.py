@@ -1,6 +1,9 @@
 """The Payouts screen (CRM menu) for treasurers: each payout reconciled to the cent, its
 report as CSV, XLSX or a printable page, and the year's payouts. Every view is scoped to the
-user's networks (`Payout.objects.for_user`; a payout of another network is a 404)."""
+user's networks (`Payout.objects.for_user`; a payout of another network is a 404), and for an
+entity's own treasurers to the payouts of its Stripe account (each payout is its entity's:
+the partner's whose account paid it out, or the lead's for the network's account). Where a
+network has several entities, the list names each payout's entity and filters by it."""
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -12,8 +15,15 @@ from django_filters import ChoiceFilter
 from wagtail.admin.filters import WagtailFilterSet
 
 from crm import extensions
-from crm.admin.common import ActionsInspectView, ScopedModelViewSet, network_filter
-from crm.tenancy import network_view, reached, register_network_policy
+from crm.admin.common import (
+    ActionsInspectView,
+    ScopedIndexView,
+    ScopedModelViewSet,
+    network_filter,
+)
+from crm.admin.entity_lists import EntityColumnMixin, EntityFilterMixin, entity_filter
+from crm.models import IssuingEntity
+from crm.tenancy import NetworkPermissionPolicy, network_view, reached, register_network_policy
 
 from . import report
 from .models import Payout
@@ -21,7 +31,7 @@ from .models import Payout
 FORMATS = ("csv", "xlsx", "html")
 PRINT_LINES = 5000  # the printable page lists this many lines; the files carry them all
 
-register_network_policy(Payout)
+register_network_policy(Payout, NetworkPermissionPolicy(Payout, entities=True))
 
 
 def _format(request):
@@ -80,6 +90,9 @@ def year_report(request):
     payouts = report.payouts_of_year(reached(request.user, Payout, "view"), year)
     if request.GET.get("network", "").isdigit():
         payouts = payouts.filter(network_id=int(request.GET["network"]))
+    if request.GET.get("entity", "").isdigit():
+        entity = IssuingEntity.objects.filter(pk=int(request.GET["entity"])).first()
+        payouts = payouts.of_entity(entity) if entity is not None else payouts.none()
     export_format = _format(request)
     if export_format != "html":
         return report.export_year(payouts, year, export_format)
@@ -97,13 +110,18 @@ def year_report(request):
     )
 
 
-class PayoutFilterSet(WagtailFilterSet):
+class PayoutIndexView(EntityColumnMixin, ScopedIndexView):
+    """Payouts, each naming its entity when a network has several."""
+
+
+class PayoutFilterSet(EntityFilterMixin, WagtailFilterSet):
     status = ChoiceFilter(label=_("Status"), choices=Payout.Status.choices)
     network = network_filter()
+    entity = entity_filter()
 
     class Meta:
         model = Payout
-        fields = ["status", "network"]
+        fields = ["status", "network", "entity"]
 
 
 class PayoutViewSet(ScopedModelViewSet):
@@ -117,6 +135,7 @@ class PayoutViewSet(ScopedModelViewSet):
     menu_order = 850
     list_display = ["arrival_date", "__str__", "status", "trace_id", "network"]
     filterset_class = PayoutFilterSet
+    index_view_class = PayoutIndexView
     list_export = [
         "arrival_date",
         "stripe_payout_id",
@@ -125,12 +144,16 @@ class PayoutViewSet(ScopedModelViewSet):
         "trace_id",
         "statement_descriptor",
         "network",
+        "entity",
+        "account",
     ]
     export_filename = "versamenti-stripe"
     url_names = {"index", "index_results", "inspect"}
     inspect_view_class = PayoutInspectView
     inspect_view_fields = [
         "network",
+        "entity",
+        "account",
         "stripe_payout_id",
         "arrival_date",
         "status",

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from crm.models import Donation, Network
+from crm.models import Donation, IssuingEntity
 from crm.money import fiscal_date
 
 from .. import stripe_api
@@ -64,14 +64,14 @@ def record_charge_balance(donation, charge):
     return bool(fields)
 
 
-def ask_payment_charge(network, *, payment_intent_id=None, invoice_id=None):
+def ask_payment_charge(gift, *, payment_intent_id=None, invoice_id=None):
     """Ask Stripe once for a payment's charge with its balance transaction expanded, on the
-    network's account (outside any transaction: the webhook asks before applying). None if it
-    has no charge yet; raises StripeError when Stripe does not answer."""
+    account `gift` was paid on (outside any transaction: the webhook asks before applying).
+    None if it has no charge yet; raises StripeError when Stripe does not answer."""
     if payment_intent_id:
-        return stripe_api.payment_charge(network, payment_intent_id)
+        return stripe_api.payment_charge(gift, payment_intent_id)
     if invoice_id:
-        return stripe_api.invoice_charge(network, invoice_id)
+        return stripe_api.invoice_charge(gift, invoice_id)
     return None
 
 
@@ -128,17 +128,16 @@ def _charge_of(txn):
     return "", None
 
 
-def _network_for(account):
-    """The network of a connected account; for the platform (''), None (decided by gifts)."""
-    if not account:
-        return None
-    return Network.objects.filter(stripe_account_id=account).first()
+def _entity_for(account):
+    """The entity whose connected account this is (a partner's own, or its network's lead
+    entity's); for the platform (''), None (decided by gifts)."""
+    return IssuingEntity.objects.with_account(account).select_related("network").first()
 
 
 def _donations(account, charge_ids, intent_ids):
-    """Our donations of these charges (or payment intents), on networks of this account."""
+    """Our donations of these charges (or payment intents), paid on this account."""
     found = (
-        Donation.objects.filter(network__stripe_account_id=account or "")
+        Donation.objects.paid_on(account)
         .filter(Q(stripe_charge_id__in=charge_ids) | Q(stripe_payment_intent_id__in=intent_ids))
         .values_list("pk", "network_id", "stripe_charge_id", "stripe_payment_intent_id")
     )
@@ -170,8 +169,12 @@ def upsert_payout(obj, account):
     }
     payout = Payout.objects.select_for_update().filter(stripe_payout_id=obj["id"]).first()
     if payout is None:
+        entity = _entity_for(account)
         payout = Payout.objects.create(
-            stripe_payout_id=obj["id"], network=_network_for(account), **values
+            stripe_payout_id=obj["id"],
+            entity=entity,
+            network=entity.network if entity else None,
+            **values,
         )
         return payout, True
     fields = [f for f, v in values.items() if getattr(payout, f) != v]
@@ -220,14 +223,14 @@ def fetch_lines(payout):
     available date) and the payout id on them. Stripe is read outside any transaction; each
     batch is written in a short one of its own (lines are unique by balance transaction, so a
     second reader, or a run cut short and started again, writes each line once)."""
-    network = payout.network or _network_for(payout.account)
-    record_lines(payout, stripe_api.payout_transactions(network, payout.stripe_payout_id))
+    record_lines(payout, stripe_api.payout_transactions(payout.account, payout.stripe_payout_id))
 
 
 def record_lines(payout, transactions):
     """Store `transactions` (Stripe's balance transactions of the payout, an iterable read as
     it goes) as the payout's lines, batch by batch, then mark the lines read; the payout takes
-    the network of its gifts when they are all of one."""
+    the network of its gifts when they are all of one (a platform payout: the platform is the
+    account of networks without one, so the payout is their lead entity's)."""
     networks = set()
     batch = []
     for txn in transactions:
@@ -247,6 +250,10 @@ def record_lines(payout, transactions):
         if current.network_id is None and len(networks) == 1:
             current.network_id = networks.pop()
             fields.append("network")
+            if current.entity_id is None:
+                lead = IssuingEntity.objects.filter(network_id=current.network_id, is_lead=True)
+                current.entity_id = lead.values_list("pk", flat=True).first()
+                fields.append("entity")
         current.save(update_fields=fields)
 
 

@@ -7,7 +7,8 @@ negative), `fee` is what Stripe kept, `net` = amount − fee."""
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Donation, Network, NetworkScopedQuerySet
+from crm.models import Donation, IssuingEntity, Network
+from crm.models.entities import EntityScopedQuerySet
 from crm.money import format_amount
 
 
@@ -31,6 +32,16 @@ class Payout(models.Model):
         related_name="payouts",
         verbose_name=_("network"),
     )
+    # The entity whose Stripe account paid it out: a partner's own account, or the network's
+    # (its lead entity's). An entity's treasurers see the payouts of its account only.
+    entity = models.ForeignKey(
+        IssuingEntity,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payouts",
+        verbose_name=_("entity"),
+    )
     account = models.CharField(_("Stripe account"), max_length=64, blank=True)
     stripe_payout_id = models.CharField(_("Stripe payout"), max_length=255, unique=True)
     amount_cents = models.BigIntegerField(_("amount"))
@@ -48,7 +59,7 @@ class Payout(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = NetworkScopedQuerySet.as_manager()
+    objects = EntityScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-arrival_date", "-id"]

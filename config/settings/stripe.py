@@ -11,6 +11,10 @@ from .security import SECURE_CSP
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "sk_test_local_standin")
 STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "pk_test_local_standin")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "whsec_local_standin" if DEBUG else "")
+# Stripe signs the events of connected accounts (networks' and entities' own accounts) through
+# an endpoint of their own, with its own secret (https://docs.stripe.com/connect/webhooks):
+# empty when no network or entity has an account of its own.
+STRIPE_CONNECT_WEBHOOK_SECRET = env_str("STRIPE_CONNECT_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")
 # Seconds a Stripe call waits to connect and for each answer (the SDK's own default is 80), and
 # how many times a call that failed on the network, or that Stripe asks us to repeat (409, 5xx),

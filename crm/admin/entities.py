@@ -21,6 +21,9 @@ class IssuingEntityForm(ScopedForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["network"].disabled = True
+        if self.instance.is_lead and "stripe_account_id" in self.fields:
+            # The lead entity's account is the network's (Settings → Networks).
+            self.fields["stripe_account_id"].disabled = True
 
 
 class IssuingEntityInspectView(ActionsInspectView):
@@ -57,6 +60,7 @@ class IssuingEntityViewSet(ScopedModelViewSet):
         "tax_regime",
         "receipt_series",
         "declared_income_cents",
+        "stripe_account_id",
         "signer_name",
         "signer_role",
     ]
@@ -79,6 +83,7 @@ class IssuingEntityViewSet(ScopedModelViewSet):
         "logo",
         "receipt_series",
         "declared_income_cents",
+        "stripe_account_id",
     ]
 
     def get_form_class(self, for_update=False):

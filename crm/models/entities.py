@@ -11,7 +11,12 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ..money import CentsField
-from ..validators import normalise_code, validate_codice_fiscale, validate_partita_iva
+from ..validators import (
+    normalise_code,
+    validate_codice_fiscale,
+    validate_partita_iva,
+    validate_stripe_account_id,
+)
 from .network import LEGAL_FIELDS, Network, NetworkScopedQuerySet
 
 
@@ -34,6 +39,17 @@ class IssuingEntityQuerySet(models.QuerySet):
         return self.filter(
             Q(network__in=Network.objects.for_user(user))
             | Q(treasurers_group__in=user.groups.all())
+        )
+
+    def with_account(self, account):
+        """The entity whose Stripe account `account` is: a partner's own, or the lead entity of
+        the network whose account it is. Empty for the platform ('') and for accounts we do not
+        know. One at most: `IssuingEntity.clean` and `Network.clean` keep each account to one."""
+        if not account:
+            return self.none()
+        return self.filter(
+            Q(stripe_account_id=account, is_lead=False)
+            | Q(is_lead=True, network__stripe_account_id=account)
         )
 
     def of_entity_treasurer(self, user):
@@ -122,6 +138,20 @@ class IssuingEntity(models.Model):
             "its yearly donations data to the Agenzia delle Entrate is mandatory."
         ),
     )
+    # Direct charges on a connected account (https://docs.stripe.com/connect/direct-charges):
+    # the card money of this entity's campaigns lands in its own Stripe balance and bank.
+    stripe_account_id = models.CharField(
+        _("Stripe Connect account id"),
+        max_length=64,
+        blank=True,
+        validators=[validate_stripe_account_id],
+        help_text=_(
+            "acct_… of this entity's own Stripe account, connected to the platform: card, "
+            "PayPal and Satispay gifts to its campaigns are paid into it, and its payouts "
+            "reach its bank. Empty: the network's account (the lead entity's is always the "
+            "network's, set in Settings → Networks)."
+        ),
+    )
     treasurers_group = models.OneToOneField(
         "auth.Group",
         null=True,
@@ -178,6 +208,48 @@ class IssuingEntity(models.Model):
                     )
                 }
             )
+        self.stripe_account_id = self.stripe_account_id.strip()
+        self._clean_stripe_account()
+
+    def _clean_stripe_account(self):
+        account = self.stripe_account_id
+        if not account:
+            return
+        if self.is_lead:
+            raise ValidationError(
+                {
+                    "stripe_account_id": _(
+                        "The lead entity's Stripe account is the network's: set it in "
+                        "Settings → Networks."
+                    )
+                }
+            )
+        # Webhooks, refunds and payouts find the gift's entity by the event's account: an
+        # account shared with another entity (of this network or another) would route one's
+        # events, refunds and payouts to the other's gifts.
+        others = IssuingEntity.objects.filter(stripe_account_id=account).exclude(pk=self.pk)
+        if others.exists() or Network.objects.filter(stripe_account_id=account).exists():
+            raise ValidationError(
+                {
+                    "stripe_account_id": _(
+                        "This Stripe account is already another entity's or a network's: "
+                        "each account takes the gifts of one entity only (leave it empty to "
+                        "use the network's account)."
+                    )
+                }
+            )
+
+    @property
+    def stripe_account(self):
+        """The Stripe account this entity's gifts are paid into ('' the platform): its own,
+        else its network's; always the network's for the lead entity."""
+        if self.is_lead or not self.stripe_account_id:
+            return self.network.stripe_account_id or ""
+        return self.stripe_account_id
+
+    @property
+    def has_own_stripe_account(self):
+        return bool(self.stripe_account_id) and not self.is_lead
 
     @property
     def full_address(self):

@@ -52,6 +52,15 @@ class DonationQuerySet(EntityScopedQuerySet):
       (`crm.money.gift_year_bounds`; `received_on` is a day in Europe/Rome).
     """
 
+    def paid_on(self, account):
+        """Gifts paid on the Stripe account `account` ('' the platform): frozen on it, or
+        recorded before accounts were per entity on a network whose account it is."""
+        account = account or ""
+        return self.filter(
+            Q(stripe_account_id=account)
+            | Q(stripe_account_id__isnull=True, network__stripe_account_id=account)
+        )
+
     def checkout_attempts(self):
         """Checkouts started and not (yet) paid: kept for the treasurer, never a gift."""
         return self.filter(status__in=Donation.ATTEMPT_STATUSES)
@@ -263,6 +272,13 @@ class Donation(models.Model):
     # payout that brought it to the bank (`campaigns.payouts`).
     available_on = models.DateField(_("available on"), null=True, blank=True)
     stripe_payout_id = models.CharField(_("Stripe payout"), max_length=255, blank=True)
+    # The Stripe account an online gift is paid on ('' the platform), frozen when the gift is
+    # created from its entity's (`IssuingEntity.stripe_account`): its events, refund and payout
+    # are of that account even if the entity connects another later. None: a gift recorded
+    # before accounts were per entity (its entity's account is read instead).
+    stripe_account_id = models.CharField(
+        _("Stripe account"), max_length=64, null=True, blank=True, editable=False
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -309,7 +325,28 @@ class Donation(models.Model):
     def save(self, *args, **kwargs):
         if self.entity_id is None and self.network_id is not None:
             self.entity = receiving_entity(self.network, self.campaign)
+        if (
+            self._state.adding
+            and self.stripe_account_id is None
+            and self.channel == self.Channel.ONLINE
+            and self.network_id is not None
+        ):
+            # Frozen: its events, refund and payout stay on this account whatever changes.
+            entity = self.entity
+            own = entity is not None and entity.has_own_stripe_account
+            self.stripe_account_id = (
+                entity.stripe_account_id if own else (self.network.stripe_account_id or "")
+            )
         super().save(*args, **kwargs)
+
+    @property
+    def stripe_account(self):
+        """The Stripe account this gift is (or will be) paid on ('' the platform): the one
+        frozen when it was created (its entity's), else, for a gift recorded before accounts
+        were per entity, its network's (every gift was paid there then)."""
+        if self.stripe_account_id is not None:
+            return self.stripe_account_id
+        return self.network.stripe_account_id or ""
 
     @property
     def kept_cents(self):

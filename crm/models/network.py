@@ -1,6 +1,7 @@
 """The tenant: a network, its issuing entity's legal data and its partners, and the queryset
 that scopes every other record to the networks a user may reach."""
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -9,7 +10,12 @@ from modelcluster.models import ClusterableModel
 from wagtail.models import Orderable
 
 from ..money import CentsField
-from ..validators import normalise_code, validate_codice_fiscale, validate_partita_iva
+from ..validators import (
+    normalise_code,
+    validate_codice_fiscale,
+    validate_partita_iva,
+    validate_stripe_account_id,
+)
 
 # The legal fields the lead issuing entity shares with its network (the network's Settings form
 # edits them; the entity's own form too): one list, so the two never drift apart.
@@ -49,6 +55,18 @@ class NetworkQuerySet(models.QuerySet):
         if user.is_superuser:
             return self
         return self.filter(communicators_group__in=user.groups.all())
+
+    def with_account(self, account):
+        """The networks whose gifts a Stripe account takes: for a connected account, the one
+        network whose account it is or whose partner entity's it is (`Network.clean` and
+        `IssuingEntity.clean` keep an account to one network); for the platform (''), the
+        networks without an account of their own."""
+        if not account:
+            return self.filter(stripe_account_id="")
+        return self.filter(
+            Q(stripe_account_id=account)
+            | Q(entities__stripe_account_id=account, entities__is_lead=False)
+        ).distinct()
 
 
 class Network(ClusterableModel):
@@ -158,8 +176,10 @@ class Network(ClusterableModel):
         _("Stripe Connect account id"),
         max_length=64,
         blank=True,
+        validators=[validate_stripe_account_id],
         help_text=_(
-            "acct_… for direct charges on the network's own account; empty to use the "
+            "acct_… for direct charges on the network's own account (its lead entity's, and "
+            "that of every partner entity without an account of its own); empty to use the "
             "platform account (installs hosting a single network)."
         ),
     )
@@ -236,6 +256,29 @@ class Network(ClusterableModel):
         self.codice_fiscale = normalise_code(self.codice_fiscale)
         self.partita_iva = normalise_code(self.partita_iva)
         self.province = self.province.upper()
+        self.stripe_account_id = self.stripe_account_id.strip()
+        account = self.stripe_account_id
+        # A connected account's events are routed to the network (and gift) whose account it
+        # is: shared, one network's events would reach another's gifts and payouts.
+        if account and (
+            Network.objects.filter(stripe_account_id=account).exclude(pk=self.pk).exists()
+            or self._meta.get_field("entities")
+            .related_model.objects.filter(stripe_account_id=account)
+            .exists()
+        ):
+            raise ValidationError(
+                {
+                    "stripe_account_id": _(
+                        "This Stripe account is already another network's or an issuing "
+                        "entity's: each account takes the gifts of one entity only."
+                    )
+                }
+            )
+
+    @property
+    def stripe_account(self):
+        """The Stripe account the network's calls go to ('' the platform): its lead entity's."""
+        return self.stripe_account_id or ""
 
     def save(self, *args, **kwargs):
         with transaction.atomic():

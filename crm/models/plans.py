@@ -113,6 +113,16 @@ class RecurringPlan(models.Model):
     def __str__(self):
         return f"{format_amount(self.amount_cents)} / {self.get_interval_display()}"
 
+    @property
+    def stripe_account(self):
+        """The Stripe account the plan's subscription lives on ('' the platform): the one
+        Stripe made it on (its first gift's, its entity's then: a subscription never moves, so
+        its renewals keep coming from there whatever the entity connects later), else, for a
+        plan from before that was recorded, its network's."""
+        if self.stripe_account_id is not None:
+            return self.stripe_account_id
+        return self.network.stripe_account_id or ""
+
     # Statuses in which Stripe charges on the next date (a failing plan is still retried).
     CHARGING = (Status.ACTIVE, Status.PAST_DUE)
 

@@ -91,7 +91,7 @@ class Command(BaseCommand):
                     "statement_descriptor": "STRIPE PAYOUT",
                     "trace_id": {"status": "supported", "value": "DEMO-TRACE-0001"},
                 },
-                network.stripe_account_id,
+                gift.stripe_account,  # the account its gifts were paid on: its entity's
             )
         record_lines(Payout.objects.get(stripe_payout_id=PAYOUT_ID), transactions)
         self.stdout.write("Demo payout ready: CRM → Payouts (as a treasurer of Oltre il Ponte).")
