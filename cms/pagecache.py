@@ -239,7 +239,10 @@ class CachedPageExit:
         ):
             return self.application(environ, start_response)
         set_script_prefix(get_script_name(environ))
-        request = WSGIRequest(environ)
+        # A copy: WSGIRequest writes the path it decoded back into its environ, and Django
+        # given that one would decode it again (a page whose address is not ASCII, such as
+        # ".../solidarietà/", was a 404 under gunicorn).
+        request = WSGIRequest(environ.copy())
         try:
             if not _candidate(request):
                 return self.application(environ, start_response)
