@@ -43,7 +43,8 @@ def _donation_from(token):
         pk = signing.loads(token, salt=DONATION_SALT)
     except signing.BadSignature as exc:
         raise Http404 from exc
-    return get_object_or_404(Donation.objects.select_related("network"), pk=pk)
+    # The entity too: the return page names it (`entity_of`), reloaded while pending.
+    return get_object_or_404(Donation.objects.select_related("network", "entity"), pk=pk)
 
 
 @require_POST
