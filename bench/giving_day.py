@@ -80,6 +80,8 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
@@ -332,6 +334,11 @@ class Driver:
     def donor_loop(self, n):
         session = requests.Session()
         session.headers["Accept-Language"] = "it-IT,it;q=0.9"
+        # As a browser does, a GET whose kept-alive connection the server had closed (gunicorn
+        # keeps one 5 s; the thank-you page's later reloads wait longer) is sent again on a
+        # new one. A POST is never sent twice.
+        again = HTTPAdapter(max_retries=Retry(total=1, connect=1, read=1, status=0))
+        session.mount("http://", again)
         while True:
             with self.lock:
                 k = next(self.counter)
