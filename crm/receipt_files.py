@@ -41,7 +41,9 @@ def ensure_receipt_pdf(receipt, *, fresh=False):
         Receipt.objects.filter(pk=receipt.pk).update(pdf_error=f"{type(exc).__name__}: {exc}")
         raise
     with transaction.atomic():
-        locked = Receipt.objects.select_for_update().get(pk=receipt.pk)
+        # Its network with it: the stored name is under the network's folder.
+        rows = Receipt.objects.select_related("network").select_for_update(of=("self",))
+        locked = rows.get(pk=receipt.pk)
         if locked.pdf_sha256:
             return locked
         # Stored on the private storage under a random name (crm.storage.receipt_pdf_name).
