@@ -43,9 +43,10 @@ webhooks queue behind those reloads in the same gunicorn (10-minute run under a 
 of 15-22: 12.9 reloads per gift, pay to confirmed p50 68 s, 261 ms of CPU per gift, 1.6
 gifts/s, 0 audit differences). In the task workers, the receipt's PDF (~45%: WeasyPrint's
 layout, then painting and font subsetting) and, before they warmed up at start, the URLconf's
-first import. Since (stop 21c) the thank-you page backs off (3, 3, 5, 8, 13, 20 s: 3.7 looks
-per gift instead of 6.0 at load 13-19). Next: the webhooks on a pool of their own (or first in
-line); the receipt PDF (~46 ms of the ~88 ms the task workers spend per gift) is the floor.
+first import. Since (stop 21c) the thank-you page backs off (3, 3, 5, 8, 13, 20 s: 4.2 looks
+per gift instead of 5.5, before and after run side by side at load 14). Next: the webhooks on a
+pool of their own (or first in line); the receipt PDF (~46 ms of the ~95 ms the task workers
+spend per gift) is the floor.
 
 PostgreSQL only: a database `<DATABASE_URL's name>_giving_day` (default
 trama_bench_giving_day) is dropped and created afresh, and dropped at the end (`--keep` keeps
