@@ -1,6 +1,8 @@
 """Keep cached campaign progress true: any change to a donation of a campaign drops the
 campaign's cached totals once the change is committed (once per campaign and transaction,
-however many times the donation is saved)."""
+however many times the donation is saved). Two saves change no figure and drop nothing: a
+pending gift created by the donation form (only succeeded gifts count), and a save of its
+Checkout Session's id alone (a giving day's every start did both: four cache deletions)."""
 
 import functools
 
@@ -16,8 +18,19 @@ from .models import invalidate_progress
 @receiver(post_save, sender=Donation, dispatch_uid="campaigns.donation_saved")
 @receiver(post_delete, sender=Donation, dispatch_uid="campaigns.donation_deleted")
 def donation_changed(sender, instance, raw=False, using=None, **kwargs):
-    if instance.campaign_id and not raw:
+    if instance.campaign_id and not raw and not _changes_no_figure(instance, **kwargs):
         invalidate_after_commit(instance.campaign_id, using=using)
+
+
+# Fields no figure of a campaign reads (`CampaignPage._compute_progress`: succeeded gifts, their
+# kept amount, donors and wall).
+NO_FIGURE_FIELDS = frozenset({"stripe_checkout_session_id", "updated_at"})
+
+
+def _changes_no_figure(instance, created=False, update_fields=None, **kwargs):
+    if created:
+        return instance.status == Donation.Status.PENDING
+    return update_fields is not None and set(update_fields) <= NO_FIGURE_FIELDS
 
 
 def invalidate_after_commit(campaign_id, using=None):

@@ -282,7 +282,10 @@ class CachedPageExit:
         ):
             return self.application(environ, start_response)
         set_script_prefix(get_script_name(environ))
-        request = WSGIRequest(environ)
+        # A copy: WSGIRequest writes the path it decoded back into its environ, and Django
+        # given that one would decode it again (a page whose address is not ASCII, such as
+        # ".../solidarietà/", was a 404 under gunicorn).
+        request = WSGIRequest(environ.copy())
         try:
             entry = self._find(request) if _candidate(request) else None
         except Exception:  # a bad host, a cache that does not answer: Django's answer

@@ -81,7 +81,7 @@ def _render_attachment_first(email_id):
     receipt = Receipt.objects.filter(emails__pk=email_id).first()
     if receipt is not None and not receipt.pdf_sha256:
         try:
-            ensure_receipt_pdf(receipt)
+            ensure_receipt_pdf(receipt, fresh=True)
         except Exception:  # noqa: BLE001  (recorded by the attempt that follows)
             logger.info("email %s: the PDF will be rendered during the attempt", email_id)
 
@@ -130,6 +130,7 @@ def deliver_email(email_id):
         "donor__network",
         "donation__donor",
         "donation__network",
+        "donation__entity",
         "donation__recurring_plan",
         "donation__campaign",
     ).get(pk=email_id)

@@ -24,10 +24,13 @@ class ReceiptError(ValueError):
         self.code = code
 
 
-def ensure_receipt_pdf(receipt):
+def ensure_receipt_pdf(receipt, *, fresh=False):
     """Render and store the receipt's PDF with its SHA-256, once. Safe to run twice or
-    concurrently: the first stored file wins and is never replaced (the receipt is immutable)."""
-    receipt = Receipt.objects.get(pk=receipt.pk)
+    concurrently: the first stored file wins and is never replaced (the receipt is immutable).
+    `fresh`: `receipt` was just read from the database (not read again before rendering; the
+    row lock below decides anyway)."""
+    if not fresh:
+        receipt = Receipt.objects.get(pk=receipt.pk)
     if receipt.pdf_sha256:
         return receipt
     try:
@@ -38,7 +41,9 @@ def ensure_receipt_pdf(receipt):
         Receipt.objects.filter(pk=receipt.pk).update(pdf_error=f"{type(exc).__name__}: {exc}")
         raise
     with transaction.atomic():
-        locked = Receipt.objects.select_for_update().get(pk=receipt.pk)
+        # Its network with it: the stored name is under the network's folder.
+        rows = Receipt.objects.select_related("network").select_for_update(of=("self",))
+        locked = rows.get(pk=receipt.pk)
         if locked.pdf_sha256:
             return locked
         # Stored on the private storage under a random name (crm.storage.receipt_pdf_name).
@@ -71,8 +76,10 @@ def receipt_pdf_response(receipt):
 
 
 def read_receipt_pdf(receipt):
-    """The stored PDF bytes, checked against the SHA-256 recorded at rendering."""
-    receipt = ensure_receipt_pdf(receipt)
+    """The stored PDF bytes, checked against the SHA-256 recorded at rendering. A receipt read
+    with its PDF stored is not read again: a stored PDF is never replaced."""
+    if not (receipt.pdf_sha256 and receipt.pdf):
+        receipt = ensure_receipt_pdf(receipt)
     with receipt.pdf.open("rb") as fh:
         data = fh.read()
     if hashlib.sha256(data).hexdigest() != receipt.pdf_sha256:
