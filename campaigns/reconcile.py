@@ -12,7 +12,7 @@ from django.db import transaction
 from crm import gifts as gift_verbs
 from crm.models import Donation, IssuingEntity, Network
 
-from . import stripe_api, stripe_reads
+from . import stripe_lists, stripe_reads
 from .payouts import apply as money
 from .stripe_handlers import (
     charge_refunded,
@@ -63,18 +63,18 @@ def reconcile_since(created_gte):
     objects that are not ours or cannot be placed."""
     report = []
     for account in _accounts():
-        for session in stripe_api.list_checkout_sessions(account, created_gte):
+        for session in stripe_lists.list_checkout_sessions(account, created_gte):
             if session.get("status") == "complete":
                 label = f"checkout session {session['id']}"
                 bound = Donation.objects.filter(stripe_checkout_session_id=session["id"])
                 kind = "checkout.session.completed"
                 _apply(kind, checkout_completed, session, account, label, report, bound)
-        for invoice in stripe_api.list_paid_invoices(account, created_gte):
+        for invoice in stripe_lists.list_paid_invoices(account, created_gte):
             if (invoice.get("parent") or {}).get("subscription_details"):
                 label = f"invoice {invoice['id']}"
                 bound = Donation.objects.filter(stripe_invoice_id=invoice["id"])
                 _apply("invoice.paid", invoice_paid, invoice, account, label, report, bound)
-        for charge in stripe_api.list_refunded_charges(account, created_gte):
+        for charge in stripe_lists.list_refunded_charges(account, created_gte):
             label = f"refunds of charge {charge['id']}"
             _apply("charge.refunded", charge_refunded, charge, account, label, report)
         _money_since(account, created_gte, report)
@@ -115,13 +115,13 @@ def _charge_fee(txn, account):
 
 def _money_since(account, created_gte, report):
     """Disputes, subscriptions (status and cancellation), payouts and payments' fees."""
-    for dispute in stripe_api.list_disputes(account, created_gte):
+    for dispute in stripe_lists.list_disputes(account, created_gte):
         label = f"dispute {dispute['id']}"
         _apply("charge.dispute.updated", _dispute, dispute, account, label, report)
-    for subscription in stripe_api.list_subscriptions(account):
+    for subscription in stripe_lists.list_subscriptions(account):
         label = f"subscription {subscription['id']}"
         _apply("customer.subscription.updated", _subscription, subscription, account, label, report)
-    for payout in stripe_api.list_payouts(account, created_gte):
+    for payout in stripe_lists.list_payouts(account, created_gte):
         _apply("payout.updated", payout_changed, payout, account, f"payout {payout['id']}", report)
-    for txn in stripe_api.list_charge_transactions(account, created_gte):
+    for txn in stripe_lists.list_charge_transactions(account, created_gte):
         _apply("balance_transaction", _charge_fee, txn, account, f"fee of {txn['id']}", report)

@@ -57,7 +57,7 @@ def _account(owner):
     return owner.stripe_account
 
 
-def _client(network=None, retries=None):
+def stripe_client(network=None, retries=None):
     """A client for the account of `network` (a network, an entity, a gift, a plan or an
     account id: `_account`). `retries`: how many times the SDK repeats a request
     that failed on the network or got 409/5xx (https://docs.stripe.com/error-low-level#idempotency);
@@ -167,7 +167,7 @@ def create_checkout_session(
     # development database is reset and ids start again. One retry: the donor is waiting.
     key = f"checkout-donation-{donation.pk}-{int(donation.created_at.timestamp() * 1e6)}"
     # On the gift's account: its entity's own, else the network's (direct charges).
-    session = _client(donation, retries=1).v1.checkout.sessions.create(
+    session = stripe_client(donation, retries=1).v1.checkout.sessions.create(
         params=params, options={"idempotency_key": key}
     )
     return {"id": session.id, "url": session.url}
@@ -212,7 +212,7 @@ def create_lines_session(
     }
     if expires_at is not None:  # what it holds (tickets) goes back on sale when it expires
         params["expires_at"] = int(expires_at)
-    session = _client(network, retries=1).v1.checkout.sessions.create(
+    session = stripe_client(network, retries=1).v1.checkout.sessions.create(
         params=params, options={"idempotency_key": key}
     )
     return {"id": session.id, "url": session.url}
@@ -223,7 +223,7 @@ def expire_checkout_session(network, session_id):
     (https://docs.stripe.com/api/checkout/sessions/expire). Stripe expires only an `open`
     session; the answer is the session's status afterwards: "expired", or "complete" if it
     was paid first."""
-    client = _client(network, retries=1)
+    client = stripe_client(network, retries=1)
     try:
         return client.v1.checkout.sessions.expire(session_id).status
     except InvalidRequestError:  # not open any more: say what it became
@@ -232,39 +232,15 @@ def expire_checkout_session(network, session_id):
 
 def cancel_subscription(network, subscription_id):
     """Cancel now (https://docs.stripe.com/api/subscriptions/cancel)."""
-    sub = _client(network).v1.subscriptions.cancel(subscription_id)
+    sub = stripe_client(network).v1.subscriptions.cancel(subscription_id)
     return sub.to_dict()
-
-
-def _since(created_gte, limit=100):
-    return {"created": {"gte": int(created_gte)}, "limit": limit}
-
-
-def list_checkout_sessions(network, created_gte):
-    client = _client(network)
-    page = client.v1.checkout.sessions.list(params=_since(created_gte))
-    return [s.to_dict() for s in page.auto_paging_iter()]
-
-
-def list_paid_invoices(network, created_gte):
-    client = _client(network)
-    page = client.v1.invoices.list(params={**_since(created_gte), "status": "paid"})
-    return [i.to_dict() for i in page.auto_paging_iter()]
-
-
-def list_refunded_charges(network, created_gte):
-    """Charges with a refund created since then (a refund is newer than its charge)."""
-    client = _client(network)
-    page = client.v1.refunds.list(params=_since(created_gte))
-    charge_ids = {r.charge for r in page.auto_paging_iter() if r.charge}
-    return [client.v1.charges.retrieve(charge_id).to_dict() for charge_id in sorted(charge_ids)]
 
 
 def invoice_for_payment_intent(network, payment_intent_id):
     """The invoice a subscription payment belongs to: since API 2025-03-31 charges and
     payment intents no longer name their invoice; invoice payments do
     (https://docs.stripe.com/api/invoice-payment/list)."""
-    page = _client(network, retries=1).v1.invoice_payments.list(
+    page = stripe_client(network, retries=1).v1.invoice_payments.list(
         params={"payment": {"type": "payment_intent", "payment_intent": payment_intent_id}}
     )
     for payment in page.data:
@@ -281,7 +257,7 @@ def payment_charge(network, payment_intent_id):
     """The payment's charge with its balance transaction expanded, in one call
     (https://docs.stripe.com/payments/payment-intents/verifying-status#fees); None if it
     has no charge yet."""
-    intent = _client(network, retries=0).v1.payment_intents.retrieve(
+    intent = stripe_client(network, retries=0).v1.payment_intents.retrieve(
         payment_intent_id, params={"expand": ["latest_charge.balance_transaction"]}
     )
     charge = intent.to_dict().get("latest_charge")
@@ -291,7 +267,7 @@ def payment_charge(network, payment_intent_id):
 def invoice_charge(network, invoice_id):
     """A subscription invoice's charge with its balance transaction: its invoice payment names
     the payment intent (API 2025-03-31 and later), whose charge comes expanded."""
-    page = _client(network, retries=0).v1.invoice_payments.list(
+    page = stripe_client(network, retries=0).v1.invoice_payments.list(
         params={"invoice": invoice_id, "limit": 10}
     )
     payments = sorted((p.to_dict() for p in page.data), key=lambda p: p.get("status") != "paid")
@@ -304,41 +280,17 @@ def invoice_charge(network, invoice_id):
 
 
 def retrieve_payout(network, payout_id):
-    return _client(network).v1.payouts.retrieve(payout_id).to_dict()
+    return stripe_client(network).v1.payouts.retrieve(payout_id).to_dict()
 
 
 def payout_transactions(network, payout_id):
     """The balance transactions a payout paid out, with their source objects, page by page
     (a generator: a payout can hold tens of thousands)."""
-    page = _client(network).v1.balance_transactions.list(
+    page = stripe_client(network).v1.balance_transactions.list(
         params={"payout": payout_id, "expand": ["data.source"], "limit": 100}
     )
     for transaction in page.auto_paging_iter():
         yield transaction.to_dict()
-
-
-def list_payouts(network, created_gte):
-    page = _client(network).v1.payouts.list(params=_since(created_gte))
-    return [p.to_dict() for p in page.auto_paging_iter()]
-
-
-def list_disputes(network, created_gte):
-    page = _client(network).v1.disputes.list(params=_since(created_gte))
-    return [d.to_dict() for d in page.auto_paging_iter()]
-
-
-def list_subscriptions(network):
-    """Every subscription of the account, whatever its status (cancelled ones too)."""
-    page = _client(network).v1.subscriptions.list(params={"status": "all", "limit": 100})
-    return (s.to_dict() for s in page.auto_paging_iter())
-
-
-def list_charge_transactions(network, created_gte):
-    """Balance transactions of payments since then, with their charges."""
-    page = _client(network).v1.balance_transactions.list(
-        params={**_since(created_gte), "type": "charge", "expand": ["data.source"]}
-    )
-    return (t.to_dict() for t in page.auto_paging_iter())
 
 
 def _invoice_payment_intent(client, invoice_id):
@@ -357,7 +309,7 @@ def create_refund(donation, *, amount_cents, metadata, idempotency_key):
     (https://docs.stripe.com/api/refunds/create), the charge expanded so that the caller reads
     the total refunded so far (`charge.amount_refunded`). The idempotency key makes a retried
     call return the same refund instead of a second one. Returns the refund as a dict."""
-    client = _client(donation)
+    client = stripe_client(donation)
     params = {
         "amount": amount_cents,
         "reason": "requested_by_customer",
@@ -379,19 +331,21 @@ def create_refund(donation, *, amount_cents, metadata, idempotency_key):
 def retrieve_charge(network, charge_id):
     """A charge as Stripe has it now (its `amount_refunded` is the total refunded so far).
     One retry: a webhook waits on it, and Stripe delivers the event again if it fails."""
-    return _client(network, retries=1).v1.charges.retrieve(charge_id).to_dict()
+    return stripe_client(network, retries=1).v1.charges.retrieve(charge_id).to_dict()
 
 
 # --- Plans: https://docs.stripe.com/api/subscriptions/update, billing portal sessions ----------
 
 
 def retrieve_subscription(network, subscription_id):
-    return _client(network).v1.subscriptions.retrieve(subscription_id).to_dict()
+    return stripe_client(network).v1.subscriptions.retrieve(subscription_id).to_dict()
 
 
 def update_subscription(network, subscription_id, params, *, idempotency_key=None):
     options = {"idempotency_key": idempotency_key} if idempotency_key else {}
-    sub = _client(network).v1.subscriptions.update(subscription_id, params=params, options=options)
+    sub = stripe_client(network).v1.subscriptions.update(
+        subscription_id, params=params, options=options
+    )
     return sub.to_dict()
 
 
@@ -399,7 +353,7 @@ def create_card_update_session(network, customer_id, *, return_url, locale):
     """A customer portal session deep-linked to the payment-method update flow
     (https://docs.stripe.com/customer-management/portal-deep-links): the donor gives a new
     card on Stripe's page and comes back to `return_url`."""
-    session = _client(network).v1.billing_portal.sessions.create(
+    session = stripe_client(network).v1.billing_portal.sessions.create(
         params={
             "customer": customer_id,
             "return_url": return_url,

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 from wagtail import hooks
 
 from crm.models import Donation
-from crm.models.giving import entity_of
+from crm.models.entities import entity_of
 from crm.money import format_amount
 
 from . import challenge, ratelimit, stripe_api

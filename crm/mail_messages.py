@@ -13,7 +13,7 @@ from . import email_templates, links, portal_links
 from .links import newsletter_confirm_url, plan_cancel_url, receipt_download_url
 from .mail_policy import _network_of
 from .models import Receipt, RecurringPlan
-from .models.giving import entity_of, receiving_entity
+from .models.entities import entity_of, receiving_entity
 from .money import format_amount
 from .receipt_files import download_name, read_receipt_pdf
 from .sending import email_message

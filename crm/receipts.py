@@ -12,7 +12,7 @@ a new one linked through `replaces`.
 
 import logging
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -21,14 +21,13 @@ from . import outbox, tasks
 from . import receipt_log_actions as history
 from .models import (
     Donation,
-    Donor,
     InKindGift,
     IssuingEntity,
-    Network,
     Receipt,
     ReceiptCounter,
 )
 from .receipt_files import ReceiptError
+from .receipt_snapshots import donor_snapshot, entity_snapshot
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -76,48 +75,6 @@ def format_number(entity: IssuingEntity, year: int, sequence: int) -> str:
     """`2026/00042`, or `RV-2026/00042` with the entity's series prefix."""
     number = f"{year}/{sequence:05d}"
     return f"{entity.receipt_series}-{number}" if entity.receipt_series else number
-
-
-def donor_snapshot(donor: Donor) -> dict[str, str]:
-    if donor.kind == Donor.Kind.ORGANISATION and donor.organisation_name:
-        name = donor.organisation_name
-    else:
-        name = f"{donor.first_name} {donor.last_name}".strip() or donor.email
-    province = f" ({donor.province})" if donor.province else ""
-    locality = f"{donor.postal_code} {donor.city}".strip()
-    address = ", ".join(p for p in (donor.street_address, locality + province) if p.strip())
-    if address and donor.country and donor.country != "IT":
-        address = f"{address}, {donor.country}"
-    return {
-        "kind": donor.kind,
-        "name": name,
-        "email": donor.email,
-        "codice_fiscale": donor.codice_fiscale,
-        "partita_iva": donor.partita_iva,
-        "address": address,
-        "language": donor.language,
-    }
-
-
-def entity_snapshot(entity: IssuingEntity) -> dict[str, Any]:
-    """The issuing entity's details as the receipt prints them (frozen at issue)."""
-    return {
-        "legal_name": entity.legal_name,
-        "codice_fiscale": entity.codice_fiscale,
-        "partita_iva": entity.partita_iva,
-        "kind": entity.entity_kind,
-        "kind_label": str(Network.EntityKind(entity.entity_kind).label),
-        "runts_number": entity.runts_number,
-        "tax_regime": entity.tax_regime,
-        "address": entity.full_address,
-        "city": entity.city,
-        "signer_name": entity.signer_name,
-        "signer_role": entity.signer_role,
-        "logo_id": entity.logo_id,
-        # With the file name, the renderer caches the logo without a query (crm.pdf).
-        "logo_file": entity.logo.file.name if entity.logo_id and entity.logo else "",
-        "email": entity.email,
-    }
 
 
 def _receipted_amount(donation: Donation) -> int:

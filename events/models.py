@@ -22,7 +22,7 @@ from campaigns.page_forms import CampaignPageForm
 from cms.blocks import StoryStreamBlock
 from cms.models import NetworkPage
 from crm.models import Donation, IssuingEntity, Network, NetworkScopedQuerySet
-from crm.models.giving import receiving_entity
+from crm.models.entities import receiving_entity
 from crm.money import CentsField
 
 from .forms import OrderForm

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from campaigns import challenge, ratelimit, stripe_api
 from campaigns.views import csrf_failure as campaigns_csrf_failure
-from crm.models.giving import entity_of
+from crm.models.entities import entity_of
 from crm.money import format_amount
 
 from . import cancel, orders, tokens

@@ -4,7 +4,7 @@ expenses, the totals and the explanatory note."""
 
 from dataclasses import dataclass
 
-from crm.models.giving import receiving_entity
+from crm.models.entities import receiving_entity
 from crm.money import format_amount
 
 from .figures import IncomeLine, income_lines

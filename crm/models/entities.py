@@ -277,3 +277,19 @@ class EntityScopedQuerySet(NetworkScopedQuerySet):
                 Q(entity=entity) | Q(entity__isnull=True, network_id=entity.network_id)
             )
         return self.filter(entity=entity)
+
+
+def receiving_entity(network, campaign=None):
+    """The entity that receives a gift to `campaign` of `network`: the one the campaign (or
+    event) names if it is the network's, else the network's lead entity."""
+    if campaign is not None:
+        named = getattr(campaign.specific, "issuing_entity", None)
+        if named is not None and named.network_id == network.pk:
+            return named
+    return network.lead_entity
+
+
+def entity_of(donation):
+    """The entity that received `donation`: its own, else (a gift recorded before entities
+    existed) the network's lead entity."""
+    return donation.entity or donation.network.lead_entity

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..money import format_amount, gift_year_bounds
 from .donors import Donor
-from .entities import EntityScopedQuerySet, IssuingEntity
+from .entities import EntityScopedQuerySet, IssuingEntity, receiving_entity
 from .network import Network
 
 
@@ -391,19 +391,3 @@ NET = KEPT - Case(
     default=0,
     output_field=models.IntegerField(),
 )
-
-
-def receiving_entity(network, campaign=None):
-    """The entity that receives a gift to `campaign` of `network`: the one the campaign (or
-    event) names if it is the network's, else the network's lead entity."""
-    if campaign is not None:
-        named = getattr(campaign.specific, "issuing_entity", None)
-        if named is not None and named.network_id == network.pk:
-            return named
-    return network.lead_entity
-
-
-def entity_of(donation):
-    """The entity that received `donation`: its own, else (a gift recorded before entities
-    existed) the network's lead entity."""
-    return donation.entity or donation.network.lead_entity

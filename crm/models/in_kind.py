@@ -15,8 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from ..money import format_amount
 from ..storage import in_kind_document_name, private_storage
 from .donors import Donor
-from .entities import IssuingEntity
-from .giving import receiving_entity
+from .entities import IssuingEntity, receiving_entity
 from .network import Network, NetworkScopedQuerySet
 
 # Above this value (EUR 30,000) the normal value of goods needs a sworn appraisal (perizia

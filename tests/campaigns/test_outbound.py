@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from campaigns import stripe_api
+from campaigns import stripe_lists
 from campaigns.models import StripeEvent
 from campaigns.refunds import refund_gift
 from campaigns.stripe_handlers import checkout_completed
@@ -34,9 +34,9 @@ def test_a_stripe_call_inside_a_transaction_is_refused_in_development(db, stripe
     settings.OUTBOUND_IN_TRANSACTION = "raise"
     # when Stripe is called with a transaction open, the call never leaves
     with pytest.raises(CallInTransaction), transaction.atomic():
-        stripe_api.list_payouts(None, 0)
+        stripe_lists.list_payouts(None, 0)
     # and outside any transaction it goes through
-    assert stripe_api.list_payouts(None, 0) == []
+    assert stripe_lists.list_payouts(None, 0) == []
 
 
 def test_a_stripe_call_inside_a_transaction_is_logged_in_production(
@@ -44,7 +44,7 @@ def test_a_stripe_call_inside_a_transaction_is_logged_in_production(
 ):
     settings.OUTBOUND_IN_TRANSACTION = "log"
     with transaction.atomic():
-        assert stripe_api.list_payouts(None, 0) == []  # the call still goes ahead
+        assert stripe_lists.list_payouts(None, 0) == []  # the call still goes ahead
     (record,) = _errors(caplog)
     assert IN_TRANSACTION in record.getMessage() and "/v1/payouts" in record.getMessage()
 

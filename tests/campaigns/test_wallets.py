@@ -17,7 +17,7 @@ def _offered(client, campaign, frequency):
     response = client.post(give_url(campaign), {**FORM, "frequency": frequency})
     assert response.status_code == 303
     donation = Donation.objects.latest("pk")
-    session = stripe_api._client(campaign.network).v1.checkout.sessions.retrieve(
+    session = stripe_api.stripe_client(campaign.network).v1.checkout.sessions.retrieve(
         donation.stripe_checkout_session_id
     )
     return session.to_dict()["payment_method_types"]

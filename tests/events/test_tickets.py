@@ -135,9 +135,11 @@ def test_a_sold_out_type_reserves_nothing(client, event, types):
 
 
 def _session(order):
-    from campaigns.stripe_api import _client
+    from campaigns.stripe_api import stripe_client
 
-    return _client(order.network).v1.checkout.sessions.retrieve(order.stripe_checkout_session_id)
+    return stripe_client(order.network).v1.checkout.sessions.retrieve(
+        order.stripe_checkout_session_id
+    )
 
 
 def test_coming_back_from_checkout_frees_nothing_until_the_buyer_says_so(
@@ -207,12 +209,14 @@ def test_an_unpaid_order_holds_its_tickets_for_minutes_not_a_day(
 
     import stripe
 
-    from campaigns.stripe_api import _client
+    from campaigns.stripe_api import stripe_client
 
     before = time.time()
     response = client.post(buy_url(event), {**BUYER, f"qty_{types['Adulto'].pk}": "2"})
     assert response.status_code == 303
     order = Order.objects.get()
-    session = _client(order.network).v1.checkout.sessions.retrieve(order.stripe_checkout_session_id)
+    session = stripe_client(order.network).v1.checkout.sessions.retrieve(
+        order.stripe_checkout_session_id
+    )
     assert isinstance(session, stripe.checkout.Session)
     assert before + 30 * 60 <= session.expires_at <= before + 40 * 60
