@@ -12,7 +12,9 @@ The money path, top to bottom, as plain calls ("go to definition" follows it):
    stores nothing) and calls `receive_event`: one transaction inserts the `StripeEvent` (unique
    by id: the idempotency key; a repeated delivery finds it taken and adds nothing) and, on the
    database queue, the row of its `apply_event` task; then the 200. Nothing is applied, nothing
-   asked of Stripe, no lock of ours taken.
+   asked of Stripe, no lock of ours taken. Under gunicorn a verified delivery is answered by
+   the same `receive_event` before Django's middleware (`campaigns.webhook_exit`, in
+   config/wsgi.py); anything else it leaves to this view.
 2. The worker runs `apply_event` → `apply_stored`: what the event needs from Stripe
    (`stripe_reads.prepare`, outside any transaction: a refund's charge), then one transaction
    that row-locks the stored event (a second run, on this machine or another, waits there and
