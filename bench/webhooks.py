@@ -13,14 +13,22 @@ recorded, its receipt numbered, its email and fee reading queued.
 
 Printed, each figure beside its baseline measured in the same run:
 - SQL statements and write commits of one first delivery's acknowledgement, and of its apply;
-- acknowledgements per second in sequence (Django's test client, in process) beside raw
-  PostgreSQL: psycopg replaying the very statements those deliveries ran, one transaction per
-  event, on a copy of the database taken just before them (same data, same indexes); ratio;
-  the same for the worker's applies (the task's function called in process);
+- acknowledgements per second in sequence (production's WSGI application, config/wsgi.py,
+  called in process) beside raw PostgreSQL: psycopg replaying the very statements those
+  deliveries ran, one transaction per event, on a copy of the database taken just before them
+  (same data, same indexes); ratio; the same for the worker's applies (the task's function
+  called in process);
+- CPU per acknowledgement in process (the request's Python, and its PostgreSQL backend's from
+  /proc), interleaved: through the webhook's WSGI exit (`campaigns.webhook_exit`, production),
+  through Django's handler alone (the stack before the exit), and a forged delivery;
 - p50/p99 acknowledgement latency with 50 concurrent senders against gunicorn (2 workers, the
   production's config/gunicorn.py) while 2 task workers (`bin/trama worker`) apply the events
   and send what follows, beside the same senders' forged deliveries (a wrong signature: refused
-  after the HMAC check, nothing stored), the floor of any webhook design on that server;
+  after the HMAC check, nothing stored), the floor of any webhook design on that server. The
+  senders are wrk (Debian's package: C, one thread, keep-alive connections) sending pre-signed
+  deliveries (bench/webhook_senders.lua), so the driver takes little of the 2 cores; the CPU
+  each request cost gunicorn, PostgreSQL, wrk and the task workers meanwhile is printed (from
+  /proc, 10 ms ticks); then the same with gunicorn's sync workers (`WEB_THREADS=1`);
 - the confirmation lag: from the acknowledgement to the gift applied (what the donor's return
   page waits for), p50/p99, and receipted gifts applied per second;
 - the same with a 200 ms Stripe (the stand-in's `STANDIN_API_LATENCY`) beside a 0 ms Stripe:
@@ -32,7 +40,7 @@ Needs PostgreSQL (a throw-away database `trama_bench_webhooks`, created and drop
 server of `DATABASE_URL` if it is a PostgreSQL URL, else 127.0.0.1:5432).
 
     nice -n 10 .venv/bin/python bench/webhooks.py [--events N] [--senders N] [--latency S]
-        [--threads N] [--task-workers N]
+        [--threads N] [--task-workers N] [--no-sync]
 """
 
 import argparse
@@ -639,7 +647,7 @@ def main():
         fast = make_events(n * 2, "fast")
         slow = make_events(n * 2, "slow")
         sync = [] if args.no_sync else make_events(n * 2, "sync")
-        in_process = make_events(max(n, 200), "cpu")
+        in_process = make_events(8 * max(n // 8, 25), "cpu")  # 8 shares: every one sent
         ack_cost, apply_cost = cost_of_one(costs, args.show_sql)
         ack_rate, apply_rate = sequential(seq)
         cpu = cpu_in_process(in_process)

@@ -29,7 +29,7 @@ def _gift(seen=None, **lookup):
         return None
     gift, network = Donation._meta, Network._meta
     quote = connection.ops.quote_name
-    fields = [gift.get_field(name) for name in lookup]
+    fields = [gift.pk if name == "pk" else gift.get_field(name) for name in lookup]
     where = " AND ".join(f"d.{quote(field.column)} = %s" for field in fields)
     sql = (
         f"SELECT d.{quote('network_id')}, n.{quote('stripe_account_id')} "  # noqa: S608 (the model's names; values bound)

@@ -12,12 +12,13 @@ stripe's `WebhookSignature.verify_header`), and stores it with the view's own
 `webhooks.receive_event`, wrapped in the middleware placed before the page cache in
 settings.MIDDLEWARE (request id, metrics and the log line, trusted proxy, SecurityMiddleware),
 as on Django's path; its answer is the view's (`webhooks.acknowledged`). Everything else goes
-to Django untouched, the body handed back: another method or path, a body too big, a bad
-signature or an event of the wrong shape (the view answers its 400 itself, word for word), an
-error while storing (the transaction rolled back: Django's path starts again from scratch and
-answers as it would have). No request signals are sent: a database connection broken meanwhile
-fails the statement and the request falls through to Django, whose `request_started` closes it;
-an obsolete or failed connection is closed here after the answer, as `request_finished` would.
+to Django untouched, the body handed back: another method or path, a Host not allowed, a body
+too big, a bad signature or an event of the wrong shape (the view answers its 400 itself, word
+for word), an error while storing (the transaction rolled back: Django's path starts again
+from scratch and answers as it would have). No request signals are sent: a database
+connection broken meanwhile fails the statement and the request falls through to Django, whose
+`request_started` closes it; an obsolete or failed connection is closed here after the answer,
+as `request_finished` would.
 """
 
 import io
@@ -69,8 +70,9 @@ class StripeWebhookExit:
         set_script_prefix(get_script_name(environ))
         request = WSGIRequest(environ)
         try:
+            request.get_host()  # a Host not in ALLOWED_HOSTS: Django's 400
             body = request.body
-        except Exception:  # too big, or cut short: Django's answer
+        except Exception:  # that, a body too big or cut short: Django's answer
             return self.application(environ, start_response)
         given = {"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
         try:

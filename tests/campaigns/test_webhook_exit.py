@@ -49,11 +49,11 @@ def routes(settings):
     request_finished.connect(close_old_connections)
 
 
-def post(app, raw, signature):
+def post(app, raw, signature, **extra):
     headers = {"Stripe-Signature": signature} if signature is not None else {}
     environ = (
         RequestFactory()
-        .post(WEBHOOK_URL, raw, content_type="application/json", headers=headers)
+        .post(WEBHOOK_URL, raw, content_type="application/json", headers=headers, **extra)
         .environ
     )
     answer = {}
@@ -181,6 +181,21 @@ def test_a_delivery_refused_at_the_door_gets_the_same_400_both_ways(
     # and nothing is stored
     assert not StripeEvent.objects.exists()
     assert not DBTaskResult.objects.exists()
+
+
+def test_a_delivery_to_a_host_we_do_not_serve_gets_djangos_400_both_ways(
+    routes, pending_donation, effects, database_queue, settings
+):
+    # given a signed delivery sent with a Host header not in ALLOWED_HOSTS
+    _donation, completed = _gift(pending_donation, 7)
+    raw = json.dumps(completed).encode()
+    signature = sign(raw, settings.STRIPE_WEBHOOK_SECRET)
+    # when it is sent through the exit, then straight to Django
+    answers = [post(routes[way], raw, signature, HTTP_HOST="evil.example") for way in routes]
+    # then Django refused it both times (DisallowedHost), and nothing is stored
+    assert routes["django"].answered == 2
+    assert answers[0] == answers[1] and answers[0][0] == 400
+    assert not StripeEvent.objects.exists()
 
 
 def test_an_event_of_a_type_we_do_not_handle_is_kept_alike(
