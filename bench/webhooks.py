@@ -13,14 +13,22 @@ recorded, its receipt numbered, its email and fee reading queued.
 
 Printed, each figure beside its baseline measured in the same run:
 - SQL statements and write commits of one first delivery's acknowledgement, and of its apply;
-- acknowledgements per second in sequence (Django's test client, in process) beside raw
-  PostgreSQL: psycopg replaying the very statements those deliveries ran, one transaction per
-  event, on a copy of the database taken just before them (same data, same indexes); ratio;
-  the same for the worker's applies (the task's function called in process);
+- acknowledgements per second in sequence (production's WSGI application, config/wsgi.py,
+  called in process) beside raw PostgreSQL: psycopg replaying the very statements those
+  deliveries ran, one transaction per event, on a copy of the database taken just before them
+  (same data, same indexes); ratio; the same for the worker's applies (the task's function
+  called in process);
+- CPU per acknowledgement in process (the request's Python, and its PostgreSQL backend's from
+  /proc), interleaved: through the webhook's WSGI exit (`campaigns.webhook_exit`, production),
+  through Django's handler alone (the stack before the exit), and a forged delivery;
 - p50/p99 acknowledgement latency with 50 concurrent senders against gunicorn (2 workers, the
   production's config/gunicorn.py) while 2 task workers (`bin/trama worker`) apply the events
   and send what follows, beside the same senders' forged deliveries (a wrong signature: refused
-  after the HMAC check, nothing stored), the floor of any webhook design on that server;
+  after the HMAC check, nothing stored), the floor of any webhook design on that server. The
+  senders are wrk (Debian's package: C, one thread, keep-alive connections) sending pre-signed
+  deliveries (bench/webhook_senders.lua), so the driver takes little of the 2 cores; the CPU
+  each request cost gunicorn, PostgreSQL, wrk and the task workers meanwhile is printed (from
+  /proc, 10 ms ticks); then the same with gunicorn's sync workers (`WEB_THREADS=1`);
 - the confirmation lag: from the acknowledgement to the gift applied (what the donor's return
   page waits for), p50/p99, and receipted gifts applied per second;
 - the same with a 200 ms Stripe (the stand-in's `STANDIN_API_LATENCY`) beside a 0 ms Stripe:
@@ -32,21 +40,22 @@ Needs PostgreSQL (a throw-away database `trama_bench_webhooks`, created and drop
 server of `DATABASE_URL` if it is a PostgreSQL URL, else 127.0.0.1:5432).
 
     nice -n 10 .venv/bin/python bench/webhooks.py [--events N] [--senders N] [--latency S]
-        [--threads N] [--task-workers N]
+        [--threads N] [--task-workers N] [--no-sync]
 """
 
 import argparse
 import hashlib
 import hmac
 import http.client
+import io
 import json
 import logging
 import os
+import resource
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -206,13 +215,46 @@ def make_events(n, tag):
     return bodies
 
 
-def deliver(client, body):
-    return client.post(
-        "/stripe/webhook/",
-        body,
-        content_type="application/json",
-        headers={"Stripe-Signature": signed(body)},
-    ).status_code
+def wsgi_post(app, body, signature):
+    """POST `body` to the webhook through the WSGI application `app`, in this process, as
+    gunicorn calls it; returns the status code."""
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/stripe/webhook/",
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "HTTP_HOST": "127.0.0.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_STRIPE_SIGNATURE": signature,
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+    }
+    status = []
+    chunks = app(environ, lambda line, headers, exc_info=None: status.append(line))
+    try:
+        b"".join(chunks)
+    finally:
+        if hasattr(chunks, "close"):
+            chunks.close()  # Django's handler: request_finished
+    return int(status[0].split()[0])
+
+
+def deliver(body, app=None):
+    """A signed first delivery through production's WSGI application (config/wsgi.py: the
+    webhook's exit in front of Django), or through `app`."""
+    if app is None:
+        from config.wsgi import application as app
+    return wsgi_post(app, body, signed(body))
+
+
+def forged(body):
+    return signed(body)[:-8] + "00000000"
 
 
 class Counted:
@@ -266,13 +308,10 @@ def apply(body):
 def cost_of_one(bodies, show_sql=False):
     """Median SQL statements and write commits of one first delivery's acknowledgement, and
     of the worker's apply of it."""
-    from django.test import Client
-
-    client = Client()
     acks, applies = [], []
     for body in bodies:
         with Counted() as ack:
-            assert deliver(client, body) == 200
+            assert deliver(body) == 200
         with Counted() as applied:
             apply(body)
         acks.append((len(ack.statements), ack.commits))
@@ -285,11 +324,8 @@ def cost_of_one(bodies, show_sql=False):
 
 def sequential(bodies):
     """Acknowledgements per second in sequence, then the worker's applies of them."""
-    from django.test import Client
-
-    client = Client()
     started = time.perf_counter()
-    statuses = [deliver(client, body) for body in bodies]
+    statuses = [deliver(body) for body in bodies]
     acked = time.perf_counter()
     for body in bodies:
         apply(body)
@@ -298,16 +334,62 @@ def sequential(bodies):
     return len(bodies) / (acked - started), len(bodies) / (applied - acked)
 
 
+def backend_cpu():
+    """CPU seconds so far of this process's PostgreSQL backend."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    return process_cpu(pid)
+
+
+def process_cpu(pid):
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_in_process(bodies):
+    """CPU per acknowledgement in this process (µs: the request's Python, its PostgreSQL
+    backend), each way in turn on its share of `bodies`: through the webhook's WSGI exit
+    (config/wsgi.py, production's), through Django's handler alone (the stack before the exit),
+    and a forged delivery (refused after the HMAC check) through the exit."""
+    from config.wsgi import application, django_application
+
+    ways = {
+        "exit": lambda body: deliver(body, application),
+        "django": lambda body: deliver(body, django_application),
+        "forged": lambda body: wsgi_post(application, body, forged(body)),
+    }
+    spent = {way: [0.0, 0.0, 0] for way in ways}
+    rounds = 4
+    share = len(bodies) // (2 * rounds)
+    chunks = [bodies[i * share : (i + 1) * share] for i in range(2 * rounds)]
+    for r in range(rounds):  # interleaved, so that the machine's load drifts alike on each
+        for way, chunk in (("exit", chunks[2 * r]), ("django", chunks[2 * r + 1])):
+            for warm in chunk[:3]:
+                ways[way](warm)
+            _measure(ways[way], chunk[3:], spent[way])
+        _measure(ways["forged"], chunks[2 * r][: share // 2], spent["forged"])
+    return {way: (py / n * 1e6, pg / n * 1e6) for way, (py, pg, n) in spent.items()}
+
+
+def _measure(send, chunk, into):
+    pg, py = backend_cpu(), time.process_time()
+    for body in chunk:
+        send(body)
+    into[0] += time.process_time() - py
+    into[1] += backend_cpu() - pg
+    into[2] += len(chunk)
+
+
 def captured(bodies):
     """Deliver and apply `bodies` through Django and keep each one's statements as PostgreSQL
     ran them (psycopg binds client-side: the values are in the text): (acks, applies)."""
-    from django.test import Client
-
-    client = Client()
     acks, applies = [], []
     for body in bodies:
         with Counted() as ack:
-            assert deliver(client, body) == 200
+            assert deliver(body) == 200
         with Counted() as applied:
             apply(body)
         acks.append(ack.statements)
@@ -342,6 +424,7 @@ def start_server(env, port, threads=None):
         stderr=open(Path(tempfile.gettempdir()) / "trama-bench-webhooks-gunicorn.log", "a"),  # noqa: SIM115
         start_new_session=True,
     )
+    GROUPS["server"].add(proc.pid)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -361,56 +444,86 @@ def stop_server(proc):
 
 
 def concurrent(port, bodies, senders, forged=False):
-    """`senders` threads, each with its own keep-alive connection, delivering its share of
-    `bodies` one after the other. Returns (acks per second, sorted latencies in ms, failures).
-    `forged`: each body with a wrong signature (answered 400 once its HMAC is checked, nothing
-    stored): the floor of any webhook that verifies signatures, on the same server."""
-    shares = [bodies[i::senders] for i in range(senders)]
-    latencies, failures = [], []
-    lock = threading.Lock()
-    barrier = threading.Barrier(senders + 1)
+    """`senders` keep-alive connections of wrk (Debian's package: C, one thread, so the senders
+    take little of the 2 cores) POST each of `bodies` once, signed just before; wrk ends when
+    every delivery is answered (bench/webhook_senders.lua). `forged`: each body with a wrong
+    signature (answered 400 once its HMAC is checked, nothing stored): the floor of any webhook
+    that verifies signatures, on the same server. Returns a dict: acks per second, p50 and
+    p99 latency (ms), failures, repeats (the few extra requests wrk sent while the last
+    answers came), and the CPU seconds of the server, the task workers, PostgreSQL and wrk."""
+    folder = Path(tempfile.mkdtemp(prefix="trama-bench-wrk-"))
+    deliveries, marker = folder / "deliveries", folder / "answered"
+    with deliveries.open("w") as out:
+        for body in bodies:
+            out.write(f"{forged_signature(body) if forged else signed(body)}\t{body.decode()}\n")
+    command = ["wrk", "-t1", f"-c{senders}", "-d120s", "--timeout", "30s"]
+    command += ["-s", str(ROOT / "bench" / "webhook_senders.lua")]
+    command += [f"http://127.0.0.1:{port}/stripe/webhook/", "--", str(deliveries), str(marker)]
+    command += ["400" if forged else "200"]
+    cpu_before, driver_before = cpu_snapshot(), children_cpu()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # noqa: S603
+    while not marker.exists() and proc.poll() is None:
+        time.sleep(0.01)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)  # wrk prints its figures over the time it ran
+    output, _ = proc.communicate(timeout=60)
+    spent = {k: v - cpu_before[k] for k, v in cpu_snapshot().items()}
+    spent["driver"] = children_cpu() - driver_before
+    result = next((line for line in output.splitlines() if line.startswith("RESULT ")), None)
+    if result is None or not marker.exists():
+        raise RuntimeError(f"wrk did not finish: {output}")
+    figures = dict(item.split("=") for item in result.split()[1:])
+    return {
+        "rate": len(bodies) / (int(figures["duration_us"]) / 1e6),
+        "p50": int(figures["p50_us"]) / 1000,
+        "p99": int(figures["p99_us"]) / 1000,
+        "failed": int(marker.read_text()) + int(figures["errors"]),
+        "repeats": int(figures["requests"]) - len(bodies),
+        "cpu": spent,
+        "count": len(bodies),
+    }
 
-    def run(share):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        mine, bad = [], 0
-        barrier.wait()
-        for body in share:
-            signature = signed(body)
-            if forged:
-                signature = signature[:-8] + "00000000"
-            headers = {"Content-Type": "application/json", "Stripe-Signature": signature}
-            started = time.perf_counter()
-            try:
-                conn.request("POST", "/stripe/webhook/", body, headers)
-                response = conn.getresponse()
-                response.read()
-                ok = response.status == (400 if forged else 200)
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                ok = False
-            mine.append((time.perf_counter() - started) * 1000)
-            bad += not ok
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-            failures.append(bad)
 
-    threads = [threading.Thread(target=run, args=(share,)) for share in shares]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    return len(bodies) / elapsed, sorted(latencies), sum(failures)
+def forged_signature(body):
+    return forged(body)
+
+
+# The processes whose CPU a concurrent run counts (process groups: each is started in a
+# session of its own), filled by start_server and start_workers.
+GROUPS = {"server": set(), "task workers": set()}
+
+
+def cpu_snapshot():
+    """CPU seconds so far of the live processes of each group of GROUPS, and of the
+    PostgreSQL backends of the bench's database."""
+    totals = dict.fromkeys([*GROUPS, "postgres"], 0.0)
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1].split()
+            cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            group = next((g for g, ids in GROUPS.items() if int(fields[2]) in ids), None)
+            if group is None:
+                cmdline = Path(f"/proc/{entry.name}/cmdline").read_bytes()
+                mine = cmdline.startswith(b"postgres: ") and f" {DB_NAME} ".encode() in cmdline
+                group = "postgres" if mine else None
+        except (OSError, IndexError, ValueError):
+            continue
+        if group:
+            totals[group] += cpu
+    return totals
+
+
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def start_workers(env, count):
     """`count` task workers (`bin/trama worker`, as `bin/trama serve` starts them)."""
     log = open(Path(tempfile.gettempdir()) / "trama-bench-webhooks-worker.log", "a")  # noqa: SIM115
-    return [
+    procs = [
         subprocess.Popen(  # noqa: S603 (our own entrypoint)
             [str(ROOT / "bin" / "trama"), "worker"],
             cwd=ROOT,
@@ -421,6 +534,8 @@ def start_workers(env, count):
         )
         for i in range(count)
     ]
+    GROUPS["task workers"].update(proc.pid for proc in procs)
+    return procs
 
 
 def stop_workers(procs):
@@ -447,21 +562,23 @@ def confirmed(bodies, timeout=600):
     return lags, len(ids) / span.total_seconds()
 
 
-def under_load(env, args, bodies, forged_bodies=None):
+def under_load(env, args, bodies, forged_bodies=None, threads=None):
     """gunicorn and the task workers; the senders deliver `bodies` (first, if given, the
     forged baseline), then the workers are waited for. Returns the figures."""
     workers = start_workers(env, args.task_workers)
-    server = start_server(env, args.port, args.threads)
+    server = start_server(env, args.port, threads or args.threads)
     try:
         floor = None
         if forged_bodies is not None:
             floor = concurrent(args.port, forged_bodies, args.senders, forged=True)
-        rate, latencies, failed = concurrent(args.port, bodies, args.senders)
+        acks = concurrent(args.port, bodies, args.senders)
         lags, applied_rate = confirmed(bodies)
     finally:
         stop_server(server)
         stop_workers(workers)
-    return floor, (rate, latencies, failed), (lags, applied_rate)
+        GROUPS["server"].clear()
+        GROUPS["task workers"].clear()
+    return floor, acks, (lags, applied_rate)
 
 
 def percentile(values, p):
@@ -508,6 +625,9 @@ def main():
     parser.add_argument("--threads", type=int, help="gunicorn's WEB_THREADS (default: its own)")
     parser.add_argument("--task-workers", type=int, default=2, help="bin/trama worker processes")
     parser.add_argument("--show-sql", action="store_true", help="print one delivery's SQL")
+    parser.add_argument(
+        "--no-sync", action="store_true", help="skip the phase with gunicorn's sync workers"
+    )
     args = parser.parse_args()
     refuse_real_stripe()
     url, admin, _parts = database_urls()
@@ -526,8 +646,13 @@ def main():
         replayed = make_events(n, "raw")
         fast = make_events(n * 2, "fast")
         slow = make_events(n * 2, "slow")
+        sync = [] if args.no_sync else make_events(n * 2, "sync")
+        in_process = make_events(8 * max(n // 8, 25), "cpu")  # 8 shares: every one sent
         ack_cost, apply_cost = cost_of_one(costs, args.show_sql)
         ack_rate, apply_rate = sequential(seq)
+        cpu = cpu_in_process(in_process)
+        for body in in_process:  # those acknowledged, applied as the worker would
+            apply(body)
         connection.close()  # the copy needs the database to itself
         recreate(admin, clone, template=DB_NAME)
         clone_url = urlunsplit(urlsplit(url)._replace(path=f"/{clone}"))
@@ -542,8 +667,13 @@ def main():
         _none, slow_acks, slow_applied = under_load(
             {**env, "STRIPE_API_BASE": slow_standin}, args, slow
         )
+        connection.close()
+        sync_acks = None
+        if sync:
+            _none, sync_acks, _applied = under_load(env, args, sync, threads=1)
         load = os.getloadavg()
-        total = len(costs) + len(seq) + len(replayed) + len(fast) + len(slow)
+        total = len(costs) + len(seq) + len(replayed) + len(fast) + len(slow) + len(sync)
+        total += len(in_process)
         exact, counts = audit(total)
         tasks = queued_per_gift(total)
         connection.close()
@@ -554,10 +684,18 @@ def main():
         drop(admin, DB_NAME)
 
     def acks_line(figures):
-        rate, lat, failed = figures
         return (
-            f"{rate:.0f} acks/s, p50 {percentile(lat, 50):.0f} ms, "
-            f"p99 {percentile(lat, 99):.0f} ms, {failed} failed"
+            f"{figures['rate']:.0f} acks/s, p50 {figures['p50']:.0f} ms, "
+            f"p99 {figures['p99']:.0f} ms, {figures['failed']} failed "
+            f"({figures['repeats']} repeats sent at the end)"
+        )
+
+    def cpu_line(figures):
+        per = {k: v / figures["count"] * 1e6 for k, v in figures["cpu"].items()}
+        return (
+            f"CPU per request: gunicorn {per['server']:.0f} µs, PostgreSQL "
+            f"{per['postgres']:.0f} µs, wrk {per['driver']:.0f} µs, the task workers "
+            f"meanwhile {per['task workers']:.0f} µs"
         )
 
     def lag_line(figures):
@@ -584,14 +722,30 @@ def main():
         f"  the worker's applies in sequence: {apply_rate:.0f}/s; raw PostgreSQL, same "
         f"statements: {raw_apply_rate:.0f}/s; ratio {apply_rate / raw_apply_rate:.2f}x"
     )
-    threads = args.threads or "default"
+    print(
+        "CPU per acknowledgement in process (the request's Python + its PostgreSQL backend): "
+        + ", ".join(
+            f"{label} {cpu[way][0]:.0f} + {cpu[way][1]:.0f} µs"
+            for way, label in (
+                ("exit", "the WSGI exit (production)"),
+                ("django", "Django's stack (before the exit)"),
+                ("forged", "a forged delivery"),
+            )
+        )
+    )
+    threads = args.threads or "default (gthread, WEB_THREADS 2)"
     shape = f"gunicorn 2 workers x {threads} threads, {args.task_workers} task workers"
-    print(f"{args.senders} concurrent senders, {shape}, 0 ms Stripe: {acks_line(fast_acks)}")
-    print(f"  (target p99 < 100 ms); {lag_line(fast_applied)}")
+    senders = f"{args.senders} concurrent senders (wrk, 1 thread, keep-alive)"
+    print(f"{senders}, {shape}, 0 ms Stripe: {acks_line(fast_acks)}")
+    print(f"  (target p99 < 100 ms); {cpu_line(fast_acks)}")
+    print(f"  {lag_line(fast_applied)}")
     print(
         "  baseline, the same server and senders, the same bodies with a wrong signature "
-        f"(400 after the HMAC check, nothing stored): {acks_line(floor)}"
+        f"(400 after the HMAC check, nothing stored): {acks_line(floor)}; {cpu_line(floor)}"
     )
+    if sync_acks:
+        print(f"  gunicorn's sync workers (WEB_THREADS=1): {acks_line(sync_acks)}")
+        print(f"    {cpu_line(sync_acks)}")
     print(
         f"{args.latency * 1000:.0f} ms Stripe: {acks_line(slow_acks)}; {lag_line(slow_applied)}; "
         f"applied/s ratio to 0 ms Stripe {slow_applied[1] / fast_applied[1]:.2f} "

@@ -12,7 +12,9 @@ The money path, top to bottom, as plain calls ("go to definition" follows it):
    stores nothing) and calls `receive_event`: one transaction inserts the `StripeEvent` (unique
    by id: the idempotency key; a repeated delivery finds it taken and adds nothing) and, on the
    database queue, the row of its `apply_event` task; then the 200. Nothing is applied, nothing
-   asked of Stripe, no lock of ours taken.
+   asked of Stripe, no lock of ours taken. Under gunicorn a verified delivery is answered by
+   the same `receive_event` before Django's middleware (`campaigns.webhook_exit`, in
+   config/wsgi.py); anything else it leaves to this view.
 2. The worker runs `apply_event` → `apply_stored`: what the event needs from Stripe
    (`stripe_reads.prepare`, outside any transaction: a refund's charge), then one transaction
    that row-locks the stored event (a second run, on this machine or another, waits there and
@@ -49,7 +51,7 @@ import datetime
 import logging
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.tasks import task
@@ -91,7 +93,13 @@ def stripe_webhook(request):
         log.warning("rejected Stripe webhook: %s", exc)
         return HttpResponseBadRequest("invalid payload or signature")
     receive_event(event)
-    # Stored: ours to apply from now on (the task, then the sweep), never Stripe's to resend.
+    return acknowledged()
+
+
+def acknowledged():
+    """The answer to a verified delivery, stored (the view's and the WSGI exit's,
+    `campaigns.webhook_exit`): ours to apply from now on (the task, then the sweep), never
+    Stripe's to resend."""
     return HttpResponse("ok")
 
 
@@ -106,21 +114,21 @@ def receive_event(event):
     apply_task = _apply_task()
     in_transaction = handler is not None and tasks.queues_in_transaction(apply_task.get_backend())
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            if handler is None:
-                _insert(event, Outcome.IGNORED, processed_at=now)
-                return Outcome.IGNORED
-            _insert(event, Outcome.PENDING, queued_at=now)
-            if in_transaction:
+    with transaction.atomic():
+        if handler is None:
+            stored = _insert(event, Outcome.IGNORED, now, processed_at=now)
+        else:
+            stored = _insert(event, Outcome.PENDING, now, queued_at=now)
+            if stored and in_transaction:
                 apply_task.enqueue(event["id"])  # its row commits with the event's
-    except IntegrityError:  # a repeated delivery
-        stored = StripeEvent.objects.filter(event_id=event["id"])
-        outcome = stored.values_list("outcome", flat=True).first()
+    if stored:
+        outcome = Outcome.IGNORED if handler is None else Outcome.PENDING
+        queue = handler is not None and not in_transaction
+    else:  # a repeated delivery
+        found = StripeEvent.objects.filter(event_id=event["id"])
+        outcome = found.values_list("outcome", flat=True).first()
         queue = outcome in OPEN
-    else:
-        outcome, queue = Outcome.PENDING, not in_transaction
-    if queue:  # (outside the except block: an immediate task must not see its exception)
+    if queue:
         _hand_over(apply_task, event["id"])
     return outcome
 
@@ -339,20 +347,57 @@ def _after_failure(event, exc):
     return _record(event, Outcome.FAILED, f"{type(exc).__name__}: {exc}")
 
 
-def _insert(event, outcome, *, processed_at=None, queued_at=None):
-    account = event.get("account") or ""
+# The columns of an acknowledgement's row, in the order of `_insert`'s values.
+INSERTED = (
+    "event_id",
+    "type",
+    "account",
+    "network",
+    "payload",
+    "created",
+    "received_at",
+    "processed_at",
+    "outcome",
+    "error",
+    "attempts",
+    "queued_at",
+)
+
+
+def _insert(event, outcome, now, *, processed_at=None, queued_at=None):
+    """Store the event unless its id is stored already: True if this call stored it. One
+    statement, `INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING` (PostgreSQL and SQLite
+    3.35+): a repeated delivery neither raises nor rolls back, and a concurrent one waits for
+    the first's commit, then finds the id taken. Written out rather than `objects.create()`,
+    whose model and compiler cost more CPU than the rest of the acknowledgement (issue 21);
+    each value is prepared by its model field, as `create()` would."""
     created = event.get("created")
-    return StripeEvent.objects.create(
-        event_id=event["id"],
-        type=event["type"],
-        account=account,
-        network_id=network_for_event(event),
-        payload=event,
-        created=datetime.datetime.fromtimestamp(int(created), tz=datetime.UTC) if created else None,
-        outcome=outcome,
-        processed_at=processed_at,
-        queued_at=queued_at,
+    values = (
+        event["id"],
+        event["type"],
+        event.get("account") or "",
+        network_for_event(event),
+        event,
+        datetime.datetime.fromtimestamp(int(created), tz=datetime.UTC) if created else None,
+        now,
+        processed_at,
+        outcome,
+        "",
+        0,
+        queued_at,
     )
+    fields = [StripeEvent._meta.get_field(name) for name in INSERTED]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    sql = (
+        f"INSERT INTO {quote(StripeEvent._meta.db_table)} ({columns}) "  # noqa: S608 (the model's names; values bound)
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({quote('event_id')}) DO NOTHING RETURNING {quote('id')}"
+    )
+    params = [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone() is not None
 
 
 def _finish(record, outcome):
