@@ -73,11 +73,6 @@ lint: install
 
 # The whole suite. With DATABASE_URL set (CI: PostgreSQL) it runs there and on SQLite too.
 # Each stage prints its seconds, and the last line the total (the CI log keeps them).
-# Run in a process of its own: in whole-suite runs (never alone, nor with all of tests/campaigns)
-# its paid gift's Stripe event reached some other endpoint left in the in-process stand-in
-# (December 2026, cause still open: see the stop's note); it still runs, and fails the build.
-RUN_ALONE := tests/campaigns/test_refund_concurrency.py
-
 test: install system-packages
 	@start=$$SECONDS; \
 	timed() { local t=$$SECONDS title=$$1; echo "== $$title"; shift; "$$@"; local rc=$$?; \
@@ -86,11 +81,9 @@ test: install system-packages
 	&& timed "Django checks" env DEBUG=1 $(PY) manage.py check \
 	&& timed "Migrations up to date" env DEBUG=1 $(PY) manage.py makemigrations --check --dry-run \
 	&& if [ -n "$$DATABASE_URL" ]; then \
-	  timed "Suite on $${DATABASE_URL%%:*}" $(PY) -m pytest -n auto -q --ignore=$(RUN_ALONE) \
-	  && timed "Run alone: $(RUN_ALONE)" $(PY) -m pytest -p no:xdist -q $(RUN_ALONE) \
+	  timed "Suite on $${DATABASE_URL%%:*}" $(PY) -m pytest -n auto -q \
 	  && timed "Suite on SQLite (no browser tests)" env -u DATABASE_URL $(PY) -m pytest -n auto -q -m "not e2e"; \
-	else timed "Suite" $(PY) -m pytest -n auto -q --ignore=$(RUN_ALONE) \
-	  && timed "Run alone: $(RUN_ALONE)" $(PY) -m pytest -p no:xdist -q $(RUN_ALONE); fi; \
+	else timed "Suite" $(PY) -m pytest -n auto -q; fi; \
 	rc=$$?; [ $$rc = 0 ] && result=passed || result=FAILED; \
 	echo "== make test took $$((SECONDS - start)) s ($$result)"; exit $$rc
 
