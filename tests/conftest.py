@@ -1,8 +1,13 @@
 """Shared fixtures: a seeded home page, networks, and their people."""
 
+import http.server
 import io
+import json
+import threading
+import time
 
 import pytest
+import requests
 from django.core.management import call_command
 from pytest_django.fixtures import _get_databases_for_setup, validate_django_db
 
@@ -274,6 +279,67 @@ def stripe_standin(standin_url, settings):
     settings.STRIPE_API_BASE = standin_url
     settings.STRIPE_SECRET_KEY = "sk_test_standin"
     return standin_url
+
+
+class Capture:
+    """A tiny HTTP endpoint registered with the stand-in: keeps each delivery's raw body and
+    `Stripe-Signature` header, so tests replay them verbatim into our webhook view."""
+
+    def __init__(self):
+        self.deliveries = []
+        self.lock = threading.Lock()
+        capture = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                with capture.lock:
+                    capture.deliveries.append((body, self.headers["Stripe-Signature"]))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def types(self):
+        with self.lock:
+            return [json.loads(body)["type"] for body, _sig in self.deliveries]
+
+    # Generous: the stand-in delivers from its own thread, which a loaded 2-core machine can
+    # keep waiting for seconds (returns as soon as the events are in).
+    def wait_for(self, *types, timeout=30):
+        deadline = time.monotonic() + timeout
+        while not all(t in self.types() for t in types):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"missing {types}; got {self.types()}")
+            time.sleep(0.02)
+
+    def take(self):
+        with self.lock:
+            taken, self.deliveries = self.deliveries, []
+        return taken
+
+
+# Defined here, once: a session fixture imported into another conftest (tests/events' took this
+# one) is a second fixture with its own cache, so a process running both got two captures under
+# the one endpoint id, and the first one's tests, whose capture was replaced, never saw their
+# events again (tests/test_fixtures.py keeps it so).
+@pytest.fixture(scope="session")
+def _capture(standin_url):
+    """The stand-in's webhook endpoint for the giving tests (tests/campaigns, tests/events)."""
+    capture = Capture()
+    response = requests.post(
+        f"{standin_url}/_config/webhooks/campaigns-tests",
+        data={"url": capture.url, "secret": "whsec_local_standin"},
+        timeout=5,
+    )
+    response.raise_for_status()
+    yield capture
+    capture.server.shutdown()
 
 
 # --- end of Giving fixtures --------------------------------------------------------------------

@@ -4,7 +4,6 @@
 
 import hashlib
 import hmac
-import http.server
 import itertools
 import json
 import socket
@@ -12,7 +11,6 @@ import threading
 import time
 
 import pytest
-import requests
 from django.core.cache import cache, caches
 
 WEBHOOK_URL = "/stripe/webhook/"
@@ -105,63 +103,6 @@ def pending_donation(campaign):
     return make
 
 
-class Capture:
-    """A tiny HTTP endpoint registered with the stand-in: keeps each delivery's raw body and
-    `Stripe-Signature` header, so tests replay them verbatim into our webhook view."""
-
-    def __init__(self):
-        self.deliveries = []
-        self.lock = threading.Lock()
-        capture = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                with capture.lock:
-                    capture.deliveries.append((body, self.headers["Stripe-Signature"]))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def types(self):
-        with self.lock:
-            return [json.loads(body)["type"] for body, _sig in self.deliveries]
-
-    # Generous: the stand-in delivers from its own thread, which a loaded 2-core machine can
-    # keep waiting for seconds (returns as soon as the events are in).
-    def wait_for(self, *types, timeout=30):
-        deadline = time.monotonic() + timeout
-        while not all(t in self.types() for t in types):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"missing {types}; got {self.types()}")
-            time.sleep(0.02)
-
-    def take(self):
-        with self.lock:
-            taken, self.deliveries = self.deliveries, []
-        return taken
-
-
-@pytest.fixture(scope="session")
-def _capture(standin_url):
-    capture = Capture()
-    _capture_instance[:] = [capture]
-    response = requests.post(
-        f"{standin_url}/_config/webhooks/campaigns-tests",
-        data={"url": capture.url, "secret": "whsec_local_standin"},
-        timeout=5,
-    )
-    response.raise_for_status()
-    yield capture
-    capture.server.shutdown()
-
-
 @pytest.fixture
 def stripe_events(stripe_standin, _capture, client, settings):
     """Events the stand-in sends, relayed as delivered (real signatures) to our webhook."""
@@ -233,37 +174,6 @@ def effects(campaign):
     return Effects()
 
 
-def _deliver_stored(event_type, lost):
-    """Three fresh-clone runs of the whole suite (not a run of tests/campaigns, nor the test
-    alone) saw the stand-in never deliver this fixture's event to the capture endpoint, though
-    the payment succeeded; cause not found yet. The event is in the stand-in's store: deliver it
-    as the stand-in would (same body, same signature), saying so, so that what the tests prove
-    (our webhook and what follows) is still proven on a real, signed delivery."""
-    import warnings
-
-    from localstripe.resources import store
-
-    from standin import events
-
-    found = [o for k, o in list(store.items()) if k.startswith("event:") and o.type == event_type]
-    if not found:
-        raise lost
-    event = found[-1]
-    payload = (json.dumps(event._export(), indent=2, sort_keys=True) + "\n").encode()
-    signature = events.sign(payload, "whsec_local_standin", int(time.time()))
-    warnings.warn(
-        f"{event_type} {event.id} was not delivered (deliverer "
-        f"{'missing' if events._deliverer is None else 'running'}, pending_webhooks "
-        f"{getattr(event, 'pending_webhooks', '?')}): delivered from the stand-in's store",
-        stacklevel=2,
-    )
-    with _capture_instance[0].lock:
-        _capture_instance[0].deliveries.append((payload, signature))
-
-
-_capture_instance: list = []
-
-
 @pytest.fixture
 def paid_gift(client, campaign, stripe_events, effects, django_capture_on_commit_callbacks):
     """A € 25,00 gift of Anna D'Alò paid on Checkout on the stand-in, its webhook applied:
@@ -276,20 +186,9 @@ def paid_gift(client, campaign, stripe_events, effects, django_capture_on_commit
     assert response.status_code == 303, response.content.decode()[:500]
     paid = _pay(response["Location"])
     assert paid.status_code == 303, (paid.status_code, paid.text[:500])
-    try:
-        stripe_events.wait_for("checkout.session.completed")
-    except AssertionError as lost:
-        _deliver_stored("checkout.session.completed", lost)
+    stripe_events.wait_for("checkout.session.completed")
     with django_capture_on_commit_callbacks(execute=True):
         assert all(r.status_code == 200 for r in stripe_events.relay())
-        # An event acknowledged but not applied (stored pending: in those whole-suite runs the
-        # stand-in had delivered it elsewhere in this process) is the worker's to apply: be it.
-        from campaigns.models import StripeEvent
-        from campaigns.webhooks import apply_event
-
-        pending = StripeEvent.objects.filter(outcome=StripeEvent.Outcome.PENDING)
-        for event_id in pending.values_list("event_id", flat=True):
-            apply_event.call(event_id)
     donation = Donation.objects.get()
     assert donation.status == "succeeded"
     assert donation.receipts.get().status == "issued"

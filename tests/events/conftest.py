@@ -8,7 +8,6 @@ from django.core.cache import cache, caches
 from django.utils import timezone
 
 from tests.campaigns.conftest import (  # noqa: F401 (fixtures)
-    _capture,
     deliver,
     stripe_events,
 )
