@@ -64,6 +64,7 @@ from crm import tasks
 from . import stripe_api, stripe_reads
 from .event_networks import network_for_event
 from .models import StripeEvent
+from .stripe_event import store_once
 from .stripe_handlers import HANDLERS
 from .stripe_matching import NotOurs, NotYet, Unreachable
 
@@ -116,9 +117,13 @@ def receive_event(event):
     now = timezone.now()
     with transaction.atomic():
         if handler is None:
-            stored = _insert(event, Outcome.IGNORED, now, processed_at=now)
+            stored = store_once(
+                event, network_for_event(event), Outcome.IGNORED, now, processed_at=now
+            )
         else:
-            stored = _insert(event, Outcome.PENDING, now, queued_at=now)
+            stored = store_once(
+                event, network_for_event(event), Outcome.PENDING, now, queued_at=now
+            )
             if stored and in_transaction:
                 apply_task.enqueue(event["id"])  # its row commits with the event's
     if stored:
@@ -345,59 +350,6 @@ def _after_failure(event, exc):
         return _record(event, Outcome.FAILED, str(exc))
     log.exception("Stripe event %s failed", event["id"])
     return _record(event, Outcome.FAILED, f"{type(exc).__name__}: {exc}")
-
-
-# The columns of an acknowledgement's row, in the order of `_insert`'s values.
-INSERTED = (
-    "event_id",
-    "type",
-    "account",
-    "network",
-    "payload",
-    "created",
-    "received_at",
-    "processed_at",
-    "outcome",
-    "error",
-    "attempts",
-    "queued_at",
-)
-
-
-def _insert(event, outcome, now, *, processed_at=None, queued_at=None):
-    """Store the event unless its id is stored already: True if this call stored it. One
-    statement, `INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING` (PostgreSQL and SQLite
-    3.35+): a repeated delivery neither raises nor rolls back, and a concurrent one waits for
-    the first's commit, then finds the id taken. Written out rather than `objects.create()`,
-    whose model and compiler cost more CPU than the rest of the acknowledgement (issue 21);
-    each value is prepared by its model field, as `create()` would."""
-    created = event.get("created")
-    values = (
-        event["id"],
-        event["type"],
-        event.get("account") or "",
-        network_for_event(event),
-        event,
-        datetime.datetime.fromtimestamp(int(created), tz=datetime.UTC) if created else None,
-        now,
-        processed_at,
-        outcome,
-        "",
-        0,
-        queued_at,
-    )
-    fields = [StripeEvent._meta.get_field(name) for name in INSERTED]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    sql = (
-        f"INSERT INTO {quote(StripeEvent._meta.db_table)} ({columns}) "  # noqa: S608 (the model's names; values bound)
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT ({quote('event_id')}) DO NOTHING RETURNING {quote('id')}"
-    )
-    params = [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone() is not None
 
 
 def _finish(record, outcome):
