@@ -17,6 +17,7 @@ from campaigns.models import CampaignPage, Payout, PayoutLine, StripeEvent
 from campaigns.payouts.report import payout_totals
 from crm.admin.entities import IssuingEntityForm
 from crm.models import Donation, IssuingEntity, Network, Receipt, RecurringPlan
+from tests.entities import partner_entity
 
 from . import payloads
 from .conftest import event
@@ -29,21 +30,6 @@ PARTNER_ACCOUNT = "acct_1CoopIlPonte"
 TREASURER = "tesoreria-oltre-il-ponte"
 
 
-def _partner(network, **extra):
-    fields = {
-        "legal_name": "Cooperativa sociale Il Ponte",
-        "codice_fiscale": "01234560157",
-        "entity_kind": Network.EntityKind.SOCIAL_ENTERPRISE,
-        "street_address": "Via Manzoni 3",
-        "postal_code": "23900",
-        "city": "Lecco",
-        "province": "LC",
-        "signer_name": "Luca Bianchi",
-        "receipt_series": "CP",
-    }
-    return IssuingEntity.objects.create(network=network, **{**fields, **extra})
-
-
 @pytest.fixture
 def two_accounts(campaign):
     """The demo campaign's network on its own account (its lead entity's), and a partner entity
@@ -52,7 +38,7 @@ def two_accounts(campaign):
     network.stripe_account_id = LEAD_ACCOUNT
     network.full_clean()
     network.save()
-    partner = _partner(network, stripe_account_id=PARTNER_ACCOUNT)
+    partner = partner_entity(network, stripe_account_id=PARTNER_ACCOUNT)
     partner.full_clean()
     today = datetime.date.today()
     page = campaign.get_parent().add_child(
@@ -315,7 +301,7 @@ def test_an_account_is_one_entitys_only(two_accounts, demo):
     other = next(n for n in demo.values() if n.pk != partner.network_id)
     # a partner of another network cannot take the partner's account, nor the network's
     for taken in (PARTNER_ACCOUNT, LEAD_ACCOUNT):
-        intruder = _partner(other, stripe_account_id="")
+        intruder = partner_entity(other, stripe_account_id="")
         intruder.stripe_account_id = taken
         with translation.override("it"), pytest.raises(ValidationError) as refused:
             intruder.full_clean()
@@ -334,7 +320,7 @@ def test_an_account_is_one_entitys_only(two_accounts, demo):
     with pytest.raises(ValidationError):
         partner.full_clean()
     # and an empty id means the network's account
-    second = _partner(partner.network, receipt_series="CQ", legal_name="APS Il Faro")
+    second = partner_entity(partner.network, receipt_series="CQ", legal_name="APS Il Faro")
     second.full_clean()
     assert second.stripe_account == LEAD_ACCOUNT
     assert IssuingEntity.objects.get(pk=partner.pk).stripe_account == PARTNER_ACCOUNT

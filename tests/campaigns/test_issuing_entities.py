@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from campaigns.models import CampaignPage
 from campaigns.views import donation_token
-from crm.models import Donation, IssuingEntity, Network, Receipt
+from crm.models import Donation, Network, Receipt
+from tests.entities import partner_entity
 
 from . import payloads
 from .conftest import event
@@ -19,18 +20,7 @@ from .conftest import event
 def partner_campaign(campaign):
     """The demo campaign's network gets a partner entity and a second campaign that names it."""
     network = campaign.network
-    partner = IssuingEntity.objects.create(
-        network=network,
-        legal_name="Cooperativa sociale Il Ponte",
-        codice_fiscale="01234560157",
-        entity_kind=Network.EntityKind.SOCIAL_ENTERPRISE,
-        street_address="Via Manzoni 3",
-        postal_code="23900",
-        city="Lecco",
-        province="LC",
-        signer_name="Luca Bianchi",
-        receipt_series="CP",
-    )
+    partner = partner_entity(network)
     today = datetime.date.today()
     parent = campaign.get_parent()
     page = parent.add_child(

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from crm.models import Donation, Donor, EmailTemplate
 from crm.offline import record_offline_gift
+from tests.entities import partner_entity
 
 pytestmark = pytest.mark.django_db
 
@@ -138,21 +139,10 @@ def test_the_preview_of_ente_names_the_entity_chosen_and_says_which(
     client, demo, users, mailoutbox
 ):
     # given a network with a partner entity beside its lead, and another network's entity
-    from crm.models import IssuingEntity, Network
 
     network, other = demo["oltre-il-ponte"], demo["valle-serena"]
     lead = network.lead_entity
-    partner = IssuingEntity.objects.create(
-        network=network,
-        legal_name="Cooperativa sociale Il Ponte",
-        codice_fiscale="01234560157",
-        entity_kind=Network.EntityKind.SOCIAL_ENTERPRISE,
-        street_address="Via Manzoni 3",
-        postal_code="23900",
-        city="Lecco",
-        signer_name="Luca Bianchi",
-        receipt_series="CP",
-    )
+    partner = partner_entity(network)
     user = users["tesoreria-oltre-il-ponte"]
     client.force_login(user)
     fields = {"subject": "Grazie da {ente}", "body": "Per {ente}, {firma}."}

@@ -15,6 +15,7 @@ from crm.models import Donation, Donor, IssuingEntity, Network
 from crm.receipt_files import ensure_receipt_pdf
 from crm.receipts import ReceiptError, issue_receipt
 from crm.tax_data import tax_data
+from tests.entities import partner_entity
 
 from .test_agenzia import cf
 
@@ -28,17 +29,7 @@ LEAD_DONOR, PARTNER_DONOR = "Zebedeo", "Pontiere"
 def two_entities(network_factory):
     network = network_factory("rete-enti", receipt_series="RE")
     lead = network.lead_entity
-    partner = IssuingEntity.objects.create(
-        network=network,
-        legal_name="Cooperativa sociale Il Ponte",
-        codice_fiscale="01234560157",
-        entity_kind=Network.EntityKind.SOCIAL_ENTERPRISE,
-        street_address="Via Manzoni 3",
-        postal_code="23900",
-        city="Lecco",
-        signer_name="Luca Bianchi",
-        receipt_series="CP",
-    )
+    partner = partner_entity(network)
     users = get_user_model().objects
     network_treasurer = users.create_user("tesoriere-rete", password="x")
     network_treasurer.groups.add(network.treasurers_group)

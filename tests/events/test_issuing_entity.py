@@ -7,8 +7,9 @@ import requests
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from crm.models import Donation, IssuingEntity, Network, Receipt
+from crm.models import Donation, Receipt
 from events.models import Order
+from tests.entities import partner_entity
 
 from .conftest import make_event
 from .test_tickets import buy_and_pay
@@ -23,17 +24,7 @@ def partner_event(demo):
     from cms.models import NetworkPage
 
     network = demo["oltre-il-ponte"]
-    partner = IssuingEntity.objects.create(
-        network=network,
-        legal_name=PARTNER,
-        codice_fiscale="01234560157",
-        entity_kind=Network.EntityKind.SOCIAL_ENTERPRISE,
-        street_address="Via Manzoni 3",
-        postal_code="23900",
-        city="Lecco",
-        signer_name="Luca Bianchi",
-        receipt_series="CP",
-    )
+    partner = partner_entity(network, legal_name=PARTNER)
     page = NetworkPage.objects.get(network=network)
     return make_event(page, slug="cena-del-ponte", issuing_entity=partner), partner
 

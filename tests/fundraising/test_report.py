@@ -13,10 +13,11 @@ from django.utils import translation
 from openpyxl import load_workbook
 
 from campaigns.reports import campaign_progress
-from crm.models import Donation, IssuingEntity, Network
+from crm.models import Donation, Network
 from fundraising.documents import render_report_pdf
 from fundraising.figures import income_lines
 from fundraising.models import Expense, FundraisingReport
+from tests.entities import partner_entity
 from tests.pdfs import pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -139,17 +140,7 @@ def test_the_pdf_speaks_the_readers_language(report, language, words):
 def test_the_report_names_the_entity_that_received_the_campaigns_gifts(report):
     # Given a campaign whose gifts go to a partner of the network, not to the lead entity
     network = report.network
-    partner = IssuingEntity.objects.create(
-        network=network,
-        legal_name="Cooperativa sociale Il Ponte",
-        codice_fiscale="01234560157",
-        entity_kind=Network.EntityKind.SOCIAL_ENTERPRISE,
-        street_address="Via Manzoni 3",
-        postal_code="23900",
-        city="Lecco",
-        signer_name="Luca Bianchi",
-        receipt_series="CP",
-    )
+    partner = partner_entity(network)
     campaign = report.campaign
     campaign.issuing_entity = partner
     campaign.save(update_fields=["issuing_entity"])

@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import translation
 from wagtail.users.models import UserProfile
 
-from crm.models import IssuingEntity, Network
 from crm.money import fiscal_today
 from permille.models import PerMilleExpense, PerMilleGrant, PerMillePage
+from tests.entities import partner_entity
 from tests.pdfs import pdf_text
 
 from .conftest import A_NOTE
@@ -270,17 +270,7 @@ def test_each_entity_of_a_network_records_its_own_year_and_its_rendiconto_names_
 ):
     client.force_login(users["tesoreria-oltre-il-ponte"])
     network, other = demo["oltre-il-ponte"], demo["valle-serena"]
-    partner = IssuingEntity.objects.create(
-        network=network,
-        legal_name="Cooperativa sociale Il Ponte",
-        codice_fiscale="01234560157",
-        entity_kind=Network.EntityKind.SOCIAL_ENTERPRISE,
-        street_address="Via Manzoni 3",
-        postal_code="23900",
-        city="Lecco",
-        signer_name="Luca Bianchi",
-        receipt_series="CP",
-    )
+    partner = partner_entity(network)
     year = {"reference_year": "2023", "amount_cents": "1.000", "received_on": "2025-10-15"}
     # Given the lead entity's 2023 (no entity named: the lead's)
     assert client.post(reverse("permille_add"), {"network": network.pk, **year}).status_code == 302
