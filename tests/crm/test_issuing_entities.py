@@ -493,3 +493,44 @@ def test_a_statement_run_covers_the_entity_the_network_treasurer_chooses(
     # (Wagtail answers a refused action with a redirect to the dashboard)
     assert client.post(url, {"send_email": "on"}).status_code in (302, 403)
     assert StatementRun.objects.count() == 2
+
+
+def test_the_command_covers_one_entity_when_asked(two_entities, network_factory):
+    # given a network with two entities, each with gifts of the year, statements for everyone
+    from django.core.management import CommandError, call_command
+    from django.utils import translation
+
+    from crm.models import Receipt
+
+    network, lead, partner = (two_entities[k] for k in ("network", "lead", "partner"))
+    Network.objects.filter(pk=network.pk).update(annual_statement_for_all=True)
+    quiet = {"stdout": io.StringIO(), "stderr": io.StringIO(), "verbosity": 0}
+    # when the command runs for the partner only (named by its codice fiscale)
+    call_command("issue_annual_statements", str(Y), "--entity", partner.codice_fiscale, **quiet)
+    # then only the partner's statement is issued, in its series
+    statements = Receipt.objects.filter(kind=Receipt.Kind.ANNUAL)
+    assert [(r.entity, r.number) for r in statements] == [(partner, f"CP-{Y}/00001")]
+    # and the lead's, named by its id (with its network), follows on a second run
+    call_command(
+        "issue_annual_statements", str(Y), "--network", network.slug, "--entity", lead.pk, **quiet
+    )
+    assert sorted(statements.values_list("number", flat=True)) == [
+        f"CP-{Y}/00001",
+        f"RE-{Y}/00001",
+    ]
+    # and an unknown entity, or one of another network, is refused with a translated message
+    other = network_factory("rete-altra").lead_entity
+    with translation.override("it"):
+        with pytest.raises(CommandError, match="Nessun ente"):
+            call_command("issue_annual_statements", str(Y), "--entity", "99999", **quiet)
+        with pytest.raises(CommandError, match="di un'altra rete"):
+            call_command(
+                "issue_annual_statements",
+                str(Y),
+                "--network",
+                network.slug,
+                "--entity",
+                str(other.pk),
+                **quiet,
+            )
+    assert statements.all().count() == 2
