@@ -241,7 +241,8 @@ class Command(BaseCommand):
             if "partner_entity" in spec:
                 entity = self._partner_entity(network, spec["partner_entity"])
                 self._campaign(page, network, spec, spec["partner_campaign"], entity)
-                entity_treasurer = self._user(f"tesoreria-{slug}-partner", f"demo-{slug}-ptes")
+                # Not "tesoreria-…": that prefix names the networks' treasurers.
+                entity_treasurer = self._user("ponte-dei-colori-tesoreria", f"demo-{slug}-ptes")
                 entity_treasurer.groups.add(entity.treasurers_group)
                 people.append(
                     (entity_treasurer.username, f"demo-{slug}-ptes", "treasurer", entity.legal_name)
