@@ -45,11 +45,13 @@ def _uncovered_gifts(year, network=None, entity=None):
     return gifts.filter(network=network) if network is not None else gifts
 
 
-def statements(year, network=None):
-    """The issued yearly statements of `year` (of one network if given)."""
+def statements(year, network=None, entity=None):
+    """The issued yearly statements of `year` (of one network, of one entity of it, if given)."""
     receipts = Receipt.objects.filter(
         year=year, kind=Receipt.Kind.ANNUAL, status=Receipt.Status.ISSUED
     )
+    if entity is not None:
+        receipts = receipts.of_entity(entity)
     return receipts.filter(network=network) if network is not None else receipts
 
 
@@ -143,10 +145,10 @@ def _start_worker():
         conn.needs_rollback = False
 
 
-def render_statements(year, network=None, progress=None, *, workers=1):
-    """Pass 2: render and store the PDFs of the year's statements that have none, in
-    `workers` processes (1: in this process). Returns the ids that failed."""
-    pending = statements(year, network).filter(pdf_sha256="")
+def render_statements(year, network=None, progress=None, *, workers=1, entity=None):
+    """Pass 2: render and store the PDFs of the year's statements that have none (of `entity`
+    only, if given), in `workers` processes (1: in this process). Returns the ids that failed."""
+    pending = statements(year, network, entity).filter(pdf_sha256="")
     total = pending.count()
     failed, done = [], 0
     pool = None
@@ -176,10 +178,11 @@ def render_statements(year, network=None, progress=None, *, workers=1):
     return failed
 
 
-def email_statements(year, network=None, receipts=None):
-    """Pass 3: queue the thank-you email of every statement of the year (or of `receipts`, a
-    run's) never emailed (donors with an address). Returns how many were queued."""
-    base = statements(year, network) if receipts is None else receipts
+def email_statements(year, network=None, receipts=None, entity=None):
+    """Pass 3: queue the thank-you email of every statement of the year (of `entity` only, if
+    given; or of `receipts`, a run's) never emailed (donors with an address). Returns how many
+    were queued."""
+    base = statements(year, network, entity) if receipts is None else receipts
     pending = base.filter(emails__isnull=True).exclude(donor__email="")
     queued = 0
     for page in _id_pages(pending):

@@ -281,8 +281,11 @@ for _entity_model in (Donation, Receipt):
     register_network_policy(_entity_model, NetworkPermissionPolicy(_entity_model, entities=True))
 # The network's treasurers manage its issuing entities (an entity's own treasurers do not).
 register_network_policy(IssuingEntity)
-# Goods given are gifts: the donations' permissions decide (no new permission to provision).
-register_network_policy(InKindGift, NetworkPermissionPolicy(InKindGift, auth_model=Donation))
+# Goods given are gifts: the donations' permissions decide (no new permission to provision),
+# and an entity's own treasurers read the goods their entity received (view_donation only).
+register_network_policy(
+    InKindGift, NetworkPermissionPolicy(InKindGift, auth_model=Donation, entities=True)
+)
 # A statement run is a batch of receipts of one entity: the receipts' permissions decide, and
 # an entity's own treasurers reach their entity's runs.
 register_network_policy(

@@ -13,6 +13,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
+from django_filters import DateFromToRangeFilter
+from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.tables import Column
 
 from crm import receipts
@@ -20,15 +22,17 @@ from crm.in_kind import record_in_kind_gift
 from crm.models import Donor, InKindDocument, InKindGift, IssuingEntity, Receipt
 from crm.money import fiscal_today, format_amount, parse_amount
 from crm.receipt_files import ReceiptError
-from crm.tenancy import network_view, reached
+from crm.tenancy import network_view, policy_for, reached
 
 from .common import (
     ActionsInspectView,
+    ScopedIndexView,
     ScopedModelViewSet,
     campaigns_for,
     donor_chooser_viewset,
     donor_column,
 )
+from .entity_lists import EntityColumnMixin, EntityFilterMixin, entity_filter
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -176,15 +180,21 @@ class InKindInspectView(ActionsInspectView):
         return format_amount(self.object.value_cents)
 
     def get_actions(self):
-        pk = self.object.pk
-        actions = [(_("Donor"), reverse("crm_donor:inspect", args=[self.object.donor_id]), "get")]
+        # An entity's own treasurers read the goods (documents, receipt): no donor's page to
+        # open (the donors are the network's), no receipt to issue.
+        pk, user = self.object.pk, self.request.user
+        actions = []
+        if policy_for(Donor).user_has_permission(user, "view"):
+            donor_url = reverse("crm_donor:inspect", args=[self.object.donor_id])
+            actions.append((_("Donor"), donor_url, "get"))
         for doc in self.object.documents.all():
             label = _("Document: %(name)s") % {"name": doc.name}
             actions.append((label, document_url(doc), "get"))
         issued = self.object.receipts.filter(status=Receipt.Status.ISSUED).first()
         if issued is None:
-            url = reverse("crm_inkindgift:receipt", args=[pk])
-            actions.append((_("Issue receipt"), url, "post"))
+            if policy_for(InKindGift).user_has_permission(user, "add"):
+                url = reverse("crm_inkindgift:receipt", args=[pk])
+                actions.append((_("Issue receipt"), url, "post"))
         else:
             url = reverse("crm_receipt:inspect", args=[issued.pk])
             actions.append((_("Receipt %(number)s") % {"number": issued.number}, url, "get"))
@@ -195,12 +205,27 @@ def _value(gift):
     return format_amount(gift.value_cents)
 
 
+class InKindIndexView(EntityColumnMixin, ScopedIndexView):
+    pass
+
+
+class InKindFilterSet(EntityFilterMixin, WagtailFilterSet):
+    received_on = DateFromToRangeFilter(label=_("Received on"), widget=DateRangePickerWidget)
+    entity = entity_filter()
+
+    class Meta:
+        model = InKindGift
+        fields = ["valuation", "received_on"]
+
+
 class InKindGiftViewSet(ScopedModelViewSet):
     model = InKindGift
     icon = "pick"
     menu_label = _("Gifts in kind")
     empty_message = _("No gifts in kind yet.")
+    index_view_class = InKindIndexView
     inspect_view_class = InKindInspectView
+    filterset_class = InKindFilterSet
     list_display = [
         "received_on",
         donor_column(),
@@ -209,7 +234,6 @@ class InKindGiftViewSet(ScopedModelViewSet):
         "valuation",
         "campaign",
     ]
-    list_filter = ["valuation", "received_on"]
     list_export = [
         "received_on",
         "donor",
@@ -219,6 +243,7 @@ class InKindGiftViewSet(ScopedModelViewSet):
         "valuation_note",
         "appraisal_date",
         "campaign",
+        "entity",
     ]
     export_filename = "donazioni-in-natura"
     search_fields = ["description"]

@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from ..money import format_amount
 from ..storage import in_kind_document_name, private_storage
 from .donors import Donor
-from .entities import IssuingEntity, receiving_entity
-from .network import Network, NetworkScopedQuerySet
+from .entities import EntityScopedQuerySet, IssuingEntity, receiving_entity
+from .network import Network
 
 # Above this value (EUR 30,000) the normal value of goods needs a sworn appraisal (perizia
 # giurata) dated no more than 90 days before the transfer (DM 28/11/2019, art. 3 c.4).
@@ -94,7 +94,8 @@ class InKindGift(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
-    objects = NetworkScopedQuerySet.as_manager()
+    # Goods belong to the entity that received them: its own treasurers reach them too.
+    objects = EntityScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-received_on", "-id"]

@@ -421,3 +421,43 @@ def test_a_plan_keeps_its_account_when_its_entity_connects_its_own(deliver, two_
     assert renewed.entity == IssuingEntity.objects.get(pk=partner.pk)
     assert not Donation.objects.filter(stripe_invoice_id="in_moves_3").exists()
     assert lead_page.network.pk == plan.network_id
+
+
+def test_the_demos_partner_campaign_is_received_charged_and_receipted_by_the_partner(
+    client, demo, stripe_standin, stripe_events, settings
+):
+    # given the demo's partner entity, on its own Stripe account, and its campaign
+    settings.GIVING_RATE_LIMITS = {"ip": (100, 3600), "email": (100, 3600)}
+    network = demo["valle-serena"]
+    partner = IssuingEntity.objects.get(network=network, is_lead=False)
+    page = CampaignPage.objects.get(issuing_entity=partner)
+    assert partner.has_own_stripe_account
+    # then its page tells the donor who receives the gift: the partner, paid on its own account
+    html = client.get(page.url).content.decode()
+    assert "APS Il Ponte dei Colori" in html and partner.codice_fiscale in html
+    assert 'data-testid="collected-by"' not in html
+    # when a donor gives to it and pays on Checkout
+    _give_and_pay(
+        client,
+        page,
+        email="luca@example.org",
+        amount="3000",
+        wants_receipt="on",
+        codice_fiscale="RSSMRA80A01H501U",
+        street_address="Via Roma 1",
+        postal_code="24021",
+        city="Albino",
+    )
+    _deliver_all(stripe_standin, stripe_events)
+    gift = Donation.objects.get(donor_details__email="luca@example.org")
+    # then the gift was charged on the partner's account, is the partner's, and its receipt is
+    # in the partner's series
+    assert _sessions(partner.stripe_account_id) == {gift.stripe_checkout_session_id}
+    assert (gift.status, gift.entity, gift.stripe_account_id) == (
+        "succeeded",
+        partner,
+        partner.stripe_account_id,
+    )
+    receipt = gift.receipts.get()
+    assert receipt.number == f"PC-{gift.received_on.year}/00001"
+    assert receipt.entity_snapshot["legal_name"] == "APS Il Ponte dei Colori"

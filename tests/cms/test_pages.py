@@ -82,10 +82,12 @@ def test_seed_is_idempotent(demo):
     from django.core.management import call_command
 
     from campaigns.models import CampaignPage
+    from crm.models import IssuingEntity
 
     call_command("seed_demo", stdout=io.StringIO())
     assert NetworkPage.objects.count() == 2
-    assert CampaignPage.objects.count() == 2
+    assert CampaignPage.objects.count() == 3
+    assert IssuingEntity.objects.count() == 3
 
 
 def test_the_promote_tab_speaks_italian(client_as, demo):

@@ -484,3 +484,139 @@ def test_a_statement_run_covers_the_entity_the_network_treasurer_chooses(
     # (Wagtail answers a refused action with a redirect to the dashboard)
     assert client.post(url, {"send_email": "on"}).status_code in (302, 403)
     assert StatementRun.objects.count() == 2
+
+
+def test_the_command_covers_one_entity_when_asked(two_entities, network_factory):
+    # given a network with two entities, each with gifts of the year, statements for everyone
+    from django.core.management import CommandError, call_command
+    from django.utils import translation
+
+    from crm.models import Receipt
+
+    network, lead, partner = (two_entities[k] for k in ("network", "lead", "partner"))
+    Network.objects.filter(pk=network.pk).update(annual_statement_for_all=True)
+    quiet = {"stdout": io.StringIO(), "stderr": io.StringIO(), "verbosity": 0}
+    # when the command runs for the partner only (named by its codice fiscale)
+    call_command("issue_annual_statements", str(Y), "--entity", partner.codice_fiscale, **quiet)
+    # then only the partner's statement is issued, in its series
+    statements = Receipt.objects.filter(kind=Receipt.Kind.ANNUAL)
+    assert [(r.entity, r.number) for r in statements] == [(partner, f"CP-{Y}/00001")]
+    # and the lead's, named by its id (with its network), follows on a second run
+    call_command(
+        "issue_annual_statements", str(Y), "--network", network.slug, "--entity", lead.pk, **quiet
+    )
+    assert sorted(statements.values_list("number", flat=True)) == [
+        f"CP-{Y}/00001",
+        f"RE-{Y}/00001",
+    ]
+    # and an unknown entity, or one of another network, is refused with a translated message
+    other = network_factory("rete-altra").lead_entity
+    with translation.override("it"):
+        with pytest.raises(CommandError, match="Nessun ente"):
+            call_command("issue_annual_statements", str(Y), "--entity", "99999", **quiet)
+        with pytest.raises(CommandError, match="di un'altra rete"):
+            call_command(
+                "issue_annual_statements",
+                str(Y),
+                "--network",
+                network.slug,
+                "--entity",
+                str(other.pk),
+                **quiet,
+            )
+    assert statements.all().count() == 2
+
+
+def test_an_entity_treasurer_reads_its_own_gifts_in_kind_only(client, two_entities):
+    # given goods received by each entity, each with a document and a receipt
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from crm.in_kind import record_in_kind_gift
+    from crm.models import InKindGift
+
+    network, lead, partner = (two_entities[k] for k in ("network", "lead", "partner"))
+
+    def goods(entity, what, cents):
+        return record_in_kind_gift(
+            network=network,
+            donor=two_entities["gifts"]["partner" if entity == partner else "lead"][0].donor,
+            description=what,
+            value_cents=cents,
+            valuation=InKindGift.Valuation.NORMAL_VALUE,
+            received_on=datetime.date(Y, 6, 1),
+            entity=entity,
+            documents=[SimpleUploadedFile(f"{cents}.pdf", b"%PDF-1.4 declaration")],
+            wants_receipt=True,
+        )
+
+    lead_goods = goods(lead, "Pallet di riso per la mensa", 31000)
+    partner_goods = goods(partner, "Tre computer portatili", 45000)
+    # when the partner's treasurer opens the gifts in kind
+    client.force_login(two_entities["partner_treasurer"])
+    response = client.get(reverse("crm_inkindgift:index"))
+    # then their entity's goods are listed and the lead's are not
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Tre computer portatili" in page and "Pallet di riso" not in page
+    # and the export holds theirs only
+    export = client.get(reverse("crm_inkindgift:index") + "?export=csv")
+    body = b"".join(export.streaming_content) if export.streaming else export.content
+    assert "Tre computer portatili" in body.decode() and "Pallet di riso" not in body.decode()
+    # and their own gift's page and document open, read-only (no receipt to issue, no add)
+    inspect = client.get(reverse("crm_inkindgift:inspect", args=[partner_goods.pk]))
+    assert inspect.status_code == 200
+    assert reverse("crm_inkindgift:add") not in page
+    document = client.get(reverse("crm_inkindgift:document", args=[partner_goods.pk]))
+    assert document.status_code == 200
+    receipt = partner_goods.receipts.get()
+    assert receipt.number in inspect.content.decode()
+    # and every address of the lead's goods is a 404
+    for name in ("inspect", "document"):
+        url = reverse(f"crm_inkindgift:{name}", args=[lead_goods.pk])
+        assert client.get(url).status_code == 404, name
+    # and recording or receipting goods is refused
+    # (Wagtail answers a refused action with a redirect to the dashboard)
+    assert client.get(reverse("crm_inkindgift:add")).status_code in (302, 403)
+    response = client.post(reverse("crm_inkindgift:receipt", args=[partner_goods.pk]))
+    assert response.status_code in (302, 403)
+    assert partner_goods.receipts.count() == 1
+
+
+def test_the_in_kind_list_shows_and_filters_the_entity_when_the_network_has_several(
+    client, two_entities, network_factory
+):
+    from crm.in_kind import record_in_kind_gift
+    from crm.models import InKindGift
+
+    network, lead, partner = (two_entities[k] for k in ("network", "lead", "partner"))
+    made = {}
+    for entity in (lead, partner):
+        made[entity.pk] = record_in_kind_gift(
+            network=network,
+            donor=two_entities["gifts"]["lead"][0].donor,
+            description=f"Beni per {entity.legal_name}",
+            value_cents=10000,
+            valuation=InKindGift.Valuation.NORMAL_VALUE,
+            received_on=datetime.date(Y, 6, 1),
+            entity=entity,
+        )
+    # given goods recorded before entities existed (the lead's)
+    old = made[lead.pk]
+    InKindGift.objects.filter(pk=old.pk).update(entity=None)
+    client.force_login(two_entities["network_treasurer"])
+    # when the network's treasurer opens the gifts in kind
+    page = client.get(reverse("crm_inkindgift:index")).content.decode()
+    # then each row names its entity and the list filters by entity
+    assert "Cooperativa sociale Il Ponte" in page.replace("Beni per Cooperativa", "")
+    assert lead.legal_name in page.replace(f"Beni per {lead.legal_name}", "")
+    assert 'name="entity"' in page
+    rows = client.get(reverse("crm_inkindgift:index"), {"entity": lead.pk}).context["object_list"]
+    assert [g.pk for g in rows] == [old.pk]
+    rows = client.get(reverse("crm_inkindgift:index"), {"entity": partner.pk})
+    assert [g.pk for g in rows.context["object_list"]] == [made[partner.pk].pk]
+    # and a network with one entity sees neither the column nor the filter
+    lone = network_factory("rete-sola", receipt_series="RS")
+    lone_treasurer = get_user_model().objects.create_user("tesoriere-solo", password="x")
+    lone_treasurer.groups.add(lone.treasurers_group)
+    client.force_login(lone_treasurer)
+    assert 'name="entity"' not in client.get(reverse("crm_inkindgift:index")).content.decode()

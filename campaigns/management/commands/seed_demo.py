@@ -1,5 +1,7 @@
 """Seed a realistic demo: two networks with their issuing entities, partners, story pages,
-campaigns, and one communicator and one treasurer each, plus a superuser.
+campaigns, and one communicator and one treasurer each, plus a superuser. Valle Serena also
+has a partner entity (issue 26) with its own Stripe Connect account (on the stand-in, objects
+are made for any `acct_` id) and treasurer, and a campaign whose gifts it receives.
 
 Safe to run again: everything is looked up by a stable key before being created.
 """
@@ -21,7 +23,7 @@ from wagtail.models import Collection, Locale, Page, Site
 
 from campaigns.models import CampaignPage
 from cms.models import HomePage, NetworkPage, NewsIndexPage, NewsPage, StandardPage
-from crm.models import Network, Partner
+from crm.models import IssuingEntity, Network, Partner
 
 NETWORKS = [
     {
@@ -87,6 +89,28 @@ NETWORKS = [
             "Un mezzo attrezzato per accompagnare anziani e persone con disabilità.",
         ),
         "suggested_amounts": "15 30 60 120",
+        # A partner that receives the gifts of a campaign of its own: its receipts are in its
+        # series, its card payments on its Stripe account.
+        "partner_entity": {
+            "legal_name": "APS Il Ponte dei Colori",
+            "codice_fiscale": "02741930164",
+            "entity_kind": Network.EntityKind.APS,
+            "tax_regime": Network.TaxRegime.DETRACTION_30,
+            "street_address": "Via Manzoni 8",
+            "postal_code": "24021",
+            "city": "Albino",
+            "province": "BG",
+            "email": "laboratori@pontedeicolori.example.org",
+            "signer_name": "Elena Carrara",
+            "signer_role": "Presidente",
+            "receipt_series": "PC",
+            "stripe_account_id": "acct_1DemoPonteColori",
+        },
+        "partner_campaign": (
+            "Laboratori per le famiglie",
+            600_000,
+            "Un anno di laboratori del sabato per genitori e bambini, in biblioteca ad Albino.",
+        ),
     },
 ]
 
@@ -214,6 +238,15 @@ class Command(BaseCommand):
             self._campaign(page, network, spec)
             self._news(page)
             slug = spec["slug"]
+            if "partner_entity" in spec:
+                entity = self._partner_entity(network, spec["partner_entity"])
+                self._campaign(page, network, spec, spec["partner_campaign"], entity)
+                # Not "tesoreria-…": that prefix names the networks' treasurers.
+                entity_treasurer = self._user("ponte-dei-colori-tesoreria", f"demo-{slug}-ptes")
+                entity_treasurer.groups.add(entity.treasurers_group)
+                people.append(
+                    (entity_treasurer.username, f"demo-{slug}-ptes", "treasurer", entity.legal_name)
+                )
             communicator = self._user(f"comunicazione-{slug}", f"demo-{slug}-com")
             communicator.groups.add(network.communicators_group)
             treasurer = self._user(f"tesoreria-{slug}", f"demo-{slug}-tes")
@@ -273,8 +306,18 @@ class Command(BaseCommand):
             )
         )
 
-    def _campaign(self, network_page, network, spec):
-        title, goal_cents, intro = spec["campaign"]
+    def _partner_entity(self, network, fields):
+        entity = IssuingEntity.objects.filter(
+            network=network, receipt_series=fields["receipt_series"]
+        ).first()
+        if entity is None:
+            entity = IssuingEntity(network=network, **fields)
+            entity.full_clean()
+            entity.save()
+        return entity
+
+    def _campaign(self, network_page, network, spec, campaign=None, entity=None):
+        title, goal_cents, intro = campaign or spec["campaign"]
         if CampaignPage.objects.child_of(network_page).filter(title=title).exists():
             return
         today = timezone.localdate()
@@ -294,6 +337,7 @@ class Command(BaseCommand):
                     )
                 ],
                 thank_you_text="<p>Grazie! Il tuo dono fa la differenza.</p>",
+                issuing_entity=entity,
                 suggested_amounts=spec.get("suggested_amounts", "10 25 50 100"),
                 monthly_offered=True,
                 donor_wall=True,

@@ -1,5 +1,5 @@
-"""`manage.py issue_annual_statements YEAR [--network SLUG] [--no-email] [--workers N]
-[--all-donors]`
+"""`manage.py issue_annual_statements YEAR [--network SLUG] [--entity ID|CF] [--no-email]
+[--workers N] [--all-donors]`
 
 One `annual` receipt per donor for the gifts of YEAR not already receipted, then the PDFs, then
 the emails (crm.annual_statements). Resumable: after a crash, run it again; covered gifts are
@@ -9,15 +9,22 @@ Who gets one follows the admin screen's rules (crm.statement_runs.preview: no co
 no address, only cash, or no request where the network sends statements on request only, are
 left out and counted); `--all-donors` issues to every donor with uncovered gifts. Before the
 year is over it says so on stderr.
+
+By default every entity of every network (or of `--network`) issues its statements, one per
+donor and entity; `--entity` (an issuing entity's id or codice fiscale) covers that entity
+only, as a statement run from the admin does (issue 26).
 """
 
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from crm.annual_statements import email_statements, issue_statements, render_statements
-from crm.models import Network
+from crm.models import IssuingEntity, Network
 from crm.statement_runs import preview, year_is_over
+from crm.validators import normalise_code
 
 
 class Command(BaseCommand):
@@ -26,6 +33,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("year", type=int)
         parser.add_argument("--network", help="Only this network (slug).")
+        parser.add_argument(
+            "--entity",
+            help="Only this issuing entity (its id or codice fiscale); default: every entity.",
+        )
         parser.add_argument(
             "--no-email", action="store_true", help="Issue without emailing the statements."
         )
@@ -42,12 +53,15 @@ class Command(BaseCommand):
             "renders them).",
         )
 
-    def handle(self, year, network=None, no_email=False, workers=0, **options):
+    def handle(self, year, network=None, entity=None, no_email=False, workers=0, **options):
         scope = None
         if network:
             scope = Network.objects.filter(slug=network).first()
             if scope is None:
                 raise CommandError(f"No network with slug {network!r}")
+        chosen = self._entity(str(entity), scope) if entity is not None else None
+        if chosen is not None:
+            scope = chosen.network
         if workers < 0:
             raise CommandError("--workers must be 0 or more")
         show = options["verbosity"] > 0
@@ -61,7 +75,7 @@ class Command(BaseCommand):
             networks = [scope] if scope else Network.objects.all()
             only, left_out = set(), 0
             for each in networks:
-                rows = preview(each, year)
+                rows = preview(each, year, chosen)
                 only |= rows.eligible_ids
                 left_out += len(rows.left_out)
             if left_out:
@@ -75,13 +89,14 @@ class Command(BaseCommand):
             self._bar("issue") if show else None,
             enqueue_render=workers == 0,
             only=only,
+            entity=chosen,
         )
         failed = []
         if workers:
             failed = render_statements(
-                year, scope, self._bar("PDF") if show else None, workers=workers
+                year, scope, self._bar("PDF") if show else None, workers=workers, entity=chosen
             )
-        queued = 0 if no_email else email_statements(year, scope)
+        queued = 0 if no_email else email_statements(year, scope, entity=chosen)
         self.stdout.write(self.style.SUCCESS(f"{issued} statements issued for {year}."))
         if queued:
             self.stdout.write(f"{queued} emails queued.")
@@ -90,6 +105,33 @@ class Command(BaseCommand):
                 f"{len(failed)} PDFs failed to render (see the receipts' PDF error); "
                 "run the command again to retry them."
             )
+
+    def _entity(self, given, network):
+        """The issuing entity named by `given` (an id or a codice fiscale), of `network` if
+        given; CommandError (a non-zero exit) for none, several or another network's."""
+        code = normalise_code(given)
+        match = Q(codice_fiscale=code)
+        if given.isdigit() and len(given) < 11:  # a codice fiscale has 11 or 16 characters
+            match |= Q(pk=int(given))
+        found = list(IssuingEntity.objects.filter(match).select_related("network"))
+        if network is not None:
+            if found and not any(e.network_id == network.pk for e in found):
+                raise CommandError(
+                    _("The entity %(entity)s is of another network, not of %(network)s.")
+                    % {"entity": given, "network": network.slug}
+                )
+            found = [e for e in found if e.network_id == network.pk]
+        if not found:
+            raise CommandError(_("No issuing entity %(entity)s.") % {"entity": given})
+        if len(found) > 1:
+            raise CommandError(
+                _(
+                    "More than one issuing entity has codice fiscale %(entity)s: give its id "
+                    "or --network."
+                )
+                % {"entity": given}
+            )
+        return found[0]
 
     def _bar(self, label, width=40):
         def show(done, total):
