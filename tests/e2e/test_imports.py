@@ -46,8 +46,8 @@ def test_treasurer_imports_applies_is_refused_again_and_receipts_in_bulk(
         # when the treasurer uploads the bank's CSV (no "write at once": map and preview first)
         page.goto(base + "/admin/crm/donations/import/")
         page.set_input_files("#id_file", str(path))
-        page.locator("form[enctype='multipart/form-data'] button[type=submit]").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():  # the upload's answer, not the form still showing
+            page.locator("form[enctype='multipart/form-data'] button[type=submit]").click()
         batch = ImportBatch.objects.get()
         assert not Donation.objects.filter(reference__startswith="CRO E2E").exists()
 
