@@ -19,17 +19,14 @@ from tests import template_db
 def pytest_configure(config):
     if not hasattr(config, "workerinput"):  # the controller, or a run without xdist
         template_db.new_run()
+    from tests import fast_flush
+
+    fast_flush.install()  # the emptying after each transactional test (tests/fast_flush.py)
 
 
 def pytest_unconfigure(config):
     if not hasattr(config, "workerinput"):
-        from django.db import connection
-        from pytest_django.plugin import blocking_manager_key
-
-        blocker = config.stash.get(blocking_manager_key, None)
-        if blocker is not None:  # pytest-django's; it blocks the database outside fixtures
-            with blocker.unblock():
-                template_db.drop_template(connection)
+        template_db.forget_run()
 
 
 @pytest.fixture(scope="session")
@@ -66,9 +63,10 @@ def django_db_setup(
         assert set(aliases) <= {"default"}, "the template covers the default database only"
         connection = connections["default"]
         with django_db_blocker.unblock():
-            old_names = [
-                (connection, template_db.setup_worker_database(connection, verbosity), True)
-            ]
+            old_name = template_db.setup_worker_database(
+                connection, verbosity, fresh=django_db_createdb
+            )
+            old_names = [(connection, old_name, True)]
             if "default" in serialized_aliases:
                 connection._test_serialized_contents = connection.creation.serialize_db_to_string()
     yield

@@ -1,22 +1,28 @@
-"""The test database migrated once per run, then copied for each xdist worker.
+"""The test database migrated once, then copied for each xdist worker.
 
-Every migration of every app (Wagtail's included) takes tens of seconds on a loaded 2-core
-machine, and pytest-django runs them in each worker. Under xdist the first worker that needs the
-database migrates a template database while holding a file lock; each worker (that one too) then
-gets its own copy: `CREATE DATABASE … TEMPLATE` on PostgreSQL, SQLite's backup API on SQLite
+Every migration of every app (Wagtail's included, 322 in all) takes 90 s on a loaded 2-core
+machine, and pytest-django runs them in each worker of each run. Here the first worker that needs
+the database migrates a template database while holding a file lock; each worker (that one too)
+then gets its own copy: `CREATE DATABASE … TEMPLATE` on PostgreSQL, SQLite's backup API on SQLite
 (the database is in WAL mode: a plain file copy could miss pages). The copies hold exactly what
-the migrations made, as before; only who runs them changes. The run's controller drops the
-template at the end (`drop_template`).
+the migrations made, as before; only who runs them changes.
+
+The template is kept between runs, named by a digest of every migration file of every installed
+app (and the database cache tables `create_test_db` adds): a run after a change to any migration
+makes a new one and removes the old. Once per run the first worker sends `post_migrate` to the
+template again, so permissions that code alone declares (Wagtail snippets) are as a fresh
+migrate would make them. `pytest --create-db` makes the template again.
 
 One run is told from another by RUN_VARIABLE, set by the controller before the workers start
-(they inherit it), so two runs on one machine (SQLite templates live in the temporary folder)
-never share a template."""
+(they inherit it); the lock is per template, so runs on one machine never make one at once."""
 
 import fcntl
+import hashlib
 import os
 import sqlite3
 import tempfile
 import uuid
+from importlib import import_module
 from pathlib import Path
 
 RUN_VARIABLE = "TRAMA_TEST_RUN"
@@ -27,45 +33,109 @@ def new_run():
 
 
 def run_files():
-    """The lock, and the file naming the template once it is migrated (None outside xdist)."""
+    """This run's file saying the template is ready for it (None outside xdist)."""
     run = os.environ.get(RUN_VARIABLE)
     if not run or not os.environ.get("PYTEST_XDIST_WORKER"):
         return None
-    base = Path(tempfile.gettempdir()) / f"trama-test-template-{run}"
-    return base.with_suffix(".lock"), base.with_suffix(".made")
+    return Path(tempfile.gettempdir()) / f"trama-test-run-{run}.ready"
 
 
-def template_name(connection):
-    run = os.environ[RUN_VARIABLE]
-    if connection.vendor == "sqlite":
-        return os.path.join(tempfile.gettempdir(), f"trama-test-template-{run}.sqlite3")
-    # One PostgreSQL database per DATABASE_URL (as the workers' own test_<name>_gwN).
-    return f"test_{connection.settings_dict['NAME']}_template"[:63]
+def migrations_digest(connection):
+    """What the template is made of: every migration file, and the cache tables."""
+    from django.apps import apps
+    from django.conf import settings
 
-
-def setup_worker_database(connection, verbosity):
-    """Give this worker its copy of the template, migrating the template first if no worker
-    has yet. Returns the name of the database to restore at teardown."""
-    lock_path, made_path = run_files()
-    worker_name = connection.creation._get_test_db_name()
-    with open(lock_path, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # the other workers wait here while one migrates
+    digest = hashlib.sha256(connection.vendor.encode())
+    for app in sorted(apps.get_app_configs(), key=lambda app: app.label):
         try:
-            if not made_path.exists():
-                make_template(connection, verbosity)
-                made_path.write_text(f"{connection.vendor}\n{template_name(connection)}\n")
-            return copy_template(connection, worker_name)
+            module = import_module(f"{app.name}.migrations")
+        except ImportError:
+            continue
+        for path in sorted(Path(next(iter(module.__path__))).glob("*.py")):
+            digest.update(f"{app.label}/{path.name}\n".encode())
+            digest.update(path.read_bytes())
+    tables = sorted(
+        cache["LOCATION"]
+        for cache in settings.CACHES.values()
+        if cache["BACKEND"].endswith("DatabaseCache")
+    )
+    digest.update(repr(tables).encode())
+    return digest.hexdigest()[:12]
+
+
+def template_name(connection, digest):
+    if connection.vendor == "sqlite":
+        return os.path.join(tempfile.gettempdir(), f"trama-test-template-{digest}.sqlite3")
+    # One PostgreSQL template per DATABASE_URL (as the workers' own test_<name>_gwN).
+    return f"test_{connection.settings_dict['NAME'][:36]}_tpl_{digest}"
+
+
+def setup_worker_database(connection, verbosity, fresh=False):
+    """Give this worker its copy of the template, making the template first if there is none
+    (or `fresh`), and sending it post_migrate once per run. Returns the name of the database to
+    restore at teardown."""
+    ready = run_files()
+    digest = migrations_digest(connection)
+    template = template_name(connection, digest)
+    worker_name = connection.creation._get_test_db_name()
+    lock_path = Path(tempfile.gettempdir()) / f"trama-test-template-{digest}.lock"
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the other workers (and runs) wait while one migrates
+        try:
+            if not ready.exists():
+                if fresh or not template_exists(connection, template):
+                    make_template(connection, template, verbosity)
+                    drop_other_templates(connection, template)
+                else:
+                    refresh_template(connection, template)
+                ready.write_text(f"{connection.vendor}\n{template}\n")
+            return copy_template(connection, template, worker_name)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def make_template(connection, verbosity):
-    """Django's own test database creation (create, migrate, cache table), under the template's
-    name; its settings are put back afterwards."""
+def template_exists(connection, template):
+    if connection.vendor == "sqlite":
+        return Path(template).exists()
+    with connection.creation._nodb_cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template])
+        return cursor.fetchone() is not None
+
+
+def templates_like(connection, template):
+    """Every template of this kind on the machine (other digests included)."""
+    prefix = template.rsplit("_tpl_", 1)[0] + "_tpl_"
+    with connection.creation._nodb_cursor() as cursor:
+        cursor.execute("SELECT datname FROM pg_database WHERE starts_with(datname, %s)", [prefix])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def drop_other_templates(connection, template):
+    """Templates of earlier migrations are of no more use (one in use elsewhere is left)."""
+    if connection.vendor == "sqlite":
+        for path in Path(tempfile.gettempdir()).glob("trama-test-template-*.sqlite3"):
+            if str(path) != template:
+                path.unlink(missing_ok=True)
+        return
+    quote = connection.ops.quote_name
+    for name in templates_like(connection, template):
+        if name != template:
+            try:
+                with connection.creation._nodb_cursor() as cursor:
+                    cursor.execute(f"DROP DATABASE IF EXISTS {quote(name)}")
+            except Exception:  # noqa: BLE001 - another run's copy is being made from it
+                pass
+
+
+def make_template(connection, template, verbosity):
+    """Django's own test database creation (create, migrate, cache table) under a temporary
+    name, renamed to the template's once complete (a run killed midway leaves no half template);
+    the connection's settings are put back afterwards."""
+    building = f"{template}_new" if connection.vendor == "postgresql" else f"{template}.new"
     old_name = connection.settings_dict["NAME"]
     test = connection.settings_dict.setdefault("TEST", {})
     worker_test_name = test.get("NAME")
-    test["NAME"] = template_name(connection)
+    test["NAME"] = building
     try:
         connection.creation.create_test_db(verbosity=verbosity, autoclobber=True)
     finally:
@@ -75,23 +145,52 @@ def make_template(connection, verbosity):
         from django.conf import settings
 
         settings.DATABASES[connection.alias]["NAME"] = old_name
+    if connection.vendor == "sqlite":
+        backup_sqlite(building, f"{template}.tmp")
+        os.replace(f"{template}.tmp", template)
+        for suffix in ("", "-wal", "-shm"):
+            Path(building + suffix).unlink(missing_ok=True)
+    else:
+        quote = connection.ops.quote_name
+        with connection.creation._nodb_cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {quote(template)}")
+            cursor.execute(f"ALTER DATABASE {quote(building)} RENAME TO {quote(template)}")
 
 
-def copy_template(connection, worker_name):
+def refresh_template(connection, template):
+    """post_migrate on the kept template: what code declares beside the migrations."""
+    from django.conf import settings
+    from django.core.management.sql import emit_post_migrate_signal
+
+    old_name = connection.settings_dict["NAME"]
+    connection.close()
+    connection.settings_dict["NAME"] = template
+    try:
+        emit_post_migrate_signal(verbosity=0, interactive=False, db=connection.alias)
+    finally:
+        connection.close()
+        connection.settings_dict["NAME"] = old_name
+        settings.DATABASES[connection.alias]["NAME"] = old_name
+
+
+def backup_sqlite(source_path, target_path):
+    Path(target_path).unlink(missing_ok=True)
+    source, target = sqlite3.connect(source_path), sqlite3.connect(target_path)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+
+
+def copy_template(connection, template, worker_name):
     """Replace this worker's database with a copy of the template; point the connection at it."""
     from django.conf import settings
 
     old_name = connection.settings_dict["NAME"]
-    template = template_name(connection)
     connection.close()
     if connection.vendor == "sqlite":
-        Path(worker_name).unlink(missing_ok=True)
-        source, target = sqlite3.connect(template), sqlite3.connect(worker_name)
-        try:
-            source.backup(target)
-        finally:
-            source.close()
-            target.close()
+        backup_sqlite(template, worker_name)
     else:
         quote = connection.ops.quote_name
         with connection.creation._nodb_cursor() as cursor:
@@ -107,22 +206,7 @@ def copy_template(connection, worker_name):
     return old_name
 
 
-def drop_template(connection):
-    """In the controller, after the workers: remove the template this run made, if any."""
-    run = os.environ.get(RUN_VARIABLE)
-    if not run:
-        return
-    base = Path(tempfile.gettempdir()) / f"trama-test-template-{run}"
-    lock_path, made_path = base.with_suffix(".lock"), base.with_suffix(".made")
-    if made_path.exists():
-        vendor, name = made_path.read_text().split("\n")[:2]
-        if vendor == "sqlite":
-            for suffix in ("", "-wal", "-shm"):
-                Path(name + suffix).unlink(missing_ok=True)
-        else:
-            quote = connection.ops.quote_name
-            with connection.creation._nodb_cursor() as cursor:
-                cursor.execute(f"DROP DATABASE IF EXISTS {quote(name)}")
-            connection.close()
-        made_path.unlink()
-    lock_path.unlink(missing_ok=True)
+def forget_run():
+    """In the controller, after the workers: this run's file goes; the template stays."""
+    ready = Path(tempfile.gettempdir()) / f"trama-test-run-{os.environ.get(RUN_VARIABLE)}.ready"
+    ready.unlink(missing_ok=True)
