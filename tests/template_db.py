@@ -9,9 +9,9 @@ the migrations made, as before; only who runs them changes.
 
 The template is kept between runs, named by a digest of every migration file of every installed
 app (and the database cache tables `create_test_db` adds): a run after a change to any migration
-makes a new one and removes the old. Once per run the first worker sends `post_migrate` to the
-template again, so permissions that code alone declares (Wagtail snippets) are as a fresh
-migrate would make them. `pytest --create-db` makes the template again.
+makes a new one, and removes those unused for a day. Once per run the first worker sends
+`post_migrate` to the template again, so permissions that code alone declares (Wagtail
+snippets) are as a fresh migrate would make them. `pytest --create-db` makes the template again.
 
 One run is told from another by RUN_VARIABLE, set by the controller before the workers start
 (they inherit it); the lock is per template, so runs on one machine never make one at once."""
@@ -21,6 +21,7 @@ import hashlib
 import os
 import sqlite3
 import tempfile
+import time
 import uuid
 from importlib import import_module
 from pathlib import Path
@@ -78,9 +79,10 @@ def setup_worker_database(connection, verbosity, fresh=False):
     digest = migrations_digest(connection)
     template = template_name(connection, digest)
     worker_name = connection.creation._get_test_db_name()
-    lock_path = Path(tempfile.gettempdir()) / f"trama-test-template-{digest}.lock"
+    lock_path = lock_path_of(digest)
     with open(lock_path, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # the other workers (and runs) wait while one migrates
+        os.utime(lock_path)  # used now (see is_stale)
         try:
             if not ready.exists():
                 if fresh or not template_exists(connection, template):
@@ -110,20 +112,37 @@ def templates_like(connection, template):
         return [row[0] for row in cursor.fetchall()]
 
 
+STALE_AFTER = 24 * 3600  # seconds since a template was last used (its lock file touched)
+
+
+def lock_path_of(digest):
+    return Path(tempfile.gettempdir()) / f"trama-test-template-{digest}.lock"
+
+
+def is_stale(digest):
+    """Unused for a day, or never used here: another worktree's run may still be using a
+    template of other migrations, so a new template never removes a recent one."""
+    try:
+        return time.time() - lock_path_of(digest).stat().st_mtime > STALE_AFTER
+    except FileNotFoundError:
+        return True
+
+
 def drop_other_templates(connection, template):
-    """Templates of earlier migrations are of no more use (one in use elsewhere is left)."""
+    """Templates of earlier migrations, once stale, are of no more use."""
     if connection.vendor == "sqlite":
         for path in Path(tempfile.gettempdir()).glob("trama-test-template-*.sqlite3"):
-            if str(path) != template:
+            digest = path.name.removeprefix("trama-test-template-").removesuffix(".sqlite3")
+            if str(path) != template and is_stale(digest):
                 path.unlink(missing_ok=True)
         return
     quote = connection.ops.quote_name
     for name in templates_like(connection, template):
-        if name != template:
+        if name != template and is_stale(name.rsplit("_tpl_", 1)[1]):
             try:
                 with connection.creation._nodb_cursor() as cursor:
                     cursor.execute(f"DROP DATABASE IF EXISTS {quote(name)}")
-            except Exception:  # noqa: BLE001 - another run's copy is being made from it
+            except Exception:  # noqa: BLE001 - in use after all: left for a later run
                 pass
 
 
