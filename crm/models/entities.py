@@ -44,7 +44,8 @@ class IssuingEntityQuerySet(models.QuerySet):
     def with_account(self, account):
         """The entity whose Stripe account `account` is: a partner's own, or the lead entity of
         the network whose account it is. Empty for the platform ('') and for accounts we do not
-        know. One at most: `IssuingEntity.clean` and `Network.clean` keep each account to one."""
+        know. One at most: the constraint "one_entity_per_stripe_account" keeps an account to one
+        entity, `IssuingEntity.clean` and `Network.clean` apart from the networks' own."""
         if not account:
             return self.none()
         return self.filter(
@@ -180,6 +181,22 @@ class IssuingEntity(models.Model):
             models.UniqueConstraint(
                 fields=["network", "receipt_series"], name="one_receipt_series_per_entity"
             ),
+            # Webhooks, refunds and payouts find the gift's entity by the event's account
+            # (`with_account`): an account shared by two entities (of this network or another)
+            # would route one's events, refunds and payouts to the other's gifts. Empty is the
+            # network's account, shared by the lead and any partner without one. The code
+            # "unique" puts the message on the field (`Model.validate_constraints`).
+            models.UniqueConstraint(
+                fields=["stripe_account_id"],
+                condition=~Q(stripe_account_id=""),
+                name="one_entity_per_stripe_account",
+                violation_error_code="unique",
+                violation_error_message=_(
+                    "Another issuing entity already has this Stripe account: each account "
+                    "takes the gifts of one entity only (leave it empty to use the network's "
+                    "account)."
+                ),
+            ),
         ]
 
     def __str__(self):
@@ -224,17 +241,15 @@ class IssuingEntity(models.Model):
                     )
                 }
             )
-        # Webhooks, refunds and payouts find the gift's entity by the event's account: an
-        # account shared with another entity (of this network or another) would route one's
-        # events, refunds and payouts to the other's gifts.
-        others = IssuingEntity.objects.filter(stripe_account_id=account).exclude(pk=self.pk)
-        if others.exists() or Network.objects.filter(stripe_account_id=account).exists():
+        # Another entity's account: the constraint "one_entity_per_stripe_account" says so.
+        # A network's is its lead entity's, kept on the network: no constraint reaches it.
+        if Network.objects.filter(stripe_account_id=account).exists():
             raise ValidationError(
                 {
                     "stripe_account_id": _(
-                        "This Stripe account is already another entity's or a network's: "
-                        "each account takes the gifts of one entity only (leave it empty to "
-                        "use the network's account)."
+                        "This Stripe account is a network's own (its lead entity's): each "
+                        "account takes the gifts of one entity only (leave it empty to use the "
+                        "network's account)."
                     )
                 }
             )
