@@ -61,6 +61,18 @@ TREASURER_MODEL_PERMISSIONS = {
 }
 
 
+def _new_group(name):
+    """A new group under `name`, or "name (2)", "(3)"… if taken: a group is never shared with
+    another network or entity of the same name, nor one an administrator made by hand (its
+    members would get this one's rights)."""
+    candidate, number = name[:150], 1
+    while Group.objects.filter(name=candidate).exists():
+        number += 1
+        suffix = f" ({number})"
+        candidate = name[: 150 - len(suffix)] + suffix
+    return Group.objects.create(name=candidate)
+
+
 def _perm(app_label, codename):
     return Permission.objects.get(content_type__app_label=app_label, codename=codename)
 
@@ -70,14 +82,10 @@ def provision_network(network):
     """Create (idempotently) the network's groups and media collection."""
     changed = False
     if network.communicators_group_id is None:
-        network.communicators_group, _ = Group.objects.get_or_create(
-            name=f"{network.name} · comunicazione"
-        )
+        network.communicators_group = _new_group(f"{network.name} · comunicazione")
         changed = True
     if network.treasurers_group_id is None:
-        network.treasurers_group, _ = Group.objects.get_or_create(
-            name=f"{network.name} · tesoreria"
-        )
+        network.treasurers_group = _new_group(f"{network.name} · tesoreria")
         changed = True
     if network.collection_id is None:
         network.collection = Collection.get_first_root_node().add_child(name=network.name)
@@ -117,8 +125,8 @@ def provision_entity(entity):
     if entity.is_lead:
         return
     if entity.treasurers_group_id is None:
-        name = f"{entity.network.name} · {entity.legal_name} · tesoreria"[:150]
-        entity.treasurers_group, _ = Group.objects.get_or_create(name=name)
+        name = f"{entity.network.name} · {entity.legal_name} · tesoreria"
+        entity.treasurers_group = _new_group(name)
         IssuingEntity.objects.filter(pk=entity.pk).update(treasurers_group=entity.treasurers_group)
     entity.treasurers_group.permissions.add(_perm("wagtailadmin", "access_admin"))
     for app_label, codename in ENTITY_TREASURER_PERMISSIONS:
