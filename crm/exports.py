@@ -13,6 +13,7 @@ import zipfile
 from datetime import date, datetime
 
 from django.db.models import Count, Exists, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -21,7 +22,7 @@ from openpyxl.cell import WriteOnlyCell
 
 from .display import format_date, format_datetime
 from .formulas import neutralise
-from .models import KEPT, Donation, Receipt
+from .models import KEPT, Donation, IssuingEntity, Receipt
 from .money import cents_to_decimal
 from .receipt_files import download_name
 
@@ -162,6 +163,9 @@ DONATION_FIELDS = (
     ("campaign__title", _("Campaign")),
     ("reference", _("Reference")),
     ("network__name", _("Network")),
+    # Which entity of the network received the gift and receipts it (issue 26): the
+    # accountant of each entity keeps its own books.
+    ("entity_name", _("Receiving entity")),
     ("receipt_number", _("Receipt number")),
     ("stripe_charge_id", _("Stripe charge")),
     ("stripe_payout_id", _("Stripe payout")),
@@ -188,8 +192,11 @@ def donation_rows(queryset):
     labels = {name: dict(choices.choices) for name, choices in _CHOICE_FIELDS.items()}
     receipts = Receipt.objects.filter(donations=OuterRef("pk"), status=Receipt.Status.ISSUED)
     # Net: what the gift raised less Stripe's fee (one definition, `Donation.objects.with_money`).
+    # A gift recorded before entities existed is its network's lead entity's.
+    lead = IssuingEntity.objects.filter(network=OuterRef("network"), is_lead=True)
     queryset = queryset.with_money().annotate(
         receipt_number=Subquery(receipts.order_by("-issued_at").values("number")[:1]),
+        entity_name=Coalesce("entity__legal_name", Subquery(lead.values("legal_name")[:1])),
     )
     for values in queryset.order_by().values_list(*fields).iterator(chunk_size=CHUNK):
         record = dict(zip(fields, values, strict=True))

@@ -10,7 +10,13 @@ from campaigns.stripe_handlers import GIFT_PAID
 from campaigns.stripe_reads import PAYMENT_OWNERS
 from campaigns.templatetags.giving import CAMPAIGN_EXTRAS
 from campaigns.views import GIFT_STARTED
-from crm.tenancy import MEMBERS, NetworkPermissionPolicy, register_network_policy
+from crm.tenancy import (
+    ANY_ACTION,
+    MEMBERS,
+    NetworkPermissionPolicy,
+    policy_for,
+    register_network_policy,
+)
 
 from . import admin_views, fundraiser_admin, fundraiser_views, fundraisers, stripe_owner
 from .cancel import CANCEL_ACTION
@@ -48,14 +54,27 @@ def event_urls():
     ]
 
 
+class ScopedMenuItem(MenuItem):
+    """A menu item shown only to who may open its screen (`network_view(model)`): an entity's
+    own treasurer reaches no network's events, and is not offered a screen that refuses them."""
+
+    def __init__(self, model, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.model = model
+
+    def is_shown(self, request):
+        return policy_for(self.model).user_has_any_permission(request.user, ANY_ACTION)
+
+
 @hooks.register("register_admin_menu_item")
 def events_menu_item():
-    return MenuItem(_("Events"), reverse("events_admin"), icon_name="date", order=450)
+    return ScopedMenuItem(Order, _("Events"), reverse("events_admin"), icon_name="date", order=450)
 
 
 @hooks.register("register_admin_menu_item")
 def fundraisers_menu_item():
-    return MenuItem(_("Personal pages"), reverse("events_fundraisers"), icon_name="user", order=460)
+    url = reverse("events_fundraisers")
+    return ScopedMenuItem(Fundraiser, _("Personal pages"), url, icon_name="user", order=460)
 
 
 @hooks.register("register_log_actions")

@@ -36,6 +36,8 @@ from crm.models import Donor, RecurringPlan
 from crm.search import search_donors
 from crm.tenancy import network_view, policy_for, reached
 
+from .offered import bulk_buttons, donor_column, donor_url, may  # noqa: F401 (shared here)
+
 
 def networks_for(user):
     """The networks whose CRM the user reaches (the policy's treasurers' networks)."""
@@ -48,20 +50,6 @@ def campaigns_for(user):
 
 
 # --- Views --------------------------------------------------------------------------------------
-
-
-def donor_column(name="donor", **kwargs):
-    """A list column whose donor's name opens the donor's page (their history)."""
-    # No donor yet (a payment held for review, a checkout): a dash, never "None".
-    kwargs.setdefault("accessor", lambda item: getattr(item, name, None) or "—")
-    return TitleColumn(
-        name,
-        label=kwargs.pop("label", _("Donor")),
-        get_url=lambda item: (
-            reverse("crm_donor:inspect", args=[item.donor_id]) if item.donor_id else None
-        ),
-        **kwargs,
-    )
 
 
 class ScopedIndexView(generic.IndexView):
@@ -103,6 +91,11 @@ class BulkActionsMixin:
     def columns(self):
         obj_type = self.model._meta.model_name
         return [BulkActionsCheckboxColumn("bulk_actions", obj_type=obj_type), *super().columns]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["bulk_buttons"] = bulk_buttons(self.request.user, self.model)
+        return context
 
 
 class HumanInspectView(generic.InspectView):

@@ -11,16 +11,23 @@ from django.utils.text import capfirst
 from wagtail.admin.ui.components import Component
 
 from crm import extensions
-from crm.models import KEPT, Donation, Receipt, RecurringPlan
+from crm.models import KEPT, Donation, Donor, IssuingEntity, Receipt, RecurringPlan
 from crm.money import fiscal_today, format_amount, gift_year_bounds
 from crm.tenancy import policy_for
 
 
-def figures(networks, today=None):
+def figures(networks, today=None, user=None):
     """The dashboard's numbers for `networks` (a scoped queryset): money raised as
-    `DonationQuerySet` defines it, in the fiscal year of `today` (a day in Italy)."""
+    `DonationQuerySet` defines it, in the fiscal year of `today` (a day in Italy). With `user`,
+    the gifts and receipts are those the user reaches: an entity's own treasurer reaches no
+    network, only the entity's gifts and receipts."""
     today = today or fiscal_today()
-    donations = Donation.objects.filter(network__in=networks)
+    if user is None:
+        donations = Donation.objects.filter(network__in=networks)
+        receipts = Receipt.objects.filter(network__in=networks)
+    else:
+        donations = policy_for(Donation).scope(Donation.objects.all(), user)
+        receipts = policy_for(Receipt).scope(Receipt.objects.all(), user)
     counted = donations.succeeded()
     this_year = counted.of_year(today.year)
     last_year_to_date = counted.filter(
@@ -52,7 +59,7 @@ def figures(networks, today=None):
         .count(),
         "open_disputes": donations.filter(status=Donation.Status.DISPUTED).count(),
         "undelivered_receipts": list(
-            Receipt.objects.filter(network__in=networks, status=Receipt.Status.ISSUED)
+            receipts.filter(status=Receipt.Status.ISSUED)
             .annotate(delivered=Count("emails", filter=Q(emails__status__in=("sent", "delivered"))))
             .filter(delivered=0)
             .select_related("donor")
@@ -108,11 +115,14 @@ class CrmSummaryPanel(Component):
     order = 50
     template_name = "crm/admin/dashboard_panel.html"
 
-    def __init__(self, networks):
+    def __init__(self, networks, user=None, entities=()):
         self.networks = networks
+        self.user = user
+        # An entity's own treasurer's entities: the panel is theirs, not a network's.
+        self.entities = entities
 
     def get_context_data(self, parent_context=None):
-        data = figures(self.networks)
+        data = figures(self.networks, user=self.user)
         data["chart"] = monthly_bars_svg(data["monthly"])
         data["chart_rows"] = monthly_rows(data["monthly"])
         data["this_year_display"] = format_amount(data["this_year"])
@@ -123,6 +133,10 @@ class CrmSummaryPanel(Component):
                 campaign["matched_display"] = format_amount(campaign["matched"])
             campaign["goal_display"] = format_amount(campaign["goal"]) if campaign["goal"] else ""
         data["networks"] = self.networks
+        data["entities"] = self.entities
+        data["donors_readable"] = self.user is None or policy_for(Donor).user_has_permission(
+            self.user, "view"
+        )
         gifts = reverse("crm_donation:index")
         data["disputes_url"] = f"{gifts}?status={Donation.Status.DISPUTED}"
         data["year"] = fiscal_today().year
@@ -136,4 +150,6 @@ def crm_homepage_panels(request):
     policy = policy_for(Donation)
     if not policy.user_has_permission(request.user, "view"):
         return []
-    return [CrmSummaryPanel(policy.networks_for(request.user))]
+    user = request.user
+    entities = [entity.legal_name for entity in IssuingEntity.objects.of_entity_treasurer(user)]
+    return [CrmSummaryPanel(policy.networks_for(user), user, entities)]

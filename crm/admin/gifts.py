@@ -31,6 +31,8 @@ from .common import (
     campaigns_for,
     donor_chooser_viewset,
     donor_column,
+    donor_url,
+    may,
     network_filter,
 )
 from .entity_lists import EntityColumnMixin, EntityFilterMixin, entity_filter
@@ -61,9 +63,9 @@ class DonationIndexView(EntityColumnMixin, BulkActionsMixin, ScopedIndexView):
     @property
     def header_more_buttons(self):
         buttons = list(super().header_more_buttons)
-        buttons.append(
-            HeaderButton(_("Import gifts"), url=reverse_crm("import"), icon_name="upload")
-        )
+        if may(self.request.user, Donation, "add"):  # not an entity's own treasurer
+            url = reverse_crm("import")
+            buttons.append(HeaderButton(_("Import gifts"), url=url, icon_name="upload"))
         return buttons
 
 
@@ -107,16 +109,19 @@ class DonationInspectView(ActionsInspectView):
         return context
 
     def get_actions(self):
-        pk = self.object.pk
+        # An entity's own treasurers read their gifts: no receipt to issue, no donor's page
+        # (the donors are the network's), no button to a screen that would refuse them.
+        pk, user = self.object.pk, self.request.user
         actions = []
-        if self.object.status in Donation.COUNTED_STATUSES and not self.object.receipts.filter(
-            status=Receipt.Status.ISSUED
+        if (
+            self.object.status in Donation.COUNTED_STATUSES
+            and may(user, Receipt, "add")
+            and not self.object.receipts.filter(status=Receipt.Status.ISSUED)
         ):
             actions.append((_("Issue receipt"), reverse_crm("issue_receipt", pk), "get"))
         actions += extensions.gift_actions(self.request, self.object)
-        if self.object.donor_id:
-            donor_url = reverse("crm_donor:inspect", args=[self.object.donor_id])
-            actions.append((_("Donor"), donor_url, "get"))
+        if url := donor_url(user, self.object.donor_id):
+            actions.append((_("Donor"), url, "get"))
         return actions
 
 
@@ -319,7 +324,8 @@ class DonationViewSet(ScopedModelViewSet):
     list_display = [
         "received_on",
         donor_column(),
-        Column("amount", label=_("Amount"), accessor="__str__"),
+        # The amount alone: the date is the first column (not "€ 25,00 · 26/11/2026" again).
+        Column("amount", label=_("Amount"), accessor=lambda gift: format_amount(gift.amount_cents)),
         "method",
         "channel",
         "status",

@@ -29,6 +29,7 @@ from .common import (
     ScopedIndexView,
     ScopedModelViewSet,
     donor_column,
+    may,
     network_filter,
 )
 from .entity_lists import EntityColumnMixin, EntityFilterMixin, entity_filter
@@ -74,8 +75,12 @@ class ReceiptInspectView(ActionsInspectView):
 
         actions = [(_("Download PDF"), url("pdf"), "get")]
         if self.object.status == Receipt.Status.ISSUED:
+            actions.append((_("Email again"), url("resend"), "post"))
+        # Voiding and reissuing are the network's treasurers' (an entity's own read its
+        # receipts): no button to a screen that would refuse them.
+        issued = self.object.status == Receipt.Status.ISSUED
+        if issued and may(self.request.user, Receipt, "change"):
             actions += [
-                (_("Email again"), url("resend"), "post"),
                 (_("Reissue with current details"), url("reissue"), "get"),
                 # The verb, not the status: "Annulla", where the status reads "Annullata".
                 (pgettext("receipt action", "Void"), url("void"), "get"),
@@ -196,7 +201,7 @@ class ReceiptViewSet(ScopedModelViewSet):
         "status",
         StatusFlagColumn("open_dispute", label=_("Dispute"), true_label=_("Open dispute")),
     ]
-    list_export = ["number", "issued_at", "kind", "status", "donor", "amount_cents"]
+    list_export = ["number", "issued_at", "kind", "status", "donor", "amount_cents", "entity"]
     export_filename = "ricevute"
     # Searched by crm.search.search_receipts (number, donor, gift reference).
     search_fields = ["number"]

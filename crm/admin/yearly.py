@@ -22,7 +22,7 @@ from wagtail.log_actions import log
 
 from crm import statement_runs, tax_data, tax_exports
 from crm.exports import export_receipts_zip
-from crm.models import Donation, Receipt, StatementRun
+from crm.models import Donation, Donor, Receipt, StatementRun
 from crm.money import EuroField, fiscal_today, format_amount
 from crm.statement_tasks import resume_run, start_run
 from crm.tenancy import network_view, policy_for, reached, require
@@ -158,6 +158,7 @@ def _statements(request, entity, year):
             "left_out": rows.left_out[:limit],
             "limit": limit,
             "eligible_total": format_amount(sum(r.amount_cents for r in rows.eligible)),
+            "donors_readable": policy_for(Donor).user_has_permission(request.user, "view"),
             "runs": reached(request.user, StatementRun, "view").filter(
                 Q(entity=entity) | Q(entity__isnull=True), network=network, year=year
             ),
@@ -300,6 +301,7 @@ def _agenzia(request, entity, year):
                 else None
             ),
             "rows": data.rows[:100],
+            "donors_readable": policy_for(Donor).user_has_permission(request.user, "view"),
             "refunds": data.refunds[:100],
             "left_out": data.left_out[:200],
             "to_check": data.to_check[:200],
