@@ -7,8 +7,7 @@ well, and the form still says why, in the treasurer's language."""
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import translation
 from wagtail.users.models import UserProfile
@@ -16,6 +15,7 @@ from wagtail.users.models import UserProfile
 from crm.admin.entities import IssuingEntityViewSet
 from crm.models import IssuingEntity
 from tests.entities import partner_entity
+from tests.migration_steps import latest_migrations, migrate_to
 
 pytestmark = pytest.mark.django_db
 
@@ -126,19 +126,12 @@ def test_the_entity_screens_refuse_a_taken_account_in_italian_and_change_nothing
     assert IssuingEntity.objects.get(pk=partner.pk).stripe_account_id == own
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_stops_on_a_shared_account_and_says_which():
-    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    latest = latest_migrations()
     try:
         # given, before the constraint, two entities written on one account past the forms
-        old = _migrate([("crm", "0028_entity_stripe_accounts")])
+        old = migrate_to([("crm", "0028_entity_stripe_accounts")])
         Network = old.get_model("crm", "Network")
         Entity = old.get_model("crm", "IssuingEntity")
         legal = {
@@ -162,12 +155,12 @@ def test_the_migration_stops_on_a_shared_account_and_says_which():
         )
         # when the migrations run: they stop, naming the account and its entities
         with pytest.raises(RuntimeError) as stopped:
-            _migrate(latest)
+            migrate_to(latest)
         assert ACCOUNT in str(stopped.value)
         assert "Coop Uno" in str(stopped.value) and "Coop Due" in str(stopped.value)
         # and once the account is one entity's, they run
         Entity.objects.filter(pk=second.pk).update(stripe_account_id="")
-        _migrate(latest)
+        migrate_to(latest)
     finally:
-        _migrate(latest)
+        migrate_to(latest)
     assert _holders() == [(first.pk,)]

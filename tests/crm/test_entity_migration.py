@@ -2,28 +2,20 @@
 was: number, sequence, series, file and hash, and the counter goes on from where it was."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from crm.models import Donation, IssuingEntity, Receipt, ReceiptCounter
 from crm.receipts import issue_receipt
+from tests.migration_steps import latest_migrations, migrate_to
 
 BEFORE = [("crm", "0024_issuing_entities")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_existing_receipts_keep_their_numbers_and_files():
-    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    latest = latest_migrations()
     try:
         # given a network and its receipts as they were before entities existed
-        old = _migrate(BEFORE)
+        old = migrate_to(BEFORE)
         Network = old.get_model("crm", "Network")
         Donor = old.get_model("crm", "Donor")
         OldDonation = old.get_model("crm", "Donation")
@@ -67,9 +59,9 @@ def test_existing_receipts_keep_their_numbers_and_files():
             before.append((receipt.pk, receipt.number, receipt.sequence, receipt.pdf.name))
         OldCounter.objects.create(network=network, year=2025, last_sequence=3)
         # when the migrations run
-        _migrate(latest)
+        migrate_to(latest)
     finally:
-        _migrate(latest)
+        migrate_to(latest)
     # then the network has its lead entity, with the network's legal data
     entity = IssuingEntity.objects.get(network_id=network.pk)
     assert entity.is_lead and entity.legal_name == "Associazione Storica ETS"
@@ -93,12 +85,12 @@ def test_existing_receipts_keep_their_numbers_and_files():
 def test_existing_runs_and_goods_are_given_their_entity_and_keep_their_statements():
     from crm.models import InKindGift, StatementRun
 
-    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    latest = latest_migrations()
     try:
         # given, before runs and goods named an entity, a network with a partner entity,
         # a run whose statements are all the lead's, one with statements of both entities,
         # one with none, and goods given
-        old = _migrate([("crm", "0026_receipt_entity_required")])
+        old = migrate_to([("crm", "0026_receipt_entity_required")])
         Network = old.get_model("crm", "Network")
         Entity = old.get_model("crm", "IssuingEntity")
         Donor = old.get_model("crm", "Donor")
@@ -146,9 +138,9 @@ def test_existing_runs_and_goods_are_given_their_entity_and_keep_their_statement
         )
         kept = {r.pk: sorted(r.receipts.values_list("pk", flat=True)) for r in OldRun.objects.all()}
         # when the migrations run
-        _migrate(latest)
+        migrate_to(latest)
     finally:
-        _migrate(latest)
+        migrate_to(latest)
     # then the lead's run is the lead's; the mixed one and the empty one of a network with
     # two entities go on covering the whole network; every run keeps its statements
     runs = StatementRun.objects.filter(network_id=network.pk)
