@@ -22,6 +22,12 @@ def pytest_configure(config):
     from tests import fast_flush
 
     fast_flush.install()  # the emptying after each transactional test (tests/fast_flush.py)
+    # Stripe's SDK sleeps 0.5-5 s before each retry of a failed call: the tests keep its retries
+    # (and their idempotency keys), not the waits. Many tests give with Stripe unreachable on
+    # purpose; the waits were most of their time (a 35-gift test: 20 s).
+    from stripe._http_client import HTTPClient
+
+    HTTPClient.INITIAL_DELAY, HTTPClient.MAX_DELAY = 0.001, 0.01
 
 
 def pytest_unconfigure(config):

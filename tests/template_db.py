@@ -1,4 +1,4 @@
-"""The test database migrated once, then copied for each xdist worker.
+"""The test database migrated once, then copied for each test process (each xdist worker).
 
 Every migration of every app (Wagtail's included, 322 in all) takes 90 s on a loaded 2-core
 machine, and pytest-django runs them in each worker of each run. Here the first worker that needs
@@ -34,9 +34,9 @@ def new_run():
 
 
 def run_files():
-    """This run's file saying the template is ready for it (None outside xdist)."""
+    """This run's file saying the template is ready for it (None outside a pytest run)."""
     run = os.environ.get(RUN_VARIABLE)
-    if not run or not os.environ.get("PYTEST_XDIST_WORKER"):
+    if not run:
         return None
     return Path(tempfile.gettempdir()) / f"trama-test-run-{run}.ready"
 
