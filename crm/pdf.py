@@ -16,7 +16,9 @@ is ~1 ms. What is left is the receipt's own text and boxes: dropping the footer'
 saved nothing, a fixed table layout 1.4%, the table as plain blocks 6% (at the cost of wrapped
 columns: not done). An earlier "~11 -> ~30 PDFs/s" (2.7x) written here was not reproduced.
 The objects are per thread because Pango's font map and WeasyPrint's font caches are not
-thread-safe. A network's logo is inlined at print size (`_print_sized`).
+thread-safe. WeasyPrint is imported on first use: its import (~0.5 s of CPU, Pango's libraries)
+is a quarter of Django's setup, which every web process and command pays, most never printing.
+A network's logo is inlined at print size (`_print_sized`).
 """
 
 import base64
@@ -31,11 +33,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from num2words import num2words
 from PIL import Image
 from wagtail.images import get_image_model
-from weasyprint import CSS, HTML, URLFetcher
-from weasyprint.text.fonts import FontConfiguration
 
 from .models import Donation, InKindGift, Network
 from .money import format_amount
@@ -51,12 +50,17 @@ _local = threading.local()
 
 @functools.cache
 def _url_fetcher():
+    from weasyprint import URLFetcher
+
     return URLFetcher(allowed_protocols=("data", "file"), allow_redirects=False)
 
 
 def _renderer():
     """This thread's (FontConfiguration, [stylesheet]) pair, built on first use."""
     if getattr(_local, "renderer", None) is None:
+        from weasyprint import CSS
+        from weasyprint.text.fonts import FontConfiguration
+
         fonts = FontConfiguration()
         css = CSS(filename=str(STYLESHEET), font_config=fonts, url_fetcher=_url_fetcher())
         _local.renderer = (fonts, [css])
@@ -75,6 +79,8 @@ def reset_renderer():
 
 def amount_in_words(cents, language):
     """`centoventi euro e cinquanta centesimi` / `one hundred and twenty euro, fifty cents`."""
+    from num2words import num2words  # on first use: it imports every language it knows
+
     lang = "en" if language == "en" else "it"
     if cents % 100 == 0:  # "cento euro", not "cento euro e zero centesimi"
         return f"{num2words(cents // 100, lang=lang)} euro"
@@ -256,6 +262,7 @@ def render_html(receipt):
 
 def render_receipt(receipt):
     """The receipt as PDF bytes (A4, DejaVu Sans embedded as a subset)."""
+    from weasyprint import HTML
 
     fonts, stylesheets = _renderer()
     html = HTML(string=render_html(receipt), url_fetcher=_url_fetcher(), base_url=None)
@@ -266,5 +273,7 @@ def render_document(html: str) -> bytes:
     """Another document than a receipt (a report an accountant files: a fundraising report,
     the 5 per mille rendiconto) as PDF bytes: the same no-network URL fetcher and this
     thread's fonts; its styles are in its own HTML."""
+    from weasyprint import HTML
+
     fonts, _stylesheets = _renderer()
     return HTML(string=html, url_fetcher=_url_fetcher(), base_url=None).write_pdf(font_config=fonts)
