@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from num2words import num2words
 from PIL import Image
 from wagtail.images import get_image_model
 
@@ -49,20 +50,25 @@ _local = threading.local()
 
 
 @functools.cache
-def _url_fetcher():
-    from weasyprint import URLFetcher
+def weasyprint():
+    """WeasyPrint, imported on first use (see the module's docstring)."""
+    import weasyprint.text.fonts
 
-    return URLFetcher(allowed_protocols=("data", "file"), allow_redirects=False)
+    return weasyprint
+
+
+@functools.cache
+def _url_fetcher():
+    return weasyprint().URLFetcher(allowed_protocols=("data", "file"), allow_redirects=False)
 
 
 def _renderer():
     """This thread's (FontConfiguration, [stylesheet]) pair, built on first use."""
     if getattr(_local, "renderer", None) is None:
-        from weasyprint import CSS
-        from weasyprint.text.fonts import FontConfiguration
-
-        fonts = FontConfiguration()
-        css = CSS(filename=str(STYLESHEET), font_config=fonts, url_fetcher=_url_fetcher())
+        fonts = weasyprint().text.fonts.FontConfiguration()
+        css = weasyprint().CSS(
+            filename=str(STYLESHEET), font_config=fonts, url_fetcher=_url_fetcher()
+        )
         _local.renderer = (fonts, [css])
     return _local.renderer
 
@@ -79,8 +85,6 @@ def reset_renderer():
 
 def amount_in_words(cents, language):
     """`centoventi euro e cinquanta centesimi` / `one hundred and twenty euro, fifty cents`."""
-    from num2words import num2words  # on first use: it imports every language it knows
-
     lang = "en" if language == "en" else "it"
     if cents % 100 == 0:  # "cento euro", not "cento euro e zero centesimi"
         return f"{num2words(cents // 100, lang=lang)} euro"
@@ -262,10 +266,8 @@ def render_html(receipt):
 
 def render_receipt(receipt):
     """The receipt as PDF bytes (A4, DejaVu Sans embedded as a subset)."""
-    from weasyprint import HTML
-
     fonts, stylesheets = _renderer()
-    html = HTML(string=render_html(receipt), url_fetcher=_url_fetcher(), base_url=None)
+    html = weasyprint().HTML(string=render_html(receipt), url_fetcher=_url_fetcher(), base_url=None)
     return html.write_pdf(font_config=fonts, stylesheets=stylesheets)
 
 
@@ -273,7 +275,9 @@ def render_document(html: str) -> bytes:
     """Another document than a receipt (a report an accountant files: a fundraising report,
     the 5 per mille rendiconto) as PDF bytes: the same no-network URL fetcher and this
     thread's fonts; its styles are in its own HTML."""
-    from weasyprint import HTML
-
     fonts, _stylesheets = _renderer()
-    return HTML(string=html, url_fetcher=_url_fetcher(), base_url=None).write_pdf(font_config=fonts)
+    return (
+        weasyprint()
+        .HTML(string=html, url_fetcher=_url_fetcher(), base_url=None)
+        .write_pdf(font_config=fonts)
+    )

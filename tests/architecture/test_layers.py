@@ -41,6 +41,8 @@ ALLOWED_LOCAL_IMPORTS = {
     # gunicorn reads its config before Django starts; the client only with multiprocess metrics.
     ("config/gunicorn.py", "child_exit"),
     ("config/gunicorn.py", "post_worker_init"),
+    # WeasyPrint's import is a quarter of Django's setup, which few processes need.
+    ("crm/pdf.py", "weasyprint"),
 }
 
 
