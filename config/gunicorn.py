@@ -16,7 +16,7 @@ graceful_timeout = 30
 keepalive = 5
 # A worker is replaced after this many requests (bounded memory growth), not all at once. Not
 # too few: a giving day's 1,000 cached pages a second would replace each worker every few
-# seconds, and each new one loads the whole application again (see post_worker_init).
+# seconds, and each new one loads the whole application again (see config/wsgi.py).
 max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "20000"))
 max_requests_jitter = max_requests // 10
 # Django logs one line per request with its id (ops.middleware); no second access log here.
@@ -30,15 +30,6 @@ proc_name = "trama-web"
 # No control socket (gunicorn 24+): unused, and several servers on one machine would share
 # its default path in $HOME.
 control_socket_disable = True
-
-
-def post_worker_init(worker):
-    """Import every view (the URL configuration) before the worker takes its first request: a
-    worker that replaces another does so while the others serve, instead of making its first
-    visitors wait (several seconds on a busy machine)."""
-    from django.urls import get_resolver
-
-    get_resolver().url_patterns  # noqa: B018 (the import is the point)
 
 
 def child_exit(server, worker):

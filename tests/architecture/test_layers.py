@@ -40,7 +40,6 @@ ALLOWED_LOCAL_IMPORTS = {
     ("ops/metrics.py", "task_counts"),
     # gunicorn reads its config before Django starts; the client only with multiprocess metrics.
     ("config/gunicorn.py", "child_exit"),
-    ("config/gunicorn.py", "post_worker_init"),
     # WeasyPrint's import is a quarter of Django's setup, which few processes need.
     ("crm/pdf.py", "weasyprint"),
 }
