@@ -9,6 +9,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404
 from wagtail.log_actions import log
 from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission
@@ -77,6 +78,20 @@ def _perm(app_label, codename):
     return Permission.objects.get(content_type__app_label=app_label, codename=codename)
 
 
+def _perms(*pairs):
+    """The permissions named by (app_label, codename) pairs, in one query (a network's groups
+    get some thirty: one query each made saving a network slow). Each must exist, once."""
+    wanted = set(pairs)
+    query = Q()
+    for app_label, codename in wanted:
+        query |= Q(content_type__app_label=app_label, codename=codename)
+    found = list(Permission.objects.filter(query).select_related("content_type"))
+    named = [(perm.content_type.app_label, perm.codename) for perm in found]
+    if len(named) != len(wanted) or set(named) != wanted:
+        raise ImproperlyConfigured(f"permissions missing or ambiguous: {sorted(wanted)} / {named}")
+    return found
+
+
 @transaction.atomic
 def provision_network(network):
     """Create (idempotently) the network's groups and media collection."""
@@ -93,23 +108,28 @@ def provision_network(network):
     if changed:
         network.save(update_fields=["communicators_group", "treasurers_group", "collection"])
 
-    access_admin = _perm("wagtailadmin", "access_admin")
-    network.communicators_group.permissions.add(access_admin)
-    network.treasurers_group.permissions.add(access_admin)
-    for model, actions in TREASURER_MODEL_PERMISSIONS.items():
-        for action in actions:
-            network.treasurers_group.permissions.add(_perm("crm", f"{action}_{model}"))
-    # What the outer apps add (the giving app: its Stripe event log).
-    for app_label, codename in extensions.treasurer_permissions():
-        network.treasurers_group.permissions.add(_perm(app_label, codename))
+    access_admin = ("wagtailadmin", "access_admin")
+    network.treasurers_group.permissions.add(
+        *_perms(
+            access_admin,
+            *(
+                ("crm", f"{action}_{model}")
+                for model, actions in TREASURER_MODEL_PERMISSIONS.items()
+                for action in actions
+            ),
+            # What the outer apps add (the giving app: its Stripe event log).
+            *extensions.treasurer_permissions(),
+        )
+    )
     # What the outer apps add for communicators (outreach: messages to donors).
-    for app_label, codename in extensions.communicator_permissions():
-        network.communicators_group.permissions.add(_perm(app_label, codename))
-    for app_label, codename in COMMUNICATOR_COLLECTION_PERMISSIONS:
+    network.communicators_group.permissions.add(
+        *_perms(access_admin, *extensions.communicator_permissions())
+    )
+    for permission in _perms(*COMMUNICATOR_COLLECTION_PERMISSIONS):
         GroupCollectionPermission.objects.get_or_create(
             group=network.communicators_group,
             collection=network.collection,
-            permission=_perm(app_label, codename),
+            permission=permission,
         )
 
 
@@ -128,12 +148,14 @@ def provision_entity(entity):
         name = f"{entity.network.name} · {entity.legal_name} · tesoreria"
         entity.treasurers_group = _new_group(name)
         IssuingEntity.objects.filter(pk=entity.pk).update(treasurers_group=entity.treasurers_group)
-    entity.treasurers_group.permissions.add(_perm("wagtailadmin", "access_admin"))
-    for app_label, codename in ENTITY_TREASURER_PERMISSIONS:
-        entity.treasurers_group.permissions.add(_perm(app_label, codename))
-    # What the outer apps add (the giving app: the payouts of the entity's own account).
-    for app_label, codename in extensions.entity_treasurer_permissions():
-        entity.treasurers_group.permissions.add(_perm(app_label, codename))
+    entity.treasurers_group.permissions.add(
+        *_perms(
+            ("wagtailadmin", "access_admin"),
+            *ENTITY_TREASURER_PERMISSIONS,
+            # What the outer apps add (the giving app: the payouts of the entity's own account).
+            *extensions.entity_treasurer_permissions(),
+        )
+    )
 
 
 def grant_page_subtree(network, page):
