@@ -8,7 +8,7 @@ import base64
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from wagtail.images.shortcuts import get_rendition_or_not_found
+from wagtail.images.shortcuts import get_rendition_or_not_found, get_renditions_or_not_found
 
 from cms import stylesheet
 
@@ -52,7 +52,10 @@ def first_image(image, spec, alt="", css_class=""):
     by '|' (e.g. "fill-640x360|format-webp"), eager and first in the browser's queue; its bytes
     in the page when the rendition is small."""
     # A missing original file gives Wagtail's 'not-found' image, as its own {% image %} does.
-    rendition = get_rendition_or_not_found(image, spec)
+    return _first_img(get_rendition_or_not_found(image, spec), alt, css_class)
+
+
+def _first_img(rendition, alt, css_class):
     kind = MIME.get(rendition.file.name.rsplit(".", 1)[-1].lower())
     source = None
     if kind:
@@ -74,11 +77,13 @@ def first_image(image, spec, alt="", css_class=""):
 def first_picture(image, spec, wide_specs, sizes, alt="", css_class=""):
     """`first_image` for phones inside a <picture> whose wider screens (over 30rem) choose from
     `wide_specs` (comma-separated specs, as `spec`) by `sizes`, fetched as usual."""
-    wide = [get_rendition_or_not_found(image, s.strip()) for s in wide_specs.split(",")]
-    srcset = ", ".join(f"{r.url} {r.width}w" for r in wide)
+    wide = [s.strip() for s in wide_specs.split(",")]
+    # All in one go: Wagtail opens and decodes the original once for the renditions it lacks.
+    renditions = get_renditions_or_not_found(image, [spec, *wide])
+    srcset = ", ".join(f"{renditions[s].url} {renditions[s].width}w" for s in wide)
     return format_html(
         '<picture><source media="(min-width: 30rem)" srcset="{}" sizes="{}">{}</picture>',
         srcset,
         sizes,
-        first_image(image, spec, alt=alt, css_class=css_class),
+        _first_img(renditions[spec], alt, css_class),
     )
