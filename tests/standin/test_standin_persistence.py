@@ -108,14 +108,15 @@ def test_a_killed_stand_in_keeps_what_its_periodic_save_wrote(tmp_path):
     base_url, stop = start_subprocess(state_file=state, env={"STANDIN_SAVE_INTERVAL": "0.2"})
     try:
         charge_id, sub = _gift_and_plan(_client(base_url))
-        # wait (bounded) until the periodic save has written both
+        # wait (bounded) until the periodic save has written both (localstripe's store keys
+        # are "object:id"; the wait used to look for bare ids and always ran its 15 s out)
+        wanted = {f"charge:{charge_id}", f"subscription:{sub.id}"}
         deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if state.exists() and {charge_id, sub.id} <= set(
-                pickle.loads(state.read_bytes())["store"]
-            ):
-                break
+        saved = False
+        while not saved and time.monotonic() < deadline:
+            saved = state.exists() and wanted <= set(pickle.loads(state.read_bytes())["store"])
             time.sleep(0.1)
+        assert saved, "the periodic save never wrote the gift and the plan"
     finally:
         stop(signal.SIGKILL)  # no chance to save on the way out
 
