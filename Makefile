@@ -71,7 +71,9 @@ lint: install
 	$(VENV)/bin/lint-imports --no-cache
 	DEBUG=1 $(VENV)/bin/mypy
 
-# The whole suite. With DATABASE_URL set (CI: PostgreSQL) it runs there and on SQLite too.
+# The whole suite. With DATABASE_URL set (CI: PostgreSQL) it runs there, and the tests that use
+# the test database run on SQLite too (the others, which set up no database or one of their own,
+# would only repeat themselves: `--database-tests-only`, tests/conftest.py).
 # Each stage prints its seconds and the CPU seconds it used (its processes and theirs), and the
 # last line the total (the CI log keeps them).
 # TEST_WORKERS: pytest-xdist workers of each suite (auto: one per core).
@@ -80,7 +82,7 @@ lint: install
 TEST_WORKERS ?= auto
 PARALLEL_STAGES ?= 0
 PARALLEL_WORKERS ?= 1
-SQLITE_SUITE = env -u DATABASE_URL $(PY) -m pytest -q -m "not e2e"
+SQLITE_SUITE = env -u DATABASE_URL $(PY) -m pytest -q -m "not e2e" --database-tests-only
 
 test: install system-packages
 	@start=$$SECONDS; \
@@ -90,7 +92,7 @@ test: install system-packages
 	side_by_side() { local logs pg sqlite pg_rc sqlite_rc; logs=$$(mktemp -d); \
 	  { timed "Suite on $${DATABASE_URL%%:*}" $(PY) -m pytest -n $(PARALLEL_WORKERS) -q; } \
 	    >"$$logs/pg" 2>&1 & pg=$$!; \
-	  { timed "Suite on SQLite (no browser tests)" $(SQLITE_SUITE) -n $(PARALLEL_WORKERS); } \
+	  { timed "Suite on SQLite (tests that use the database, no browser tests)" $(SQLITE_SUITE) -n $(PARALLEL_WORKERS); } \
 	    >"$$logs/sqlite" 2>&1 & sqlite=$$!; \
 	  wait $$pg; pg_rc=$$?; wait $$sqlite; sqlite_rc=$$?; \
 	  cat "$$logs/pg" "$$logs/sqlite"; rm -rf "$$logs"; \
@@ -102,7 +104,7 @@ test: install system-packages
 	  timed "Suites side by side" side_by_side; \
 	elif [ -n "$$DATABASE_URL" ]; then \
 	  timed "Suite on $${DATABASE_URL%%:*}" $(PY) -m pytest -n $(TEST_WORKERS) -q \
-	  && timed "Suite on SQLite (no browser tests)" $(SQLITE_SUITE) -n $(TEST_WORKERS); \
+	  && timed "Suite on SQLite (tests that use the database, no browser tests)" $(SQLITE_SUITE) -n $(TEST_WORKERS); \
 	else timed "Suite" $(PY) -m pytest -n $(TEST_WORKERS) -q; fi; \
 	rc=$$?; [ $$rc = 0 ] && result=passed || result=FAILED; \
 	echo "== make test took $$((SECONDS - start)) s ($$result)"; exit $$rc

@@ -184,7 +184,37 @@ class SeededDemo:
 SEEDED_DEMO = SeededDemo()
 
 
-def pytest_collection_modifyitems(items):
+# `make test` runs the suite on PostgreSQL, then on SQLite the tests that use the test database:
+# the others (the stand-in, the layers, translations, processes started on a database of their
+# own) do exactly the same thing on either run.
+# (Every test has `django_db_blocker` through the autouse `_seeded_demo`: no test uses it alone.)
+DATABASE_FIXTURES = TRANSACTIONAL_FIXTURES | {"db", "django_db_serialized_rollback"}
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help="run only the tests that use the test database (make test's second database)",
+    )
+
+
+def uses_test_database(item):
+    from django.test import TransactionTestCase
+
+    cls = getattr(item, "cls", None)
+    return (
+        bool(set(getattr(item, "fixturenames", ())) & DATABASE_FIXTURES)
+        or item.get_closest_marker("django_db") is not None
+        or (cls is not None and issubclass(cls, TransactionTestCase))
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("database_tests_only"):
+        kept = [item for item in items if uses_test_database(item)]
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
     items.sort(key=lambda item: not wants_seeded_demo(item))
 
 
