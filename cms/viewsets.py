@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from crm.admin.lost_saves import LostRaceCreateView, LostRaceEditView
 from crm.models import Network
 
 
@@ -15,6 +16,9 @@ class NetworkViewSet(ModelViewSet):
     list_display = ["name", "legal_name", "codice_fiscale", "entity_kind", "tax_regime"]
     search_fields = ["name", "legal_name", "codice_fiscale"]
     inspect_view_enabled = True
+    # Two people saving one Stripe account at once: the second reads why on the form.
+    add_view_class = LostRaceCreateView
+    edit_view_class = LostRaceEditView
     panels = [
         MultiFieldPanel([FieldPanel("name"), FieldPanel("slug")], heading=_("Network")),
         MultiFieldPanel(

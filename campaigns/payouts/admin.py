@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import ChoiceFilter
 from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.ui.tables import Column
 
 from crm import extensions
 from crm.admin.common import (
@@ -23,6 +24,7 @@ from crm.admin.common import (
 )
 from crm.admin.entity_lists import EntityColumnMixin, EntityFilterMixin, entity_filter
 from crm.models import IssuingEntity
+from crm.money import format_amount
 from crm.tenancy import NetworkPermissionPolicy, network_view, reached, register_network_policy
 
 from . import report
@@ -133,7 +135,16 @@ class PayoutViewSet(ScopedModelViewSet):
     )
     menu_hook = extensions.CRM_MENU
     menu_order = 850
-    list_display = ["arrival_date", "__str__", "status", "trace_id", "network"]
+    list_display = [
+        "arrival_date",
+        # The amount alone: the date is the first column (not "€ 25,00 · 26/11/2026" again).
+        Column(
+            "amount", label=_("Amount"), accessor=lambda payout: format_amount(payout.amount_cents)
+        ),
+        "status",
+        "trace_id",
+        "network",
+    ]
     filterset_class = PayoutFilterSet
     index_view_class = PayoutIndexView
     list_export = [

@@ -134,13 +134,17 @@ class CrmSummaryPanel(Component):
             campaign["goal_display"] = format_amount(campaign["goal"]) if campaign["goal"] else ""
         data["networks"] = self.networks
         data["entities"] = self.entities
-        data["donors_readable"] = self.user is None or policy_for(Donor).user_has_permission(
-            self.user, "view"
-        )
+        data["donors_readable"] = self._reaches(Donor)
+        # Plans are the network's (no entity of their own): an entity's own treasurer reaches
+        # none, and reads no line about them (it would always say 0).
+        data["plans_readable"] = self._reaches(RecurringPlan)
         gifts = reverse("crm_donation:index")
         data["disputes_url"] = f"{gifts}?status={Donation.Status.DISPUTED}"
         data["year"] = fiscal_today().year
         return data
+
+    def _reaches(self, model):
+        return self.user is None or policy_for(model).user_has_permission(self.user, "view")
 
     def render_html(self, parent_context=None):
         return render_to_string(self.template_name, self.get_context_data(parent_context))

@@ -6,7 +6,7 @@ another network's network or run is a 404."""
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -53,7 +53,10 @@ def index(request):
     asked = request.GET.get("year", "").strip()
     if asked.isdecimal() and 2000 <= int(asked) <= this_year + 1 and int(asked) not in years:
         years = sorted([*years, int(asked)])
-    networks = policy_for(Receipt).networks_for(request.user)
+    # A network with several entities has no network-wide preview: its row says so.
+    networks = (
+        policy_for(Receipt).networks_for(request.user).annotate(entity_count=Count("entities"))
+    )
     runs = reached(request.user, StatementRun, "view").select_related("network", "entity")[:20]
     # Each entity sends its own Agenzia data; an entity's own treasurers see theirs only.
     entities = policy_for(Donation).entities_for(request.user).select_related("network")

@@ -246,7 +246,21 @@ class Network(ClusterableModel):
                 condition=Q(min_amount_cents__gt=0)
                 & Q(max_amount_cents__gte=models.F("min_amount_cents")),
                 name="network_amount_bounds",
-            )
+            ),
+            # A connected account's events, refunds and payouts are routed to the network whose
+            # account it is (`Network.objects.with_account`): two networks on one account would
+            # reach each other's gifts. The form refused it (`clean`); this holds it for a write
+            # past the form or two saves at once. Empty is the platform's, shared by many.
+            models.UniqueConstraint(
+                fields=["stripe_account_id"],
+                condition=~Q(stripe_account_id=""),
+                name="one_network_per_stripe_account",
+                violation_error_code="unique",
+                violation_error_message=_(
+                    "Another network already has this Stripe account: each account takes the "
+                    "gifts of one entity only (leave it empty to use the platform account)."
+                ),
+            ),
         ]
 
     def __str__(self):

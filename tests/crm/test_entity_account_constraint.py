@@ -164,3 +164,49 @@ def test_the_migration_stops_on_a_shared_account_and_says_which():
     finally:
         migrate_to(latest)
     assert _holders() == [(first.pk,)]
+
+
+RACED = "acct_1RacedForBoth"
+
+
+@pytest.mark.parametrize("view", ["edit", "add"])
+def test_a_save_that_loses_the_race_for_an_account_is_a_form_error(
+    client, two_networks, monkeypatch, view
+):
+    """Two treasurers give one free account to an entity each at the same moment: both forms
+    find it free, the first save takes it, the second meets the constraint. The second person
+    reads why on their form, in Italian (it was the database's error page), and nothing of
+    theirs is saved."""
+    from crm.admin.entities import IssuingEntityForm
+
+    north, south = two_networks
+    treasurer = get_user_model().objects.create_user("tesoriere-sud", password="x")
+    treasurer.groups.add(south.treasurers_group)
+    profile = UserProfile.get_for_user(treasurer)
+    profile.preferred_language = "it"
+    profile.save()
+    client.force_login(treasurer)
+    partner = partner_entity(south)
+    rival = partner_entity(north, legal_name="APS Il Faro Nord", receipt_series="FN")
+    checked = IssuingEntityForm._post_clean
+
+    def first_save_in_between(form):
+        # the form's checks pass (the account is free), then the rival's save commits
+        checked(form)
+        IssuingEntity.objects.filter(pk=rival.pk).update(stripe_account_id=RACED)
+
+    monkeypatch.setattr(IssuingEntityForm, "_post_clean", first_save_in_between)
+    if view == "edit":
+        url = reverse("crm_entity:edit", args=[partner.pk])
+        data = _form_data(partner, stripe_account_id=RACED, signer_name="Anna Verdi")
+    else:
+        url = reverse("crm_entity:add")
+        fields = _form_data(partner, legal_name="APS Il Faro Sud", receipt_series="FS")
+        data = {**fields, "stripe_account_id": RACED}
+    response = client.post(url, data)
+    # then the second save is the form again, saying why, and changes nothing
+    assert response.status_code == 200
+    assert TAKEN["it"] in response.content.decode()
+    assert list(IssuingEntity.objects.filter(stripe_account_id=RACED)) == [rival]
+    assert IssuingEntity.objects.get(pk=partner.pk).signer_name == partner.signer_name
+    assert not IssuingEntity.objects.filter(legal_name="APS Il Faro Sud").exists()

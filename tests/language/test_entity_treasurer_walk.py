@@ -15,7 +15,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from crm.models import Donation, Donor, IssuingEntity, Receipt
+from crm.models import Donation, Donor, IssuingEntity, Receipt, RecurringPlan
 from crm.receipts import issue_receipt
 from tests.crm.test_agenzia import cf
 
@@ -152,6 +152,38 @@ def test_the_entity_treasurers_home_shows_the_entitys_gifts(client, gifts):
     assert f"Lucia {PARTNER_DONOR}" in page
     assert f"/admin/crm/donors/inspect/{gifts['partner'].donor_id}/" not in page
     assert LEAD_DONOR not in page
+
+
+FAILING_PLANS = {
+    "it": "Donazioni periodiche con pagamenti non riusciti",
+    "en": "Recurring payments failing",
+}
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_the_home_tells_of_failing_plans_only_whoever_reaches_them(client, gifts, language):
+    # given a plan of Valle Serena whose payments fail: plans are the network's (a plan has
+    # no entity; its page and list are the network's treasurers'), not a partner entity's
+    donor = gifts["partner"].donor
+    RecurringPlan.objects.create(
+        network=donor.network,
+        donor=donor,
+        amount_cents=1000,
+        status=RecurringPlan.Status.PAST_DUE,
+        failures=2,
+    )
+
+    def home(username):
+        login(client, username, language)
+        return html.unescape(client.get("/admin/").content.decode())
+
+    # when the partner's treasurer opens the home page, it says nothing of plans (it read
+    # "0", always: no plan is theirs to see)
+    assert FAILING_PLANS[language] not in home(ENTITY_TREASURER)
+    # while the network's treasurer reads the failing plan, counted and listed
+    page = home(NETWORK_TREASURER)
+    assert re.search(rf"{FAILING_PLANS[language]}: <strong>1</strong>", page)
+    assert f"Lucia {PARTNER_DONOR}" in page.split(FAILING_PLANS[language])[-1]
 
 
 def test_the_network_treasurer_still_gets_every_action(client, gifts):
