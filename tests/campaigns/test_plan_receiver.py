@@ -3,6 +3,8 @@ and the receipt do (found walking the demo: the page said "A: Oltre il Ponte", t
 the receipt "Cooperativa Sociale La Lanterna Onlus"; on a partner's campaign the network, never
 the partner whose account the money goes to)."""
 
+from urllib.parse import urlsplit
+
 import pytest
 from django.utils import timezone
 
@@ -41,7 +43,17 @@ def test_the_plan_page_names_the_entity_that_receives_the_gift(client, demo, slu
     plan, campaign = _plan_on(slug, first_gift=first_gift)
     entity = campaign.receiving_entity
     assert entity.legal_name != campaign.network.name
-    html = client.get(plan_manage_url(plan).split("testserver", 1)[-1]).content.decode()
+    html = client.get(urlsplit(plan_manage_url(plan)).path).content.decode()
     receiver = html.split("<dt>", 3)[3].split("</div>")[0]
     assert entity.legal_name in receiver
     assert campaign.network.name not in receiver
+
+
+@pytest.mark.parametrize("prefix, label", [("", "Nuovo importo (€)"), ("/en", "New amount (€)")])
+def test_the_new_amount_box_says_euro_as_the_donation_form_does(client, demo, prefix, label):
+    # the donation form says "Altro importo (€)"; the plan page said "(EUR)", a currency code
+    plan, _campaign = _plan_on("un-doposcuola-per-ogni-quartiere")
+    path = urlsplit(plan_manage_url(plan)).path.removeprefix("/en")
+    html = client.get(prefix + path).content.decode()
+    assert label in html
+    assert "(EUR)" not in html
