@@ -46,7 +46,9 @@ class DonationForm(forms.Form):
     )
     first_name = forms.CharField(label=_("First name"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150)
-    email = forms.EmailField(label=_("Email"))
+    # The donor's and the family's email columns keep 254 characters (Django's EmailField):
+    # a longer address is refused here, never left for the database to refuse with a 500.
+    email = forms.EmailField(label=_("Email"), max_length=254)
     as_organisation = forms.BooleanField(
         label=_("I give on behalf of an organisation"), required=False
     )
@@ -72,7 +74,9 @@ class DonationForm(forms.Form):
     tribute_notify = forms.BooleanField(
         label=_("Tell their family of my gift by email"), required=False
     )
-    tribute_notify_email = forms.EmailField(label=_("The family's email"), required=False)
+    tribute_notify_email = forms.EmailField(
+        label=_("The family's email"), max_length=254, required=False
+    )
     tribute_show_amount = forms.BooleanField(label=_("Tell them the amount too"), required=False)
     public_mention = forms.BooleanField(
         label=_("You may name me (first name only) among the donors"), required=False

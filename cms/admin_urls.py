@@ -8,11 +8,13 @@ subclassed to show a user only what they may see. See `cms.admin_views` and
 from django.urls import path
 from django.views.decorators.cache import never_cache
 from wagtail.admin.auth import require_admin_access
+from wagtail.admin.viewsets.pages import base_page_viewset
 from wagtail.utils.urlpatterns import decorate_urlpatterns
 
 from crm.admin.history import SiteHistoryView
 
 from .admin_views import (
+    NamedPageSearchView,
     NeutralisedAgingPagesView,
     NeutralisedLockedPagesView,
     NeutralisedWorkflowTasksView,
@@ -43,6 +45,12 @@ urlpatterns = [
         NeutralisedWorkflowTasksView.as_view(results_only=True),
     ),
     path("choose-page/<int:parent_page_id>/", ScopedBrowseView.as_view()),
+    # The page search, built as Wagtail builds it (the base page viewset), its count named.
+    path("pages/search/", base_page_viewset.construct_view(NamedPageSearchView)),
+    path(
+        "pages/search/results/",
+        base_page_viewset.construct_view(NamedPageSearchView, results_only=True),
+    ),
     path("choose-page/chosen-multiple/", ScopedChosenMultipleView.as_view()),
 ]
 

@@ -23,6 +23,7 @@ from wagtail.admin.views.pages.bulk_actions.delete import DeleteBulkAction as Pa
 from wagtail.admin.views.pages.bulk_actions.move import MoveBulkAction as PageMove
 from wagtail.admin.views.pages.bulk_actions.publish import PublishBulkAction as PagePublish
 from wagtail.admin.views.pages.bulk_actions.unpublish import UnpublishBulkAction as PageUnpublish
+from wagtail.admin.views.pages.search import SearchView as PageSearchView
 from wagtail.admin.views.reports.aging_pages import AgingPagesView
 from wagtail.admin.views.reports.locked_pages import LockedPagesView
 from wagtail.admin.views.reports.page_types_usage import PageTypesUsageReportView
@@ -189,6 +190,17 @@ SCOPED_BULK_ACTIONS = [
         DocumentDelete,
     )
 ]
+
+
+class NamedPageSearchView(PageSearchView):
+    """Wagtail 8's page search names nothing for its table's count to name: "1-6 of 6 None".
+    The explorer's words for a page, "pagina"/"pagine", as the explorer says them."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["verbose_name"] = Page._meta.verbose_name
+        context["verbose_name_plural"] = Page._meta.verbose_name_plural
+        return context
 
 
 class NeutralisedExport(ReadersExport):

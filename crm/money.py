@@ -121,6 +121,12 @@ class EuroField(forms.Field):
         return value
 
 
+# The most a CentsField keeps: PostgreSQL's integer (€ 21.474.836,47). A form refuses more
+# itself, in its own words; the model's range check would word it with Django's params, which
+# EuroField's message does not read (a KeyError, a 500).
+MAX_STORED_CENTS = 2_147_483_647
+
+
 class CentsField(models.PositiveIntegerField):
     """An amount stored as integer euro cents; forms (Django's, Wagtail's panels) show and read
     it in euros with `EuroField`, so nobody types cents."""
@@ -128,6 +134,7 @@ class CentsField(models.PositiveIntegerField):
     def formfield(self, **kwargs: Any) -> Any:
         kwargs.setdefault("form_class", EuroField)
         kwargs.setdefault("allow_zero", True)
+        kwargs.setdefault("max_cents", MAX_STORED_CENTS)
         defaults = {k: v for k, v in kwargs.items() if k not in ("min_value", "max_value")}
         return models.Field.formfield(self, **defaults)
 

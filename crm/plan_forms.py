@@ -11,7 +11,7 @@ from .money import EuroField, format_amount
 
 class PlanAmountForm(forms.Form):
     amount = EuroField(
-        label=_("New amount (EUR)"), help_text=_("For example 20 or 12,50"), required=True
+        label=_("New amount (€)"), help_text=_("For example 20 or 12,50"), required=True
     )
 
     def __init__(self, *args, plan, **kwargs):

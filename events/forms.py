@@ -25,7 +25,7 @@ class OrderForm(forms.Form):
     wants_receipt = forms.BooleanField(label=_("Send me a receipt for my gift"), required=False)
     first_name = forms.CharField(label=_("First name"), max_length=100)
     last_name = forms.CharField(label=_("Last name"), max_length=100)
-    email = forms.EmailField(label=_("Email"))
+    email = forms.EmailField(label=_("Email"), max_length=254)  # the order's column: 254
     privacy = forms.BooleanField(label=_("I have read the privacy notice"))
     # Honeypot, as on the donation form: a text field off screen (bots fill it; a hidden input
     # they leave as it is).

@@ -5,6 +5,7 @@ import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -53,8 +54,8 @@ class SegmentForm(forms.ModelForm):
         if networks.count() == 1:
             self.fields["network"].initial = networks.get()
         for name in ("gave_in_year", "not_given_in_year"):
-            self.fields[name].min_value = 1900
-            self.fields[name].max_value = 2999
+            # the bounds checked, not only shown: a field's validators are made with it
+            self.fields[name].validators += [MinValueValidator(1900), MaxValueValidator(2999)]
             self.fields[name].widget.attrs.update(min=1900, max=2999)
 
     def clean(self):

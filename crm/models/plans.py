@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..money import format_amount
 from .donors import Donor
+from .entities import entity_of, receiving_entity
 from .network import Network, NetworkScopedQuerySet
 
 
@@ -112,6 +113,16 @@ class RecurringPlan(models.Model):
 
     def __str__(self):
         return f"{format_amount(self.amount_cents)} / {self.get_interval_display()}"
+
+    @property
+    def receiving_entity(self):
+        """Who receives the plan's gifts, as its emails and receipts name it: its first gift's
+        entity (a subscription never moves), else the one its campaign names, else the
+        network's lead entity."""
+        first = self.donations.select_related("entity", "network").order_by("pk").first()
+        if first is not None:
+            return entity_of(first)
+        return receiving_entity(self.network, self.campaign)
 
     @property
     def stripe_account(self):

@@ -130,3 +130,31 @@ def test_public_pages_and_the_donation_flow_pass_axe(giving_site, page):  # noqa
     page.goto(giving_site + CAMPAIGN_PATH)
     found["campaign after a gift"] = _serious(page)
     assert {where: v for where, v in found.items() if v} == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_box_of_the_form_is_thumb_sized_on_a_phone(giving_site, browser):  # noqa: F811
+    # found walking the demo on a 375 px phone: the tribute's "No / In memoria di / In onore di"
+    # was a browser-default select, 20 px high and a third of the form's width
+    context = browser.new_context(
+        viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True, locale="it-IT"
+    )
+    try:
+        page = context.new_page()
+        page.goto(giving_site + CAMPAIGN_PATH)
+        boxes = page.evaluate(
+            """() => [...document.querySelectorAll(
+                '.donation-form input[type=text], .donation-form input[type=email],'
+                + ' .donation-form select')]
+                .filter((box) => box.offsetParent !== null && !box.closest('.hp'))
+                .map((box) => {
+                    const field = box.getBoundingClientRect();
+                    const form = box.closest('fieldset, .field').getBoundingClientRect();
+                    return [box.name, field.height, field.width / form.width];
+                })"""
+        )
+        assert "tribute" in [name for name, _height, _share in boxes]
+        small = [(name, h, round(share, 2)) for name, h, share in boxes if h < 44 or share < 0.9]
+        assert not small
+    finally:
+        context.close()

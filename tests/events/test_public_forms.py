@@ -172,3 +172,15 @@ def test_a_cached_ticket_form_sent_without_a_token_gets_the_form_back(event, typ
     assert "Il tuo ordine non è stato avviato: non è stato addebitato nulla." in html
     assert 'name="csrfmiddlewaretoken"' in html and 'value="Giulia"' in html
     assert not Order.objects.exists()
+
+
+def test_a_ticket_buyer_address_longer_than_the_column_is_refused(client, event, types):
+    # found walking the demo: Django's validator takes 300 characters, the buyer's and the
+    # donor's email columns keep 254 (a 500 on PostgreSQL when the order is written)
+    from tests.security.test_walk_doors import LONG_EMAIL
+
+    form = {**BUYER, f"qty_{types['Adulto'].pk}": "1", "email": LONG_EMAIL}
+    response = client.post(buy_url(event), form)
+    assert response.status_code == 400
+    assert "non contenga più di 254 caratteri" in response.content.decode()
+    assert not Order.objects.exists()
