@@ -14,8 +14,11 @@ TIME_ZONE = "Pacific/Auckland"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
-MEDIA_ROOT = BASE_DIR / "var" / "test-media"
-PRIVATE_ROOT = BASE_DIR / "var" / "test-private"
+# One folder per database: `make test PARALLEL_STAGES=1` runs the PostgreSQL and SQLite suites
+# at once, and a backup test of one read the private files the other was removing.
+_SUITE = DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+MEDIA_ROOT = BASE_DIR / "var" / f"test-media-{_SUITE}"
+PRIVATE_ROOT = BASE_DIR / "var" / f"test-private-{_SUITE}"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "private": {
