@@ -57,3 +57,19 @@ def test_the_new_amount_box_says_euro_as_the_donation_form_does(client, demo, pr
     html = client.get(prefix + path).content.decode()
     assert label in html
     assert "(EUR)" not in html
+
+
+@pytest.mark.parametrize("prefix", ["", "/en"])
+def test_no_section_of_the_plan_page_repeats_its_heading_as_its_label(client, demo, prefix):
+    # found walking the demo on a phone: "Come" over a box labelled "Come"
+    import re
+
+    plan, _campaign = _plan_on("un-doposcuola-per-ogni-quartiere")
+    path = urlsplit(plan_manage_url(plan)).path.removeprefix("/en")
+    html = client.get(prefix + path).content.decode()
+    sections = re.findall(r'<section class="plan-action">(.*?)</section>', html, re.S)
+    assert len(sections) >= 4
+    for section in sections:
+        heading = re.search(r"<h2>(.*?)</h2>", section, re.S).group(1).strip()
+        labels = [label.strip() for label in re.findall(r"<label[^>]*>(.*?)</label>", section)]
+        assert heading not in labels, section
