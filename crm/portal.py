@@ -13,12 +13,14 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from . import outbox
 from .consent import BY_DONOR, withdraw_newsletter
+from .display import EMPTY, human
 from .donors import confirm_newsletter, flag_possible_duplicate
-from .models import Donation, Donor, Receipt
-from .privacy import donor_export
+from .models import Donation, Donor, InKindGift, Receipt, RecurringPlan
+from .privacy import donor_data, donor_export
 from .throttle import client_key, take_ticket
 from .validators import normalise_code
 
@@ -127,17 +129,44 @@ def export_json(donor):
     return json.dumps(donor_export(donor), cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
 
 
-def _flatten(prefix, value):
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _flatten(f"{prefix}.{key}" if prefix else str(key), item)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _flatten(f"{prefix}.{index}", item)
-    else:
-        yield prefix, "" if value is None else value
+# The sections of the donor's copy (`privacy.donor_data`): the record whose fields their keys
+# name, and what a row of the CSV calls them.
+COPY_SECTIONS = {
+    "donor": (Donor, _("Your details")),
+    "consents": (Donor, _("Consents")),
+    "donations": (Donation, _("Donation %(number)s")),
+    "gifts_in_kind": (InKindGift, _("Gift in kind %(number)s")),
+    "recurring_plans": (RecurringPlan, _("Recurring gift %(number)s")),
+    "receipts": (Receipt, _("Receipt %(number)s")),
+}
+
+
+def _cell(donor, field, value):
+    if field.name == "network":
+        value = donor.network  # by its name (another record, a possible duplicate, by number)
+    shown = human(value, field)
+    return "" if shown == EMPTY else shown
+
+
+def _labelled(donor, section, number, record):
+    model, name = COPY_SECTIONS[section]
+    if number is not None:
+        name = name % {"number": number}
+    for key, value in record.items():
+        field = model._meta.get_field(key)
+        label = _("%(section)s – %(field)s") % {"section": name, "field": field.verbose_name}
+        yield label, _cell(donor, field, value)
 
 
 def export_rows(donor):
-    """The same data as the JSON, one (field, value) row per value."""
-    return list(_flatten("", json.loads(export_json(donor))))
+    """The same data as the JSON, one (label, value) row per value, for the donor to read in
+    their language: "Donazione 1 – importo", "€ 10,50", dates in the site's time zone, Sì/No,
+    choice labels, nothing for nothing. Call it in the language the rows are wanted in."""
+    rows = []
+    for section, content in donor_data(donor).items():
+        if isinstance(content, dict):
+            rows.extend(_labelled(donor, section, None, content))
+        else:
+            for number, record in enumerate(content, start=1):
+                rows.extend(_labelled(donor, section, number, record))
+    return rows

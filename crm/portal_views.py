@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -201,7 +202,8 @@ def data(request, network, export_format):
         return redirect("donor_portal:ask", network.slug)
     if export_format == "csv":
         rows = portal.export_rows(donor)
-        return csv_response([_("field"), _("value")], rows, f"dati-{network.slug}")
+        headings = [capfirst(_("field")), capfirst(_("value"))]
+        return csv_response(headings, rows, f"dati-{network.slug}")
     response = HttpResponse(portal.export_json(donor), content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="dati-{network.slug}.json"'
     return response

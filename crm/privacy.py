@@ -23,26 +23,37 @@ KEPT_NOTICE = _(
 
 
 def _plain(value):
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
 
 
 def donor_export(donor):
-    """Everything we hold about the donor, as JSON-ready data."""
-    identity = {k: _plain(v) for k, v in model_to_dict(donor).items() if k != "merged_into"}
+    """Everything we hold about the donor, as JSON-ready data (dates as ISO 8601 text)."""
+    return _plain(donor_data(donor))
+
+
+def donor_data(donor):
+    """Everything we hold about the donor: a section per kind of record, each key the name of
+    a field of that record (the donor's own copy as CSV reads them as labels), values as
+    stored (dates as dates)."""
+    identity = {k: v for k, v in model_to_dict(donor).items() if k != "merged_into"}
     return {
         "donor": identity,
         "consents": {
             "privacy_notice_version": donor.privacy_notice_version,
-            "privacy_accepted_at": _plain(donor.privacy_accepted_at),
+            "privacy_accepted_at": donor.privacy_accepted_at,
             "newsletter": donor.newsletter,
             "public_mention": donor.public_mention,
         },
         "donations": [
             {
                 "id": d.pk,
-                "received_on": _plain(d.received_on),
+                "received_on": d.received_on,
                 "amount_cents": d.amount_cents,
                 "currency": d.currency,
                 "method": d.method,
@@ -56,7 +67,7 @@ def donor_export(donor):
         # Goods given, apart from the money gifts above.
         "gifts_in_kind": [
             {
-                "received_on": _plain(g.received_on),
+                "received_on": g.received_on,
                 "description": g.description,
                 "value_cents": g.value_cents,
                 "valuation": g.valuation,
@@ -70,7 +81,7 @@ def donor_export(donor):
         "receipts": [
             {
                 "number": r.number,
-                "issued_at": _plain(r.issued_at),
+                "issued_at": r.issued_at,
                 "amount_cents": r.amount_cents,
                 "status": r.status,
             }

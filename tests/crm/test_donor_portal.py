@@ -2,6 +2,8 @@
 then their gifts, plans and receipts, their details and consent, and a copy of their data:
 only theirs, never another donor's."""
 
+import csv
+import io
 import json
 import re
 import time
@@ -11,9 +13,10 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone, translation
 
 from crm import portal_links
-from crm.models import Donation, Donor, DonorEmail, Receipt
+from crm.models import Donation, Donor, DonorEmail, Receipt, RecurringPlan
 from crm.portal_links import PORTAL_SALT
 
 from .conftest import SECRET_EMAIL, SECRET_NAME
@@ -220,14 +223,99 @@ def test_the_data_download_holds_only_that_donor(client, rows):
     assert as_json["Content-Disposition"].startswith("attachment")
     assert data["donor"]["email"] == SECRET_EMAIL and data["donor"]["first_name"] == SECRET_NAME
     assert [d["amount_cents"] for d in data["donations"]] == [1234567]
-    as_csv = b"".join(client.get(url("data", network, "csv")).streaming_content).decode()
-    assert SECRET_EMAIL in as_csv and "1234567" in as_csv
+    as_csv = csv_copy(client, network, "it")[1]
+    assert SECRET_EMAIL in as_csv and "€\u00a012.345,67" in as_csv
     for text in (as_json.content.decode(), as_csv):
         assert "Ottavio" not in text and "777700" not in text and "bortolo" not in text
+    assert "7.777,00" not in as_csv
 
     assert client.get(url("data", network, "xml")).status_code == 404
     client.post(url("page", network), {"action": "leave"})
     assert client.get(url("data", network, "json")).status_code == 302
+
+
+def csv_copy(client, network, language):
+    with translation.override(language):
+        response = client.get(url("data", network, "csv"))
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    heading, *rows = csv.reader(io.StringIO(text), delimiter=";")
+    return heading, text, dict(rows)
+
+
+@pytest.mark.parametrize(
+    ("language", "labels"),
+    [
+        (
+            "it",
+            {
+                "heading": ["Campo", "Valore"],
+                "amount": "Donazione 1 – importo",
+                "status": "Donazione 1 – stato",
+                "method": "Donazione 1 – metodo",
+                "received": "Donazione 1 – data di incasso",
+                "newsletter": "Consensi – consenso alla newsletter",
+                "email": "I tuoi dati – email",
+                "language": "I tuoi dati – lingua",
+                "issued": "Ricevuta 1 – emessa il",
+                "plan": "Donazione periodica 1 – periodicità",
+                "plan_amount": "Donazione periodica 1 – importo",
+                "goods": "Donazione in natura 1 – valore",
+                "accepted": "Consensi – informativa privacy accettata il",
+            },
+        ),
+        (
+            "en",
+            {
+                "heading": ["Field", "Value"],
+                "amount": "Donation 1 – amount",
+                "status": "Donation 1 – status",
+                "method": "Donation 1 – method",
+                "received": "Donation 1 – received on",
+                "newsletter": "Consents – newsletter consent",
+                "email": "Your details – email",
+                "language": "Your details – language",
+                "issued": "Receipt 1 – issued at",
+                "plan": "Recurring gift 1 – interval",
+                "plan_amount": "Recurring gift 1 – amount",
+                "goods": "Gift in kind 1 – value",
+                "accepted": "Consents – privacy notice accepted at",
+            },
+        ),
+    ],
+)
+def test_the_csv_copy_reads_as_a_person_reads_it_in_their_language(client, rows, language, labels):
+    """The JSON copy is for machines (portability, art. 20); the CSV one is for the donor to
+    read: labels in their language, euros, local dates and times, words, not codes."""
+    donor = rows["a"]["donor"]
+    network = donor.network
+    receipt = rows["a"]["receipt"]
+    open_page(client, network, donor)
+
+    heading, text, cells = csv_copy(client, network, language)
+
+    with translation.override(language):
+        thousands = "." if language == "it" else ","
+        decimals = "," if language == "it" else "."
+        assert heading == labels["heading"]
+        assert cells[labels["amount"]] == f"€\u00a012{thousands}345{decimals}67"
+        assert cells[labels["plan_amount"]] == f"€\u00a010{decimals}00"
+        assert cells[labels["goods"]] == f"€\u00a010{decimals}00"
+        assert cells[labels["status"]] == str(Donation.Status.SUCCEEDED.label)
+        assert cells[labels["method"]] == str(Donation.Method.BANK_TRANSFER.label)
+        assert cells[labels["plan"]] == str(RecurringPlan.Interval.MONTH.label)
+        assert cells[labels["newsletter"]] == "No"
+        assert cells[labels["email"]] == SECRET_EMAIL
+        assert cells[labels["language"]] == str(dict(settings.LANGUAGES)["it"])
+        assert cells[labels["received"]] == timezone.localdate().strftime("%d/%m/%Y")
+        # times in the site's time zone (Europe/Rome in production), without seconds
+        issued = timezone.localtime(receipt.issued_at)
+        assert cells[labels["issued"]] == issued.strftime("%d/%m/%Y %H:%M")
+        assert cells[labels["accepted"]] == ""  # never accepted: empty, not "None"
+    for raw in ("amount_cents", "donations.0", "1234567", "True", "False", "None"):
+        assert raw not in text
+    for code in ("bank_transfer", "succeeded", "past_due", ",month", ";month", "+00:00"):
+        assert code not in text
 
 
 def test_one_networks_session_does_not_open_another_networks_page(client, rows):
