@@ -21,6 +21,16 @@ from django.utils.translation import gettext_lazy as _
 # (no exponents, signs, NaN or currency text).
 _AMOUNT_RE = re.compile(r"^[1-9]\d{0,2}(?:([.,' ])\d{3})*(?:[.,]\d{1,2})?$|^\d+(?:[.,]\d{1,2})?$")
 _SPACES = re.compile(r"[\s\u00a0\u202f]")
+# Decimals beyond the cents, refused rather than guessed: in Italian a lone comma is the
+# decimal one (`10,505` is ten euro and 505 thousandths, never € 10.505), and so is the dot
+# after grouping commas or before four digits. A dot before three digits stays Italian
+# thousands (`10.505`), as two commas stay English ones (`1,234,567`).
+_TOO_MANY_DECIMALS = re.compile(
+    r"""^\d+(?:[.']\d{3})*,\d{3,}$   # 10,505  1.234,567  0,001
+      | ^\d+(?:[,']\d{3})+\.\d{3,}$  # 1,000.505
+      | ^\d+[.,]\d{4,}$             # 10.5050""",
+    re.VERBOSE,
+)
 
 
 def parse_amount(text: object) -> int:
@@ -31,6 +41,14 @@ def parse_amount(text: object) -> int:
         raise ValidationError(_("Enter an amount."), code="required")
     if raw.startswith("-"):
         raise ValidationError(_("The amount must be more than zero."), code="negative")
+    if _TOO_MANY_DECIMALS.match(raw):
+        raise ValidationError(
+            _(
+                "Enter an amount in euro with at most two decimals (the cents), for example 25 "
+                "or 10,50."
+            ),
+            code="decimals",
+        )
     if not _AMOUNT_RE.match(raw):
         raise ValidationError(
             _("Enter an amount in euro, for example 25 or 10,50."), code="invalid"

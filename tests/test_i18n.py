@@ -187,6 +187,13 @@ def test_codice_fiscale_check_character_error_is_italian():
             "Inserisci un importo in euro, ad esempio 25 o 10,50.",
             "Enter an amount in euro, for example 25 or 10,50.",
         ),
+        (
+            "10,505",
+            "Inserisci un importo in euro con al massimo due decimali (i centesimi), "
+            "ad esempio 25 o 10,50.",
+            "Enter an amount in euro with at most two decimals (the cents), for example 25 "
+            "or 10,50.",
+        ),
     ],
 )
 def test_amount_errors_follow_the_language(text, italian, english):

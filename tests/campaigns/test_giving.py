@@ -45,6 +45,7 @@ def give_url(campaign, language="it"):
         ("abc", "for example 25 or 10,50"),
         ("2", "smallest gift"),
         ("1.000.000", "largest gift"),
+        ("10,505", "at most two decimals"),
     ],
 )
 def test_bad_amounts_are_refused_with_a_clear_message(client, campaign, typed, message):
