@@ -62,15 +62,19 @@ class DonationForm(forms.Form):
     postal_code = forms.CharField(label=_("Postal code"), max_length=10, required=False)
     city = forms.CharField(label=_("City"), max_length=100, required=False)
     province = forms.CharField(label=_("Province"), max_length=2, required=False)
-    dedication = forms.CharField(
-        label=_("Dedication (e.g. in memory of…)"), max_length=255, required=False
-    )
+    # The dedication section ("Dedicate your gift", in the template): its kind, the person's
+    # name, and the donor's own words (kept with the gift).
     tribute = forms.ChoiceField(
-        label=_("In memory or in honour of someone"),
-        choices=[("", _("No")), ("memory", _("In memory of")), ("honour", _("In honour of"))],
+        label=_("Kind of dedication"),
+        choices=[
+            ("", _("No dedication")),
+            ("memory", _("In memory of")),
+            ("honour", _("In honour of")),
+        ],
         required=False,
     )
-    tribute_name = forms.CharField(label=_("Their name"), max_length=150, required=False)
+    tribute_name = forms.CharField(label=_("Name of the person"), max_length=150, required=False)
+    dedication = forms.CharField(label=_("Message"), max_length=255, required=False)
     tribute_notify = forms.BooleanField(
         label=_("Tell their family of my gift by email"), required=False
     )

@@ -139,3 +139,43 @@ def test_the_form_records_the_tribute_and_the_memorial_page_says_it(
         "bianchi@example.org",
     )
     assert donation.tribute_show_amount is False
+
+
+@pytest.mark.parametrize(
+    ("prefix", "legend", "labels"),
+    [
+        (
+            "",
+            "Dedica il dono (facoltativo)",
+            ["Tipo di dedica", "Nome della persona", "Messaggio", "Email della famiglia"],
+        ),
+        (
+            "/en",
+            "Dedicate your gift (optional)",
+            ["Kind of dedication", "Name of the person", "Message", "The family's email"],
+        ),
+    ],
+)
+def test_the_dedication_section_says_each_thing_once(client, campaign, prefix, legend, labels):
+    # found walking the demo: "In memoria o in onore di qualcuno" as the legend and again as the
+    # box's label, and a "Dedica (ad es. in memoria di…)" box outside it saying it a third time
+    import re
+    from html import unescape
+
+    html = client.get(prefix + campaign.url).content.decode()
+    (section,) = re.findall(r'<fieldset class="tribute">(.*?)</fieldset>', html, re.S)
+    found_legend = re.search(r"<legend>(.*?)</legend>", section, re.S).group(1).strip()
+    boxes = re.findall(r'<label for="([^"]+)">([^<*]*?)(?: \*)?</label>', section)
+    assert found_legend == legend
+    assert [unescape(text).strip() for _for, text in boxes] == labels
+    for box_id, _text in boxes:  # each label names its own box, inside the section
+        assert f'id="{box_id}"' in section
+    assert found_legend not in [text for _for, text in boxes]
+    # the free-text message lives in the section, not a second "dedication" outside it
+    assert 'name="dedication"' in section and html.count('name="dedication"') == 1
+    options = re.findall(r"<option[^>]*>(.*?)</option>", section)
+    assert options == (
+        ["Nessuna dedica", "In memoria di", "In onore di"]
+        if not prefix
+        else ["No dedication", "In memory of", "In honour of"]
+    )
