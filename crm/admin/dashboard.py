@@ -138,13 +138,16 @@ class CrmSummaryPanel(Component):
         # Plans are the network's (no entity of their own): an entity's own treasurer reaches
         # none, and reads no line about them (it would always say 0).
         data["plans_readable"] = self._reaches(RecurringPlan)
+        # Likewise gifts awaiting a receipt: a count for who issues receipts (the network's
+        # treasurers), not for an entity's own treasurer, who reads receipts but issues none.
+        data["receipts_issuable"] = self._reaches(Receipt, "add")
         gifts = reverse("crm_donation:index")
         data["disputes_url"] = f"{gifts}?status={Donation.Status.DISPUTED}"
         data["year"] = fiscal_today().year
         return data
 
-    def _reaches(self, model):
-        return self.user is None or policy_for(model).user_has_permission(self.user, "view")
+    def _reaches(self, model, action="view"):
+        return self.user is None or policy_for(model).user_has_permission(self.user, action)
 
     def render_html(self, parent_context=None):
         return render_to_string(self.template_name, self.get_context_data(parent_context))

@@ -186,6 +186,27 @@ def test_the_home_tells_of_failing_plans_only_whoever_reaches_them(client, gifts
     assert f"Lucia {PARTNER_DONOR}" in page.split(FAILING_PLANS[language])[-1]
 
 
+AWAITING_RECEIPTS = {"it": "Donazioni in attesa di ricevuta", "en": "Gifts awaiting a receipt"}
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_the_home_counts_gifts_awaiting_a_receipt_only_for_whoever_issues_them(
+    client, gifts, language
+):
+    # given a gift of the partner's whose donor asked for a receipt, still without one:
+    # issuing it is the network's treasurers' (an entity's own treasurer reads receipts)
+    Donation.objects.filter(entity=gifts["entity"], receipts=None).update(wants_receipt=True)
+
+    def home(username):
+        login(client, username, language)
+        return html.unescape(client.get("/admin/").content.decode())
+
+    # when the partner's treasurer opens the home page, it counts nothing they could act on
+    assert AWAITING_RECEIPTS[language] not in home(ENTITY_TREASURER)
+    # while the network's treasurer, who issues receipts, reads the gift counted
+    assert re.search(rf"{AWAITING_RECEIPTS[language]}: <strong>1</strong>", home(NETWORK_TREASURER))
+
+
 def test_the_network_treasurer_still_gets_every_action(client, gifts):
     # given the network's treasurer
     login(client, NETWORK_TREASURER)
