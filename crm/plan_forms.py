@@ -38,7 +38,12 @@ class PlanAmountForm(forms.Form):
 
 
 class PlanIntervalForm(forms.Form):
-    interval = forms.ChoiceField(label=_("How often"), choices=RecurringPlan.Interval.choices)
+    interval = forms.ChoiceField(
+        label=_("How often"),
+        choices=RecurringPlan.Interval.choices,
+        # Django's own message repeats the value sent: a code the page never offered.
+        error_messages={"invalid_choice": _("Choose one of the frequencies offered.")},
+    )
 
     def __init__(self, *args, plan, **kwargs):
         super().__init__(*args, **kwargs)

@@ -73,3 +73,50 @@ def test_no_section_of_the_plan_page_repeats_its_heading_as_its_label(client, de
         heading = re.search(r"<h2>(.*?)</h2>", section, re.S).group(1).strip()
         labels = [label.strip() for label in re.findall(r"<label[^>]*>(.*?)</label>", section)]
         assert heading not in labels, section
+
+
+@pytest.mark.parametrize(
+    "prefix, message",
+    [
+        ("", "Scegli una delle frequenze proposte."),
+        ("/en", "Choose one of the frequencies offered."),
+    ],
+)
+def test_a_tampered_frequency_is_refused_with_its_error_under_the_box(
+    client, demo, prefix, message
+):
+    # found walking the demo: a frequency the page never offers got a 400, and the box said it
+    # was described by an error ("id_interval_error") that was nowhere on the page
+    import re
+
+    plan, _campaign = _plan_on("un-doposcuola-per-ogni-quartiere")
+    path = urlsplit(plan_manage_url(plan)).path.removeprefix("/en")
+    response = client.post(prefix + path, {"action": "interval", "interval": "weekly"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    (described_by,) = re.findall(r'<select name="interval"[^>]*aria-describedby="([^"]+)"', html)
+    error = re.search(rf'<p [^>]*id="{described_by}"[^>]*>(.*?)</p>', html, re.S)
+    assert error is not None, html
+    assert error.group(1).strip() == message
+    assert "weekly" not in html  # the tampered code is not echoed back
+    plan.refresh_from_db()
+    assert plan.interval == RecurringPlan.Interval.MONTH
+
+
+def test_a_refused_amount_is_said_under_its_box_with_its_example(client, demo):
+    # the box said it was described by its example and its error: neither was on the page
+    import re
+
+    plan, _campaign = _plan_on("un-doposcuola-per-ogni-quartiere")
+    response = client.post(
+        urlsplit(plan_manage_url(plan)).path, {"action": "amount", "amount": "x"}
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    (described_by,) = re.findall(r'<input [^>]*aria-describedby="([^"]+)"', html)
+    said = []
+    for target in described_by.split():
+        found = re.search(rf'<p [^>]*id="{target}"[^>]*>(.*?)</p>', html, re.S)
+        assert found is not None, target
+        said.append(found.group(1).strip())
+    assert said == ["Ad esempio 20 o 12,50", "Inserisci un importo in euro, ad esempio 25 o 10,50."]
