@@ -10,7 +10,7 @@ DEMO_PORT ?= 8000
 STANDIN_PORT ?= 8420
 SYSTEM_PACKAGES := chromium wrk poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0
 
-.PHONY: install install-production serve check-production system-packages demo test test-sqlite lint bench clean
+.PHONY: install install-production serve check-production system-packages demo test test-sqlite lint bench screenshots clean
 
 .tools/bin/uv:
 	@python=$$(bin/find-python) || exit 1; \
@@ -116,6 +116,10 @@ test-sqlite: install
 # short run here, `--minutes 10` for the issue's target; exits non-zero if its audit differs).
 bench: install
 	@for b in bench/[!_]*.py; do echo "== $$b"; DEBUG=1 $(PY) $$b || exit 1; done
+
+# The README's screenshots (docs/*.png) from a fresh `make demo` running on DEMO_PORT.
+screenshots: install
+	$(PY) docs/screenshots.py --base http://127.0.0.1:$(DEMO_PORT)
 
 clean:
 	rm -rf $(VENV) .tools var trama.sqlite3
