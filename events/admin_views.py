@@ -34,8 +34,14 @@ def _event(user, event_id):
     return event
 
 
-def _may_refund(user) -> bool:
-    return policy_for(Donation).user_has_permission(user, "refund")
+def _may_refund(user, network) -> bool:
+    """A treasurer of the order's network: the door staff reach its orders as communicators,
+    and a communicator here who is another network's treasurer refunds nothing here."""
+    policy = policy_for(Donation)
+    return (
+        policy.user_has_permission(user, "refund")
+        and policy.networks_for(user).filter(pk=network.pk).exists()
+    )
 
 
 @network_view(Order)
@@ -60,7 +66,7 @@ def event_orders(request, event_id):
             "event": event,
             "figures": event_figures(event),
             "orders": rows.order_by("-created_at")[:500],
-            "may_refund": _may_refund(request.user),
+            "may_refund": _may_refund(request.user, event.network),
         },
     )
 
@@ -133,9 +139,9 @@ class CancelForm(forms.Form):
 @network_view(Order, pk=Order)
 def cancel(request, pk):
     """Cancel an order and refund its buyer: the gift (its receipt voided), then the tickets."""
-    if not _may_refund(request.user):
-        raise PermissionDenied
     order = get_object_or_404(reached(request.user, Order).select_related("event"), pk=pk)
+    if not _may_refund(request.user, order.network):
+        raise PermissionDenied
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
