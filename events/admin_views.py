@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from campaigns.refunds import RefundRefused
 from crm.models import Donation, Network
 from crm.tenancy import network_view, policy_for, reached
+from crm.validators import row_id
 
 from . import orders, tokens
 from .cancel import cancel_order
@@ -93,7 +94,7 @@ def checkin(request, event_id):
     tickets = Ticket.objects.filter(order__event=event).select_related("order", "ticket_type")
     query = " ".join(request.GET.get("q", "").split())[:100]
     if request.method == "POST":
-        ticket = get_object_or_404(tickets, pk=request.POST.get("ticket") or 0)
+        ticket = get_object_or_404(tickets, pk=row_id(request.POST.get("ticket")) or 0)
         _ticket_outcome(request, ticket)
         return redirect(request.get_full_path())
     found = []

@@ -20,6 +20,7 @@ from crm.exports import export_donations, export_receipts_zip
 from crm.models import Donation, Receipt
 from crm.search import search_gifts, search_receipts
 from crm.tenancy import reached, require
+from crm.validators import row_id
 
 from .gifts import DonationFilterSet
 from .imports import receipts_report, selection_summary
@@ -52,7 +53,7 @@ class ScopedBulkAction(BulkAction):
                 queryset = self.search(filters.qs, self.request.GET.get("q"))
                 self.ignored = 0
             else:
-                wanted = {int(i) for i in ids if i.isdigit()}
+                wanted = {row_id(i) for i in ids} - {None}
                 queryset = scoped.filter(pk__in=wanted)
                 self.ignored = len(wanted) - queryset.count()
             self._actionable = list(queryset.order_by("pk"))
