@@ -68,6 +68,8 @@ def test_merging_with_an_odd_duplicate_id_merges_nothing(client, treasurer, demo
         ("/admin/crm/payouts/year/", "network"),
         ("/admin/crm/payouts/year/", "entity"),
         ("/admin/crm/payouts/year/", "year"),
+        ("/admin/crm/donations/export/summary/", "year"),
+        ("/admin/crm/donations/export/receipts/", "year"),
         ("/admin/bulk/crm/donation/issue_receipts/", "id"),
     ],
 )
