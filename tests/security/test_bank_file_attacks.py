@@ -132,3 +132,44 @@ def test_a_long_bank_reference_read_twice_is_one_line(campaign, mapping):
         )
     assert StatementLine.objects.count() == 2
     assert StatementLine.objects.filter(amount_cents=1000).count() == 1
+
+
+def test_a_pledge_received_already_is_not_offered_as_a_second_gift(
+    client, treasurers, campaign, bank_details
+):
+    """The donor's transfer comes in twice (two statements, two bank references: the bank's
+    retry, or the donor's own mistake). The first is the pledge's gift; the second waits for
+    review and names the pledge; "gift of the proposed pledge" made a second gift of it."""
+    from banking.models import Pledge
+    from banking.pledges import create_pledge
+    from crm.models import Donation
+
+    pledge = create_pledge(
+        network=campaign.network,
+        campaign=campaign,
+        amount_cents=5000,
+        donor_details={"first_name": "Zaccaria", "last_name": "Segreti", "email": "z@example.org"},
+        wants_receipt=True,
+    )
+    for number in (1, 2):
+        entry = Entry(
+            "50.00", ref=f"R-{number}", name="Zaccaria Segreti", remittance=pledge.reference
+        )
+        statements.import_statement(
+            network=campaign.network,
+            data=camt053([entry], statement_id=f"S-{number}"),
+            filename="s.xml",
+            kind="camt053",
+        )
+    pledge.refresh_from_db()
+    assert pledge.status == Pledge.Status.RECEIVED and Donation.objects.count() == 1
+    second = StatementLine.objects.get(bank_reference="R-2")
+    assert second.status == StatementLine.Status.REVIEW and second.pledge_id == pledge.pk
+
+    client.force_login(treasurers[0])
+    url = reverse("banking_decide", args=[second.pk])
+    response = client.post(url, {f"l{second.pk}-action": "pledge"}, follow=True)
+    assert "Questa promessa è già stata ricevuta" in response.content.decode()
+    assert Donation.objects.count() == 1
+    second.refresh_from_db()
+    assert second.status == StatementLine.Status.REVIEW  # still the treasurer's to decide
