@@ -71,10 +71,16 @@ def test_merging_with_an_odd_duplicate_id_merges_nothing(client, treasurer, demo
         ("/admin/crm/donations/export/summary/", "year"),
         ("/admin/crm/donations/export/receipts/", "year"),
         ("/admin/bulk/crm/donation/issue_receipts/", "id"),
+        ("/admin/crm/donor-chooser/chosen-multiple/", "id"),
     ],
 )
 def test_odd_ids_in_an_admin_address_are_no_500(client, treasurer, odd, address, name):
     assert client.get(address, {name: odd}).status_code < 500
+
+
+@pytest.mark.parametrize("odd", ODD)
+def test_the_donor_chooser_finds_no_donor_by_an_odd_id(client, treasurer, odd):
+    assert client.get(f"/admin/crm/donor-chooser/chosen/{odd}/").status_code == 404
 
 
 @pytest.mark.parametrize("odd", ODD)
