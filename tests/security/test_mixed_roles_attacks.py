@@ -108,3 +108,55 @@ def test_the_networks_own_treasurer_still_does_all_of_it(client, users, rel, ple
     assert client.get(report).status_code == 200
     inspect = client.get(reverse("relations_organisation:inspect", args=[organisation.pk]))
     assert report in inspect.content.decode()
+
+
+# --- an entity's own treasurer (they read its gifts) who is another network's treasurer ------
+
+
+@pytest.fixture
+def partner_gift(demo):
+    from crm.models import Donor
+    from tests.entities import partner_entity
+
+    network = demo["oltre-il-ponte"]
+    partner = partner_entity(network)
+    donor = Donor.objects.create(network=network, first_name="Ada", email="ada@example.org")
+    gift = Donation.objects.create(
+        network=network,
+        entity=partner,
+        donor=donor,
+        amount_cents=5000,
+        received_on=TODAY,
+        status=Donation.Status.SUCCEEDED,
+        channel=Donation.Channel.ONLINE,
+        stripe_charge_id="ch_partner",
+    )
+    return partner, gift
+
+
+@pytest.fixture
+def entity_and_network_treasurer(demo, partner_gift):
+    partner, _gift = partner_gift
+    user = get_user_model().objects.create_user("doppio", "doppio@example.org", "x")
+    user.groups.add(partner.treasurers_group, demo["valle-serena"].treasurers_group)
+    return user
+
+
+def test_an_entity_treasurer_treasurer_elsewhere_only_reads_the_entitys_gifts(
+    client, entity_and_network_treasurer, partner_gift
+):
+    _partner, gift = partner_gift
+    client.force_login(entity_and_network_treasurer)
+    # they read the gift, as the entity's treasurer
+    assert client.get(reverse("crm_donation:inspect", args=[gift.pk])).status_code == 200
+    # and neither refund it nor issue its receipt: the network's treasurers do
+    for name in ("campaigns_refund", "crm_donation:issue_receipt"):
+        url = reverse(name, args=[gift.pk])
+        assert client.get(url).status_code in (302, 403, 404), name
+        assert client.post(url, {"amount": "50", "reason": "x", "confirm": "1"}).status_code in (
+            302,
+            403,
+            404,
+        ), name
+    gift.refresh_from_db()
+    assert gift.refunded_cents == 0 and not gift.receipts.exists()
