@@ -44,7 +44,12 @@ class ScopedBulkAction(BulkAction):
 
     def get_actionable_objects(self):
         if not hasattr(self, "_actionable"):
-            scoped = reached(self.request.user, self.model)
+            # The rows the action is for: reading a row (an entity's own treasurers read its
+            # gifts) is not acting on it; issuing a gift's receipt changes the gift.
+            model, action = self.network_policy
+            scoped = reached(
+                self.request.user, self.model, action if model is self.model else "change"
+            )
             ids = self.request.GET.getlist("id")
             if "all" in ids:
                 filters = self.filterset_class(

@@ -160,3 +160,11 @@ def test_an_entity_treasurer_treasurer_elsewhere_only_reads_the_entitys_gifts(
         ), name
     gift.refresh_from_db()
     assert gift.refunded_cents == 0 and not gift.receipts.exists()
+
+
+def test_nor_through_the_bulk_actions(client, entity_and_network_treasurer, partner_gift):
+    _partner, gift = partner_gift
+    client.force_login(entity_and_network_treasurer)
+    url = f"/admin/bulk/crm/donation/issue_receipts/?id={gift.pk}&next=/admin/crm/donations/"
+    client.post(url, {"email": "", "include_not_asked": "on", "include_missing": "on"})
+    assert not gift.receipts.exists()
