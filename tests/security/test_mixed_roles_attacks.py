@@ -168,3 +168,16 @@ def test_nor_through_the_bulk_actions(client, entity_and_network_treasurer, part
     url = f"/admin/bulk/crm/donation/issue_receipts/?id={gift.pk}&next=/admin/crm/donations/"
     client.post(url, {"email": "", "include_not_asked": "on", "include_missing": "on"})
     assert not gift.receipts.exists()
+
+
+def test_nor_starts_the_entitys_yearly_statements(
+    client, entity_and_network_treasurer, partner_gift
+):
+    from crm.models import StatementRun
+
+    partner, _gift = partner_gift
+    client.force_login(entity_and_network_treasurer)
+    url = reverse("crm_yearly:entity_statements", args=[partner.pk, TODAY.year - 1])
+    assert client.get(url).status_code == 200  # they read the preview, as its treasurer
+    assert client.post(url, {"send_email": ""}).status_code in (302, 403)
+    assert not StatementRun.objects.exists()
