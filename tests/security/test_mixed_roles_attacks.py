@@ -181,3 +181,24 @@ def test_nor_starts_the_entitys_yearly_statements(
     assert client.get(url).status_code == 200  # they read the preview, as its treasurer
     assert client.post(url, {"send_email": ""}).status_code in (302, 403)
     assert not StatementRun.objects.exists()
+
+
+def test_a_user_of_two_networks_gives_a_task_here_to_nobody_of_the_other(client, demo, rel):  # noqa: F811
+    from relations.models import Task
+
+    user = get_user_model().objects.get(username="comunicazione-oltre-il-ponte")
+    user.groups.add(demo["valle-serena"].communicators_group)
+    other = get_user_model().objects.get(username="comunicazione-valle-serena")
+    client.force_login(user)
+    response = client.post(
+        reverse("relations_task:add"),
+        {
+            "network": demo["oltre-il-ponte"].pk,
+            "title": "Richiamare la Fondazione Zebedeo",
+            "due_on": TODAY.strftime("%d/%m/%Y"),
+            "owner": other.pk,  # emailed the reminders of network A's task
+        },
+    )
+    assert response.status_code == 200
+    assert "Scegline uno della stessa rete." in response.content.decode()
+    assert not Task.objects.exists()
