@@ -26,6 +26,8 @@ from wagtail.admin.auth import require_admin_access
 from wagtail.admin.views import account
 from wagtail.users.models import UserProfile
 
+from crm.validators import row_id
+
 from . import lockouts, second_factor
 from .limits import allow_password_reset, client_ip
 
@@ -211,7 +213,7 @@ def _security_action(request):
         messages.success(request, _("Sign-in unblocked for %(name)s.") % {"name": address})
     elif user_id := request.POST.get("two_step_off"):
         users = get_user_model().objects
-        user = users.filter(pk=user_id).first() if user_id.isdigit() else None
+        user = users.filter(pk=row_id(user_id)).first() if row_id(user_id) else None
         if user is None:
             return HttpResponseBadRequest(_("No such user."))
         second_factor.remove_devices(user)

@@ -17,9 +17,11 @@ from .parsed import Movement, ParsedStatement, StatementRefused
 def _decode(data: bytes) -> str:
     for encoding in ("utf-8-sig", "cp1252"):
         try:
-            return data.decode(encoding)
+            text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
+        if "\x00" not in text:  # a UTF-16 file, or not text at all
+            return text
     raise StatementRefused(_("The file's text cannot be read."))
 
 
@@ -32,9 +34,11 @@ def _cents(text: str, decimal_comma: bool) -> int:
     value = value.replace(".", "").replace(",", ".") if decimal_comma else value.replace(",", "")
     try:
         amount = Decimal(value)
+        # quantize() raises too, on more digits than a Decimal keeps
+        exact = amount.is_finite() and amount == amount.quantize(Decimal("0.01"))
     except InvalidOperation as exc:
         raise StatementRefused(_("An amount cannot be read: %s") % text) from exc
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+    if not exact:
         raise StatementRefused(_("An amount cannot be read: %s") % text)
     cents = int(amount * 100)
     return -cents if negative else cents
@@ -48,6 +52,13 @@ def _date(text: str, fmt: str) -> datetime.date:
 
 
 def parse_csv(data: bytes, mapping: CsvMapping) -> ParsedStatement:
+    try:
+        return _parse_csv(data, mapping)
+    except csv.Error as exc:  # a cell over the csv module's limit (131,072 characters)
+        raise StatementRefused(_("The file is not a CSV the bank could have written.")) from exc
+
+
+def _parse_csv(data: bytes, mapping: CsvMapping) -> ParsedStatement:
     lines = _decode(data).splitlines()[mapping.skip_lines :]
     reader = csv.DictReader(io.StringIO("\n".join(lines)), delimiter=mapping.delimiter)
     header = set(reader.fieldnames or [])

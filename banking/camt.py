@@ -58,9 +58,11 @@ def _cents(node: Element | None) -> tuple[int, str]:
         raise StatementRefused(_("An entry of the statement has no amount."))
     try:
         amount = Decimal((node.text or "").strip())
+        # quantize() raises too, on more digits than a Decimal keeps
+        exact = amount.is_finite() and amount == amount.quantize(Decimal("0.01"))
     except InvalidOperation as exc:
         raise StatementRefused(_("An amount of the statement cannot be read.")) from exc
-    if amount < 0 or amount != amount.quantize(Decimal("0.01")):
+    if amount < 0 or not exact:
         raise StatementRefused(_("An amount of the statement cannot be read."))
     return int(amount * 100), node.get("Ccy", "EUR")
 

@@ -195,8 +195,14 @@ def record_line_gift(
     ).first()
     if pledge is not None:
         pledge = Pledge.objects.select_for_update().get(pk=pledge.pk)
-        if pledge.donation_id is not None or pledge.network_id != line.network_id:
+        if pledge.network_id != line.network_id:
             pledge = None
+        elif pledge.donation_id is not None:
+            # The same money twice (a bank's retry, a donor's double transfer): this credit is
+            # not the pledge's gift; the treasurer decides whose it is, or ignores it.
+            raise LineRefused(
+                _("This pledge was received already: choose the donor, or ignore the credit.")
+            )
     if donation is None:
         donation = record_offline_gift(
             network=line.network,

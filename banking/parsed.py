@@ -1,7 +1,12 @@
 """What a statement file says, whatever its format (`banking.camt`, `banking.bank_csv`)."""
 
 import datetime
+import hashlib
 from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from crm.money import MAX_STORED_CENTS, format_amount
 
 
 class StatementRefused(ValueError):
@@ -30,3 +35,43 @@ class ParsedStatement:
     statement_id: str = ""
     account: str = ""
     movements: list[Movement] = field(default_factory=list)
+
+
+# What a statement line keeps (banking.models.StatementLine): a movement past it is refused
+# with the file, never a database error (a 500) halfway through.
+MAX_REFERENCE = 140
+MAX_IBAN = 42
+
+
+def fitted_reference(reference: str) -> str:
+    """The bank's reference as a line keeps it: a longer one is cut and ends with its own
+    fingerprint, the same in every statement that brings it (cut alone, the overlap of two
+    statements would not be recognised and the second would fail on the line's uniqueness)."""
+    if len(reference) <= MAX_REFERENCE:
+        return reference
+    digest = hashlib.sha256(reference.encode()).hexdigest()[:40]
+    return f"{reference[: MAX_REFERENCE - 41]}#{digest}"
+
+
+def check(parsed: ParsedStatement) -> ParsedStatement:
+    """StatementRefused if a line could not be kept as the file says it (an amount past what
+    a gift's column keeps, a currency that is not a code, an IBAN that is not one)."""
+    if len(parsed.account) > MAX_IBAN:
+        raise StatementRefused(_("The statement's account is not an IBAN: %s") % parsed.account)
+    parsed.statement_id = fitted_reference(parsed.statement_id)
+    for number, movement in enumerate(parsed.movements, start=1):
+        if movement.amount_cents > MAX_STORED_CENTS:
+            raise StatementRefused(
+                _("Line %(n)s: the amount is more than %(limit)s, more than a gift can be.")
+                % {"n": number, "limit": format_amount(MAX_STORED_CENTS)}
+            )
+        if not (len(movement.currency) == 3 and movement.currency.isalpha()):
+            raise StatementRefused(
+                _("Line %(n)s: the currency is not a three-letter code.") % {"n": number}
+            )
+        if len(movement.iban) > MAX_IBAN:
+            raise StatementRefused(
+                _("Line %(n)s: the payer's IBAN cannot be read.") % {"n": number}
+            )
+        movement.bank_reference = fitted_reference(movement.bank_reference)
+    return parsed

@@ -21,7 +21,7 @@ from . import matching
 from .bank_csv import parse_csv
 from .camt import parse_camt053
 from .models import CsvMapping, Statement, StatementLine
-from .parsed import Movement, ParsedStatement, StatementRefused
+from .parsed import Movement, ParsedStatement, StatementRefused, check
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -47,8 +47,8 @@ def parse(data: bytes, kind: str, mapping: CsvMapping | None = None) -> ParsedSt
     if kind == Statement.Kind.CSV:
         if mapping is None:
             raise StatementRefused(_("Choose the bank whose CSV this is."))
-        return parse_csv(data, mapping)
-    return parse_camt053(data)
+        return check(parse_csv(data, mapping))
+    return check(parse_camt053(data))
 
 
 def _earlier(network: Network, sha: str, parsed: ParsedStatement) -> Statement | None:
@@ -83,7 +83,7 @@ def import_statement(
                 version=parsed.version,
                 filename=filename[-255:],
                 sha256=sha,
-                statement_id=parsed.statement_id[:140],
+                statement_id=parsed.statement_id,
                 account=parsed.account,
                 uploaded_by=user,
             )
@@ -123,7 +123,7 @@ def _add_line(statement: Statement, movement: Movement) -> StatementLine | None:
         statement=statement,
         network=network,
         account=account,
-        bank_reference=movement.bank_reference[:140],
+        bank_reference=movement.bank_reference,
         booked_on=movement.booked_on,
         value_on=movement.value_on,
         amount_cents=movement.amount_cents,

@@ -22,6 +22,7 @@ from wagtail import hooks
 from crm.models import Donation
 from crm.models.entities import entity_of
 from crm.money import format_amount
+from crm.validators import row_id
 
 from . import challenge, ratelimit, stripe_api
 from .forms import DonationForm
@@ -252,8 +253,8 @@ MAX_LOOKS = 1000
 
 def _look(request):
     """Which look at the return page this is (1 for the first), from `?look=`."""
-    value = request.GET.get("look", "")
-    return min(int(value), MAX_LOOKS) if value.isdigit() and int(value) > 0 else 1
+    look = row_id(request.GET.get("look"))
+    return min(look, MAX_LOOKS) if look else 1
 
 
 def thanks(request, token):

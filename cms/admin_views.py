@@ -44,6 +44,7 @@ from wagtail.models import Page
 from wagtail.permissions import policy_registry
 
 from crm.exports import ReadersExport, neutralise
+from crm.validators import row_id
 
 # What working in a collection means for seeing its images and documents.
 MEDIA_ACTIONS = ("change", "choose")
@@ -95,7 +96,7 @@ class ScopedChosenMultipleView(ChosenMultipleView):
     """The chooser's last step echoes each chosen page's title: only visible ones."""
 
     def get(self, request):
-        wanted = [pk for pk in request.GET.getlist("id") if pk.isdigit()]
+        wanted = [pk for pk in map(row_id, request.GET.getlist("id")) if pk]
         visible = pages_visible_to(request.user).filter(pk__in=wanted)
         request.GET = request.GET.copy()
         request.GET.setlist("id", [str(pk) for pk in visible.values_list("pk", flat=True)])

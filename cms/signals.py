@@ -1,6 +1,6 @@
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from wagtail.models import Page
+from wagtail.models import Page, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from crm.tenancy import sync_page_grants
@@ -29,3 +29,12 @@ post_page_move.connect(pagecache.bump_content_version, dispatch_uid="cms.pagecac
 post_delete.connect(
     pagecache.bump_content_version, sender=Page, dispatch_uid="cms.pagecache_deleted"
 )
+# A page put behind a password or a login (or its restriction lifted) is served from the cache
+# no longer: `mark_page` stores no restricted page, and its copy stored before goes stale now,
+# not PAGE_CACHE_SECONDS later.
+for _signal in (post_save, post_delete):
+    _signal.connect(
+        pagecache.bump_content_version,
+        sender=PageViewRestriction,
+        dispatch_uid=f"cms.pagecache_restricted_{_signal is post_save}",
+    )

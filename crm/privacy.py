@@ -41,7 +41,14 @@ def donor_data(donor):
     """Everything we hold about the donor: a section per kind of record, each key the name of
     a field of that record (the donor's own copy as CSV reads them as labels), values as
     stored (dates as dates)."""
-    identity = {k: v for k, v in model_to_dict(donor).items() if k != "merged_into"}
+    # Not the links to other donors (a merge, a possible duplicate): they are the treasurer's
+    # and say who else gives (a codice fiscale typed on the donor's page is flagged against
+    # the donor who has it: the copy would tell whether that person gives here).
+    identity = {
+        k: v
+        for k, v in model_to_dict(donor).items()
+        if k not in ("merged_into", "possible_duplicate_of")
+    }
     return {
         "donor": identity,
         "consents": {

@@ -272,7 +272,10 @@ class NetworkPermissionPolicy(ModelPermissionPolicy):
         """`queryset` narrowed to the rows the user may do one of `actions` on."""
         if not self.user_has_any_permission(user, actions):
             return queryset.none()
-        return queryset.for_user(user)
+        rows = queryset.for_user(user)
+        if self.entities and "view" not in actions:  # an entity's own treasurers only read
+            rows = rows.filter(network__in=self.networks_for(user))  # the rest: the network's
+        return rows
 
     def instances_user_has_any_permission_for(self, user, actions):
         return self.scope(self.model._default_manager.all(), user, actions)
@@ -316,8 +319,7 @@ register_network_policy(IssuingEntity)
 register_network_policy(
     InKindGift, NetworkPermissionPolicy(InKindGift, auth_model=Donation, entities=True)
 )
-# A statement run is a batch of receipts of one entity: the receipts' permissions decide, and
-# an entity's own treasurers reach their entity's runs.
+# A statement run: one entity's receipts (their permissions decide; its treasurers reach it).
 register_network_policy(
     StatementRun, NetworkPermissionPolicy(StatementRun, auth_model=Receipt, entities=True)
 )

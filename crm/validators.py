@@ -1,4 +1,5 @@
-"""Validators for Italian identifiers, shared by models, forms and imports."""
+"""Validators for Italian identifiers, shared by models, forms and imports; and the row ids
+people (or their browsers) type in an address or a form."""
 
 import re
 
@@ -61,3 +62,11 @@ def validate_stripe_account_id(value):
             _("A Stripe account id starts with acct_ followed by letters and digits."),
             code="stripe_account",
         )
+
+
+def row_id(value):
+    """The row id in an address or a form (`?id=12`, a button's value) as a number, or None:
+    ASCII digits only, no more than a key holds. "²" and "①" are digits to `str.isdigit` and
+    `int()` refuses them, as it refuses 5,000 digits; a letter makes a lookup raise (each a 500)."""
+    text = str(value or "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from campaigns.refunds import RefundRefused
 from crm.models import Donation, Network
 from crm.tenancy import network_view, policy_for, reached
+from crm.validators import row_id
 
 from . import orders, tokens
 from .cancel import cancel_order
@@ -34,8 +35,14 @@ def _event(user, event_id):
     return event
 
 
-def _may_refund(user) -> bool:
-    return policy_for(Donation).user_has_permission(user, "refund")
+def _may_refund(user, network) -> bool:
+    """A treasurer of the order's network: the door staff reach its orders as communicators,
+    and a communicator here who is another network's treasurer refunds nothing here."""
+    policy = policy_for(Donation)
+    return (
+        policy.user_has_permission(user, "refund")
+        and policy.networks_for(user).filter(pk=network.pk).exists()
+    )
 
 
 @network_view(Order)
@@ -60,7 +67,7 @@ def event_orders(request, event_id):
             "event": event,
             "figures": event_figures(event),
             "orders": rows.order_by("-created_at")[:500],
-            "may_refund": _may_refund(request.user),
+            "may_refund": _may_refund(request.user, event.network),
         },
     )
 
@@ -87,7 +94,7 @@ def checkin(request, event_id):
     tickets = Ticket.objects.filter(order__event=event).select_related("order", "ticket_type")
     query = " ".join(request.GET.get("q", "").split())[:100]
     if request.method == "POST":
-        ticket = get_object_or_404(tickets, pk=request.POST.get("ticket") or 0)
+        ticket = get_object_or_404(tickets, pk=row_id(request.POST.get("ticket")) or 0)
         _ticket_outcome(request, ticket)
         return redirect(request.get_full_path())
     found = []
@@ -133,9 +140,9 @@ class CancelForm(forms.Form):
 @network_view(Order, pk=Order)
 def cancel(request, pk):
     """Cancel an order and refund its buyer: the gift (its receipt voided), then the tickets."""
-    if not _may_refund(request.user):
-        raise PermissionDenied
     order = get_object_or_404(reached(request.user, Order).select_related("event"), pk=pk)
+    if not _may_refund(request.user, order.network):
+        raise PermissionDenied
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

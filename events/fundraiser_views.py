@@ -127,8 +127,13 @@ def confirm(request, token):
 
 
 def personal_page(request, slug):
+    # Public while its campaign is: a page shows the campaign (its title, its gift form).
+    campaigns = CampaignPage.objects.live().public()
     page = get_object_or_404(
-        Fundraiser.objects.public().select_related("campaign", "team"), slug=slug
+        Fundraiser.objects.public()
+        .filter(campaign__in=campaigns)
+        .select_related("campaign", "team"),
+        slug=slug,
     )
     campaign = page.campaign.specific
     if getattr(request, "page_cache_candidate", False) and not request.GET:

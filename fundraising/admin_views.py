@@ -28,6 +28,7 @@ from crm.tenancy import (
     reached,
     register_network_policy,
 )
+from crm.validators import row_id
 
 from . import documents, expenses
 from .admin_forms import ExpenseForm, NewReportForm, NoteForm
@@ -140,10 +141,10 @@ def expense_add(request, pk):
 @require_POST
 def expense_remove(request, pk):
     report = _report(request, pk, "change")
-    expense_id = request.POST.get("id", "")
-    if not expense_id.isdigit():
+    expense_id = row_id(request.POST.get("id"))
+    if expense_id is None:
         raise Http404
-    expense = get_object_or_404(Expense, report=report, pk=int(expense_id))
+    expense = get_object_or_404(Expense, report=report, pk=expense_id)
     expenses.remove_expense(expense, user=request.user)
     messages.success(request, _("Expense removed."))
     return redirect("fundraising_report", report.pk)
@@ -156,8 +157,8 @@ def expense_document(request, pk):
     treasurer of the report's network only."""
     report = _report(request, pk)
     rows = Expense.objects.filter(report=report).exclude(document="")
-    if request.GET.get("id", "").isdigit():
-        rows = rows.filter(pk=int(request.GET["id"]))
+    if expense_id := row_id(request.GET.get("id")):
+        rows = rows.filter(pk=expense_id)
     expense = rows.order_by("pk").first()
     if expense is None:
         raise Http404

@@ -21,6 +21,7 @@ from wagtail.rich_text.rewriters import FIND_A_TAG, extract_attrs
 from cms.models import NetworkPage
 from crm import extensions
 from crm.models import Network
+from crm.validators import row_id
 
 from .access import networks_for
 from .models import Segment
@@ -212,8 +213,8 @@ def _linked_page_ids(source):
     ids = []
     for match in FIND_A_TAG.finditer(source or ""):
         attrs = extract_attrs(match.group(1))
-        if attrs.get("linktype") == "page" and attrs.get("id", "").isdigit():
-            ids.append(int(attrs["id"]))
+        if attrs.get("linktype") == "page" and row_id(attrs.get("id")):
+            ids.append(row_id(attrs["id"]))
     return ids
 
 

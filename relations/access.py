@@ -5,7 +5,8 @@ report (which shows gifts) are the treasurers' (see `relations.wagtail_hooks`)."
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from crm.models import Network, NetworkScopedQuerySet
+from crm.models import Donation, Network, NetworkScopedQuerySet
+from crm.tenancy import policy_for
 
 
 def networks_for(user):
@@ -15,6 +16,21 @@ def networks_for(user):
     if user.is_superuser:
         return Network.objects.all()
     return (Network.objects.for_user(user) | Network.objects.edited_by(user)).distinct()
+
+
+def money_networks(user):
+    """The networks whose gifts the user sees and ties to instalments: those they are a
+    treasurer of. A communicator here who is another network's treasurer is a communicator
+    here (the treasurer's permissions are that other network's)."""
+    return policy_for(Donation).networks_for(user)
+
+
+def sees_gifts_of(user, network) -> bool:
+    """True if the user reads `network`'s gifts (its funder reports, its money figures)."""
+    return (
+        policy_for(Donation).user_has_permission(user, "view")
+        and money_networks(user).filter(pk=network.pk).exists()
+    )
 
 
 def people_of(networks):

@@ -26,6 +26,7 @@ from crm.admin.entity_lists import EntityColumnMixin, EntityFilterMixin, entity_
 from crm.models import IssuingEntity
 from crm.money import format_amount
 from crm.tenancy import NetworkPermissionPolicy, network_view, reached, register_network_policy
+from crm.validators import row_id
 
 from . import report
 from .models import Payout
@@ -89,11 +90,13 @@ def year_report(request):
         year = int(request.GET.get("year") or timezone.localdate().year)
     except ValueError:
         raise Http404 from None
+    if not 1 <= year <= 9999:  # a date's years: the lookup raises on any other
+        raise Http404
     payouts = report.payouts_of_year(reached(request.user, Payout, "view"), year)
-    if request.GET.get("network", "").isdigit():
-        payouts = payouts.filter(network_id=int(request.GET["network"]))
-    if request.GET.get("entity", "").isdigit():
-        entity = IssuingEntity.objects.filter(pk=int(request.GET["entity"])).first()
+    if network_id := row_id(request.GET.get("network")):
+        payouts = payouts.filter(network_id=network_id)
+    if entity_id := row_id(request.GET.get("entity")):
+        entity = IssuingEntity.objects.filter(pk=entity_id).first()
         payouts = payouts.of_entity(entity) if entity is not None else payouts.none()
     export_format = _format(request)
     if export_format != "html":

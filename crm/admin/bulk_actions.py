@@ -20,6 +20,7 @@ from crm.exports import export_donations, export_receipts_zip
 from crm.models import Donation, Receipt
 from crm.search import search_gifts, search_receipts
 from crm.tenancy import reached, require
+from crm.validators import row_id
 
 from .gifts import DonationFilterSet
 from .imports import receipts_report, selection_summary
@@ -43,7 +44,12 @@ class ScopedBulkAction(BulkAction):
 
     def get_actionable_objects(self):
         if not hasattr(self, "_actionable"):
-            scoped = reached(self.request.user, self.model)
+            # The rows the action is for: reading a row (an entity's own treasurers read its
+            # gifts) is not acting on it; issuing a gift's receipt changes the gift.
+            model, action = self.network_policy
+            scoped = reached(
+                self.request.user, self.model, action if model is self.model else "change"
+            )
             ids = self.request.GET.getlist("id")
             if "all" in ids:
                 filters = self.filterset_class(
@@ -52,7 +58,7 @@ class ScopedBulkAction(BulkAction):
                 queryset = self.search(filters.qs, self.request.GET.get("q"))
                 self.ignored = 0
             else:
-                wanted = {int(i) for i in ids if i.isdigit()}
+                wanted = {row_id(i) for i in ids} - {None}
                 queryset = scoped.filter(pk__in=wanted)
                 self.ignored = len(wanted) - queryset.count()
             self._actionable = list(queryset.order_by("pk"))

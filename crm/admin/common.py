@@ -35,6 +35,7 @@ from crm.exports import csv_response, xlsx_response
 from crm.models import Donor, RecurringPlan
 from crm.search import search_donors
 from crm.tenancy import network_view, policy_for, reached
+from crm.validators import row_id
 
 from .offered import bulk_buttons, donor_column, donor_url, may  # noqa: F401 (shared here)
 
@@ -229,12 +230,14 @@ class ScopedChooseResultsView(DonorColumnsMixin, chooser_views.ChooseResultsView
 
 class ScopedChosenView(chooser_views.ChosenView):
     def get_object(self, pk):
-        return reached(self.request.user, Donor, "view").get(pk=pk)
+        # An id that is no number is no donor (a 404), not a lookup that raises (a 500).
+        return reached(self.request.user, Donor, "view").get(pk=row_id(pk))
 
 
 class ScopedChosenMultipleView(chooser_views.ChosenMultipleView):
     def get_objects(self, pks):
-        return reached(self.request.user, Donor, "view").filter(pk__in=pks)
+        wanted = [pk for pk in map(row_id, pks) if pk]
+        return reached(self.request.user, Donor, "view").filter(pk__in=wanted)
 
 
 class ScopedCreateView(DonorCreationMixin, chooser_views.CreateView):

@@ -34,6 +34,7 @@ from crm.money import format_amount
 from crm.privacy import KEPT_NOTICE, anonymise_donor, donor_export
 from crm.search import search_donors
 from crm.tenancy import network_view, reached
+from crm.validators import row_id
 
 from .common import (
     HumanInspectView,
@@ -220,7 +221,7 @@ def donor_anonymise(request, pk):
 def donor_merge(request, pk):
     donors = reached(request.user, Donor, "change")
     keep = get_object_or_404(donors, pk=pk)
-    duplicate = get_object_or_404(donors, pk=request.POST.get("duplicate"))
+    duplicate = get_object_or_404(donors, pk=row_id(request.POST.get("duplicate")))
     try:
         merge_donors(keep, duplicate, user=request.user)
     except ValueError as exc:

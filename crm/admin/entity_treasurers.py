@@ -16,6 +16,7 @@ from wagtail.log_actions import log
 
 from crm.models import IssuingEntity
 from crm.tenancy import network_view, reached
+from crm.validators import row_id
 
 # Who was named or removed, and by whom, is in the entity's history.
 ADDED, REMOVED = "crm.entity.treasurer_added", "crm.entity.treasurer_removed"
@@ -69,7 +70,7 @@ def entity_treasurers(request, pk):
         chosen = None
         if group is None:
             error = _("The lead entity's treasurers are the network's: nothing to change here.")
-        elif add.isdigit() and (chosen := candidates.filter(pk=add).first()):
+        elif row_id(add) and (chosen := candidates.filter(pk=row_id(add)).first()):
             chosen.groups.add(group)
             log(entity, ADDED, user=request.user, data={"treasurer": chosen.get_username()})
             messages.success(
@@ -78,7 +79,7 @@ def entity_treasurers(request, pk):
                 % {"name": _name(chosen), "entity": entity.legal_name},
             )
             return redirect(request.path)
-        elif remove.isdigit() and (chosen := group.user_set.filter(pk=remove).first()):
+        elif row_id(remove) and (chosen := group.user_set.filter(pk=row_id(remove)).first()):
             chosen.groups.remove(group)
             log(entity, REMOVED, user=request.user, data={"treasurer": chosen.get_username()})
             messages.success(

@@ -14,9 +14,10 @@ from crm.tenancy import network_view, reached
 
 def _year(request):
     try:
-        return int(request.GET.get("year") or fiscal_today().year)
+        year = int(request.GET.get("year") or fiscal_today().year)
     except ValueError:
         return fiscal_today().year
+    return year if 1 <= year <= 9999 else fiscal_today().year  # a date's years
 
 
 @network_view(Donation, "view")

@@ -215,7 +215,8 @@ def issue_receipt(request, pk):
     donor lacks what a receipt needs); POST issues, and emails unless unticked (`email=0`; a
     POST without the field emails). Without the data and without `confirm_missing`, nothing
     is issued (400); a confirmed issue keeps the confirmation in the receipt's history."""
-    donation = get_object_or_404(reached(request.user, Donation), pk=pk)
+    # The network's treasurers issue (an entity's own treasurers, who read the gift, do not).
+    donation = get_object_or_404(reached(request.user, Donation, "change"), pk=pk)
     missing = receipt_selection.missing_receipt_data(donation.donor) if donation.donor_id else []
     confirmed = request.POST.get("confirm_missing") == "1"
     if request.method != "POST" or (missing and not confirmed):

@@ -18,6 +18,7 @@ from crm.import_rows import FIELDS
 from crm.imports import FileRefused, RowError, limit, receipt_forecast
 from crm.models import Donation, ImportBatch, Network, Receipt
 from crm.tenancy import network_view, reached
+from crm.validators import row_id
 
 from .common import ScopedModelViewSet, networks_for
 
@@ -208,7 +209,7 @@ def import_batch(request, pk):
     plan = import_batches.plan_batch(batch)
     if not plan.is_clean:
         return _batch_page(request, batch, plan, status=400)
-    include = [int(v) for v in request.POST.getlist("include") if v.isdigit()]
+    include = [i for i in map(row_id, request.POST.getlist("include")) if i is not None]
     problem = _apply(
         request,
         batch,

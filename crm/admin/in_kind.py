@@ -23,6 +23,7 @@ from crm.models import Donor, InKindDocument, InKindGift, IssuingEntity, Receipt
 from crm.money import fiscal_today, format_amount, parse_amount
 from crm.receipt_files import ReceiptError
 from crm.tenancy import network_view, policy_for, reached
+from crm.validators import row_id
 
 from .common import (
     ActionsInspectView,
@@ -106,8 +107,8 @@ class InKindGiftForm(forms.Form):
 def record_in_kind(request):
     """Record goods given (CRM → Gifts in kind → Add)."""
     initial: dict[str, Any] = {"received_on": fiscal_today()}
-    if request.GET.get("donor", "").isdigit():
-        initial["donor"] = reached(request.user, Donor).filter(pk=request.GET["donor"]).first()
+    if donor_id := row_id(request.GET.get("donor")):
+        initial["donor"] = reached(request.user, Donor).filter(pk=donor_id).first()
     form = InKindGiftForm(
         request.POST or None, request.FILES or None, initial=initial, user=request.user
     )
@@ -151,8 +152,8 @@ def in_kind_document(request, pk):
     other); without an id, the gift's first document."""
     gift = get_object_or_404(reached(request.user, InKindGift, "view"), pk=pk)
     documents = gift.documents.all()
-    if request.GET.get("id", "").isdigit():
-        documents = documents.filter(pk=int(request.GET["id"]))
+    if document_id := row_id(request.GET.get("id")):
+        documents = documents.filter(pk=document_id)
     document = documents.first()
     if document is None:
         raise Http404

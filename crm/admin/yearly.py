@@ -39,8 +39,8 @@ def _check_year(year):
         raise Http404
 
 
-def _run(request, pk):
-    runs = reached(request.user, StatementRun).select_related("network", "entity")
+def _run(request, pk, action=None):
+    runs = reached(request.user, StatementRun, action).select_related("network", "entity")
     return get_object_or_404(runs, pk=pk)
 
 
@@ -127,6 +127,9 @@ def _statements(request, entity, year):
     status = 200
     if request.method == "POST":
         require(request.user, Receipt, "add")
+        # The network's treasurers issue statements (its entity's own treasurers only read).
+        if not policy_for(Receipt).networks_for(request.user).filter(pk=network.pk).exists():
+            raise PermissionDenied
         form = StartRunForm(request.POST, year_over=year_over)
         if active is not None:
             return redirect("crm_yearly:run", pk=active.pk)
@@ -209,7 +212,7 @@ def run_status(request, pk):
 @network_view(StatementRun, "add")
 @require_POST
 def run_resume(request, pk):
-    run = _run(request, pk)
+    run = _run(request, pk, "add")
     if run.finished:
         messages.error(request, _t("This run is finished: there is nothing to resume."))
     elif not statement_runs.is_stale(run):

@@ -51,6 +51,11 @@ class RelationsForm(ScopedForm):
             row = data.get(name)
             if row is not None and network is not None and row.network_id != network.pk:
                 self.add_error(name, _("Choose one of the same network."))
+        # An owner is emailed the row's reminders: one of its network's people, never
+        # another network's (a user of two networks is offered the people of both).
+        owner = data.get("owner")
+        if owner and network and not people_of([network]).filter(pk=owner.pk).exists():
+            self.add_error("owner", _("Choose one of the same network."))
         return data
 
     def save(self, commit=True):

@@ -19,7 +19,7 @@ from crm.money import fiscal_today, format_amount
 from crm.tenancy import network_view, policy_for, reached
 
 from .. import figures, verbs
-from ..access import networks_for
+from ..access import money_networks, networks_for
 from ..models import Instalment, Opportunity
 from .forms import LinkGiftForm, PledgeForm, StageForm
 from .removal import MoneyAwareDeleteView, reschedule_view, unlink_gift
@@ -50,7 +50,10 @@ class OpportunityInspectView(ActionsPage):
         promise = getattr(self.object, "pledge", None)
         if promise is None:
             return []
-        may_link = policy_for(Instalment).user_has_permission(self.request.user, "link")
+        may_link = (
+            policy_for(Instalment).user_has_permission(self.request.user, "link")
+            and money_networks(self.request.user).filter(pk=self.object.network_id).exists()
+        )
         today = fiscal_today()
         rows = []
         for i in promise.instalments.select_related("donation"):
@@ -133,7 +136,8 @@ def pledge_view(request, pk):
 @network_view(Instalment, "link")
 def link_gift(request, pk):
     """A treasurer ties the gift that paid an instalment to it (`verbs.link_payment`)."""
-    instalment = get_object_or_404(reached(request.user, Instalment, "link"), pk=pk)
+    rows = reached(request.user, Instalment, "link")
+    instalment = get_object_or_404(rows.filter(network__in=money_networks(request.user)), pk=pk)
     gifts = verbs.candidate_gifts(instalment)
     form = LinkGiftForm(request.POST or None, gifts=gifts)
     title = _("Instalment %(number)d of %(ask)s, %(amount)s, due on %(day)s") % {

@@ -1,7 +1,7 @@
 """Organisations in the admin: the list, and an organisation's page (its people, asks,
 interactions and tasks; its relationship figures for treasurers), and the funder report."""
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -12,8 +12,9 @@ from django.utils.translation import gettext_lazy
 from crm.display import format_date
 from crm.models import Donation
 from crm.money import format_amount
-from crm.tenancy import network_view, policy_for, reached
+from crm.tenancy import network_view, reached
 
+from ..access import sees_gifts_of
 from ..figures import relationship_figures
 from ..models import Organisation
 from ..pdf import render_funder_report
@@ -27,12 +28,10 @@ from .viewsets import OrganisationFilterSet, RelationsViewSet
 class OrganisationInspectView(ActionsPage):
     def get_actions(self):
         actions = []
-        if policy_for(Donation).user_has_permission(self.request.user, "view"):
+        if sees_gifts_of(self.request.user, self.object.network):
             url = reverse("relations_organisation:funder_report", args=[self.object.pk])
             actions.append((_("Funder report"), url, "get"))
-        if self.object.donor_id and policy_for(Donation).user_has_permission(
-            self.request.user, "view"
-        ):
+        if self.object.donor_id and sees_gifts_of(self.request.user, self.object.network):
             url = reverse("crm_donor:inspect", args=[self.object.donor_id])
             actions.append((_("Donor record"), url, "get"))
         return actions
@@ -78,7 +77,7 @@ class OrganisationInspectView(ActionsPage):
                 ],
             ),
         ]
-        if policy_for(Donation).user_has_permission(self.request.user, "view"):
+        if sees_gifts_of(self.request.user, org.network):
             money = relationship_figures(org)
             tables.insert(
                 0,
@@ -95,6 +94,8 @@ class OrganisationInspectView(ActionsPage):
 def funder_report_view(request, pk):
     """The funder report (treasurers: it shows gifts), as a page or, with format=pdf, a PDF."""
     organisation = get_object_or_404(reached(request.user, Organisation), pk=pk)
+    if not sees_gifts_of(request.user, organisation.network):
+        raise Http404
     today = timezone.localdate()
     data = (
         request.GET

@@ -13,6 +13,7 @@ from crm.money import format_amount
 from crm.tenancy import network_view, reached
 
 from .. import removal
+from ..access import money_networks
 from ..models import Instalment, Opportunity, Organisation, Pledge
 from .forms import PledgeForm
 
@@ -44,7 +45,8 @@ class MoneyAwareDeleteView(generic.DeleteView):
 @network_view(Instalment, "link")
 def unlink_gift(request, pk):
     """A treasurer undoes a wrong link: the instalment is due again; the gift is untouched."""
-    instalment = get_object_or_404(reached(request.user, Instalment, "link"), pk=pk)
+    rows = reached(request.user, Instalment, "link")
+    instalment = get_object_or_404(rows.filter(network__in=money_networks(request.user)), pk=pk)
     ask_id = instalment.pledge.opportunity_id
     if request.method == "POST":
         removal.unlink_payment(instalment, user=request.user)

@@ -8,6 +8,7 @@ from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.views import generic
 
 from crm.admin.common import ScopedModelViewSet
+from crm.validators import row_id
 
 from ..access import networks_for
 from ..models import Interaction, Organisation, Relationship, Report, Task, YearTarget
@@ -38,8 +39,8 @@ class PrefilledCreateView(generic.CreateView):
     def get_initial(self):
         initial = super().get_initial()
         for name in ("call", "organisation", "network"):
-            if self.request.GET.get(name, "").isdigit():
-                initial[name] = self.request.GET[name]
+            if row_id(self.request.GET.get(name)):
+                initial[name] = row_id(self.request.GET[name])
         return initial
 
 
