@@ -322,8 +322,9 @@ def send_test_email(network, language, subject, body, to, entity=None):
 
 def build_tribute_message(email):
     """Tells the family that a gift was made in memory or in honour of their person, in the
-    donor's language, naming the donor as our record knows them; the amount only if the donor
-    agreed."""
+    donor's language, naming the donor as our record knows them, with the message the donor
+    wrote in the dedication section (for the family: the form puts it beside "tell the
+    family"); the amount only if the donor agreed."""
     donation = email.donation
     donor, network = donation.donor, donation.network
     entity = entity_of(donation)
@@ -332,6 +333,7 @@ def build_tribute_message(email):
         "donor_name": donor.display_name,
         "in_memory": donation.tribute == donation.Tribute.MEMORY,
         "person": donation.tribute_name,
+        "message": donation.dedication.strip(),
         "amount": format_amount(donation.amount_cents) if donation.tribute_show_amount else "",
         "campaign": donation.campaign.title if donation.campaign_id else network.name,
         "entity": entity,
