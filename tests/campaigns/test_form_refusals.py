@@ -1,0 +1,72 @@
+"""The donation form refuses what its page never offers (a tampered amount, frequency or kind
+of dedication) with a translated 400, each error under its own box, the tampered value never
+echoed back, one message per mistake; nothing is written."""
+
+import re
+from html import unescape
+
+import pytest
+
+from crm.models import Donation
+from tests.campaigns.test_giving import FORM, give_url
+
+
+def _error_under(html, name):
+    """The error text the box `name` points to (aria-describedby; a group of buttons: their
+    fieldset), or None."""
+    box = re.search(rf'<input[^>]*name="{name}"[^>]*>|<select[^>]*name="{name}"[^>]*>', html)
+    assert box is not None, name
+    if 'type="radio"' in box.group(0):
+        box = re.search(rf'<fieldset[^>]*>(?:(?!</fieldset>).)*?name="{name}"', html, re.S)
+    described = re.search(r'^<[^>]*aria-describedby="([^"]+)"', box.group(0))
+    if described is None:
+        return None
+    error = re.search(rf'<p [^>]*id="{described.group(1)}"[^>]*>(.*?)</p>', html, re.S)
+    return unescape(error.group(1)).strip() if error else None
+
+
+@pytest.mark.parametrize(
+    ("language", "field", "value", "message"),
+    [
+        ("it", "frequency", "weekly", "Scegli una delle frequenze proposte."),
+        ("en", "frequency", "weekly", "Choose one of the frequencies offered."),
+        ("it", "amount", "123456789", "Scegli uno degli importi proposti o scrivine un altro."),
+        ("en", "amount", "123456789", "Choose one of the amounts offered or type another."),
+        ("it", "tribute", "evil", "Scegli una delle dediche proposte."),
+        ("en", "tribute", "evil", "Choose one of the dedications offered."),
+    ],
+)
+def test_a_choice_the_page_never_offered_is_refused_under_its_box(
+    client, campaign, language, field, value, message
+):
+    # found walking the demo: a tampered frequency got a 400 with no error under its buttons,
+    # and every tampered choice read "123456789 is not one of the available choices"
+    data = {**FORM, field: value, "tribute_name": "Pia"}
+    response = client.post(give_url(campaign, language), data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert _error_under(html, field) == message
+    assert value not in html
+    # one message for one mistake: a tampered amount is not also "choose or enter an amount"
+    assert len(re.findall(r'<p class="error"', html)) == 1
+    assert not Donation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("it", "Inserisci un indirizzo email valido."), ("en", "Enter a valid email address.")],
+)
+def test_a_mistyped_family_email_is_one_message(client, campaign, language, message):
+    # found walking the demo: "Enter a valid email address. Enter the family's email." for an
+    # address that was typed, only wrongly
+    data = {
+        **FORM,
+        "tribute": "memory",
+        "tribute_name": "Pia",
+        "tribute_notify": "on",
+        "tribute_notify_email": "famiglia@@example",
+    }
+    response = client.post(give_url(campaign, language), data)
+    assert response.status_code == 400
+    assert _error_under(response.content.decode(), "tribute_notify_email") == message
+    assert not Donation.objects.exists()
