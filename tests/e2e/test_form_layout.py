@@ -31,3 +31,20 @@ def test_the_personal_page_form_fits_a_phone(site, page, screenshot):
     assert words["y"] <= tick["y"] + tick["height"] / 2 <= words["y"] + words["height"]
     assert tick["x"] < words["x"] + words["width"]
     screenshot("personal-page-form-phone")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_ticket_quantities_are_boxes_a_thumb_can_use(site, demo, page, screenshot):
+    from cms.models import NetworkPage
+    from tests.events.conftest import make_event
+
+    # found walking the demo on a phone: "Adulto: quanti" was a box 18 px tall, a third of
+    # what a thumb needs (44 px, as every other box of the form)
+    event = make_event(NetworkPage.objects.get(network=demo["oltre-il-ponte"]))
+    page.goto(site + event.url)
+    quantities = page.locator('#tickets input[type="number"]')
+    assert quantities.count() == 3
+    for index in range(3):
+        box = quantities.nth(index).bounding_box()
+        assert box["height"] >= 44 and box["width"] >= 64, box
+    screenshot("ticket-form-phone")
