@@ -23,7 +23,7 @@ from crm.money import format_amount
 from . import qr
 from .mail import pledge_context
 from .models import BankDetails, Pledge
-from .pledges import bank_details_of, create_pledge
+from .pledges import TRIBUTE_FIELDS, bank_details_of, create_pledge
 
 log = logging.getLogger(__name__)
 PLEDGE_SALT = "banking.pledge"
@@ -83,6 +83,7 @@ def give_by_transfer(request, page_id):  # type: ignore[no-untyped-def]
         donor_details=details,
         wants_receipt=bool(data.get("wants_receipt")),
         dedication=data.get("dedication", ""),
+        tribute={name: data.get(name) for name in TRIBUTE_FIELDS if data.get(name)},
     )
     url = reverse("banking:pledge", args=[pledge_token(pledge)])
     return HttpResponseRedirect(url, status=303)
