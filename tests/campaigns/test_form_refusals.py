@@ -70,3 +70,20 @@ def test_a_mistyped_family_email_is_one_message(client, campaign, language, mess
     assert response.status_code == 400
     assert _error_under(response.content.decode(), "tribute_notify_email") == message
     assert not Donation.objects.exists()
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_opening_the_forms_address_leads_back_to_its_page(client, campaign, language):
+    # found walking the demo: after a refused form the address bar reads /give/6/; opening it
+    # again (a new tab, the history, a bookmark) showed an empty page with a 405
+    from django.utils import translation
+
+    response = client.get(give_url(campaign, language))
+    assert response.status_code == 302
+    with translation.override(language):
+        assert response["Location"] == campaign.url
+    assert client.put(give_url(campaign, language)).status_code == 405
+    assert (
+        client.get(give_url(campaign, language).replace(str(campaign.pk), "999999")).status_code
+        == 404
+    )

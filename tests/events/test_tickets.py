@@ -248,3 +248,14 @@ def test_an_unpaid_order_holds_its_tickets_for_minutes_not_a_day(
     )
     assert isinstance(session, stripe.checkout.Session)
     assert before + 30 * 60 <= session.expires_at <= before + 40 * 60
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_opening_the_ticket_forms_address_leads_back_to_the_event(client, event, language):
+    # the address bar after a refused ticket form: opening it again is not an empty 405
+    from django.utils import translation
+
+    response = client.get(buy_url(event, language))
+    assert response.status_code == 302
+    with translation.override(language):
+        assert response["Location"] == event.url
