@@ -220,8 +220,8 @@ class DonationForm(forms.Form):
             self.add_error(field, exc)
 
     def _clean_amount(self, data):
-        if "amount" in self.errors:  # a tampered choice: said once, under the buttons
-            return
+        if "amount" in self.errors or "other_amount" in self.errors:
+            return  # a tampered choice or an overlong amount: said once, by its own error
         choice = data.get("amount")
         text = data.get("other_amount")
         field = "other_amount"

@@ -87,3 +87,19 @@ def test_opening_the_forms_address_leads_back_to_its_page(client, campaign, lang
         client.get(give_url(campaign, language).replace(str(campaign.pk), "999999")).status_code
         == 404
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("it", "Assicurati che questo valore non contenga più di 20 caratteri (ne ha 30)."),
+        ("en", "Ensure this value has at most 20 characters (it has 30)."),
+    ],
+)
+def test_an_overlong_amount_is_one_message(client, campaign, language, message):
+    # found walking the demo: "... at most 20 characters (it has 30). Choose or enter an
+    # amount.": the donor did enter one, only too long
+    data = {**FORM, "amount": "other", "other_amount": "9" * 30}
+    response = client.post(give_url(campaign, language), data)
+    assert response.status_code == 400
+    assert _error_under(response.content.decode(), "other_amount") == message
