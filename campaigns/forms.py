@@ -200,6 +200,11 @@ class DonationForm(forms.Form):
         if memorial:
             data["tribute"], data["tribute_name"] = "memory", memorial
         data["tribute_name"] = (data.get("tribute_name") or "").strip()
+        asked = data["tribute_name"] or data.get("tribute_notify")
+        if not data.get("tribute") and asked and "tribute" not in self.errors:
+            # a name or "tell the family" with the kind left on "No dedication": asked for,
+            # never silently dropped (the family would never be told)
+            self.add_error("tribute", _("Choose “In memory of” or “In honour of”."))
         if data.get("tribute") and not data["tribute_name"]:
             self.add_error("tribute_name", _("Enter the name of the person."))
         if not data.get("tribute"):

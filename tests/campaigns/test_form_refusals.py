@@ -41,7 +41,9 @@ def test_a_choice_the_page_never_offered_is_refused_under_its_box(
 ):
     # found walking the demo: a tampered frequency got a 400 with no error under its buttons,
     # and every tampered choice read "123456789 is not one of the available choices"
-    data = {**FORM, field: value, "tribute_name": "Pia"}
+    data = {**FORM, field: value}
+    if field == "tribute":
+        data["tribute_name"] = "Pia"
     response = client.post(give_url(campaign, language), data)
     assert response.status_code == 400
     html = response.content.decode()
@@ -103,3 +105,34 @@ def test_an_overlong_amount_is_one_message(client, campaign, language, message):
     response = client.post(give_url(campaign, language), data)
     assert response.status_code == 400
     assert _error_under(response.content.decode(), "other_amount") == message
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("it", "Scegli «In memoria di» o «In onore di»."),
+        ("en", "Choose “In memory of” or “In honour of”."),
+    ],
+)
+@pytest.mark.parametrize(
+    "typed",
+    [
+        {"tribute_name": "Pia Verdi"},
+        {"tribute_notify": "on", "tribute_notify_email": "famiglia@example.org"},
+    ],
+)
+def test_a_dedication_without_its_kind_is_asked_for_not_dropped(
+    client, campaign, language, message, typed
+):
+    # found walking the demo: a name and "tell the family" typed while the kind stayed on
+    # "No dedication" were silently dropped: the gift went on, the family was never told
+    data = {**FORM, "tribute": "", **typed}
+    response = client.post(give_url(campaign, language), data)
+    assert response.status_code == 400
+    assert _error_under(response.content.decode(), "tribute") == message
+    assert not Donation.objects.exists()
+
+
+def test_no_dedication_at_all_is_fine(client, campaign, stripe_standin):
+    response = client.post(give_url(campaign), {**FORM, "tribute": "", "dedication": "Grazie!"})
+    assert response.status_code == 303
