@@ -24,6 +24,7 @@ from crm.models import Donation, Donor
 from crm.offline import record_offline_gift
 
 from .models import BankDetails, Pledge, StatementLine
+from .pledges import TRIBUTE_FIELDS
 from .references import find_references
 
 if TYPE_CHECKING:
@@ -216,6 +217,7 @@ def record_line_gift(
             if wants_receipt is None and pledge
             else bool(wants_receipt),
             dedication=pledge.dedication if pledge else "",
+            tribute={name: getattr(pledge, name) for name in TRIBUTE_FIELDS} if pledge else None,
             recorded_by=user,
         )
     line.donation = donation

@@ -78,7 +78,13 @@ class Pledge(models.Model):
     donor_details = models.JSONField(default=dict, blank=True)
     language = models.CharField(max_length=8, default="it")
     wants_receipt = models.BooleanField(default=False)
-    dedication = models.CharField(max_length=200, blank=True)
+    # The dedication section of the form, as the gift will keep it (`Donation`'s fields of
+    # the same names): the family is told when the transfer arrives, if the donor asked.
+    dedication = models.CharField(max_length=255, blank=True)
+    tribute = models.CharField(max_length=10, choices=Donation.Tribute, blank=True)
+    tribute_name = models.CharField(max_length=150, blank=True)
+    tribute_notify_email = models.EmailField(blank=True)
+    tribute_show_amount = models.BooleanField(default=False)
     status = models.CharField(max_length=20, choices=Status, default=Status.OPEN)
     expires_on = models.DateField(_("expires on"))
     donation = models.OneToOneField(

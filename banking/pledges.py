@@ -23,6 +23,10 @@ def bank_details_of(network: Network | None) -> BankDetails | None:
     return BankDetails.objects.filter(network=network).exclude(iban="").first()
 
 
+# What a pledge keeps of the dedication section besides the message, for the gift to come.
+TRIBUTE_FIELDS = ("tribute", "tribute_name", "tribute_notify_email", "tribute_show_amount")
+
+
 def create_pledge(
     *,
     network: Network,
@@ -31,10 +35,12 @@ def create_pledge(
     donor_details: dict,
     wants_receipt: bool = False,
     dedication: str = "",
+    tribute: dict | None = None,
     today: datetime.date | None = None,
 ) -> Pledge:
     """A new pledge with a unique RF reference, and its email (the bank details and QR code)
-    queued to the donor in their language once it commits."""
+    queued to the donor in their language once it commits. `tribute`: the gift's person and
+    the family to tell (`TRIBUTE_FIELDS`), kept for the gift the transfer will become."""
     details = bank_details_of(network)
     if details is None:
         raise ValueError("this network takes no bank transfers")
@@ -53,6 +59,11 @@ def create_pledge(
                     language="en" if donor_details.get("language") == "en" else "it",
                     wants_receipt=wants_receipt,
                     dedication=dedication,
+                    **{
+                        name: value
+                        for name, value in (tribute or {}).items()
+                        if name in TRIBUTE_FIELDS
+                    },
                     expires_on=today + datetime.timedelta(days=details.pledge_days),
                 )
                 tasks.enqueue_on_commit(tasks.send_pledge_email, pledge.pk)

@@ -13,17 +13,18 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from campaigns import challenge, ratelimit
 from campaigns.forms import DonationForm
 from campaigns.models import CampaignPage
+from cms.form_posts import posted_from_page
 from crm.money import format_amount
 
 from . import qr
 from .mail import pledge_context
 from .models import BankDetails, Pledge
-from .pledges import bank_details_of, create_pledge
+from .pledges import TRIBUTE_FIELDS, bank_details_of, create_pledge
 
 log = logging.getLogger(__name__)
 PLEDGE_SALT = "banking.pledge"
@@ -42,7 +43,7 @@ def pledge_token(pledge: Pledge) -> str:
     return signing.dumps(pledge.pk, salt=PLEDGE_SALT)
 
 
-@require_POST
+@posted_from_page(CampaignPage)
 def give_by_transfer(request, page_id):  # type: ignore[no-untyped-def]
     campaign = get_object_or_404(CampaignPage.objects.live().public(), pk=page_id)
     if bank_details_of(campaign.network) is None:
@@ -83,6 +84,7 @@ def give_by_transfer(request, page_id):  # type: ignore[no-untyped-def]
         donor_details=details,
         wants_receipt=bool(data.get("wants_receipt")),
         dedication=data.get("dedication", ""),
+        tribute={name: data.get(name) for name in TRIBUTE_FIELDS if data.get(name)},
     )
     url = reverse("banking:pledge", args=[pledge_token(pledge)])
     return HttpResponseRedirect(url, status=303)

@@ -28,7 +28,13 @@ def message_token(value):
 
 
 class DonationForm(forms.Form):
-    amount = forms.ChoiceField(label=_("Amount"), widget=forms.RadioSelect, required=False)
+    # A choice the page never offered (a tampered form) is refused without echoing it.
+    amount = forms.ChoiceField(
+        label=_("Amount"),
+        widget=forms.RadioSelect,
+        required=False,
+        error_messages={"invalid_choice": _("Choose one of the amounts offered or type another.")},
+    )
     other_amount = forms.CharField(
         label=_("Other amount (€)"),
         required=False,
@@ -40,6 +46,7 @@ class DonationForm(forms.Form):
         choices=[("once", _("Once")), ("monthly", _("Every month"))],
         initial="once",
         widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Choose one of the frequencies offered.")},
     )
     cover_fees = forms.BooleanField(
         label=_("I add the payment fee, so all of my gift reaches the project"), required=False
@@ -63,7 +70,8 @@ class DonationForm(forms.Form):
     city = forms.CharField(label=_("City"), max_length=100, required=False)
     province = forms.CharField(label=_("Province"), max_length=2, required=False)
     # The dedication section ("Dedicate your gift", in the template): its kind, the person's
-    # name, and the donor's own words (kept with the gift).
+    # name, and the donor's own words (kept with the gift, and written to the family if the
+    # donor asks us to tell them: `crm.mail_messages.build_tribute_message`).
     tribute = forms.ChoiceField(
         label=_("Kind of dedication"),
         choices=[
@@ -72,6 +80,7 @@ class DonationForm(forms.Form):
             ("honour", _("In honour of")),
         ],
         required=False,
+        error_messages={"invalid_choice": _("Choose one of the dedications offered.")},
     )
     tribute_name = forms.CharField(label=_("Name of the person"), max_length=150, required=False)
     dedication = forms.CharField(label=_("Message"), max_length=255, required=False)
@@ -191,12 +200,17 @@ class DonationForm(forms.Form):
         if memorial:
             data["tribute"], data["tribute_name"] = "memory", memorial
         data["tribute_name"] = (data.get("tribute_name") or "").strip()
+        asked = data["tribute_name"] or data.get("tribute_notify")
+        if not data.get("tribute") and asked and "tribute" not in self.errors:
+            # a name or "tell the family" with the kind left on "No dedication": asked for,
+            # never silently dropped (the family would never be told)
+            self.add_error("tribute", _("Choose “In memory of” or “In honour of”."))
         if data.get("tribute") and not data["tribute_name"]:
             self.add_error("tribute_name", _("Enter the name of the person."))
         if not data.get("tribute"):
             data["tribute_name"] = ""
         if data.get("tribute_notify") and data.get("tribute"):
-            if not data.get("tribute_notify_email"):
+            if not data.get("tribute_notify_email") and "tribute_notify_email" not in self.errors:
                 self.add_error("tribute_notify_email", _("Enter the family's email."))
         else:
             data["tribute_notify_email"] = ""
@@ -211,6 +225,8 @@ class DonationForm(forms.Form):
             self.add_error(field, exc)
 
     def _clean_amount(self, data):
+        if "amount" in self.errors or "other_amount" in self.errors:
+            return  # a tampered choice or an overlong amount: said once, by its own error
         choice = data.get("amount")
         text = data.get("other_amount")
         field = "other_amount"

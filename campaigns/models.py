@@ -16,7 +16,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from cms.blocks import StoryStreamBlock
-from cms.models import StandardPage
+from cms.models import network_privacy_notice
 from crm.models import KEPT, Donation, IssuingEntity, Network
 from crm.models.entities import receiving_entity
 from crm.money import CentsField, parse_amount
@@ -229,12 +229,7 @@ class CampaignPage(Page):
             page = self.privacy_page
             if page.live:
                 return page
-        parent_path = self.path[: -self.steplen]
-        return (
-            StandardPage.objects.live()
-            .filter(path__startswith=parent_path, depth=self.depth, slug="privacy")
-            .first()
-        )
+        return network_privacy_notice(self)
 
     @property
     def suggested_amounts_cents(self):

@@ -16,9 +16,10 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST, require_safe
+from django.views.decorators.http import require_GET, require_safe
 from wagtail import hooks
 
+from cms.form_posts import posted_from_page
 from crm.models import Donation
 from crm.models.entities import entity_of
 from crm.money import format_amount
@@ -46,7 +47,7 @@ def _donation_from(token):
     return get_object_or_404(Donation.objects.select_related("network", "entity"), pk=pk)
 
 
-@require_POST
+@posted_from_page(CampaignPage)
 def give(request, page_id):
     """Validate the form, create the pending donation, open a Stripe Checkout Session and send
     the donor there. If Stripe fails, nothing is kept and the form says so."""

@@ -141,6 +141,18 @@ class StandardPage(Page):
         verbose_name_plural = _("standard pages")
 
 
+def network_privacy_notice(page):
+    """The privacy notice (art. 13 GDPR) of the network a page sits under: its sibling
+    StandardPage with slug "privacy", if live; what a form asking "I have read the privacy
+    notice" links. None if there is none."""
+    parent_path = page.path[: -page.steplen]
+    return (
+        StandardPage.objects.live()
+        .filter(path__startswith=parent_path, depth=page.depth, slug="privacy")
+        .first()
+    )
+
+
 class NewsIndexPage(Page):
     """The list of a network's news and updates."""
 

@@ -43,6 +43,19 @@ def receipt_from_token(token):
     return receipt
 
 
+def receipt_of_expired_token(token):
+    """The receipt a genuine but expired download token names (its page says the link has
+    expired and where to find the receipt now), or None."""
+    try:
+        signing.loads(token, salt=DOWNLOAD_SALT, max_age=DOWNLOAD_MAX_AGE)
+    except signing.SignatureExpired:
+        data = signing.loads(token, salt=DOWNLOAD_SALT)
+        return Receipt.objects.filter(pk=data.get("r")).select_related("network").first()
+    except signing.BadSignature:
+        return None
+    return None
+
+
 def receipt_download_url(receipt):
     """Absolute signed link from which the donor can download the receipt again."""
     receipt = ensure_receipt_pdf(receipt)

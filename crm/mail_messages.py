@@ -80,16 +80,15 @@ def build_payment_failed_message(email):
     donor, network = plan.donor, plan.network
     entity = plan_entity(plan)
     language = "en" if donor.language == "en" else "it"
-    with translation.override(language):
-        interval = plan.get_interval_display().lower()
-    context = {
-        "plan": plan,
-        "donor_name": donor.first_name or donor.display_name,
-        "amount": format_amount(plan.amount_cents),
-        "interval": interval,
-        "entity": entity,
-        "manage_url": plan_manage_url(plan),
-    }
+    with translation.override(language):  # the amount too is written in the donor's language
+        context = {
+            "plan": plan,
+            "donor_name": donor.first_name or donor.display_name,
+            "amount": format_amount(plan.amount_cents),
+            "interval": plan.get_interval_display().lower(),
+            "entity": entity,
+            "manage_url": plan_manage_url(plan),
+        }
     return _message(email, "payment_failed", context, language, _reply_to(entity, network), network)
 
 
@@ -99,16 +98,15 @@ def build_plan_message(email, template):
     donor, network = plan.donor, plan.network
     entity = plan_entity(plan)
     language = "en" if donor.language == "en" else "it"
-    with translation.override(language):
-        interval = plan.get_interval_display()
-    context = {
-        "plan": plan,
-        "donor_name": donor.first_name or donor.display_name,
-        "amount": format_amount(plan.amount_cents),
-        "interval": interval,
-        "entity": entity,
-        "manage_url": plan_manage_url(plan) if template == "plan_link" else "",
-    }
+    with translation.override(language):  # "(€ 30,00, trimestrale)", mid-sentence
+        context = {
+            "plan": plan,
+            "donor_name": donor.first_name or donor.display_name,
+            "amount": format_amount(plan.amount_cents),
+            "interval": plan.get_interval_display().lower(),
+            "entity": entity,
+            "manage_url": plan_manage_url(plan) if template == "plan_link" else "",
+        }
     return _message(email, template, context, language, _reply_to(entity, network), network)
 
 
@@ -197,19 +195,20 @@ def build_refund_message(email):
     receipts = donation.receipts.order_by("-pk")
     current = receipts.filter(status=Receipt.Status.ISSUED).first()
     voided = receipts.filter(status=Receipt.Status.VOID).first()
-    context = {
-        "donor_name": donor.first_name or donor.display_name,
-        "refunded": format_amount(email.amount_cents or 0),
-        "amount": format_amount(donation.amount_cents),
-        "remaining": format_amount(donation.amount_cents - donation.refunded_cents),
-        "received_on": donation.received_on.strftime("%d/%m/%Y"),
-        "voided": voided,
-        "current": current,
-        "current_amount": format_amount(current.amount_cents) if current else "",
-        "download_url": receipt_download_url(current) if current else "",
-        "entity": entity,
-    }
     language = "en" if donor.language == "en" else "it"
+    with translation.override(language):  # amounts written in the donor's language
+        context = {
+            "donor_name": donor.first_name or donor.display_name,
+            "refunded": format_amount(email.amount_cents or 0),
+            "amount": format_amount(donation.amount_cents),
+            "remaining": format_amount(donation.amount_cents - donation.refunded_cents),
+            "received_on": donation.received_on.strftime("%d/%m/%Y"),
+            "voided": voided,
+            "current": current,
+            "current_amount": format_amount(current.amount_cents) if current else "",
+            "download_url": receipt_download_url(current) if current else "",
+            "entity": entity,
+        }
     return _message(email, "refund", context, language, _reply_to(entity, network), network)
 
 
@@ -322,17 +321,22 @@ def send_test_email(network, language, subject, body, to, entity=None):
 
 def build_tribute_message(email):
     """Tells the family that a gift was made in memory or in honour of their person, in the
-    donor's language, naming the donor as our record knows them; the amount only if the donor
-    agreed."""
+    donor's language, naming the donor as our record knows them, with the message the donor
+    wrote in the dedication section (for the family: the form puts it beside "tell the
+    family"); the amount only if the donor agreed."""
     donation = email.donation
     donor, network = donation.donor, donation.network
     entity = entity_of(donation)
     language = "en" if donor.language == "en" else "it"
+    amount = donation.amount_cents if donation.tribute_show_amount else None
+    with translation.override(language):
+        amount_text = format_amount(amount) if amount is not None else ""
     context = {
         "donor_name": donor.display_name,
         "in_memory": donation.tribute == donation.Tribute.MEMORY,
         "person": donation.tribute_name,
-        "amount": format_amount(donation.amount_cents) if donation.tribute_show_amount else "",
+        "message": donation.dedication.strip(),
+        "amount": amount_text,
         "campaign": donation.campaign.title if donation.campaign_id else network.name,
         "entity": entity,
     }

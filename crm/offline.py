@@ -74,6 +74,7 @@ def record_offline_gift(
     entity: IssuingEntity | None = None,  # None: the campaign's, else the network's lead
     wants_receipt: bool = False,
     dedication: str = "",
+    tribute: dict | None = None,  # the Donation's tribute fields (a transfer's pledge keeps them)
     recorded_by: "User | None" = None,
     confirm: bool = True,
     auto_receipt: bool = True,
@@ -106,6 +107,7 @@ def record_offline_gift(
         wants_receipt=wants_receipt,
         dedication=dedication,
         recorded_by=recorded_by,
+        **(tribute or {}),
     )
     log(donation, "wagtail.create", user=recorded_by)
     if confirm:

@@ -10,7 +10,8 @@ from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .links import receipt_download_url, receipt_from_token
+from . import portal_links
+from .links import receipt_download_url, receipt_from_token, receipt_of_expired_token
 from .models import Receipt
 from .receipt_files import receipt_pdf_response
 
@@ -21,10 +22,33 @@ from .receipt_files import receipt_pdf_response
 def receipt_download(request, token):
     receipt = receipt_from_token(token)
     if receipt is None:  # forged, expired, or for a document that no longer matches
+        expired = receipt_of_expired_token(token)
+        if expired is not None:
+            return _expired_page(request, expired)
         raise Http404
     if receipt.status == Receipt.Status.VOID:
         return _void_page(request, receipt)
     return receipt_pdf_response(receipt)
+
+
+def _expired_page(request, receipt):
+    """An expired link (emails are kept for years; a receipt is wanted at tax time) says so
+    and leads to the donor's page, where every receipt of theirs is, in their language; it
+    names no receipt (the link's holder may not be the donor)."""
+    language = "en" if receipt.language == "en" else "it"
+    with translation.override(language):
+        response = TemplateResponse(
+            request,
+            "crm/receipts/link_expired.html",
+            {
+                "receipt": receipt,
+                "language": language,
+                "portal_url": portal_links.request_url(receipt.network, receipt.donor),
+            },
+            status=404,  # the PDF is no longer behind it, as for any dead link
+        )
+        response.render()
+    return response
 
 
 def _void_page(request, receipt):

@@ -78,6 +78,8 @@ class OrderForm(forms.Form):
                 price = ticket_type.price_cents
             else:
                 price = data.get(f"price_{ticket_type.pk}")
+                if f"price_{ticket_type.pk}" in self.errors:
+                    continue  # a mistyped price is said once, by its own error
                 if price is None or price < ticket_type.price_cents:
                     self.add_error(
                         f"price_{ticket_type.pk}",

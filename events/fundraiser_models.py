@@ -68,6 +68,8 @@ class Fundraiser(models.Model):
     goal_cents = CentsField(_("goal"))
     photo = models.ImageField(_("photo"), upload_to="fundraisers/", blank=True)
     photo_alt = models.CharField(_("what the photo shows"), max_length=200, blank=True)
+    # When the owner was told the page is public (once: the claim of `tell_owner_public`).
+    owner_told_public_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,6 +1,6 @@
-"""Emails of personal pages: the owner's confirmation link, and each paid gift through the
-page (its amount only if the donor agreed). Each is claimed before it is sent: safe to run
-twice."""
+"""Emails of personal pages: the owner's confirmation link, the news that the page is public
+(once), and each paid gift through the page (its amount only if the donor agreed). Each is
+claimed before it is sent: safe to run twice."""
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -29,6 +29,26 @@ def send_confirmation(page_id: int) -> bool:
     with translation.override(page.language or "it"):
         url = settings.SITE_URL + reverse("events:fundraiser_confirm", args=[confirm_token(page)])
     _send(page, "fundraiser_confirm", {"url": url})
+    return True
+
+
+@task()
+def tell_owner_public(page_id: int) -> bool:
+    """The confirmation page promised "we will write to you": the page is public, with its
+    address to share. Only the first time it goes public (hidden and shown again: not told)."""
+    claimed = Fundraiser.objects.filter(
+        pk=page_id, status=Fundraiser.Status.APPROVED, owner_told_public_at__isnull=True
+    ).update(owner_told_public_at=timezone.now())
+    if not claimed:
+        return False
+    page = Fundraiser.objects.get(pk=page_id)
+    with translation.override(page.language or "it"):
+        url = settings.SITE_URL + reverse("events:fundraiser", args=[page.slug])
+    try:
+        _send(page, "fundraiser_public", {"url": url})
+    except Exception:
+        Fundraiser.objects.filter(pk=page_id).update(owner_told_public_at=None)
+        raise
     return True
 
 

@@ -15,7 +15,7 @@ from crm.models import KEPT, Donation
 from crm.tasks import enqueue_with_work
 
 from .fundraiser_models import Fundraiser, FundraiserLog, SoftCredit, Team
-from .fundraiser_tasks import send_confirmation, tell_owner
+from .fundraiser_tasks import send_confirmation, tell_owner, tell_owner_public
 from .tokens import CONFIRM_SALT
 
 
@@ -74,7 +74,8 @@ RESULT = {
 
 def moderate(page_id: int, action: str, *, by: str, note: str = "") -> bool:
     """Approve, hide or close a page (a conditional UPDATE from the states it may leave);
-    False if the page was not in one of them. The public page cache is refreshed."""
+    False if the page was not in one of them. The public page cache is refreshed; a page
+    made public for the first time tells its owner."""
     with transaction.atomic():
         changed = Fundraiser.objects.filter(pk=page_id, status__in=MODERATION[action]).update(
             status=RESULT[action], updated_at=timezone.now()
@@ -82,6 +83,8 @@ def moderate(page_id: int, action: str, *, by: str, note: str = "") -> bool:
         if changed:
             _log(Fundraiser.objects.get(pk=page_id), action, by=by, note=note)
             transaction.on_commit(pagecache.bump_content_version)
+            if action == "approve":  # the owner was promised a word when it goes public
+                enqueue_with_work(tell_owner_public, page_id)
     return bool(changed)
 
 

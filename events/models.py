@@ -20,7 +20,7 @@ from wagtail.search import index
 from campaigns.challenge import challenge_html
 from campaigns.page_forms import CampaignPageForm
 from cms.blocks import StoryStreamBlock
-from cms.models import NetworkPage
+from cms.models import NetworkPage, network_privacy_notice
 from crm.models import Donation, IssuingEntity, Network, NetworkScopedQuerySet
 from crm.models.entities import receiving_entity
 from crm.money import CentsField
@@ -90,6 +90,10 @@ class EventPage(Page):
     def network(self) -> Network | None:
         parent = NetworkPage.objects.ancestor_of(self).select_related("network").last()
         return parent.network if parent else None
+
+    def get_privacy_page(self):
+        """The network's privacy notice the ticket form links (`cms.models`)."""
+        return network_privacy_notice(self)
 
     @property
     def is_on_sale(self) -> bool:

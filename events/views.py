@@ -10,10 +10,11 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from campaigns import challenge, ratelimit, stripe_api
 from campaigns.views import csrf_failure as campaigns_csrf_failure
+from cms.form_posts import posted_from_page
 from crm.models.entities import entity_of
 from crm.money import format_amount
 
@@ -42,7 +43,7 @@ def _lines(order: Order, form: OrderForm) -> list[tuple[str, int, int]]:
     return lines
 
 
-@require_POST
+@posted_from_page(EventPage)
 def buy(request, page_id):
     """Validate the ticket form, reserve the tickets, open a Stripe Checkout Session with one
     line per ticket type and one for the gift, and send the buyer there. If Stripe fails,

@@ -3,12 +3,21 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache, caches
+from django.utils import translation
 
 from banking.models import BankDetails
 
 from .camt_files import NETWORK_IBAN
 
 OTHER_IBAN = "IT02L1234512345123456789012"
+
+
+@pytest.fixture(autouse=True)
+def _language_of_the_thread_reset():
+    """A request to /en/ leaves English active in the test's thread (LocaleMiddleware): the
+    next test would build English addresses (`page.url`) where it expects Italian ones."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -105,3 +105,28 @@ def test_a_busy_campaign_asks_the_challenge_of_transfers_too(
     assert "pow_answer" in html
     assert f'data-form-action="{give_url(campaign)}"' in html  # the solved form comes back here
     assert not Pledge.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_transfer_email_names_the_network_as_it_is_written(
+    client, campaign, bank_details, django_capture_on_commit_callbacks
+):
+    # a subject is plain text: "Rossi & Bianchi", never "Rossi &amp; Bianchi"
+    campaign.network.name = "Rete Rossi & Bianchi d'Italia"
+    campaign.network.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(give_url(campaign), FORM).status_code == 303
+    (message,) = mail.outbox
+    assert "Rete Rossi & Bianchi d'Italia" in message.subject
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+@pytest.mark.django_db
+def test_opening_the_transfer_forms_address_leads_back_to_the_campaign(
+    client, campaign, bank_details, language
+):
+    # the address bar after a refused transfer form: opening it again is not an empty 405
+    response = client.get(give_url(campaign, language))
+    assert response.status_code == 302
+    with translation.override(language):
+        assert response["Location"] == campaign.url

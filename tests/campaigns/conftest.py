@@ -12,9 +12,18 @@ import time
 
 import pytest
 from django.core.cache import cache, caches
+from django.utils import translation
 
 WEBHOOK_URL = "/stripe/webhook/"
 _ids = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _language_of_the_thread_reset():
+    """A request to /en/ leaves English active in the test's thread (LocaleMiddleware): the
+    next test would build English addresses (`page.url`) where it expects Italian ones."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -179,3 +179,60 @@ def test_the_dedication_section_says_each_thing_once(client, campaign, prefix, l
         if not prefix
         else ["No dedication", "In memory of", "In honour of"]
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "wrote", "subject"),
+    [
+        ("it", "Anna Rossi ha scritto:", "Un dono in memoria di Nonno <Pino> & Nonna"),
+        ("en", "Anna Rossi wrote:", "A gift in memory of Nonno <Pino> & Nonna"),
+    ],
+)
+def test_the_family_reads_the_donors_message_as_typed(
+    campaign,
+    pending_donation,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+    language,
+    wrote,
+    subject,
+):
+    # found walking the demo: the "Messaggio" box sits in the dedication section, next to
+    # "tell the family", yet the family's email left it out; and the subject read
+    # "Nonno &lt;Pino&gt;", a plain-text line escaped as if it were HTML
+    Donor.objects.create(
+        network=campaign.network,
+        first_name="Anna",
+        last_name="Rossi",
+        email="anna.rossi@example.org",
+        language=language,
+    )
+    message = 'Ciao nonno, ti pensiamo <3 & "grazie" <script>x</script>'
+    donation = pending_donation(
+        2500,
+        tribute="memory",
+        tribute_name="Nonno <Pino> & Nonna",
+        dedication=message,
+        tribute_notify_email="famiglia@example.org",
+    )
+
+    _pay(donation, django_capture_on_commit_callbacks)
+
+    (notice,) = [m for m in mailoutbox if m.to == ["famiglia@example.org"]]
+    assert notice.subject == subject
+    assert wrote in notice.body and message in notice.body  # plain text, as typed
+    html = notice.alternatives[0][0]
+    assert "<script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
+    assert "ti pensiamo &lt;3 &amp;" in html
+
+
+def test_without_a_message_the_family_reads_no_empty_quote(
+    campaign, pending_donation, mailoutbox, django_capture_on_commit_callbacks
+):
+    donation = pending_donation(
+        2500, tribute="honour", tribute_name="Marco", tribute_notify_email="fam@example.org"
+    )
+    _pay(donation, django_capture_on_commit_callbacks)
+    (notice,) = [m for m in mailoutbox if m.to == ["fam@example.org"]]
+    assert "scritto" not in notice.body and "wrote" not in notice.body
+    assert "“”" not in notice.body

@@ -324,3 +324,34 @@ def test_one_networks_session_does_not_open_another_networks_page(client, rows):
     other_network = rows["b"]["donor"].network
     assert client.get(url("page", other_network)).status_code == 302
     assert client.get(url("data", other_network, "json")).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("language", "words"), [("it", "Donazione periodica"), ("en", "Regular gift")]
+)
+def test_a_plans_gift_is_not_relabelled_when_the_plan_changes(client, rows, language, words):
+    # found walking the demo: a monthly charge read "Trimestrale" in the list of gifts once the
+    # donor made the plan quarterly; the gift row said the plan's frequency of today
+    import datetime
+
+    donor = rows["a"]["donor"]
+    network = donor.network
+    plan = RecurringPlan.objects.create(
+        network=network, donor=donor, amount_cents=2500, status=RecurringPlan.Status.ACTIVE
+    )
+    Donation.objects.create(
+        network=network,
+        donor=donor,
+        recurring_plan=plan,
+        amount_cents=2500,
+        received_on=datetime.date(2026, 11, 5),
+        method=Donation.Method.CARD,
+        status=Donation.Status.SUCCEEDED,
+    )
+    plan.interval = RecurringPlan.Interval.QUARTER
+    plan.save()
+    with translation.override(language):
+        page = open_page(client, network, donor).content.decode()
+    (gifts,) = re.findall(r'data-testid="portal-gifts">(.*?)</ul>', page, re.S)
+    assert words in gifts
+    assert "Trimestrale" not in gifts and "Quarterly" not in gifts

@@ -116,3 +116,45 @@ def test_the_tribute_notice_names_the_entity_that_received_the_gift(partner_gift
     email = outbox.queue_tribute_email(gift)
     # then the notice speaks for the partner
     _says_partner(email, network)
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("it", "(€\u00a010,00, trimestrale)"), ("en", "(€\u00a010.00, quarterly)")],
+)
+def test_the_stopped_plan_email_writes_its_frequency_mid_sentence(partner_gift, language, words):
+    # found walking the demo: "la tua donazione periodica (€ 30,00, Trimestrale) è stata
+    # interrotta", a capital in mid-sentence where the other plan emails write "trimestrale"
+    _network, _partner, plan, _gift = partner_gift
+    plan.interval = RecurringPlan.Interval.QUARTER
+    plan.save()
+    plan.donor.language = language
+    plan.donor.save()
+    message = build_message(outbox.queue_plan_stopped_email(plan))
+    assert words in message.body
+
+
+@pytest.mark.parametrize(
+    ("language", "ambient", "amount"), [("it", "en", "10,00"), ("en", "it", "10.00")]
+)
+def test_every_email_writes_amounts_in_the_donors_language(partner_gift, language, ambient, amount):
+    # found walking the demo: an English donor's notices read "€ 10,00" and, sent from a
+    # request in English, an Italian donor's read "€ 10.00": the amount followed whatever
+    # language the sender happened to run in, not the donor's
+    from django.utils import translation
+
+    _network, _partner, plan, gift = partner_gift
+    plan.donor.language = language
+    plan.donor.save()
+    gift.tribute_show_amount = True
+    gift.save()
+    emails = [
+        outbox.queue_payment_failed_email(plan),
+        outbox.queue_plan_link_email(plan),
+        outbox.queue_plan_stopped_email(plan),
+        outbox.queue_refund_email(gift, 400),
+        outbox.queue_tribute_email(gift),
+    ]
+    with translation.override(ambient):
+        for email in emails:
+            assert f"€\u00a0{amount}" in build_message(email).body, email.kind

@@ -114,7 +114,11 @@ def test_a_supporters_page_approved_and_two_friends_give_through_it(
     assert progress["raised_cents"] == gifts.raised()
     total = page.inner_text('[data-testid="campaign-total"]')
     assert f"{gifts.raised() // 100:,}".replace(",", ".") in total
-    # the page's owner was told of both gifts, the amount only where the donor agreed
-    told = [m.body for m in mail.outbox if m.to == ["luca@example.org"]][1:]
+    # the page's owner was told it is public, then of both gifts, the amount only where the
+    # donor agreed
+    owner = [m for m in mail.outbox if m.to == ["luca@example.org"]]
+    assert owner[1].subject == "La tua pagina “Corro per il doposcuola” è pubblica"
+    assert public_url.removeprefix(giving_site) in owner[1].body
+    told = [m.body for m in owner[2:]]
     assert len(told) == 2 and "25,00" in told[0] and "50,00" not in told[1]
     assert {where: found for where, found in axe.items() if found} == {}

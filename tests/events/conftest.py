@@ -5,12 +5,20 @@ import datetime
 
 import pytest
 from django.core.cache import cache, caches
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests.campaigns.conftest import (  # noqa: F401 (fixtures)
     deliver,
     stripe_events,
 )
+
+
+@pytest.fixture(autouse=True)
+def _language_of_the_thread_reset():
+    """A request to /en/ leaves English active in the test's thread (LocaleMiddleware): the
+    next test would build English addresses (`page.url`) where it expects Italian ones."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -111,6 +111,34 @@ def test_a_pay_what_you_want_ticket_below_its_minimum_is_refused(client, event, 
     assert not Order.objects.exists() and not Donation.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("language", "typed", "message"),
+    [
+        ("it", "30,555", "Inserisci un importo in euro con al massimo due decimali"),
+        ("en", "30,555", "Enter an amount in euro with at most two decimals"),
+        ("it", "1.000.000", "L'importo può essere al massimo"),
+        ("en", "1.000.000", "The amount can be at most"),
+    ],
+)
+def test_a_mistyped_pay_what_you_want_price_is_said_once(
+    client, event, types, language, typed, message
+):
+    # found walking the demo: "at most two decimals. At least € 30,00 per ticket." for a
+    # price above the minimum, typed with a third decimal
+    import re
+    from html import unescape
+
+    pk = types["Sostenitore"].pk
+    form = {**BUYER, f"qty_{pk}": "1", f"price_{pk}": typed}
+    response = client.post(buy_url(event, language), form)
+    assert response.status_code == 400
+    html = response.content.decode()
+    (error,) = re.findall(rf'<p class="error" id="id_price_{pk}-error">(.*?)</p>', html, re.S)
+    assert unescape(error).strip().startswith(message)
+    assert "30,00 per" not in error and "30.00 per" not in error
+    assert not Order.objects.exists()
+
+
 def test_free_tickets_need_no_payment(client, event, types, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(buy_url(event), {**BUYER, f"qty_{types['Bambino'].pk}": "2"})
@@ -220,3 +248,14 @@ def test_an_unpaid_order_holds_its_tickets_for_minutes_not_a_day(
     )
     assert isinstance(session, stripe.checkout.Session)
     assert before + 30 * 60 <= session.expires_at <= before + 40 * 60
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_opening_the_ticket_forms_address_leads_back_to_the_event(client, event, language):
+    # the address bar after a refused ticket form: opening it again is not an empty 405
+    from django.utils import translation
+
+    response = client.get(buy_url(event, language))
+    assert response.status_code == 302
+    with translation.override(language):
+        assert response["Location"] == event.url

@@ -118,3 +118,30 @@ def test_a_refunded_receipt_link_says_void_without_a_replacement(
 
     page = client.get(link).content.decode()
     assert "is no longer valid" in page and "No receipt replaces it" in page
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("it", "Questo link è scaduto"), ("en", "This link has expired")],
+)
+def test_an_expired_receipt_link_says_so_and_leads_to_the_donors_page(
+    client, donor_factory, gift_factory, django_capture_on_commit_callbacks, language, words
+):
+    # found walking the receipts: a link in a thank-you email stops working after a year, in
+    # time for the tax return of a gift made in January, and said only "Page not found"
+    from freezegun import freeze_time
+
+    from crm import portal_links
+
+    donor = donor_factory(language=language)
+    with freeze_time("2025-01-10 10:00:00"):
+        with django_capture_on_commit_callbacks(execute=True):
+            receipt = issue_receipt([gift_factory(donor)])
+        link = path_of(receipt_download_url(receipt))
+    with freeze_time("2026-05-20 10:00:00"):
+        response = client.get(link)
+    assert response.status_code == 404  # as any link that no longer opens the PDF
+    page = response.content.decode()
+    assert words in page and not page.startswith("%PDF")
+    assert portal_links.request_url(receipt.network, donor) in page
+    assert client.get(link[:-6] + "XXXXX/").status_code == 404  # forged: nothing to say

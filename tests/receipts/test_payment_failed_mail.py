@@ -62,7 +62,8 @@ def test_english_donor_reads_english(plan_factory, django_capture_on_commit_call
     assert message.subject.startswith(
         "A payment of your regular donation to Cooperativa Sociale Il Ponte ETS"
     )
-    assert "(€\xa025,00, monthly)" in message.body
+    # the amount written as the English pages and the thank-you email write it
+    assert "(€\xa025.00, monthly)" in message.body
     assert message.body.startswith("Dear Mario,")
     assert "/en/give/plan/" in message.body
 
