@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.admin.common import donor_chooser_viewset
+from crm.admin.common import use_donor_chooser
 from crm.models import Donor, Network
 
 from .models import BankDetails, CsvMapping, Statement
@@ -87,7 +87,7 @@ class DecisionForm(forms.Form):
         self.fields["donor"].queryset = Donor.objects.filter(
             network=line.network, anonymised_at=None, merged_into=None
         )
-        self.fields["donor"].widget = donor_chooser_viewset.widget_class()
+        use_donor_chooser(self.fields["donor"])
         self.fields["donor"].initial = line.proposed_donor_id
 
     def clean(self):  # type: ignore[no-untyped-def]

@@ -19,7 +19,7 @@ from crm.admin.common import (
     ScopedForm,
     ScopedIndexView,
     ScopedModelViewSet,
-    donor_chooser_viewset,
+    use_donor_chooser,
 )
 from crm.exports import csv_response, xlsx_response
 from crm.models import Donation, Donor
@@ -39,7 +39,7 @@ class PledgeForm(ScopedForm):
         super().__init__(*args, **kwargs)
         funders = reached(self.for_user, Donor).filter(kind=Donor.Kind.ORGANISATION)
         self.fields["funder"].queryset = funders
-        self.fields["funder"].widget = donor_chooser_viewset.widget_class()
+        use_donor_chooser(self.fields["funder"])
 
     def clean(self):
         data = super().clean()

@@ -29,11 +29,11 @@ from .common import (
     ScopedIndexView,
     ScopedModelViewSet,
     campaigns_for,
-    donor_chooser_viewset,
     donor_column,
     donor_url,
     may,
     network_filter,
+    use_donor_chooser,
 )
 from .entity_lists import EntityColumnMixin, EntityFilterMixin, entity_filter
 from .exports import export_receipts, export_summary, exports_page
@@ -164,7 +164,7 @@ class OfflineGiftForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["entity"].queryset = IssuingEntity.objects.for_user(user)
         self.fields["donor"].queryset = reached(user, Donor).filter(anonymised_at__isnull=True)
-        self.fields["donor"].widget = donor_chooser_viewset.widget_class()
+        use_donor_chooser(self.fields["donor"])
         self.fields["campaign"].queryset = campaigns_for(user)
         self.fields["method"].choices = [(m.value, m.label) for m in OFFLINE_METHODS]
 

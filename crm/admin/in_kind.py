@@ -29,8 +29,8 @@ from .common import (
     ScopedIndexView,
     ScopedModelViewSet,
     campaigns_for,
-    donor_chooser_viewset,
     donor_column,
+    use_donor_chooser,
 )
 from .entity_lists import EntityColumnMixin, EntityFilterMixin, entity_filter
 
@@ -94,7 +94,7 @@ class InKindGiftForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["donor"].queryset = reached(user, Donor).filter(anonymised_at__isnull=True)
-        self.fields["donor"].widget = donor_chooser_viewset.widget_class()
+        use_donor_chooser(self.fields["donor"])
         self.fields["campaign"].queryset = campaigns_for(user)
         self.fields["entity"].queryset = IssuingEntity.objects.for_user(user)
 
