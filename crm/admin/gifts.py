@@ -18,7 +18,7 @@ from wagtail.admin.widgets import HeaderButton
 from crm import display, extensions, receipt_selection, receipts
 from crm.exports import export_donations
 from crm.models import Donation, Donor, ImportBatch, IssuingEntity, Receipt
-from crm.money import fiscal_today, format_amount, parse_amount
+from crm.money import MAX_STORED_CENTS, EuroField, fiscal_today, format_amount
 from crm.offline import OFFLINE_METHODS, record_offline_gift
 from crm.search import search_gifts
 from crm.tenancy import network_view, reached
@@ -140,7 +140,9 @@ def reported_payment(donation):
 
 class OfflineGiftForm(forms.Form):
     donor = forms.ModelChoiceField(queryset=Donor.objects.none(), label=_("Donor"))
-    amount = forms.CharField(label=_("Amount (EUR)"), help_text=_("For example 1.234,50"))
+    amount = EuroField(
+        label=_("Amount (EUR)"), help_text=_("For example 1.234,50"), max_cents=MAX_STORED_CENTS
+    )
     received_on = forms.DateField(
         label=_("Received on"),
         input_formats=["%d/%m/%Y", "%Y-%m-%d"],
@@ -167,9 +169,6 @@ class OfflineGiftForm(forms.Form):
         use_donor_chooser(self.fields["donor"])
         self.fields["campaign"].queryset = campaigns_for(user)
         self.fields["method"].choices = [(m.value, m.label) for m in OFFLINE_METHODS]
-
-    def clean_amount(self):
-        return parse_amount(self.cleaned_data["amount"])
 
 
 def record_gift(request, pk=None):

@@ -20,7 +20,7 @@ from wagtail.admin.ui.tables import Column
 from crm import receipts
 from crm.in_kind import record_in_kind_gift
 from crm.models import Donor, InKindDocument, InKindGift, IssuingEntity, Receipt
-from crm.money import fiscal_today, format_amount, parse_amount
+from crm.money import MAX_STORED_CENTS, EuroField, fiscal_today, format_amount
 from crm.receipt_files import ReceiptError
 from crm.tenancy import network_view, policy_for, reached
 
@@ -56,7 +56,9 @@ class InKindGiftForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Item by item, with quantities, as in the donor's written declaration."),
     )
-    value = forms.CharField(label=_("Value (EUR)"), help_text=_("For example 1.234,50"))
+    value = EuroField(
+        label=_("Value (EUR)"), help_text=_("For example 1.234,50"), max_cents=MAX_STORED_CENTS
+    )
     valuation = forms.ChoiceField(label=_("How the value was set"), choices=InKindGift.Valuation)
     valuation_note = forms.CharField(
         label=_("Valuation source"),
@@ -97,9 +99,6 @@ class InKindGiftForm(forms.Form):
         use_donor_chooser(self.fields["donor"])
         self.fields["campaign"].queryset = campaigns_for(user)
         self.fields["entity"].queryset = IssuingEntity.objects.for_user(user)
-
-    def clean_value(self):
-        return parse_amount(self.cleaned_data["value"])
 
 
 @network_view(InKindGift, "add")
