@@ -132,7 +132,9 @@ class PaymentForm(forms.Form):
     method = forms.ChoiceField(
         label=_("Method"), choices=[(m.value, m.label) for m in OFFLINE_METHODS]
     )
-    reference = forms.CharField(label=_("Reference (CRO/TRN, cheque no.)"), required=False)
+    reference = forms.CharField(
+        label=_("Reference (CRO/TRN, cheque no.)"), required=False, max_length=255
+    )
 
 
 @network_view(MatchPledge, "add", pk=MatchPledge)

@@ -149,7 +149,9 @@ class OfflineGiftForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     method = forms.ChoiceField(label=_("Method"))
-    reference = forms.CharField(label=_("Reference (CRO/TRN, cheque no.)"), required=False)
+    reference = forms.CharField(
+        label=_("Reference (CRO/TRN, cheque no.)"), required=False, max_length=255
+    )
     campaign: "forms.ModelChoiceField[Any]" = forms.ModelChoiceField(
         queryset=None, required=False, label=_("Campaign")
     )

@@ -63,6 +63,7 @@ class InKindGiftForm(forms.Form):
     valuation_note = forms.CharField(
         label=_("Valuation source"),
         required=False,
+        max_length=255,
         help_text=_("The price list, invoice number or appraiser the value comes from."),
     )
     appraisal_date = forms.DateField(

@@ -1,6 +1,6 @@
 """A treasurer types an amount too large to keep (a slip of the finger: 99.999.999.999 for
-99,99): every admin form that records money answers with its error in the treasurer's language
-and records nothing, never a 500 from the database."""
+99,99) or pastes a text longer than its box keeps: every admin form that records money answers
+with its error in the treasurer's language and records nothing, never a 500 from the database."""
 
 import pytest
 from django.utils import timezone
@@ -81,4 +81,23 @@ def test_an_amount_too_large_is_a_form_error(treasurer_client, donor, pledge, wh
     response = treasurer_client.post(url, data)
     assert response.status_code == 200
     assert treasurer_client.words in response.content.decode()
+    assert model.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    "which, field",
+    [
+        ("a gift", "reference"),
+        ("an in-kind gift", "valuation_note"),
+        ("a funder's payment", "reference"),
+    ],
+)
+def test_a_text_too_long_to_keep_is_a_form_error(treasurer_client, donor, pledge, which, field):
+    # a bank's whole remittance text pasted as the reference: more than its 255 characters
+    url, data, model = forms_of(donor, pledge)[which]
+    before = model.objects.count()
+    data = {**data, "amount": "10,00", "value": "10,00", field: "CRO 0123456789 " * 20}
+    response = treasurer_client.post(url, data)
+    assert response.status_code == 200
+    assert "255" in response.content.decode()
     assert model.objects.count() == before
