@@ -2,16 +2,21 @@
 
 Amounts as `€ 1.234,50` (never cents), dates `25/11/2026`, times in the site's time zone
 (`TIME_ZONE`, Europe/Rome) without seconds' fractions, "Sì"/"No" for booleans (Django's own
-translated words), choice labels instead of codes, "—" for nothing.
+translated words), choice labels instead of codes, "—" for nothing, a stored file by the name it
+was given (never where it is stored).
 """
 
 import datetime
 import json
+import posixpath
+import re
 
 from django.db import models
+from django.db.models.fields.files import FieldFile
 from django.template.defaultfilters import yesno
 from django.utils import timezone
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from .money import format_amount
@@ -61,7 +66,10 @@ TECHNICAL_FIELDS = {
     "reported_currency",
     "created_at",
     "updated_at",
+    "pdf_sha256",
 }
+# The random part our upload names start with (`4b1f…0c-estratto.xml`, `4b1f…0c.pdf`).
+STORED_PREFIX = re.compile(r"^[0-9a-f]{32}-?")
 
 
 def is_technical(name):
@@ -81,6 +89,12 @@ def format_datetime(value):
     return value.strftime(DATETIME_FORMAT)
 
 
+def file_name(value):
+    """A stored file: the name it was uploaded with, else "Stored" (a receipt's PDF)."""
+    name = STORED_PREFIX.sub("", posixpath.basename(value.name))
+    return name if name and not name.startswith(".") else _("Stored")
+
+
 def yes_no(value):
     return capfirst(yesno(bool(value)).split(",")[0]) if value is not None else EMPTY
 
@@ -97,6 +111,8 @@ def human(value, field=None):
         return EMPTY
     if isinstance(value, bool):
         return yes_no(value)
+    if isinstance(value, FieldFile):
+        return file_name(value)
     if isinstance(value, datetime.datetime):
         return format_datetime(value)
     if isinstance(value, datetime.date):

@@ -12,6 +12,7 @@ every page found, so screens added later are walked too. Each URL shape (numbers
 
 import csv
 import datetime
+import hashlib
 import html.parser
 import io
 import re
@@ -22,6 +23,7 @@ import pytest
 import wagtail
 from django.apps import apps
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.utils import timezone
 from django.utils.translation import get_language_info
 from wagtail.models import Page
@@ -40,6 +42,7 @@ MOMENT = datetime.datetime(2026, 11, 24, 23, 47, 13, 123456, tzinfo=datetime.UTC
 UTC_CLOCK = "23:47"
 CENTS = 1234567  # € 12.345,67: "1234567" on a page is an amount in cents
 PER_SHAPE = 2
+PDF = b"%PDF-1.4 walk"  # a stored receipt's file: its path is never on a screen
 NEVER = (
     "/admin/logout/",
     "/admin/jsi18n/",
@@ -56,8 +59,8 @@ SAME_IN_ITALIAN = {"id", "account", "data", "note"}
 
 @pytest.fixture
 def records(demo):
-    """A donor of Oltre il Ponte with a plan, a gift, a receipt, an email and a Stripe event,
-    all stamped at MOMENT."""
+    """A donor of Oltre il Ponte with a plan, a gift, a receipt (its PDF stored), an email and a
+    Stripe event, all stamped at MOMENT."""
     network = demo["oltre-il-ponte"]
     donor = Donor.objects.create(
         network=network,
@@ -96,7 +99,9 @@ def records(demo):
         amount_cents=CENTS,
         donor_snapshot={"name": "Ermenegilda Rossi"},
         issued_at=MOMENT,
+        pdf_sha256=hashlib.sha256(PDF).hexdigest(),
     )
+    receipt.pdf.save("ricevuta.pdf", ContentFile(PDF))
     receipt.donations.add(donation)
     DonorEmail.objects.create(receipt=receipt, to=donor.email)
     StripeEvent.objects.create(
