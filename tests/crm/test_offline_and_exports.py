@@ -168,3 +168,19 @@ def test_record_gift_form_refuses_another_networks_donor(client, users, formula_
         },
     )
     assert response.status_code == 200 and not Donation.objects.exists()
+
+
+def test_a_receipt_issued_with_a_recorded_gift_says_who_issued_it(demo, users, formula_donor):
+    # given a treasurer recording a bank transfer and ticking "Issue a receipt"
+    treasurer = users["tesoreria-oltre-il-ponte"]
+    gift = record_offline_gift(
+        network=demo["oltre-il-ponte"],
+        donor=formula_donor,
+        amount_cents=5000,
+        received_on=timezone.localdate(),
+        method=Donation.Method.BANK_TRANSFER,
+        wants_receipt=True,
+        recorded_by=treasurer,
+    )
+    # then the receipt's "Issued by" names them, as when they issue it from the gift's page
+    assert gift.receipts.get().issued_by == treasurer
