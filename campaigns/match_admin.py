@@ -23,7 +23,7 @@ from crm.admin.common import (
 )
 from crm.exports import csv_response, xlsx_response
 from crm.models import Donation, Donor
-from crm.money import MAX_STORED_CENTS, EuroField, cents_to_decimal, fiscal_today, format_amount
+from crm.money import EuroField, cents_to_decimal, fiscal_today, format_amount
 from crm.offline import OFFLINE_METHODS
 from crm.tenancy import NetworkPermissionPolicy, network_view, reached, register_network_policy
 
@@ -121,9 +121,7 @@ class PledgeInspectView(ActionsInspectView):
 
 
 class PaymentForm(forms.Form):
-    amount = EuroField(
-        label=_("Amount (EUR)"), help_text=_("For example 1.234,50"), max_cents=MAX_STORED_CENTS
-    )
+    amount = EuroField(label=_("Amount (EUR)"), help_text=_("For example 1.234,50"))
     received_on = forms.DateField(
         label=_("Received on"),
         input_formats=["%d/%m/%Y", "%Y-%m-%d"],

@@ -18,7 +18,7 @@ from wagtail.admin.widgets import HeaderButton
 from crm import display, extensions, receipt_selection, receipts
 from crm.exports import export_donations
 from crm.models import Donation, Donor, ImportBatch, IssuingEntity, Receipt
-from crm.money import MAX_STORED_CENTS, EuroField, fiscal_today, format_amount
+from crm.money import EuroField, fiscal_today, format_amount
 from crm.offline import OFFLINE_METHODS, record_offline_gift
 from crm.search import search_gifts
 from crm.tenancy import network_view, reached
@@ -140,9 +140,7 @@ def reported_payment(donation):
 
 class OfflineGiftForm(forms.Form):
     donor = forms.ModelChoiceField(queryset=Donor.objects.none(), label=_("Donor"))
-    amount = EuroField(
-        label=_("Amount (EUR)"), help_text=_("For example 1.234,50"), max_cents=MAX_STORED_CENTS
-    )
+    amount = EuroField(label=_("Amount (EUR)"), help_text=_("For example 1.234,50"))
     received_on = forms.DateField(
         label=_("Received on"),
         input_formats=["%d/%m/%Y", "%Y-%m-%d"],

@@ -20,7 +20,7 @@ from wagtail.admin.ui.tables import Column
 from crm import receipts
 from crm.in_kind import record_in_kind_gift
 from crm.models import Donor, InKindDocument, InKindGift, IssuingEntity, Receipt
-from crm.money import MAX_STORED_CENTS, EuroField, fiscal_today, format_amount
+from crm.money import EuroField, fiscal_today, format_amount
 from crm.receipt_files import ReceiptError
 from crm.tenancy import network_view, policy_for, reached
 
@@ -56,9 +56,7 @@ class InKindGiftForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Item by item, with quantities, as in the donor's written declaration."),
     )
-    value = EuroField(
-        label=_("Value (EUR)"), help_text=_("For example 1.234,50"), max_cents=MAX_STORED_CENTS
-    )
+    value = EuroField(label=_("Value (EUR)"), help_text=_("For example 1.234,50"))
     valuation = forms.ChoiceField(label=_("How the value was set"), choices=InKindGift.Valuation)
     valuation_note = forms.CharField(
         label=_("Valuation source"),

@@ -101,3 +101,16 @@ def test_a_text_too_long_to_keep_is_a_form_error(treasurer_client, donor, pledge
     assert response.status_code == 200
     assert "255" in response.content.decode()
     assert model.objects.count() == before
+
+
+def test_a_yearly_income_too_large_is_a_form_error(treasurer_client, demo):
+    # the entity's income in the last accounts, on the Agenzia Entrate page
+    network = demo[A]
+    year = timezone.localdate().year
+    response = treasurer_client.post(
+        f"/admin/crm/year/{network.pk}/{year}/agenzia/", {"income": HUGE}
+    )
+    assert response.status_code == 200
+    assert treasurer_client.words in response.content.decode()
+    network.lead_entity.refresh_from_db()
+    assert network.lead_entity.declared_income_cents is None
