@@ -174,6 +174,10 @@ def fiscal_today() -> datetime.date:
     return timezone.localdate(timezone=FISCAL_TZ)
 
 
+# The years a treasurer asks about (a report's `?year=`): others are no year of the CRM's.
+YEARS = range(2000, 2101)
+
+
 def gift_year_bounds(year: int) -> tuple[datetime.date, datetime.date]:
     """The first and last day of fiscal year `year`: the range of `received_on` (a day in
     Italy) of its gifts and of `refunded_on` of its refunds."""
