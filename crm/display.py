@@ -19,7 +19,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from .money import format_amount
+from .money import cents_to_decimal, format_amount
 
 EMPTY = "—"
 # Django 6.1's blank choice ("- Select an option -", shown by Wagtail's choice blocks and
@@ -136,3 +136,28 @@ def field_value(obj, name):
     if isinstance(value, models.Manager):
         return ", ".join(str(item) for item in value.all()) or EMPTY
     return human(value, field)
+
+
+def _model_field(model, name):
+    try:
+        return model._meta.get_field(name)
+    except Exception:  # noqa: BLE001 - a property or method, not a field
+        return None
+
+
+def is_amount(model, name):
+    """An amount kept in cents: a spreadsheet gets it as a number of euros."""
+    field = _model_field(model, name)
+    return field is not None and field.name.endswith("_cents") and not field.choices
+
+
+def export_value(obj, name):
+    """`obj.<name>` for a spreadsheet: an amount as a number of euros (`12345,67` in a CSV, a
+    number in XLSX), a date or time as one (written local by `crm.exports`); the rest as on
+    the screen."""
+    value = getattr(obj, name, None)
+    if is_amount(type(obj), name):
+        return cents_to_decimal(value) if value is not None else None
+    if isinstance(value, datetime.date):
+        return value
+    return field_value(obj, name)

@@ -15,7 +15,7 @@ screen asks it:
 from django.forms.models import modelform_factory
 from django.urls import path, reverse
 from django.utils.functional import cached_property
-from django.utils.text import capfirst
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_filters import ModelChoiceFilter
 from wagtail.admin.forms.models import WagtailAdminModelForm
@@ -65,11 +65,17 @@ class ScopedIndexView(generic.IndexView):
         return column
 
     def as_spreadsheet(self, queryset, spreadsheet_format):
-        headings = [self.get_heading(queryset, field) for field in self.list_export]
+        # amounts as numbers in euros, dates as dates: the accountant sums and sorts them
+        headings = [
+            format_lazy("{} (EUR)", self.get_heading(queryset, field))
+            if display.is_amount(self.model, field)
+            else self.get_heading(queryset, field)
+            for field in self.list_export
+        ]
 
         def rows():
             for item in queryset.iterator(chunk_size=2000):
-                yield [display.field_value(item, field) for field in self.list_export]
+                yield [display.export_value(item, field) for field in self.list_export]
 
         make = csv_response if spreadsheet_format == self.FORMAT_CSV else xlsx_response
         return make(headings, rows(), self.get_filename())
