@@ -130,6 +130,20 @@ def test_a_treasurer_edits_the_bank_details_and_a_bad_iban_is_refused(client, tr
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("days", ["0", "366", "99999999999"])
+def test_a_pledge_waits_between_a_day_and_a_year(client, treasurers, networks, days):
+    # 0 days lets every pledge lapse the day it is made; a huge number broke the date of
+    # expiry on the public bank-transfer page (a 500 for the donor)
+    client.force_login(treasurers[0])
+    url = reverse("banking_details", args=[networks[0].pk])
+    details = {"beneficiary": "Oltre il Ponte", "iban": "IT60X0542811101000000123456"}
+    response = client.post(url, {**details, "pledge_days": days})
+    assert response.status_code == 400
+    assert "pledge_days" in response.context["form"].errors
+    assert not BankDetails.objects.exists()
+
+
+@pytest.mark.django_db
 def test_a_treasurer_of_b_never_sees_a_statements_or_pledges(
     client, treasurers, campaign, statement_file
 ):
