@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.admin.common import use_donor_chooser
 from crm.models import Donor, Network
+from crm.money import MAX_STORED_CENTS, format_amount
 
 from .models import BankDetails, CsvMapping, Statement
 
@@ -101,4 +102,8 @@ class DecisionForm(forms.Form):
             self.add_error("last_name", _("Enter the donor's last name."))
         if action == "ignore" and not (data.get("reason") or "").strip():
             self.add_error("reason", _("Say why this credit is ignored."))
+        if action in ("pledge", "existing", "new") and self.line.amount_cents > MAX_STORED_CENTS:
+            # before any donor is made for it: no gift keeps such an amount
+            limit = format_amount(MAX_STORED_CENTS)
+            self.add_error("action", _("The amount can be at most %(limit)s.") % {"limit": limit})
         return data

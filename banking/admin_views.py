@@ -3,6 +3,7 @@ and their upload, a statement's lines, the review list, pledges, and each networ
 details and CSV mappings. Every screen asks the network permission policy (`crm.tenancy`)."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -144,6 +145,9 @@ def decide(request, pk):  # type: ignore[no-untyped-def]
         )
     except matching.LineRefused as exc:
         messages.error(request, str(exc))
+        return redirect("banking_review")
+    except ValidationError as exc:  # the gift as the bank wrote it cannot be recorded
+        messages.error(request, " ".join(exc.messages))
         return redirect("banking_review")
     messages.success(request, _("Gift recorded for %(donor)s.") % {"donor": gift.donor})
     return redirect("banking_review")

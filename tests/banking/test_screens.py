@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from banking.models import BankDetails, Pledge, Statement, StatementLine
 from banking.pledges import create_pledge
-from crm.models import Donation, Receipt
+from crm.models import Donation, Donor, Receipt
 
 from .camt_files import BILLION_LAUGHS, EXTERNAL_ENTITY, Entry, camt053
 
@@ -127,6 +127,24 @@ def test_a_treasurer_edits_the_bank_details_and_a_bad_iban_is_refused(client, tr
     # network B's treasurer reaches neither A's bank details nor A's statement
     client.force_login(treasurers[1])
     assert client.get(url).status_code in (403, 404)
+
+
+@pytest.mark.django_db
+def test_a_credit_too_large_for_a_gift_stays_to_review(client, treasurers, campaign, bank_details):
+    # a credit of € 99.999.999,99 (a loan, a sale): no gift can keep it (a 500 before)
+    client.force_login(treasurers[0])
+    huge = Entry("99999999.99", ref="R-9", name="Grande Benefattore", remittance="offerta")
+    _upload(client, campaign.network, camt053([huge]))
+    line = StatementLine.objects.get(bank_reference="R-9")
+    url = reverse("banking_decide", args=[line.pk])
+    response = client.post(url, {f"l{line.pk}-action": "new", f"l{line.pk}-last_name": "Grande"})
+    assert response.status_code == 302
+    line.refresh_from_db()
+    assert line.status == "review" and line.donation_id is None
+    assert not Donation.objects.filter(reference="R-9").exists()
+    assert not Donor.objects.filter(last_name="Grande").exists()
+    page = client.get(reverse("banking_review")).content.decode()
+    assert "al massimo €" in page
 
 
 @pytest.mark.django_db

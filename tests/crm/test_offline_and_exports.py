@@ -46,6 +46,7 @@ def test_recording_a_bank_transfer_logs_it(demo, users, formula_donor):
         ({"method": Donation.Method.CARD}, "method"),
         ({"received_on": datetime.date.today() + datetime.timedelta(days=3)}, "received_on"),
         ({"amount_cents": 0}, "amount"),
+        ({"amount_cents": 2_147_483_648}, "amount"),  # more than a gift keeps
         ({"network": "other"}, "donor"),
     ],
 )
