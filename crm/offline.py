@@ -35,7 +35,7 @@ def check_offline_gift(
     entity: IssuingEntity | None = None,
 ) -> None:
     """Raise ValidationError (by field) if the gift cannot be recorded as given."""
-    errors = {}
+    errors: dict[str, Any] = {}
     if donor is None or donor.network_id != network.pk:
         errors["donor"] = _("Choose a donor of this network.")
     elif donor.anonymised_at:
