@@ -44,7 +44,19 @@ class BankDetailsForm(forms.ModelForm):
         fields = ["beneficiary", "iban", "bic", "pledge_days", "payout_marker"]
 
 
+# The dates banks write in their CSVs, as people read them (the code is for the parser).
+DATE_FORMATS = [
+    ("%d/%m/%Y", _("dd/mm/yyyy (31/12/2026)")),
+    ("%d-%m-%Y", _("dd-mm-yyyy (31-12-2026)")),
+    ("%d.%m.%Y", _("dd.mm.yyyy (31.12.2026)")),
+    ("%d/%m/%y", _("dd/mm/yy (31/12/26)")),
+    ("%Y-%m-%d", _("yyyy-mm-dd (year-month-day)")),
+]
+
+
 class CsvMappingForm(forms.ModelForm):
+    date_format = forms.ChoiceField(label=_("Date format"), choices=DATE_FORMATS)
+
     class Meta:
         model = CsvMapping
         fields = [

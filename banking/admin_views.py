@@ -195,7 +195,12 @@ def add_mapping(request, network_id):  # type: ignore[no-untyped-def]
             form.save()
             messages.success(request, _("CSV mapping saved."))
     else:
-        errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        # each error under the label the treasurer read, never the field's code
+        labels = {name: field.label for name, field in form.fields.items()}
+        errors = "; ".join(
+            f"{labels[k]}: {' '.join(v)}" if k in labels else " ".join(v)
+            for k, v in form.errors.items()
+        )
         messages.error(request, errors)
     return redirect(reverse("banking_details", kwargs={"network_id": network.pk}))
 

@@ -5,7 +5,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from banking.models import BankDetails, Pledge, Statement, StatementLine
+from banking.models import BankDetails, CsvMapping, Pledge, Statement, StatementLine
 from banking.pledges import create_pledge
 from crm.models import Donation, Donor, Receipt
 
@@ -185,3 +185,27 @@ def test_a_treasurer_of_b_never_sees_a_statements_or_pledges(
     # and A's treasurer sees them all
     client.force_login(treasurers[0])
     assert "Segreti" in client.get(reverse("banking_pledges")).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_csv_mapping_offers_date_formats_in_peoples_words(client, treasurers, networks):
+    client.force_login(treasurers[0])
+    url = reverse("banking_details", args=[networks[0].pk])
+    page = client.get(url).content.decode()
+    assert "gg/mm/aaaa (31/12/2026)" in page and 'value="%d/%m/%Y"' not in page.split("<select")[0]
+    mapping = {
+        "csv-bank": "Banca Etica",
+        "csv-delimiter": ";",
+        "csv-skip_lines": "0",
+        "csv-date_column": "Data",
+        "csv-amount_column": "Importo",
+        "csv-description_column": "Causale",
+    }
+    refused = client.post(reverse("banking_add_mapping", args=[networks[0].pk]),
+                          {**mapping, "csv-date_format": "gg/mm/aaaa"}, follow=True)  # fmt: skip
+    told = refused.content.decode()
+    assert "Formato della data:" in told and "date_format:" not in told
+    assert not CsvMapping.objects.exists()
+    client.post(reverse("banking_add_mapping", args=[networks[0].pk]),
+                {**mapping, "csv-date_format": "%d.%m.%Y"})  # fmt: skip
+    assert CsvMapping.objects.get().date_format == "%d.%m.%Y"

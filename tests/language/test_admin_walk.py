@@ -302,6 +302,8 @@ ISO_TIME = re.compile(
 )
 # Where a file is stored ("receipts/2026/4b1f….pdf"): never on a screen
 STORAGE_PATH = re.compile(r"\b[\w-]+/[\w./-]+\.(?:pdf|zip|csv|xlsx|png|jpe?g)\b", re.IGNORECASE)
+# A date format in a programmer's code ("%d/%m/%Y"): people write "gg/mm/aaaa".
+STRFTIME = re.compile(r"%[dmyYHMSbB]")
 CENTS_WORDS = re.compile(r"\(cents\)|centesimi|\bcents\b", re.IGNORECASE)
 # Template code on the page: a `{# … #}` comment spanning lines is printed, not dropped.
 TEMPLATE_CODE = re.compile(r"\{#|#\}|\{%|%\}|\{\{\s|\s\}\}")
@@ -332,6 +334,8 @@ def problems_in(texts, language, strings, words=None):
             found.append(f"label made up from a field name: {bare!r}")
         if TEMPLATE_CODE.search(text):
             found.append(f"template code in {text!r}")
+        if STRFTIME.search(text):
+            found.append(f"a programmer's date format in {text!r}")
     return found
 
 
@@ -476,7 +480,8 @@ def test_admin_speaks_the_users_language(client, demo, records, username, langua
 
 def test_the_walk_catches_english_machine_values_and_file_names(monkeypatch):
     """What the treasurer's walk found: a column headed by a property's name, Stripe's own
-    words, an ISO date in a date box, a language's code, a storage path, an English file name."""
+    words, an ISO date in a date box, a language's code, a storage path, a programmer's date
+    format in a box, an English file name."""
     words = vocabulary()
     # the donors' list headed its names "Display name" while the property had no label
     monkeypatch.delattr(Donor.display_name.fget, "short_description")
@@ -485,9 +490,10 @@ def test_the_walk_catches_english_machine_values_and_file_names(monkeypatch):
         "<th>Display name</th><th>Network</th><td>Subscription creation</td>"
         "<td>REFUND FOR CHARGE (Gift to the network)</td><dd>it</dd>"
         "<dd>receipts/2026/4b1f0c.pdf</dd><input type='text' value='2026-11-24'>"
+        "<input type='text' value='%d/%m/%Y'>"
     )
     texts = visible_texts(page) + box_values(page)
-    assert len(texts) == 7, texts
+    assert len(texts) == 8, texts
     for text in texts:  # each is caught
         assert problems_in([text], "it", (set(), derived), words), text
     assert file_name_problems("receipts-selection.zip", words) == ["receipts", "selection"]
