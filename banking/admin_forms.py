@@ -3,8 +3,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.admin.common import donor_chooser_viewset
+from crm.admin.common import use_donor_chooser
 from crm.models import Donor, Network
+from crm.money import MAX_STORED_CENTS, format_amount
 
 from .models import BankDetails, CsvMapping, Statement
 
@@ -43,7 +44,19 @@ class BankDetailsForm(forms.ModelForm):
         fields = ["beneficiary", "iban", "bic", "pledge_days", "payout_marker"]
 
 
+# The dates banks write in their CSVs, as people read them (the code is for the parser).
+DATE_FORMATS = [
+    ("%d/%m/%Y", _("dd/mm/yyyy (31/12/2026)")),
+    ("%d-%m-%Y", _("dd-mm-yyyy (31-12-2026)")),
+    ("%d.%m.%Y", _("dd.mm.yyyy (31.12.2026)")),
+    ("%d/%m/%y", _("dd/mm/yy (31/12/26)")),
+    ("%Y-%m-%d", _("yyyy-mm-dd (year-month-day)")),
+]
+
+
 class CsvMappingForm(forms.ModelForm):
+    date_format = forms.ChoiceField(label=_("Date format"), choices=DATE_FORMATS)
+
     class Meta:
         model = CsvMapping
         fields = [
@@ -87,7 +100,7 @@ class DecisionForm(forms.Form):
         self.fields["donor"].queryset = Donor.objects.filter(
             network=line.network, anonymised_at=None, merged_into=None
         )
-        self.fields["donor"].widget = donor_chooser_viewset.widget_class()
+        use_donor_chooser(self.fields["donor"])
         self.fields["donor"].initial = line.proposed_donor_id
 
     def clean(self):  # type: ignore[no-untyped-def]
@@ -101,4 +114,8 @@ class DecisionForm(forms.Form):
             self.add_error("last_name", _("Enter the donor's last name."))
         if action == "ignore" and not (data.get("reason") or "").strip():
             self.add_error("reason", _("Say why this credit is ignored."))
+        if action in ("pledge", "existing", "new") and self.line.amount_cents > MAX_STORED_CENTS:
+            # before any donor is made for it: no gift keeps such an amount
+            limit = format_amount(MAX_STORED_CENTS)
+            self.add_error("action", _("The amount can be at most %(limit)s.") % {"limit": limit})
         return data

@@ -3,6 +3,7 @@ and their upload, a statement's lines, the review list, pledges, and each networ
 details and CSV mappings. Every screen asks the network permission policy (`crm.tenancy`)."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -145,6 +146,9 @@ def decide(request, pk):  # type: ignore[no-untyped-def]
     except matching.LineRefused as exc:
         messages.error(request, str(exc))
         return redirect("banking_review")
+    except ValidationError as exc:  # the gift as the bank wrote it cannot be recorded
+        messages.error(request, " ".join(exc.messages))
+        return redirect("banking_review")
     messages.success(request, _("Gift recorded for %(donor)s.") % {"donor": gift.donor})
     return redirect("banking_review")
 
@@ -191,7 +195,12 @@ def add_mapping(request, network_id):  # type: ignore[no-untyped-def]
             form.save()
             messages.success(request, _("CSV mapping saved."))
     else:
-        errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        # each error under the label the treasurer read, never the field's code
+        labels = {name: field.label for name, field in form.fields.items()}
+        errors = "; ".join(
+            f"{labels[k]}: {' '.join(v)}" if k in labels else " ".join(v)
+            for k, v in form.errors.items()
+        )
         messages.error(request, errors)
     return redirect(reverse("banking_details", kwargs={"network_id": network.pk}))
 

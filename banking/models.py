@@ -6,6 +6,7 @@ import datetime
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,8 +27,11 @@ class BankDetails(models.Model):
     beneficiary = models.CharField(_("beneficiary name"), max_length=70)
     iban = models.CharField(_("IBAN"), max_length=42, validators=[validate_iban])
     bic = models.CharField(_("BIC"), max_length=11, blank=True, validators=[validate_bic])
+    # At least a day (0 lapses a pledge the day it is made), at most a year.
     pledge_days = models.PositiveSmallIntegerField(
-        _("days a pledge waits for its transfer"), default=30
+        _("days a pledge waits for its transfer"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
     )
     payout_marker = models.CharField(
         _("text that marks a Stripe payout on the statement"),

@@ -19,11 +19,11 @@ from crm.admin.common import (
     ScopedForm,
     ScopedIndexView,
     ScopedModelViewSet,
-    donor_chooser_viewset,
+    use_donor_chooser,
 )
 from crm.exports import csv_response, xlsx_response
 from crm.models import Donation, Donor
-from crm.money import cents_to_decimal, fiscal_today, format_amount, parse_amount
+from crm.money import EuroField, cents_to_decimal, fiscal_today, format_amount
 from crm.offline import OFFLINE_METHODS
 from crm.tenancy import NetworkPermissionPolicy, network_view, reached, register_network_policy
 
@@ -39,7 +39,7 @@ class PledgeForm(ScopedForm):
         super().__init__(*args, **kwargs)
         funders = reached(self.for_user, Donor).filter(kind=Donor.Kind.ORGANISATION)
         self.fields["funder"].queryset = funders
-        self.fields["funder"].widget = donor_chooser_viewset.widget_class()
+        use_donor_chooser(self.fields["funder"])
 
     def clean(self):
         data = super().clean()
@@ -121,7 +121,7 @@ class PledgeInspectView(ActionsInspectView):
 
 
 class PaymentForm(forms.Form):
-    amount = forms.CharField(label=_("Amount (EUR)"), help_text=_("For example 1.234,50"))
+    amount = EuroField(label=_("Amount (EUR)"), help_text=_("For example 1.234,50"))
     received_on = forms.DateField(
         label=_("Received on"),
         input_formats=["%d/%m/%Y", "%Y-%m-%d"],
@@ -130,10 +130,9 @@ class PaymentForm(forms.Form):
     method = forms.ChoiceField(
         label=_("Method"), choices=[(m.value, m.label) for m in OFFLINE_METHODS]
     )
-    reference = forms.CharField(label=_("Reference (CRO/TRN, cheque no.)"), required=False)
-
-    def clean_amount(self):
-        return parse_amount(self.cleaned_data["amount"])
+    reference = forms.CharField(
+        label=_("Reference (CRO/TRN, cheque no.)"), required=False, max_length=255
+    )
 
 
 @network_view(MatchPledge, "add", pk=MatchPledge)

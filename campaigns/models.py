@@ -24,7 +24,7 @@ from crm.money import CentsField, parse_amount
 from .challenge import challenge_html
 from .forms import DonationForm, message_token
 from .matches import MatchPledge, campaign_matches  # noqa: F401 (MatchPledge: a model of the app)
-from .page_forms import CampaignPageForm
+from .page_forms import CampaignPageForm, page_errors
 from .payouts.models import Payout, PayoutLine  # noqa: F401 (the app's models live here)
 from .sharing import share_url
 from .stripe_event import StripeEvent  # noqa: F401 (a model of the app)
@@ -251,6 +251,11 @@ class CampaignPage(Page):
             except ValidationError:
                 continue
         return impacts
+
+    def clean(self):
+        super().clean()
+        if errors := page_errors(self, self.suggested_amounts_cents):
+            raise ValidationError(errors)
 
     @property
     def is_open(self):

@@ -2,19 +2,24 @@
 
 Amounts as `€ 1.234,50` (never cents), dates `25/11/2026`, times in the site's time zone
 (`TIME_ZONE`, Europe/Rome) without seconds' fractions, "Sì"/"No" for booleans (Django's own
-translated words), choice labels instead of codes, "—" for nothing.
+translated words), choice labels instead of codes, "—" for nothing, a stored file by the name it
+was given (never where it is stored).
 """
 
 import datetime
 import json
+import posixpath
+import re
 
 from django.db import models
+from django.db.models.fields.files import FieldFile
 from django.template.defaultfilters import yesno
 from django.utils import timezone
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from .money import format_amount
+from .money import cents_to_decimal, format_amount
 
 EMPTY = "—"
 # Django 6.1's blank choice ("- Select an option -", shown by Wagtail's choice blocks and
@@ -61,7 +66,10 @@ TECHNICAL_FIELDS = {
     "reported_currency",
     "created_at",
     "updated_at",
+    "pdf_sha256",
 }
+# The random part our upload names start with (`4b1f…0c-estratto.xml`, `4b1f…0c.pdf`).
+STORED_PREFIX = re.compile(r"^[0-9a-f]{32}-?")
 
 
 def is_technical(name):
@@ -81,6 +89,12 @@ def format_datetime(value):
     return value.strftime(DATETIME_FORMAT)
 
 
+def file_name(value):
+    """A stored file: the name it was uploaded with, else "Stored" (a receipt's PDF)."""
+    name = STORED_PREFIX.sub("", posixpath.basename(value.name))
+    return name if name and not name.startswith(".") else _("Stored")
+
+
 def yes_no(value):
     return capfirst(yesno(bool(value)).split(",")[0]) if value is not None else EMPTY
 
@@ -97,6 +111,8 @@ def human(value, field=None):
         return EMPTY
     if isinstance(value, bool):
         return yes_no(value)
+    if isinstance(value, FieldFile):
+        return file_name(value)
     if isinstance(value, datetime.datetime):
         return format_datetime(value)
     if isinstance(value, datetime.date):
@@ -120,3 +136,28 @@ def field_value(obj, name):
     if isinstance(value, models.Manager):
         return ", ".join(str(item) for item in value.all()) or EMPTY
     return human(value, field)
+
+
+def _model_field(model, name):
+    try:
+        return model._meta.get_field(name)
+    except Exception:  # noqa: BLE001 - a property or method, not a field
+        return None
+
+
+def is_amount(model, name):
+    """An amount kept in cents: a spreadsheet gets it as a number of euros."""
+    field = _model_field(model, name)
+    return field is not None and field.name.endswith("_cents") and not field.choices
+
+
+def export_value(obj, name):
+    """`obj.<name>` for a spreadsheet: an amount as a number of euros (`12345,67` in a CSV, a
+    number in XLSX), a date or time as one (written local by `crm.exports`); the rest as on
+    the screen."""
+    value = getattr(obj, name, None)
+    if is_amount(type(obj), name):
+        return cents_to_decimal(value) if value is not None else None
+    if isinstance(value, datetime.date):
+        return value
+    return field_value(obj, name)

@@ -106,14 +106,21 @@ class EuroInput(forms.TextInput):
         return str(value)
 
 
+# The most a CentsField keeps: PostgreSQL's integer (€ 21.474.836,47). A form refuses more
+# itself, in its own words; the model's range check would word it with Django's params, which
+# EuroField's message does not read (a KeyError, a 500).
+MAX_STORED_CENTS = 2_147_483_647
+
+
 class EuroField(forms.Field):
-    """A form field that reads euros (`1.234,50`, `5.000`, `25`) and cleans to integer cents."""
+    """A form field that reads euros (`1.234,50`, `5.000`, `25`) and cleans to integer cents,
+    at most `max_cents` (by default what a CentsField keeps: more would be a database error)."""
 
     widget = EuroInput
     default_error_messages = {"max_value": _("The amount can be at most %(limit)s.")}
 
     def __init__(
-        self, *, max_cents: int | None = None, allow_zero: bool = False, **kwargs: Any
+        self, *, max_cents: int = MAX_STORED_CENTS, allow_zero: bool = False, **kwargs: Any
     ) -> None:
         self.max_cents = max_cents
         self.allow_zero = allow_zero
@@ -137,12 +144,6 @@ class EuroField(forms.Field):
 
     def prepare_value(self, value: Any) -> Any:
         return value
-
-
-# The most a CentsField keeps: PostgreSQL's integer (€ 21.474.836,47). A form refuses more
-# itself, in its own words; the model's range check would word it with Django's params, which
-# EuroField's message does not read (a KeyError, a 500).
-MAX_STORED_CENTS = 2_147_483_647
 
 
 class CentsField(models.PositiveIntegerField):
@@ -171,6 +172,10 @@ def fiscal_date(moment: datetime.datetime) -> datetime.date:
 def fiscal_today() -> datetime.date:
     """Today in Italy."""
     return timezone.localdate(timezone=FISCAL_TZ)
+
+
+# The years a treasurer asks about (a report's `?year=`): others are no year of the CRM's.
+YEARS = range(2000, 2101)
 
 
 def gift_year_bounds(year: int) -> tuple[datetime.date, datetime.date]:

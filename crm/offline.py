@@ -11,7 +11,7 @@ from wagtail.log_actions import log
 
 from . import receipts, thanks
 from .models import Donation, Donor, IssuingEntity, Network
-from .money import fiscal_today
+from .money import MAX_STORED_CENTS, fiscal_today, format_amount
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -35,13 +35,17 @@ def check_offline_gift(
     entity: IssuingEntity | None = None,
 ) -> None:
     """Raise ValidationError (by field) if the gift cannot be recorded as given."""
-    errors = {}
+    errors: dict[str, Any] = {}
     if donor is None or donor.network_id != network.pk:
         errors["donor"] = _("Choose a donor of this network.")
     elif donor.anonymised_at:
         errors["donor"] = _("This donor was anonymised: gifts cannot be added.")
     if not amount_cents or amount_cents <= 0:
         errors["amount"] = _("The amount must be more than zero.")
+    elif amount_cents > MAX_STORED_CENTS:  # a bank's credit, an import's line: no gift keeps it
+        errors["amount"] = _("The amount can be at most %(limit)s.") % {
+            "limit": format_amount(MAX_STORED_CENTS)
+        }
     if received_on is None:
         errors["received_on"] = _("Enter the date the money was received.")
     elif received_on > max(fiscal_today(), timezone.localdate()):

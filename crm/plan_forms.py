@@ -10,6 +10,9 @@ from .money import EuroField, format_amount
 
 
 class PlanAmountForm(forms.Form):
+    """The donor's own words; the treasurer's plan page uses `StaffPlanAmountForm`."""
+
+    too_large = _("The largest gift online is %(max)s: for more, please contact us.")
     amount = EuroField(
         label=_("New amount (€)"), help_text=_("For example 20 or 12,50"), required=True
     )
@@ -29,12 +32,16 @@ class PlanAmountForm(forms.Form):
             )
         if cents > network.max_amount_cents:
             raise forms.ValidationError(
-                _("The largest gift online is %(max)s: for more, please contact us.")
-                % {"max": format_amount(network.max_amount_cents)}
+                self.too_large % {"max": format_amount(network.max_amount_cents)}
             )
         if cents == self.plan.amount_cents:
             raise forms.ValidationError(_("This is already the amount of the gift."))
         return cents
+
+
+class StaffPlanAmountForm(PlanAmountForm):
+    # the treasurer is the "us" a donor is asked to contact
+    too_large = _("The network's largest online gift is %(max)s.")
 
 
 class PlanIntervalForm(forms.Form):

@@ -349,7 +349,8 @@ def receipt_gift_if_due(
             receipt = _issue(
                 [donation],
                 kind="single",
-                issued_by=None,
+                # the treasurer who recorded an offline gift issued its receipt; online: nobody
+                issued_by=donation.recorded_by,
                 enqueue_render=False,
                 confirmed_missing=(),
                 replaces=None,

@@ -154,8 +154,17 @@ class TaxData:
         return sum(r.amount_cents for r in self.left_out if r.what == "gift")
 
     @property
+    def left_out_gifts(self):
+        """How many gifts are left out (a line groups a donor's gifts, or refunds)."""
+        return sum(r.count for r in self.left_out if r.what == "gift")
+
+    @property
     def to_check_cents(self):
         return sum(r.amount_cents for r in self.to_check if r.what == "gift")
+
+    @property
+    def to_check_gifts(self):
+        return sum(r.count for r in self.to_check if r.what == "gift")
 
     @property
     def mandatory(self):

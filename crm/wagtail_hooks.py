@@ -13,8 +13,8 @@ from . import (
 )
 from .admin import email_templates
 from .admin.bulk_actions import BULK_ACTIONS
-from .admin.common import donor_chooser_viewset
 from .admin.dashboard import crm_homepage_panels
+from .admin.donor_chooser import donor_chooser_viewset
 from .admin.menu import CrmViewSetGroup
 from .admin.plans import plans_to_check_panels
 from .extensions import CRM_MENU

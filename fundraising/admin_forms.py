@@ -72,7 +72,7 @@ class NewReportForm(forms.Form):
 
 
 class ExpenseForm(forms.Form):
-    amount = EuroField(label=_("Amount"), max_cents=100_000_000_00)
+    amount = EuroField(label=_("Amount"))
     spent_on = forms.DateField(label=_("Date"))
     supplier = forms.CharField(label=_("Supplier"), max_length=200)
     category = forms.ChoiceField(label=_("Category"), choices=Expense.Category.choices)

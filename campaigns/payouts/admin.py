@@ -24,7 +24,7 @@ from crm.admin.common import (
 )
 from crm.admin.entity_lists import EntityColumnMixin, EntityFilterMixin, entity_filter
 from crm.models import IssuingEntity
-from crm.money import format_amount
+from crm.money import YEARS, format_amount
 from crm.tenancy import NetworkPermissionPolicy, network_view, reached, register_network_policy
 from crm.validators import row_id
 
@@ -90,7 +90,7 @@ def year_report(request):
         year = int(request.GET.get("year") or timezone.localdate().year)
     except ValueError:
         raise Http404 from None
-    if not 1 <= year <= 9999:  # a date's years: the lookup raises on any other
+    if year not in YEARS:
         raise Http404
     payouts = report.payouts_of_year(reached(request.user, Payout, "view"), year)
     if network_id := row_id(request.GET.get("network")):

@@ -12,31 +12,24 @@ screen asks it:
    that does not.
 """
 
-from django import forms
 from django.forms.models import modelform_factory
 from django.urls import path, reverse
 from django.utils.functional import cached_property
-from django.utils.text import capfirst
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_filters import ModelChoiceFilter
-from wagtail.admin.forms.choosers import BaseFilterForm
 from wagtail.admin.forms.models import WagtailAdminModelForm
-from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, Column, TitleColumn
+from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, TitleColumn
 from wagtail.admin.utils import get_latest_str
 from wagtail.admin.views import generic
-from wagtail.admin.views.generic import chooser as chooser_views
-from wagtail.admin.viewsets.chooser import ChooserViewSet
 from wagtail.admin.viewsets.model import ModelViewSet
-from wagtail.log_actions import log
 
 from crm import display, extensions
-from crm.donors import flag_possible_duplicate
 from crm.exports import csv_response, xlsx_response
 from crm.models import Donor, RecurringPlan
-from crm.search import search_donors
 from crm.tenancy import network_view, policy_for, reached
-from crm.validators import row_id
 
+from .donor_chooser import use_donor_chooser
 from .offered import bulk_buttons, donor_column, donor_url, may  # noqa: F401 (shared here)
 
 
@@ -72,11 +65,17 @@ class ScopedIndexView(generic.IndexView):
         return column
 
     def as_spreadsheet(self, queryset, spreadsheet_format):
-        headings = [self.get_heading(queryset, field) for field in self.list_export]
+        # amounts as numbers in euros, dates as dates: the accountant sums and sorts them
+        headings = [
+            format_lazy("{} (EUR)", self.get_heading(queryset, field))
+            if display.is_amount(self.model, field)
+            else self.get_heading(queryset, field)
+            for field in self.list_export
+        ]
 
         def rows():
             for item in queryset.iterator(chunk_size=2000):
-                yield [display.field_value(item, field) for field in self.list_export]
+                yield [display.export_value(item, field) for field in self.list_export]
 
         make = csv_response if spreadsheet_format == self.FORMAT_CSV else xlsx_response
         return make(headings, rows(), self.get_filename())
@@ -147,135 +146,6 @@ class ActionsInspectView(HumanInspectView):
         return context
 
 
-# --- Donor chooser ------------------------------------------------------------------------------
-
-
-class DonorCreationForm(forms.ModelForm):
-    """A new donor from the chooser ("Create" tab): in one of the user's networks."""
-
-    class Meta:
-        model = Donor
-        fields = ["network", "first_name", "last_name", "organisation_name", "email"]
-        fields += ["codice_fiscale"]
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        networks = networks_for(user)
-        self.fields["network"].queryset = networks
-        if networks.count() == 1:
-            self.fields["network"].initial = networks.get()
-
-    def clean(self):
-        data = super().clean()
-        if not (data.get("last_name") or data.get("organisation_name")):
-            raise forms.ValidationError(_("Give a surname or an organisation name."))
-        if data.get("organisation_name") and not data.get("last_name"):
-            self.instance.kind = Donor.Kind.ORGANISATION
-        return data
-
-
-class DonorCreationMixin:
-    def get_creation_form_kwargs(self):
-        return {**super().get_creation_form_kwargs(), "user": self.request.user}
-
-
-class DonorSearchForm(BaseFilterForm):
-    """The chooser's search box: the donor search of the Donors list (name, email, code)."""
-
-    q = forms.CharField(
-        label=_("Search donors"),
-        widget=forms.TextInput(attrs={"placeholder": _("Name, email or codice fiscale")}),
-        required=False,
-    )
-
-    def filter(self, objects):
-        query = (self.cleaned_data.get("q") or "").strip()
-        if query:
-            self.is_searching, self.search_query = True, query
-            return search_donors(objects, query)
-        return objects
-
-
-class DonorColumnsMixin:
-    """The chooser's table: the donor, with what tells two namesakes apart."""
-
-    filter_form_class = DonorSearchForm
-
-    def get_object_list(self):
-        return reached(self.request.user, Donor, "view").select_related("network")
-
-    @property
-    def title_column(self):
-        column = super().title_column
-        column.label = _("Donor")
-        return column
-
-    @property
-    def columns(self):
-        return [
-            self.title_column,
-            Column("email", label=_("Email")),
-            Column("city", label=_("City")),
-            Column("network", label=_("Network"), accessor="network.name"),
-        ]
-
-
-class ScopedChooseView(DonorCreationMixin, DonorColumnsMixin, chooser_views.ChooseView):
-    pass
-
-
-class ScopedChooseResultsView(DonorColumnsMixin, chooser_views.ChooseResultsView):
-    pass
-
-
-class ScopedChosenView(chooser_views.ChosenView):
-    def get_object(self, pk):
-        # An id that is no number is no donor (a 404), not a lookup that raises (a 500).
-        return reached(self.request.user, Donor, "view").get(pk=row_id(pk))
-
-
-class ScopedChosenMultipleView(chooser_views.ChosenMultipleView):
-    def get_objects(self, pks):
-        wanted = [pk for pk in map(row_id, pks) if pk]
-        return reached(self.request.user, Donor, "view").filter(pk__in=wanted)
-
-
-class ScopedCreateView(DonorCreationMixin, chooser_views.CreateView):
-    def save_form(self, form):
-        donor = form.save(commit=False)
-        donor.source = "admin"
-        donor.save()
-        log(donor, "wagtail.create", user=self.request.user)
-        flag_possible_duplicate(donor)  # another donor's code or email: for the treasurer
-        return donor
-
-
-class DonorChooserViewSet(ChooserViewSet):
-    model = Donor
-    icon = "user"
-    choose_one_text = _("Choose a donor")
-    choose_another_text = _("Choose another donor")
-    choose_view_class = ScopedChooseView
-    choose_results_view_class = ScopedChooseResultsView
-    chosen_view_class = ScopedChosenView
-    chosen_multiple_view_class = ScopedChosenMultipleView
-    create_view_class = ScopedCreateView
-    creation_form_class = DonorCreationForm
-    create_action_label = _("Create the donor")
-    creation_tab_label = _("New donor")
-
-    def get_urlpatterns(self):
-        # Every step through the policy: the chooser answers people who may view donors of
-        # at least one network (as before: creating from the chooser asks the same).
-        return [
-            path(str(p.pattern), network_view(Donor, "view")(p.callback), name=p.name)
-            for p in super().get_urlpatterns()
-        ]
-
-
-donor_chooser_viewset = DonorChooserViewSet("crm_donor_chooser", url_prefix="crm/donor-chooser")
-
-
 # --- Forms and filters --------------------------------------------------------------------------
 
 
@@ -299,7 +169,7 @@ class ScopedForm(WagtailAdminModelForm):
             if networks.count() == 1 and not self.instance.pk:
                 self.fields["network"].initial = networks.get()
         if "donor" in self.fields:
-            self.fields["donor"].widget = donor_chooser_viewset.widget_class()
+            use_donor_chooser(self.fields["donor"])
 
 
 def network_filter():

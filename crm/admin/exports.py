@@ -3,21 +3,25 @@ the ZIP of a period's receipts. The files themselves are built by `crm.exports`.
 
 import datetime
 
+from django.http import Http404
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from crm.exports import export_receipts_zip, export_yearly_summary
 from crm.models import Donation, Receipt
-from crm.money import fiscal_today
+from crm.money import YEARS, fiscal_today
 from crm.tenancy import network_view, reached
 
 
 def _year(request):
+    """The `?year=` asked for (this year without one); a year no report reaches is a 404."""
     try:
         year = int(request.GET.get("year") or fiscal_today().year)
     except ValueError:
         return fiscal_today().year
-    return year if 1 <= year <= 9999 else fiscal_today().year  # a date's years
+    if year not in YEARS:
+        raise Http404
+    return year
 
 
 @network_view(Donation, "view")

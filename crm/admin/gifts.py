@@ -18,7 +18,7 @@ from wagtail.admin.widgets import HeaderButton
 from crm import display, extensions, receipt_selection, receipts
 from crm.exports import export_donations
 from crm.models import Donation, Donor, ImportBatch, IssuingEntity, Receipt
-from crm.money import fiscal_today, format_amount, parse_amount
+from crm.money import EuroField, fiscal_today, format_amount
 from crm.offline import OFFLINE_METHODS, record_offline_gift
 from crm.search import search_gifts
 from crm.tenancy import network_view, reached
@@ -29,11 +29,11 @@ from .common import (
     ScopedIndexView,
     ScopedModelViewSet,
     campaigns_for,
-    donor_chooser_viewset,
     donor_column,
     donor_url,
     may,
     network_filter,
+    use_donor_chooser,
 )
 from .entity_lists import EntityColumnMixin, EntityFilterMixin, entity_filter
 from .exports import export_receipts, export_summary, exports_page
@@ -140,14 +140,16 @@ def reported_payment(donation):
 
 class OfflineGiftForm(forms.Form):
     donor = forms.ModelChoiceField(queryset=Donor.objects.none(), label=_("Donor"))
-    amount = forms.CharField(label=_("Amount (EUR)"), help_text=_("For example 1.234,50"))
+    amount = EuroField(label=_("Amount (EUR)"), help_text=_("For example 1.234,50"))
     received_on = forms.DateField(
         label=_("Received on"),
         input_formats=["%d/%m/%Y", "%Y-%m-%d"],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     method = forms.ChoiceField(label=_("Method"))
-    reference = forms.CharField(label=_("Reference (CRO/TRN, cheque no.)"), required=False)
+    reference = forms.CharField(
+        label=_("Reference (CRO/TRN, cheque no.)"), required=False, max_length=255
+    )
     campaign: "forms.ModelChoiceField[Any]" = forms.ModelChoiceField(
         queryset=None, required=False, label=_("Campaign")
     )
@@ -164,12 +166,9 @@ class OfflineGiftForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["entity"].queryset = IssuingEntity.objects.for_user(user)
         self.fields["donor"].queryset = reached(user, Donor).filter(anonymised_at__isnull=True)
-        self.fields["donor"].widget = donor_chooser_viewset.widget_class()
+        use_donor_chooser(self.fields["donor"])
         self.fields["campaign"].queryset = campaigns_for(user)
         self.fields["method"].choices = [(m.value, m.label) for m in OFFLINE_METHODS]
-
-    def clean_amount(self):
-        return parse_amount(self.cleaned_data["amount"])
 
 
 def record_gift(request, pk=None):

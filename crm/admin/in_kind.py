@@ -20,7 +20,7 @@ from wagtail.admin.ui.tables import Column
 from crm import receipts
 from crm.in_kind import record_in_kind_gift
 from crm.models import Donor, InKindDocument, InKindGift, IssuingEntity, Receipt
-from crm.money import fiscal_today, format_amount, parse_amount
+from crm.money import EuroField, fiscal_today, format_amount
 from crm.receipt_files import ReceiptError
 from crm.tenancy import network_view, policy_for, reached
 from crm.validators import row_id
@@ -30,8 +30,8 @@ from .common import (
     ScopedIndexView,
     ScopedModelViewSet,
     campaigns_for,
-    donor_chooser_viewset,
     donor_column,
+    use_donor_chooser,
 )
 from .entity_lists import EntityColumnMixin, EntityFilterMixin, entity_filter
 
@@ -57,11 +57,12 @@ class InKindGiftForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Item by item, with quantities, as in the donor's written declaration."),
     )
-    value = forms.CharField(label=_("Value (EUR)"), help_text=_("For example 1.234,50"))
+    value = EuroField(label=_("Value (EUR)"), help_text=_("For example 1.234,50"))
     valuation = forms.ChoiceField(label=_("How the value was set"), choices=InKindGift.Valuation)
     valuation_note = forms.CharField(
         label=_("Valuation source"),
         required=False,
+        max_length=255,
         help_text=_("The price list, invoice number or appraiser the value comes from."),
     )
     appraisal_date = forms.DateField(
@@ -95,12 +96,9 @@ class InKindGiftForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["donor"].queryset = reached(user, Donor).filter(anonymised_at__isnull=True)
-        self.fields["donor"].widget = donor_chooser_viewset.widget_class()
+        use_donor_chooser(self.fields["donor"])
         self.fields["campaign"].queryset = campaigns_for(user)
         self.fields["entity"].queryset = IssuingEntity.objects.for_user(user)
-
-    def clean_value(self):
-        return parse_amount(self.cleaned_data["value"])
 
 
 @network_view(InKindGift, "add")

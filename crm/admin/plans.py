@@ -22,7 +22,7 @@ from crm import extensions, plan_history, plans
 from crm.links import revoke_plan_links
 from crm.models import RecurringPlan
 from crm.money import format_amount
-from crm.plan_forms import PlanAmountForm, PlanIntervalForm
+from crm.plan_forms import PlanIntervalForm, StaffPlanAmountForm
 from crm.tenancy import network_view, reached
 
 from .common import ActionsInspectView, ScopedModelViewSet, donor_column
@@ -126,7 +126,7 @@ def _action_spec(plan, action):
                 "amount; nothing is charged or refunded now."
             )
             % {"amount": amount, "date": next_charge},
-            PlanAmountForm,
+            StaffPlanAmountForm,
         ),
         "interval": (
             _("Change how often this plan gives?"),

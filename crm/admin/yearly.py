@@ -23,11 +23,9 @@ from wagtail.log_actions import log
 from crm import statement_runs, tax_data, tax_exports
 from crm.exports import export_receipts_zip
 from crm.models import Donation, Donor, Receipt, StatementRun
-from crm.money import EuroField, fiscal_today, format_amount
+from crm.money import YEARS, EuroField, fiscal_today, format_amount
 from crm.statement_tasks import resume_run, start_run
 from crm.tenancy import network_view, policy_for, reached, require
-
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def _network(request, network_id, model):
@@ -35,7 +33,7 @@ def _network(request, network_id, model):
 
 
 def _check_year(year):
-    if not FIRST_YEAR <= year <= LAST_YEAR:
+    if year not in YEARS:
         raise Http404
 
 

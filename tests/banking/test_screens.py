@@ -5,9 +5,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from banking.models import BankDetails, Pledge, Statement, StatementLine
+from banking.models import BankDetails, CsvMapping, Pledge, Statement, StatementLine
 from banking.pledges import create_pledge
-from crm.models import Donation, Receipt
+from crm.models import Donation, Donor, Receipt
 
 from .camt_files import BILLION_LAUGHS, EXTERNAL_ENTITY, Entry, camt053
 
@@ -130,6 +130,38 @@ def test_a_treasurer_edits_the_bank_details_and_a_bad_iban_is_refused(client, tr
 
 
 @pytest.mark.django_db
+def test_a_credit_too_large_for_a_gift_stays_to_review(client, treasurers, campaign, bank_details):
+    # a credit of € 99.999.999,99 (a loan, a sale): no gift can keep it (a 500 before)
+    client.force_login(treasurers[0])
+    huge = Entry("99999999.99", ref="R-9", name="Grande Benefattore", remittance="offerta")
+    _upload(client, campaign.network, camt053([huge]))
+    line = StatementLine.objects.get(bank_reference="R-9")
+    url = reverse("banking_decide", args=[line.pk])
+    response = client.post(url, {f"l{line.pk}-action": "new", f"l{line.pk}-last_name": "Grande"})
+    assert response.status_code == 302
+    line.refresh_from_db()
+    assert line.status == "review" and line.donation_id is None
+    assert not Donation.objects.filter(reference="R-9").exists()
+    assert not Donor.objects.filter(last_name="Grande").exists()
+    page = client.get(reverse("banking_review")).content.decode()
+    assert "al massimo €" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("days", ["0", "366", "99999999999"])
+def test_a_pledge_waits_between_a_day_and_a_year(client, treasurers, networks, days):
+    # 0 days lets every pledge lapse the day it is made; a huge number broke the date of
+    # expiry on the public bank-transfer page (a 500 for the donor)
+    client.force_login(treasurers[0])
+    url = reverse("banking_details", args=[networks[0].pk])
+    details = {"beneficiary": "Oltre il Ponte", "iban": "IT60X0542811101000000123456"}
+    response = client.post(url, {**details, "pledge_days": days})
+    assert response.status_code == 400
+    assert "pledge_days" in response.context["form"].errors
+    assert not BankDetails.objects.exists()
+
+
+@pytest.mark.django_db
 def test_a_treasurer_of_b_never_sees_a_statements_or_pledges(
     client, treasurers, campaign, statement_file
 ):
@@ -153,3 +185,27 @@ def test_a_treasurer_of_b_never_sees_a_statements_or_pledges(
     # and A's treasurer sees them all
     client.force_login(treasurers[0])
     assert "Segreti" in client.get(reverse("banking_pledges")).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_csv_mapping_offers_date_formats_in_peoples_words(client, treasurers, networks):
+    client.force_login(treasurers[0])
+    url = reverse("banking_details", args=[networks[0].pk])
+    page = client.get(url).content.decode()
+    assert "gg/mm/aaaa (31/12/2026)" in page and 'value="%d/%m/%Y"' not in page.split("<select")[0]
+    mapping = {
+        "csv-bank": "Banca Etica",
+        "csv-delimiter": ";",
+        "csv-skip_lines": "0",
+        "csv-date_column": "Data",
+        "csv-amount_column": "Importo",
+        "csv-description_column": "Causale",
+    }
+    refused = client.post(reverse("banking_add_mapping", args=[networks[0].pk]),
+                          {**mapping, "csv-date_format": "gg/mm/aaaa"}, follow=True)  # fmt: skip
+    told = refused.content.decode()
+    assert "Formato della data:" in told and "date_format:" not in told
+    assert not CsvMapping.objects.exists()
+    client.post(reverse("banking_add_mapping", args=[networks[0].pk]),
+                {**mapping, "csv-date_format": "%d.%m.%Y"})  # fmt: skip
+    assert CsvMapping.objects.get().date_format == "%d.%m.%Y"

@@ -279,3 +279,30 @@ def test_paypal_and_satispay_gifts_are_traceable(network_factory, method):
 
     assert [(r.codice_fiscale, r.gifts, r.amount_cents) for r in data.rows] == [(cf(31), 1, 3500)]
     assert data.left_out == []
+
+
+def test_the_summary_counts_the_gifts_left_out_not_the_lines(client, treasurer):
+    # given a donor without a codice fiscale who gave three times, once partly refunded
+    user, network = treasurer
+    donor = Donor.objects.create(network=network, first_name="Bea", last_name="Senza")
+    gifts = [
+        Donation.objects.create(
+            network=network,
+            donor=donor,
+            amount_cents=1000,
+            received_on=datetime.date(Y, 5, day),
+            status=Donation.Status.SUCCEEDED,
+            method="card",
+        )  # fmt: skip
+        for day in (1, 2, 3)
+    ]
+    record_refund(gifts[0], 400)
+    Refund.objects.update(refunded_on=datetime.date(Y, 5, 10))
+    client.force_login(user)
+
+    html = client.get(reverse("crm_yearly:agenzia", args=[network.pk, Y])).content.decode()
+
+    # then "Gifts left out" counts her three gifts (€ 30), not two lines (a gift, a refund)
+    summary = html.split('id="agenzia-summary"')[1].split("</table>")[0]
+    row = summary.split("Gifts left out")[1].split("</tr>")[0]
+    assert "<td>3</td>" in row and "€\xa030.00" in row

@@ -1,7 +1,11 @@
 """The gifts export carries the receipt number, the Stripe charge and payout, fee and net."""
 
 import csv
+import datetime
 import io
+
+import pytest
+from openpyxl import load_workbook
 
 from crm.models import Donation, Receipt
 
@@ -29,3 +33,31 @@ def test_gift_export_carries_receipt_charge_payout_fee_and_net(client, users, ro
     table = list(csv.reader(io.StringIO(text.decode("utf-8-sig")), delimiter=";"))
     line = next(r for r in table[1:] if r[0] == str(donation.pk))
     assert dict(zip(table[0], line, strict=True))["Receipt number"] == ""
+
+
+@pytest.mark.parametrize(
+    "url, amount_heading",
+    [
+        ("/admin/crm/receipts/", "Amount (EUR)"),
+        ("/admin/crm/recurring-plans/", "Amount (EUR)"),
+        ("/admin/crm/payouts/", "Amount (EUR)"),
+    ],
+)
+def test_list_exports_give_the_accountant_numbers_and_dates(
+    client, users, rows, url, amount_heading
+):
+    """A list's CSV and XLSX: amounts are numbers in euros a spreadsheet sums (`12345,67`,
+    never the text '€ 12.345,67'), dates and times are dates a spreadsheet sorts."""
+    client.force_login(users["tesoreria-oltre-il-ponte"])
+    text = b"".join(client.get(url, {"export": "csv"}).streaming_content).decode("utf-8-sig")
+    table = list(csv.reader(io.StringIO(text), delimiter=";"))
+    amounts = table[0].index(amount_heading)
+    assert {row[amounts] for row in table[1:]} <= {"12345,67", "10,00"}, table
+
+    response = client.get(url, {"export": "xlsx"})
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    lines = list(sheet.iter_rows(values_only=True))
+    assert lines[0][amounts] == amount_heading
+    assert all(isinstance(line[amounts], (int, float)) for line in lines[1:]), lines
+    if url == "/admin/crm/receipts/":  # issued at a time: a date and time, not its text
+        assert isinstance(lines[1][table[0].index("Issued at")], datetime.datetime), lines

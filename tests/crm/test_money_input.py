@@ -52,3 +52,16 @@ def test_more_than_two_decimals_is_refused_not_read_as_thousands(typed):
                 check(typed)
             assert refused.value.code == "decimals"
             assert "al massimo due decimali" in refused.value.messages[0]
+
+
+@pytest.mark.parametrize("typed", ["21.474.836,48", "99.999.999.999", "1000000000"])
+def test_every_euro_box_refuses_more_than_an_amount_is_kept(typed):
+    """An amount is kept in PostgreSQL's integer (€ 21.474.836,47 at most): any euro box refuses
+    more in its own words (a declared income, a pledge, a ticket's price), never a 500."""
+    with translation.override("it"):
+        with pytest.raises(ValidationError) as refused:
+            EuroField().clean(typed)
+        message = refused.value.messages[0].replace("\xa0", " ")
+    assert refused.value.code == "max_value"
+    assert "al massimo € 21.474.836,47" in message
+    assert EuroField().clean("21.474.836,47") == 2_147_483_647

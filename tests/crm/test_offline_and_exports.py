@@ -46,6 +46,7 @@ def test_recording_a_bank_transfer_logs_it(demo, users, formula_donor):
         ({"method": Donation.Method.CARD}, "method"),
         ({"received_on": datetime.date.today() + datetime.timedelta(days=3)}, "received_on"),
         ({"amount_cents": 0}, "amount"),
+        ({"amount_cents": 2_147_483_648}, "amount"),  # more than a gift keeps
         ({"network": "other"}, "donor"),
     ],
 )
@@ -168,3 +169,19 @@ def test_record_gift_form_refuses_another_networks_donor(client, users, formula_
         },
     )
     assert response.status_code == 200 and not Donation.objects.exists()
+
+
+def test_a_receipt_issued_with_a_recorded_gift_says_who_issued_it(demo, users, formula_donor):
+    # given a treasurer recording a bank transfer and ticking "Issue a receipt"
+    treasurer = users["tesoreria-oltre-il-ponte"]
+    gift = record_offline_gift(
+        network=demo["oltre-il-ponte"],
+        donor=formula_donor,
+        amount_cents=5000,
+        received_on=timezone.localdate(),
+        method=Donation.Method.BANK_TRANSFER,
+        wants_receipt=True,
+        recorded_by=treasurer,
+    )
+    # then the receipt's "Issued by" names them, as when they issue it from the gift's page
+    assert gift.receipts.get().issued_by == treasurer

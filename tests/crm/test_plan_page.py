@@ -1,6 +1,8 @@
 """The treasurer's plan page without Stripe: what it shows, the manage link it sends (one
 history entry, one email), and nothing of it for the other network's treasurer."""
 
+from html import unescape
+
 from django.urls import reverse
 from wagtail.models import ModelLogEntry
 
@@ -39,3 +41,16 @@ def test_other_networks_treasurer_gets_404_and_nothing_is_sent(client, users, ro
         assert client.get(_url(name, plan)).status_code == 404
         assert client.post(_url(name, plan)).status_code == 404
     assert not DonorEmail.objects.filter(kind=DonorEmail.Kind.PLAN_LINK).exists()
+
+
+def test_a_plan_amount_above_the_networks_maximum_is_explained_to_the_treasurer(
+    client, users, rows
+):
+    # the donor's page says "for more, please contact us": the treasurer is the "us"
+    plan = rows["a"]["recurringplan"]
+    client.force_login(users["tesoreria-oltre-il-ponte"])
+    response = client.post(_url("plan_amount", plan), {"amount": "1.000.000"})
+    assert response.status_code == 400
+    html = unescape(response.content.decode())
+    assert "contact us" not in html
+    assert "The network's largest online gift is €" in html

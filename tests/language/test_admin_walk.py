@@ -12,6 +12,7 @@ every page found, so screens added later are walked too. Each URL shape (numbers
 
 import csv
 import datetime
+import hashlib
 import html.parser
 import io
 import re
@@ -22,6 +23,7 @@ import pytest
 import wagtail
 from django.apps import apps
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.utils import timezone
 from django.utils.translation import get_language_info
 from wagtail.models import Page
@@ -40,6 +42,7 @@ MOMENT = datetime.datetime(2026, 11, 24, 23, 47, 13, 123456, tzinfo=datetime.UTC
 UTC_CLOCK = "23:47"
 CENTS = 1234567  # € 12.345,67: "1234567" on a page is an amount in cents
 PER_SHAPE = 2
+PDF = b"%PDF-1.4 walk"  # a stored receipt's file: its path is never on a screen
 NEVER = (
     "/admin/logout/",
     "/admin/jsi18n/",
@@ -56,8 +59,8 @@ SAME_IN_ITALIAN = {"id", "account", "data", "note"}
 
 @pytest.fixture
 def records(demo):
-    """A donor of Oltre il Ponte with a plan, a gift, a receipt, an email and a Stripe event,
-    all stamped at MOMENT."""
+    """A donor of Oltre il Ponte with a plan, a gift, a receipt (its PDF stored), an email and a
+    Stripe event, all stamped at MOMENT."""
     network = demo["oltre-il-ponte"]
     donor = Donor.objects.create(
         network=network,
@@ -96,7 +99,9 @@ def records(demo):
         amount_cents=CENTS,
         donor_snapshot={"name": "Ermenegilda Rossi"},
         issued_at=MOMENT,
+        pdf_sha256=hashlib.sha256(PDF).hexdigest(),
     )
+    receipt.pdf.save("ricevuta.pdf", ContentFile(PDF))
     receipt.donations.add(donation)
     DonorEmail.objects.create(receipt=receipt, to=donor.email)
     StripeEvent.objects.create(
@@ -297,6 +302,8 @@ ISO_TIME = re.compile(
 )
 # Where a file is stored ("receipts/2026/4b1f….pdf"): never on a screen
 STORAGE_PATH = re.compile(r"\b[\w-]+/[\w./-]+\.(?:pdf|zip|csv|xlsx|png|jpe?g)\b", re.IGNORECASE)
+# A date format in a programmer's code ("%d/%m/%Y"): people write "gg/mm/aaaa".
+STRFTIME = re.compile(r"%[dmyYHMSbB]")
 CENTS_WORDS = re.compile(r"\(cents\)|centesimi|\bcents\b", re.IGNORECASE)
 # Template code on the page: a `{# … #}` comment spanning lines is printed, not dropped.
 TEMPLATE_CODE = re.compile(r"\{#|#\}|\{%|%\}|\{\{\s|\s\}\}")
@@ -327,6 +334,8 @@ def problems_in(texts, language, strings, words=None):
             found.append(f"label made up from a field name: {bare!r}")
         if TEMPLATE_CODE.search(text):
             found.append(f"template code in {text!r}")
+        if STRFTIME.search(text):
+            found.append(f"a programmer's date format in {text!r}")
     return found
 
 
@@ -471,7 +480,8 @@ def test_admin_speaks_the_users_language(client, demo, records, username, langua
 
 def test_the_walk_catches_english_machine_values_and_file_names(monkeypatch):
     """What the treasurer's walk found: a column headed by a property's name, Stripe's own
-    words, an ISO date in a date box, a language's code, a storage path, an English file name."""
+    words, an ISO date in a date box, a language's code, a storage path, a programmer's date
+    format in a box, an English file name."""
     words = vocabulary()
     # the donors' list headed its names "Display name" while the property had no label
     monkeypatch.delattr(Donor.display_name.fget, "short_description")
@@ -480,9 +490,10 @@ def test_the_walk_catches_english_machine_values_and_file_names(monkeypatch):
         "<th>Display name</th><th>Network</th><td>Subscription creation</td>"
         "<td>REFUND FOR CHARGE (Gift to the network)</td><dd>it</dd>"
         "<dd>receipts/2026/4b1f0c.pdf</dd><input type='text' value='2026-11-24'>"
+        "<input type='text' value='%d/%m/%Y'>"
     )
     texts = visible_texts(page) + box_values(page)
-    assert len(texts) == 7, texts
+    assert len(texts) == 8, texts
     for text in texts:  # each is caught
         assert problems_in([text], "it", (set(), derived), words), text
     assert file_name_problems("receipts-selection.zip", words) == ["receipts", "selection"]

@@ -5,6 +5,7 @@ import datetime
 import io
 import zipfile
 
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone, translation
 
 from crm.display import format_datetime, human, yes_no
@@ -28,6 +29,16 @@ def test_values_read_as_words_amounts_and_local_times():
     local = timezone.localtime(UTC_MOMENT)
     assert format_datetime(UTC_MOMENT) == local.strftime("%d/%m/%Y %H:%M")
     assert "23:47" not in format_datetime(UTC_MOMENT) and "." not in format_datetime(UTC_MOMENT)
+
+
+def test_a_stored_file_reads_by_its_given_name_never_where_it_is_stored():
+    receipt = Receipt._meta.get_field("pdf")
+    stored = "receipts/2026/oltre-il-ponte/4c7a0a327abf451ab825317cde40f83a.pdf"
+    with translation.override("it"):
+        assert human(FieldFile(Receipt(), receipt, stored), receipt) == "Archiviato"
+        statement = "statements/oltre-il-ponte/4c7a0a327abf451ab825317cde40f83a-estratto.xml"
+        assert human(FieldFile(Receipt(), receipt, statement), receipt) == "estratto.xml"
+        assert human(FieldFile(Receipt(), receipt, ""), receipt) == "—"
 
 
 def test_receipts_zip_index_is_in_local_time(demo):
