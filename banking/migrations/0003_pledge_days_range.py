@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('banking', '0001_initial'),
+        ('banking', '0002_pledge_keeps_the_dedication'),
     ]
 
     operations = [
