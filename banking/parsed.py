@@ -6,7 +6,12 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from crm.money import MAX_STORED_CENTS, format_amount
+from crm.money import format_amount
+
+# What a statement line's amount column keeps (a BigIntegerField): a credit larger than a gift
+# can be is still the bank's word, kept to review (`banking.admin_views.decide` makes no gift
+# of it).
+MAX_LINE_CENTS = 2**63 - 1
 
 
 class StatementRefused(ValueError):
@@ -55,15 +60,15 @@ def fitted_reference(reference: str) -> str:
 
 def check(parsed: ParsedStatement) -> ParsedStatement:
     """StatementRefused if a line could not be kept as the file says it (an amount past what
-    a gift's column keeps, a currency that is not a code, an IBAN that is not one)."""
+    a line's column keeps, a currency that is not a code, an IBAN that is not one)."""
     if len(parsed.account) > MAX_IBAN:
         raise StatementRefused(_("The statement's account is not an IBAN: %s") % parsed.account)
     parsed.statement_id = fitted_reference(parsed.statement_id)
     for number, movement in enumerate(parsed.movements, start=1):
-        if movement.amount_cents > MAX_STORED_CENTS:
+        if movement.amount_cents > MAX_LINE_CENTS:
             raise StatementRefused(
-                _("Line %(n)s: the amount is more than %(limit)s, more than a gift can be.")
-                % {"n": number, "limit": format_amount(MAX_STORED_CENTS)}
+                _("Line %(n)s: the amount is more than %(limit)s, more than any bank line.")
+                % {"n": number, "limit": format_amount(MAX_LINE_CENTS)}
             )
         if not (len(movement.currency) == 3 and movement.currency.isalpha()):
             raise StatementRefused(
