@@ -4,6 +4,7 @@ with its history, its gifts' figure, and approve / hide / close / edit. Through
 
 from django import forms
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
@@ -11,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.money import EuroField
 from crm.tenancy import network_view, reached
 
-from . import fundraisers
+from . import fundraiser_photos, fundraisers
 from .fundraiser_models import Fundraiser
 
 
@@ -60,3 +61,12 @@ def detail(request, pk):
             "figures": fundraisers.raised(page),
         },
     )
+
+
+@network_view(Fundraiser, pk=Fundraiser)
+def photo(request, pk):
+    """The photo as sent, for the page's network to see before approving it."""
+    page = get_object_or_404(reached(request.user, Fundraiser), pk=pk)
+    if not page.photo:
+        raise Http404
+    return fundraiser_photos.photo_response(page, cache_control="private, no-store")

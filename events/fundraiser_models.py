@@ -10,6 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import Donation, Network
 from crm.money import CentsField
+from crm.storage import private_storage
+
+from .fundraiser_photos import photo_name
 
 
 def _slug() -> str:
@@ -66,7 +69,8 @@ class Fundraiser(models.Model):
     language = models.CharField(max_length=8, default="it")
     story = models.TextField(_("why you are raising money"), max_length=3000)
     goal_cents = CentsField(_("goal"))
-    photo = models.ImageField(_("photo"), upload_to="fundraisers/", blank=True)
+    # Private until the page is public, and then served only through its view (fundraiser_photos).
+    photo = models.ImageField(_("photo"), upload_to=photo_name, storage=private_storage, blank=True)
     photo_alt = models.CharField(_("what the photo shows"), max_length=200, blank=True)
     # When the owner was told the page is public (once: the claim of `tell_owner_public`).
     owner_told_public_at = models.DateTimeField(null=True, blank=True, editable=False)

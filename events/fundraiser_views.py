@@ -19,7 +19,7 @@ from campaigns.forms import DonationForm
 from campaigns.models import CampaignPage
 from crm.money import EuroField
 
-from . import fundraisers, protect
+from . import fundraiser_photos, fundraisers, protect
 from .fundraiser_models import Fundraiser
 
 
@@ -126,15 +126,14 @@ def confirm(request, token):
     return render(request, "events/fundraiser_confirmed.html", {"fundraiser": page})
 
 
-def personal_page(request, slug):
+def _public_pages():
     # Public while its campaign is: a page shows the campaign (its title, its gift form).
     campaigns = CampaignPage.objects.live().public()
-    page = get_object_or_404(
-        Fundraiser.objects.public()
-        .filter(campaign__in=campaigns)
-        .select_related("campaign", "team"),
-        slug=slug,
-    )
+    return Fundraiser.objects.public().filter(campaign__in=campaigns)
+
+
+def personal_page(request, slug):
+    page = get_object_or_404(_public_pages().select_related("campaign", "team"), slug=slug)
     campaign = page.campaign.specific
     if getattr(request, "page_cache_candidate", False) and not request.GET:
         request.page_cache_storable = True  # the same for every visitor (cms.pagecache)
@@ -149,6 +148,13 @@ def personal_page(request, slug):
             "figures": fundraisers.raised(page),
         },
     )
+
+
+def photo(request, slug):
+    """A public page's photo; any other page's is a 404, as the page is. Cached briefly: a
+    page hidden by its moderators stops showing it within minutes everywhere."""
+    page = get_object_or_404(_public_pages().exclude(photo=""), slug=slug)
+    return fundraiser_photos.photo_response(page, cache_control="public, max-age=300")
 
 
 @never_cache

@@ -19,4 +19,5 @@ urlpatterns = [
         name="leaderboard",
     ),
     path("p/<str:slug>/", fundraiser_views.personal_page, name="fundraiser"),
+    path("p/<str:slug>/photo/", fundraiser_views.photo, name="fundraiser_photo"),
 ]

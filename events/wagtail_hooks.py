@@ -51,6 +51,9 @@ def event_urls():
         path("events/orders/<int:pk>/cancel/", admin_views.cancel, name="events_order_cancel"),
         path("events/pages/", fundraiser_admin.index, name="events_fundraisers"),
         path("events/pages/<int:pk>/", fundraiser_admin.detail, name="events_fundraiser"),
+        path(
+            "events/pages/<int:pk>/photo/", fundraiser_admin.photo, name="events_fundraiser_photo"
+        ),
     ]
 
 

@@ -184,5 +184,5 @@ def test_every_events_admin_screen_goes_through_the_network_policy():
         for route, _name, view in _walk(get_resolver().url_patterns)
         if route.startswith("admin/events/")
     ]
-    assert len(screens) == 7  # orders, check-in, cancel; personal pages
+    assert len(screens) == 8  # orders, check-in, cancel; personal pages and their photos
     assert all(isinstance(getattr(v, "network_policy", None), NetworkCheck) for _r, v in screens)
