@@ -59,6 +59,8 @@ def test_choosing_a_bank_transfer_shows_the_details_and_emails_them(
     assert "IT60 X054 2811 1010 0000 0123 456" in html  # grouped in fours
     assert references.grouped(pledge.reference) in html
     assert "€\u00a025,00" in html and "<svg" in html
+    # the page shows the QR code; only the email attaches it
+    assert "allegato" not in html and "Copia il riferimento esattamente" in html
     payload = html.split('data-epc-payload="', 1)[1].split('"', 1)[0]
     fields = qr.parse_epc(base64.b64decode(payload))
     assert (fields["iban"], fields["amount"], fields["reference"]) == (
