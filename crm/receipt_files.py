@@ -13,6 +13,9 @@ from . import pdf
 from .models import Receipt
 
 logger = logging.getLogger(__name__)
+# A ReceiptError's code: the stored PDF is gone or is not the one issued (never served; the
+# copy in the backups is the receipt, README "Backups").
+STORED_PDF = "stored_pdf"
 
 
 class ReceiptError(ValueError):
@@ -80,10 +83,17 @@ def read_receipt_pdf(receipt):
     with its PDF stored is not read again: a stored PDF is never replaced."""
     if not (receipt.pdf_sha256 and receipt.pdf):
         receipt = ensure_receipt_pdf(receipt)
-    with receipt.pdf.open("rb") as fh:
-        data = fh.read()
+    try:
+        with receipt.pdf.open("rb") as fh:
+            data = fh.read()
+    except OSError as exc:  # gone from the storage (a lost disk, a restore without it)
+        logger.error("receipt %s: stored PDF unreadable: %s", receipt.number, exc)
+        raise ReceiptError(f"stored PDF of {receipt.number} is missing", code=STORED_PDF) from exc
     if hashlib.sha256(data).hexdigest() != receipt.pdf_sha256:
-        raise ReceiptError(f"stored PDF of {receipt.number} does not match its SHA-256")
+        logger.error("receipt %s: stored PDF does not match its SHA-256", receipt.number)
+        raise ReceiptError(
+            f"stored PDF of {receipt.number} does not match its SHA-256", code=STORED_PDF
+        )
     return data
 
 

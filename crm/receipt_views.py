@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from . import portal_links
 from .links import receipt_download_url, receipt_from_token, receipt_of_expired_token
 from .models import Receipt
-from .receipt_files import receipt_pdf_response
+from .receipt_files import STORED_PDF, ReceiptError, receipt_pdf_response
 
 
 @login_not_required
@@ -28,7 +28,28 @@ def receipt_download(request, token):
         raise Http404
     if receipt.status == Receipt.Status.VOID:
         return _void_page(request, receipt)
-    return receipt_pdf_response(receipt)
+    try:
+        return receipt_pdf_response(receipt)
+    except ReceiptError as exc:
+        if exc.code != STORED_PDF:
+            raise
+        return _unavailable_page(request, receipt)
+
+
+def _unavailable_page(request, receipt):
+    """The stored PDF is gone or altered (logged for the operator): the donor is told to try
+    later or write to the entity, never handed another file."""
+    language = "en" if receipt.language == "en" else "it"
+    with translation.override(language):
+        response = TemplateResponse(
+            request,
+            "crm/receipts/unavailable.html",
+            {"receipt": receipt, "language": language},
+            status=503,
+        )
+        response.render()
+    response["Retry-After"] = "3600"
+    return response
 
 
 def _expired_page(request, receipt):

@@ -18,7 +18,7 @@ from wagtail.admin.ui.tables import StatusFlagColumn
 
 from crm.models import Donation, Receipt
 from crm.outbox import queue_receipt_email
-from crm.receipt_files import receipt_pdf_response
+from crm.receipt_files import STORED_PDF, ReceiptError, receipt_pdf_response
 from crm.receipts import reissue_receipt, void_receipt
 from crm.search import search_receipts
 from crm.tenancy import network_view, reached
@@ -98,7 +98,22 @@ def receipt_pdf(request, pk):
     """The stored PDF, served here to a treasurer of the receipt's network (404 for any other
     receipt): no signed link lands in the browser's history, and a void receipt's PDF is still
     the document as issued."""
-    return receipt_pdf_response(_receipt(request, pk, "view"))
+    receipt = _receipt(request, pk, "view")
+    try:
+        return receipt_pdf_response(receipt)
+    except ReceiptError as exc:
+        if exc.code != STORED_PDF:
+            raise
+    messages.error(
+        request,
+        _(
+            "The stored PDF of receipt %(number)s is missing or is not the one issued: it is "
+            "not served. Restore it from the backup of the private files (README, “Backups "
+            "and restore”)."
+        )
+        % {"number": receipt.number},
+    )
+    return redirect("crm_receipt:inspect", receipt.pk)
 
 
 def _receipt_change(request, pk, verb, done, ask, ask_email=False):
