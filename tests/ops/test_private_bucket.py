@@ -108,8 +108,11 @@ def test_a_tampered_object_in_the_bucket_is_not_served(client, users, private_bu
     client.force_login(users[TREASURER_A])
     client.raise_request_exception = False
     response = client.get(f"/admin/crm/receipts/{receipt.pk}/pdf/")
-    # then the forged bytes are not served as the receipt
-    assert response.status_code >= 400 and b"forged" not in body_of(response)
+    # then the forged bytes are not served as the receipt: the treasurer is sent back to the
+    # receipt's page and told to restore it from the backup
+    assert response.status_code == 302 and b"forged" not in body_of(response)
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and "backup" in page.content.decode()
 
 
 def test_the_storage_never_hands_out_an_unsigned_or_lasting_link(private_bucket, receipt):
